@@ -1,0 +1,43 @@
+# Every third-party dependency is a Debian package found through its CMake config or pkg-config.
+# A missing one stops configure with the apt package to install (scripts/setup-deps.sh does it for you).
+
+function(tt_missing what apt_package)
+  message(FATAL_ERROR
+    "${what} not found. Install it with:\n"
+    "    apt-get install ${apt_package}\n"
+    "or run scripts/setup-deps.sh, which installs everything this project needs.")
+endfunction()
+
+find_package(Threads REQUIRED)
+
+find_package(GTest CONFIG QUIET)
+if(NOT GTest_FOUND OR NOT TARGET GTest::gmock)
+  tt_missing("GoogleTest/GoogleMock" "libgtest-dev libgmock-dev")
+endif()
+
+find_package(benchmark CONFIG QUIET)
+if(NOT benchmark_FOUND)
+  tt_missing("Google Benchmark" "libbenchmark-dev")
+endif()
+
+find_package(nlohmann_json 3.10 CONFIG QUIET)
+if(NOT nlohmann_json_FOUND)
+  tt_missing("nlohmann/json" "nlohmann-json3-dev")
+endif()
+
+# Boost.Math is header-only; we only need the headers target.
+find_package(Boost 1.74 CONFIG QUIET)
+if(NOT Boost_FOUND)
+  tt_missing("Boost (Boost.Math headers)" "libboost-dev")
+endif()
+
+# OpenBLAS's own CMake config on Debian does not export an imported target, and FindBLAS does not
+# give the cblas.h include directory, so pkg-config is the one lookup that yields both.
+find_package(PkgConfig QUIET)
+if(NOT PkgConfig_FOUND)
+  tt_missing("pkg-config" "pkg-config")
+endif()
+pkg_check_modules(OPENBLAS QUIET IMPORTED_TARGET openblas)
+if(NOT OPENBLAS_FOUND)
+  tt_missing("OpenBLAS" "libopenblas-dev")
+endif()

@@ -1,0 +1,99 @@
+#include "support/golden.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "support/tensor_testing.h"
+
+namespace tinytorch::testing {
+
+namespace {
+
+float DecodeFloat(const nlohmann::json& v) {
+  if (v.is_number()) return static_cast<float>(v.get<double>());
+  const std::string s = v.get<std::string>();
+  if (s == "inf") return INFINITY;
+  if (s == "-inf") return -INFINITY;
+  if (s == "nan") return NAN;
+  throw Error("golden: bad float value '" + s + "'");
+}
+
+}  // namespace
+
+Tensor GoldenTensor(const nlohmann::json& j) {
+  const Shape shape = j.at("shape").get<Shape>();
+  const nlohmann::json& data = j.at("data");
+  Tensor t;
+  if (j.at("dtype") == "int64") {
+    t = Tensor::FromData(data.get<std::vector<int64_t>>(), shape);
+  } else {
+    std::vector<float> values;
+    values.reserve(data.size());
+    for (const auto& v : data) values.push_back(DecodeFloat(v));
+    t = Tensor::FromData(std::move(values), shape);
+  }
+  if (j.contains("transpose")) {
+    const auto d = j["transpose"].get<std::vector<int64_t>>();
+    t = t.Transpose(d.at(0), d.at(1));
+  }
+  if (j.contains("slice")) {
+    const auto s = j["slice"].get<std::vector<int64_t>>();
+    t = t.Slice(s.at(0), s.at(1), s.at(2), s.at(3));
+  }
+  return t;
+}
+
+std::vector<GoldenCase> LoadGoldenCases(const std::string& file) {
+  const std::string path = std::string(TT_GOLDEN_DIR) + "/" + file;
+  std::vector<GoldenCase> cases;
+  try {
+    std::ifstream in(path);
+    if (!in) throw Error("cannot open " + path);
+    const nlohmann::json doc = nlohmann::json::parse(in);
+    if (doc.at("format") != 1)
+      throw Error(path + ": unsupported format " + doc.at("format").dump());
+    for (const auto& jc : doc.at("cases")) {
+      GoldenCase c;
+      c.name = jc.at("name").get<std::string>();
+      c.op = jc.at("op").get<std::string>();
+      c.attrs = jc.at("attrs");
+      for (const auto& ji : jc.at("inputs")) c.inputs.push_back(GoldenTensor(ji));
+      c.expected = GoldenTensor(jc.at("expected"));
+      c.rtol = jc.at("rtol").get<double>();
+      c.atol = jc.at("atol").get<double>();
+      cases.push_back(std::move(c));
+    }
+    if (cases.empty()) throw Error(path + ": no cases");
+  } catch (const std::exception& e) {
+    GoldenCase broken;
+    broken.name = "load_error";
+    broken.load_error = std::string("loading golden file failed: ") + e.what();
+    return {broken};
+  }
+  return cases;
+}
+
+void CheckGoldenCase(const GoldenCase& c, const std::map<std::string, GoldenOp>& ops) {
+  ASSERT_TRUE(c.load_error.empty()) << c.load_error;
+  const auto it = ops.find(c.op);
+  ASSERT_NE(it, ops.end()) << "no implementation registered for golden op '" << c.op << "'";
+  Tensor got;
+  try {
+    got = it->second(c.inputs, c.attrs);
+  } catch (const std::exception& e) {
+    FAIL() << c.name << " threw: " << e.what();
+  }
+  EXPECT_TENSOR_CLOSE(got, c.expected, c.rtol, c.atol) << "golden case " << c.name;
+}
+
+std::string GoldenCaseName(const ::testing::TestParamInfo<GoldenCase>& info) {
+  std::string s = info.param.name;
+  for (char& ch : s) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return s;
+}
+
+}  // namespace tinytorch::testing

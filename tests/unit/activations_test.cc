@@ -1,0 +1,104 @@
+// Module 02: activation values by hand, their numerical stability at extreme inputs, and PyTorch
+// golden cases.
+#include "tinytorch/activations.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "support/golden.h"
+#include "support/tensor_testing.h"
+
+namespace tinytorch {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+Tensor T(std::vector<float> v, Shape s) { return Tensor::FromData(std::move(v), s); }
+
+TEST(ActivationsTest, ValuesByHand) {
+  EXPECT_EQ(Relu(T({-1, 0, 2}, {3})).ToVector(), (std::vector<float>{0, 0, 2}));
+  EXPECT_FLOAT_EQ(Sigmoid(T({0}, {1})).item(), 0.5f);
+  EXPECT_FLOAT_EQ(Tanh(T({0}, {1})).item(), 0.f);
+  EXPECT_FLOAT_EQ(Gelu(T({1}, {1})).item(), 0.8413447f);  // Φ(1) = 0.8413447
+  EXPECT_NEAR(Gelu(T({1}, {1}), GeluApproximation::kTanh).item(), 0.8411920f, 1e-6);
+  const Tensor s = Softmax(T({0, std::log(2.f)}, {2}));
+  EXPECT_FLOAT_EQ(s.at({0}), 1.f / 3);
+  EXPECT_FLOAT_EQ(s.at({1}), 2.f / 3);
+}
+
+TEST(ActivationsTest, StableForExtremeInputs) {
+  const Tensor x = T({-1000, 1000}, {2});
+  EXPECT_EQ(Sigmoid(x).ToVector(), (std::vector<float>{0, 1}));
+  EXPECT_EQ(Tanh(x).ToVector(), (std::vector<float>{-1, 1}));
+  EXPECT_EQ(Softmax(T({1000, 1000}, {2})).ToVector(), (std::vector<float>{0.5f, 0.5f}));
+  EXPECT_EQ(LogSoftmax(T({1000, 0}, {2})).ToVector(), (std::vector<float>{0, -1000}));
+  // A masked (-inf) entry gets probability 0, not NaN.
+  EXPECT_EQ(Softmax(T({-INFINITY, 0}, {2})).ToVector(), (std::vector<float>{0, 1}));
+}
+
+TEST(ActivationsTest, SoftmaxSumsToOneAlongTheChosenDim) {
+  Generator gen(3);
+  const Tensor x = Tensor::RandN({4, 5, 6}, gen, 0.f, 10.f);
+  for (int64_t dim : {0, 1, 2}) {
+    const Tensor total = Softmax(x, dim).Sum(dim);
+    EXPECT_TENSOR_CLOSE(total, Tensor::Ones(total.shape()), 1e-5, 1e-6) << "dim " << dim;
+    EXPECT_TENSOR_CLOSE(Exp(LogSoftmax(x, dim)), Softmax(x, dim), 1e-5, 1e-7) << "dim " << dim;
+  }
+}
+
+TEST(ActivationsTest, BadInputGivesClearErrors) {
+  EXPECT_THAT(
+      [] {
+        Softmax(Tensor::Zeros({2, 3}), 2);
+      },
+      ThrowsMessage<Error>(HasSubstr("Softmax: dim 2 is out of range for a tensor with 2 dims")));
+  EXPECT_THAT([] { Relu(Tensor::FromData(std::vector<int64_t>{1}, {1})); },
+              ThrowsMessage<Error>(HasSubstr("Relu: expects float32, got int64")));
+}
+
+TEST(ActivationsTest, NaNPropagates) {
+  const Tensor x = T({NAN}, {1});
+  EXPECT_TRUE(std::isnan(Relu(x).item()));
+  EXPECT_TRUE(std::isnan(Sigmoid(x).item()));
+  EXPECT_TRUE(std::isnan(Gelu(x).item()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// PyTorch golden cases.
+
+using testing::GoldenCase;
+using testing::GoldenOp;
+
+const std::map<std::string, GoldenOp>& Ops() {
+  using Inputs = std::vector<Tensor>;
+  using Attrs = nlohmann::json;
+  static const std::map<std::string, GoldenOp> ops = {
+      {"relu", [](const Inputs& in, const Attrs&) { return Relu(in.at(0)); }},
+      {"sigmoid", [](const Inputs& in, const Attrs&) { return Sigmoid(in.at(0)); }},
+      {"tanh", [](const Inputs& in, const Attrs&) { return Tanh(in.at(0)); }},
+      {"gelu",
+       [](const Inputs& in, const Attrs& a) {
+         return Gelu(in.at(0), a["approximate"] == "tanh" ? GeluApproximation::kTanh
+                                                          : GeluApproximation::kNone);
+       }},
+      {"softmax", [](const Inputs& in, const Attrs& a) { return Softmax(in.at(0), a["dim"]); }},
+      {"log_softmax",
+       [](const Inputs& in, const Attrs& a) { return LogSoftmax(in.at(0), a["dim"]); }},
+  };
+  return ops;
+}
+
+class ActivationsGoldenTest : public ::testing::TestWithParam<GoldenCase> {};
+
+TEST_P(ActivationsGoldenTest, MatchesPyTorch) { testing::CheckGoldenCase(GetParam(), Ops()); }
+
+INSTANTIATE_TEST_SUITE_P(
+    PyTorch, ActivationsGoldenTest,
+    ::testing::ValuesIn(testing::LoadGoldenCases("module_02_activations.json")),
+    testing::GoldenCaseName);
+
+}  // namespace
+}  // namespace tinytorch

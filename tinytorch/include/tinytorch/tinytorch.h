@@ -1,0 +1,9 @@
+// Umbrella header: everything tinytorch offers, module by module.
+#pragma once
+
+#include "tinytorch/activations.h"    // 02 activations
+#include "tinytorch/error.h"          // the exception type
+#include "tinytorch/layers.h"         // 03 layers
+#include "tinytorch/losses.h"         // 04 losses
+#include "tinytorch/serialization.h"  // state files, atomic writes
+#include "tinytorch/tensor.h"         // 01 tensor

@@ -1,0 +1,114 @@
+// MatMul: torch.matmul's shape rules (1-d promotion, broadcast batch dims) over a GEMM backend.
+#include <atomic>
+#include <climits>
+
+#include "kernels/gemm.h"
+#include "tensor_internal.h"
+#include "tinytorch/tensor.h"
+
+namespace tinytorch {
+
+using internal::CheckFloat;
+using internal::EmptyLike;
+
+namespace {
+
+std::atomic<MatMulBackend> g_default_backend{MatMulBackend::kOpenBlas};
+
+using GemmFn = void (*)(float*, kernels::MatrixRef, kernels::MatrixRef, int64_t, int64_t, int64_t);
+
+GemmFn KernelFor(MatMulBackend backend) {
+  switch (backend) {
+    case MatMulBackend::kNaive:
+      return kernels::GemmNaive;
+    case MatMulBackend::kOpenBlas:
+      return kernels::GemmOpenBlas;
+  }
+  detail::Throw("MatMul: unknown backend ", static_cast<int>(backend));
+}
+
+kernels::MatrixRef Ref(const Tensor& t, int64_t offset) {
+  return {t.data<float>() + offset, t.strides()[t.dim() - 2], t.strides()[t.dim() - 1]};
+}
+
+}  // namespace
+
+const char* MatMulBackendName(MatMulBackend backend) {
+  switch (backend) {
+    case MatMulBackend::kNaive:
+      return "naive";
+    case MatMulBackend::kOpenBlas:
+      return "openblas";
+  }
+  return "invalid";
+}
+
+void SetDefaultMatMulBackend(MatMulBackend backend) {
+  KernelFor(backend);  // validates
+  g_default_backend.store(backend);
+}
+
+MatMulBackend DefaultMatMulBackend() { return g_default_backend.load(); }
+
+Tensor MatMul(const Tensor& a, const Tensor& b) { return MatMul(a, b, DefaultMatMulBackend()); }
+
+Tensor MatMul(const Tensor& a, const Tensor& b, MatMulBackend backend) {
+  CheckFloat(a, "MatMul");
+  CheckFloat(b, "MatMul");
+  TT_CHECK(a.dim() >= 1 && b.dim() >= 1, "MatMul: shapes ", a.shape(), " and ", b.shape(),
+           " cannot be multiplied (0-d operand)");
+  const GemmFn gemm = KernelFor(backend);
+  Tensor lhs = a.dim() == 1 ? a.Unsqueeze(0) : a;
+  Tensor rhs = b.dim() == 1 ? b.Unsqueeze(1) : b;
+  const int64_t m = lhs.size(-2), k = lhs.size(-1), n = rhs.size(-1);
+  TT_CHECK(k == rhs.size(-2), "MatMul: shapes ", a.shape(), " and ", b.shape(),
+           " cannot be multiplied (inner dims ", k, " != ", rhs.size(-2), ")");
+  TT_CHECK(m <= INT_MAX && n <= INT_MAX && k <= INT_MAX, "MatMul: shapes ", a.shape(), " and ",
+           b.shape(), " exceed the 32-bit sizes BLAS accepts");
+
+  // A packed batch times one matrix is a single tall GEMM: (B*m, k) @ (k, n).
+  if (lhs.dim() > 2 && rhs.dim() == 2 && lhs.is_contiguous()) {
+    Shape out_shape = lhs.shape();
+    out_shape.back() = n;
+    lhs = lhs.View({-1, k});
+    Tensor out = EmptyLike({lhs.size(0), n});
+    gemm(out.data<float>(), Ref(lhs, 0), Ref(rhs, 0), lhs.size(0), n, k);
+    out = out.View(out_shape);
+    return b.dim() == 1 ? out.Squeeze(-1) : out;
+  }
+
+  const Shape batch_a(lhs.shape().begin(), lhs.shape().end() - 2);
+  const Shape batch_b(rhs.shape().begin(), rhs.shape().end() - 2);
+  const Shape batch = BroadcastShapes(batch_a, batch_b, "MatMul");
+  Shape out_shape = batch;
+  out_shape.push_back(m);
+  out_shape.push_back(n);
+  Tensor out = EmptyLike(out_shape);
+
+  // Broadcast strides of each operand's batch dims, right-aligned against `batch`.
+  const auto nb = static_cast<int64_t>(batch.size());
+  Shape stride_a(nb, 0), stride_b(nb, 0);
+  for (int64_t d = 0; d < static_cast<int64_t>(batch_a.size()); ++d) {
+    if (batch_a[d] != 1) stride_a[nb - batch_a.size() + d] = lhs.strides()[d];
+  }
+  for (int64_t d = 0; d < static_cast<int64_t>(batch_b.size()); ++d) {
+    if (batch_b[d] != 1) stride_b[nb - batch_b.size() + d] = rhs.strides()[d];
+  }
+  int64_t batches = 1;
+  for (int64_t s : batch) batches *= s;
+  for (int64_t index = 0; index < batches; ++index) {
+    int64_t rest = index, off_a = 0, off_b = 0;
+    for (int64_t d = nb - 1; d >= 0; --d) {
+      const int64_t i = rest % batch[d];
+      rest /= batch[d];
+      off_a += i * stride_a[d];
+      off_b += i * stride_b[d];
+    }
+    gemm(out.data<float>() + index * m * n, Ref(lhs, off_a), Ref(rhs, off_b), m, n, k);
+  }
+  if (a.dim() == 1) out = out.Squeeze(-2);
+  if (b.dim() == 1) out = out.Squeeze(-1);
+  return out;
+}
+
+}  // namespace tinytorch

@@ -1,0 +1,572 @@
+// Tensor storage, creation, metadata, views and copies.
+#include "tinytorch/tensor.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <numbers>
+
+#include "tensor_internal.h"
+
+namespace tinytorch {
+
+std::string ShapeToString(std::span<const int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+size_t ElementSize(DType dtype) {
+  switch (dtype) {
+    case DType::kFloat32:
+      return 4;
+    case DType::kInt64:
+      return 8;
+    case DType::kInt32:
+      return 4;
+    case DType::kInt8:
+      return 1;
+  }
+  detail::Throw("ElementSize: invalid dtype ", static_cast<int>(dtype));
+}
+
+const char* DTypeName(DType dtype) {
+  switch (dtype) {
+    case DType::kFloat32:
+      return "float32";
+    case DType::kInt64:
+      return "int64";
+    case DType::kInt32:
+      return "int32";
+    case DType::kInt8:
+      return "int8";
+  }
+  return "invalid";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage and its counters.
+
+namespace {
+
+constexpr size_t kStorageAlignment = 64;
+
+struct Counters {
+  std::atomic<int64_t> live{0};
+  std::atomic<int64_t> peak{0};
+  std::atomic<int64_t> total{0};
+  std::atomic<int64_t> count{0};
+};
+Counters& GlobalCounters() {
+  static Counters counters;
+  return counters;
+}
+
+}  // namespace
+
+Storage::Storage(size_t bytes, bool zero_fill) : bytes_(bytes) {
+  // Zero-byte tensors still get a distinct, aligned allocation so data() is never null.
+  const size_t rounded = std::max<size_t>(
+      kStorageAlignment, (bytes + kStorageAlignment - 1) / kStorageAlignment * kStorageAlignment);
+  data_ = static_cast<std::byte*>(::operator new (rounded, std::align_val_t{kStorageAlignment}));
+  if (zero_fill) std::memset(data_, 0, rounded);
+  Counters& c = GlobalCounters();
+  const auto b = static_cast<int64_t>(bytes);
+  const int64_t live = c.live.fetch_add(b, std::memory_order_relaxed) + b;
+  int64_t peak = c.peak.load(std::memory_order_relaxed);
+  while (live > peak && !c.peak.compare_exchange_weak(peak, live, std::memory_order_relaxed)) {
+  }
+  c.total.fetch_add(b, std::memory_order_relaxed);
+  c.count.fetch_add(1, std::memory_order_relaxed);
+}
+
+Storage::~Storage() {
+  ::operator delete (data_, std::align_val_t{kStorageAlignment});
+  GlobalCounters().live.fetch_sub(static_cast<int64_t>(bytes_), std::memory_order_relaxed);
+}
+
+StorageStats GetStorageStats() {
+  const Counters& c = GlobalCounters();
+  return {c.live.load(), c.peak.load(), c.total.load(), c.count.load()};
+}
+
+void ResetStoragePeak() {
+  Counters& c = GlobalCounters();
+  c.peak.store(c.live.load());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generator: xoshiro256** (Blackman & Vigna, 2018), state filled by splitmix64 as its authors
+// advise.
+
+namespace {
+
+uint64_t SplitMix64(uint64_t& x) {
+  uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+}  // namespace
+
+Generator::Generator(uint64_t seed) {
+  for (uint64_t& s : s_) s = SplitMix64(seed);
+}
+
+uint64_t Generator::NextU64() {
+  const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = Rotl(s_[3], 45);
+  return result;
+}
+
+double Generator::Uniform() { return static_cast<double>(NextU64() >> 11) * 0x1.0p-53; }
+
+double Generator::Normal() {
+  if (has_spare_normal_) {
+    has_spare_normal_ = false;
+    return spare_normal_;
+  }
+  // 1 - Uniform() is in (0, 1], so the log is finite.
+  const double r = std::sqrt(-2.0 * std::log(1.0 - Uniform()));
+  const double theta = 2.0 * std::numbers::pi * Uniform();
+  spare_normal_ = r * std::sin(theta);
+  has_spare_normal_ = true;
+  return r * std::cos(theta);
+}
+
+Generator Generator::Fork() { return Generator(NextU64()); }
+
+// ---------------------------------------------------------------------------------------------
+// Internal helpers.
+
+namespace internal {
+
+int64_t NumelOf(const Shape& shape, const char* op) {
+  int64_t n = 1;
+  for (int64_t s : shape) {
+    TT_CHECK(s >= 0, op, ": negative size in shape ", shape);
+    TT_CHECK(s == 0 || n <= std::numeric_limits<int64_t>::max() / s, op, ": shape ", shape,
+             " has too many elements");
+    n *= s;
+  }
+  return n;
+}
+
+Shape ContiguousStrides(const Shape& shape) {
+  Shape strides(shape.size());
+  int64_t s = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    strides[i] = s;
+    s *= std::max<int64_t>(shape[i], 1);
+  }
+  return strides;
+}
+
+int64_t NormalizeDim(int64_t dim, int64_t ndim, const char* op) {
+  TT_CHECK(dim >= -ndim && dim < ndim, op, ": dim ", dim, " is out of range for a tensor with ",
+           ndim, " dims");
+  return dim < 0 ? dim + ndim : dim;
+}
+
+Tensor EmptyLike(const Shape& shape, DType dtype) {
+  const int64_t n = NumelOf(shape, "Tensor");
+  auto storage = std::make_shared<Storage>(static_cast<size_t>(n) * ElementSize(dtype),
+                                           /*zero_fill=*/false);
+  return Tensor::FromStorage(std::move(storage), dtype, shape, ContiguousStrides(shape), 0);
+}
+
+void CheckFloat(const Tensor& t, const char* op) {
+  TT_CHECK(t.defined(), op, ": undefined tensor");
+  TT_CHECK(t.dtype() == DType::kFloat32, op, ": expects float32, got ", DTypeName(t.dtype()),
+           " tensor of shape ", t.shape());
+}
+
+Shape BroadcastStrides(const Tensor& t, const Shape& shape) {
+  const Shape& ts = t.shape();
+  Shape out(shape.size(), 0);
+  const size_t lead = shape.size() - ts.size();
+  for (size_t i = 0; i < ts.size(); ++i) {
+    out[lead + i] = ts[i] == 1 ? 0 : t.strides()[i];
+  }
+  return out;
+}
+
+}  // namespace internal
+
+using internal::ContiguousStrides;
+using internal::NormalizeDim;
+using internal::NumelOf;
+
+// ---------------------------------------------------------------------------------------------
+// Creation.
+
+Tensor Tensor::FromStorage(std::shared_ptr<Storage> storage, DType dtype, Shape shape,
+                           Shape strides, int64_t offset) {
+  TT_CHECK(storage != nullptr, "Tensor::FromStorage: null storage");
+  TT_CHECK(shape.size() == strides.size(), "Tensor::FromStorage: shape ", shape, " and strides ",
+           strides, " differ in length");
+  const int64_t n = NumelOf(shape, "Tensor::FromStorage");
+  // The reachable element range must lie inside the buffer.
+  int64_t lo = offset, hi = offset;
+  if (n > 0) {
+    for (size_t i = 0; i < shape.size(); ++i) {
+      const int64_t extent = (shape[i] - 1) * strides[i];
+      (extent < 0 ? lo : hi) += extent;
+    }
+  }
+  const auto capacity = static_cast<int64_t>(storage->bytes() / ElementSize(dtype));
+  TT_CHECK(n == 0 || (lo >= 0 && hi < capacity), "Tensor::FromStorage: shape ", shape,
+           " with strides ", strides, " and offset ", offset, " reaches outside a storage of ",
+           capacity, " elements");
+  Tensor t;
+  t.impl_ = std::make_shared<TensorImpl>();
+  t.impl_->storage = std::move(storage);
+  t.impl_->shape = std::move(shape);
+  t.impl_->strides = std::move(strides);
+  t.impl_->offset = offset;
+  t.impl_->dtype = dtype;
+  return t;
+}
+
+Tensor Tensor::Zeros(const Shape& shape, DType dtype) {
+  const int64_t n = NumelOf(shape, "Tensor::Zeros");
+  Tensor t;
+  t.impl_ = std::make_shared<TensorImpl>();
+  t.impl_->storage = std::make_shared<Storage>(static_cast<size_t>(n) * ElementSize(dtype));
+  t.impl_->shape = shape;
+  t.impl_->strides = ContiguousStrides(shape);
+  t.impl_->dtype = dtype;
+  return t;
+}
+
+Tensor Tensor::Ones(const Shape& shape) { return Full(shape, 1.f); }
+
+Tensor Tensor::Full(const Shape& shape, float value) {
+  Tensor t = Zeros(shape);
+  std::fill_n(t.data<float>(), t.numel(), value);
+  return t;
+}
+
+Tensor Tensor::Scalar(float value) { return Full({}, value); }
+
+Tensor Tensor::Arange(double start, double end, double step) {
+  TT_CHECK(step != 0 && std::isfinite(step) && std::isfinite(start) && std::isfinite(end),
+           "Tensor::Arange: invalid range start=", start, " end=", end, " step=", step);
+  const double count = std::ceil((end - start) / step);
+  TT_CHECK(count < 1e12, "Tensor::Arange: range start=", start, " end=", end, " step=", step,
+           " is too long");
+  const auto n = static_cast<int64_t>(std::max(0.0, count));
+  Tensor t = Zeros({n});
+  float* p = t.data<float>();
+  for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(start + static_cast<double>(i) * step);
+  return t;
+}
+
+namespace {
+
+template <class T>
+Tensor FromVector(std::vector<T> data, const Shape& shape) {
+  const int64_t n = NumelOf(shape, "Tensor::FromData");
+  TT_CHECK(static_cast<int64_t>(data.size()) == n, "Tensor::FromData: ", data.size(),
+           " values do not fill shape ", shape, " (", n, " elements)");
+  Tensor t = Tensor::Zeros(shape, DTypeOf<T>());
+  std::copy(data.begin(), data.end(), t.data<T>());
+  return t;
+}
+
+}  // namespace
+
+Tensor Tensor::FromData(std::vector<float> data, const Shape& shape) {
+  return FromVector(std::move(data), shape);
+}
+
+Tensor Tensor::FromData(std::vector<int64_t> data, const Shape& shape) {
+  return FromVector(std::move(data), shape);
+}
+
+Tensor Tensor::RandN(const Shape& shape, Generator& gen, float mean, float stddev) {
+  TT_CHECK(stddev >= 0 && std::isfinite(stddev) && std::isfinite(mean),
+           "Tensor::RandN: invalid mean=", mean, " stddev=", stddev);
+  Tensor t = Zeros(shape);
+  float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<float>(mean + stddev * gen.Normal());
+  return t;
+}
+
+Tensor Tensor::Rand(const Shape& shape, Generator& gen, float low, float high) {
+  TT_CHECK(low <= high && std::isfinite(low) && std::isfinite(high),
+           "Tensor::Rand: invalid range [", low, ", ", high, ")");
+  Tensor t = Zeros(shape);
+  float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    p[i] = static_cast<float>(low + (static_cast<double>(high) - low) * gen.Uniform());
+  }
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metadata and element access.
+
+int64_t Tensor::numel() const {
+  int64_t n = 1;
+  for (int64_t s : shape()) n *= s;
+  return n;
+}
+
+int64_t Tensor::size(int64_t d) const { return shape()[NormalizeDim(d, dim(), "Tensor::size")]; }
+
+bool Tensor::is_contiguous() const {
+  const Shape& sh = shape();
+  const Shape& st = strides();
+  int64_t expected = 1;
+  for (size_t i = sh.size(); i-- > 0;) {
+    if (sh[i] == 1) continue;  // any stride is fine for a size-1 dim
+    if (st[i] != expected) return false;
+    expected *= sh[i];
+  }
+  return true;
+}
+
+bool Tensor::SharesStorageWith(const Tensor& other) const {
+  return defined() && other.defined() && storage() == other.storage();
+}
+
+float Tensor::item() const {
+  TT_CHECK(numel() == 1, "Tensor::item: tensor of shape ", shape(), " has ", numel(),
+           " elements, not 1");
+  return *data<float>();
+}
+
+template <class T>
+T& Tensor::at(std::initializer_list<int64_t> index) const {
+  TT_CHECK(static_cast<int64_t>(index.size()) == dim(), "Tensor::at: ", index.size(),
+           " indices for a tensor of shape ", shape());
+  int64_t off = 0;
+  int64_t d = 0;
+  for (int64_t i : index) {
+    const int64_t n = shape()[d];
+    TT_CHECK(i >= -n && i < n, "Tensor::at: index ", i, " is out of range for dim ", d,
+             " of shape ", shape());
+    off += (i < 0 ? i + n : i) * strides()[d];
+    ++d;
+  }
+  return data<T>()[off];
+}
+
+template float& Tensor::at<float>(std::initializer_list<int64_t>) const;
+template int64_t& Tensor::at<int64_t>(std::initializer_list<int64_t>) const;
+template int32_t& Tensor::at<int32_t>(std::initializer_list<int64_t>) const;
+template int8_t& Tensor::at<int8_t>(std::initializer_list<int64_t>) const;
+
+std::vector<float> Tensor::ToVector() const {
+  internal::CheckFloat(*this, "Tensor::ToVector");
+  const Tensor c = Contiguous();
+  return std::vector<float>(c.data<float>(), c.data<float>() + c.numel());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views.
+
+Tensor Tensor::View(const Shape& new_shape) const {
+  TT_CHECK(is_contiguous(), "Tensor::View: tensor of shape ", shape(), " with strides ", strides(),
+           " is not contiguous; use Reshape");
+  Shape out = new_shape;
+  int64_t known = 1;
+  int64_t infer = -1;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i] == -1) {
+      TT_CHECK(infer < 0, "Tensor::View: more than one -1 in shape ", new_shape);
+      infer = static_cast<int64_t>(i);
+    } else {
+      TT_CHECK(out[i] >= 0, "Tensor::View: negative size in shape ", new_shape);
+      known *= out[i];
+    }
+  }
+  if (infer >= 0) {
+    TT_CHECK(known != 0 && numel() % known == 0, "Tensor::View: cannot view shape ", shape(),
+             " as ", new_shape);
+    out[infer] = numel() / known;
+  }
+  TT_CHECK(NumelOf(out, "Tensor::View") == numel(), "Tensor::View: cannot view shape ", shape(),
+           " (", numel(), " elements) as ", new_shape);
+  return FromStorage(storage(), dtype(), out, ContiguousStrides(out), offset());
+}
+
+Tensor Tensor::Reshape(const Shape& new_shape) const {
+  return is_contiguous() ? View(new_shape) : Contiguous().View(new_shape);
+}
+
+Tensor Tensor::Transpose(int64_t dim0, int64_t dim1) const {
+  const int64_t a = NormalizeDim(dim0, dim(), "Tensor::Transpose");
+  const int64_t b = NormalizeDim(dim1, dim(), "Tensor::Transpose");
+  Shape sh = shape(), st = strides();
+  std::swap(sh[a], sh[b]);
+  std::swap(st[a], st[b]);
+  return FromStorage(storage(), dtype(), sh, st, offset());
+}
+
+Tensor Tensor::Permute(const std::vector<int64_t>& dims) const {
+  TT_CHECK(static_cast<int64_t>(dims.size()) == dim(), "Tensor::Permute: permutation ", dims,
+           " does not match shape ", shape());
+  Shape sh(dims.size()), st(dims.size());
+  std::vector<bool> seen(dims.size(), false);
+  for (size_t i = 0; i < dims.size(); ++i) {
+    const int64_t d = NormalizeDim(dims[i], dim(), "Tensor::Permute");
+    TT_CHECK(!seen[d], "Tensor::Permute: ", dims, " is not a permutation");
+    seen[d] = true;
+    sh[i] = shape()[d];
+    st[i] = strides()[d];
+  }
+  return FromStorage(storage(), dtype(), sh, st, offset());
+}
+
+Tensor Tensor::Slice(int64_t d, int64_t start, int64_t end, int64_t step) const {
+  d = NormalizeDim(d, dim(), "Tensor::Slice");
+  TT_CHECK(step > 0, "Tensor::Slice: step must be positive, got ", step);
+  const int64_t n = shape()[d];
+  auto clamp = [n](int64_t i) { return std::clamp(i < 0 ? i + n : i, int64_t{0}, n); };
+  start = clamp(start);
+  end = std::max(clamp(end), start);
+  Shape sh = shape(), st = strides();
+  sh[d] = (end - start + step - 1) / step;
+  st[d] *= step;
+  return FromStorage(storage(), dtype(), sh, st, offset() + start * strides()[d]);
+}
+
+Tensor Tensor::Select(int64_t d, int64_t index) const {
+  d = NormalizeDim(d, dim(), "Tensor::Select");
+  const int64_t n = shape()[d];
+  TT_CHECK(index >= -n && index < n, "Tensor::Select: index ", index, " is out of range for dim ",
+           d, " of shape ", shape());
+  if (index < 0) index += n;
+  Shape sh = shape(), st = strides();
+  sh.erase(sh.begin() + d);
+  st.erase(st.begin() + d);
+  return FromStorage(storage(), dtype(), sh, st, offset() + index * strides()[d]);
+}
+
+Tensor Tensor::Unsqueeze(int64_t d) const {
+  d = NormalizeDim(d, dim() + 1, "Tensor::Unsqueeze");
+  Shape sh = shape(), st = strides();
+  const int64_t stride = d < dim() ? strides()[d] * shape()[d] : 1;
+  sh.insert(sh.begin() + d, 1);
+  st.insert(st.begin() + d, stride);
+  return FromStorage(storage(), dtype(), sh, st, offset());
+}
+
+Tensor Tensor::Squeeze(int64_t d) const {
+  d = NormalizeDim(d, dim(), "Tensor::Squeeze");
+  TT_CHECK(shape()[d] == 1, "Tensor::Squeeze: dim ", d, " of shape ", shape(), " is not 1");
+  return Select(d, 0);
+}
+
+Tensor Tensor::Expand(const Shape& target) const {
+  const Shape out = BroadcastShapes(shape(), target, "Tensor::Expand");
+  TT_CHECK(out == target, "Tensor::Expand: shape ", shape(), " cannot be expanded to ", target);
+  return FromStorage(storage(), dtype(), target, internal::BroadcastStrides(*this, target),
+                     offset());
+}
+
+Tensor Tensor::Flatten() const { return Reshape({numel()}); }
+
+Tensor Tensor::Contiguous() const { return is_contiguous() ? *this : Clone(); }
+
+Tensor Tensor::Clone() const {
+  Tensor out = Zeros(shape(), dtype());
+  out.CopyFrom(*this);
+  return out;
+}
+
+Tensor& Tensor::Fill(float value) {
+  internal::CheckFloat(*this, "Tensor::Fill");
+  float* base = data<float>();
+  const Shape& st = strides();
+  internal::ForEachRow<1>(
+      shape(), {&st},
+      [&](const std::array<int64_t, 1>& off, int64_t n, const std::array<int64_t, 1>& inner) {
+        for (int64_t i = 0; i < n; ++i) base[off[0] + i * inner[0]] = value;
+      });
+  return *this;
+}
+
+namespace {
+
+template <class Word>
+void CopyElements(const Tensor& dst, const Tensor& src, const Shape& src_strides) {
+  Word* d = reinterpret_cast<Word*>(dst.storage()->data()) + dst.offset();
+  const Word* s = reinterpret_cast<const Word*>(src.storage()->data()) + src.offset();
+  const Shape& dst_strides = dst.strides();
+  internal::ForEachRow<2>(
+      dst.shape(), {&dst_strides, &src_strides},
+      [&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& inner) {
+        Word* o = d + off[0];
+        const Word* i = s + off[1];
+        if (inner[0] == 1 && inner[1] == 1) {
+          std::copy_n(i, n, o);
+        } else {
+          for (int64_t k = 0; k < n; ++k) o[k * inner[0]] = i[k * inner[1]];
+        }
+      });
+}
+
+}  // namespace
+
+Tensor& Tensor::CopyFrom(const Tensor& src) {
+  TT_CHECK(defined() && src.defined(), "Tensor::CopyFrom: undefined tensor");
+  TT_CHECK(dtype() == src.dtype(), "Tensor::CopyFrom: dtype ", DTypeName(src.dtype()), " into ",
+           DTypeName(dtype()));
+  const Shape out = BroadcastShapes(src.shape(), shape(), "Tensor::CopyFrom");
+  TT_CHECK(out == shape(), "Tensor::CopyFrom: source shape ", src.shape(),
+           " does not broadcast to destination shape ", shape());
+  // A source that overlaps the destination is read from a private copy first.
+  const Tensor from = SharesStorageWith(src) ? src.Clone() : src;
+  const Shape src_strides = internal::BroadcastStrides(from, shape());
+  switch (dtype()) {
+    case DType::kFloat32:
+      CopyElements<float>(*this, from, src_strides);
+      break;
+    case DType::kInt64:
+      CopyElements<int64_t>(*this, from, src_strides);
+      break;
+    case DType::kInt32:
+      CopyElements<int32_t>(*this, from, src_strides);
+      break;
+    case DType::kInt8:
+      CopyElements<int8_t>(*this, from, src_strides);
+      break;
+  }
+  return *this;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Autograd hooks.
+
+bool Tensor::requires_grad() const { return impl().requires_grad; }
+
+Tensor& Tensor::set_requires_grad(bool requires_grad) {
+  TT_CHECK(!requires_grad || dtype() == DType::kFloat32,
+           "Tensor::set_requires_grad: only float32 tensors can require gradients, got ",
+           DTypeName(dtype()));
+  impl_->requires_grad = requires_grad;
+  return *this;
+}
+
+const std::shared_ptr<Node>& Tensor::grad_fn() const { return impl().grad_fn; }
+
+}  // namespace tinytorch

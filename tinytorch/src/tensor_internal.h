@@ -1,0 +1,96 @@
+// Private helpers shared by the tensor sources: shape arithmetic and the strided row iterator that
+// every elementwise kernel and copy is built on.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "tinytorch/tensor.h"
+
+namespace tinytorch::internal {
+
+// Element count of `shape`; throws (naming `op`) on negative sizes or int64 overflow.
+int64_t NumelOf(const Shape& shape, const char* op);
+
+// Row-major strides for a packed tensor of `shape`.
+Shape ContiguousStrides(const Shape& shape);
+
+// Maps a possibly negative dim into [0, ndim); throws naming `op` when out of range.
+int64_t NormalizeDim(int64_t dim, int64_t ndim, const char* op);
+
+// A fresh contiguous tensor whose contents are uninitialised: for outputs a kernel overwrites.
+Tensor EmptyLike(const Shape& shape, DType dtype = DType::kFloat32);
+
+// Throws unless `t` is a defined float32 tensor.
+void CheckFloat(const Tensor& t, const char* op);
+
+// Strides that make `t` (shape broadcastable to `shape`) read as `shape`: 0 on broadcast dims.
+Shape BroadcastStrides(const Tensor& t, const Shape& shape);
+
+// Calls body(offsets, n, inner_strides) once per innermost row of `shape`, where offsets[k] is the
+// element offset of the row's first element in operand k. Dims of size 1 are dropped and adjacent
+// dims that are contiguous for every operand are merged first, so packed operands become a single
+// long row and the body's inner loop is where all the time goes.
+template <size_t N, class Body>
+void ForEachRow(const Shape& shape, const std::array<const Shape*, N>& strides, Body&& body) {
+  std::vector<int64_t> sizes;
+  std::array<std::vector<int64_t>, N> st;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 0) return;
+    if (shape[d] == 1) continue;
+    bool merge = !sizes.empty();
+    for (size_t k = 0; k < N && merge; ++k) merge = st[k].back() == (*strides[k])[d] * shape[d];
+    if (merge) {
+      sizes.back() *= shape[d];
+      for (size_t k = 0; k < N; ++k) st[k].back() = (*strides[k])[d];
+    } else {
+      sizes.push_back(shape[d]);
+      for (size_t k = 0; k < N; ++k) st[k].push_back((*strides[k])[d]);
+    }
+  }
+  if (sizes.empty()) {  // a single element
+    sizes.push_back(1);
+    for (size_t k = 0; k < N; ++k) st[k].push_back(0);
+  }
+  const size_t nd = sizes.size();
+  std::array<int64_t, N> offsets{};
+  std::array<int64_t, N> inner{};
+  for (size_t k = 0; k < N; ++k) inner[k] = st[k][nd - 1];
+  std::vector<int64_t> index(nd, 0);
+  while (true) {
+    body(offsets, sizes[nd - 1], inner);
+    size_t d = nd - 1;
+    while (d-- > 0) {
+      for (size_t k = 0; k < N; ++k) offsets[k] += st[k][d];
+      if (++index[d] < sizes[d]) break;
+      for (size_t k = 0; k < N; ++k) offsets[k] -= st[k][d] * sizes[d];
+      index[d] = 0;
+    }
+    if (d == static_cast<size_t>(-1)) return;
+  }
+}
+
+// out[i] = f(x[i]) into a fresh packed tensor; x may have any strides.
+template <class F>
+Tensor UnaryOp(const Tensor& x, const char* op, F f) {
+  CheckFloat(x, op);
+  Tensor out = EmptyLike(x.shape());
+  const Shape& so = out.strides();
+  const Shape& sx = x.strides();
+  float* po = out.data<float>();
+  const float* px = x.data<float>();
+  ForEachRow<2>(x.shape(), {&so, &sx},
+                [&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& s) {
+                  float* o = po + off[0];
+                  const float* i = px + off[1];
+                  if (s[1] == 1) {
+                    for (int64_t k = 0; k < n; ++k) o[k] = f(i[k]);
+                  } else {
+                    for (int64_t k = 0; k < n; ++k) o[k] = f(i[k * s[1]]);
+                  }
+                });
+  return out;
+}
+
+}  // namespace tinytorch::internal

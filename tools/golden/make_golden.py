@@ -1,0 +1,259 @@
+#!/usr/bin/python3
+"""Writes the PyTorch golden cases that tests/unit/*_test.cc compare tinytorch against.
+
+Run with Debian's Python and python3-torch (scripts/setup-deps.sh --golden installs it):
+    /usr/bin/python3 tools/golden/make_golden.py
+The output, tests/data/golden/module_*.json, is committed; the C++ tests never need Python.
+
+Each file: {"format": 1, "generator": ..., "torch_version": ..., "cases": [case, ...]}
+case:   {"name", "op", "attrs": {...}, "inputs": [tensor, ...], "expected": tensor, "rtol", "atol"}
+tensor: {"dtype": "float32" | "int64", "shape": [...], "data": [...] (row-major),
+         optional "transpose": [d0, d1] or "slice": [dim, start, end, step], applied as a view
+         after loading so strided inputs are exercised}
+Non-finite floats are written as the strings "inf", "-inf" and "nan" (JSON has no literal for them).
+"""
+import json
+import math
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "data", "golden")
+GEN = torch.Generator().manual_seed(20261123)
+
+
+def randn(*shape, scale=1.0):
+    return torch.randn(tuple(shape), generator=GEN, dtype=torch.float32) * scale
+
+
+def uniform(lo, hi, *shape):
+    return torch.rand(tuple(shape), generator=GEN, dtype=torch.float32) * (hi - lo) + lo
+
+
+def encode_float(v):
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    # 9 significant digits identify a float32 exactly, and print far shorter than the double repr.
+    return float(f"{v:.9g}")
+
+
+def tensor_json(t, **view):
+    t = t.detach().contiguous()
+    if t.dtype == torch.int64:
+        data, dtype = [int(v) for v in t.flatten().tolist()], "int64"
+    else:
+        data, dtype = [encode_float(v) for v in t.float().flatten().tolist()], "float32"
+    out = {"dtype": dtype, "shape": list(t.shape), "data": data}
+    out.update(view)
+    return out
+
+
+class Cases:
+    def __init__(self):
+        self.cases = []
+        self.names = set()
+
+    def add(self, name, op, inputs, expected, attrs=None, rtol=1e-6, atol=1e-6):
+        """inputs: list of tensors or (stored_tensor, view_dict) pairs."""
+        assert name not in self.names, name
+        self.names.add(name)
+        enc = [tensor_json(x) if isinstance(x, torch.Tensor) else tensor_json(x[0], **x[1]) for x in inputs]
+        self.cases.append({"name": name, "op": op, "attrs": attrs or {}, "inputs": enc,
+                           "expected": tensor_json(expected), "rtol": rtol, "atol": atol})
+
+    def write(self, filename):
+        doc = {"format": 1, "generator": "tools/golden/make_golden.py", "torch_version": torch.__version__,
+               "cases": self.cases}
+        path = os.path.join(OUT_DIR, filename)
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(doc, f, separators=(",", ":"))
+            f.write("\n")
+        os.replace(tmp, path)
+        print(f"{path}: {len(self.cases)} cases")
+
+
+def module_01_tensor():
+    c = Cases()
+    shapes = [((3, 4), (3, 4)), ((2, 3), (3,)), ((3, 1, 5), (4, 5)), ((1,), (2, 3, 1)), ((), (2, 3)),
+              ((0, 3), (3,))]
+    binary = {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div,
+              "maximum": torch.maximum, "minimum": torch.minimum}
+    for op, fn in binary.items():
+        for sa, sb in shapes:
+            a, b = randn(*sa), randn(*sb)
+            if op == "div":
+                b = b.sign() * (b.abs() + 0.5)  # keep divisors away from 0
+            name = f"{op}_{'x'.join(map(str, sa)) or 'scalar'}_{'x'.join(map(str, sb)) or 'scalar'}"
+            c.add(name, op, [a, b], fn(a, b))
+    # Strided operands: a transposed view plus a sliced view.
+    a, b = randn(5, 4), randn(4, 11)
+    c.add("add_transposed_sliced", "add", [(a, {"transpose": [0, 1]}), (b, {"slice": [1, 1, 11, 2]})],
+          a.t() + b[:, 1:11:2])
+    # Extreme values through the elementwise ops.
+    ext = torch.tensor([0.0, -0.0, 1e-30, -1e-30, 1e30, -1e30, 88.0, -88.0, 100.0, float("inf"), float("-inf")])
+    c.add("exp_extremes", "exp", [ext], torch.exp(ext), rtol=1e-6, atol=0)
+    pos = torch.tensor([1e-30, 1e-10, 0.5, 1.0, 2.0, 1e10, 1e30, float("inf"), 0.0])
+    c.add("log_extremes", "log", [pos], torch.log(pos), rtol=1e-6, atol=0)
+    c.add("sqrt_extremes", "sqrt", [pos], torch.sqrt(pos), rtol=1e-6, atol=0)
+    tiny = torch.tensor([1e-10, -1e-10, 1e-5, 0.5, -0.5, 10.0])
+    c.add("log1p_small", "log1p", [tiny], torch.log1p(tiny), rtol=1e-6, atol=0)
+    x = randn(3, 7, scale=3.0)
+    c.add("neg", "neg", [x], -x)
+    c.add("abs", "abs", [x], x.abs())
+    c.add("exp", "exp", [x], x.exp(), rtol=1e-6, atol=0)
+    c.add("clamp", "clamp", [x], x.clamp(-1.5, 0.5), attrs={"min": -1.5, "max": 0.5})
+    c.add("clamp_transposed", "clamp", [(x, {"transpose": [0, 1]})], x.t().clamp(-1.0, 1.0), attrs={"min": -1.0, "max": 1.0})
+    base = uniform(0.1, 3.0, 4, 5)
+    for e in [2.0, 0.5, -1.5, 3.0]:
+        c.add(f"pow_scalar_{e}", "pow_scalar", [base], base.pow(e), attrs={"exponent": e}, rtol=1e-6, atol=0)
+    expo = randn(5)
+    c.add("pow_tensor_broadcast", "pow", [base, expo], base.pow(expo), rtol=1e-6, atol=0)
+    neg_base = torch.tensor([-2.0, -2.0, 0.0, 4.0])
+    c.add("pow_negative_base", "pow", [neg_base, torch.tensor([2.0, 0.5, -1.0, 0.5])],
+          neg_base.pow(torch.tensor([2.0, 0.5, -1.0, 0.5])))
+    # Comparisons on values with exact ties.
+    a = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    b = torch.tensor([2.0, 2.0, 7.0])
+    for op, fn in {"eq": torch.eq, "ne": torch.ne, "lt": torch.lt, "le": torch.le, "gt": torch.gt, "ge": torch.ge}.items():
+        c.add(f"{op}_broadcast", op, [a, b], fn(a, b).float())
+    # Reductions.
+    x = randn(3, 4, 5)
+    for axis in [0, 1, 2, -1, -3]:
+        for keep in [False, True]:
+            k = "keep" if keep else "drop"
+            attrs = {"axis": axis, "keepdims": keep}
+            c.add(f"sum_axis{axis}_{k}", "sum", [x], x.sum(axis, keepdim=keep), attrs=attrs, rtol=1e-5, atol=1e-6)
+            c.add(f"mean_axis{axis}_{k}", "mean", [x], x.mean(axis, keepdim=keep), attrs=attrs, rtol=1e-5, atol=1e-6)
+            c.add(f"max_axis{axis}_{k}", "max", [x], x.amax(axis, keepdim=keep), attrs=attrs)
+            c.add(f"min_axis{axis}_{k}", "min", [x], x.amin(axis, keepdim=keep), attrs=attrs)
+            c.add(f"argmax_axis{axis}_{k}", "argmax", [x], x.argmax(axis, keepdim=keep), attrs=attrs)
+    c.add("sum_all", "sum", [x], x.sum(), rtol=1e-5, atol=1e-6)
+    c.add("mean_all", "mean", [x], x.mean(), rtol=1e-5, atol=1e-6)
+    c.add("max_all", "max", [x], x.max())
+    c.add("min_all", "min", [x], x.min())
+    c.add("argmax_all", "argmax", [x], x.argmax())
+    c.add("sum_permuted_axis1", "sum", [(x, {"transpose": [0, 2]})], x.transpose(0, 2).sum(1), attrs={"axis": 1, "keepdims": False}, rtol=1e-5, atol=1e-6)
+    ties = torch.tensor([[1.0, 3.0, 3.0, 2.0], [5.0, 5.0, 5.0, 5.0]])
+    c.add("argmax_ties_first", "argmax", [ties], ties.argmax(1), attrs={"axis": 1, "keepdims": False})
+    big = torch.full((16384,), 0.1)
+    c.add("sum_long_row", "sum", [big], big.double().sum().float(), rtol=1e-6, atol=0)
+    # MatMul: odd shapes, 1-d promotion, broadcasting batch dims, transposed views.
+    mm = [((7, 13), (13, 5)), ((1, 1), (1, 1)), ((33, 64), (64, 17)), ((13,), (13, 5)), ((7, 13), (13,)),
+          ((13,), (13,)), ((2, 3, 4), (4, 6)), ((2, 1, 3, 4), (5, 4, 6)), ((4,), (2, 4, 3)), ((3, 5, 4), (4,)),
+          ((3, 0), (0, 4))]
+    for sa, sb in mm:
+        a, b = randn(*sa), randn(*sb)
+        name = f"matmul_{'x'.join(map(str, sa))}_{'x'.join(map(str, sb))}"
+        c.add(name, "matmul", [a, b], torch.matmul(a, b), rtol=1e-5, atol=1e-5)
+    a, b = randn(12, 9), randn(11, 12)
+    c.add("matmul_both_transposed", "matmul", [(a, {"transpose": [0, 1]}), (b, {"transpose": [0, 1]})],
+          a.t() @ b.t(), rtol=1e-5, atol=1e-5)
+    a, b = randn(6, 20), randn(10, 7)
+    c.add("matmul_sliced_columns", "matmul", [(a, {"slice": [1, 0, 20, 2]}), b], a[:, 0:20:2] @ b, rtol=1e-5, atol=1e-5)
+    a, b = randn(4, 8, 5), randn(4, 6, 8)
+    c.add("matmul_batched_transposed", "matmul", [(a, {"transpose": [1, 2]}), (b, {"transpose": [1, 2]})],
+          a.transpose(1, 2) @ b.transpose(1, 2), rtol=1e-5, atol=1e-5)
+    return c
+
+
+def module_02_activations():
+    c = Cases()
+    x = torch.cat([randn(40, scale=4.0),
+                   torch.tensor([0.0, -0.0, 1e-8, -1e-8, 20.0, -20.0, 88.0, -88.0, 100.0, -100.0, 1e4, -1e4,
+                                 float("inf"), float("-inf")])]).reshape(6, 9)
+    c.add("relu", "relu", [x], torch.relu(x))
+    c.add("sigmoid", "sigmoid", [x], torch.sigmoid(x), rtol=1e-6, atol=1e-7)
+    c.add("tanh", "tanh", [x], torch.tanh(x), rtol=1e-6, atol=1e-7)
+    finite = x[:, :].clone()
+    finite[~torch.isfinite(finite)] = 0.0
+    c.add("gelu_exact", "gelu", [finite], F.gelu(finite), attrs={"approximate": "none"}, rtol=1e-6, atol=1e-6)
+    c.add("gelu_tanh", "gelu", [finite], F.gelu(finite, approximate="tanh"), attrs={"approximate": "tanh"},
+          rtol=1e-5, atol=1e-6)
+    c.add("relu_transposed", "relu", [(x, {"transpose": [0, 1]})], torch.relu(x.t()))
+    logits = randn(4, 3, 7, scale=3.0)
+    for dim in [0, 1, 2, -1]:
+        c.add(f"softmax_dim{dim}", "softmax", [logits], torch.softmax(logits, dim), attrs={"dim": dim}, rtol=1e-5, atol=1e-7)
+        c.add(f"log_softmax_dim{dim}", "log_softmax", [logits], torch.log_softmax(logits, dim), attrs={"dim": dim},
+              rtol=1e-5, atol=1e-6)
+    huge = torch.tensor([[1000.0, 1001.0, 999.0], [-1000.0, -1001.0, -999.0], [1e30, 0.0, -1e30],
+                         [float("-inf"), 0.0, 1.0]])
+    c.add("softmax_large_logits", "softmax", [huge], torch.softmax(huge, 1), attrs={"dim": 1}, rtol=1e-5, atol=1e-7)
+    c.add("log_softmax_large_logits", "log_softmax", [huge], torch.log_softmax(huge, 1), attrs={"dim": 1},
+          rtol=1e-5, atol=1e-5)
+    c.add("softmax_transposed", "softmax", [(logits[0], {"transpose": [0, 1]})], torch.softmax(logits[0].t(), -1),
+          attrs={"dim": -1}, rtol=1e-5, atol=1e-7)
+    return c
+
+
+def module_03_layers():
+    c = Cases()
+    for n, i, o, lead in [(5, 7, 3, ()), (1, 1, 1, ()), (4, 16, 10, (2,)), (8, 64, 33, ())]:
+        w, b = randn(i, o, scale=0.5), randn(o, scale=0.1)  # TinyTorch layout: W is (in, out)
+        x = randn(*lead, n, i)
+        c.add(f"linear_{'x'.join(map(str, lead + (n, i)))}_to_{o}", "linear", [x, w, b], x @ w + b,
+              rtol=1e-5, atol=1e-5)
+    w = randn(6, 4)
+    x = randn(3, 6)
+    c.add("linear_no_bias", "linear", [x, w], x @ w, rtol=1e-5, atol=1e-5)
+    # A two-layer MLP, weights in TinyTorch layout, compared with torch.nn layers (weight transposed).
+    w1, b1, w2, b2 = randn(10, 32, scale=0.3), randn(32, scale=0.1), randn(32, 4, scale=0.3), randn(4, scale=0.1)
+    l1, l2 = torch.nn.Linear(10, 32), torch.nn.Linear(32, 4)
+    with torch.no_grad():
+        l1.weight.copy_(w1.t()); l1.bias.copy_(b1); l2.weight.copy_(w2.t()); l2.bias.copy_(b2)
+    x = randn(9, 10)
+    with torch.no_grad():
+        y = l2(torch.relu(l1(x)))
+    c.add("mlp_linear_relu_linear", "mlp", [x, w1, b1, w2, b2], y, rtol=1e-5, atol=1e-5)
+    return c
+
+
+def module_04_losses():
+    c = Cases()
+    reductions = ["mean", "sum", "none"]
+    p, t = randn(6, 5), randn(6, 5)
+    for r in reductions:
+        c.add(f"mse_{r}", "mse", [p, t], F.mse_loss(p, t, reduction=r), attrs={"reduction": r}, rtol=1e-5, atol=1e-6)
+    logits = randn(8, 10, scale=3.0)
+    targets = torch.randint(0, 10, (8,), generator=GEN)
+    for r in reductions:
+        c.add(f"cross_entropy_{r}", "cross_entropy", [logits, targets], F.cross_entropy(logits, targets, reduction=r),
+              attrs={"reduction": r}, rtol=1e-5, atol=1e-6)
+    extreme = torch.tensor([[1000.0, -1000.0, 0.0], [-1e4, 1e4, 0.0], [50.0, 50.0, 50.0], [0.0, 0.0, 88.0]])
+    et = torch.tensor([1, 1, 2, 0])
+    c.add("cross_entropy_extreme_logits", "cross_entropy", [extreme, et], F.cross_entropy(extreme, et, reduction="none"),
+          attrs={"reduction": "none"}, rtol=1e-5, atol=1e-5)
+    probs = uniform(0.01, 0.99, 7, 3)
+    bt = (uniform(0, 1, 7, 3) > 0.5).float()
+    for r in reductions:
+        c.add(f"bce_{r}", "bce", [probs, bt], F.binary_cross_entropy(probs, bt, reduction=r), attrs={"reduction": r},
+              rtol=1e-5, atol=1e-6)
+    edge_p = torch.tensor([0.0, 1.0, 0.0, 1.0, 1e-12, 1 - 1e-7, 0.5])
+    edge_t = torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.3])
+    c.add("bce_saturated_probabilities", "bce", [edge_p, edge_t], F.binary_cross_entropy(edge_p, edge_t, reduction="none"),
+          attrs={"reduction": "none"}, rtol=1e-5, atol=1e-5)
+    z = randn(7, 3, scale=4.0)
+    for r in reductions:
+        c.add(f"bce_with_logits_{r}", "bce_with_logits", [z, bt], F.binary_cross_entropy_with_logits(z, bt, reduction=r),
+              attrs={"reduction": r}, rtol=1e-5, atol=1e-6)
+    ez = torch.tensor([-1000.0, 1000.0, -50.0, 50.0, 0.0, 20.0, -20.0])
+    et2 = torch.tensor([0.0, 1.0, 1.0, 0.0, 0.5, 1.0, 0.0])
+    c.add("bce_with_logits_extreme", "bce_with_logits", [ez, et2],
+          F.binary_cross_entropy_with_logits(ez, et2, reduction="none"), attrs={"reduction": "none"}, rtol=1e-6, atol=1e-7)
+    return c
+
+
+def main():
+    os.makedirs(OUT_DIR, exist_ok=True)
+    module_01_tensor().write("module_01_tensor.json")
+    module_02_activations().write("module_02_activations.json")
+    module_03_layers().write("module_03_layers.json")
+    module_04_losses().write("module_04_losses.json")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
