@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The full validation run behind `cmake --build build --target run_all`.
+# Runs every test suite module by module and the module-01 benchmarks, then writes
+# validation_results/<UTC timestamp>/report.md (plus ctest logs and benchmark JSON) and points
+# validation_results/latest at it. Exit status: non-zero when any test fails.
+# The claims-based verdicts (PerformanceTestSuite, PASS/PARTIAL/FAIL/ERROR per claim) are not
+# built yet; the report says so instead of pretending.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build="${TT_BUILD_DIR:-build}"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out="validation_results/$stamp"
+mkdir -p "$out"
+start=$(date +%s)
+
+mapfile -t labels < <(ctest --test-dir "$build" --print-labels | sed -n 's/^  \(module_.*\|perf_framework\)$/\1/p')
+rows=()
+failed_total=0
+for label in "${labels[@]}"; do
+  printf 'run_all: %-24s ' "$label"
+  log="$out/ctest_$label.log"
+  if ctest --test-dir "$build" -L "^${label}\$" -j "$(nproc)" --output-on-failure >"$log" 2>&1; then
+    verdict=PASS
+  else
+    verdict=FAIL
+  fi
+  summary=$(grep -E "tests passed, [0-9]+ tests? failed out of" "$log" || echo "no test summary")
+  total=$(sed -n 's/.* out of \([0-9]*\).*/\1/p' <<<"$summary")
+  failed=$(sed -n 's/.*passed, \([0-9]*\) tests\? failed.*/\1/p' <<<"$summary")
+  [[ -z "$total" ]] && { total=0; failed=0; verdict=ERROR; }
+  failed_total=$(( failed_total + failed ))
+  [[ "$verdict" == ERROR ]] && failed_total=$(( failed_total + 1 ))
+  echo "$verdict ($(( total - failed ))/$total tests)"
+  rows+=("| $label | $total | $(( total - failed )) | $failed | $verdict |")
+done
+
+echo "run_all: benchmarks (module 01)"
+bench_status=PASS
+if ! "$build/bin/tensor_bench" --benchmark_filter='BM_AddElementwise|BM_MatMulOpenBlas|BM_MatMulNaive/n:(64|128|256|512)$' \
+     --benchmark_out="$out/tensor_bench.json" --benchmark_out_format=json >"$out/tensor_bench.txt" 2>&1; then
+  bench_status=ERROR
+  failed_total=$(( failed_total + 1 ))
+fi
+
+elapsed=$(( $(date +%s) - start ))
+{
+  echo "# Validation report $stamp"
+  echo
+  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores"
+  echo "- run time: ${elapsed} s"
+  echo
+  echo "## Test suites by module"
+  echo
+  echo "| module | tests | passed | failed | verdict |"
+  echo "|---|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "## Benchmarks (module 01, Google Benchmark, status $bench_status)"
+  echo
+  echo '```'
+  grep -E "^(BM_|Benchmark|-{10})" "$out/tensor_bench.txt" || true
+  echo '```'
+  echo
+  echo "## Not measured yet"
+  echo
+  echo "Performance claims with statistical verdicts (PASS/PARTIAL/FAIL/ERROR per claim), baseline"
+  echo "comparison and regression detection are not implemented yet; this run reports test-suite"
+  echo "results and raw benchmark figures only."
+} >"$out/report.md.tmp"
+mv "$out/report.md.tmp" "$out/report.md"
+ln -sfn "$stamp" validation_results/latest
+
+echo
+sed -n '/## Test suites by module/,/^$/p;/| module/,/^$/p' "$out/report.md" | awk '!seen[$0]++'
+echo "run_all: report written to $out/report.md (${elapsed} s)"
+[[ $failed_total -eq 0 ]]
