@@ -73,6 +73,7 @@ mv "$out/report.md.tmp" "$out/report.md"
 ln -sfn "$stamp" validation_results/latest
 
 echo
-sed -n '/## Test suites by module/,/^$/p;/| module/,/^$/p' "$out/report.md" | awk '!seen[$0]++'
+echo "| module | tests | passed | failed | verdict |"
+printf '%s\n' "${rows[@]}"
 echo "run_all: report written to $out/report.md (${elapsed} s)"
 [[ $failed_total -eq 0 ]]
