@@ -1,0 +1,148 @@
+// Environment capture from /proc, /sys, the compiler and git.
+#include "perf_framework/environment.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "perf_framework/error.h"
+
+#ifndef PERF_COMPILE_FLAGS
+#define PERF_COMPILE_FLAGS "unknown"
+#endif
+#ifndef PERF_BUILD_TYPE
+#define PERF_BUILD_TYPE "unknown"
+#endif
+#ifndef PERF_SOURCE_DIR
+#define PERF_SOURCE_DIR "."
+#endif
+
+namespace perf {
+
+namespace {
+
+std::string ReadFirstLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+std::string CpuInfoField(const std::string& field) {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(field, 0) == 0) {
+      const size_t colon = line.find(':');
+      return colon == std::string::npos ? ""
+                                        : line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  }
+  return "";
+}
+
+std::string Run(const std::string& command) {
+  std::string out;
+  if (FILE* p = ::popen(command.c_str(), "r")) {
+    std::array<char, 256> buf{};
+    while (std::fgets(buf.data(), buf.size(), p)) out += buf.data();
+    ::pclose(p);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+std::string UtcNow() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Environment CaptureEnvironment() {
+  Environment env;
+  env.cpu_model = CpuInfoField("model name");
+  std::istringstream flags(CpuInfoField("flags"));
+  for (std::string f; flags >> f;) {
+    if (f == "sse4_2" || f == "avx" || f == "avx2" || f == "fma" || f.rfind("avx512", 0) == 0 ||
+        f == "avx_vnni") {
+      env.cpu_flags.push_back(f);
+    }
+  }
+  env.logical_cores = static_cast<int>(std::thread::hardware_concurrency());
+  env.governor = ReadFirstLine("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+  if (env.governor.empty()) env.governor = "unavailable";
+  env.compiler = std::string("g++ ") + __VERSION__;
+  env.compile_flags = PERF_COMPILE_FLAGS;
+  env.build_type = PERF_BUILD_TYPE;
+  env.git_commit = Run("git -C '" PERF_SOURCE_DIR "' rev-parse HEAD 2>/dev/null");
+  if (env.git_commit.empty()) env.git_commit = "unknown";
+  env.utc_time = UtcNow();
+  std::istringstream(ReadFirstLine("/proc/loadavg")) >> env.load_average_1min;
+  return env;
+}
+
+std::vector<std::string> MachineWarnings() {
+  Environment env;
+  env.governor = ReadFirstLine("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+  if (env.governor.empty()) env.governor = "unavailable";
+  env.logical_cores = static_cast<int>(std::thread::hardware_concurrency());
+  std::istringstream(ReadFirstLine("/proc/loadavg")) >> env.load_average_1min;
+  std::vector<std::string> w;
+  if (env.governor != "unavailable" && env.governor != "performance") {
+    w.push_back("CPU frequency governor is '" + env.governor +
+                "': clock speed changes under load; set it to 'performance' "
+                "(cpupower frequency-set -g performance)");
+  }
+#if !defined(__OPTIMIZE__) || !defined(NDEBUG)
+  w.push_back(
+      "the measurement framework was built without optimisation or with assertions; "
+      "measure with the release preset");
+#endif
+  // Our own measurement keeps about one core busy; load beyond that is someone else's.
+  if (env.logical_cores > 0 && env.load_average_1min > env.logical_cores - 0.5) {
+    std::ostringstream os;
+    os.precision(2);
+    os << "system load " << env.load_average_1min << " on " << env.logical_cores
+       << " cores: other processes compete for the CPU; stop them or expect wider intervals";
+    w.push_back(os.str());
+  }
+  return w;
+}
+
+nlohmann::json Environment::ToJson() const {
+  return {{"cpu_model", cpu_model},         {"cpu_flags", cpu_flags},
+          {"logical_cores", logical_cores}, {"governor", governor},
+          {"compiler", compiler},           {"compile_flags", compile_flags},
+          {"build_type", build_type},       {"git_commit", git_commit},
+          {"utc_time", utc_time},           {"load_average_1min", load_average_1min}};
+}
+
+Environment Environment::FromJson(const nlohmann::json& j) {
+  Environment env;
+  try {
+    env.cpu_model = j.at("cpu_model").get<std::string>();
+    env.cpu_flags = j.at("cpu_flags").get<std::vector<std::string>>();
+    env.logical_cores = j.at("logical_cores").get<int>();
+    env.governor = j.at("governor").get<std::string>();
+    env.compiler = j.at("compiler").get<std::string>();
+    env.compile_flags = j.at("compile_flags").get<std::string>();
+    env.build_type = j.at("build_type").get<std::string>();
+    env.git_commit = j.at("git_commit").get<std::string>();
+    env.utc_time = j.at("utc_time").get<std::string>();
+    env.load_average_1min = j.at("load_average_1min").get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    detail::Throw("environment: ", e.what());
+  }
+  return env;
+}
+
+}  // namespace perf
