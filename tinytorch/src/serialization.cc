@@ -1,16 +1,11 @@
 // Named-tensor file format and atomic writes (format documented in serialization.h).
 #include "tinytorch/serialization.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <array>
 #include <bit>
-#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
+#include "fileio/fileio.h"
 #include "tensor_internal.h"
 
 namespace tinytorch {
@@ -129,39 +124,21 @@ StateDict DeserializeStateDict(std::string_view bytes, const std::string& source
   return state;
 }
 
+// fileio reports std::runtime_error; tinytorch users catch tinytorch::Error.
 void WriteFileAtomically(const std::string& path, std::string_view bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  TT_CHECK(fd >= 0, "WriteFileAtomically: cannot create ", tmp, ": ", std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      detail::Throw("WriteFileAtomically: cannot write ", tmp, ": ", std::strerror(err));
-    }
-    done += static_cast<size_t>(w);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  const int err = errno;
-  ::close(fd);
-  if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = synced ? errno : err;
-    ::unlink(tmp.c_str());
-    detail::Throw("WriteFileAtomically: cannot replace ", path, ": ", std::strerror(e));
+  try {
+    fileio::WriteAtomically(path, bytes);
+  } catch (const std::runtime_error& e) {
+    throw Error(e.what());
   }
 }
 
 std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  TT_CHECK(in.good(), "ReadFile: cannot open ", path, ": ", std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  TT_CHECK(!in.bad(), "ReadFile: error while reading ", path);
-  return ss.str();
+  try {
+    return fileio::ReadAll(path);
+  } catch (const std::runtime_error& e) {
+    throw Error(e.what());
+  }
 }
 
 void SaveStateDict(const StateDict& state, const std::string& path) {
