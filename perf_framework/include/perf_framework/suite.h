@@ -1,0 +1,128 @@
+// PerformanceTestSuite: registered claims, measured and given an honest verdict.
+//
+// A claim is a statement with a metric and a threshold, of one of two kinds:
+//   contract        what our implementation guarantees; a test asserts it PASSes;
+//   published claim a headline number from course material; reported with its verdict, and a test
+//                   asserts only that it was validly measured (not ERROR).
+// Verdicts:
+//   PASS     met, with statistical significance (the whole interval on the right side);
+//   PARTIAL  some criteria met, or met by the estimate but not by its interval / significance;
+//   FAIL     not met;
+//   ERROR    could not be measured (exception, timeout, invalid measurement).
+// Each verdict carries a one-sentence reason and the evidence (value, interval, p-value, details).
+// Results are written as versioned JSON (schema: docs/results-schema.md), atomically.
+#pragma once
+
+#include <functional>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "perf_framework/comparator.h"
+#include "perf_framework/environment.h"
+
+namespace perf {
+
+inline constexpr const char* kResultsSchema = "tinytorch-perf-results";
+inline constexpr int kResultsSchemaVersion = 1;
+
+enum class ClaimKind { kContract, kPublishedClaim };
+enum class ClaimVerdict { kPass, kPartial, kFail, kError };
+const char* ClaimKindName(ClaimKind k);        // "contract", "published_claim"
+const char* ClaimVerdictName(ClaimVerdict v);  // "PASS", "PARTIAL", "FAIL", "ERROR"
+
+struct Evidence {
+  static constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
+  double value = kNone;  // the measured quantity, in `unit`
+  double low = kNone;    // its interval (NaN when there is none)
+  double high = kNone;
+  double confidence = kNone;
+  double p_value = kNone;
+  std::string unit;
+  nlohmann::json details = nlohmann::json::object();  // raw measurements, counts, anything else
+};
+
+struct ClaimOutcome {
+  ClaimVerdict verdict = ClaimVerdict::kError;
+  std::string reason;
+  Evidence evidence;
+};
+
+struct Claim {
+  std::string module;     // e.g. "module_17_acceleration"
+  std::string id;         // unique within the suite, e.g. "matmul_blocked_over_reordered"
+  std::string statement;  // e.g. "Cache blocking gives 20–50% over the reordered loop"
+  std::string metric;     // e.g. "speedup"
+  ClaimKind kind = ClaimKind::kContract;
+  double threshold = 0;  // the claimed bound, in the metric's unit
+  std::function<ClaimOutcome()> measure;
+  double timeout_seconds = 120;
+};
+
+struct ClaimResult {
+  std::string module, id, statement, metric;
+  ClaimKind kind = ClaimKind::kContract;
+  double threshold = 0;
+  ClaimOutcome outcome;
+  double elapsed_seconds = 0;
+};
+
+struct SuiteResults {
+  std::string suite;
+  Environment environment;
+  std::string started_utc;
+  double elapsed_seconds = 0;
+  std::vector<ClaimResult> claims;
+
+  nlohmann::json ToJson() const;
+  // Validates schema name, version, every required field and every enum value; throws perf::Error
+  // naming `source` and the offending field.
+  static SuiteResults FromJson(const nlohmann::json& j, const std::string& source);
+  // Contracts all PASS and nothing is ERROR (published-claim verdicts do not count).
+  bool Healthy() const;
+};
+
+void WriteResults(const SuiteResults& results, const std::string& path);  // atomic
+SuiteResults ReadResults(const std::string& path);
+
+class PerformanceTestSuite {
+ public:
+  explicit PerformanceTestSuite(std::string name) : name_(std::move(name)) {}
+
+  void Register(Claim claim);  // throws on a duplicate id or a missing measure function
+  // Runs every claim whose "module/id" contains `filter`. A claim that throws, returns an
+  // invalid outcome or outlives its timeout gets ERROR; the others still run. A timed-out claim's
+  // thread is abandoned (it cannot be stopped safely) and finishes in the background.
+  SuiteResults Run(const std::string& filter = "",
+                   const std::function<void(const ClaimResult&)>& on_result = nullptr);
+  size_t size() const { return claims_.size(); }
+
+ private:
+  std::string name_;
+  std::vector<Claim> claims_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Verdict rules, as small pure functions. `what` names the quantity in the reason.
+
+// "value >= threshold": PASS when the interval's low end is at or above the threshold (and
+// p < alpha when a p-value is given); PARTIAL when the estimate meets it but its interval or
+// significance does not; FAIL when the estimate misses it; ERROR when the value is not finite.
+ClaimOutcome DecideAtLeast(Evidence e, double threshold, const std::string& what,
+                           double alpha = 0.05);
+// "value <= threshold", mirrored.
+ClaimOutcome DecideAtMost(Evidence e, double threshold, const std::string& what,
+                          double alpha = 0.05);
+// "lo <= value <= hi" (a published range such as "2–4×"): PASS when the interval lies inside,
+// PARTIAL when the estimate is inside but the interval crosses a bound, or the estimate is
+// outside but the interval overlaps the range; FAIL when the interval is disjoint from it.
+ClaimOutcome DecideWithin(Evidence e, double lo, double hi, const std::string& what);
+// Combines several criteria of one claim: PASS if all pass, FAIL if all fail, ERROR if any is
+// ERROR, PARTIAL otherwise; reasons are joined.
+ClaimOutcome Combine(const std::vector<ClaimOutcome>& parts);
+
+// A speedup (baseline time / candidate time) with its interval and p-value from a comparison.
+Evidence SpeedupEvidence(const ComparisonResult& c);
+
+}  // namespace perf

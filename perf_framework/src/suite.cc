@@ -1,0 +1,384 @@
+// PerformanceTestSuite: running claims, verdict rules, and the versioned results file.
+#include "perf_framework/suite.h"
+
+#include <chrono>
+#include <cmath>
+#include <future>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "fileio/fileio.h"
+
+namespace perf {
+
+const char* ClaimKindName(ClaimKind k) {
+  return k == ClaimKind::kContract ? "contract" : "published_claim";
+}
+
+const char* ClaimVerdictName(ClaimVerdict v) {
+  switch (v) {
+    case ClaimVerdict::kPass:
+      return "PASS";
+    case ClaimVerdict::kPartial:
+      return "PARTIAL";
+    case ClaimVerdict::kFail:
+      return "FAIL";
+    case ClaimVerdict::kError:
+      return "ERROR";
+  }
+  return "invalid";
+}
+
+namespace {
+
+std::string Num(double v) {
+  std::ostringstream os;
+  os.precision(4);
+  os << v;
+  return os.str();
+}
+
+std::string WithInterval(const Evidence& e) {
+  std::string s = Num(e.value) + (e.unit.empty() ? "" : " " + e.unit);
+  if (!std::isnan(e.low) || !std::isnan(e.high)) s += " [" + Num(e.low) + ", " + Num(e.high) + "]";
+  if (!std::isnan(e.p_value)) s += ", p = " + Num(e.p_value);
+  return s;
+}
+
+ClaimOutcome Outcome(ClaimVerdict v, std::string reason, Evidence e) {
+  return {v, std::move(reason), std::move(e)};
+}
+
+// A number, or null for NaN/inf (JSON has neither); read back as NaN.
+nlohmann::json JsonNumber(double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Verdict rules.
+
+ClaimOutcome DecideAtLeast(Evidence e, double threshold, const std::string& what, double alpha) {
+  if (!std::isfinite(e.value)) {
+    return Outcome(ClaimVerdict::kError, what + " is not a finite number", std::move(e));
+  }
+  const std::string measured = what + " " + WithInterval(e);
+  const std::string bound = " >= " + Num(threshold);
+  if (e.value < threshold) {
+    return Outcome(ClaimVerdict::kFail, measured + " misses" + bound, std::move(e));
+  }
+  const bool interval_ok = std::isnan(e.low) || e.low >= threshold;
+  const bool significant = std::isnan(e.p_value) || e.p_value < alpha;
+  if (interval_ok && significant) {
+    return Outcome(ClaimVerdict::kPass, measured + " meets" + bound, std::move(e));
+  }
+  return Outcome(ClaimVerdict::kPartial,
+                 measured + " meets" + bound + " by its estimate, but " +
+                     (interval_ok ? "not significantly" : "its interval reaches below"),
+                 std::move(e));
+}
+
+ClaimOutcome DecideAtMost(Evidence e, double threshold, const std::string& what, double alpha) {
+  if (!std::isfinite(e.value)) {
+    return Outcome(ClaimVerdict::kError, what + " is not a finite number", std::move(e));
+  }
+  const std::string measured = what + " " + WithInterval(e);
+  const std::string bound = " <= " + Num(threshold);
+  if (e.value > threshold) {
+    return Outcome(ClaimVerdict::kFail, measured + " misses" + bound, std::move(e));
+  }
+  const bool interval_ok = std::isnan(e.high) || e.high <= threshold;
+  const bool significant = std::isnan(e.p_value) || e.p_value < alpha;
+  if (interval_ok && significant) {
+    return Outcome(ClaimVerdict::kPass, measured + " meets" + bound, std::move(e));
+  }
+  return Outcome(ClaimVerdict::kPartial,
+                 measured + " meets" + bound + " by its estimate, but " +
+                     (interval_ok ? "not significantly" : "its interval reaches above"),
+                 std::move(e));
+}
+
+ClaimOutcome DecideWithin(Evidence e, double lo, double hi, const std::string& what) {
+  if (!std::isfinite(e.value)) {
+    return Outcome(ClaimVerdict::kError, what + " is not a finite number", std::move(e));
+  }
+  const std::string measured = what + " " + WithInterval(e);
+  const std::string range = " [" + Num(lo) + ", " + Num(hi) + "]";
+  const double low = std::isnan(e.low) ? e.value : e.low;
+  const double high = std::isnan(e.high) ? e.value : e.high;
+  const bool inside = e.value >= lo && e.value <= hi;
+  if (inside && low >= lo && high <= hi) {
+    return Outcome(ClaimVerdict::kPass, measured + " lies within" + range, std::move(e));
+  }
+  if (high < lo || low > hi) {
+    return Outcome(ClaimVerdict::kFail, measured + " lies outside" + range, std::move(e));
+  }
+  return Outcome(ClaimVerdict::kPartial,
+                 measured + (inside ? " is within" : " is outside") + range + " but its interval " +
+                     (inside ? "crosses a bound" : "overlaps it"),
+                 std::move(e));
+}
+
+ClaimOutcome Combine(const std::vector<ClaimOutcome>& parts) {
+  PERF_CHECK(!parts.empty(), "Combine: no criteria");
+  ClaimOutcome out;
+  size_t pass = 0, fail = 0, error = 0;
+  for (const ClaimOutcome& p : parts) {
+    pass += p.verdict == ClaimVerdict::kPass;
+    fail += p.verdict == ClaimVerdict::kFail;
+    error += p.verdict == ClaimVerdict::kError;
+    out.reason += (out.reason.empty() ? "" : "; ") + p.reason;
+  }
+  out.verdict = error                  ? ClaimVerdict::kError
+                : pass == parts.size() ? ClaimVerdict::kPass
+                : fail == parts.size() ? ClaimVerdict::kFail
+                                       : ClaimVerdict::kPartial;
+  out.evidence = parts.front().evidence;
+  nlohmann::json criteria = nlohmann::json::array();
+  for (const ClaimOutcome& p : parts) {
+    criteria.push_back({{"verdict", ClaimVerdictName(p.verdict)},
+                        {"reason", p.reason},
+                        {"value", JsonNumber(p.evidence.value)},
+                        {"unit", p.evidence.unit}});
+  }
+  out.evidence.details["criteria"] = criteria;
+  return out;
+}
+
+Evidence SpeedupEvidence(const ComparisonResult& c) {
+  Evidence e;
+  e.value = c.speedup.estimate;
+  e.low = c.speedup.low;
+  e.high = c.speedup.high;
+  e.confidence = c.speedup.confidence;
+  e.p_value = c.p_value;
+  e.unit = "x";
+  e.details = c.ToJson();
+  return e;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running.
+
+void PerformanceTestSuite::Register(Claim claim) {
+  PERF_CHECK(!claim.id.empty() && !claim.module.empty(), "PerformanceTestSuite::Register: claim '",
+             claim.id, "' needs a module and an id");
+  PERF_CHECK(static_cast<bool>(claim.measure), "PerformanceTestSuite::Register: claim '", claim.id,
+             "' has no measure function");
+  for (const Claim& c : claims_) {
+    PERF_CHECK(c.id != claim.id, "PerformanceTestSuite::Register: duplicate claim id '", claim.id,
+               "'");
+  }
+  claims_.push_back(std::move(claim));
+}
+
+SuiteResults PerformanceTestSuite::Run(const std::string& filter,
+                                       const std::function<void(const ClaimResult&)>& on_result) {
+  SuiteResults results;
+  results.suite = name_;
+  results.environment = CaptureEnvironment();
+  results.started_utc = UtcNow();
+  const auto suite_start = std::chrono::steady_clock::now();
+  for (const Claim& claim : claims_) {
+    if (!filter.empty() && (claim.module + "/" + claim.id).find(filter) == std::string::npos) {
+      continue;
+    }
+    ClaimResult r{
+        claim.module, claim.id, claim.statement, claim.metric, claim.kind, claim.threshold, {}, 0};
+    const auto start = std::chrono::steady_clock::now();
+    // The measurement runs on its own thread so a hung claim can be abandoned at its timeout.
+    auto promise = std::make_shared<std::promise<ClaimOutcome>>();
+    std::future<ClaimOutcome> future = promise->get_future();
+    std::thread([promise, measure = claim.measure] {
+      try {
+        promise->set_value(measure());
+      } catch (...) {
+        promise->set_exception(std::current_exception());
+      }
+    }).detach();
+    const auto timeout = std::chrono::duration<double>(claim.timeout_seconds);
+    if (future.wait_for(timeout) != std::future_status::ready) {
+      r.outcome = {ClaimVerdict::kError,
+                   "timed out after " + Num(claim.timeout_seconds) + " s; measurement abandoned",
+                   {}};
+    } else {
+      try {
+        r.outcome = future.get();
+        if (r.outcome.reason.empty()) {
+          r.outcome = {ClaimVerdict::kError, "the measurement returned no reason",
+                       r.outcome.evidence};
+        }
+      } catch (const std::exception& e) {
+        r.outcome = {ClaimVerdict::kError, std::string("threw: ") + e.what(), {}};
+      } catch (...) {
+        r.outcome = {ClaimVerdict::kError, "threw a non-standard exception", {}};
+      }
+    }
+    r.elapsed_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (on_result) on_result(r);
+    results.claims.push_back(std::move(r));
+  }
+  results.elapsed_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - suite_start).count();
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The results file.
+
+bool SuiteResults::Healthy() const {
+  for (const ClaimResult& c : claims) {
+    if (c.outcome.verdict == ClaimVerdict::kError) return false;
+    if (c.kind == ClaimKind::kContract && c.outcome.verdict != ClaimVerdict::kPass) return false;
+  }
+  return true;
+}
+
+nlohmann::json SuiteResults::ToJson() const {
+  nlohmann::json claims_json = nlohmann::json::array();
+  nlohmann::json summary = {{"PASS", 0}, {"PARTIAL", 0}, {"FAIL", 0}, {"ERROR", 0}};
+  for (const ClaimResult& c : claims) {
+    const Evidence& e = c.outcome.evidence;
+    claims_json.push_back({{"module", c.module},
+                           {"id", c.id},
+                           {"statement", c.statement},
+                           {"metric", c.metric},
+                           {"kind", ClaimKindName(c.kind)},
+                           {"threshold", JsonNumber(c.threshold)},
+                           {"verdict", ClaimVerdictName(c.outcome.verdict)},
+                           {"reason", c.outcome.reason},
+                           {"evidence",
+                            {{"value", JsonNumber(e.value)},
+                             {"low", JsonNumber(e.low)},
+                             {"high", JsonNumber(e.high)},
+                             {"confidence", JsonNumber(e.confidence)},
+                             {"p_value", JsonNumber(e.p_value)},
+                             {"unit", e.unit},
+                             {"details", e.details}}},
+                           {"elapsed_seconds", c.elapsed_seconds}});
+    summary[ClaimVerdictName(c.outcome.verdict)] =
+        summary[ClaimVerdictName(c.outcome.verdict)].get<int>() + 1;
+  }
+  return {{"schema", kResultsSchema},
+          {"schema_version", kResultsSchemaVersion},
+          {"suite", suite},
+          {"environment", environment.ToJson()},
+          {"started_utc", started_utc},
+          {"elapsed_seconds", elapsed_seconds},
+          {"summary", summary},
+          {"claims", claims_json}};
+}
+
+namespace {
+
+// Reads a field with a type check, naming the file and the JSON path on failure.
+template <class T>
+T Field(const nlohmann::json& j, const std::string& key, const std::string& where) {
+  PERF_CHECK(j.is_object() && j.contains(key), where, ": missing field '", key, "'");
+  try {
+    return j.at(key).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    detail::Throw(where, ": field '", key, "' has the wrong type (", j.at(key).type_name(), ")");
+  }
+}
+
+double NumberOrNaN(const nlohmann::json& j, const std::string& key, const std::string& where) {
+  PERF_CHECK(j.is_object() && j.contains(key), where, ": missing field '", key, "'");
+  const nlohmann::json& v = j.at(key);
+  if (v.is_null()) return Evidence::kNone;
+  PERF_CHECK(v.is_number(), where, ": field '", key, "' must be a number or null, got ",
+             v.type_name());
+  return v.get<double>();
+}
+
+ClaimVerdict ParseVerdict(const std::string& s, const std::string& where) {
+  for (ClaimVerdict v :
+       {ClaimVerdict::kPass, ClaimVerdict::kPartial, ClaimVerdict::kFail, ClaimVerdict::kError}) {
+    if (s == ClaimVerdictName(v)) return v;
+  }
+  detail::Throw(where, ": unknown verdict '", s, "' (PASS, PARTIAL, FAIL or ERROR)");
+}
+
+ClaimKind ParseKind(const std::string& s, const std::string& where) {
+  if (s == "contract") return ClaimKind::kContract;
+  if (s == "published_claim") return ClaimKind::kPublishedClaim;
+  detail::Throw(where, ": unknown claim kind '", s, "' (contract or published_claim)");
+}
+
+}  // namespace
+
+SuiteResults SuiteResults::FromJson(const nlohmann::json& j, const std::string& source) {
+  PERF_CHECK(j.is_object(), source, ": not a JSON object");
+  const auto schema = Field<std::string>(j, "schema", source);
+  PERF_CHECK(schema == kResultsSchema, source, ": schema '", schema, "' is not '", kResultsSchema,
+             "'");
+  const int version = Field<int>(j, "schema_version", source);
+  PERF_CHECK(version <= kResultsSchemaVersion, source, ": schema_version ", version,
+             " was written by a newer tinytorch; this build reads up to ", kResultsSchemaVersion);
+  PERF_CHECK(version >= 1, source, ": invalid schema_version ", version);
+  SuiteResults r;
+  r.suite = Field<std::string>(j, "suite", source);
+  PERF_CHECK(j.contains("environment"), source, ": missing field 'environment'");
+  try {
+    r.environment = Environment::FromJson(j["environment"]);
+  } catch (const Error& e) {
+    detail::Throw(source, ": ", e.what());
+  }
+  r.started_utc = Field<std::string>(j, "started_utc", source);
+  r.elapsed_seconds = Field<double>(j, "elapsed_seconds", source);
+  const auto claims = Field<nlohmann::json>(j, "claims", source);
+  PERF_CHECK(claims.is_array(), source, ": 'claims' must be an array");
+  for (size_t i = 0; i < claims.size(); ++i) {
+    const std::string where = source + ": claims[" + std::to_string(i) + "]";
+    const nlohmann::json& c = claims[i];
+    ClaimResult cr;
+    cr.module = Field<std::string>(c, "module", where);
+    cr.id = Field<std::string>(c, "id", where);
+    cr.statement = Field<std::string>(c, "statement", where);
+    cr.metric = Field<std::string>(c, "metric", where);
+    cr.kind = ParseKind(Field<std::string>(c, "kind", where), where);
+    cr.threshold = NumberOrNaN(c, "threshold", where);
+    cr.outcome.verdict = ParseVerdict(Field<std::string>(c, "verdict", where), where);
+    cr.outcome.reason = Field<std::string>(c, "reason", where);
+    const auto e = Field<nlohmann::json>(c, "evidence", where);
+    const std::string ewhere = where + ".evidence";
+    cr.outcome.evidence.value = NumberOrNaN(e, "value", ewhere);
+    cr.outcome.evidence.low = NumberOrNaN(e, "low", ewhere);
+    cr.outcome.evidence.high = NumberOrNaN(e, "high", ewhere);
+    cr.outcome.evidence.confidence = NumberOrNaN(e, "confidence", ewhere);
+    cr.outcome.evidence.p_value = NumberOrNaN(e, "p_value", ewhere);
+    cr.outcome.evidence.unit = Field<std::string>(e, "unit", ewhere);
+    cr.outcome.evidence.details = Field<nlohmann::json>(e, "details", ewhere);
+    cr.elapsed_seconds = Field<double>(c, "elapsed_seconds", where);
+    r.claims.push_back(std::move(cr));
+  }
+  return r;
+}
+
+void WriteResults(const SuiteResults& results, const std::string& path) {
+  try {
+    fileio::WriteAtomically(path, results.ToJson().dump(2) + "\n");
+  } catch (const std::runtime_error& e) {
+    throw Error(e.what());
+  }
+}
+
+SuiteResults ReadResults(const std::string& path) {
+  std::string text;
+  try {
+    text = fileio::ReadAll(path);
+  } catch (const std::runtime_error& e) {
+    throw Error(e.what());
+  }
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    detail::Throw(path, ": not valid JSON (", e.what(), ")");
+  }
+  return SuiteResults::FromJson(j, path);
+}
+
+}  // namespace perf

@@ -1,0 +1,195 @@
+// PerformanceTestSuite: verdict rules on known evidence, claims that throw or hang, and the
+// versioned results file (lossless round trip, clear errors for damaged or foreign files).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "perf_framework/suite.h"
+
+namespace perf {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+Evidence E(double value, double low, double high, double p = Evidence::kNone) {
+  Evidence e;
+  e.value = value;
+  e.low = low;
+  e.high = high;
+  e.p_value = p;
+  e.unit = "x";
+  return e;
+}
+
+TEST(PerfSuiteTest, AtLeastRule) {
+  EXPECT_EQ(DecideAtLeast(E(2.5, 2.2, 2.8, 0.001), 2, "speedup").verdict, ClaimVerdict::kPass);
+  const ClaimOutcome wide = DecideAtLeast(E(2.5, 1.8, 3.2, 0.001), 2, "speedup");
+  EXPECT_EQ(wide.verdict, ClaimVerdict::kPartial);
+  EXPECT_THAT(wide.reason, HasSubstr("its interval reaches below"));
+  const ClaimOutcome weak = DecideAtLeast(E(2.5, 2.2, 2.8, 0.2), 2, "speedup");
+  EXPECT_EQ(weak.verdict, ClaimVerdict::kPartial);
+  EXPECT_THAT(weak.reason, HasSubstr("not significantly"));
+  const ClaimOutcome miss = DecideAtLeast(E(1.5, 1.4, 1.6, 0.001), 2, "speedup");
+  EXPECT_EQ(miss.verdict, ClaimVerdict::kFail);
+  EXPECT_THAT(miss.reason, HasSubstr("speedup 1.5 x [1.4, 1.6], p = 0.001 misses >= 2"));
+  EXPECT_EQ(DecideAtLeast(E(NAN, 0, 0), 2, "speedup").verdict, ClaimVerdict::kError);
+  // Exact counts have no interval and no p-value: the value alone decides.
+  EXPECT_EQ(DecideAtLeast(E(4.0, NAN, NAN), 3.9, "compression").verdict, ClaimVerdict::kPass);
+}
+
+TEST(PerfSuiteTest, AtMostAndWithinRules) {
+  EXPECT_EQ(DecideAtMost(E(0.03, 0.02, 0.04), 0.05, "overhead").verdict, ClaimVerdict::kPass);
+  EXPECT_EQ(DecideAtMost(E(0.04, 0.02, 0.06), 0.05, "overhead").verdict, ClaimVerdict::kPartial);
+  EXPECT_EQ(DecideAtMost(E(0.07, 0.06, 0.08), 0.05, "overhead").verdict, ClaimVerdict::kFail);
+  EXPECT_EQ(DecideWithin(E(3, 2.5, 3.5), 2, 4, "speedup").verdict, ClaimVerdict::kPass);
+  EXPECT_EQ(DecideWithin(E(3.8, 3.5, 4.3), 2, 4, "speedup").verdict, ClaimVerdict::kPartial);
+  EXPECT_EQ(DecideWithin(E(4.2, 3.9, 4.5), 2, 4, "speedup").verdict, ClaimVerdict::kPartial);
+  EXPECT_EQ(DecideWithin(E(1.3, 1.2, 1.4), 2, 4, "speedup").verdict, ClaimVerdict::kFail);
+}
+
+TEST(PerfSuiteTest, CombineNeedsEveryCriterionForPass) {
+  const ClaimOutcome pass = DecideAtLeast(E(4, NAN, NAN), 3.9, "ratio");
+  const ClaimOutcome fail = DecideAtMost(E(0.02, NAN, NAN), 0.01, "accuracy loss");
+  EXPECT_EQ(Combine({pass, pass}).verdict, ClaimVerdict::kPass);
+  EXPECT_EQ(Combine({pass, fail}).verdict, ClaimVerdict::kPartial);
+  EXPECT_EQ(Combine({fail, fail}).verdict, ClaimVerdict::kFail);
+  const ClaimOutcome mixed = Combine({pass, fail});
+  EXPECT_THAT(mixed.reason, HasSubstr("; accuracy loss"));
+  EXPECT_EQ(mixed.evidence.details["criteria"].size(), 2u);
+}
+
+Claim MakeClaim(const std::string& id, ClaimKind kind, std::function<ClaimOutcome()> fn) {
+  Claim c;
+  c.module = "perf_framework";
+  c.id = id;
+  c.statement = "statement of " + id;
+  c.metric = "speedup";
+  c.kind = kind;
+  c.threshold = 2;
+  c.measure = std::move(fn);
+  return c;
+}
+
+TEST(PerfSuiteTest, ThrowingAndHangingClaimsBecomeErrorsAndOthersStillRun) {
+  PerformanceTestSuite suite("errors");
+  suite.Register(MakeClaim("throws", ClaimKind::kContract,
+                           []() -> ClaimOutcome { throw std::runtime_error("no such kernel"); }));
+  Claim hang = MakeClaim("hangs", ClaimKind::kContract, [] {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    return DecideAtLeast(E(3, 3, 3), 2, "speedup");
+  });
+  hang.timeout_seconds = 0.1;
+  suite.Register(hang);
+  suite.Register(MakeClaim("fine", ClaimKind::kContract,
+                           [] { return DecideAtLeast(E(3, 2.5, 3.5, 1e-4), 2, "speedup"); }));
+  std::vector<std::string> seen;
+  const SuiteResults r = suite.Run("", [&](const ClaimResult& c) { seen.push_back(c.id); });
+  ASSERT_EQ(r.claims.size(), 3u);
+  EXPECT_EQ(seen, (std::vector<std::string>{"throws", "hangs", "fine"}));
+  EXPECT_EQ(r.claims[0].outcome.verdict, ClaimVerdict::kError);
+  EXPECT_THAT(r.claims[0].outcome.reason, HasSubstr("threw: no such kernel"));
+  EXPECT_EQ(r.claims[1].outcome.verdict, ClaimVerdict::kError);
+  EXPECT_THAT(r.claims[1].outcome.reason, HasSubstr("timed out after 0.1 s"));
+  EXPECT_LT(r.claims[1].elapsed_seconds, 1.0);
+  EXPECT_EQ(r.claims[2].outcome.verdict, ClaimVerdict::kPass);
+  EXPECT_FALSE(r.Healthy());
+}
+
+TEST(PerfSuiteTest, PublishedClaimsDoNotDecideHealth) {
+  PerformanceTestSuite suite("kinds");
+  suite.Register(MakeClaim("contract", ClaimKind::kContract,
+                           [] { return DecideAtLeast(E(3, 2.5, 3.5), 2, "speedup"); }));
+  suite.Register(MakeClaim("published", ClaimKind::kPublishedClaim,
+                           [] { return DecideAtLeast(E(1.2, 1.1, 1.3), 2, "speedup"); }));
+  const SuiteResults r = suite.Run();
+  EXPECT_EQ(r.claims[1].outcome.verdict, ClaimVerdict::kFail);
+  EXPECT_TRUE(r.Healthy());
+  EXPECT_EQ(suite.Run("published").claims.size(), 1u);
+}
+
+TEST(PerfSuiteTest, RegistrationRejectsDuplicatesAndMissingFunctions) {
+  PerformanceTestSuite suite("reg");
+  suite.Register(MakeClaim("a", ClaimKind::kContract, [] { return ClaimOutcome{}; }));
+  EXPECT_THAT(
+      [&] { suite.Register(MakeClaim("a", ClaimKind::kContract, [] { return ClaimOutcome{}; })); },
+      ThrowsMessage<Error>(HasSubstr("duplicate claim id 'a'")));
+  EXPECT_THAT([&] { suite.Register(MakeClaim("b", ClaimKind::kContract, nullptr)); },
+              ThrowsMessage<Error>(HasSubstr("has no measure function")));
+}
+
+SuiteResults Sample() {
+  PerformanceTestSuite suite("roundtrip");
+  suite.Register(MakeClaim("with_details", ClaimKind::kContract, [] {
+    Evidence e = E(2.123456789012345, 2.05, 2.4, 3.2e-7);
+    e.details = {{"samples", {1.5, 2.5}}, {"note", "kept"}};
+    return DecideAtLeast(e, 2, "speedup");
+  }));
+  suite.Register(MakeClaim("no_interval", ClaimKind::kPublishedClaim,
+                           [] { return DecideAtLeast(E(1.0, NAN, NAN), 2, "speedup"); }));
+  return suite.Run();
+}
+
+TEST(PerfSuiteTest, ResultsRoundTripLosslesslyThroughJson) {
+  const SuiteResults r = Sample();
+  const std::string path = ::testing::TempDir() + "suite_results.json";
+  WriteResults(r, path);
+  const SuiteResults back = ReadResults(path);
+  EXPECT_EQ(back.suite, "roundtrip");
+  EXPECT_EQ(back.environment.cpu_model, r.environment.cpu_model);
+  ASSERT_EQ(back.claims.size(), 2u);
+  const Evidence& e = back.claims[0].outcome.evidence;
+  EXPECT_EQ(e.value, 2.123456789012345);  // doubles print to round-trip precision
+  EXPECT_EQ(e.p_value, 3.2e-7);
+  EXPECT_EQ(e.details["note"], "kept");
+  EXPECT_EQ(back.claims[0].outcome.reason, r.claims[0].outcome.reason);
+  EXPECT_TRUE(std::isnan(back.claims[1].outcome.evidence.low));
+  EXPECT_EQ(back.claims[1].kind, ClaimKind::kPublishedClaim);
+  EXPECT_EQ(back.claims[1].outcome.verdict, ClaimVerdict::kFail);
+  EXPECT_EQ(back.ToJson()["summary"]["PASS"], 1);
+  EXPECT_EQ(back.ToJson(), r.ToJson());
+}
+
+TEST(PerfSuiteTest, DamagedOrForeignResultsGiveClearErrors) {
+  const std::string path = ::testing::TempDir() + "bad_results.json";
+  const auto write = [&](const std::string& text) { std::ofstream(path) << text; };
+  const nlohmann::json good = Sample().ToJson();
+
+  write(good.dump().substr(0, 100));
+  EXPECT_THAT([&] { ReadResults(path); }, ThrowsMessage<Error>(HasSubstr("not valid JSON")));
+  nlohmann::json j = good;
+  j["schema"] = "something-else";
+  write(j.dump());
+  EXPECT_THAT([&] { ReadResults(path); },
+              ThrowsMessage<Error>(HasSubstr("schema 'something-else'")));
+  j = good;
+  j["schema_version"] = 99;
+  write(j.dump());
+  EXPECT_THAT([&] { ReadResults(path); }, ThrowsMessage<Error>(HasSubstr("written by a newer")));
+  j = good;
+  j["claims"][1].erase("verdict");
+  write(j.dump());
+  EXPECT_THAT([&] { ReadResults(path); },
+              ThrowsMessage<Error>(HasSubstr("claims[1]: missing field 'verdict'")));
+  j = good;
+  j["claims"][0]["verdict"] = "MAYBE";
+  write(j.dump());
+  EXPECT_THAT([&] { ReadResults(path); },
+              ThrowsMessage<Error>(HasSubstr("unknown verdict 'MAYBE'")));
+  j = good;
+  j["claims"][0]["evidence"]["value"] = "fast";
+  write(j.dump());
+  EXPECT_THAT(
+      [&] { ReadResults(path); },
+      ThrowsMessage<Error>(HasSubstr("claims[0].evidence: field 'value' must be a number")));
+  EXPECT_THAT([&] { ReadResults(path + ".missing"); },
+              ThrowsMessage<Error>(HasSubstr("cannot open")));
+}
+
+}  // namespace
+}  // namespace perf
