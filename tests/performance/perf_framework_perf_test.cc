@@ -1,0 +1,123 @@
+// perf_framework against real time: workloads whose cost ratio is known by construction (a chain
+// of dependent multiply-adds costs the same per step whatever else happens), so the framework's
+// ratios, verdicts and exponents can be checked. No absolute time is asserted; the measured
+// figures are recorded as test properties for the report.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "perf_framework/comparator.h"
+#include "perf_framework/complexity.h"
+#include "perf_framework/timer.h"
+
+namespace perf {
+namespace {
+
+// n dependent steps of a 64-bit LCG: latency-bound, so time is proportional to n.
+uint64_t Spin(int64_t n) {
+  uint64_t x = 1;
+  for (int64_t i = 0; i < n; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    asm volatile("" : "+r"(x));
+  }
+  return x;
+}
+
+void Record(const std::string& key, double value) {
+  ::testing::Test::RecordProperty(key, std::to_string(value));
+  std::printf("  %s = %g\n", key.c_str(), value);
+}
+
+TEST(PerfFrameworkRealTest, KnownWorkRatioIsMeasuredWithinFivePercent) {
+  ScientificTimer timer;
+  uint64_t sink = 0;
+  const Measurement small = timer.Measure("spin 2000", [&] { sink += Spin(2000); });
+  const Measurement large = timer.Measure("spin 20000", [&] { sink += Spin(20000); });
+  DoNotOptimize(sink);
+  const double ratio = large.median_ns / small.median_ns;
+  Record("work_ratio_10x_measured", ratio);
+  EXPECT_NEAR(ratio, 10.0, 0.5);
+}
+
+TEST(PerfFrameworkRealTest, IdenticalFunctionsAreNotDeclaredDifferent) {
+  PerformanceComparator comparator;
+  uint64_t sink = 0;
+  const auto work = [&] { sink += Spin(5000); };
+  int significant = 0;
+  const int trials = 20;
+  for (int i = 0; i < trials; ++i) {
+    const ComparisonResult r = comparator.Compare("A/A", work, work);
+    ASSERT_NE(r.verdict, Verdict::kError) << r.error;
+    significant += r.verdict == Verdict::kFaster || r.verdict == Verdict::kSlower;
+  }
+  DoNotOptimize(sink);
+  Record("aa_significant_of_20", significant);
+  // Expected count at alpha = 5% is at most 1; 3 or more of 20 would happen < 8% of the time
+  // even at a true 5% rate, and signals a biased procedure.
+  EXPECT_LE(significant, 2);
+}
+
+TEST(PerfFrameworkRealTest, TenPercentMoreWorkIsDetectedAndSized) {
+  PerformanceComparator comparator;
+  uint64_t sink = 0;
+  const ComparisonResult r = comparator.Compare(
+      "10% more work", [&] { sink += Spin(11000); }, [&] { sink += Spin(10000); });
+  DoNotOptimize(sink);
+  Record("speedup_for_10pct", r.speedup.estimate);
+  Record("speedup_for_10pct_low", r.speedup.low);
+  Record("speedup_for_10pct_high", r.speedup.high);
+  Record("seconds_to_decide_10pct", r.elapsed_seconds);
+  EXPECT_EQ(r.verdict, Verdict::kFaster) << r.reason;
+  EXPECT_NEAR(r.speedup.estimate, 1.1, 0.03);
+}
+
+TEST(PerfFrameworkRealTest, OnePercentDifferenceResolution) {
+  // What this machine allows: a 1% difference, with the default ±1% equivalence margin moved to
+  // ±0.25% so the comparator must tell 1% from nothing.
+  ComparatorOptions o;
+  o.equivalence_margin = 0.0025;
+  PerformanceComparator comparator(o);
+  uint64_t sink = 0;
+  const ComparisonResult r = comparator.Compare(
+      "1% more work", [&] { sink += Spin(10100); }, [&] { sink += Spin(10000); });
+  DoNotOptimize(sink);
+  Record("one_percent_resolved", r.verdict == Verdict::kFaster ? 1 : 0);
+  Record("seconds_to_decide_1pct", r.elapsed_seconds);
+  Record("rounds_to_decide_1pct", r.rounds);
+  Record("speedup_for_1pct", r.speedup.estimate);
+  ASSERT_NE(r.verdict, Verdict::kError) << r.error;
+  EXPECT_NE(r.verdict, Verdict::kSlower) << r.reason;
+}
+
+TEST(PerfFrameworkRealTest, LinearAndQuadraticWorkHaveTheirExponents) {
+  ScientificTimer timer;
+  uint64_t sink = 0;
+  const std::vector<int64_t> sizes = {200, 400, 800, 1600, 3200};
+  const ScalingResult linear = MeasureScaling(timer, "linear", sizes, [&](int64_t n) {
+    return std::function<void()>([&sink, n] { sink += Spin(20 * n); });
+  });
+  const ScalingResult quadratic = MeasureScaling(timer, "quadratic", sizes, [&](int64_t n) {
+    return std::function<void()>([&sink, n] { sink += Spin(n * n / 40); });
+  });
+  DoNotOptimize(sink);
+  Record("linear_exponent", linear.fit.exponent);
+  Record("quadratic_exponent", quadratic.fit.exponent);
+  EXPECT_NEAR(linear.fit.exponent, 1.0, 0.1);
+  EXPECT_NEAR(quadratic.fit.exponent, 2.0, 0.1);
+  EXPECT_LT(linear.fit.exponent_high, quadratic.fit.exponent_low);
+}
+
+TEST(PerfFrameworkRealTest, TimerOverheadIsMeasuredAndSmall) {
+  const ClockProperties p = MeasureClock(DefaultClock());
+  Record("clock_resolution_ns", p.resolution_ns);
+  Record("clock_overhead_ns", p.overhead_ns);  // the cost one sample adds: two reads
+  // The goal is < 50 ns per sample; a VM's clock can be slower, so this asserts sanity only.
+  EXPECT_GT(p.overhead_ns, 0);
+  EXPECT_LT(p.overhead_ns, 1000);
+}
+
+}  // namespace
+}  // namespace perf
