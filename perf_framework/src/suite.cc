@@ -59,44 +59,42 @@ nlohmann::json JsonNumber(double v) { return std::isfinite(v) ? nlohmann::json(v
 // ---------------------------------------------------------------------------------------------
 // Verdict rules.
 
-ClaimOutcome DecideAtLeast(Evidence e, double threshold, const std::string& what, double alpha) {
+namespace {
+
+// One rule for both directions of a one-sided bound.
+ClaimOutcome DecideBound(Evidence e, double threshold, const std::string& what, double alpha,
+                         bool at_least) {
   if (!std::isfinite(e.value)) {
     return Outcome(ClaimVerdict::kError, what + " is not a finite number", std::move(e));
   }
+  const auto meets = [&](double v) { return at_least ? v >= threshold : v <= threshold; };
   const std::string measured = what + " " + WithInterval(e);
-  const std::string bound = " >= " + Num(threshold);
-  if (e.value < threshold) {
+  const std::string bound = (at_least ? " >= " : " <= ") + Num(threshold);
+  if (!meets(e.value)) {
     return Outcome(ClaimVerdict::kFail, measured + " misses" + bound, std::move(e));
   }
-  const bool interval_ok = std::isnan(e.low) || e.low >= threshold;
+  const double edge = at_least ? e.low : e.high;  // the interval end that could miss
+  const bool interval_ok = std::isnan(edge) || meets(edge);
   const bool significant = std::isnan(e.p_value) || e.p_value < alpha;
   if (interval_ok && significant) {
     return Outcome(ClaimVerdict::kPass, measured + " meets" + bound, std::move(e));
   }
-  return Outcome(ClaimVerdict::kPartial,
-                 measured + " meets" + bound + " by its estimate, but " +
-                     (interval_ok ? "not significantly" : "its interval reaches below"),
-                 std::move(e));
+  return Outcome(
+      ClaimVerdict::kPartial,
+      measured + " meets" + bound + " by its estimate, but " +
+          (interval_ok ? "not significantly"
+                       : std::string("its interval reaches ") + (at_least ? "below" : "above")),
+      std::move(e));
+}
+
+}  // namespace
+
+ClaimOutcome DecideAtLeast(Evidence e, double threshold, const std::string& what, double alpha) {
+  return DecideBound(std::move(e), threshold, what, alpha, /*at_least=*/true);
 }
 
 ClaimOutcome DecideAtMost(Evidence e, double threshold, const std::string& what, double alpha) {
-  if (!std::isfinite(e.value)) {
-    return Outcome(ClaimVerdict::kError, what + " is not a finite number", std::move(e));
-  }
-  const std::string measured = what + " " + WithInterval(e);
-  const std::string bound = " <= " + Num(threshold);
-  if (e.value > threshold) {
-    return Outcome(ClaimVerdict::kFail, measured + " misses" + bound, std::move(e));
-  }
-  const bool interval_ok = std::isnan(e.high) || e.high <= threshold;
-  const bool significant = std::isnan(e.p_value) || e.p_value < alpha;
-  if (interval_ok && significant) {
-    return Outcome(ClaimVerdict::kPass, measured + " meets" + bound, std::move(e));
-  }
-  return Outcome(ClaimVerdict::kPartial,
-                 measured + " meets" + bound + " by its estimate, but " +
-                     (interval_ok ? "not significantly" : "its interval reaches above"),
-                 std::move(e));
+  return DecideBound(std::move(e), threshold, what, alpha, /*at_least=*/false);
 }
 
 ClaimOutcome DecideWithin(Evidence e, double lo, double hi, const std::string& what) {

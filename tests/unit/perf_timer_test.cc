@@ -3,6 +3,7 @@
 // known right answers independent of the machine.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include "perf_framework/timer.h"
 
@@ -168,6 +169,20 @@ TEST(PerfTimerTest, JitterVariesIterationCountsButNotTheEstimate) {
     EXPECT_GE(k, 80);
     EXPECT_LE(k, 120);
   }
+}
+
+TEST(PerfTimerTest, PinsToAnExistingCpuAndWarnsWhenPinningFails) {
+  NiceMock<MockClock> clock;
+  FakeTime time(clock);
+  TimerOptions o = Exact();
+  o.pin_cpu = 0;
+  const Measurement pinned = ScientificTimer(o, clock).Measure("pinned", [&] { time.now += 1000; });
+  EXPECT_THAT(pinned.warnings, ::testing::Not(Contains(HasSubstr("could not pin"))));
+  o.pin_cpu = CPU_SETSIZE - 1;  // no machine here has that many CPUs
+  const Measurement unpinned =
+      ScientificTimer(o, clock).Measure("no cpu", [&] { time.now += 1000; });
+  EXPECT_THAT(unpinned.warnings, Contains(HasSubstr("could not pin to CPU")));
+  EXPECT_TRUE(unpinned.converged);  // the measurement itself still happens
 }
 
 TEST(PerfTimerTest, RejectsInconsistentOptions) {
