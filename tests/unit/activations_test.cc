@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "support/golden.h"
+#include "support/golden_ops.h"
 #include "support/tensor_testing.h"
 
 namespace tinytorch {
@@ -67,33 +68,13 @@ TEST(ActivationsTest, NaNPropagates) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// PyTorch golden cases.
+// PyTorch golden cases (tools/golden/make_golden.py), through the shared op table.
 
-using testing::GoldenCase;
-using testing::GoldenOp;
+class ActivationsGoldenTest : public ::testing::TestWithParam<testing::GoldenCase> {};
 
-const std::map<std::string, GoldenOp>& Ops() {
-  using Inputs = std::vector<Tensor>;
-  using Attrs = nlohmann::json;
-  static const std::map<std::string, GoldenOp> ops = {
-      {"relu", [](const Inputs& in, const Attrs&) { return Relu(in.at(0)); }},
-      {"sigmoid", [](const Inputs& in, const Attrs&) { return Sigmoid(in.at(0)); }},
-      {"tanh", [](const Inputs& in, const Attrs&) { return Tanh(in.at(0)); }},
-      {"gelu",
-       [](const Inputs& in, const Attrs& a) {
-         return Gelu(in.at(0), a["approximate"] == "tanh" ? GeluApproximation::kTanh
-                                                          : GeluApproximation::kNone);
-       }},
-      {"softmax", [](const Inputs& in, const Attrs& a) { return Softmax(in.at(0), a["dim"]); }},
-      {"log_softmax",
-       [](const Inputs& in, const Attrs& a) { return LogSoftmax(in.at(0), a["dim"]); }},
-  };
-  return ops;
+TEST_P(ActivationsGoldenTest, MatchesPyTorch) {
+  testing::CheckGoldenCase(GetParam(), testing::GoldenOps());
 }
-
-class ActivationsGoldenTest : public ::testing::TestWithParam<GoldenCase> {};
-
-TEST_P(ActivationsGoldenTest, MatchesPyTorch) { testing::CheckGoldenCase(GetParam(), Ops()); }
 
 INSTANTIATE_TEST_SUITE_P(
     PyTorch, ActivationsGoldenTest,

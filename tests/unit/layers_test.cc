@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "support/golden.h"
+#include "support/golden_ops.h"
 #include "support/tensor_testing.h"
 
 namespace tinytorch {
@@ -181,35 +182,12 @@ TEST(LayersTest, StateFilesKeepEveryDtypeAndShape) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// PyTorch golden cases: inputs are x, W (in, out), b.
+// PyTorch golden cases (tools/golden/make_golden.py), through the shared op table.
 
-using testing::GoldenCase;
-using testing::GoldenOp;
-
-Tensor GoldenLinear(const std::vector<Tensor>& in, const nlohmann::json&) {
-  Generator gen(0);
-  const Tensor& w = in.at(1);
-  Linear layer(w.size(0), w.size(1), gen, /*bias=*/in.size() > 2);
-  StateDict state = {{"weight", w}};
-  if (in.size() > 2) state["bias"] = in.at(2);
-  layer.LoadState(state);
-  return layer(in.at(0));
-}
-
-Tensor GoldenMlp(const std::vector<Tensor>& in, const nlohmann::json&) {
-  Generator gen(0);
-  Sequential model({std::make_shared<Linear>(in[1].size(0), in[1].size(1), gen),
-                    std::make_shared<ReLULayer>(),
-                    std::make_shared<Linear>(in[3].size(0), in[3].size(1), gen)});
-  model.LoadState({{"0.weight", in[1]}, {"0.bias", in[2]}, {"2.weight", in[3]}, {"2.bias", in[4]}});
-  return model(in[0]);
-}
-
-class LayersGoldenTest : public ::testing::TestWithParam<GoldenCase> {};
+class LayersGoldenTest : public ::testing::TestWithParam<testing::GoldenCase> {};
 
 TEST_P(LayersGoldenTest, MatchesPyTorch) {
-  static const std::map<std::string, GoldenOp> ops = {{"linear", GoldenLinear}, {"mlp", GoldenMlp}};
-  testing::CheckGoldenCase(GetParam(), ops);
+  testing::CheckGoldenCase(GetParam(), testing::GoldenOps());
 }
 
 INSTANTIATE_TEST_SUITE_P(PyTorch, LayersGoldenTest,

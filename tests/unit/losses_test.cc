@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "support/golden.h"
+#include "support/golden_ops.h"
 #include "support/tensor_testing.h"
 #include "tinytorch/activations.h"
 
@@ -109,36 +110,13 @@ TEST(LossesTest, MeanOverEmptyBatchIsAnError) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// PyTorch golden cases.
+// PyTorch golden cases (tools/golden/make_golden.py), through the shared op table.
 
-using testing::GoldenCase;
-using testing::GoldenOp;
+class LossesGoldenTest : public ::testing::TestWithParam<testing::GoldenCase> {};
 
-Reduction ParseReduction(const nlohmann::json& attrs) {
-  const std::string r = attrs.at("reduction");
-  return r == "sum" ? Reduction::kSum : r == "none" ? Reduction::kNone : Reduction::kMean;
+TEST_P(LossesGoldenTest, MatchesPyTorch) {
+  testing::CheckGoldenCase(GetParam(), testing::GoldenOps());
 }
-
-template <class Loss>
-GoldenOp LossOp() {
-  return [](const std::vector<Tensor>& in, const nlohmann::json& attrs) {
-    return Loss(ParseReduction(attrs))(in.at(0), in.at(1));
-  };
-}
-
-const std::map<std::string, GoldenOp>& Ops() {
-  static const std::map<std::string, GoldenOp> ops = {
-      {"mse", LossOp<MSELoss>()},
-      {"cross_entropy", LossOp<CrossEntropyLoss>()},
-      {"bce", LossOp<BinaryCrossEntropyLoss>()},
-      {"bce_with_logits", LossOp<BinaryCrossEntropyWithLogitsLoss>()},
-  };
-  return ops;
-}
-
-class LossesGoldenTest : public ::testing::TestWithParam<GoldenCase> {};
-
-TEST_P(LossesGoldenTest, MatchesPyTorch) { testing::CheckGoldenCase(GetParam(), Ops()); }
 
 INSTANTIATE_TEST_SUITE_P(PyTorch, LossesGoldenTest,
                          ::testing::ValuesIn(testing::LoadGoldenCases("module_04_losses.json")),

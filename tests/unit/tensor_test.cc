@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "support/golden.h"
+#include "support/golden_ops.h"
 #include "support/tensor_testing.h"
 
 namespace tinytorch {
@@ -385,76 +386,13 @@ TEST(TensorTest, AllCloseAndMaxAbsDiff) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// PyTorch golden cases (tools/golden/make_golden.py).
+// PyTorch golden cases (tools/golden/make_golden.py), through the shared op table.
 
-using testing::GoldenCase;
-using testing::GoldenOp;
+class TensorGoldenTest : public ::testing::TestWithParam<testing::GoldenCase> {};
 
-GoldenOp Binary(Tensor (*f)(const Tensor&, const Tensor&)) {
-  return
-      [f](const std::vector<Tensor>& in, const nlohmann::json&) { return f(in.at(0), in.at(1)); };
+TEST_P(TensorGoldenTest, MatchesPyTorch) {
+  testing::CheckGoldenCase(GetParam(), testing::GoldenOps());
 }
-
-GoldenOp Unary(Tensor (*f)(const Tensor&)) {
-  return [f](const std::vector<Tensor>& in, const nlohmann::json&) { return f(in.at(0)); };
-}
-
-// Reductions take {"axis", "keepdims"}, or no attrs for the reduction over all elements.
-template <Tensor (Tensor::*kAll)() const, Tensor (Tensor::*kAxis)(int64_t, bool) const>
-Tensor Reduction(const std::vector<Tensor>& in, const nlohmann::json& attrs) {
-  if (!attrs.contains("axis")) return (in.at(0).*kAll)();
-  return (in.at(0).*kAxis)(attrs["axis"].get<int64_t>(), attrs["keepdims"].get<bool>());
-}
-
-const std::map<std::string, GoldenOp>& Ops() {
-  static const std::map<std::string, GoldenOp> ops = {
-      {"add", Binary(Add)},
-      {"sub", Binary(Sub)},
-      {"mul", Binary(Mul)},
-      {"div", Binary(Div)},
-      {"pow", Binary(static_cast<Tensor (*)(const Tensor&, const Tensor&)>(Pow))},
-      {"maximum", Binary(Maximum)},
-      {"minimum", Binary(Minimum)},
-      {"eq", Binary(Eq)},
-      {"ne", Binary(Ne)},
-      {"lt", Binary(Lt)},
-      {"le", Binary(Le)},
-      {"gt", Binary(Gt)},
-      {"ge", Binary(Ge)},
-      {"neg", Unary(Neg)},
-      {"exp", Unary(Exp)},
-      {"log", Unary(Log)},
-      {"log1p", Unary(Log1p)},
-      {"sqrt", Unary(Sqrt)},
-      {"abs", Unary(Abs)},
-      {"pow_scalar",
-       [](const std::vector<Tensor>& in, const nlohmann::json& a) {
-         return Pow(in.at(0), a["exponent"].get<float>());
-       }},
-      {"clamp",
-       [](const std::vector<Tensor>& in, const nlohmann::json& a) {
-         return Clamp(in.at(0), a["min"].get<float>(), a["max"].get<float>());
-       }},
-      {"sum", Reduction<&Tensor::Sum, &Tensor::Sum>},
-      {"mean", Reduction<&Tensor::Mean, &Tensor::Mean>},
-      {"max", Reduction<&Tensor::Max, &Tensor::Max>},
-      {"min", Reduction<&Tensor::Min, &Tensor::Min>},
-      {"argmax", Reduction<&Tensor::Argmax, &Tensor::Argmax>},
-      // Each matmul case runs on both backends: the naive kernel is the oracle for the fast one.
-      {"matmul",
-       [](const std::vector<Tensor>& in, const nlohmann::json&) {
-         const Tensor naive = MatMul(in.at(0), in.at(1), MatMulBackend::kNaive);
-         const Tensor blas = MatMul(in.at(0), in.at(1), MatMulBackend::kOpenBlas);
-         EXPECT_TENSOR_CLOSE(blas, naive, 1e-5, 1e-5) << "OpenBLAS vs naive";
-         return blas;
-       }},
-  };
-  return ops;
-}
-
-class TensorGoldenTest : public ::testing::TestWithParam<GoldenCase> {};
-
-TEST_P(TensorGoldenTest, MatchesPyTorch) { testing::CheckGoldenCase(GetParam(), Ops()); }
 
 INSTANTIATE_TEST_SUITE_P(PyTorch, TensorGoldenTest,
                          ::testing::ValuesIn(testing::LoadGoldenCases("module_01_tensor.json")),

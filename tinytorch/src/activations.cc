@@ -9,10 +9,16 @@
 
 namespace tinytorch {
 
+using Grads = std::vector<Tensor>;
+using internal::Attach;
 using internal::CheckFloat;
+using internal::NeedsGrad;
 using internal::UnaryOp;
 
 namespace {
+
+Tensor SoftmaxForward(const Tensor& x, int64_t dim);
+Tensor LogSoftmaxForward(const Tensor& x, int64_t dim);
 
 // Calls f(row, out_row, n, stride) for every 1-d lane of a packed tensor along `dim`.
 template <class F>
@@ -40,39 +46,92 @@ float LaneMax(const float* x, int64_t n, int64_t stride) {
   return m;
 }
 
+// Records `out` = name(x) with backward grad(g, x, out).
+template <class G>
+Tensor WithGrad(Tensor out, const Tensor& x, const char* name, G grad) {
+  if (NeedsGrad(x)) {
+    Attach(out, name, {x},
+           [x, y = out.Detach(), grad](const Tensor& g) -> Grads { return {grad(g, x, y)}; });
+  }
+  return out;
+}
+
 }  // namespace
 
 Tensor Relu(const Tensor& x) {
-  return UnaryOp(x, "Relu", [](float v) { return v > 0.f ? v : (std::isnan(v) ? v : 0.f); });
+  return WithGrad(
+      UnaryOp(x, "Relu", [](float v) { return v > 0.f ? v : (std::isnan(v) ? v : 0.f); }), x,
+      "Relu", [](const Tensor& g, const Tensor& in, const Tensor&) {
+        return g * Gt(in, Tensor::Scalar(0.f));
+      });
 }
 
 Tensor Sigmoid(const Tensor& x) {
   // For v < 0, e^v/(1+e^v) avoids e^-v overflowing to inf (which would still give 0, but slowly
   // and through an inf); for v >= 0 the usual form cannot overflow.
-  return UnaryOp(x, "Sigmoid", [](float v) {
+  Tensor y = UnaryOp(x, "Sigmoid", [](float v) {
     if (v >= 0.f) return 1.f / (1.f + std::exp(-v));
     const float e = std::exp(v);
     return e / (1.f + e);
   });
+  return WithGrad(y, x, "Sigmoid", [](const Tensor& g, const Tensor&, const Tensor& s) {
+    return g * s * (1.f - s);
+  });
 }
 
 Tensor Tanh(const Tensor& x) {
-  return UnaryOp(x, "Tanh", [](float v) { return std::tanh(v); });
+  return WithGrad(
+      UnaryOp(x, "Tanh", [](float v) { return std::tanh(v); }), x, "Tanh",
+      [](const Tensor& g, const Tensor&, const Tensor& t) { return g * (1.f - t * t); });
 }
 
 Tensor Gelu(const Tensor& x, GeluApproximation approximation) {
   if (approximation == GeluApproximation::kTanh) {
     // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), Hendrycks & Gimpel (2016).
     constexpr float kAlpha = 0.7978845608028654f;  // √(2/π)
-    return UnaryOp(x, "Gelu", [](float v) {
+    Tensor y = UnaryOp(x, "Gelu", [](float v) {
       return 0.5f * v * (1.f + std::tanh(kAlpha * (v + 0.044715f * v * v * v)));
+    });
+    // d/dx = 0.5·(1 + t) + 0.5·x·(1 - t²)·α·(1 + 3·0.044715·x²), t = tanh(α(x + 0.044715x³)).
+    return WithGrad(y, x, "Gelu", [](const Tensor& g, const Tensor& in, const Tensor&) {
+      const Tensor d = UnaryOp(in, "GeluBackward", [](float v) {
+        const float t = std::tanh(kAlpha * (v + 0.044715f * v * v * v));
+        return 0.5f * (1.f + t) + 0.5f * v * (1.f - t * t) * kAlpha * (1.f + 0.134145f * v * v);
+      });
+      return g * d;
     });
   }
   constexpr float kInvSqrt2 = static_cast<float>(1.0 / std::numbers::sqrt2);
-  return UnaryOp(x, "Gelu", [](float v) { return 0.5f * v * (1.f + std::erf(v * kInvSqrt2)); });
+  Tensor y = UnaryOp(x, "Gelu", [](float v) { return 0.5f * v * (1.f + std::erf(v * kInvSqrt2)); });
+  // d/dx = Φ(x) + x·φ(x).
+  return WithGrad(y, x, "Gelu", [](const Tensor& g, const Tensor& in, const Tensor&) {
+    const Tensor d = UnaryOp(in, "GeluBackward", [](float v) {
+      constexpr float kInvSqrt2Pi = 0.3989422804014327f;
+      return 0.5f * (1.f + std::erf(v * kInvSqrt2)) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v);
+    });
+    return g * d;
+  });
 }
 
 Tensor Softmax(const Tensor& x, int64_t dim) {
+  // Backward: y ⊙ (g - Σ(g ⊙ y)) along dim.
+  return WithGrad(SoftmaxForward(x, dim), x, "Softmax",
+                  [dim](const Tensor& g, const Tensor&, const Tensor& y) {
+                    return y * (g - (g * y).Sum(dim, /*keepdims=*/true));
+                  });
+}
+
+Tensor LogSoftmax(const Tensor& x, int64_t dim) {
+  // Backward: g - exp(y) ⊙ Σ g along dim.
+  return WithGrad(LogSoftmaxForward(x, dim), x, "LogSoftmax",
+                  [dim](const Tensor& g, const Tensor&, const Tensor& y) {
+                    return g - Exp(y) * g.Sum(dim, /*keepdims=*/true);
+                  });
+}
+
+namespace {
+
+Tensor SoftmaxForward(const Tensor& x, int64_t dim) {
   return AlongDim(x, dim, "Softmax", [](const float* in, float* out, int64_t n, int64_t s) {
     const float m = LaneMax(in, n, s);
     double sum = 0.0;
@@ -85,7 +144,7 @@ Tensor Softmax(const Tensor& x, int64_t dim) {
   });
 }
 
-Tensor LogSoftmax(const Tensor& x, int64_t dim) {
+Tensor LogSoftmaxForward(const Tensor& x, int64_t dim) {
   return AlongDim(x, dim, "LogSoftmax", [](const float* in, float* out, int64_t n, int64_t s) {
     const float m = LaneMax(in, n, s);
     double sum = 0.0;
@@ -95,4 +154,5 @@ Tensor LogSoftmax(const Tensor& x, int64_t dim) {
   });
 }
 
+}  // namespace
 }  // namespace tinytorch

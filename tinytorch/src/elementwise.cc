@@ -8,10 +8,12 @@
 
 namespace tinytorch {
 
+using internal::Attach;
 using internal::BroadcastStrides;
 using internal::CheckFloat;
 using internal::EmptyLike;
 using internal::ForEachRow;
+using internal::NeedsGrad;
 using internal::UnaryOp;
 
 Shape BroadcastShapes(const Shape& a, const Shape& b, const char* op) {
@@ -75,6 +77,7 @@ Tensor BinaryOp(const Tensor& a, const Tensor& b, const char* op, F f) {
 template <class F>
 Tensor& InPlaceOp(Tensor& a, const Tensor& b, const char* op, F f) {
   CheckFloat(a, op);
+  internal::CheckInPlace(a, op);
   CheckFloat(b, op);
   TT_CHECK(BroadcastShapes(a.shape(), b.shape(), op) == a.shape(), op, ": shape ", b.shape(),
            " does not broadcast to the destination shape ", a.shape());
@@ -88,56 +91,167 @@ Tensor& InPlaceOp(Tensor& a, const Tensor& b, const char* op, F f) {
 
 }  // namespace
 
+// Each op's backward sits beside its forward. Backward lambdas capture inputs (never the output
+// itself, which would make a cycle: a saved output is Detach()ed).
+
+using Grads = std::vector<Tensor>;
+
 Tensor Add(const Tensor& a, const Tensor& b) {
-  return BinaryOp(a, b, "Add", [](float x, float y) { return x + y; });
-}
-Tensor Sub(const Tensor& a, const Tensor& b) {
-  return BinaryOp(a, b, "Sub", [](float x, float y) { return x - y; });
-}
-Tensor Mul(const Tensor& a, const Tensor& b) {
-  return BinaryOp(a, b, "Mul", [](float x, float y) { return x * y; });
-}
-Tensor Div(const Tensor& a, const Tensor& b) {
-  return BinaryOp(a, b, "Div", [](float x, float y) { return x / y; });
-}
-Tensor Pow(const Tensor& base, const Tensor& exponent) {
-  return BinaryOp(base, exponent, "Pow", [](float x, float y) { return std::pow(x, y); });
-}
-Tensor Pow(const Tensor& base, float exponent) {
-  // Squaring is by far the most common power (losses, norms); keep it exact and fast.
-  if (exponent == 2.f) return UnaryOp(base, "Pow", [](float x) { return x * x; });
-  return UnaryOp(base, "Pow", [exponent](float x) { return std::pow(x, exponent); });
-}
-// NaN propagates through Maximum/Minimum, as in torch.maximum.
-Tensor Maximum(const Tensor& a, const Tensor& b) {
-  return BinaryOp(a, b, "Maximum", [](float x, float y) { return std::isnan(x) || x > y ? x : y; });
-}
-Tensor Minimum(const Tensor& a, const Tensor& b) {
-  return BinaryOp(a, b, "Minimum", [](float x, float y) { return std::isnan(x) || x < y ? x : y; });
+  Tensor out = BinaryOp(a, b, "Add", [](float x, float y) { return x + y; });
+  if (NeedsGrad(a, b)) {
+    Attach(out, "Add", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) -> Grads {
+      return {SumToShape(g, sa), SumToShape(g, sb)};
+    });
+  }
+  return out;
 }
 
+Tensor Sub(const Tensor& a, const Tensor& b) {
+  Tensor out = BinaryOp(a, b, "Sub", [](float x, float y) { return x - y; });
+  if (NeedsGrad(a, b)) {
+    Attach(out, "Sub", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) -> Grads {
+      return {SumToShape(g, sa), SumToShape(-g, sb)};
+    });
+  }
+  return out;
+}
+
+Tensor Mul(const Tensor& a, const Tensor& b) {
+  Tensor out = BinaryOp(a, b, "Mul", [](float x, float y) { return x * y; });
+  if (NeedsGrad(a, b)) {
+    Attach(out, "Mul", {a, b}, [a, b](const Tensor& g) -> Grads {
+      return {SumToShape(g * b, a.shape()), SumToShape(g * a, b.shape())};
+    });
+  }
+  return out;
+}
+
+Tensor Div(const Tensor& a, const Tensor& b) {
+  Tensor out = BinaryOp(a, b, "Div", [](float x, float y) { return x / y; });
+  if (NeedsGrad(a, b)) {
+    Attach(out, "Div", {a, b}, [a, b](const Tensor& g) -> Grads {
+      return {SumToShape(g / b, a.shape()), SumToShape(-g * a / (b * b), b.shape())};
+    });
+  }
+  return out;
+}
+
+Tensor Pow(const Tensor& base, const Tensor& exponent) {
+  Tensor out = BinaryOp(base, exponent, "Pow", [](float x, float y) { return std::pow(x, y); });
+  if (NeedsGrad(base, exponent)) {
+    Attach(out, "Pow", {base, exponent},
+           [base, exponent, y = out.Detach()](const Tensor& g) -> Grads {
+             return {SumToShape(g * exponent * Pow(base, exponent - 1.f), base.shape()),
+                     SumToShape(g * y * Log(base), exponent.shape())};
+           });
+  }
+  return out;
+}
+
+Tensor Pow(const Tensor& base, float exponent) {
+  // Squaring is by far the most common power (losses, norms); keep it exact and fast.
+  Tensor out = exponent == 2.f
+                   ? UnaryOp(base, "Pow", [](float x) { return x * x; })
+                   : UnaryOp(base, "Pow", [exponent](float x) { return std::pow(x, exponent); });
+  if (NeedsGrad(base)) {
+    Attach(out, "Pow", {base}, [base, exponent](const Tensor& g) -> Grads {
+      return {exponent == 2.f ? g * base * 2.f : g * exponent * Pow(base, exponent - 1.f)};
+    });
+  }
+  return out;
+}
+
+namespace {
+
+// The gradient share of `a` in a max/min: 1 where it won, 0 where it lost, ½ on ties (as PyTorch).
+Tensor WinnerShare(const Tensor& won, const Tensor& a, const Tensor& b) {
+  return won + Eq(a, b) * 0.5f;
+}
+
+}  // namespace
+
+// NaN propagates through Maximum/Minimum, as in torch.maximum.
+Tensor Maximum(const Tensor& a, const Tensor& b) {
+  Tensor out =
+      BinaryOp(a, b, "Maximum", [](float x, float y) { return std::isnan(x) || x > y ? x : y; });
+  if (NeedsGrad(a, b)) {
+    Attach(out, "Maximum", {a, b}, [a, b](const Tensor& g) -> Grads {
+      const Tensor share = WinnerShare(Gt(a, b), a, b);
+      return {SumToShape(g * share, a.shape()), SumToShape(g * (1.f - share), b.shape())};
+    });
+  }
+  return out;
+}
+
+Tensor Minimum(const Tensor& a, const Tensor& b) {
+  Tensor out =
+      BinaryOp(a, b, "Minimum", [](float x, float y) { return std::isnan(x) || x < y ? x : y; });
+  if (NeedsGrad(a, b)) {
+    Attach(out, "Minimum", {a, b}, [a, b](const Tensor& g) -> Grads {
+      const Tensor share = WinnerShare(Lt(a, b), a, b);
+      return {SumToShape(g * share, a.shape()), SumToShape(g * (1.f - share), b.shape())};
+    });
+  }
+  return out;
+}
+
+namespace {
+
+// A unary op with its backward: grad(g, x, y) returns dL/dx from dL/dy = g, input x, output y.
+template <class F, class G>
+Tensor Unary(const Tensor& x, const char* name, F f, G grad) {
+  Tensor out = UnaryOp(x, name, f);
+  if (NeedsGrad(x)) {
+    Attach(out, name, {x},
+           [x, y = out.Detach(), grad](const Tensor& g) -> Grads { return {grad(g, x, y)}; });
+  }
+  return out;
+}
+
+}  // namespace
+
 Tensor Neg(const Tensor& x) {
-  return UnaryOp(x, "Neg", [](float v) { return -v; });
+  return Unary(
+      x, "Neg", [](float v) { return -v; },
+      [](const Tensor& g, const Tensor&, const Tensor&) { return -g; });
 }
 Tensor Exp(const Tensor& x) {
-  return UnaryOp(x, "Exp", [](float v) { return std::exp(v); });
+  return Unary(
+      x, "Exp", [](float v) { return std::exp(v); },
+      [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y; });
 }
 Tensor Log(const Tensor& x) {
-  return UnaryOp(x, "Log", [](float v) { return std::log(v); });
+  return Unary(
+      x, "Log", [](float v) { return std::log(v); },
+      [](const Tensor& g, const Tensor& in, const Tensor&) { return g / in; });
 }
 Tensor Log1p(const Tensor& x) {
-  return UnaryOp(x, "Log1p", [](float v) { return std::log1p(v); });
+  return Unary(
+      x, "Log1p", [](float v) { return std::log1p(v); },
+      [](const Tensor& g, const Tensor& in, const Tensor&) { return g / (in + 1.f); });
 }
 Tensor Sqrt(const Tensor& x) {
-  return UnaryOp(x, "Sqrt", [](float v) { return std::sqrt(v); });
+  return Unary(
+      x, "Sqrt", [](float v) { return std::sqrt(v); },
+      [](const Tensor& g, const Tensor&, const Tensor& y) { return g / (y * 2.f); });
 }
 Tensor Abs(const Tensor& x) {
-  return UnaryOp(x, "Abs", [](float v) { return std::fabs(v); });
+  // d|x|/dx = sign(x), with 0 at 0 as in PyTorch.
+  return Unary(
+      x, "Abs", [](float v) { return std::fabs(v); },
+      [](const Tensor& g, const Tensor& in, const Tensor&) {
+        const Tensor zero = Tensor::Scalar(0.f);
+        return g * (Gt(in, zero) - Lt(in, zero));
+      });
 }
 Tensor Clamp(const Tensor& x, float min, float max) {
   TT_CHECK(!(min > max), "Clamp: min ", min, " is greater than max ", max);
-  // NaN stays NaN, like torch.clamp.
-  return UnaryOp(x, "Clamp", [min, max](float v) { return v < min ? min : (v > max ? max : v); });
+  // NaN stays NaN, like torch.clamp; the gradient passes where min <= x <= max.
+  return Unary(
+      x, "Clamp", [min, max](float v) { return v < min ? min : (v > max ? max : v); },
+      [min, max](const Tensor& g, const Tensor& in, const Tensor&) {
+        return g * Ge(in, Tensor::Scalar(min)) * Le(in, Tensor::Scalar(max));
+      });
 }
 
 Tensor Eq(const Tensor& a, const Tensor& b) {
@@ -166,24 +280,32 @@ Tensor operator/(const Tensor& a, const Tensor& b) { return Div(a, b); }
 Tensor operator-(const Tensor& x) { return Neg(x); }
 
 Tensor operator+(const Tensor& a, float b) {
-  return UnaryOp(a, "Add", [b](float x) { return x + b; });
+  return Unary(
+      a, "Add", [b](float x) { return x + b; },
+      [](const Tensor& g, const Tensor&, const Tensor&) { return g; });
 }
-Tensor operator-(const Tensor& a, float b) {
-  return UnaryOp(a, "Sub", [b](float x) { return x - b; });
-}
+Tensor operator-(const Tensor& a, float b) { return a + (-b); }
 Tensor operator*(const Tensor& a, float b) {
-  return UnaryOp(a, "Mul", [b](float x) { return x * b; });
+  return Unary(
+      a, "Mul", [b](float x) { return x * b; },
+      [b](const Tensor& g, const Tensor&, const Tensor&) { return g * b; });
 }
 Tensor operator/(const Tensor& a, float b) {
-  return UnaryOp(a, "Div", [b](float x) { return x / b; });
+  return Unary(
+      a, "Div", [b](float x) { return x / b; },
+      [b](const Tensor& g, const Tensor&, const Tensor&) { return g / b; });
 }
 Tensor operator+(float a, const Tensor& b) { return b + a; }
 Tensor operator-(float a, const Tensor& b) {
-  return UnaryOp(b, "Sub", [a](float x) { return a - x; });
+  return Unary(
+      b, "Sub", [a](float x) { return a - x; },
+      [](const Tensor& g, const Tensor&, const Tensor&) { return -g; });
 }
 Tensor operator*(float a, const Tensor& b) { return b * a; }
 Tensor operator/(float a, const Tensor& b) {
-  return UnaryOp(b, "Div", [a](float x) { return a / x; });
+  return Unary(
+      b, "Div", [a](float x) { return a / x; },
+      [a](const Tensor& g, const Tensor& in, const Tensor&) { return -g * a / (in * in); });
 }
 
 Tensor& Tensor::operator+=(const Tensor& other) {

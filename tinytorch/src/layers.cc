@@ -5,6 +5,7 @@
 #include <set>
 
 #include "tensor_internal.h"
+#include "tinytorch/autograd.h"
 
 namespace tinytorch {
 
@@ -89,6 +90,7 @@ void Module::LoadState(const StateDict& state, bool strict) {
                ")");
     }
   }
+  NoGradGuard no_grad;  // overwriting parameters is not part of any graph
   for (const auto& [name, target] : own) {
     Tensor dst = target;
     dst.CopyFrom(state.at(name));
@@ -133,9 +135,8 @@ Linear::Linear(int64_t in_features, int64_t out_features, Generator& gen, bool b
 Tensor Linear::Forward(const Tensor& x) {
   TT_CHECK(x.defined() && x.dim() >= 1 && x.size(-1) == in_features_, "Linear: input shape ",
            x.defined() ? x.shape() : Shape{}, " does not end in in_features=", in_features_);
-  Tensor y = MatMul(x, weight_);
-  if (bias_.defined()) y += bias_;
-  return y;
+  const Tensor y = MatMul(x, weight_);
+  return bias_.defined() ? y + bias_ : y;
 }
 
 std::string Linear::ToString() const {

@@ -54,7 +54,11 @@ Tensor CrossEntropyLoss::Forward(const Tensor& logits, const Tensor& targets) co
            "CrossEntropyLoss: expects logits (N, C) and targets (N), got ", logits.shape(), " and ",
            targets.shape());
   const int64_t n = logits.size(0), c = logits.size(1);
-  const Tensor log_probs = LogSoftmax(logits, 1);
+  Tensor log_probs;
+  {
+    NoGradGuard no_grad;  // the loss has its own backward below, cheaper than LogSoftmax's
+    log_probs = LogSoftmax(logits, 1);
+  }
   const Tensor t = targets.Contiguous();
   const int64_t* cls = t.data<int64_t>();
   Tensor losses = internal::EmptyLike({n});
@@ -63,6 +67,17 @@ Tensor CrossEntropyLoss::Forward(const Tensor& logits, const Tensor& targets) co
     TT_CHECK(cls[i] >= 0 && cls[i] < c, "CrossEntropyLoss: target ", cls[i], " at index ", i,
              " is out of range for ", c, " classes");
     out[i] = -log_probs.data<float>()[i * c + cls[i]];
+  }
+  // d loss_i / d logits_i = softmax(logits_i) - onehot(target_i).
+  if (internal::NeedsGrad(logits)) {
+    internal::Attach(losses, "CrossEntropyLoss", {logits},
+                     [log_probs, t, c](const Tensor& g) -> std::vector<Tensor> {
+                       Tensor grad = Exp(log_probs);
+                       float* p = grad.data<float>();
+                       for (int64_t i = 0; i < grad.size(0); ++i)
+                         p[i * c + t.data<int64_t>()[i]] -= 1.f;
+                       return {grad * g.Unsqueeze(1)};
+                     });
   }
   return Reduce(losses, reduction_, "CrossEntropyLoss");
 }

@@ -52,7 +52,33 @@ MatMulBackend DefaultMatMulBackend() { return g_default_backend.load(); }
 
 Tensor MatMul(const Tensor& a, const Tensor& b) { return MatMul(a, b, DefaultMatMulBackend()); }
 
+namespace {
+Tensor MatMulForward(const Tensor& a, const Tensor& b, MatMulBackend backend);
+}  // namespace
+
+// Backward of out = a @ b (with 1-d operands promoted as in the forward):
+//   dA = dOut @ Bᵀ and dB = Aᵀ @ dOut, summed over broadcast batch dims, then un-promoted.
 Tensor MatMul(const Tensor& a, const Tensor& b, MatMulBackend backend) {
+  Tensor out = MatMulForward(a, b, backend);
+  if (internal::NeedsGrad(a, b)) {
+    internal::Attach(
+        out, "MatMul", {a, b}, [a, b, backend](const Tensor& g) -> std::vector<Tensor> {
+          const Tensor lhs = a.dim() == 1 ? a.Unsqueeze(0) : a;
+          const Tensor rhs = b.dim() == 1 ? b.Unsqueeze(1) : b;
+          Tensor go = g;
+          if (a.dim() == 1) go = go.Unsqueeze(-2);
+          if (b.dim() == 1) go = go.Unsqueeze(-1);
+          const Tensor ga = SumToShape(MatMul(go, rhs.Transpose(-1, -2), backend), lhs.shape());
+          const Tensor gb = SumToShape(MatMul(lhs.Transpose(-1, -2), go, backend), rhs.shape());
+          return {ga.Reshape(a.shape()), gb.Reshape(b.shape())};
+        });
+  }
+  return out;
+}
+
+namespace {
+
+Tensor MatMulForward(const Tensor& a, const Tensor& b, MatMulBackend backend) {
   CheckFloat(a, "MatMul");
   CheckFloat(b, "MatMul");
   TT_CHECK(a.dim() >= 1 && b.dim() >= 1, "MatMul: shapes ", a.shape(), " and ", b.shape(),
@@ -111,4 +137,5 @@ Tensor MatMul(const Tensor& a, const Tensor& b, MatMulBackend backend) {
   return out;
 }
 
+}  // namespace
 }  // namespace tinytorch

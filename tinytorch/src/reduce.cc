@@ -8,8 +8,11 @@
 
 namespace tinytorch {
 
+using Grads = std::vector<Tensor>;
+using internal::Attach;
 using internal::CheckFloat;
 using internal::EmptyLike;
+using internal::NeedsGrad;
 using internal::NormalizeDim;
 
 namespace {
@@ -91,6 +94,35 @@ void ExtremeAxis(const Tensor& x, int64_t axis, bool keepdims, const char* op, T
   }
 }
 
+// Max/Min along an axis: the gradient goes to the element each output was taken from (the first
+// one on ties, as the index PyTorch's max(dim) returns).
+template <bool kIsMax>
+Tensor ExtremeWithGrad(const Tensor& x, int64_t axis, bool keepdims, const char* op) {
+  Tensor values, indices;
+  ExtremeAxis<kIsMax>(x, axis, keepdims, op, &values, NeedsGrad(x) ? &indices : nullptr);
+  if (indices.defined()) {
+    const int64_t a = NormalizeDim(axis, x.dim(), op);
+    Attach(values, op, {x}, [in = x.shape(), a, keepdims, indices](const Tensor& g) -> Grads {
+      const Tensor gk = (keepdims ? g : g.Unsqueeze(a)).Contiguous();
+      const Tensor ik = (keepdims ? indices : indices.Unsqueeze(a)).Contiguous();
+      Tensor full = Tensor::Zeros(in);
+      int64_t outer = 1, inner = 1;
+      for (int64_t d = 0; d < a; ++d) outer *= in[d];
+      for (int64_t d = a + 1; d < static_cast<int64_t>(in.size()); ++d) inner *= in[d];
+      const int64_t n = in[a];
+      float* f = full.data<float>();
+      for (int64_t o = 0; o < outer; ++o) {
+        for (int64_t j = 0; j < inner; ++j) {
+          const int64_t k = ik.data<int64_t>()[o * inner + j];
+          f[(o * n + k) * inner + j] = gk.data<float>()[o * inner + j];
+        }
+      }
+      return {full};
+    });
+  }
+  return values;
+}
+
 Tensor Flat(const Tensor& x, const char* op) {
   CheckFloat(x, op);
   return x.Reshape({x.numel()});
@@ -99,36 +131,37 @@ Tensor Flat(const Tensor& x, const char* op) {
 }  // namespace
 
 Tensor Tensor::Sum(int64_t axis, bool keepdims) const {
-  return SumAxis(*this, axis, keepdims, "Sum");
+  Tensor out = SumAxis(*this, axis, keepdims, "Sum");
+  if (NeedsGrad(*this)) {
+    const int64_t a = NormalizeDim(axis, dim(), "Sum");
+    Attach(out, "Sum", {*this}, [in = shape(), a, keepdims](const Tensor& g) -> Grads {
+      return {(keepdims ? g : g.Unsqueeze(a)).Expand(in)};
+    });
+  }
+  return out;
 }
 
-Tensor Tensor::Sum() const { return SumAxis(Flat(*this, "Sum"), 0, false, "Sum"); }
+Tensor Tensor::Sum() const { return Flat(*this, "Sum").Sum(0); }
 
 Tensor Tensor::Mean(int64_t axis, bool keepdims) const {
   const int64_t n = shape()[NormalizeDim(axis, dim(), "Mean")];
   TT_CHECK(n > 0, "Mean: cannot average an empty dim (axis ", axis, " of shape ", shape(), ")");
-  Tensor out = SumAxis(*this, axis, keepdims, "Mean");
-  out /= static_cast<float>(n);
-  return out;
+  return Sum(axis, keepdims) * (1.f / static_cast<float>(n));
 }
 
 Tensor Tensor::Mean() const {
   TT_CHECK(numel() > 0, "Mean: cannot average an empty tensor of shape ", shape());
-  return SumAxis(Flat(*this, "Mean"), 0, false, "Mean") / static_cast<float>(numel());
+  return Flat(*this, "Mean").Sum(0) * (1.f / static_cast<float>(numel()));
 }
 
 Tensor Tensor::Max(int64_t axis, bool keepdims) const {
-  Tensor values;
-  ExtremeAxis<true>(*this, axis, keepdims, "Max", &values, nullptr);
-  return values;
+  return ExtremeWithGrad<true>(*this, axis, keepdims, "Max");
 }
 
 Tensor Tensor::Max() const { return Flat(*this, "Max").Max(0); }
 
 Tensor Tensor::Min(int64_t axis, bool keepdims) const {
-  Tensor values;
-  ExtremeAxis<false>(*this, axis, keepdims, "Min", &values, nullptr);
-  return values;
+  return ExtremeWithGrad<false>(*this, axis, keepdims, "Min");
 }
 
 Tensor Tensor::Min() const { return Flat(*this, "Min").Min(0); }

@@ -209,7 +209,10 @@ Shape BroadcastStrides(const Tensor& t, const Shape& shape) {
 
 }  // namespace internal
 
+using Grads = std::vector<Tensor>;
+using internal::Attach;
 using internal::ContiguousStrides;
+using internal::NeedsGrad;
 using internal::NormalizeDim;
 using internal::NumelOf;
 
@@ -405,7 +408,12 @@ Tensor Tensor::View(const Shape& new_shape) const {
   }
   TT_CHECK(NumelOf(out, "Tensor::View") == numel(), "Tensor::View: cannot view shape ", shape(),
            " (", numel(), " elements) as ", new_shape);
-  return FromStorage(storage(), dtype(), out, ContiguousStrides(out), offset());
+  Tensor view = FromStorage(storage(), dtype(), out, ContiguousStrides(out), offset());
+  if (NeedsGrad(*this)) {
+    Attach(view, "View", {*this},
+           [in = shape()](const Tensor& g) -> Grads { return {g.Reshape(in)}; });
+  }
+  return view;
 }
 
 Tensor Tensor::Reshape(const Shape& new_shape) const {
@@ -418,7 +426,12 @@ Tensor Tensor::Transpose(int64_t dim0, int64_t dim1) const {
   Shape sh = shape(), st = strides();
   std::swap(sh[a], sh[b]);
   std::swap(st[a], st[b]);
-  return FromStorage(storage(), dtype(), sh, st, offset());
+  Tensor out = FromStorage(storage(), dtype(), sh, st, offset());
+  if (NeedsGrad(*this)) {
+    Attach(out, "Transpose", {*this},
+           [a, b](const Tensor& g) -> Grads { return {g.Transpose(a, b)}; });
+  }
+  return out;
 }
 
 Tensor Tensor::Permute(const std::vector<int64_t>& dims) const {
@@ -433,7 +446,14 @@ Tensor Tensor::Permute(const std::vector<int64_t>& dims) const {
     sh[i] = shape()[d];
     st[i] = strides()[d];
   }
-  return FromStorage(storage(), dtype(), sh, st, offset());
+  Tensor out = FromStorage(storage(), dtype(), sh, st, offset());
+  if (NeedsGrad(*this)) {
+    std::vector<int64_t> inverse(dims.size());
+    for (size_t i = 0; i < dims.size(); ++i) inverse[NormalizeDim(dims[i], dim(), "Permute")] = i;
+    Attach(out, "Permute", {*this},
+           [inverse](const Tensor& g) -> Grads { return {g.Permute(inverse)}; });
+  }
+  return out;
 }
 
 Tensor Tensor::Slice(int64_t d, int64_t start, int64_t end, int64_t step) const {
@@ -446,7 +466,15 @@ Tensor Tensor::Slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
   Shape sh = shape(), st = strides();
   sh[d] = (end - start + step - 1) / step;
   st[d] *= step;
-  return FromStorage(storage(), dtype(), sh, st, offset() + start * strides()[d]);
+  Tensor out = FromStorage(storage(), dtype(), sh, st, offset() + start * strides()[d]);
+  if (NeedsGrad(*this)) {
+    Attach(out, "Slice", {*this}, [in = shape(), d, start, end, step](const Tensor& g) -> Grads {
+      Tensor full = Tensor::Zeros(in);
+      full.Slice(d, start, end, step).CopyFrom(g);
+      return {full};
+    });
+  }
+  return out;
 }
 
 Tensor Tensor::Select(int64_t d, int64_t index) const {
@@ -458,7 +486,15 @@ Tensor Tensor::Select(int64_t d, int64_t index) const {
   Shape sh = shape(), st = strides();
   sh.erase(sh.begin() + d);
   st.erase(st.begin() + d);
-  return FromStorage(storage(), dtype(), sh, st, offset() + index * strides()[d]);
+  Tensor out = FromStorage(storage(), dtype(), sh, st, offset() + index * strides()[d]);
+  if (NeedsGrad(*this)) {
+    Attach(out, "Select", {*this}, [in = shape(), d, index](const Tensor& g) -> Grads {
+      Tensor full = Tensor::Zeros(in);
+      full.Select(d, index).CopyFrom(g);
+      return {full};
+    });
+  }
+  return out;
 }
 
 Tensor Tensor::Unsqueeze(int64_t d) const {
@@ -467,7 +503,11 @@ Tensor Tensor::Unsqueeze(int64_t d) const {
   const int64_t stride = d < dim() ? strides()[d] * shape()[d] : 1;
   sh.insert(sh.begin() + d, 1);
   st.insert(st.begin() + d, stride);
-  return FromStorage(storage(), dtype(), sh, st, offset());
+  Tensor out = FromStorage(storage(), dtype(), sh, st, offset());
+  if (NeedsGrad(*this)) {
+    Attach(out, "Unsqueeze", {*this}, [d](const Tensor& g) -> Grads { return {g.Squeeze(d)}; });
+  }
+  return out;
 }
 
 Tensor Tensor::Squeeze(int64_t d) const {
@@ -477,10 +517,16 @@ Tensor Tensor::Squeeze(int64_t d) const {
 }
 
 Tensor Tensor::Expand(const Shape& target) const {
-  const Shape out = BroadcastShapes(shape(), target, "Tensor::Expand");
-  TT_CHECK(out == target, "Tensor::Expand: shape ", shape(), " cannot be expanded to ", target);
-  return FromStorage(storage(), dtype(), target, internal::BroadcastStrides(*this, target),
-                     offset());
+  const Shape broadcast = BroadcastShapes(shape(), target, "Tensor::Expand");
+  TT_CHECK(broadcast == target, "Tensor::Expand: shape ", shape(), " cannot be expanded to ",
+           target);
+  Tensor out =
+      FromStorage(storage(), dtype(), target, internal::BroadcastStrides(*this, target), offset());
+  if (NeedsGrad(*this)) {
+    Attach(out, "Expand", {*this},
+           [in = shape()](const Tensor& g) -> Grads { return {SumToShape(g, in)}; });
+  }
+  return out;
 }
 
 Tensor Tensor::Flatten() const { return Reshape({numel()}); }
@@ -489,12 +535,14 @@ Tensor Tensor::Contiguous() const { return is_contiguous() ? *this : Clone(); }
 
 Tensor Tensor::Clone() const {
   Tensor out = Zeros(shape(), dtype());
-  out.CopyFrom(*this);
+  out.CopyFrom(*this);  // CopyFrom is never recorded; the Clone node below is
+  if (NeedsGrad(*this)) Attach(out, "Clone", {*this}, [](const Tensor& g) -> Grads { return {g}; });
   return out;
 }
 
 Tensor& Tensor::Fill(float value) {
   internal::CheckFloat(*this, "Tensor::Fill");
+  internal::CheckInPlace(*this, "Tensor::Fill");
   float* base = data<float>();
   const Shape& st = strides();
   internal::ForEachRow<1>(
@@ -529,6 +577,7 @@ void CopyElements(const Tensor& dst, const Tensor& src, const Shape& src_strides
 
 Tensor& Tensor::CopyFrom(const Tensor& src) {
   TT_CHECK(defined() && src.defined(), "Tensor::CopyFrom: undefined tensor");
+  internal::CheckInPlace(*this, "Tensor::CopyFrom");
   TT_CHECK(dtype() == src.dtype(), "Tensor::CopyFrom: dtype ", DTypeName(src.dtype()), " into ",
            DTypeName(dtype()));
   const Shape out = BroadcastShapes(src.shape(), shape(), "Tensor::CopyFrom");
@@ -563,6 +612,10 @@ Tensor& Tensor::set_requires_grad(bool requires_grad) {
   TT_CHECK(!requires_grad || dtype() == DType::kFloat32,
            "Tensor::set_requires_grad: only float32 tensors can require gradients, got ",
            DTypeName(dtype()));
+  TT_CHECK(is_leaf(),
+           "Tensor::set_requires_grad: only leaves can change it; this tensor was "
+           "produced by ",
+           grad_fn()->name());
   impl_->requires_grad = requires_grad;
   return *this;
 }

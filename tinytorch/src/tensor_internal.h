@@ -6,9 +6,27 @@
 #include <cstdint>
 #include <vector>
 
+#include "tinytorch/autograd.h"
 #include "tinytorch/tensor.h"
 
 namespace tinytorch::internal {
+
+struct TensorAccess {
+  static TensorImpl& Impl(const Tensor& t) { return *t.impl_; }
+};
+
+// True when grad mode is on and any argument requires grad: the cheap test every op makes before
+// building a backward node.
+template <class... T>
+bool NeedsGrad(const T&... t) {
+  return GradEnabled() && (t.requires_grad() || ...);
+}
+
+// Makes `out` the recorded result of op `name` with the given inputs and backward function.
+void Attach(Tensor& out, const char* name, std::vector<Tensor> inputs, Node::BackwardFn backward);
+
+// Throws if writing into `t` in place would corrupt a recorded graph.
+void CheckInPlace(const Tensor& t, const char* op);
 
 // Element count of `shape`; throws (naming `op`) on negative sizes or int64 overflow.
 int64_t NumelOf(const Shape& shape, const char* op);

@@ -100,6 +100,9 @@ class Generator {
 // ---------------------------------------------------------------------------------------------
 class Node;  // autograd graph node, defined by the autograd module (06)
 struct TensorImpl;
+namespace internal {
+struct TensorAccess;  // lets op implementations attach autograd nodes
+}
 
 class Tensor {
  public:
@@ -181,16 +184,29 @@ class Tensor {
   Tensor Argmax() const;
   Tensor Argmax(int64_t axis, bool keepdims = false) const;
 
-  // Autograd hooks (module 06 builds on these).
+  // Autograd (module 06, autograd.h). A leaf is a tensor no recorded op produced.
   bool requires_grad() const;
-  Tensor& set_requires_grad(bool requires_grad);
+  Tensor& set_requires_grad(bool requires_grad);  // only on float32 leaves
   const std::shared_ptr<Node>& grad_fn() const;
+  bool is_leaf() const { return grad_fn() == nullptr; }
+  // The gradient accumulated into this leaf by Backward(); undefined until then.
+  Tensor grad() const;
+  void set_grad(const Tensor& grad);  // shape must match; undefined clears it
+  void ZeroGrad() { set_grad(Tensor()); }
+  // Reverse-mode differentiation from this tensor. The no-argument form needs a one-element
+  // tensor (its gradient is 1); the other takes the upstream gradient, shaped like this tensor.
+  // Gradients accumulate (+=) into every leaf that requires grad.
+  void Backward() const;
+  void Backward(const Tensor& grad_output) const;
+  // A tensor sharing this one's storage, outside the graph (no grad_fn, no requires_grad).
+  Tensor Detach() const;
 
   // Low-level: a tensor over existing storage. Throws if the view would reach outside it.
   static Tensor FromStorage(std::shared_ptr<Storage> storage, DType dtype, Shape shape,
                             Shape strides, int64_t offset);
 
  private:
+  friend struct internal::TensorAccess;
   const TensorImpl& impl() const;
   std::shared_ptr<TensorImpl> impl_;
 };
@@ -203,6 +219,7 @@ struct TensorImpl {
   DType dtype = DType::kFloat32;
   bool requires_grad = false;
   std::shared_ptr<Node> grad_fn;
+  Tensor grad;  // leaves only
 };
 
 // ---------------------------------------------------------------------------------------------

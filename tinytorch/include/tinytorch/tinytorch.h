@@ -2,6 +2,7 @@
 #pragma once
 
 #include "tinytorch/activations.h"    // 02 activations
+#include "tinytorch/autograd.h"       // 06 autograd
 #include "tinytorch/error.h"          // the exception type
 #include "tinytorch/layers.h"         // 03 layers
 #include "tinytorch/losses.h"         // 04 losses

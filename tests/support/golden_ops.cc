@@ -1,0 +1,128 @@
+#include "support/golden_ops.h"
+
+#include "tinytorch/activations.h"
+#include "tinytorch/layers.h"
+#include "tinytorch/losses.h"
+
+namespace tinytorch::testing {
+
+namespace {
+
+using Inputs = std::vector<Tensor>;
+using Attrs = nlohmann::json;
+
+GoldenOp Binary(Tensor (*f)(const Tensor&, const Tensor&)) {
+  return [f](const Inputs& in, const Attrs&) { return f(in.at(0), in.at(1)); };
+}
+
+GoldenOp Unary(Tensor (*f)(const Tensor&)) {
+  return [f](const Inputs& in, const Attrs&) { return f(in.at(0)); };
+}
+
+// Reductions take {"axis", "keepdims"}, or no attrs for the reduction over all elements.
+template <Tensor (Tensor::*kAll)() const, Tensor (Tensor::*kAxis)(int64_t, bool) const>
+Tensor ReductionOp(const Inputs& in, const Attrs& attrs) {
+  if (!attrs.contains("axis")) return (in.at(0).*kAll)();
+  return (in.at(0).*kAxis)(attrs["axis"].get<int64_t>(), attrs["keepdims"].get<bool>());
+}
+
+Reduction ParseReduction(const Attrs& attrs) {
+  const std::string r = attrs.at("reduction");
+  return r == "sum" ? Reduction::kSum : r == "none" ? Reduction::kNone : Reduction::kMean;
+}
+
+template <class Loss>
+GoldenOp LossOp() {
+  return [](const Inputs& in, const Attrs& attrs) {
+    return Loss(ParseReduction(attrs))(in.at(0), in.at(1));
+  };
+}
+
+// Inputs are x, W (in, out), b, loaded into a real Linear module.
+Tensor LinearOp(const Inputs& in, const Attrs&) {
+  Generator gen(0);
+  const Tensor& w = in.at(1);
+  Linear layer(w.size(0), w.size(1), gen, /*bias=*/in.size() > 2);
+  StateDict state = {{"weight", w}};
+  if (in.size() > 2) state["bias"] = in.at(2);
+  layer.LoadState(state);
+  return layer(in.at(0));
+}
+
+Tensor MlpOp(const Inputs& in, const Attrs&) {
+  Generator gen(0);
+  Sequential model({std::make_shared<Linear>(in[1].size(0), in[1].size(1), gen),
+                    std::make_shared<ReLULayer>(),
+                    std::make_shared<Linear>(in[3].size(0), in[3].size(1), gen)});
+  model.LoadState({{"0.weight", in[1]}, {"0.bias", in[2]}, {"2.weight", in[3]}, {"2.bias", in[4]}});
+  return model(in[0]);
+}
+
+}  // namespace
+
+const std::map<std::string, GoldenOp>& GoldenOps() {
+  static const std::map<std::string, GoldenOp> ops = {
+      // Module 01.
+      {"add", Binary(Add)},
+      {"sub", Binary(Sub)},
+      {"mul", Binary(Mul)},
+      {"div", Binary(Div)},
+      {"pow", Binary(static_cast<Tensor (*)(const Tensor&, const Tensor&)>(Pow))},
+      {"maximum", Binary(Maximum)},
+      {"minimum", Binary(Minimum)},
+      {"eq", Binary(Eq)},
+      {"ne", Binary(Ne)},
+      {"lt", Binary(Lt)},
+      {"le", Binary(Le)},
+      {"gt", Binary(Gt)},
+      {"ge", Binary(Ge)},
+      {"neg", Unary(Neg)},
+      {"exp", Unary(Exp)},
+      {"log", Unary(Log)},
+      {"log1p", Unary(Log1p)},
+      {"sqrt", Unary(Sqrt)},
+      {"abs", Unary(Abs)},
+      {"pow_scalar",
+       [](const Inputs& in, const Attrs& a) { return Pow(in.at(0), a["exponent"].get<float>()); }},
+      {"clamp",
+       [](const Inputs& in, const Attrs& a) {
+         return Clamp(in.at(0), a["min"].get<float>(), a["max"].get<float>());
+       }},
+      {"sum", ReductionOp<&Tensor::Sum, &Tensor::Sum>},
+      {"mean", ReductionOp<&Tensor::Mean, &Tensor::Mean>},
+      {"max", ReductionOp<&Tensor::Max, &Tensor::Max>},
+      {"min", ReductionOp<&Tensor::Min, &Tensor::Min>},
+      {"argmax", ReductionOp<&Tensor::Argmax, &Tensor::Argmax>},
+      // Each matmul case runs on both backends: the naive kernel is the oracle for the fast one.
+      {"matmul",
+       [](const Inputs& in, const Attrs&) {
+         const Tensor naive = MatMul(in.at(0), in.at(1), MatMulBackend::kNaive);
+         const Tensor blas = MatMul(in.at(0), in.at(1), MatMulBackend::kOpenBlas);
+         EXPECT_TRUE(AllClose(blas, naive, 1e-5, 1e-5)) << "OpenBLAS vs naive";
+         return blas;
+       }},
+      // Module 02.
+      {"relu", Unary(Relu)},
+      {"sigmoid", Unary(Sigmoid)},
+      {"tanh", Unary(Tanh)},
+      {"gelu",
+       [](const Inputs& in, const Attrs& a) {
+         return Gelu(in.at(0), a["approximate"] == "tanh" ? GeluApproximation::kTanh
+                                                          : GeluApproximation::kNone);
+       }},
+      {"softmax", [](const Inputs& in, const Attrs& a) { return Softmax(in.at(0), a["dim"]); }},
+      {"log_softmax",
+       [](const Inputs& in, const Attrs& a) { return LogSoftmax(in.at(0), a["dim"]); }},
+      // Module 03.
+      {"linear", LinearOp},
+      {"mlp", MlpOp},
+      // Module 04.
+      {"mse", LossOp<MSELoss>()},
+      {"cross_entropy", LossOp<CrossEntropyLoss>()},
+      {"bce", LossOp<BinaryCrossEntropyLoss>()},
+      {"bce_with_logits", LossOp<BinaryCrossEntropyWithLogitsLoss>()},
+  };
+  return ops;
+}
+
+}  // namespace tinytorch::testing
