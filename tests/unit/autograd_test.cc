@@ -243,8 +243,8 @@ TEST_P(AutogradGradCheckTest, MatchesFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, AutogradGradCheckTest, ::testing::ValuesIn(Cases()),
-                         [](const ::testing::TestParamInfo<GradCase>& info) {
-                           return info.param.name;
+                         [](const ::testing::TestParamInfo<GradCase>& param) {
+                           return param.param.name;
                          });
 
 }  // namespace
