@@ -61,6 +61,13 @@ std::vector<GoldenCase> LoadGoldenCases(const std::string& file) {
       c.attrs = jc.at("attrs");
       for (const auto& ji : jc.at("inputs")) c.inputs.push_back(GoldenTensor(ji));
       c.expected = GoldenTensor(jc.at("expected"));
+      if (jc.contains("expected_grads")) {
+        c.requires_grad = jc.at("requires_grad").get<std::vector<bool>>();
+        c.upstream = GoldenTensor(jc.at("upstream"));
+        for (const auto& jg : jc.at("expected_grads")) {
+          c.expected_grads.push_back(jg.is_null() ? Tensor() : GoldenTensor(jg));
+        }
+      }
       c.rtol = jc.at("rtol").get<double>();
       c.atol = jc.at("atol").get<double>();
       cases.push_back(std::move(c));

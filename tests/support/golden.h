@@ -20,6 +20,10 @@ struct GoldenCase {
   nlohmann::json attrs;
   std::vector<Tensor> inputs;  // with the stored transpose/slice views applied
   Tensor expected;
+  // Backward cases (module_06_autograd.json) also carry:
+  std::vector<bool> requires_grad;     // per input
+  Tensor upstream;                     // the gradient flowing into the output
+  std::vector<Tensor> expected_grads;  // per input; undefined where none is expected
   double rtol = 0, atol = 0;
   std::string load_error;  // set when the file could not be read; the test then fails with it
 };

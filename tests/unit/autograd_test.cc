@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+#include "support/golden.h"
+#include "support/golden_ops.h"
 #include "support/gradcheck.h"
 #include "support/tensor_testing.h"
 #include "tinytorch/tinytorch.h"
@@ -177,6 +179,7 @@ std::vector<GradCase> Cases() {
        {n({2, 1, 3, 4}), n({3, 4, 2})}},
       {"MatMulVectorMatrix", [](In i) { return MatMul(i[0], i[1]); }, {n({4}), n({2, 4, 3})}},
       {"MatMulMatrixVector", [](In i) { return MatMul(i[0], i[1]); }, {n({3, 4}), n({4})}},
+      {"MatMulDot", [](In i) { return MatMul(i[0], i[1]); }, {n({4}), n({4})}},
       {"MatMulTransposedViews",
        [](In i) { return MatMul(i[0].Transpose(0, 1), i[1].Transpose(0, 1)); },
        {n({4, 3}), n({5, 4})}},
@@ -246,6 +249,64 @@ INSTANTIATE_TEST_SUITE_P(AllOps, AutogradGradCheckTest, ::testing::ValuesIn(Case
                          [](const ::testing::TestParamInfo<GradCase>& param) {
                            return param.param.name;
                          });
+
+// ---------------------------------------------------------------------------------------------
+// PyTorch golden backward cases: gradients of sum(op(inputs) ⊙ upstream).
+
+// Ops whose parameters live in modules: the gradients come from the module's parameters.
+std::vector<Tensor> ModuleGrads(const testing::GoldenCase& c, const Tensor& x, Tensor* out) {
+  Generator gen(0);
+  if (c.op == "linear") {
+    Linear layer(c.inputs[1].size(0), c.inputs[1].size(1), gen);
+    layer.LoadState({{"weight", c.inputs[1]}, {"bias", c.inputs[2]}});
+    *out = layer(x);
+    (*out * c.upstream).Sum().Backward();
+    return {x.grad(), layer.weight().grad(), layer.bias().grad()};
+  }
+  Sequential model({std::make_shared<Linear>(c.inputs[1].size(0), c.inputs[1].size(1), gen),
+                    std::make_shared<ReLULayer>(),
+                    std::make_shared<Linear>(c.inputs[3].size(0), c.inputs[3].size(1), gen)});
+  model.LoadState({{"0.weight", c.inputs[1]},
+                   {"0.bias", c.inputs[2]},
+                   {"2.weight", c.inputs[3]},
+                   {"2.bias", c.inputs[4]}});
+  *out = model(x);
+  (*out * c.upstream).Sum().Backward();
+  const StateDict p = model.GetStateDict();
+  return {x.grad(), p.at("0.weight").grad(), p.at("0.bias").grad(), p.at("2.weight").grad(),
+          p.at("2.bias").grad()};
+}
+
+class AutogradGoldenTest : public ::testing::TestWithParam<testing::GoldenCase> {};
+
+TEST_P(AutogradGoldenTest, GradientsMatchPyTorch) {
+  const testing::GoldenCase& c = GetParam();
+  ASSERT_TRUE(c.load_error.empty()) << c.load_error;
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    Tensor leaf = c.inputs[i].Clone();
+    if (c.requires_grad[i]) leaf.set_requires_grad(true);
+    inputs.push_back(leaf);
+  }
+  Tensor out;
+  std::vector<Tensor> grads;
+  if (c.op == "linear" || c.op == "mlp") {
+    grads = ModuleGrads(c, inputs[0], &out);
+  } else {
+    out = testing::GoldenOps().at(c.op)(inputs, c.attrs);
+    (out * c.upstream).Sum().Backward();
+    for (const Tensor& in : inputs) grads.push_back(in.requires_grad() ? in.grad() : Tensor());
+  }
+  EXPECT_TENSOR_CLOSE(out, c.expected, c.rtol, c.atol) << "forward";
+  for (size_t i = 0; i < c.expected_grads.size(); ++i) {
+    if (!c.expected_grads[i].defined()) continue;
+    EXPECT_TENSOR_CLOSE(grads[i], c.expected_grads[i], c.rtol, c.atol) << "gradient of input " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(PyTorch, AutogradGoldenTest,
+                         ::testing::ValuesIn(testing::LoadGoldenCases("module_06_autograd.json")),
+                         testing::GoldenCaseName);
 
 }  // namespace
 }  // namespace tinytorch

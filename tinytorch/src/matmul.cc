@@ -65,9 +65,10 @@ Tensor MatMul(const Tensor& a, const Tensor& b, MatMulBackend backend) {
         out, "MatMul", {a, b}, [a, b, backend](const Tensor& g) -> std::vector<Tensor> {
           const Tensor lhs = a.dim() == 1 ? a.Unsqueeze(0) : a;
           const Tensor rhs = b.dim() == 1 ? b.Unsqueeze(1) : b;
+          // Restore the promoted (..., m, n) shape: n's dim goes back first, then m's before it.
           Tensor go = g;
-          if (a.dim() == 1) go = go.Unsqueeze(-2);
-          if (b.dim() == 1) go = go.Unsqueeze(-1);
+          if (b.dim() == 1) go = go.Unsqueeze(go.dim());
+          if (a.dim() == 1) go = go.Unsqueeze(go.dim() - 1);
           const Tensor ga = SumToShape(MatMul(go, rhs.Transpose(-1, -2), backend), lhs.shape());
           const Tensor gb = SumToShape(MatMul(lhs.Transpose(-1, -2), go, backend), rhs.shape());
           return {ga.Reshape(a.shape()), gb.Reshape(b.shape())};

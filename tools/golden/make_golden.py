@@ -247,12 +247,98 @@ def module_04_losses():
     return c
 
 
+class GradCases(Cases):
+    """Backward cases: the gradients of sum(op(inputs) * upstream) for each input."""
+
+    def add_grad(self, name, op, inputs, fn, attrs=None, rtol=1e-5, atol=1e-5, differentiable=None):
+        assert name not in self.names, name
+        self.names.add(name)
+        differentiable = differentiable or [x.dtype == torch.float32 for x in inputs]
+        leaves = [x.clone().requires_grad_(d) for x, d in zip(inputs, differentiable)]
+        out = fn(*leaves)
+        upstream = randn(*out.shape)
+        (out * upstream).sum().backward()
+        grads = [tensor_json(x.grad) if d else None for x, d in zip(leaves, differentiable)]
+        self.cases.append({"name": name, "op": op, "attrs": attrs or {}, "inputs": [tensor_json(x) for x in inputs],
+                           "requires_grad": differentiable, "upstream": tensor_json(upstream),
+                           "expected": tensor_json(out.detach()), "expected_grads": grads,
+                           "rtol": rtol, "atol": atol})
+
+
+def module_06_autograd():
+    c = GradCases()
+    for op, fn in {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "maximum": torch.maximum,
+                   "minimum": torch.minimum}.items():
+        c.add_grad(f"{op}_broadcast", op, [randn(3, 1, 4), randn(5, 1)], fn)
+    a = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    b = torch.tensor([2.0, 2.0, 7.0])
+    c.add_grad("maximum_ties_split", "maximum", [a, b], torch.maximum)
+    c.add_grad("minimum_ties_split", "minimum", [a, b], torch.minimum)
+    c.add_grad("div_broadcast", "div", [randn(2, 3), uniform(0.5, 2.0, 3)], torch.div)
+    c.add_grad("pow_tensor", "pow", [uniform(0.5, 2.0, 2, 3), randn(3)], torch.pow)
+    for e in [2.0, 0.5, -1.5]:
+        c.add_grad(f"pow_scalar_{e}", "pow_scalar", [uniform(0.5, 2.0, 4)], lambda x, e=e: x.pow(e), attrs={"exponent": e})
+    for op, fn, gen in [("exp", torch.exp, randn), ("log", torch.log, None), ("log1p", torch.log1p, None),
+                        ("sqrt", torch.sqrt, None), ("neg", torch.neg, randn), ("abs", torch.abs, randn)]:
+        x = randn(3, 4) if gen else uniform(0.2, 3.0, 3, 4)
+        c.add_grad(op, op, [x], fn)
+    x = randn(4, 5) * 2
+    c.add_grad("clamp", "clamp", [x], lambda t: t.clamp(-1.0, 0.5), attrs={"min": -1.0, "max": 0.5})
+    x = randn(3, 4, 5)
+    for axis in [0, 2, -2]:
+        for keep in [False, True]:
+            attrs = {"axis": axis, "keepdims": keep}
+            k = "keep" if keep else "drop"
+            c.add_grad(f"sum_axis{axis}_{k}", "sum", [x], lambda t: t.sum(axis, keepdim=keep), attrs=attrs)
+            c.add_grad(f"mean_axis{axis}_{k}", "mean", [x], lambda t: t.mean(axis, keepdim=keep), attrs=attrs)
+            c.add_grad(f"max_axis{axis}_{k}", "max", [x], lambda t: t.max(axis, keepdim=keep).values, attrs=attrs)
+            c.add_grad(f"min_axis{axis}_{k}", "min", [x], lambda t: t.min(axis, keepdim=keep).values, attrs=attrs)
+    c.add_grad("sum_all", "sum", [x], lambda t: t.sum())
+    c.add_grad("mean_all", "mean", [x], lambda t: t.mean())
+    c.add_grad("max_all", "max", [x], lambda t: t.max())
+    for sa, sb in [((7, 13), (13, 5)), ((2, 1, 3, 4), (5, 4, 6)), ((13,), (13, 5)), ((7, 13), (13,)), ((13,), (13,)),
+                   ((4,), (2, 4, 3)), ((2, 3, 4), (4, 6))]:
+        name = f"matmul_{'x'.join(map(str, sa))}_{'x'.join(map(str, sb))}"
+        c.add_grad(name, "matmul", [randn(*sa), randn(*sb)], torch.matmul, rtol=1e-4, atol=1e-4)
+    x = torch.cat([randn(30, scale=3.0), torch.tensor([20.0, -20.0, 0.5, -0.5, 3.0, -3.0])]).reshape(4, 9)
+    c.add_grad("relu", "relu", [x], torch.relu)
+    c.add_grad("sigmoid", "sigmoid", [x], torch.sigmoid)
+    c.add_grad("tanh", "tanh", [x], torch.tanh)
+    c.add_grad("gelu_exact", "gelu", [x], F.gelu, attrs={"approximate": "none"})
+    c.add_grad("gelu_tanh", "gelu", [x], lambda t: F.gelu(t, approximate="tanh"), attrs={"approximate": "tanh"})
+    logits = randn(4, 3, 7, scale=3.0)
+    for dim in [0, 2, -1]:
+        c.add_grad(f"softmax_dim{dim}", "softmax", [logits], lambda t: torch.softmax(t, dim), attrs={"dim": dim})
+        c.add_grad(f"log_softmax_dim{dim}", "log_softmax", [logits], lambda t: torch.log_softmax(t, dim), attrs={"dim": dim})
+    # Layers: x, W (in, out), b in TinyTorch layout; gradients for all three.
+    w, bias, x = randn(16, 10, scale=0.5), randn(10, scale=0.1), randn(2, 4, 16)
+    c.add_grad("linear_batched", "linear", [x, w, bias], lambda x_, w_, b_: x_ @ w_ + b_, rtol=1e-4, atol=1e-4)
+    w1, b1, w2, b2 = randn(10, 32, scale=0.3), randn(32, scale=0.1), randn(32, 4, scale=0.3), randn(4, scale=0.1)
+    c.add_grad("mlp_linear_relu_linear", "mlp", [randn(9, 10), w1, b1, w2, b2],
+               lambda x_, a1, c1, a2, c2: torch.relu(x_ @ a1 + c1) @ a2 + c2, rtol=1e-4, atol=1e-4)
+    # Losses: gradients w.r.t. predictions (targets are data).
+    for r in ["mean", "sum", "none"]:
+        c.add_grad(f"mse_{r}", "mse", [randn(6, 5), randn(6, 5)], lambda p, t: F.mse_loss(p, t, reduction=r),
+                   attrs={"reduction": r}, differentiable=[True, False])
+        tg = torch.randint(0, 10, (8,), generator=GEN)
+        c.add_grad(f"cross_entropy_{r}", "cross_entropy", [randn(8, 10, scale=3.0), tg],
+                   lambda l, t: F.cross_entropy(l, t, reduction=r), attrs={"reduction": r}, differentiable=[True, False])
+        probs, bt = uniform(0.05, 0.95, 7, 3), (uniform(0, 1, 7, 3) > 0.5).float()
+        c.add_grad(f"bce_{r}", "bce", [probs, bt], lambda p, t: F.binary_cross_entropy(p, t, reduction=r),
+                   attrs={"reduction": r}, differentiable=[True, False])
+        c.add_grad(f"bce_with_logits_{r}", "bce_with_logits", [randn(7, 3, scale=4.0), bt],
+                   lambda z, t: F.binary_cross_entropy_with_logits(z, t, reduction=r), attrs={"reduction": r},
+                   differentiable=[True, False])
+    return c
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     module_01_tensor().write("module_01_tensor.json")
     module_02_activations().write("module_02_activations.json")
     module_03_layers().write("module_03_layers.json")
     module_04_losses().write("module_04_losses.json")
+    module_06_autograd().write("module_06_autograd.json")
 
 
 if __name__ == "__main__":
