@@ -72,7 +72,7 @@ StateDict Module::GetStateDict() const {
   return state;
 }
 
-void Module::LoadState(const StateDict& state, bool strict) {
+void Module::CheckState(const StateDict& state, bool strict) const {
   const StateDict own = GetStateDict();
   for (const auto& [name, target] : own) {
     const auto it = state.find(name);
@@ -90,8 +90,12 @@ void Module::LoadState(const StateDict& state, bool strict) {
                ")");
     }
   }
+}
+
+void Module::LoadState(const StateDict& state, bool strict) {
+  CheckState(state, strict);
   NoGradGuard no_grad;  // overwriting parameters is not part of any graph
-  for (const auto& [name, target] : own) {
+  for (const auto& [name, target] : GetStateDict()) {
     Tensor dst = target;
     dst.CopyFrom(state.at(name));
   }

@@ -603,6 +603,31 @@ Tensor& Tensor::CopyFrom(const Tensor& src) {
   return *this;
 }
 
+Tensor Stack(const std::vector<Tensor>& tensors) {
+  TT_CHECK(!tensors.empty(), "Stack: no tensors");
+  const Tensor& first = tensors.front();
+  Shape shape = first.shape();
+  shape.insert(shape.begin(), static_cast<int64_t>(tensors.size()));
+  Tensor out = Tensor::Zeros(shape, first.dtype());
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    TT_CHECK(tensors[i].shape() == first.shape() && tensors[i].dtype() == first.dtype(),
+             "Stack: tensor ", i, " has shape ", tensors[i].shape(), " ",
+             DTypeName(tensors[i].dtype()), ", tensor 0 has ", first.shape(), " ",
+             DTypeName(first.dtype()));
+    out.Select(0, static_cast<int64_t>(i)).CopyFrom(tensors[i]);
+  }
+  bool needs = false;
+  for (const Tensor& t : tensors) needs = needs || NeedsGrad(t);
+  if (needs) {
+    Attach(out, "Stack", tensors, [n = tensors.size()](const Tensor& g) -> Grads {
+      Grads grads;
+      for (size_t i = 0; i < n; ++i) grads.push_back(g.Select(0, static_cast<int64_t>(i)));
+      return grads;
+    });
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Autograd hooks.
 

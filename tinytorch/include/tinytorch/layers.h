@@ -43,7 +43,8 @@ class Module {
   // Validates every name, shape and dtype before writing anything, so a mismatched state leaves
   // the module untouched. `strict` also rejects names the module does not have.
   void LoadState(const StateDict& state, bool strict = true);
-  void Save(const std::string& path) const;  // atomic
+  void CheckState(const StateDict& state, bool strict = true) const;  // LoadState's validation
+  void Save(const std::string& path) const;                           // atomic
   void Load(const std::string& path);
 
  protected:

@@ -262,6 +262,9 @@ Tensor operator-(float a, const Tensor& b);
 Tensor operator*(float a, const Tensor& b);
 Tensor operator/(float a, const Tensor& b);
 
+// Joins tensors of one shape and dtype along a new leading dim: (n, *shape). Differentiable.
+Tensor Stack(const std::vector<Tensor>& tensors);
+
 // The broadcast shape of two shapes (numpy rules); throws naming `op` and both shapes.
 Shape BroadcastShapes(const Shape& a, const Shape& b, const char* op);
 
