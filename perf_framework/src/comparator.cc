@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <sstream>
 
 #include "perf_framework/environment.h"
@@ -144,21 +145,27 @@ ComparisonResult PerformanceComparator::CompareBatches(
     const std::vector<int> looks = LookSchedule();
     const double look_confidence = 1 - options_.alpha / static_cast<double>(looks.size());
     std::vector<double> speedups, baseline_ns, candidate_ns;
+    std::mt19937_64 rng(options_.seed);
     int look = 0;
     while (true) {
+      // Each round gets its own iteration count (±20%, the same for both sides) so that periodic
+      // machine noise cannot stay in phase with the rounds.
+      const auto k = static_cast<int64_t>(
+          std::ceil(static_cast<double>(iterations) *
+                    (0.8 + 0.4 * static_cast<double>(rng() >> 11) * 0x1.0p-53)));
       const bool abba = speedups.size() % 2 == 0;
       const auto& first = abba ? baseline : candidate;
       const auto& second = abba ? candidate : baseline;
-      const double t1 = timer_.TimeBatch(first, iterations);
-      const double t2 = timer_.TimeBatch(second, iterations);
-      const double t3 = timer_.TimeBatch(second, iterations);
-      const double t4 = timer_.TimeBatch(first, iterations);
+      const double t1 = timer_.TimeBatch(first, k);
+      const double t2 = timer_.TimeBatch(second, k);
+      const double t3 = timer_.TimeBatch(second, k);
+      const double t4 = timer_.TimeBatch(first, k);
       const double a = abba ? t1 + t4 : t2 + t3;
       const double b = abba ? t2 + t3 : t1 + t4;
       PERF_CHECK(a > 0 && b > 0, "a run took no measurable time");
       speedups.push_back(a / b);
-      baseline_ns.push_back(a / (2.0 * static_cast<double>(iterations)));
-      candidate_ns.push_back(b / (2.0 * static_cast<double>(iterations)));
+      baseline_ns.push_back(a / (2.0 * static_cast<double>(k)));
+      candidate_ns.push_back(b / (2.0 * static_cast<double>(k)));
       if (static_cast<int>(speedups.size()) < looks[look]) {
         // Past twice the budget, stop at once rather than wait for the next look.
         if (elapsed() < 2 * options_.max_seconds) continue;

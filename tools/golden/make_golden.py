@@ -332,6 +332,72 @@ def module_06_autograd():
     return c
 
 
+def optimizer_cases():
+    """Several steps of each optimizer on the same parameters and gradients."""
+    configs = [
+        ("sgd_plain", "sgd", {"lr": 0.1}),
+        ("sgd_momentum_dampening_wd", "sgd", {"lr": 0.05, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01}),
+        ("sgd_nesterov", "sgd", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-3}),
+        ("adam", "adam", {"lr": 1e-2}),
+        ("adam_l2", "adam", {"lr": 1e-2, "betas": [0.8, 0.99], "eps": 1e-6, "weight_decay": 0.1}),
+        ("adamw", "adamw", {"lr": 1e-2, "weight_decay": 0.1}),
+    ]
+    cases = []
+    for name, kind, opts in configs:
+        params = [randn(3, 4), randn(4)]
+        leaves = [p.clone().requires_grad_(True) for p in params]
+        torch_opts = dict(opts)
+        if "betas" in torch_opts:
+            torch_opts["betas"] = tuple(torch_opts["betas"])
+        opt = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[kind](leaves, **torch_opts)
+        steps = []
+        for _ in range(4):
+            grads = [randn(*p.shape) for p in params]
+            for leaf, g in zip(leaves, grads):
+                leaf.grad = g.clone()
+            opt.step()
+            steps.append({"grads": [tensor_json(g) for g in grads], "params": [tensor_json(l.detach()) for l in leaves]})
+        cases.append({"name": name, "optimizer": kind, "options": opts, "params": [tensor_json(p) for p in params],
+                      "steps": steps})
+    return cases
+
+
+def training_case():
+    """Four optimizer steps of an 8-16-3 MLP on fixed batches: same init, same data, same order."""
+    out = []
+    x, y = randn(20, 8), torch.randint(0, 3, (20,), generator=GEN)
+    w1, b1, w2, b2 = randn(8, 16, scale=0.4), randn(16, scale=0.1), randn(16, 3, scale=0.4), randn(3, scale=0.1)
+    for kind, opts in [("sgd", {"lr": 0.1, "momentum": 0.9}), ("adam", {"lr": 1e-2})]:
+        l1, l2 = torch.nn.Linear(8, 16), torch.nn.Linear(16, 3)
+        with torch.no_grad():
+            l1.weight.copy_(w1.t()); l1.bias.copy_(b1); l2.weight.copy_(w2.t()); l2.bias.copy_(b2)
+        model = torch.nn.Sequential(l1, torch.nn.ReLU(), l2)
+        opt = (torch.optim.SGD if kind == "sgd" else torch.optim.Adam)(model.parameters(), **opts)
+        losses = []
+        for start in range(0, 20, 5):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x[start:start + 5]), y[start:start + 5])
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        final = {"0.weight": l1.weight.detach().t(), "0.bias": l1.bias.detach(),
+                 "2.weight": l2.weight.detach().t(), "2.bias": l2.bias.detach()}
+        out.append({"name": f"mlp_{kind}", "optimizer": kind, "options": opts, "x": tensor_json(x), "y": tensor_json(y),
+                    "init": {k: tensor_json(v) for k, v in [("0.weight", w1), ("0.bias", b1), ("2.weight", w2), ("2.bias", b2)]},
+                    "losses": losses, "final": {k: tensor_json(v) for k, v in final.items()}})
+    return out
+
+
+def write_doc(filename, key, items):
+    path = os.path.join(OUT_DIR, filename)
+    with open(path + ".tmp", "w") as f:
+        json.dump({"format": 1, "generator": "tools/golden/make_golden.py", "torch_version": torch.__version__,
+                   key: items}, f, separators=(",", ":"))
+        f.write("\n")
+    os.replace(path + ".tmp", path)
+    print(f"{path}: {len(items)} {key}")
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     module_01_tensor().write("module_01_tensor.json")
@@ -339,6 +405,8 @@ def main():
     module_03_layers().write("module_03_layers.json")
     module_04_losses().write("module_04_losses.json")
     module_06_autograd().write("module_06_autograd.json")
+    write_doc("module_07_optimizers.json", "optimizers", optimizer_cases())
+    write_doc("module_08_training.json", "runs", training_case())
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 //
 // Design. Both callables run in paired, interleaved rounds: A B B A in even rounds, B A A B in odd
 // ones, with the same iteration count for both, so linear drift and periodic noise hit both
-// equally. Each round gives one speedup, time(A) / time(B). The estimate is the median speedup with
-// a distribution-free order-statistic interval, and the p-value is the sign test of "median
-// speedup = 1": no normality assumption, robust to interrupted rounds.
+// equally; the count varies from round to round (±20%) so periodic noise cannot stay in phase. Each
+// round gives one speedup, time(A) / time(B). The estimate is the median speedup with a
+// distribution-free order-statistic interval, and the p-value is the sign test of "median speedup =
+// 1": no normality assumption, robust to interrupted rounds.
 //
 // Sequential looks. Checking after every round and stopping at the first significant result would
 // inflate false positives far beyond alpha. Instead the data is examined at a few planned looks
@@ -44,7 +45,7 @@ struct ComparisonResult {
   double minimum_detectable_change = 0;  // smallest |change| this run could detect (80% power)
   int rounds = 0;
   int looks = 0;
-  int64_t iterations_per_run = 0;
+  int64_t iterations_per_run = 0;  // calibrated base; each round varies it by up to ±20%
   int rounds_to_settle = 0;        // inconclusive only: estimated rounds a decision would need
   double speedup_lag1 = 0;         // should be near 0: pairing cancels drift
   double baseline_drift_lag1 = 0;  // drift of the machine itself during the comparison

@@ -23,7 +23,9 @@ class Optimizer {
   float lr() const { return lr_; }
   void set_lr(float lr);  // schedules call this; throws unless lr >= 0 and finite
 
-  // Buffers named "<parameter index>.<buffer>", plus "step" and "lr".
+  // Buffers named "<parameter index>.<buffer>", plus "step" and "lr". Like Module::GetStateDict,
+  // the tensors are the optimizer's live buffers, not copies: serialize them (or Clone()) to keep
+  // a snapshot while training goes on.
   virtual StateDict State() const = 0;
   // Checks every entry (names, shapes, dtypes) before changing anything.
   void LoadState(const StateDict& state);
