@@ -55,7 +55,7 @@ struct EpochRecord {
 struct TrainerOptions {
   int64_t accumulation_steps = 1;  // optimizer step every k batches (loss scaled by 1/k)
   double clip_grad_norm = 0;       // 0: no clipping
-  std::optional<CosineSchedule> schedule;
+  std::optional<CosineSchedule> schedule = std::nullopt;
 };
 
 class Trainer {
