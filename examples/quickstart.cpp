@@ -1,5 +1,6 @@
 // The README's first example, compiled so it cannot go stale: build a small MLP, run a batch
-// through it, compute a loss, save and reload the weights, and show what a shape error says.
+// through it, compute a loss, take one Adam step, save and reload the weights, and show what a
+// shape error says.
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -16,10 +17,14 @@ int main() {
 
   const Tensor x = Tensor::RandN({8, 64}, gen);
   const Tensor labels = Tensor::FromData(std::vector<int64_t>(8, 3), {8});
-  const Tensor logits = model(x);
+  Tensor logits = model(x);
   std::cout << "logits[0]: " << logits.Select(0, 0) << "\n";
-  std::cout << "cross-entropy: " << CrossEntropyLoss()(logits, labels).item()
-            << " (log 10 = 2.3026 for an uninformed model)\n";
+  const Tensor loss = CrossEntropyLoss()(logits, labels);
+  std::cout << "cross-entropy: " << loss.item() << " (log 10 = 2.3026 for an uninformed model)\n";
+  Adam optimizer(model.Parameters(), {.lr = 1e-3f});
+  loss.Backward();
+  optimizer.Step();
+  std::cout << "after one Adam step: " << CrossEntropyLoss()(model(x), labels).item() << "\n";
 
   const std::string path =
       (std::filesystem::temp_directory_path() / "quickstart_model.tt").string();
@@ -28,7 +33,7 @@ int main() {
                    std::make_shared<Linear>(32, 10, gen)});
   copy.Load(path);
   std::cout << "reloaded model gives identical logits: "
-            << (MaxAbsDiff(copy(x), logits) == 0.0 ? "yes" : "no") << "\n";
+            << (MaxAbsDiff(copy(x), model(x)) == 0.0 ? "yes" : "no") << "\n";
   std::filesystem::remove(path);
 
   try {
