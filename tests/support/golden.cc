@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <sstream>
 
 #include "support/tensor_testing.h"
 
@@ -93,6 +94,21 @@ void CheckGoldenCase(const GoldenCase& c, const std::map<std::string, GoldenOp>&
     FAIL() << c.name << " threw: " << e.what();
   }
   EXPECT_TENSOR_CLOSE(got, c.expected, c.rtol, c.atol) << "golden case " << c.name;
+  RecordMaxError(got, c.expected);
+}
+
+void RecordDouble(const std::string& key, double value) {
+  std::ostringstream os;
+  os.precision(3);
+  os << value;
+  ::testing::Test::RecordProperty(key, os.str());
+}
+
+void RecordMaxError(const Tensor& got, const Tensor& expected) {
+  if (got.defined() && expected.defined() && got.shape() == expected.shape() &&
+      got.dtype() == DType::kFloat32 && expected.dtype() == DType::kFloat32) {
+    RecordDouble("max_abs_error", MaxAbsDiff(got, expected));
+  }
 }
 
 std::string GoldenCaseName(const ::testing::TestParamInfo<GoldenCase>& info) {

@@ -41,6 +41,12 @@ using GoldenOp = std::function<Tensor(const std::vector<Tensor>&, const nlohmann
 // Runs one case against the table: fails on load errors, unknown ops, exceptions and mismatches.
 void CheckGoldenCase(const GoldenCase& c, const std::map<std::string, GoldenOp>& ops);
 
+// Records a double as a test property (in the XML output). gtest's own RecordProperty template
+// converts arithmetic values to int64_t, which would turn 2.4e-7 into 0.
+void RecordDouble(const std::string& key, double value);
+// Records the largest |got - expected| as the test property "max_abs_error".
+void RecordMaxError(const Tensor& got, const Tensor& expected);
+
 // gtest parameter name: the case name with non-alphanumerics replaced by '_'.
 std::string GoldenCaseName(const ::testing::TestParamInfo<GoldenCase>& info);
 inline void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.name; }

@@ -301,6 +301,7 @@ TEST_P(AutogradGoldenTest, GradientsMatchPyTorch) {
   for (size_t i = 0; i < c.expected_grads.size(); ++i) {
     if (!c.expected_grads[i].defined()) continue;
     EXPECT_TENSOR_CLOSE(grads[i], c.expected_grads[i], c.rtol, c.atol) << "gradient of input " << i;
+    testing::RecordMaxError(grads[i], c.expected_grads[i]);
   }
 }
 

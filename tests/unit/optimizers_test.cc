@@ -163,7 +163,7 @@ TEST(OptimizersTest, StepsMatchPyTorch) {
       }
     }
   }
-  RecordProperty("max_abs_error", worst);
+  testing::RecordDouble("max_abs_error", worst);
 }
 
 }  // namespace

@@ -206,7 +206,7 @@ TEST(TrainingTest, FourStepsMatchPyTorch) {
       worst = std::max(worst, MaxAbsDiff(model->GetStateDict().at(name), want));
     }
   }
-  RecordProperty("max_abs_error", worst);
+  testing::RecordDouble("max_abs_error", worst);
 }
 
 }  // namespace
