@@ -534,8 +534,9 @@ Tensor Tensor::Flatten() const { return Reshape({numel()}); }
 Tensor Tensor::Contiguous() const { return is_contiguous() ? *this : Clone(); }
 
 Tensor Tensor::Clone() const {
-  Tensor out = Zeros(shape(), dtype());
-  out.CopyFrom(*this);  // CopyFrom is never recorded; the Clone node below is
+  // No zero-fill: CopyFrom writes every element. CopyFrom is never recorded; the node below is.
+  Tensor out = internal::EmptyLike(shape(), dtype());
+  out.CopyFrom(*this);
   if (NeedsGrad(*this)) Attach(out, "Clone", {*this}, [](const Tensor& g) -> Grads { return {g}; });
   return out;
 }
