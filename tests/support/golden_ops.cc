@@ -1,6 +1,8 @@
 #include "support/golden_ops.h"
 
+#include "support/tensor_testing.h"
 #include "tinytorch/activations.h"
+#include "tinytorch/convolutions.h"
 #include "tinytorch/layers.h"
 #include "tinytorch/losses.h"
 
@@ -121,8 +123,51 @@ const std::map<std::string, GoldenOp>& GoldenOps() {
       {"cross_entropy", LossOp<CrossEntropyLoss>()},
       {"bce", LossOp<BinaryCrossEntropyLoss>()},
       {"bce_with_logits", LossOp<BinaryCrossEntropyWithLogitsLoss>()},
+      // Module 09.
+      {"conv2d",
+       [](const Inputs& in, const Attrs& a) {
+         return Convolve2d(in.at(0), in.at(1), in.size() > 2 ? in[2] : Tensor(), a["stride"],
+                           a["padding"]);
+       }},
+      {"max_pool2d",
+       [](const Inputs& in, const Attrs& a) {
+         return MaxPool(in.at(0), a["kernel"], a["stride"], a["padding"]);
+       }},
+      {"avg_pool2d",
+       [](const Inputs& in, const Attrs& a) {
+         return AvgPool(in.at(0), a["kernel"], a["stride"], a["padding"]);
+       }},
+      {"batch_norm_train",
+       [](const Inputs& in, const Attrs&) {
+         return BatchNormalize(in.at(0), in.at(1), in.at(2), Tensor(), Tensor(), /*training=*/true);
+       }},
+      {"batch_norm_eval",
+       [](const Inputs& in, const Attrs&) {
+         return BatchNormalize(in.at(0), in.at(1), in.at(2), in.at(3), in.at(4),
+                               /*training=*/false);
+       }},
   };
   return ops;
+}
+
+void CheckGoldenBackward(const GoldenCase& c) {
+  ASSERT_TRUE(c.load_error.empty()) << c.load_error;
+  ASSERT_EQ(c.requires_grad.size(), c.inputs.size()) << c.name << " is not a backward case";
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    Tensor leaf = c.inputs[i].Clone();
+    if (c.requires_grad[i]) leaf.set_requires_grad(true);
+    inputs.push_back(leaf);
+  }
+  const Tensor out = GoldenOps().at(c.op)(inputs, c.attrs);
+  (out * c.upstream).Sum().Backward();
+  EXPECT_TENSOR_CLOSE(out, c.expected, c.rtol, c.atol) << "forward";
+  for (size_t i = 0; i < c.expected_grads.size(); ++i) {
+    if (!c.expected_grads[i].defined()) continue;
+    EXPECT_TENSOR_CLOSE(inputs[i].grad(), c.expected_grads[i], c.rtol, c.atol)
+        << "gradient of input " << i;
+    RecordMaxError(inputs[i].grad(), c.expected_grads[i]);
+  }
 }
 
 }  // namespace tinytorch::testing

@@ -11,4 +11,8 @@ namespace tinytorch::testing {
 
 const std::map<std::string, GoldenOp>& GoldenOps();
 
+// A backward case: runs the op on leaves that require grad as the case says, backpropagates
+// sum(out ⊙ upstream), and compares the output and every expected input gradient.
+void CheckGoldenBackward(const GoldenCase& c);
+
 }  // namespace tinytorch::testing

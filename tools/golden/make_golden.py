@@ -332,6 +332,38 @@ def module_06_autograd():
     return c
 
 
+def module_09_convolutions():
+    c = GradCases()
+    for name, (n, ci, h, w, co, k, stride, pad) in {
+            "conv_3x3_same": (2, 3, 7, 7, 4, 3, 1, 1),
+            "conv_stride2_pad1": (2, 2, 9, 8, 3, 3, 2, 1),
+            "conv_5x5_valid": (1, 3, 8, 8, 2, 5, 1, 0),
+            "conv_1x1": (3, 4, 5, 5, 6, 1, 1, 0),
+            "conv_stride3_pad2": (1, 2, 10, 10, 3, 4, 3, 2)}.items():
+        x, wt, b = randn(n, ci, h, w), randn(co, ci, k, k, scale=0.3), randn(co, scale=0.1)
+        c.add_grad(name, "conv2d", [x, wt, b], lambda x_, w_, b_, s=stride, p=pad: F.conv2d(x_, w_, b_, stride=s, padding=p),
+                   attrs={"stride": stride, "padding": pad}, rtol=1e-4, atol=1e-4)
+    x, wt = randn(2, 3, 6, 6), randn(4, 3, 3, 3, scale=0.3)
+    c.add_grad("conv_no_bias", "conv2d", [x, wt], lambda x_, w_: F.conv2d(x_, w_, padding=1),
+               attrs={"stride": 1, "padding": 1}, rtol=1e-4, atol=1e-4)
+    # Pooling: distinct values so max pooling has no ties.
+    x = torch.randperm(2 * 3 * 7 * 7, generator=GEN).float().reshape(2, 3, 7, 7) * 0.01
+    for k, st, pd in [(2, 2, 0), (3, 2, 1), (3, 1, 0), (2, 1, 1)]:
+        c.add_grad(f"max_pool_k{k}_s{st}_p{pd}", "max_pool2d", [x], lambda t, k=k, st=st, pd=pd: F.max_pool2d(t, k, st, pd),
+                   attrs={"kernel": k, "stride": st, "padding": pd})
+        c.add_grad(f"avg_pool_k{k}_s{st}_p{pd}", "avg_pool2d", [x], lambda t, k=k, st=st, pd=pd: F.avg_pool2d(t, k, st, pd),
+                   attrs={"kernel": k, "stride": st, "padding": pd})
+    x, g, b = randn(4, 3, 5, 5) * 2 + 1, randn(3), randn(3)
+    c.add_grad("batch_norm_train", "batch_norm_train", [x, g, b],
+               lambda x_, g_, b_: F.batch_norm(x_, None, None, g_, b_, training=True, momentum=0.1, eps=1e-5),
+               rtol=1e-4, atol=1e-4)
+    rm, rv = randn(3) * 0.1, uniform(0.5, 2.0, 3)
+    c.add_grad("batch_norm_eval", "batch_norm_eval", [x, g, b, rm, rv],
+               lambda x_, g_, b_, m_, v_: F.batch_norm(x_, m_, v_, g_, b_, training=False, eps=1e-5),
+               rtol=1e-5, atol=1e-5, differentiable=[True, True, True, False, False])
+    return c
+
+
 def optimizer_cases():
     """Several steps of each optimizer on the same parameters and gradients."""
     configs = [
@@ -407,6 +439,9 @@ def main():
     module_06_autograd().write("module_06_autograd.json")
     write_doc("module_07_optimizers.json", "optimizers", optimizer_cases())
     write_doc("module_08_training.json", "runs", training_case())
+    # New modules go last: every generator draws from one seeded stream, so appending keeps the
+    # earlier files byte-identical.
+    module_09_convolutions().write("module_09_convolutions.json")
 
 
 if __name__ == "__main__":

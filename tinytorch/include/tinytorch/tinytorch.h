@@ -11,3 +11,4 @@
 #include "tinytorch/serialization.h"  // state files, atomic writes
 #include "tinytorch/tensor.h"         // 01 tensor
 #include "tinytorch/training.h"       // 08 training
+#include "tinytorch/convolutions.h"   // 09 convolutions

@@ -1,0 +1,130 @@
+// Module 09: convolution, pooling and batch normalisation — shapes and values by hand, the
+// im2col kernel against the direct reference on awkward sizes, finite-difference gradients,
+// running statistics, and PyTorch golden forward and backward cases.
+#include "tinytorch/convolutions.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/golden.h"
+#include "support/golden_ops.h"
+#include "support/gradcheck.h"
+#include "support/tensor_testing.h"
+
+namespace tinytorch {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+TEST(ConvolutionsTest, OutputSizeFollowsTheFormula) {
+  Generator gen(1);
+  Conv2d conv(3, 5, 3, gen, /*stride=*/2, /*padding=*/1);
+  EXPECT_EQ(conv(Tensor::Zeros({2, 3, 9, 8})).shape(),
+            (Shape{2, 5, 5, 4}));  // (9+2-3)/2+1, (8+2-3)/2+1
+  EXPECT_EQ(MaxPool(Tensor::Zeros({1, 2, 7, 7}), 2).shape(), (Shape{1, 2, 3, 3}));
+  EXPECT_EQ(conv.NumParameters(), 5 * 3 * 3 * 3 + 5);
+  EXPECT_THAT(
+      [&] {
+        conv(Tensor::Zeros({2, 4, 9, 9}));
+      },
+      ThrowsMessage<Error>(
+          HasSubstr("Convolve2d: input [2, 4, 9, 9] and weight [5, 3, 3, 3] do not match")));
+  EXPECT_THAT(
+      [&] {
+        conv(Tensor::Zeros({3, 9, 9}));
+      },
+      ThrowsMessage<Error>(HasSubstr("expects an NCHW input")));
+  EXPECT_THAT(
+      [] {
+        MaxPool(Tensor::Zeros({1, 1, 2, 2}), 3);
+      },
+      ThrowsMessage<Error>(HasSubstr("kernel 3x3 is larger than the padded input 2x2")));
+}
+
+TEST(ConvolutionsTest, ValuesByHand) {
+  // A 3x3 input, 2x2 kernel of ones: each output is the sum of a 2x2 window, plus the bias.
+  const Tensor x = Tensor::Arange(1, 10).View({1, 1, 3, 3});
+  const Tensor w = Tensor::Ones({1, 1, 2, 2});
+  EXPECT_EQ(Convolve2d(x, w, Tensor::Full({1}, 0.5f)).ToVector(),
+            (std::vector<float>{12.5f, 16.5f, 24.5f, 28.5f}));
+  EXPECT_EQ(MaxPool(x, 2, 1).ToVector(), (std::vector<float>{5, 6, 8, 9}));
+  EXPECT_EQ(AvgPool(x, 2, 1).ToVector(), (std::vector<float>{3, 4, 6, 7}));
+}
+
+TEST(ConvolutionsTest, Im2ColMatchesTheDirectReferenceOnAwkwardSizes) {
+  Generator gen(2);
+  struct Case {
+    int64_t n, c, h, w, o, k, s, p;
+  };
+  for (const Case& c : {Case{1, 1, 1, 1, 1, 1, 1, 0}, Case{2, 3, 7, 5, 4, 3, 2, 1},
+                        Case{1, 5, 13, 13, 3, 5, 3, 2}, Case{3, 2, 33, 17, 2, 4, 1, 0}}) {
+    const Tensor x = Tensor::RandN({c.n, c.c, c.h, c.w}, gen);
+    const Tensor w = Tensor::RandN({c.o, c.c, c.k, c.k}, gen);
+    const Tensor b = Tensor::RandN({c.o}, gen);
+    SCOPED_TRACE(ShapeToString(x.shape()) + " k=" + std::to_string(c.k));
+    EXPECT_TENSOR_CLOSE(Convolve2d(x, w, b, c.s, c.p), Convolve2dNaive(x, w, b, c.s, c.p), 1e-4,
+                        1e-4);
+  }
+}
+
+TEST(ConvolutionsTest, GradientsMatchFiniteDifferences) {
+  Generator gen(3);
+  using In = const std::vector<Tensor>&;
+  EXPECT_TRUE(testing::GradCheck([](In i) { return Convolve2d(i[0], i[1], i[2], 2, 1); },
+                                 {Tensor::RandN({2, 2, 5, 5}, gen),
+                                  Tensor::RandN({3, 2, 3, 3}, gen), Tensor::RandN({3}, gen)}));
+  std::vector<float> distinct(2 * 2 * 6 * 6);
+  for (size_t i = 0; i < distinct.size(); ++i)
+    distinct[i] = static_cast<float>((i * 37) % 144) * 0.1f;
+  const Tensor x = Tensor::FromData(distinct, {2, 2, 6, 6});
+  EXPECT_TRUE(testing::GradCheck([](In i) { return MaxPool(i[0], 3, 2, 1); }, {x}));
+  EXPECT_TRUE(testing::GradCheck([](In i) { return AvgPool(i[0], 3, 2, 1); }, {x}));
+  EXPECT_TRUE(testing::GradCheck(
+      [](In i) { return BatchNormalize(i[0], i[1], i[2], Tensor(), Tensor(), true); },
+      {Tensor::RandN({3, 2, 4, 4}, gen), Tensor::RandN({2}, gen), Tensor::RandN({2}, gen)}));
+}
+
+TEST(ConvolutionsTest, BatchNormTracksRunningStatisticsAndUsesThemInEval) {
+  BatchNorm2d bn(2, /*momentum=*/0.5f);
+  Generator gen(4);
+  const Tensor x = Tensor::RandN({8, 2, 3, 3}, gen, 3.f, 2.f);
+  const Tensor y = bn(x);
+  // Training output: zero mean, unit (biased) variance per channel.
+  EXPECT_NEAR(y.Mean().item(), 0.0, 1e-5);
+  EXPECT_NEAR(Pow(y, 2.f).Mean().item(), 1.0, 1e-3);
+  const StateDict s = bn.GetStateDict();
+  const Tensor channel0 = x.Select(1, 0);
+  EXPECT_NEAR(s.at("running_mean").at({0}), 0.5 * channel0.Mean().item(), 1e-5);
+  const double n = channel0.numel();
+  const double var = Pow(channel0 - channel0.Mean(), 2.f).Sum().item() / (n - 1);  // unbiased
+  EXPECT_NEAR(s.at("running_var").at({0}), 0.5 * 1 + 0.5 * var, 1e-4);
+  bn.Eval();
+  const Tensor e = bn(x);
+  EXPECT_FALSE(AllClose(e, y, 1e-3, 1e-3));  // running statistics, not the batch's
+  EXPECT_EQ(bn.GetStateDict().at("running_mean").ToVector(), s.at("running_mean").ToVector());
+  bn.Train();
+  EXPECT_THAT(
+      [&] {
+        bn(Tensor::Zeros({1, 2, 1, 1}));
+      },
+      ThrowsMessage<Error>(HasSubstr("more than one value per channel")));
+}
+
+TEST(ConvolutionsTest, FlattenKeepsTheBatchDim) {
+  EXPECT_EQ(Flatten()(Tensor::Zeros({4, 3, 2, 2})).shape(), (Shape{4, 12}));
+}
+
+class ConvolutionsGoldenTest : public ::testing::TestWithParam<testing::GoldenCase> {};
+
+TEST_P(ConvolutionsGoldenTest, ForwardAndGradientsMatchPyTorch) {
+  testing::CheckGoldenBackward(GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    PyTorch, ConvolutionsGoldenTest,
+    ::testing::ValuesIn(testing::LoadGoldenCases("module_09_convolutions.json")),
+    testing::GoldenCaseName);
+
+}  // namespace
+}  // namespace tinytorch

@@ -1,0 +1,367 @@
+// Module 09: convolution (im2col + GEMM), pooling and batch normalisation, with their backward.
+#include "tinytorch/convolutions.h"
+
+#include <cmath>
+#include <limits>
+
+#include "tensor_internal.h"
+
+namespace tinytorch {
+
+using Grads = std::vector<Tensor>;
+using internal::Attach;
+using internal::CheckFloat;
+using internal::NeedsGrad;
+
+namespace {
+
+struct Geometry {
+  int64_t n, c, h, w, kh, kw, stride, pad, ho, wo;
+  int64_t cols() const { return c * kh * kw; }  // rows of the im2col matrix
+  int64_t positions() const { return ho * wo; }
+};
+
+Geometry Check(const char* op, const Tensor& x, int64_t kh, int64_t kw, int64_t stride,
+               int64_t padding) {
+  CheckFloat(x, op);
+  TT_CHECK(x.dim() == 4, op, ": expects an NCHW input, got shape ", x.shape());
+  TT_CHECK(kh > 0 && kw > 0 && stride > 0 && padding >= 0, op, ": kernel ", kh, "x", kw,
+           ", stride ", stride, " and padding ", padding, " are invalid");
+  Geometry g{x.size(0), x.size(1), x.size(2), x.size(3), kh, kw, stride, padding, 0, 0};
+  TT_CHECK(g.h + 2 * padding >= kh && g.w + 2 * padding >= kw, op, ": kernel ", kh, "x", kw,
+           " is larger than the padded input ", g.h + 2 * padding, "x", g.w + 2 * padding,
+           " (input shape ", x.shape(), ")");
+  g.ho = (g.h + 2 * padding - kh) / stride + 1;
+  g.wo = (g.w + 2 * padding - kw) / stride + 1;
+  return g;
+}
+
+// cols (C·kh·kw, Ho·Wo) from one image x (C, H, W); padded positions read as 0.
+void Im2Col(float* cols, const float* x, const Geometry& g) {
+  for (int64_t c = 0; c < g.c; ++c) {
+    for (int64_t i = 0; i < g.kh; ++i) {
+      for (int64_t j = 0; j < g.kw; ++j) {
+        float* row = cols + ((c * g.kh + i) * g.kw + j) * g.positions();
+        for (int64_t oy = 0; oy < g.ho; ++oy) {
+          const int64_t y = oy * g.stride + i - g.pad;
+          for (int64_t ox = 0; ox < g.wo; ++ox) {
+            const int64_t xx = ox * g.stride + j - g.pad;
+            row[oy * g.wo + ox] =
+                y >= 0 && y < g.h && xx >= 0 && xx < g.w ? x[(c * g.h + y) * g.w + xx] : 0.f;
+          }
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of Im2Col: accumulates cols (C·kh·kw, Ho·Wo) back into dx (C, H, W).
+void Col2Im(float* dx, const float* cols, const Geometry& g) {
+  for (int64_t c = 0; c < g.c; ++c) {
+    for (int64_t i = 0; i < g.kh; ++i) {
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const float* row = cols + ((c * g.kh + i) * g.kw + j) * g.positions();
+        for (int64_t oy = 0; oy < g.ho; ++oy) {
+          const int64_t y = oy * g.stride + i - g.pad;
+          if (y < 0 || y >= g.h) continue;
+          for (int64_t ox = 0; ox < g.wo; ++ox) {
+            const int64_t xx = ox * g.stride + j - g.pad;
+            if (xx >= 0 && xx < g.w) dx[(c * g.h + y) * g.w + xx] += row[oy * g.wo + ox];
+          }
+        }
+      }
+    }
+  }
+}
+
+void CheckConvArgs(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  TT_CHECK(x.dim() == 4, "Convolve2d: expects an NCHW input, got shape ", x.shape());
+  CheckFloat(weight, "Convolve2d");
+  TT_CHECK(weight.dim() == 4 && x.dim() == 4 && weight.size(1) == x.size(1), "Convolve2d: input ",
+           x.shape(), " and weight ", weight.shape(),
+           " do not match (weight is (O, C, kh, kw) with C = input channels)");
+  TT_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)),
+           "Convolve2d: bias ", bias.shape(), " does not match ", weight.size(0),
+           " output channels");
+}
+
+}  // namespace
+
+Tensor Convolve2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride,
+                  int64_t padding) {
+  CheckFloat(x, "Convolve2d");
+  CheckConvArgs(x, weight, bias);
+  const Geometry g = Check("Convolve2d", x, weight.size(2), weight.size(3), stride, padding);
+  const int64_t out_channels = weight.size(0);
+  const Tensor xc = x.Contiguous();
+  Tensor cols = internal::EmptyLike({g.n, g.cols(), g.positions()});
+  for (int64_t i = 0; i < g.n; ++i) {
+    Im2Col(cols.data<float>() + i * g.cols() * g.positions(),
+           xc.data<float>() + i * g.c * g.h * g.w, g);
+  }
+  const Tensor wm = weight.Contiguous().Detach().View({out_channels, g.cols()});
+  Tensor out;
+  {
+    NoGradGuard no_grad;     // the convolution records one node of its own below
+    out = MatMul(wm, cols);  // (N, O, Ho·Wo)
+    if (bias.defined()) out = out + bias.Detach().View({1, out_channels, 1});
+    out = out.View({g.n, out_channels, g.ho, g.wo});
+  }
+  std::vector<Tensor> inputs = {x, weight};
+  if (bias.defined()) inputs.push_back(bias);
+  if (NeedsGrad(x, weight) || (bias.defined() && NeedsGrad(bias))) {
+    Attach(out, "Convolve2d", inputs,
+           [g, cols, wm, has_bias = bias.defined(),
+            wshape = weight.shape()](const Tensor& grad) -> Grads {
+             const Tensor g3 = grad.Reshape({g.n, wm.size(0), g.positions()});
+             // dW = Σₙ dOutₙ · colsₙᵀ;  dcols = Wᵀ · dOut, folded back by col2im;  db = Σ dOut.
+             const Tensor dw = MatMul(g3, cols.Transpose(1, 2)).Sum(0).Reshape(wshape);
+             const Tensor dcols = MatMul(wm.Transpose(0, 1), g3).Contiguous();
+             Tensor dx = Tensor::Zeros({g.n, g.c, g.h, g.w});
+             for (int64_t i = 0; i < g.n; ++i) {
+               Col2Im(dx.data<float>() + i * g.c * g.h * g.w,
+                      dcols.data<float>() + i * g.cols() * g.positions(), g);
+             }
+             Grads grads = {dx, dw};
+             if (has_bias) grads.push_back(g3.Sum(2).Sum(0));
+             return grads;
+           });
+  }
+  return out;
+}
+
+Tensor Convolve2dNaive(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride,
+                       int64_t padding) {
+  CheckFloat(x, "Convolve2dNaive");
+  CheckConvArgs(x, weight, bias);
+  const Geometry g = Check("Convolve2dNaive", x, weight.size(2), weight.size(3), stride, padding);
+  const int64_t o_channels = weight.size(0);
+  Tensor out = Tensor::Zeros({g.n, o_channels, g.ho, g.wo});
+  for (int64_t n = 0; n < g.n; ++n) {
+    for (int64_t o = 0; o < o_channels; ++o) {
+      for (int64_t oy = 0; oy < g.ho; ++oy) {
+        for (int64_t ox = 0; ox < g.wo; ++ox) {
+          double acc = bias.defined() ? bias.at({o}) : 0.0;
+          for (int64_t c = 0; c < g.c; ++c) {
+            for (int64_t i = 0; i < g.kh; ++i) {
+              for (int64_t j = 0; j < g.kw; ++j) {
+                const int64_t y = oy * stride + i - padding, xx = ox * stride + j - padding;
+                if (y >= 0 && y < g.h && xx >= 0 && xx < g.w) {
+                  acc += static_cast<double>(x.at({n, c, y, xx})) * weight.at({o, c, i, j});
+                }
+              }
+            }
+          }
+          out.at({n, o, oy, ox}) = static_cast<float>(acc);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pooling.
+
+Tensor MaxPool(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
+  const Geometry g = Check("MaxPool", x, kernel, kernel, stride > 0 ? stride : kernel, padding);
+  TT_CHECK(padding * 2 <= kernel, "MaxPool: padding ", padding, " must be at most half the kernel ",
+           kernel);
+  const Tensor xc = x.Contiguous();
+  Tensor out = internal::EmptyLike({g.n, g.c, g.ho, g.wo});
+  std::vector<int64_t> argmax(static_cast<size_t>(out.numel()));
+  const float* in = xc.data<float>();
+  float* o = out.data<float>();
+  for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
+    const float* p = in + plane * g.h * g.w;
+    for (int64_t oy = 0; oy < g.ho; ++oy) {
+      for (int64_t ox = 0; ox < g.wo; ++ox) {
+        float best = -std::numeric_limits<float>::infinity();
+        int64_t best_at = -1;
+        for (int64_t i = 0; i < kernel; ++i) {
+          const int64_t y = oy * g.stride + i - padding;
+          if (y < 0 || y >= g.h) continue;
+          for (int64_t j = 0; j < kernel; ++j) {
+            const int64_t xx = ox * g.stride + j - padding;
+            if (xx < 0 || xx >= g.w) continue;
+            const float v = p[y * g.w + xx];
+            if (best_at < 0 || v > best || std::isnan(v)) {
+              best = v;
+              best_at = y * g.w + xx;
+              if (std::isnan(v)) break;
+            }
+          }
+        }
+        const int64_t k = (plane * g.ho + oy) * g.wo + ox;
+        o[k] = best;
+        argmax[k] = best_at;
+      }
+    }
+  }
+  if (NeedsGrad(x)) {
+    Attach(out, "MaxPool", {x}, [g, argmax = std::move(argmax)](const Tensor& grad) -> Grads {
+      const Tensor gc = grad.Contiguous();
+      Tensor dx = Tensor::Zeros({g.n, g.c, g.h, g.w});
+      float* d = dx.data<float>();
+      const float* gp = gc.data<float>();
+      for (int64_t k = 0; k < gc.numel(); ++k) {
+        d[(k / (g.ho * g.wo)) * g.h * g.w + argmax[k]] += gp[k];
+      }
+      return {dx};
+    });
+  }
+  return out;
+}
+
+namespace {
+
+// Calls visit(output index, input index) for every in-bounds input element of every pooling
+// window, over all N·C planes. Padded positions are skipped.
+template <class Visit>
+void ForEachWindowElement(const Geometry& g, int64_t kernel, Visit&& visit) {
+  for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
+    for (int64_t oy = 0; oy < g.ho; ++oy) {
+      for (int64_t ox = 0; ox < g.wo; ++ox) {
+        const int64_t k = (plane * g.ho + oy) * g.wo + ox;
+        for (int64_t i = 0; i < kernel; ++i) {
+          const int64_t y = oy * g.stride + i - g.pad;
+          if (y < 0 || y >= g.h) continue;
+          for (int64_t j = 0; j < kernel; ++j) {
+            const int64_t xx = ox * g.stride + j - g.pad;
+            if (xx >= 0 && xx < g.w) visit(k, plane * g.h * g.w + y * g.w + xx);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Tensor AvgPool(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
+  const Geometry g = Check("AvgPool", x, kernel, kernel, stride > 0 ? stride : kernel, padding);
+  const Tensor xc = x.Contiguous();
+  Tensor out = Tensor::Zeros({g.n, g.c, g.ho, g.wo});
+  const float scale = 1.f / static_cast<float>(kernel * kernel);
+  float* o = out.data<float>();
+  const float* in = xc.data<float>();
+  ForEachWindowElement(g, kernel, [&](int64_t k, int64_t src) { o[k] += in[src] * scale; });
+  if (NeedsGrad(x)) {
+    Attach(out, "AvgPool", {x}, [g, kernel, scale](const Tensor& grad) -> Grads {
+      const Tensor gc = grad.Contiguous();
+      Tensor dx = Tensor::Zeros({g.n, g.c, g.h, g.w});
+      float* d = dx.data<float>();
+      const float* gp = gc.data<float>();
+      ForEachWindowElement(g, kernel, [&](int64_t k, int64_t src) { d[src] += gp[k] * scale; });
+      return {dx};
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch normalisation: composed from differentiable ops, so its backward is autograd's.
+
+Tensor BatchNormalize(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                      Tensor running_mean, Tensor running_var, bool training, float momentum,
+                      float eps) {
+  CheckFloat(x, "BatchNormalize");
+  TT_CHECK(x.dim() == 4, "BatchNormalize: expects an NCHW input, got shape ", x.shape());
+  const int64_t c = x.size(1);
+  for (const Tensor* t :
+       std::initializer_list<const Tensor*>{&weight, &bias, &running_mean, &running_var}) {
+    TT_CHECK(!t->defined() || t->shape() == Shape{c},
+             "BatchNormalize: per-channel tensor of shape ", t->shape(), " does not match ", c,
+             " channels");
+  }
+  const Shape channel_shape = {1, c, 1, 1};
+  Tensor mean, var;
+  if (training) {
+    const int64_t count = x.size(0) * x.size(2) * x.size(3);
+    TT_CHECK(count > 1,
+             "BatchNormalize: training needs more than one value per channel, got input ",
+             x.shape());
+    mean = x.Mean(0, true).Mean(2, true).Mean(3, true);
+    const Tensor centered = x - mean;
+    var = (centered * centered).Mean(0, true).Mean(2, true).Mean(3, true);
+    if (running_mean.defined() && running_var.defined()) {
+      NoGradGuard no_grad;
+      const float unbias = static_cast<float>(count) / static_cast<float>(count - 1);
+      running_mean.CopyFrom(running_mean * (1 - momentum) + mean.Detach().Reshape({c}) * momentum);
+      running_var.CopyFrom(running_var * (1 - momentum) +
+                           var.Detach().Reshape({c}) * (momentum * unbias));
+    }
+  } else {
+    TT_CHECK(running_mean.defined() && running_var.defined(),
+             "BatchNormalize: eval mode needs running statistics");
+    mean = running_mean.View(channel_shape);
+    var = running_var.View(channel_shape);
+  }
+  Tensor y = (x - mean) / Sqrt(var + eps);
+  if (weight.defined()) y = y * weight.View(channel_shape);
+  if (bias.defined()) y = y + bias.View(channel_shape);
+  return y;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Modules.
+
+Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Generator& gen,
+               int64_t stride, int64_t padding, bool bias, Init init)
+    : in_channels_(in_channels),
+      out_channels_(out_channels),
+      kernel_(kernel),
+      stride_(stride),
+      padding_(padding) {
+  TT_CHECK(in_channels > 0 && out_channels > 0 && kernel > 0 && stride > 0 && padding >= 0,
+           "Conv2d: invalid configuration in=", in_channels, " out=", out_channels,
+           " kernel=", kernel, " stride=", stride, " padding=", padding);
+  const int64_t fan_in = in_channels * kernel * kernel, fan_out = out_channels * kernel * kernel;
+  weight_ = RegisterParameter("weight", InitWeight({out_channels, in_channels, kernel, kernel},
+                                                   fan_in, fan_out, init, gen));
+  if (bias) bias_ = RegisterParameter("bias", Tensor::Zeros({out_channels}));
+}
+
+Tensor Conv2d::Forward(const Tensor& x) { return Convolve2d(x, weight_, bias_, stride_, padding_); }
+
+std::string Conv2d::ToString() const {
+  return "Conv2d(" + std::to_string(in_channels_) + ", " + std::to_string(out_channels_) +
+         ", kernel=" + std::to_string(kernel_) + ", stride=" + std::to_string(stride_) +
+         ", padding=" + std::to_string(padding_) + ")";
+}
+
+std::string MaxPool2d::ToString() const {
+  return "MaxPool2d(kernel=" + std::to_string(kernel_) +
+         ", stride=" + std::to_string(stride_ > 0 ? stride_ : kernel_) + ")";
+}
+
+std::string AvgPool2d::ToString() const {
+  return "AvgPool2d(kernel=" + std::to_string(kernel_) +
+         ", stride=" + std::to_string(stride_ > 0 ? stride_ : kernel_) + ")";
+}
+
+BatchNorm2d::BatchNorm2d(int64_t channels, float momentum, float eps)
+    : channels_(channels), momentum_(momentum), eps_(eps) {
+  TT_CHECK(channels > 0 && momentum >= 0 && momentum <= 1 && eps > 0, "BatchNorm2d: channels ",
+           channels, ", momentum ", momentum, ", eps ", eps);
+  weight_ = RegisterParameter("weight", Tensor::Ones({channels}));
+  bias_ = RegisterParameter("bias", Tensor::Zeros({channels}));
+  running_mean_ = RegisterBuffer("running_mean", Tensor::Zeros({channels}));
+  running_var_ = RegisterBuffer("running_var", Tensor::Ones({channels}));
+}
+
+Tensor BatchNorm2d::Forward(const Tensor& x) {
+  return BatchNormalize(x, weight_, bias_, running_mean_, running_var_, is_training(), momentum_,
+                        eps_);
+}
+
+std::string BatchNorm2d::ToString() const {
+  return "BatchNorm2d(" + std::to_string(channels_) + ")";
+}
+
+Tensor Flatten::Forward(const Tensor& x) {
+  TT_CHECK(x.defined() && x.dim() >= 1, "Flatten: needs at least 1 dim");
+  return x.Reshape({x.size(0), -1});
+}
+
+}  // namespace tinytorch
