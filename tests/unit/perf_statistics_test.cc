@@ -265,6 +265,10 @@ TEST(PerfStatisticsTest, IntervalsCoverTheTrueValueAtTheirNominalRate) {
     const Interval hll = HodgesLehmannShift(lx, ly);
     hl_cover += hll.low <= std::log(1.1) && std::log(1.1) <= hll.high;
   }
+  RecordProperty("coverage_t_mean", std::to_string(t_cover / double(trials)));
+  RecordProperty("coverage_order_statistic_median", std::to_string(os_cover / double(trials)));
+  RecordProperty("coverage_bootstrap_median", std::to_string(boot_cover / 500.0));
+  RecordProperty("coverage_hodges_lehmann", std::to_string(hl_cover / double(trials)));
   EXPECT_NEAR(t_cover / double(trials), 0.95, 0.02);
   // The order-statistic interval's actual coverage at n = 20 is 95.9% (k = 6), not 95%.
   EXPECT_NEAR(os_cover / double(trials), 0.959, 0.02);
@@ -284,6 +288,8 @@ TEST(PerfStatisticsTest, IdenticalDistributionsAreRarelyCalledDifferent) {
     welch += WelchTTestOnLogs(a, b).p_value < 0.05;
     mw += MannWhitneyU(a, b).p_value < 0.05;
   }
+  RecordProperty("aa_false_positive_welch", std::to_string(welch / double(trials)));
+  RecordProperty("aa_false_positive_mann_whitney", std::to_string(mw / double(trials)));
   EXPECT_LE(welch / double(trials), 0.065);
   EXPECT_GE(welch / double(trials), 0.035);  // a test that never fires would pass the line above
   EXPECT_LE(mw / double(trials), 0.065);
@@ -301,6 +307,8 @@ TEST(PerfStatisticsTest, PowerCalculationPredictsTheObservedDetectionRate) {
     const Values a = LogNormal(rng, n, 10, sigma), b = LogNormal(rng, n, 10 * (1 + change), sigma);
     detected += WelchTTestOnLogs(a, b).p_value < 0.05;
   }
+  RecordProperty("power_10pct_cv5pct", std::to_string(detected / double(trials)));
+  RecordProperty("power_samples_per_group", std::to_string(n));
   EXPECT_NEAR(detected / double(trials), 0.95, 0.025) << "n = " << n;
 }
 
