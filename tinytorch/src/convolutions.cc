@@ -74,11 +74,14 @@ void Col2Im(float* dx, const float* cols, const Geometry& g) {
   }
 }
 
-void CheckConvArgs(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  TT_CHECK(x.dim() == 4, "Convolve2d: expects an NCHW input, got shape ", x.shape());
-  CheckFloat(weight, "Convolve2d");
-  TT_CHECK(weight.dim() == 4 && x.dim() == 4 && weight.size(1) == x.size(1), "Convolve2d: input ",
-           x.shape(), " and weight ", weight.shape(),
+// Validates a convolution's arguments (naming `op`) and returns its geometry.
+Geometry ConvGeometry(const char* op, const Tensor& x, const Tensor& weight, const Tensor& bias,
+                      int64_t stride, int64_t padding) {
+  CheckFloat(x, op);
+  TT_CHECK(x.dim() == 4, op, ": expects an NCHW input, got shape ", x.shape());
+  CheckFloat(weight, op);
+  TT_CHECK(weight.dim() == 4 && weight.size(1) == x.size(1), op, ": input ", x.shape(),
+           " and weight ", weight.shape(),
            " do not match (weight is (O, C, kh, kw) with C = input channels)");
   TT_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)),
            "Convolve2d: bias ", bias.shape(), " does not match ", weight.size(0),
@@ -89,9 +92,7 @@ void CheckConvArgs(const Tensor& x, const Tensor& weight, const Tensor& bias) {
 
 Tensor Convolve2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride,
                   int64_t padding) {
-  CheckFloat(x, "Convolve2d");
-  CheckConvArgs(x, weight, bias);
-  const Geometry g = Check("Convolve2d", x, weight.size(2), weight.size(3), stride, padding);
+  const Geometry g = ConvGeometry("Convolve2d", x, weight, bias, stride, padding);
   const int64_t out_channels = weight.size(0);
   const Tensor xc = x.Contiguous();
   Tensor cols = internal::EmptyLike({g.n, g.cols(), g.positions()});
@@ -132,9 +133,7 @@ Tensor Convolve2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int
 
 Tensor Convolve2dNaive(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride,
                        int64_t padding) {
-  CheckFloat(x, "Convolve2dNaive");
-  CheckConvArgs(x, weight, bias);
-  const Geometry g = Check("Convolve2dNaive", x, weight.size(2), weight.size(3), stride, padding);
+  const Geometry g = ConvGeometry("Convolve2dNaive", x, weight, bias, stride, padding);
   const int64_t o_channels = weight.size(0);
   Tensor out = Tensor::Zeros({g.n, o_channels, g.ho, g.wo});
   for (int64_t n = 0; n < g.n; ++n) {
