@@ -83,9 +83,9 @@ Geometry ConvGeometry(const char* op, const Tensor& x, const Tensor& weight, con
   TT_CHECK(weight.dim() == 4 && weight.size(1) == x.size(1), op, ": input ", x.shape(),
            " and weight ", weight.shape(),
            " do not match (weight is (O, C, kh, kw) with C = input channels)");
-  TT_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)),
-           "Convolve2d: bias ", bias.shape(), " does not match ", weight.size(0),
-           " output channels");
+  TT_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)), op, ": bias ",
+           bias.shape(), " does not match ", weight.size(0), " output channels");
+  return Check(op, x, weight.size(2), weight.size(3), stride, padding);
 }
 
 }  // namespace
