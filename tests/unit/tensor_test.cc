@@ -204,6 +204,10 @@ TEST(TensorTest, BroadcastErrorNamesOpAndShapes) {
 
 TEST(TensorTest, MathRejectsIntegerTensors) {
   const Tensor idx = Tensor::FromData(std::vector<int64_t>{1, 2}, {2});
+  EXPECT_THAT([&] { idx.Mean(); },
+              ThrowsMessage<Error>(HasSubstr("Mean: expects float32, got int64")));
+  EXPECT_THAT([&] { idx.Mean(0); },
+              ThrowsMessage<Error>(HasSubstr("Mean: expects float32, got int64")));
   EXPECT_THAT(
       [&] { Exp(idx); },
       ThrowsMessage<Error>(HasSubstr("Exp: expects float32, got int64 tensor of shape [2]")));

@@ -2,7 +2,6 @@
 #include "tinytorch/layers.h"
 
 #include <cmath>
-#include <set>
 
 #include "tensor_internal.h"
 #include "tinytorch/autograd.h"

@@ -102,23 +102,21 @@ Tensor ExtremeWithGrad(const Tensor& x, int64_t axis, bool keepdims, const char*
   ExtremeAxis<kIsMax>(x, axis, keepdims, op, &values, NeedsGrad(x) ? &indices : nullptr);
   if (indices.defined()) {
     const int64_t a = NormalizeDim(axis, x.dim(), op);
-    Attach(values, op, {x}, [in = x.shape(), a, keepdims, indices](const Tensor& g) -> Grads {
-      const Tensor gk = (keepdims ? g : g.Unsqueeze(a)).Contiguous();
-      const Tensor ik = (keepdims ? indices : indices.Unsqueeze(a)).Contiguous();
-      Tensor full = Tensor::Zeros(in);
-      int64_t outer = 1, inner = 1;
-      for (int64_t d = 0; d < a; ++d) outer *= in[d];
-      for (int64_t d = a + 1; d < static_cast<int64_t>(in.size()); ++d) inner *= in[d];
-      const int64_t n = in[a];
-      float* f = full.data<float>();
-      for (int64_t o = 0; o < outer; ++o) {
-        for (int64_t j = 0; j < inner; ++j) {
-          const int64_t k = ik.data<int64_t>()[o * inner + j];
-          f[(o * n + k) * inner + j] = gk.data<float>()[o * inner + j];
-        }
-      }
-      return {full};
-    });
+    const AxisSplit split = Split(x, axis, keepdims, op);
+    Attach(values, op, {x},
+           [in = x.shape(), a, keepdims, indices, split](const Tensor& g) -> Grads {
+             const Tensor gk = (keepdims ? g : g.Unsqueeze(a)).Contiguous();
+             const Tensor ik = (keepdims ? indices : indices.Unsqueeze(a)).Contiguous();
+             Tensor full = Tensor::Zeros(in);
+             float* f = full.data<float>();
+             for (int64_t o = 0; o < split.outer; ++o) {
+               for (int64_t j = 0; j < split.inner; ++j) {
+                 const int64_t k = ik.data<int64_t>()[o * split.inner + j];
+                 f[(o * split.n + k) * split.inner + j] = gk.data<float>()[o * split.inner + j];
+               }
+             }
+             return {full};
+           });
   }
   return values;
 }
@@ -144,12 +142,14 @@ Tensor Tensor::Sum(int64_t axis, bool keepdims) const {
 Tensor Tensor::Sum() const { return Flat(*this, "Sum").Sum(0); }
 
 Tensor Tensor::Mean(int64_t axis, bool keepdims) const {
+  CheckFloat(*this, "Mean");  // before delegating, so errors name Mean, not Sum
   const int64_t n = shape()[NormalizeDim(axis, dim(), "Mean")];
   TT_CHECK(n > 0, "Mean: cannot average an empty dim (axis ", axis, " of shape ", shape(), ")");
   return Sum(axis, keepdims) * (1.f / static_cast<float>(n));
 }
 
 Tensor Tensor::Mean() const {
+  CheckFloat(*this, "Mean");
   TT_CHECK(numel() > 0, "Mean: cannot average an empty tensor of shape ", shape());
   return Flat(*this, "Mean").Sum(0) * (1.f / static_cast<float>(numel()));
 }
