@@ -12,3 +12,4 @@
 #include "tinytorch/tensor.h"         // 01 tensor
 #include "tinytorch/training.h"       // 08 training
 #include "tinytorch/convolutions.h"   // 09 convolutions
+#include "tinytorch/tokenization.h"   // 10 tokenization
