@@ -2,9 +2,12 @@
 
 #include "support/tensor_testing.h"
 #include "tinytorch/activations.h"
+#include "tinytorch/attention.h"
 #include "tinytorch/convolutions.h"
+#include "tinytorch/embeddings.h"
 #include "tinytorch/layers.h"
 #include "tinytorch/losses.h"
+#include "tinytorch/transformers.h"
 
 namespace tinytorch::testing {
 
@@ -146,6 +149,18 @@ const std::map<std::string, GoldenOp>& GoldenOps() {
          return BatchNormalize(in.at(0), in.at(1), in.at(2), in.at(3), in.at(4),
                                /*training=*/false);
        }},
+      // 11 embeddings, 12 attention, 13 transformers
+      {"embedding",
+       [](const Inputs& in, const Attrs&) { return EmbeddingLookup(in.at(0), in.at(1)); }},
+      {"sdpa",
+       [](const Inputs& in, const Attrs& a) {
+         return ScaledDotProductAttention(in.at(0), in.at(1), in.at(2),
+                                          in.size() > 3 ? in[3] : Tensor(), a["causal"]);
+       }},
+      {"layer_norm",
+       [](const Inputs& in, const Attrs& a) {
+         return LayerNormalize(in.at(0), in.at(1), in.at(2), a["eps"]);
+       }},
   };
   return ops;
 }
@@ -167,6 +182,28 @@ void CheckGoldenBackward(const GoldenCase& c) {
     EXPECT_TENSOR_CLOSE(inputs[i].grad(), c.expected_grads[i], c.rtol, c.atol)
         << "gradient of input " << i;
     RecordMaxError(inputs[i].grad(), c.expected_grads[i]);
+  }
+}
+
+void CheckGoldenModule(const GoldenCase& c, Module& module) {
+  ASSERT_TRUE(c.load_error.empty()) << c.load_error;
+  const auto names = c.attrs.at("params").get<std::vector<std::string>>();
+  ASSERT_EQ(names.size() + 1, c.inputs.size()) << c.name;
+  StateDict state;
+  for (size_t i = 0; i < names.size(); ++i) state[names[i]] = c.inputs[i + 1];
+  module.LoadState(state);
+  Tensor x = c.inputs[0].Clone();
+  if (c.requires_grad.at(0)) x.set_requires_grad(true);
+  const Tensor out = module(x);
+  (out * c.upstream).Sum().Backward();
+  EXPECT_TENSOR_CLOSE(out, c.expected, c.rtol, c.atol) << "forward";
+  const StateDict params = module.GetStateDict();
+  for (size_t i = 0; i < c.expected_grads.size(); ++i) {
+    if (!c.expected_grads[i].defined()) continue;
+    const Tensor grad = i == 0 ? x.grad() : params.at(names[i - 1]).grad();
+    EXPECT_TENSOR_CLOSE(grad, c.expected_grads[i], c.rtol, c.atol)
+        << "gradient of " << (i == 0 ? std::string("the input") : names[i - 1]);
+    RecordMaxError(grad, c.expected_grads[i]);
   }
 }
 

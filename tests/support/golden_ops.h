@@ -6,6 +6,7 @@
 #include <string>
 
 #include "support/golden.h"
+#include "tinytorch/layers.h"
 
 namespace tinytorch::testing {
 
@@ -14,5 +15,10 @@ const std::map<std::string, GoldenOp>& GoldenOps();
 // A backward case: runs the op on leaves that require grad as the case says, backpropagates
 // sum(out ⊙ upstream), and compares the output and every expected input gradient.
 void CheckGoldenBackward(const GoldenCase& c);
+
+// A module case: inputs[0] is the module's input, inputs[1..] its parameters under the names in
+// attrs["params"]. Loads them into `module`, backpropagates sum(out ⊙ upstream), and compares the
+// output, the input's gradient (when expected) and every parameter's gradient.
+void CheckGoldenModule(const GoldenCase& c, Module& module);
 
 }  // namespace tinytorch::testing

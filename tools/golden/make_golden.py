@@ -312,10 +312,12 @@ def module_06_autograd():
         c.add_grad(f"log_softmax_dim{dim}", "log_softmax", [logits], lambda t: torch.log_softmax(t, dim), attrs={"dim": dim})
     # Layers: x, W (in, out), b in TinyTorch layout; gradients for all three.
     w, bias, x = randn(16, 10, scale=0.5), randn(10, scale=0.1), randn(2, 4, 16)
-    c.add_grad("linear_batched", "linear", [x, w, bias], lambda x_, w_, b_: x_ @ w_ + b_, rtol=1e-4, atol=1e-4)
+    c.add_grad("linear_batched", "linear", [x, w, bias], lambda x_, w_, b_: x_ @ w_ + b_,
+               attrs={"params": ["weight", "bias"]}, rtol=1e-4, atol=1e-4)
     w1, b1, w2, b2 = randn(10, 32, scale=0.3), randn(32, scale=0.1), randn(32, 4, scale=0.3), randn(4, scale=0.1)
     c.add_grad("mlp_linear_relu_linear", "mlp", [randn(9, 10), w1, b1, w2, b2],
-               lambda x_, a1, c1, a2, c2: torch.relu(x_ @ a1 + c1) @ a2 + c2, rtol=1e-4, atol=1e-4)
+               lambda x_, a1, c1, a2, c2: torch.relu(x_ @ a1 + c1) @ a2 + c2,
+               attrs={"params": ["0.weight", "0.bias", "2.weight", "2.bias"]}, rtol=1e-4, atol=1e-4)
     # Losses: gradients w.r.t. predictions (targets are data).
     for r in ["mean", "sum", "none"]:
         c.add_grad(f"mse_{r}", "mse", [randn(6, 5), randn(6, 5)], lambda p, t: F.mse_loss(p, t, reduction=r),
@@ -361,6 +363,132 @@ def module_09_convolutions():
     c.add_grad("batch_norm_eval", "batch_norm_eval", [x, g, b, rm, rv],
                lambda x_, g_, b_, m_, v_: F.batch_norm(x_, m_, v_, g_, b_, training=False, eps=1e-5),
                rtol=1e-5, atol=1e-5, differentiable=[True, True, True, False, False])
+    return c
+
+
+def module_11_embeddings():
+    c = GradCases()
+    weight = randn(10, 6)
+    ids = torch.tensor([[1, 3, 3, 9], [0, 3, 1, 1]])  # repeats: their gradients must accumulate
+    c.add_grad("embedding_repeated_ids", "embedding", [weight, ids], lambda w, i: F.embedding(i, w))
+    c.add_grad("embedding_1d", "embedding", [randn(7, 3), torch.tensor([6, 0, 2])], lambda w, i: F.embedding(i, w))
+    return c
+
+
+def attention_ref(q, k, v, keep=None, causal=False):
+    """softmax(q kᵀ/√d) v with keep (nonzero = may attend) and end-aligned causal masking."""
+    s = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+    tq, tk = q.shape[-2], k.shape[-2]
+    if causal:
+        s = s.masked_fill(~torch.ones(tq, tk, dtype=torch.bool).tril(tk - tq), float("-inf"))
+    if keep is not None:
+        s = s.masked_fill(keep == 0, float("-inf"))
+    return torch.softmax(s, -1) @ v
+
+
+def mha_ref(x, wq, bq, wk, bk, wv, bv, wo, bo, heads, causal):
+    """torch's own multi-head attention on (B, T, D) with tinytorch's (in, out) weight layout."""
+    t = x.shape[1]
+    mask = torch.ones(t, t, dtype=torch.bool).triu(1) if causal else None  # True = may not attend
+    xt = x.transpose(0, 1)
+    out, _ = F.multi_head_attention_forward(
+        xt, xt, xt, x.shape[-1], heads, None, torch.cat([bq, bk, bv]), None, None, False, 0.0, wo.t(), bo,
+        training=False, need_weights=False, attn_mask=mask, use_separate_proj_weight=True,
+        q_proj_weight=wq.t(), k_proj_weight=wk.t(), v_proj_weight=wv.t())
+    return out.transpose(0, 1)
+
+
+def module_12_attention():
+    c = GradCases()
+    q, k, v = randn(2, 3, 5, 4), randn(2, 3, 7, 4), randn(2, 3, 7, 6)
+    c.add_grad("sdpa_no_mask", "sdpa", [q, k, v], attention_ref, attrs={"causal": False}, rtol=1e-4, atol=1e-5)
+    q, k, v = randn(2, 2, 6, 8), randn(2, 2, 6, 8), randn(2, 2, 6, 8)
+    c.add_grad("sdpa_causal", "sdpa", [q, k, v], lambda a, b, d: attention_ref(a, b, d, causal=True),
+               attrs={"causal": True}, rtol=1e-4, atol=1e-5)
+    q, k, v = randn(1, 3, 4), randn(1, 7, 4), randn(1, 7, 4)
+    c.add_grad("sdpa_causal_queries_at_end", "sdpa", [q, k, v], lambda a, b, d: attention_ref(a, b, d, causal=True),
+               attrs={"causal": True}, rtol=1e-4, atol=1e-5)
+    keep = (uniform(0, 1, 2, 1, 5, 6) > 0.4).float()
+    keep[..., 0] = 1.0  # every query keeps at least one key
+    q, k, v = randn(2, 3, 5, 4), randn(2, 3, 6, 4), randn(2, 3, 6, 4)
+    c.add_grad("sdpa_explicit_mask", "sdpa", [q, k, v, keep], lambda a, b, d, m: attention_ref(a, b, d, keep=m),
+               attrs={"causal": False}, rtol=1e-4, atol=1e-5, differentiable=[True, True, True, False])
+    q, k, v = randn(2, 3, 5, 4), randn(3, 5, 4), randn(3, 5, 4)
+    c.add_grad("sdpa_broadcast_batch", "sdpa", [q, k, v], attention_ref, attrs={"causal": False}, rtol=1e-4, atol=1e-5)
+    for causal in [False, True]:
+        d = 12
+        x = randn(2, 5, d)
+        ws = []
+        for _ in range(4):
+            ws += [randn(d, d, scale=0.3), randn(d, scale=0.1)]
+        names = [f"{p}_proj.{t}" for p in "qkvo" for t in ("weight", "bias")]
+        names = [n.replace("o_proj", "out_proj") for n in names]
+        c.add_grad(f"mha_{'causal' if causal else 'full'}", "mha", [x] + ws,
+                   lambda x_, *w, causal=causal: mha_ref(x_, *w, heads=3, causal=causal),
+                   attrs={"embed_dim": d, "num_heads": 3, "causal": causal, "params": names}, rtol=1e-4, atol=1e-5)
+    return c
+
+
+def block_ref(x, p, heads):
+    """GPT-2's pre-norm block from torch ops; p maps tinytorch parameter names to tensors."""
+    a = F.layer_norm(x, x.shape[-1:], p["ln1.weight"], p["ln1.bias"])
+    x = x + mha_ref(a, *[p[f"attn.{n}_proj.{t}"] for n in ("q", "k", "v", "out") for t in ("weight", "bias")],
+                    heads=heads, causal=True)
+    h = F.layer_norm(x, x.shape[-1:], p["ln2.weight"], p["ln2.bias"])
+    h = F.gelu(h @ p["mlp.fc1.weight"] + p["mlp.fc1.bias"]) @ p["mlp.fc2.weight"] + p["mlp.fc2.bias"]
+    return x + h
+
+
+def block_params(prefix, d, hidden):
+    p = {f"{prefix}ln1.weight": 1 + randn(d, scale=0.1), f"{prefix}ln1.bias": randn(d, scale=0.1)}
+    for n in ("q", "k", "v", "out"):
+        p[f"{prefix}attn.{n}_proj.weight"] = randn(d, d, scale=0.3)
+        p[f"{prefix}attn.{n}_proj.bias"] = randn(d, scale=0.1)
+    p[f"{prefix}ln2.weight"] = 1 + randn(d, scale=0.1)
+    p[f"{prefix}ln2.bias"] = randn(d, scale=0.1)
+    p[f"{prefix}mlp.fc1.weight"] = randn(d, hidden, scale=0.3)
+    p[f"{prefix}mlp.fc1.bias"] = randn(hidden, scale=0.1)
+    p[f"{prefix}mlp.fc2.weight"] = randn(hidden, d, scale=0.2)
+    p[f"{prefix}mlp.fc2.bias"] = randn(d, scale=0.1)
+    return p
+
+
+def module_13_transformers():
+    c = GradCases()
+    for shape in [(4, 10), (2, 3, 16)]:
+        x = randn(*shape) * 3 + 1
+        w, b = 1 + randn(shape[-1], scale=0.2), randn(shape[-1], scale=0.2)
+        c.add_grad(f"layer_norm_{'x'.join(map(str, shape))}", "layer_norm", [x, w, b],
+                   lambda x_, w_, b_: F.layer_norm(x_, x_.shape[-1:], w_, b_, eps=1e-5), attrs={"eps": 1e-5},
+                   rtol=1e-4, atol=1e-5)
+    d, heads = 16, 4
+    p = block_params("", d, 4 * d)
+    names = list(p)
+    c.add_grad("transformer_block", "transformer_block", [randn(2, 5, d)] + list(p.values()),
+               lambda x_, *w: block_ref(x_, dict(zip(names, w)), heads),
+               attrs={"embed_dim": d, "num_heads": heads, "params": names}, rtol=1e-4, atol=1e-4)
+    # A whole 2-layer GPT: embeddings, blocks, final norm and LM head.
+    vocab, seq, d, heads, layers = 11, 8, 8, 2, 2
+    p = {"token_embedding.weight": randn(vocab, d, scale=0.5), "position_embedding.weight": randn(seq, d, scale=0.5)}
+    for i in range(layers):
+        p.update(block_params(f"blocks.{i}.", d, 4 * d))
+    p["final_norm.weight"], p["final_norm.bias"] = 1 + randn(d, scale=0.1), randn(d, scale=0.1)
+    p["lm_head.weight"] = randn(d, vocab, scale=0.5)
+    names = list(p)
+
+    def gpt_ref(tokens, *w):
+        q = dict(zip(names, w))
+        h = F.embedding(tokens, q["token_embedding.weight"]) + q["position_embedding.weight"][:tokens.shape[-1]]
+        for i in range(layers):
+            pre = f"blocks.{i}."
+            h = block_ref(h, {n[len(pre):]: t for n, t in q.items() if n.startswith(pre)}, heads)
+        h = F.layer_norm(h, (d,), q["final_norm.weight"], q["final_norm.bias"])
+        return h @ q["lm_head.weight"]
+
+    tokens = torch.randint(0, vocab, (2, 6), generator=GEN)
+    c.add_grad("gpt_2_layers", "gpt", [tokens] + list(p.values()), gpt_ref,
+               attrs={"vocab_size": vocab, "max_seq_len": seq, "embed_dim": d, "num_heads": heads,
+                      "num_layers": layers, "params": names}, rtol=1e-4, atol=1e-4)
     return c
 
 
@@ -442,6 +570,9 @@ def main():
     # New modules go last: every generator draws from one seeded stream, so appending keeps the
     # earlier files byte-identical.
     module_09_convolutions().write("module_09_convolutions.json")
+    module_11_embeddings().write("module_11_embeddings.json")
+    module_12_attention().write("module_12_attention.json")
+    module_13_transformers().write("module_13_transformers.json")
 
 
 if __name__ == "__main__":

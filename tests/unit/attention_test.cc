@@ -1,0 +1,143 @@
+// Module 12: scaled dot-product and multi-head attention — masking semantics, causality checked
+// by perturbing the future, finite-difference gradients, and PyTorch golden cases (including
+// torch's own multi-head attention).
+#include "tinytorch/attention.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/golden.h"
+#include "support/golden_ops.h"
+#include "support/gradcheck.h"
+#include "support/tensor_testing.h"
+
+namespace tinytorch {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+TEST(AttentionTest, UniformScoresAverageTheValues) {
+  // Identical keys give every key the same weight: each output is the mean of the values.
+  const Tensor q = Tensor::Ones({2, 3}), k = Tensor::Ones({4, 3});
+  const Tensor v = Tensor::Arange(0, 8).View({4, 2});
+  Tensor weights;
+  const Tensor out = ScaledDotProductAttention(q, k, v, Tensor(), false, &weights);
+  EXPECT_TENSOR_CLOSE(out, Tensor::FromData(std::vector<float>{3, 4, 3, 4}, {2, 2}), 1e-6, 1e-6);
+  EXPECT_TENSOR_CLOSE(weights, Tensor::Full({2, 4}, 0.25f), 1e-6, 1e-6);
+}
+
+TEST(AttentionTest, CausalOutputsIgnoreTheFuture) {
+  Generator gen(1);
+  const Tensor q = Tensor::RandN({2, 6, 4}, gen), k = Tensor::RandN({2, 6, 4}, gen);
+  Tensor v = Tensor::RandN({2, 6, 4}, gen);
+  Tensor weights;
+  const Tensor before = ScaledDotProductAttention(q, k, v, Tensor(), true, &weights);
+  for (int64_t i = 0; i < 6; ++i) {
+    for (int64_t j = i + 1; j < 6; ++j) EXPECT_EQ(weights.at({0, i, j}), 0.f);
+  }
+  // Changing the last key and value may only change the last query's output.
+  Tensor k2 = k.Clone(), v2 = v.Clone();
+  k2.Select(1, 5).Fill(9.f);
+  v2.Select(1, 5).Fill(-9.f);
+  const Tensor after = ScaledDotProductAttention(q, k2, v2, Tensor(), true);
+  EXPECT_TENSOR_CLOSE(after.Slice(1, 0, 5), before.Slice(1, 0, 5), 0, 0);
+  EXPECT_GT(MaxAbsDiff(after.Slice(1, 5, 6), before.Slice(1, 5, 6)), 0.1);
+}
+
+TEST(AttentionTest, CausalQueriesAlignToTheEndOfTheKeys) {
+  // One new query against 5 cached keys sees all of them: same as no mask.
+  Generator gen(2);
+  const Tensor q = Tensor::RandN({1, 4}, gen), k = Tensor::RandN({5, 4}, gen);
+  const Tensor v = Tensor::RandN({5, 3}, gen);
+  EXPECT_TENSOR_CLOSE(ScaledDotProductAttention(q, k, v, Tensor(), true),
+                      ScaledDotProductAttention(q, k, v), 0, 0);
+}
+
+TEST(AttentionTest, MaskZerosHideKeys) {
+  const Tensor q = Tensor::Ones({1, 2}), k = Tensor::Ones({3, 2});
+  const Tensor v = Tensor::FromData(std::vector<float>{1, 10, 100}, {3, 1});
+  const Tensor keep = Tensor::FromData(std::vector<int64_t>{1, 0, 1}, {1, 3});
+  EXPECT_TENSOR_CLOSE(ScaledDotProductAttention(q, k, v, keep),
+                      Tensor::FromData(std::vector<float>{50.5f}, {1, 1}), 1e-6, 1e-6);
+}
+
+TEST(AttentionTest, BadArgumentsThrow) {
+  const Tensor q = Tensor::Zeros({2, 3, 4}), k = Tensor::Zeros({2, 5, 4});
+  const Tensor v = Tensor::Zeros({2, 5, 6});
+  EXPECT_THAT(
+      [&] {
+        ScaledDotProductAttention(q, Tensor::Zeros({2, 5, 3}), v);
+      },
+      ThrowsMessage<Error>(
+          AllOf(HasSubstr("ScaledDotProductAttention"), HasSubstr("k [2, 5, 3]"))));
+  EXPECT_THAT(
+      [&] {
+        ScaledDotProductAttention(q, k, v, Tensor::Ones({4, 5}));
+      },
+      ThrowsMessage<Error>(HasSubstr("mask [4, 5] does not broadcast")));
+  EXPECT_THAT(
+      [&] {
+        ScaledDotProductAttention(q, k, v, Tensor::Zeros({3, 5}));
+      },
+      ThrowsMessage<Error>(HasSubstr("query 0 (row 0 of scores [2, 3, 5]) has every key "
+                                     "masked")));
+  // More queries than keys under a causal mask: the first query has no key before it.
+  EXPECT_THAT(
+      [&] {
+        ScaledDotProductAttention(Tensor::Zeros({6, 4}), k.Select(0, 0), v.Select(0, 0), Tensor(),
+                                  true);
+      },
+      ThrowsMessage<Error>(HasSubstr("every key masked")));
+}
+
+TEST(AttentionTest, GradientsMatchFiniteDifferences) {
+  Generator gen(3);
+  using In = const std::vector<Tensor>&;
+  const Tensor keep =
+      Tensor::FromData(std::vector<float>{1, 1, 0, 1, 0, 1, 1, 1, 1, 0, 0, 1}, {3, 4});
+  EXPECT_TRUE(testing::GradCheck(
+      [&](In i) { return ScaledDotProductAttention(i[0], i[1], i[2], keep, true); },
+      {Tensor::RandN({2, 3, 5}, gen), Tensor::RandN({2, 4, 5}, gen),
+       Tensor::RandN({2, 4, 2}, gen)}));
+}
+
+TEST(AttentionTest, MultiHeadAttentionShapesAndErrors) {
+  Generator gen(4);
+  MultiHeadAttention mha(12, 3, gen, /*causal=*/true);
+  EXPECT_EQ(mha.NumParameters(), 4 * (12 * 12 + 12));
+  EXPECT_EQ(mha(Tensor::Zeros({2, 5, 12})).shape(), (Shape{2, 5, 12}));
+  EXPECT_EQ(mha(Tensor::Zeros({5, 12})).shape(), (Shape{5, 12}));
+  const Tensor x = Tensor::RandN({2, 5, 12}, gen);
+  EXPECT_TENSOR_CLOSE(mha.MergeHeads(mha.SplitHeads(x)), x, 0, 0);
+  EXPECT_EQ(mha.SplitHeads(x).shape(), (Shape{2, 3, 5, 4}));
+  EXPECT_THAT([&] { MultiHeadAttention(10, 3, gen); },
+              ThrowsMessage<Error>(HasSubstr("num_heads 3 must be positive and divide "
+                                             "embed_dim 10")));
+  EXPECT_THAT(
+      [&] {
+        mha(Tensor::Zeros({2, 5, 8}));
+      },
+      ThrowsMessage<Error>(HasSubstr("must each be (..., T, 12)")));
+}
+
+class AttentionGoldenTest : public ::testing::TestWithParam<testing::GoldenCase> {};
+
+TEST_P(AttentionGoldenTest, ForwardAndGradientsMatchPyTorch) {
+  const testing::GoldenCase& c = GetParam();
+  if (c.op != "mha") {
+    testing::CheckGoldenBackward(c);
+    return;
+  }
+  Generator gen(0);
+  MultiHeadAttention mha(c.attrs["embed_dim"], c.attrs["num_heads"], gen, c.attrs["causal"]);
+  testing::CheckGoldenModule(c, mha);
+}
+
+INSTANTIATE_TEST_SUITE_P(PyTorch, AttentionGoldenTest,
+                         ::testing::ValuesIn(testing::LoadGoldenCases("module_12_attention.json")),
+                         testing::GoldenCaseName);
+
+}  // namespace
+}  // namespace tinytorch
