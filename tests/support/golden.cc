@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -104,10 +105,17 @@ void RecordDouble(const std::string& key, double value) {
   ::testing::Test::RecordProperty(key, os.str());
 }
 
+// A test may compare several tensors; the property keeps the largest error of the current test
+// (RecordProperty replaces earlier values of a key).
 void RecordMaxError(const Tensor& got, const Tensor& expected) {
+  static const ::testing::TestInfo* test = nullptr;
+  static double max_error = 0.0;
   if (got.defined() && expected.defined() && got.shape() == expected.shape() &&
       got.dtype() == DType::kFloat32 && expected.dtype() == DType::kFloat32) {
-    RecordDouble("max_abs_error", MaxAbsDiff(got, expected));
+    const ::testing::TestInfo* current = ::testing::UnitTest::GetInstance()->current_test_info();
+    if (current != test) test = current, max_error = 0.0;
+    max_error = std::max(max_error, MaxAbsDiff(got, expected));
+    RecordDouble("max_abs_error", max_error);
   }
 }
 
