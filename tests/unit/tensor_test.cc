@@ -365,6 +365,27 @@ TEST(TensorTest, StorageStatsCountLiveAndPeakBytes) {
   EXPECT_EQ(after.allocations, before.allocations + 1);
 }
 
+TEST(TensorTest, FreedLargeBlocksAreReusedAndZeroedAgain) {
+  const int64_t previous = SetStorageCacheLimit(64 << 20);
+  const float* first = nullptr;
+  {
+    Tensor big = Tensor::Zeros({1 << 18});  // 1 MiB: cached when freed
+    big.Fill(3.f);
+    first = big.data<float>();
+  }
+  EXPECT_GE(GetStorageStats().cached_bytes, 1 << 20);
+  {
+    const Tensor again = Tensor::Zeros({1 << 18});
+    EXPECT_EQ(again.data<float>(), first);  // the same block, not a fresh one from the OS
+    EXPECT_EQ(again.Max().item(), 0.f);     // and zeroed again
+    EXPECT_GE(GetStorageStats().live_bytes, 1 << 20);
+  }
+  SetStorageCacheLimit(0);
+  EXPECT_EQ(GetStorageStats().cached_bytes, 0);
+  EXPECT_THAT([] { SetStorageCacheLimit(-1); }, ThrowsMessage<Error>(HasSubstr("negative")));
+  SetStorageCacheLimit(previous);
+}
+
 TEST(TensorTest, PrintsLikePyTorch) {
   EXPECT_EQ(ToString(T({1, 2, 3, 4}, {2, 2})),
             "tensor([[1.0000, 2.0000],\n        [3.0000, 4.0000]])");

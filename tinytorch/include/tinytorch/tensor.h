@@ -69,9 +69,14 @@ struct StorageStats {
   int64_t peak_bytes = 0;  // highest live_bytes since start or the last ResetStoragePeak()
   int64_t total_allocated_bytes = 0;
   int64_t allocations = 0;
+  int64_t cached_bytes = 0;  // freed blocks kept for reuse; not live
 };
 StorageStats GetStorageStats();
 void ResetStoragePeak();  // peak_bytes := live_bytes
+// Freed blocks of 64 KiB or more are kept for reuse by a later tensor of the same size, up to
+// this many bytes in total (1 GiB initially; 0 under AddressSanitizer); 0 frees them all and
+// turns the cache off. Returns the previous limit.
+int64_t SetStorageCacheLimit(int64_t bytes);
 
 // ---------------------------------------------------------------------------------------------
 // Generator: an explicit, seeded random stream (xoshiro256**, seeded through splitmix64) with its
