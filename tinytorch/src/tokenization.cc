@@ -111,11 +111,6 @@ void SplitOnSpecials(std::string_view text, const std::vector<std::string>& spec
   if (pos > piece_start) on_text(text.substr(piece_start, pos - piece_start));
 }
 
-void CheckId(int64_t id, int64_t vocab_size, size_t position, const char* op) {
-  TT_CHECK(id >= 0 && id < vocab_size, op, ": token id ", id, " at position ", position,
-           " is outside the vocabulary [0, ", vocab_size, ")");
-}
-
 // ---------------------------------------------------------------------------------------------
 // The tokenizer file: a line-based text format, bytes of strings hex-encoded so any token fits.
 //   tinytorch-tokenizer 1 <kind>
@@ -214,6 +209,25 @@ void Tokenizer::SetSpecialTokens(std::vector<std::string> specials, int64_t firs
   first_special_id_ = first_id;
 }
 
+std::string Tokenizer::Decode(std::span<const int64_t> ids) const {
+  std::string out;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    TT_CHECK(ids[i] >= 0 && ids[i] < vocab_size(), "Tokenizer::Decode: token id ", ids[i],
+             " at position ", i, " is outside the vocabulary [0, ", vocab_size(), ")");
+    if (ids[i] < first_special_id_) {
+      AppendRegularToken(ids[i], out);
+    } else {
+      out += specials_[ids[i] - first_special_id_];
+    }
+  }
+  return out;
+}
+
+std::string Tokenizer::TokenText(int64_t id) const {
+  const int64_t ids[] = {id};
+  return Decode(ids);
+}
+
 int64_t Tokenizer::SpecialTokenId(std::string_view token) const {
   const auto it = std::find(specials_.begin(), specials_.end(), token);
   TT_CHECK(it != specials_.end(), "Tokenizer::SpecialTokenId: '", token,
@@ -258,26 +272,8 @@ TokenIds CharTokenizer::Encode(std::string_view text) const {
   return out;
 }
 
-std::string CharTokenizer::Decode(std::span<const int64_t> ids) const {
-  std::string out;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    CheckId(ids[i], vocab_size(), i, "CharTokenizer::Decode");
-    if (ids[i] < first_special_id()) {
-      AppendUtf8(chars_[ids[i]], out);
-    } else {
-      out += special_tokens()[ids[i] - first_special_id()];
-    }
-  }
-  return out;
-}
-
-int64_t CharTokenizer::vocab_size() const {
-  return static_cast<int64_t>(chars_.size() + special_tokens().size());
-}
-
-std::string CharTokenizer::TokenText(int64_t id) const {
-  const int64_t ids[] = {id};
-  return Decode(ids);
+void CharTokenizer::AppendRegularToken(int64_t id, std::string& out) const {
+  AppendUtf8(chars_[id], out);
 }
 
 void CharTokenizer::Save(const std::string& path) const {
@@ -476,24 +472,7 @@ TokenIds BPETokenizer::Encode(std::string_view text) const {
   return out;
 }
 
-std::string BPETokenizer::Decode(std::span<const int64_t> ids) const {
-  std::string out;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    CheckId(ids[i], vocab_size(), i, "BPETokenizer::Decode");
-    out += ids[i] < first_special_id() ? bytes_[ids[i]]
-                                       : special_tokens()[ids[i] - first_special_id()];
-  }
-  return out;
-}
-
-int64_t BPETokenizer::vocab_size() const {
-  return static_cast<int64_t>(bytes_.size() + special_tokens().size());
-}
-
-std::string BPETokenizer::TokenText(int64_t id) const {
-  const int64_t ids[] = {id};
-  return Decode(ids);
-}
+void BPETokenizer::AppendRegularToken(int64_t id, std::string& out) const { out += bytes_[id]; }
 
 void BPETokenizer::Save(const std::string& path) const {
   std::ostringstream out;

@@ -22,10 +22,11 @@ class Tokenizer {
   virtual ~Tokenizer() = default;
   virtual TokenIds Encode(std::string_view text) const = 0;
   // Throws if an id is outside [0, vocab_size()), naming the id and its position.
-  virtual std::string Decode(std::span<const int64_t> ids) const = 0;
-  virtual int64_t vocab_size() const = 0;
+  std::string Decode(std::span<const int64_t> ids) const;
+  // Regular tokens, then the special tokens.
+  int64_t vocab_size() const { return first_special_id_ + static_cast<int64_t>(specials_.size()); }
   // The text (bytes) one token stands for; throws on an unknown id.
-  virtual std::string TokenText(int64_t id) const = 0;
+  std::string TokenText(int64_t id) const;
 
   const std::vector<std::string>& special_tokens() const { return specials_; }
   // The id of a special token; throws if `token` is not one.
@@ -35,6 +36,8 @@ class Tokenizer {
   // Validates the list (non-empty, distinct strings) and makes their ids first_id, first_id + 1...
   void SetSpecialTokens(std::vector<std::string> specials, int64_t first_id, const char* op);
   int64_t first_special_id() const { return first_special_id_; }
+  // Appends the text of regular token `id` (< first_special_id(), already checked).
+  virtual void AppendRegularToken(int64_t id, std::string& out) const = 0;
 
  private:
   std::vector<std::string> specials_;
@@ -50,14 +53,13 @@ class CharTokenizer : public Tokenizer {
   static CharTokenizer Train(std::string_view corpus, std::vector<std::string> special_tokens = {});
 
   TokenIds Encode(std::string_view text) const override;
-  std::string Decode(std::span<const int64_t> ids) const override;
-  int64_t vocab_size() const override;
-  std::string TokenText(int64_t id) const override;
 
   void Save(const std::string& path) const;  // atomic
   static CharTokenizer Load(const std::string& path);
 
  private:
+  void AppendRegularToken(int64_t id, std::string& out) const override;
+
   std::vector<char32_t> chars_;  // id → code point, ascending
   std::unordered_map<char32_t, int64_t> ids_;
 };
@@ -77,9 +79,6 @@ class BPETokenizer : public Tokenizer {
                             std::vector<std::string> special_tokens = {});
 
   TokenIds Encode(std::string_view text) const override;
-  std::string Decode(std::span<const int64_t> ids) const override;
-  int64_t vocab_size() const override;
-  std::string TokenText(int64_t id) const override;
 
   // merges()[r] = (left, right): merge rank r produced token id 256 + r.
   const std::vector<std::pair<int64_t, int64_t>>& merges() const { return merges_; }
@@ -88,6 +87,7 @@ class BPETokenizer : public Tokenizer {
   static BPETokenizer Load(const std::string& path);
 
  private:
+  void AppendRegularToken(int64_t id, std::string& out) const override;
   static BPETokenizer FromMerges(std::vector<std::pair<int64_t, int64_t>> merges,
                                  std::vector<std::string> specials, const char* op);
   void EncodeWord(std::string_view word, TokenIds& out) const;
