@@ -26,13 +26,18 @@ struct Windows {
   Tensor inputs, targets;
 };
 
+// Appends ids[start, start + kContext) to x and the same window shifted by one to y.
+void AppendWindow(const TokenIds& ids, int64_t start, std::vector<int64_t>& x,
+                  std::vector<int64_t>& y) {
+  x.insert(x.end(), ids.begin() + start, ids.begin() + start + kContext);
+  y.insert(y.end(), ids.begin() + start + 1, ids.begin() + start + kContext + 1);
+}
+
 Windows SampleBatch(const TokenIds& ids, Generator& gen) {
   std::vector<int64_t> x, y;
   const uint64_t starts = ids.size() - kContext - 1;
   for (int64_t b = 0; b < kBatch; ++b) {
-    const auto s = static_cast<int64_t>(gen.NextU64() % starts);
-    x.insert(x.end(), ids.begin() + s, ids.begin() + s + kContext);
-    y.insert(y.end(), ids.begin() + s + 1, ids.begin() + s + kContext + 1);
+    AppendWindow(ids, static_cast<int64_t>(gen.NextU64() % starts), x, y);
   }
   return {Tensor::FromData(std::move(x), {kBatch, kContext}),
           Tensor::FromData(std::move(y), {kBatch * kContext})};
@@ -47,10 +52,7 @@ double Evaluate(GPT& model, const TokenIds& ids) {
   for (int64_t first = 0; first < windows; first += kBatch) {
     const int64_t n = std::min(kBatch, windows - first);
     std::vector<int64_t> x, y;
-    for (int64_t w = first; w < first + n; ++w) {
-      x.insert(x.end(), ids.begin() + w * kContext, ids.begin() + (w + 1) * kContext);
-      y.insert(y.end(), ids.begin() + w * kContext + 1, ids.begin() + (w + 1) * kContext + 1);
-    }
+    for (int64_t w = first; w < first + n; ++w) AppendWindow(ids, w * kContext, x, y);
     const Tensor logits = model(Tensor::FromData(std::move(x), {n, kContext}));
     total += CrossEntropyLoss(Reduction::kSum)(logits.View({n * kContext, vocab}),
                                                Tensor::FromData(std::move(y), {n * kContext}))

@@ -348,6 +348,27 @@ void SplitWords(std::string_view text, OnWord on_word) {
   }
 }
 
+// The byte values of `text` as token ids 0–255.
+std::vector<int64_t> ByteIds(std::string_view text) {
+  std::vector<int64_t> ids(text.size());
+  for (size_t i = 0; i < text.size(); ++i) ids[i] = static_cast<unsigned char>(text[i]);
+  return ids;
+}
+
+// Replaces each non-overlapping (left, right), scanning left to right, with `merged`.
+void MergePair(std::vector<int64_t>& ids, int64_t left, int64_t right, int64_t merged) {
+  size_t n = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i + 1 < ids.size() && ids[i] == left && ids[i + 1] == right) {
+      ids[n++] = merged;
+      ++i;
+    } else {
+      ids[n++] = ids[i];
+    }
+  }
+  ids.resize(n);
+}
+
 uint64_t PairKey(int64_t left, int64_t right) {
   return static_cast<uint64_t>(left) << 32 | static_cast<uint64_t>(right);
 }
@@ -392,8 +413,7 @@ BPETokenizer BPETokenizer::Train(std::string_view corpus, int64_t vocab_size,
   std::vector<std::vector<int64_t>> words;
   std::vector<int64_t> counts;
   for (const auto& [w, n] : word_counts) {
-    words.emplace_back(w.begin(), w.end());
-    for (int64_t& id : words.back()) id = static_cast<unsigned char>(id);
+    words.push_back(ByteIds(w));
     counts.push_back(n);
   }
 
@@ -418,18 +438,7 @@ BPETokenizer BPETokenizer::Train(std::string_view corpus, int64_t vocab_size,
     const int64_t left = static_cast<int64_t>(best >> 32), right = best & 0xFFFFFFFF;
     const int64_t id = kByteTokens + static_cast<int64_t>(merges.size());
     merges.emplace_back(left, right);
-    for (std::vector<int64_t>& w : words) {
-      size_t out = 0;
-      for (size_t i = 0; i < w.size(); ++i) {
-        if (i + 1 < w.size() && w[i] == left && w[i + 1] == right) {
-          w[out++] = id;
-          ++i;
-        } else {
-          w[out++] = w[i];
-        }
-      }
-      w.resize(out);
-    }
+    for (std::vector<int64_t>& w : words) MergePair(w, left, right, id);
   }
   return FromMerges(std::move(merges), std::move(special_tokens), op);
 }
@@ -437,8 +446,7 @@ BPETokenizer BPETokenizer::Train(std::string_view corpus, int64_t vocab_size,
 // Applies merges in rank order, as training learned them: repeatedly merge every occurrence of
 // the lowest-ranked pair present.
 void BPETokenizer::EncodeWord(std::string_view word, TokenIds& out) const {
-  std::vector<int64_t> ids(word.begin(), word.end());
-  for (int64_t& id : ids) id = static_cast<unsigned char>(id);
+  std::vector<int64_t> ids = ByteIds(word);
   while (ids.size() > 1) {
     int64_t best_rank = -1;
     for (size_t i = 0; i + 1 < ids.size(); ++i) {
@@ -446,17 +454,7 @@ void BPETokenizer::EncodeWord(std::string_view word, TokenIds& out) const {
       if (it != rank_.end() && (best_rank < 0 || it->second < best_rank)) best_rank = it->second;
     }
     if (best_rank < 0) break;
-    const auto [left, right] = merges_[best_rank];
-    size_t n = 0;
-    for (size_t i = 0; i < ids.size(); ++i) {
-      if (i + 1 < ids.size() && ids[i] == left && ids[i + 1] == right) {
-        ids[n++] = kByteTokens + best_rank;
-        ++i;
-      } else {
-        ids[n++] = ids[i];
-      }
-    }
-    ids.resize(n);
+    MergePair(ids, merges_[best_rank].first, merges_[best_rank].second, kByteTokens + best_rank);
   }
   out.insert(out.end(), ids.begin(), ids.end());
 }
