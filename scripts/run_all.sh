@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The full validation run behind `cmake --build build --target run_all`.
-# Runs every test suite module by module and the module-01 benchmarks, then writes
+# Runs every test suite module by module and the module-01 and -17 benchmarks, then writes
 # validation_results/<UTC timestamp>/report.md (plus ctest logs and benchmark JSON) and points
 # validation_results/latest at it. Exit status: non-zero when any test fails.
 # The claims-based verdicts (PerformanceTestSuite, PASS/PARTIAL/FAIL/ERROR per claim) are not
@@ -35,13 +35,15 @@ for label in "${labels[@]}"; do
   rows+=("| $label | $total | $(( total - failed )) | $failed | $verdict |")
 done
 
-echo "run_all: benchmarks (module 01)"
+echo "run_all: benchmarks (modules 01 and 17)"
 bench_status=PASS
-if ! "$build/bin/tensor_bench" --benchmark_filter='BM_AddElementwise|BM_MatMulOpenBlas|BM_MatMulNaive/n:(64|128|256|512)$' \
-     --benchmark_out="$out/tensor_bench.json" --benchmark_out_format=json >"$out/tensor_bench.txt" 2>&1; then
-  bench_status=ERROR
-  failed_total=$(( failed_total + 1 ))
-fi
+for bench in tensor_bench matmul_bench fusion_bench; do
+  if ! "$build/bin/$bench" --benchmark_out="$out/$bench.json" --benchmark_out_format=json \
+       >"$out/$bench.txt" 2>&1; then
+    bench_status=ERROR
+    failed_total=$(( failed_total + 1 ))
+  fi
+done
 
 elapsed=$(( $(date +%s) - start ))
 {
@@ -57,10 +59,10 @@ elapsed=$(( $(date +%s) - start ))
   echo "|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
-  echo "## Benchmarks (module 01, Google Benchmark, status $bench_status)"
+  echo "## Benchmarks (modules 01 and 17, Google Benchmark, status $bench_status)"
   echo
   echo '```'
-  grep -E "^(BM_|Benchmark|-{10})" "$out/tensor_bench.txt" || true
+  cat "$out"/{tensor,matmul,fusion}_bench.txt | grep -E "^(BM_|Benchmark|-{10})" || true
   echo '```'
   echo
   echo "## Not measured yet"

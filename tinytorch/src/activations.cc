@@ -5,6 +5,7 @@
 #include <limits>
 #include <numbers>
 
+#include "activation_math.h"
 #include "tensor_internal.h"
 
 namespace tinytorch {
@@ -87,11 +88,9 @@ Tensor Tanh(const Tensor& x) {
 
 Tensor Gelu(const Tensor& x, GeluApproximation approximation) {
   if (approximation == GeluApproximation::kTanh) {
-    // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), Hendrycks & Gimpel (2016).
     constexpr float kAlpha = 0.7978845608028654f;  // √(2/π)
-    Tensor y = UnaryOp(x, "Gelu", [](float v) {
-      return 0.5f * v * (1.f + std::tanh(kAlpha * (v + 0.044715f * v * v * v)));
-    });
+    Tensor y = UnaryOp(x, "Gelu",
+                       [](float v) { return internal::GeluValue(v, GeluApproximation::kTanh); });
     // d/dx = 0.5·(1 + t) + 0.5·x·(1 - t²)·α·(1 + 3·0.044715·x²), t = tanh(α(x + 0.044715x³)).
     return WithGrad(y, x, "Gelu", [](const Tensor& g, const Tensor& in, const Tensor&) {
       const Tensor d = UnaryOp(in, "GeluBackward", [](float v) {
@@ -102,7 +101,8 @@ Tensor Gelu(const Tensor& x, GeluApproximation approximation) {
     });
   }
   constexpr float kInvSqrt2 = static_cast<float>(1.0 / std::numbers::sqrt2);
-  Tensor y = UnaryOp(x, "Gelu", [](float v) { return 0.5f * v * (1.f + std::erf(v * kInvSqrt2)); });
+  Tensor y =
+      UnaryOp(x, "Gelu", [](float v) { return internal::GeluValue(v, GeluApproximation::kNone); });
   // d/dx = Φ(x) + x·φ(x).
   return WithGrad(y, x, "Gelu", [](const Tensor& g, const Tensor& in, const Tensor&) {
     const Tensor d = UnaryOp(in, "GeluBackward", [](float v) {

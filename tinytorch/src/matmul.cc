@@ -21,6 +21,14 @@ GemmFn KernelFor(MatMulBackend backend) {
   switch (backend) {
     case MatMulBackend::kNaive:
       return kernels::GemmNaive;
+    case MatMulBackend::kReordered:
+      return kernels::GemmReordered;
+    case MatMulBackend::kBlocked:
+      return kernels::GemmBlocked;
+    case MatMulBackend::kSimd:
+      return kernels::GemmSimd;
+    case MatMulBackend::kThreaded:
+      return kernels::GemmThreaded;
     case MatMulBackend::kOpenBlas:
       return kernels::GemmOpenBlas;
   }
@@ -37,6 +45,14 @@ const char* MatMulBackendName(MatMulBackend backend) {
   switch (backend) {
     case MatMulBackend::kNaive:
       return "naive";
+    case MatMulBackend::kReordered:
+      return "reordered";
+    case MatMulBackend::kBlocked:
+      return "blocked";
+    case MatMulBackend::kSimd:
+      return "simd";
+    case MatMulBackend::kThreaded:
+      return "threaded";
     case MatMulBackend::kOpenBlas:
       return "openblas";
   }

@@ -276,10 +276,19 @@ Shape BroadcastShapes(const Shape& a, const Shape& b, const char* op);
 // ---------------------------------------------------------------------------------------------
 // Matrix multiplication with torch.matmul semantics: 1-d operands are promoted and the added dim
 // removed; leading (batch) dims broadcast. Float32 only.
+// The backends are module 17's ladder (acceleration.h); every one gives the naive result up to
+// float rounding.
 enum class MatMulBackend : uint8_t {
-  kNaive,    // ijk triple loop, the reference every fast kernel is tested against
-  kOpenBlas  // cblas_sgemm from Debian's OpenBLAS
+  kNaive,      // ijk triple loop, the reference every fast kernel is tested against
+  kReordered,  // ikj: unit-stride inner loop
+  kBlocked,    // ikj over cache tiles
+  kSimd,       // packed panels + register-blocked AVX2/AVX-512 micro-kernel, one thread
+  kThreaded,   // kSimd on every core
+  kOpenBlas    // cblas_sgemm from Debian's OpenBLAS
 };
+inline constexpr MatMulBackend kAllMatMulBackends[] = {
+    MatMulBackend::kNaive, MatMulBackend::kReordered, MatMulBackend::kBlocked,
+    MatMulBackend::kSimd,  MatMulBackend::kThreaded,  MatMulBackend::kOpenBlas};
 const char* MatMulBackendName(MatMulBackend backend);
 void SetDefaultMatMulBackend(MatMulBackend backend);  // process-wide; OpenBLAS initially
 MatMulBackend DefaultMatMulBackend();

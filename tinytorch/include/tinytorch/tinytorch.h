@@ -1,6 +1,7 @@
 // Umbrella header: everything tinytorch offers, module by module.
 #pragma once
 
+#include "tinytorch/acceleration.h"  // 17 acceleration
 #include "tinytorch/activations.h"    // 02 activations
 #include "tinytorch/attention.h"      // 12 attention
 #include "tinytorch/autograd.h"       // 06 autograd

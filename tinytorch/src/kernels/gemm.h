@@ -1,7 +1,11 @@
 // Single-precision GEMM kernels: c = a @ b. The naive kernel is the oracle for every fast one.
+// Module 17's ladder climbs from it: loop reordering, cache tiling, packed SIMD micro-kernels,
+// threads. Every kernel takes the same arguments, so the tests sweep them all the same way.
 #pragma once
 
 #include <cstdint>
+
+#include "kernels/cpu.h"
 
 namespace tinytorch::kernels {
 
@@ -15,6 +19,13 @@ struct MatrixRef {
 
 // c is (m, n) row-major packed; a is (m, k); b is (k, n). c is overwritten.
 void GemmNaive(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
+void GemmReordered(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
+void GemmBlocked(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
+// Packed panels and a register-blocked micro-kernel for ActiveIsa() (kScalar is the reference).
+void GemmSimd(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
+void GemmSimdIsa(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k, Isa isa);
+// GemmSimd on row bands of c, one per thread.
+void GemmThreaded(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
 void GemmOpenBlas(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
 
 }  // namespace tinytorch::kernels

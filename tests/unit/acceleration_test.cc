@@ -1,0 +1,170 @@
+// Module 17: every rung of the matmul ladder and every SIMD level against the naive reference on
+// awkward sizes and strided operands, the threaded kernel at several thread counts, the raw GEMM,
+// and fused operators against their unfused compositions (values and gradients).
+#include "tinytorch/acceleration.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <tuple>
+#include <vector>
+
+#include "support/tensor_testing.h"
+#include "tinytorch/transformers.h"
+
+namespace tinytorch {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+// Restores a process-wide knob when a test ends, whatever happens in it.
+class ScopedSimdLevel {
+ public:
+  explicit ScopedSimdLevel(SimdLevel level) : previous_(SetSimdLevel(level)) {}
+  ~ScopedSimdLevel() { SetSimdLevel(previous_); }
+
+ private:
+  SimdLevel previous_;
+};
+class ScopedThreads {
+ public:
+  explicit ScopedThreads(int threads) : previous_(SetNumThreads(threads)) {}
+  ~ScopedThreads() { SetNumThreads(previous_); }
+
+ private:
+  int previous_;
+};
+
+std::vector<SimdLevel> SupportedLevels() {
+  std::vector<SimdLevel> levels;
+  for (SimdLevel l : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+    if (static_cast<int>(l) <= static_cast<int>(DetectedSimdLevel())) levels.push_back(l);
+  }
+  return levels;
+}
+
+// (m, n, k) built from the awkward sizes 1, 7, 33, 257, 1000: every micro-kernel edge case
+// (single row/column, partial strips, more than one k slice) with the naive oracle still cheap.
+const std::vector<std::tuple<int64_t, int64_t, int64_t>> kShapes = {
+    {1, 1, 1},     {7, 7, 7},      {33, 33, 33}, {1, 1000, 7},    {1000, 1, 33},
+    {7, 33, 1000}, {257, 33, 257}, {33, 257, 7}, {257, 257, 257}, {1000, 33, 33}};
+
+void ExpectMatchesNaive(MatMulBackend backend, const char* context) {
+  Generator gen(17);
+  for (const auto& [m, n, k] : kShapes) {
+    const Tensor a = Tensor::RandN({m, k}, gen), b = Tensor::RandN({k, n}, gen);
+    const Tensor ref = MatMul(a, b, MatMulBackend::kNaive);
+    // Float sums of k products of N(0,1) values: the rounding error grows like √k.
+    const double atol = 2e-6 * static_cast<double>(k);
+    SCOPED_TRACE(::testing::Message() << context << " " << MatMulBackendName(backend) << " m=" << m
+                                      << " n=" << n << " k=" << k);
+    EXPECT_TENSOR_CLOSE(MatMul(a, b, backend), ref, 1e-5, atol);
+    // Transposed and sliced views reach the kernels as strided operands.
+    const Tensor at = a.Transpose(0, 1).Contiguous().Transpose(0, 1);
+    const Tensor bt = b.Transpose(0, 1).Contiguous().Transpose(0, 1);
+    EXPECT_TENSOR_CLOSE(MatMul(at, bt, backend), ref, 1e-5, atol);
+  }
+}
+
+TEST(AccelerationTest, EveryBackendMatchesNaiveOnAwkwardSizes) {
+  for (MatMulBackend backend : kAllMatMulBackends) ExpectMatchesNaive(backend, "default level");
+}
+
+TEST(AccelerationTest, EverySupportedSimdLevelMatchesNaive) {
+  for (SimdLevel level : SupportedLevels()) {
+    const ScopedSimdLevel scoped(level);
+    ExpectMatchesNaive(MatMulBackend::kSimd, SimdLevelName(level));
+  }
+}
+
+TEST(AccelerationTest, ThreadedMatchesNaiveAtSeveralThreadCounts) {
+  for (int threads : {1, 2, 3, 5}) {
+    const ScopedThreads scoped(threads);
+    ExpectMatchesNaive(MatMulBackend::kThreaded, ("threads=" + std::to_string(threads)).c_str());
+  }
+  // Wide and short (split by columns) as well as tall (split by rows), above the threading
+  // threshold.
+  const ScopedThreads scoped(3);
+  Generator gen(3);
+  const Tensor wide_a = Tensor::RandN({20, 300}, gen), wide_b = Tensor::RandN({300, 1000}, gen);
+  EXPECT_TENSOR_CLOSE(MatMul(wide_a, wide_b, MatMulBackend::kThreaded),
+                      MatMul(wide_a, wide_b, MatMulBackend::kNaive), 1e-5, 1e-3);
+}
+
+TEST(AccelerationTest, BatchedAndVectorOperandsWorkOnEveryBackend) {
+  Generator gen(4);
+  const Tensor a = Tensor::RandN({3, 5, 9}, gen), b = Tensor::RandN({9, 6}, gen);
+  const Tensor v = Tensor::RandN({9}, gen);
+  for (MatMulBackend backend : kAllMatMulBackends) {
+    EXPECT_TENSOR_CLOSE(MatMul(a, b, backend), MatMul(a, b, MatMulBackend::kNaive), 1e-5, 1e-5);
+    EXPECT_TENSOR_CLOSE(MatMul(a, v, backend), MatMul(a, v, MatMulBackend::kNaive), 1e-5, 1e-5);
+    EXPECT_EQ(MatMul(Tensor::Zeros({4, 0}), Tensor::Zeros({0, 3}), backend).Sum().item(), 0.f);
+  }
+}
+
+TEST(AccelerationTest, RawGemmEqualsTensorMatMul) {
+  Generator gen(5);
+  const Tensor a = Tensor::RandN({37, 41}, gen), b = Tensor::RandN({41, 29}, gen);
+  for (MatMulBackend backend : kAllMatMulBackends) {
+    Tensor c = Tensor::Full({37, 29}, 99.f);  // overwritten, not accumulated into
+    Gemm(backend, c.data<float>(), a.data<float>(), b.data<float>(), 37, 29, 41);
+    EXPECT_TENSOR_CLOSE(c, MatMul(a, b, backend), 0, 0) << MatMulBackendName(backend);
+  }
+  EXPECT_THAT([] { Gemm(MatMulBackend::kSimd, nullptr, nullptr, nullptr, -1, 2, 2); },
+              ThrowsMessage<Error>(HasSubstr("Gemm: negative size (m=-1")));
+}
+
+TEST(AccelerationTest, KnobsValidateTheirArguments) {
+  EXPECT_EQ(ActiveSimdLevel(), DetectedSimdLevel());
+  EXPECT_THAT([] { SetNumThreads(0); },
+              ThrowsMessage<Error>(HasSubstr("SetNumThreads: threads 0 must be at least 1")));
+  EXPECT_STREQ(SimdLevelName(SimdLevel::kAvx512), "avx512");
+  EXPECT_STREQ(MatMulBackendName(MatMulBackend::kThreaded), "threaded");
+  if (DetectedSimdLevel() != SimdLevel::kAvx512) {
+    EXPECT_THAT([] { SetSimdLevel(SimdLevel::kAvx512); },
+                ThrowsMessage<Error>(HasSubstr("this CPU does not support avx512")));
+  }
+}
+
+TEST(AccelerationTest, FusedLinearGeluEqualsUnfusedComposition) {
+  Generator gen(6);
+  const Tensor x = Tensor::RandN({4, 7, 33}, gen), w = Tensor::RandN({33, 65}, gen, 0.f, 0.2f);
+  const Tensor b = Tensor::RandN({65}, gen);
+  for (GeluApproximation approx : {GeluApproximation::kNone, GeluApproximation::kTanh}) {
+    // Same arithmetic in the same order: bit-identical.
+    EXPECT_TENSOR_CLOSE(LinearGelu(x, w, b, approx), LinearGeluUnfused(x, w, b, approx), 0, 0);
+  }
+  EXPECT_THAT([&] { LinearGelu(x, w, Tensor::Zeros({64})); },
+              ThrowsMessage<Error>(HasSubstr("LinearGelu: weight [33, 65] must be (in, out) and "
+                                             "bias [64] (out)")));
+}
+
+TEST(AccelerationTest, FusedLinearGeluRecordsExactGradientsWhenTraining) {
+  Generator gen(7);
+  Tensor x = Tensor::RandN({5, 8}, gen).set_requires_grad(true);
+  Tensor w = Tensor::RandN({8, 3}, gen).set_requires_grad(true);
+  Tensor b = Tensor::RandN({3}, gen).set_requires_grad(true);
+  LinearGelu(x, w, b).Sum().Backward();
+  const Tensor gx = x.grad(), gw = w.grad(), gb = b.grad();
+  x.ZeroGrad();
+  w.ZeroGrad();
+  b.ZeroGrad();
+  LinearGeluUnfused(x, w, b).Sum().Backward();
+  EXPECT_TENSOR_CLOSE(gx, x.grad(), 0, 0);
+  EXPECT_TENSOR_CLOSE(gw, w.grad(), 0, 0);
+  EXPECT_TENSOR_CLOSE(gb, b.grad(), 0, 0);
+}
+
+TEST(AccelerationTest, FusedSoftmaxAndLayerNormMatchUnfused) {
+  Generator gen(8);
+  const Tensor x = Tensor::RandN({6, 5, 40}, gen, 1.f, 3.f);
+  for (int64_t dim : {-1, 1, 0}) {
+    EXPECT_TENSOR_CLOSE(Softmax(x, dim), SoftmaxUnfused(x, dim), 1e-5, 1e-7);
+  }
+  const Tensor w = Tensor::RandN({40}, gen), b = Tensor::RandN({40}, gen);
+  EXPECT_TENSOR_CLOSE(LayerNormalize(x, w, b), LayerNormalizeUnfused(x, w, b), 1e-4, 1e-5);
+}
+
+}  // namespace
+}  // namespace tinytorch

@@ -1,0 +1,113 @@
+// Module 17: the SIMD/thread knobs, the raw GEMM and the fused operators.
+#include "tinytorch/acceleration.h"
+
+#include "activation_math.h"
+#include "kernels/cpu.h"
+#include "kernels/gemm.h"
+#include "tensor_internal.h"
+
+namespace tinytorch {
+
+namespace {
+
+kernels::Isa ToIsa(SimdLevel level) { return static_cast<kernels::Isa>(level); }
+SimdLevel FromIsa(kernels::Isa isa) { return static_cast<SimdLevel>(isa); }
+
+}  // namespace
+
+const char* SimdLevelName(SimdLevel level) {
+  switch (level) {
+    case SimdLevel::kScalar:
+      return "scalar";
+    case SimdLevel::kAvx2:
+      return "avx2";
+    case SimdLevel::kAvx512:
+      return "avx512";
+  }
+  return "invalid";
+}
+
+SimdLevel DetectedSimdLevel() { return FromIsa(kernels::DetectedIsa()); }
+SimdLevel ActiveSimdLevel() { return FromIsa(kernels::ActiveIsa()); }
+
+SimdLevel SetSimdLevel(SimdLevel level) {
+  TT_CHECK(static_cast<int>(level) <= static_cast<int>(SimdLevel::kAvx512),
+           "SetSimdLevel: unknown level ", static_cast<int>(level));
+  TT_CHECK(kernels::IsaSupported(ToIsa(level)), "SetSimdLevel: this CPU does not support ",
+           SimdLevelName(level), " (best: ", SimdLevelName(DetectedSimdLevel()), ")");
+  const SimdLevel previous = ActiveSimdLevel();
+  kernels::SetActiveIsa(ToIsa(level));
+  return previous;
+}
+
+int SetNumThreads(int threads) {
+  TT_CHECK(threads >= 1, "SetNumThreads: threads ", threads, " must be at least 1");
+  const int previous = kernels::ThreadCount();
+  kernels::SetThreadCount(threads);
+  return previous;
+}
+
+int NumThreads() { return kernels::ThreadCount(); }
+
+void Gemm(MatMulBackend backend, float* c, const float* a, const float* b, int64_t m, int64_t n,
+          int64_t k) {
+  TT_CHECK(m >= 0 && n >= 0 && k >= 0, "Gemm: negative size (m=", m, ", n=", n, ", k=", k, ")");
+  const kernels::MatrixRef ar{a, k, 1}, br{b, n, 1};
+  switch (backend) {
+    case MatMulBackend::kNaive:
+      return kernels::GemmNaive(c, ar, br, m, n, k);
+    case MatMulBackend::kReordered:
+      return kernels::GemmReordered(c, ar, br, m, n, k);
+    case MatMulBackend::kBlocked:
+      return kernels::GemmBlocked(c, ar, br, m, n, k);
+    case MatMulBackend::kSimd:
+      return kernels::GemmSimd(c, ar, br, m, n, k);
+    case MatMulBackend::kThreaded:
+      return kernels::GemmThreaded(c, ar, br, m, n, k);
+    case MatMulBackend::kOpenBlas:
+      return kernels::GemmOpenBlas(c, ar, br, m, n, k);
+  }
+  detail::Throw("Gemm: unknown backend ", static_cast<int>(backend));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fused operators.
+
+Tensor LinearGelu(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                  GeluApproximation approximation) {
+  const char* op = "LinearGelu";
+  for (const Tensor* t : {&x, &weight, &bias}) internal::CheckFloat(*t, op);
+  TT_CHECK(weight.dim() == 2 && bias.dim() == 1 && bias.size(0) == weight.size(1), op, ": weight ",
+           weight.shape(), " must be (in, out) and bias ", bias.shape(), " (out)");
+  if (internal::NeedsGrad(x, weight, bias))
+    return LinearGeluUnfused(x, weight, bias, approximation);
+  Tensor out = MatMul(x, weight);  // a fresh packed tensor, so the pass below may write into it
+  const Tensor b = bias.Contiguous();
+  const int64_t cols = weight.size(1), rows = cols == 0 ? 0 : out.numel() / cols;
+  float* po = out.data<float>();
+  const float* pb = b.data<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = po + r * cols;
+    for (int64_t j = 0; j < cols; ++j) row[j] = internal::GeluValue(row[j] + pb[j], approximation);
+  }
+  return out;
+}
+
+Tensor LinearGeluUnfused(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                         GeluApproximation approximation) {
+  return Gelu(MatMul(x, weight) + bias, approximation);
+}
+
+Tensor SoftmaxUnfused(const Tensor& x, int64_t dim) {
+  const Tensor e = Exp(x - x.Max(dim, /*keepdims=*/true));
+  return e / e.Sum(dim, /*keepdims=*/true);
+}
+
+Tensor LayerNormalizeUnfused(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                             double eps) {
+  const Tensor centred = x - x.Mean(-1, /*keepdims=*/true);
+  const Tensor variance = (centred * centred).Mean(-1, /*keepdims=*/true);
+  return centred / Sqrt(variance + static_cast<float>(eps)) * weight + bias;
+}
+
+}  // namespace tinytorch
