@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "convolution_internal.h"
 #include "tensor_internal.h"
 
 namespace tinytorch {
@@ -13,13 +14,7 @@ using internal::Attach;
 using internal::CheckFloat;
 using internal::NeedsGrad;
 
-namespace {
-
-struct Geometry {
-  int64_t n, c, h, w, kh, kw, stride, pad, ho, wo;
-  int64_t cols() const { return c * kh * kw; }  // rows of the im2col matrix
-  int64_t positions() const { return ho * wo; }
-};
+namespace internal {
 
 Geometry Check(const char* op, const Tensor& x, int64_t kh, int64_t kw, int64_t stride,
                int64_t padding) {
@@ -36,7 +31,6 @@ Geometry Check(const char* op, const Tensor& x, int64_t kh, int64_t kw, int64_t 
   return g;
 }
 
-// cols (C·kh·kw, Ho·Wo) from one image x (C, H, W); padded positions read as 0.
 void Im2Col(float* cols, const float* x, const Geometry& g) {
   for (int64_t c = 0; c < g.c; ++c) {
     for (int64_t i = 0; i < g.kh; ++i) {
@@ -54,6 +48,14 @@ void Im2Col(float* cols, const float* x, const Geometry& g) {
     }
   }
 }
+
+}  // namespace internal
+
+using internal::Check;
+using internal::Geometry;
+using internal::Im2Col;
+
+namespace {
 
 // The adjoint of Im2Col: accumulates cols (C·kh·kw, Ho·Wo) back into dx (C, H, W).
 void Col2Im(float* dx, const float* cols, const Geometry& g) {

@@ -59,6 +59,15 @@ int64_t Module::NumParameters() const {
   return n;
 }
 
+int64_t Module::StateBytes() const {
+  int64_t bytes = 0;
+  for (const NamedTensors& group : {NamedParameters(), NamedBuffers()}) {
+    for (const auto& [name, t] : group)
+      bytes += t.numel() * static_cast<int64_t>(ElementSize(t.dtype()));
+  }
+  return bytes;
+}
+
 void Module::Train(bool on) {
   training_ = on;
   for (auto& [name, child] : children_) child->Train(on);

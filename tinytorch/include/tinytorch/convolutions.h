@@ -36,6 +36,9 @@ class Conv2d : public Module {
   std::string ToString() const override;
   const Tensor& weight() const { return weight_; }
   const Tensor& bias() const { return bias_; }
+  int64_t kernel() const { return kernel_; }
+  int64_t stride() const { return stride_; }
+  int64_t padding() const { return padding_; }
 
  private:
   int64_t in_channels_, out_channels_, kernel_, stride_, padding_;

@@ -33,6 +33,14 @@ class Module {
   NamedTensors NamedParameters() const;
   NamedTensors NamedBuffers() const;  // non-trainable state (e.g. running statistics)
   int64_t NumParameters() const;      // total element count
+  // Bytes of every parameter and buffer as stored (element count × element size, so an int8
+  // weight counts one byte per element): what the model occupies, measured on its tensors.
+  int64_t StateBytes() const;
+
+  // Direct children in registration order (Sequential's layers are "0", "1", ...).
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& NamedChildren() const {
+    return children_;
+  }
 
   void Train(bool on = true);  // recursive
   void Eval() { Train(false); }
@@ -117,6 +125,7 @@ class Sequential : public Module {
 
   size_t size() const { return layers_.size(); }
   Module& operator[](size_t i) const;
+  const std::vector<std::shared_ptr<Module>>& layers() const { return layers_; }
 
  private:
   std::vector<std::shared_ptr<Module>> layers_;

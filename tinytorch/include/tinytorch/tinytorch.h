@@ -1,7 +1,7 @@
 // Umbrella header: everything tinytorch offers, module by module.
 #pragma once
 
-#include "tinytorch/acceleration.h"  // 17 acceleration
+#include "tinytorch/acceleration.h"   // 17 acceleration
 #include "tinytorch/activations.h"    // 02 activations
 #include "tinytorch/attention.h"      // 12 attention
 #include "tinytorch/autograd.h"       // 06 autograd
@@ -12,6 +12,7 @@
 #include "tinytorch/layers.h"         // 03 layers
 #include "tinytorch/losses.h"         // 04 losses
 #include "tinytorch/optimizers.h"     // 07 optimizers
+#include "tinytorch/quantization.h"   // 15 quantization
 #include "tinytorch/serialization.h"  // state files, atomic writes
 #include "tinytorch/tensor.h"         // 01 tensor
 #include "tinytorch/tokenization.h"   // 10 tokenization

@@ -1,0 +1,79 @@
+// Module 15: the int8 GEMM against the fp32 one at the same sizes, and quantized against float
+// Linear layers (which adds quantizing the input and rescaling the output). OPS counts 2·m·n·k
+// per product for both, so the rows compare directly. Both GEMMs use every core.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "tinytorch/acceleration.h"
+#include "tinytorch/autograd.h"
+#include "tinytorch/quantization.h"
+
+namespace tinytorch {
+namespace {
+
+void SetOps(benchmark::State& state, int64_t m, int64_t n, int64_t k) {
+  state.counters["OPS"] = benchmark::Counter(2.0 * static_cast<double>(m * n * k),
+                                             benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_GemmInt8(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  Generator gen(1);
+  std::vector<uint8_t> a(static_cast<size_t>(n * n));
+  std::vector<int8_t> w(static_cast<size_t>(n * n));
+  for (auto& v : a) v = static_cast<uint8_t>(gen.NextU64());
+  for (auto& v : w) v = static_cast<int8_t>(gen.NextU64());
+  std::vector<int32_t> c(static_cast<size_t>(n * n));
+  for (auto _ : state) {
+    GemmInt8(c.data(), a.data(), w.data(), n, n, n);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  SetOps(state, n, n, n);
+  state.SetLabel(SimdLevelName(ActiveSimdLevel()));
+}
+
+void BM_GemmFp32(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  Generator gen(1);
+  const Tensor a = Tensor::RandN({n, n}, gen), b = Tensor::RandN({n, n}, gen);
+  std::vector<float> c(static_cast<size_t>(n * n));
+  for (auto _ : state) {
+    Gemm(MatMulBackend::kThreaded, c.data(), a.data<float>(), b.data<float>(), n, n, n);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  SetOps(state, n, n, n);
+  state.SetLabel(SimdLevelName(ActiveSimdLevel()));
+}
+
+BENCHMARK(BM_GemmInt8)->ArgName("n")->Arg(64)->Arg(256)->Arg(512)->Arg(1024)->UseRealTime();
+BENCHMARK(BM_GemmFp32)->ArgName("n")->Arg(64)->Arg(256)->Arg(512)->Arg(1024)->UseRealTime();
+
+// A 512 → 512 layer at batch 1 (latency) and 256 (throughput).
+template <bool kQuantized>
+void LinearBenchmark(benchmark::State& state) {
+  const int64_t batch = state.range(0);
+  Generator gen(2);
+  Linear linear(512, 512, gen);
+  QuantizedLinear quantized(linear);
+  const Tensor x = Tensor::RandN({batch, 512}, gen);
+  const NoGradGuard no_grad;
+  for (auto _ : state) {
+    Tensor y = kQuantized ? quantized(x) : linear(x);
+    benchmark::DoNotOptimize(y.data<float>());
+    benchmark::ClobberMemory();
+  }
+  SetOps(state, batch, 512, 512);
+}
+void BM_LinearInt8(benchmark::State& s) { LinearBenchmark<true>(s); }
+void BM_LinearFp32(benchmark::State& s) { LinearBenchmark<false>(s); }
+BENCHMARK(BM_LinearInt8)->ArgName("batch")->Arg(1)->Arg(256)->UseRealTime();
+BENCHMARK(BM_LinearFp32)->ArgName("batch")->Arg(1)->Arg(256)->UseRealTime();
+
+}  // namespace
+}  // namespace tinytorch
+
+BENCHMARK_MAIN();

@@ -1,0 +1,255 @@
+// Module 15: int8 quantization by hand-checkable numbers, calibration, the integer layers against
+// float arithmetic on the same quantized values (every SIMD level bit-identical), and the digits
+// models: ~4× smaller weights within a point of fp32 accuracy.
+#include "tinytorch/quantization.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "support/digits_models.h"
+#include "support/tensor_testing.h"
+#include "tinytorch/acceleration.h"
+
+namespace tinytorch {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+std::vector<int64_t> Int8Values(const QuantizedTensor& q) {
+  std::vector<int64_t> v;
+  for (int64_t i = 0; i < q.values.numel(); ++i) v.push_back(q.values.data<int8_t>()[i]);
+  return v;
+}
+
+TEST(QuantizationTest, SymmetricPerTensorByHand) {
+  const QuantizedTensor q = QuantizeInt8(Tensor::FromData(std::vector<float>{-1.f, 0.f, 0.5f, 1.f, -0.25f}, {5}));
+  EXPECT_FLOAT_EQ(q.scales.item(), 1.f / 127.f);
+  EXPECT_FALSE(q.zero_points.defined());
+  // 0.5·127 = 63.5 and −0.25·127 = −31.75 round to nearest (ties to even).
+  EXPECT_THAT(Int8Values(q), ::testing::ElementsAre(-127, 0, 64, 127, -32));
+  EXPECT_EQ(q.bytes(), 5 + 4);  // five int8 values and one float scale
+}
+
+TEST(QuantizationTest, AsymmetricMapsTheRangeOntoAllCodesAndZeroExactly) {
+  const QuantizedTensor q = QuantizeInt8(Tensor::FromData(std::vector<float>{0.f, 1.f, 2.f, 3.f}, {4}),
+                                         {.scheme = QuantScheme::kAsymmetric});
+  EXPECT_FLOAT_EQ(q.scales.item(), 3.f / 255.f);
+  EXPECT_EQ(q.zero_points.data<int32_t>()[0], -128);
+  EXPECT_THAT(Int8Values(q), ::testing::ElementsAre(-128, -43, 42, 127));
+  EXPECT_EQ(q.bytes(), 4 + 4 + 4);
+  // A range not containing 0 is widened to contain it, so 0.0 round-trips exactly.
+  const Tensor x = Tensor::FromData(std::vector<float>{2.f, 3.f, 5.f}, {3});
+  const QuantizedTensor p = QuantizeInt8(x, {.scheme = QuantScheme::kAsymmetric});
+  EXPECT_EQ(
+      DequantizeInt8(QuantizeInt8(Tensor::Zeros({1}), {.scheme = QuantScheme::kAsymmetric})).item(),
+      0.f);
+  EXPECT_LE(MaxAbsDiff(DequantizeInt8(p), x), p.scales.item() / 2 + 1e-6);
+}
+
+TEST(QuantizationTest, RoundTripErrorIsAtMostHalfAStep) {
+  Generator gen(1);
+  const Tensor x = Tensor::RandN({64, 33}, gen, 0.5f, 2.f);
+  for (QuantScheme scheme : {QuantScheme::kSymmetric, QuantScheme::kAsymmetric}) {
+    const QuantizedTensor q = QuantizeInt8(x, {.scheme = scheme});
+    EXPECT_LE(MaxAbsDiff(DequantizeInt8(q), x), q.scales.item() * 0.5 * (1 + 1e-5));
+  }
+}
+
+TEST(QuantizationTest, PerChannelScalesFollowEachChannel) {
+  // Channel 1 is 1000× smaller than channel 0: one shared scale rounds it all to zero.
+  Generator gen(2);
+  Tensor x = Tensor::RandN({2, 50}, gen);
+  x.Select(0, 1) *= 0.001f;
+  const QuantizedTensor per_tensor = QuantizeInt8(x);
+  const QuantizedTensor per_channel = QuantizeInt8(x, {.per_channel = true, .channel_axis = 0});
+  ASSERT_EQ(per_channel.scales.numel(), 2);
+  EXPECT_EQ(per_channel.bytes(), 100 + 2 * 4);
+  const Tensor small = x.Select(0, 1);
+  const double err_tensor = MaxAbsDiff(DequantizeInt8(per_tensor).Select(0, 1), small);
+  const double err_channel = MaxAbsDiff(DequantizeInt8(per_channel).Select(0, 1), small);
+  EXPECT_LT(err_channel, err_tensor / 100);
+  // A channel axis in the middle: (3, 4, 5) along axis 1.
+  const Tensor y = Tensor::RandN({3, 4, 5}, gen);
+  const QuantizedTensor qy =
+      QuantizeInt8(y, {.scheme = QuantScheme::kAsymmetric, .per_channel = true, .channel_axis = 1});
+  EXPECT_EQ(qy.scales.numel(), 4);
+  EXPECT_LE(MaxAbsDiff(DequantizeInt8(qy), y), qy.scales.Max().item() * 0.5 * (1 + 1e-5));
+}
+
+TEST(QuantizationTest, PercentileCalibrationClipsOutliers) {
+  Generator gen(3);
+  Tensor x = Tensor::RandN({10000}, gen);
+  x.at({0}) = 1000.f;
+  const QuantRange minmax = CalibrateRange(x, Calibration::kMinMax);
+  const QuantRange pct = CalibrateRange(x, Calibration::kPercentile, 99.9);
+  EXPECT_FLOAT_EQ(minmax.max, 1000.f);
+  EXPECT_GT(pct.max, 2.5f);  // N(0,1)'s 99.9th percentile is 3.09
+  EXPECT_LT(pct.max, 3.7f);
+  EXPECT_LT(pct.min, -2.5f);
+  const QuantizedTensor q =
+      QuantizeInt8(x, {.calibration = Calibration::kPercentile, .percentile = 99.9});
+  EXPECT_LT(q.scales.item(), 4.f / 127.f);
+  EXPECT_EQ(q.values.data<int8_t>()[0], 127);  // the outlier saturates
+}
+
+TEST(QuantizationTest, BadInputThrowsWithTheReason) {
+  EXPECT_THAT(
+      [] {
+        QuantizeInt8(Tensor::Zeros({0, 3}));
+      },
+      ThrowsMessage<Error>(
+          HasSubstr("QuantizeInt8: cannot quantize an empty tensor of shape [0, 3]")));
+  EXPECT_THAT(
+      [] {
+        QuantizeInt8(Tensor::FromData(std::vector<float>{1.f, std::numeric_limits<float>::quiet_NaN()}, {2}));
+      },
+      ThrowsMessage<Error>(HasSubstr("non-finite value (nan) at flat index 1")));
+  EXPECT_THAT([] { QuantizeInt8(Tensor::Ones({2}), {.per_channel = true, .channel_axis = 3}); },
+              ThrowsMessage<Error>(HasSubstr("QuantizeInt8")));
+  EXPECT_THAT([] { CalibrateRange(Tensor::Ones({2}), Calibration::kPercentile, 40); },
+              ThrowsMessage<Error>(HasSubstr("percentile 40 must be in (50, 100]")));
+  EXPECT_THAT([] { QuantizeInt8(Tensor::Zeros({2}, DType::kInt64)); },
+              ThrowsMessage<Error>(HasSubstr("QuantizeInt8")));
+  // An all-zero tensor is valid: scale 1, every value at the zero point.
+  EXPECT_EQ(QuantizeInt8(Tensor::Zeros({3})).scales.item(), 1.f);
+}
+
+// What the integer path must equal: float arithmetic on the dequantized input and weights.
+Tensor FakeQuantizedInput(const Tensor& x) {
+  const float lo = std::min(0.f, x.Min().item()), hi = std::max(0.f, x.Max().item());
+  const float scale = (hi - lo) / 255.f;
+  const float zp = std::clamp(std::nearbyint(-lo / scale), 0.f, 255.f);
+  const Tensor q = Clamp(Tensor::FromData(x.ToVector(), x.shape()) / scale, -1e9f, 1e9f);
+  std::vector<float> v = q.ToVector();
+  for (float& e : v) e = (std::clamp(std::nearbyint(e) + zp, 0.f, 255.f) - zp) * scale;
+  return Tensor::FromData(v, x.shape());
+}
+
+TEST(QuantizationTest, QuantizedLinearEqualsFloatMathOnQuantizedValues) {
+  Generator gen(4);
+  Linear linear(70, 37, gen);
+  const Tensor x = Tensor::RandN({3, 5, 70}, gen, 0.3f, 1.f);
+  for (QuantOptions options :
+       {QuantOptions{}, QuantOptions{.scheme = QuantScheme::kAsymmetric},
+        QuantOptions{.per_channel = true},
+        QuantOptions{.scheme = QuantScheme::kAsymmetric, .per_channel = true}}) {
+    QuantizedLinear q(linear, options);
+    const Tensor w = DequantizeInt8(q.weight()).Transpose(0, 1);  // back to (in, out)
+    const Tensor expected = MatMul(FakeQuantizedInput(x), w) + linear.bias().Detach();
+    const Tensor y = q(x);
+    EXPECT_EQ(y.shape(), (Shape{3, 5, 37}));
+    EXPECT_TENSOR_CLOSE(y, expected, 1e-4, 1e-4);
+    // Integer sums are exact, so every SIMD level gives the same bits.
+    for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+      if (static_cast<int>(level) > static_cast<int>(DetectedSimdLevel())) continue;
+      const SimdLevel previous = SetSimdLevel(level);
+      EXPECT_TENSOR_CLOSE(q(x), y, 0, 0) << SimdLevelName(level);
+      // Batch 1 and widths that leave partial tiles everywhere.
+      const Tensor one = x.Select(0, 0).Select(0, 0).Unsqueeze(0);
+      EXPECT_TENSOR_CLOSE(q(one), MatMul(FakeQuantizedInput(one), w) + linear.bias().Detach(), 1e-4,
+                          1e-4);
+      SetSimdLevel(previous);
+    }
+  }
+  QuantizedLinear q(linear);
+  EXPECT_THAT(
+      [&] {
+        q(Tensor::Zeros({2, 69}));
+      },
+      ThrowsMessage<Error>(HasSubstr("QuantizedLinear: input [2, 69] must end in in_features=70")));
+  EXPECT_EQ(q.WeightBytes(), 70 * 37 + 4);
+  EXPECT_EQ(q.StateBytes(), 70 * 37 + 4 + 37 * 4 + 37 * 4);  // + bias and row sums
+}
+
+TEST(QuantizationTest, ExtremeCodesAccumulateExactly) {
+  // Every input at the top of its range against weights of −1 and 1: 255 × 127 summed over a
+  // long k — the int32 sums must be exact on every level.
+  Generator gen(5);
+  Linear linear(1000, 9, gen, false);
+  linear.weight().Detach().Fill(-1.f);
+  linear.weight().Detach().Select(1, 3).Fill(1.f);
+  QuantizedLinear q(linear);
+  const Tensor x = Tensor::Full({2, 1000}, 2.f);
+  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+    if (static_cast<int>(level) > static_cast<int>(DetectedSimdLevel())) continue;
+    const SimdLevel previous = SetSimdLevel(level);
+    const Tensor y = q(x);
+    EXPECT_NEAR(y.at({1, 0}), -2000.f, 0.01f) << SimdLevelName(level);
+    EXPECT_NEAR(y.at({1, 3}), 2000.f, 0.01f) << SimdLevelName(level);
+    SetSimdLevel(previous);
+  }
+}
+
+TEST(QuantizationTest, QuantizedConv2dEqualsFloatConvolutionOnQuantizedValues) {
+  Generator gen(6);
+  Conv2d conv(3, 5, 3, gen, /*stride=*/2, /*padding=*/1);
+  const Tensor x = Tensor::RandN({2, 3, 9, 7}, gen);
+  QuantizedConv2d q(conv, {.per_channel = true});
+  const Tensor w = DequantizeInt8(q.weight()).Reshape(conv.weight().shape());
+  const Tensor expected = Convolve2d(FakeQuantizedInput(x), w, conv.bias().Detach(), 2, 1);
+  EXPECT_TENSOR_CLOSE(q(x), expected, 1e-4, 1e-4);
+  EXPECT_THAT(
+      [&] {
+        q(Tensor::Zeros({1, 4, 9, 7}));
+      },
+      ThrowsMessage<Error>(
+          HasSubstr("QuantizedConv2d: input [1, 4, 9, 7] has 4 channels, expected 3")));
+}
+
+TEST(QuantizationTest, StaticActivationRangeIsUsedAndValidated) {
+  Generator gen(7);
+  Linear linear(8, 4, gen);
+  QuantizedLinear q(linear);
+  const Tensor x = Tensor::RandN({6, 8}, gen);
+  q.SetActivationRange({-0.5f, 0.5f});  // inputs beyond ±0.5 saturate
+  const Tensor clipped = Clamp(x, -0.5f, 0.5f);
+  QuantizedLinear dynamic(linear);
+  // With a fixed range, values inside it quantize on the same grid as the dynamic range of a
+  // tensor spanning exactly [-0.5, 0.5].
+  Tensor span = Tensor::Zeros({8, 8});
+  span.Select(0, 0).Fill(-0.5f);
+  span.Select(0, 1).Fill(0.5f);
+  span.Slice(0, 2, 8).CopyFrom(clipped);
+  EXPECT_TENSOR_CLOSE(q(clipped), dynamic(span).Slice(0, 2, 8), 1e-6, 1e-6);
+  EXPECT_THAT(
+      [&] {
+        q.SetActivationRange({0.1f, 1.f});
+      },
+      ThrowsMessage<Error>(HasSubstr("must be finite and contain 0")));
+}
+
+TEST(QuantizationTest, DigitsModelsShrinkFourfoldWithinOnePointOfAccuracy) {
+  const auto& d = testing::Digits();
+  struct Case {
+    const char* name;
+    std::shared_ptr<Sequential> model;
+    Tensor test_x, calib_x;
+  };
+  for (const Case& c :
+       {Case{"mlp", testing::TrainedDigitsMlp(), d.test_x, d.train_x.Slice(0, 0, 256)},
+        Case{"cnn", testing::TrainedDigitsCnn(), testing::AsImages(d.test_x),
+             testing::AsImages(d.train_x.Slice(0, 0, 256))}}) {
+    SCOPED_TRACE(c.name);
+    const double fp32 = testing::Accuracy(*c.model, c.test_x, d.test_y);
+    EXPECT_GT(fp32, 0.93);
+    for (const bool calibrated : {false, true}) {
+      const auto q = QuantizeModel(*c.model, {}, calibrated ? c.calib_x : Tensor());
+      const double int8 = testing::Accuracy(*q, c.test_x, d.test_y);
+      EXPECT_GE(int8, fp32 - 0.01) << "calibrated=" << calibrated;
+      EXPECT_GE(testing::Agreement(*q, *c.model, c.test_x), 0.98);
+      const double ratio = static_cast<double>(WeightBytes(*c.model)) / WeightBytes(*q);
+      EXPECT_GE(ratio, 3.9);
+      ::testing::Test::RecordProperty(
+          std::string(c.name) + (calibrated ? "_static" : "_dynamic") + "_accuracy_fp32_int8",
+          std::to_string(fp32) + " " + std::to_string(int8));
+      ::testing::Test::RecordProperty(std::string(c.name) + "_weight_ratio", std::to_string(ratio));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tinytorch

@@ -1,0 +1,121 @@
+// Module 15: int8 quantization. Tensors quantize symmetrically or asymmetrically, per tensor or
+// per channel, with min/max or percentile calibration. QuantizedLinear and QuantizedConv2d store
+// int8 weights and compute with an integer GEMM (u8 activations × s8 weights → exact int32 sums,
+// AVX-512 VNNI / AVX2 / scalar by SetSimdLevel), then rescale to float32 outputs. Memory figures
+// are the bytes of the stored buffers, scales and zero points included.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "tinytorch/convolutions.h"
+#include "tinytorch/layers.h"
+
+namespace tinytorch {
+
+enum class QuantScheme : uint8_t {
+  kSymmetric,   // scale = max|r| / 127, zero point 0, values in [-127, 127]
+  kAsymmetric,  // scale = (max − min) / 255, values in [-128, 127], zero point maps 0.0 exactly
+};
+enum class Calibration : uint8_t {
+  kMinMax,      // the full observed range
+  kPercentile,  // clip outliers: the [100 − p, p] percentiles (of |x| when symmetric)
+};
+
+struct QuantOptions {
+  QuantScheme scheme = QuantScheme::kSymmetric;
+  bool per_channel = false;
+  int64_t channel_axis = 0;  // for per_channel; the layers always use their output channels
+  Calibration calibration = Calibration::kMinMax;
+  double percentile = 99.99;  // for kPercentile, in (50, 100]
+};
+
+// A float range that always contains 0, so 0.0 (padding, ReLU zeros) quantizes exactly.
+struct QuantRange {
+  float min = 0.f, max = 0.f;
+};
+// The range `calibration` chooses for the values of x. Throws on an empty or non-finite tensor.
+QuantRange CalibrateRange(const Tensor& x, Calibration calibration = Calibration::kMinMax,
+                          double percentile = 99.99, bool symmetric = false);
+
+struct QuantizedTensor {
+  Tensor values;       // int8, the shape of the original
+  Tensor scales;       // float32, (1) or (channels)
+  Tensor zero_points;  // int32 like scales; undefined when symmetric (all 0, nothing stored)
+  QuantScheme scheme = QuantScheme::kSymmetric;
+  std::optional<int64_t> channel_axis;  // set when per channel
+  int64_t bytes() const;                // storage of values, scales and zero points
+};
+
+// Throws on an empty or non-finite tensor, an invalid axis or percentile. An all-zero range gets
+// scale 1 (every value quantizes to the zero point).
+QuantizedTensor QuantizeInt8(const Tensor& x, const QuantOptions& options = {});
+Tensor DequantizeInt8(const QuantizedTensor& q);
+
+// The integer GEMM of the quantized layers on raw row-major buffers: c (m, n) int32 =
+// a (m, k) uint8 @ wᵀ with w (n, k) int8, i.e. c[i, j] = Σ_p a[i, p]·w[j, p], exact for
+// k ≤ 65,792. ActiveSimdLevel()'s kernel (AVX-512 VNNI, AVX2 or scalar), threaded when large.
+void GemmInt8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t n, int64_t k);
+
+// Linear with int8 weights: y = x @ W + b computed as Σ (x_u8 − z_x)(w_s8 − z_w) in int32, scaled
+// by s_x·s_w. Inputs are quantized per call from their own min/max (dynamic) unless a calibrated
+// range was set. Buffers: weight (out, in) int8, weight_scale, weight_zero_point (asymmetric
+// only), bias (float32, as in PyTorch), weight_row_sums (int32, Σ_k w per output, which removes
+// the input zero point without a second pass). Inference only: nothing here is trainable.
+class QuantizedLinear : public Module {
+ public:
+  explicit QuantizedLinear(const Linear& linear, const QuantOptions& options = {});
+  Tensor Forward(const Tensor& x) override;
+  std::string ToString() const override;
+
+  void SetActivationRange(QuantRange range);  // static quantization of the inputs
+  const QuantizedTensor& weight() const { return weight_; }
+  int64_t WeightBytes() const { return weight_.bytes(); }
+
+ private:
+  int64_t in_features_, out_features_;
+  QuantizedTensor weight_;
+  Tensor bias_, row_sums_;
+  std::optional<QuantRange> activation_range_;
+};
+
+// Conv2d with int8 weights (O, C·kh·kw): im2col, the int8 GEMM, rescale. Same buffers and
+// activation handling as QuantizedLinear.
+class QuantizedConv2d : public Module {
+ public:
+  explicit QuantizedConv2d(const Conv2d& conv, const QuantOptions& options = {});
+  Tensor Forward(const Tensor& x) override;
+  std::string ToString() const override;
+
+  void SetActivationRange(QuantRange range);
+  const QuantizedTensor& weight() const { return weight_; }
+  int64_t WeightBytes() const { return weight_.bytes(); }
+
+ private:
+  int64_t in_channels_, out_channels_, kernel_, stride_, padding_;
+  QuantizedTensor weight_;
+  Tensor bias_, row_sums_;
+  std::optional<QuantRange> activation_range_;
+};
+
+struct QuantizeModelOptions {
+  QuantOptions weights;
+  Calibration activation_calibration = Calibration::kMinMax;
+  double activation_percentile = 99.99;
+};
+
+// A new Sequential in which every Linear and Conv2d (nested Sequentials included) is replaced by
+// its quantized twin; other layers are shared with `model`, which is left unchanged. With
+// calibration inputs (a defined tensor), the float model runs on them once and every quantized
+// layer gets a static range from the inputs it saw; without, activations are quantized per call.
+std::shared_ptr<Sequential> QuantizeModel(const Sequential& model,
+                                          const QuantizeModelOptions& options = {},
+                                          const Tensor& calibration_inputs = Tensor());
+
+// Bytes of the weight tensors only (Linear and Conv2d weights, or their quantized
+// replacements with scales and zero points), the figure quantization shrinks ~4×.
+int64_t WeightBytes(const Module& model);
+
+}  // namespace tinytorch

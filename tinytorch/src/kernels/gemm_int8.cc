@@ -1,0 +1,148 @@
+// The int8 GEMM kernels. Both operands keep k contiguous (activation rows, weight rows per output
+// channel), so no packing is needed: a tile of MR activation rows × NR weight rows is a grid of
+// dot products, each accumulated in one vector register and reduced horizontally at the end.
+// Weights are used as stored, which matters for batch-1 inference where packing would cost as
+// much as the product itself.
+#include "kernels/gemm_int8.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+
+namespace tinytorch::kernels {
+
+void GemmU8S8Naive(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t n, int64_t k) {
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      int32_t acc = 0;
+      for (int64_t p = 0; p < k; ++p) acc += int32_t{a[i * k + p]} * int32_t{w[j * k + p]};
+      c[i * n + j] = acc;
+    }
+  }
+}
+
+namespace {
+
+// tile(c, ldc, a, w, k, cols): c[0:MR, 0:cols] for MR rows of a starting at `a` and `cols` ≤ NR
+// rows of w starting at `w`.
+using TileFn = void (*)(int32_t*, int64_t, const uint8_t*, const int8_t*, int64_t, int64_t);
+
+__attribute__((target("avx2"))) inline int32_t ReduceAdd(__m256i v) {
+  const __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  const __m128i t = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  return _mm_cvtsi128_si32(_mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1)));
+}
+
+// GCC 12's _mm512_reduce_add_epi32 trips -Wmaybe-uninitialized inside its own header; the
+// zero-masked extract avoids the undefined vector it is built on.
+__attribute__((target("avx512f"))) inline int32_t ReduceAdd(__m512i v) {
+  const __m256i hi = _mm512_maskz_extracti64x4_epi64(0xFF, v, 1);
+  return ReduceAdd(_mm256_add_epi32(_mm512_castsi512_si256(v), hi));
+}
+
+// AVX-512 VNNI: vpdpbusd multiplies 64 u8 × s8 pairs into 16 int32 lanes in one instruction.
+// The k tail is a masked load (masked-off bytes read as 0 and cannot fault).
+template <int MR>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void TileVnni(int32_t* c, int64_t ldc,
+                                                                     const uint8_t* a,
+                                                                     const int8_t* w, int64_t k,
+                                                                     int64_t cols) {
+  constexpr int kNr = 4;
+  const int8_t* wr[kNr];
+  for (int j = 0; j < kNr; ++j) wr[j] = w + std::min<int64_t>(j, cols - 1) * k;  // clamp: no OOB
+  __m512i acc[MR][kNr];
+  for (int r = 0; r < MR; ++r) {
+    for (int j = 0; j < kNr; ++j) acc[r][j] = _mm512_setzero_si512();
+  }
+  for (int64_t p = 0; p < k; p += 64) {
+    const __mmask64 mask = k - p >= 64 ? ~__mmask64{0} : (__mmask64{1} << (k - p)) - 1;
+    __m512i wv[kNr];
+    for (int j = 0; j < kNr; ++j) wv[j] = _mm512_maskz_loadu_epi8(mask, wr[j] + p);
+    for (int r = 0; r < MR; ++r) {
+      const __m512i av = _mm512_maskz_loadu_epi8(mask, a + r * k + p);
+      for (int j = 0; j < kNr; ++j) acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], av, wv[j]);
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    for (int j = 0; j < cols; ++j) c[r * ldc + j] = ReduceAdd(acc[r][j]);
+  }
+}
+
+// AVX2 has no u8 × s8 dot product without saturation (vpmaddubsw saturates at int16), so both
+// operands are widened to int16 and multiplied with vpmaddwd (16 pairs → 8 int32 lanes), exactly.
+template <int MR>
+__attribute__((target("avx2"))) void TileAvx2(int32_t* c, int64_t ldc, const uint8_t* a,
+                                              const int8_t* w, int64_t k, int64_t cols) {
+  constexpr int kNr = 2;
+  const int8_t* wr[kNr];
+  for (int j = 0; j < kNr; ++j) wr[j] = w + std::min<int64_t>(j, cols - 1) * k;
+  __m256i acc[MR][kNr];
+  for (int r = 0; r < MR; ++r) {
+    for (int j = 0; j < kNr; ++j) acc[r][j] = _mm256_setzero_si256();
+  }
+  int64_t p = 0;
+  for (; p + 16 <= k; p += 16) {
+    __m256i wv[kNr];
+    for (int j = 0; j < kNr; ++j) {
+      wv[j] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wr[j] + p)));
+    }
+    for (int r = 0; r < MR; ++r) {
+      const __m256i av =
+          _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + r * k + p)));
+      for (int j = 0; j < kNr; ++j) {
+        acc[r][j] = _mm256_add_epi32(acc[r][j], _mm256_madd_epi16(av, wv[j]));
+      }
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    for (int j = 0; j < cols; ++j) {
+      int32_t sum = ReduceAdd(acc[r][j]);
+      for (int64_t q = p; q < k; ++q) sum += int32_t{a[r * k + q]} * int32_t{wr[j][q]};
+      c[r * ldc + j] = sum;
+    }
+  }
+}
+
+struct Tiles {
+  int64_t nr;
+  TileFn by_rows[4];  // by_rows[r - 1] handles r rows, so batch-1 inference wastes nothing
+};
+
+Tiles TilesFor(Isa isa) {
+  if (isa == Isa::kAvx512) {
+    return {4, {TileVnni<1>, TileVnni<2>, TileVnni<3>, TileVnni<4>}};
+  }
+  return {2, {TileAvx2<1>, TileAvx2<2>, TileAvx2<3>, TileAvx2<4>}};
+}
+
+}  // namespace
+
+void GemmU8S8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t n, int64_t k,
+              Isa isa) {
+  if (isa == Isa::kScalar) return GemmU8S8Naive(c, a, w, m, n, k);
+  if (k == 0) {
+    std::fill(c, c + m * n, 0);
+    return;
+  }
+  const Tiles tiles = TilesFor(isa);
+  // Column blocks of 64 output channels are the unit of parallel work.
+  constexpr int64_t kBlock = 64;
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  const auto run_block = [&](int64_t block) {
+    const int64_t j_end = std::min(n, (block + 1) * kBlock);
+    for (int64_t i = 0; i < m; i += 4) {
+      const int64_t rows = std::min<int64_t>(4, m - i);
+      for (int64_t j = block * kBlock; j < j_end; j += tiles.nr) {
+        tiles.by_rows[rows - 1](c + i * n + j, n, a + i * k, w + j * k, k,
+                                std::min(tiles.nr, j_end - j));
+      }
+    }
+  };
+  if (m * n * k < (int64_t{1} << 21) || blocks == 1) {
+    for (int64_t b = 0; b < blocks; ++b) run_block(b);
+  } else {
+    ParallelFor(blocks, run_block);
+  }
+}
+
+}  // namespace tinytorch::kernels

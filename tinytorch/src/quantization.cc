@@ -1,0 +1,435 @@
+// Module 15: int8 quantization and the quantized layers.
+#include "tinytorch/quantization.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "convolution_internal.h"
+#include "kernels/gemm_int8.h"
+#include "tensor_internal.h"
+
+namespace tinytorch {
+
+namespace {
+
+void CheckQuantizable(const Tensor& x, const char* op) {
+  internal::CheckFloat(x, op);
+  TT_CHECK(x.numel() > 0, op, ": cannot quantize an empty tensor of shape ", x.shape());
+  const Tensor c = x.Contiguous();
+  const float* p = c.data<float>();
+  for (int64_t i = 0; i < c.numel(); ++i) {
+    TT_CHECK(std::isfinite(p[i]), op, ": tensor of shape ", x.shape(), " has a non-finite value (",
+             p[i], ") at flat index ", i);
+  }
+}
+
+// The q-th quantile (q in [0, 1]) of `values` by linear interpolation (NumPy's default).
+float Quantile(std::vector<float> values, double q) {
+  const double pos = q * static_cast<double>(values.size() - 1);
+  const auto lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(lo + 1, values.size() - 1);
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(lo), values.end());
+  const float a = values[lo];
+  const float b = hi == lo ? a
+                           : *std::min_element(values.begin() + static_cast<std::ptrdiff_t>(lo) + 1,
+                                               values.end());
+  return static_cast<float>(a + (pos - static_cast<double>(lo)) * (b - a));
+}
+
+QuantRange RangeOf(const float* p, int64_t n, int64_t stride, Calibration calibration,
+                   double percentile, bool symmetric) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[i] = symmetric ? std::fabs(p[i * stride]) : p[i * stride];
+  QuantRange r;
+  if (calibration == Calibration::kMinMax) {
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    r = {*lo, *hi};
+  } else {
+    r = {symmetric ? 0.f : Quantile(v, 1.0 - percentile / 100.0), Quantile(v, percentile / 100.0)};
+  }
+  if (symmetric) r.min = -r.max;
+  return {std::min(r.min, 0.f), std::max(r.max, 0.f)};
+}
+
+struct Affine {
+  float scale;
+  int32_t zero_point;
+};
+
+// Maps `range` onto int8: symmetric onto [-127, 127] around 0; asymmetric onto [-128, 127] with
+// the zero point chosen so that 0.0 is exactly representable.
+Affine AffineFor(QuantRange range, QuantScheme scheme) {
+  if (scheme == QuantScheme::kSymmetric) {
+    const float m = std::max(-range.min, range.max);
+    return {m > 0.f ? m / 127.f : 1.f, 0};
+  }
+  const float width = range.max - range.min;
+  if (width <= 0.f) return {1.f, 0};
+  const float scale = width / 255.f;
+  const auto zp = static_cast<int32_t>(std::nearbyint(-128.f - range.min / scale));
+  return {scale, std::clamp(zp, -128, 127)};
+}
+
+int8_t QuantizeValue(float v, Affine a, int lo, int hi) {
+  const float q = std::nearbyint(v / a.scale) + static_cast<float>(a.zero_point);
+  return static_cast<int8_t>(std::clamp(q, static_cast<float>(lo), static_cast<float>(hi)));
+}
+
+}  // namespace
+
+QuantRange CalibrateRange(const Tensor& x, Calibration calibration, double percentile,
+                          bool symmetric) {
+  CheckQuantizable(x, "CalibrateRange");
+  TT_CHECK(percentile > 50.0 && percentile <= 100.0, "CalibrateRange: percentile ", percentile,
+           " must be in (50, 100]");
+  const Tensor c = x.Contiguous();
+  return RangeOf(c.data<float>(), c.numel(), 1, calibration, percentile, symmetric);
+}
+
+int64_t QuantizedTensor::bytes() const {
+  int64_t total = 0;
+  for (const Tensor* t : {&values, &scales, &zero_points}) {
+    if (t->defined()) total += t->numel() * static_cast<int64_t>(ElementSize(t->dtype()));
+  }
+  return total;
+}
+
+QuantizedTensor QuantizeInt8(const Tensor& x, const QuantOptions& options) {
+  const char* op = "QuantizeInt8";
+  CheckQuantizable(x, op);
+  TT_CHECK(options.percentile > 50.0 && options.percentile <= 100.0, op, ": percentile ",
+           options.percentile, " must be in (50, 100]");
+  const Tensor c = x.Contiguous();
+  const bool symmetric = options.scheme == QuantScheme::kSymmetric;
+  // Channels are the slices along `axis`: outer × channels × inner in the packed layout.
+  int64_t channels = 1, inner = c.numel(), outer = 1, axis = 0;
+  if (options.per_channel) {
+    axis = internal::NormalizeDim(options.channel_axis, x.dim(), op);
+    channels = x.size(axis);
+    for (int64_t d = 0; d < axis; ++d) outer *= x.size(d);
+    inner = c.numel() / (outer * channels);
+  }
+  QuantizedTensor q;
+  q.scheme = options.scheme;
+  if (options.per_channel) q.channel_axis = axis;
+  q.values = Tensor::Zeros(x.shape(), DType::kInt8);
+  q.scales = Tensor::Zeros({channels});
+  if (!symmetric) q.zero_points = Tensor::Zeros({channels}, DType::kInt32);
+  const float* src = c.data<float>();
+  int8_t* dst = q.values.data<int8_t>();
+  const int lo = symmetric ? -127 : -128;
+  for (int64_t ch = 0; ch < channels; ++ch) {
+    // Gather the channel's values (outer blocks of `inner` each) for calibration.
+    std::vector<float> values;
+    values.reserve(static_cast<size_t>(outer * inner));
+    for (int64_t o = 0; o < outer; ++o) {
+      const float* block = src + (o * channels + ch) * inner;
+      values.insert(values.end(), block, block + inner);
+    }
+    const QuantRange range = RangeOf(values.data(), static_cast<int64_t>(values.size()), 1,
+                                     options.calibration, options.percentile, symmetric);
+    const Affine a = AffineFor(range, options.scheme);
+    q.scales.data<float>()[ch] = a.scale;
+    if (!symmetric) q.zero_points.data<int32_t>()[ch] = a.zero_point;
+    for (int64_t o = 0; o < outer; ++o) {
+      const int64_t base = (o * channels + ch) * inner;
+      for (int64_t i = 0; i < inner; ++i) dst[base + i] = QuantizeValue(src[base + i], a, lo, 127);
+    }
+  }
+  return q;
+}
+
+Tensor DequantizeInt8(const QuantizedTensor& q) {
+  TT_CHECK(q.values.defined() && q.values.dtype() == DType::kInt8 && q.scales.defined(),
+           "DequantizeInt8: not a quantized tensor (values must be int8 with scales)");
+  const Tensor v = q.values.Contiguous();
+  const int64_t channels = q.scales.numel();
+  int64_t outer = 1, inner = v.numel();
+  if (q.channel_axis) {
+    const int64_t axis = *q.channel_axis;
+    TT_CHECK(axis < v.dim() && v.size(axis) == channels, "DequantizeInt8: ", channels,
+             " scales do not match axis ", axis, " of values ", v.shape());
+    for (int64_t d = 0; d < axis; ++d) outer *= v.size(d);
+    inner = v.numel() / (outer * channels);
+  } else {
+    TT_CHECK(channels == 1, "DequantizeInt8: per-tensor values need one scale, got ", channels);
+  }
+  Tensor out = internal::EmptyLike(v.shape());
+  const int8_t* src = v.data<int8_t>();
+  float* dst = out.data<float>();
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t ch = 0; ch < channels; ++ch) {
+      const float scale = q.scales.data<float>()[ch];
+      const int32_t zp = q.zero_points.defined() ? q.zero_points.data<int32_t>()[ch] : 0;
+      const int64_t base = (o * channels + ch) * inner;
+      for (int64_t i = 0; i < inner; ++i)
+        dst[base + i] = scale * static_cast<float>(src[base + i] - zp);
+    }
+  }
+  return out;
+}
+
+void GemmInt8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t n, int64_t k) {
+  TT_CHECK(m >= 0 && n >= 0 && k >= 0 && k <= kernels::kMaxInt8Depth, "GemmInt8: sizes m=", m,
+           ", n=", n, ", k=", k, " must be non-negative with k <= ", kernels::kMaxInt8Depth);
+  kernels::GemmU8S8(c, a, w, m, n, k, kernels::ActiveIsa());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The quantized layers share one path: quantize the activation matrix (rows × k) to u8, the int8
+// GEMM against the (out, k) weights, and the affine correction
+//   y[i, j] = s_x·s_w[j]·(Σ x_u8·w − z_x·Σ_k w[j] − z_w[j]·Σ_k x_u8[i] + k·z_x·z_w[j]) + b[j].
+
+namespace {
+
+struct QuantizedWeights {
+  QuantizedTensor weight;  // values (out, k)
+  Tensor row_sums;         // int32 (out)
+};
+
+QuantizedWeights QuantizeWeights(const Tensor& w_out_k, const QuantOptions& options,
+                                 const char* op) {
+  QuantOptions o = options;
+  o.channel_axis = 0;  // output channels
+  QuantizedWeights q{QuantizeInt8(w_out_k, o), Tensor()};
+  const int64_t out = w_out_k.size(0), k = w_out_k.size(1);
+  TT_CHECK(k <= kernels::kMaxInt8Depth, op, ": ", k,
+           " inputs per output exceed the int8 GEMM's exact range (", kernels::kMaxInt8Depth, ")");
+  q.row_sums = Tensor::Zeros({out}, DType::kInt32);
+  const int8_t* w = q.weight.values.data<int8_t>();
+  for (int64_t j = 0; j < out; ++j) {
+    int32_t s = 0;
+    for (int64_t p = 0; p < k; ++p) s += w[j * k + p];
+    q.row_sums.data<int32_t>()[j] = s;
+  }
+  return q;
+}
+
+struct ActivationQuant {
+  float scale;
+  int32_t zero_point;  // in [0, 255]
+};
+
+ActivationQuant ActivationParams(const float* x, int64_t n,
+                                 const std::optional<QuantRange>& fixed) {
+  QuantRange r;
+  if (fixed) {
+    r = *fixed;
+  } else {
+    float lo = 0.f, hi = 0.f;
+    for (int64_t i = 0; i < n; ++i) {
+      lo = std::min(lo, x[i]);
+      hi = std::max(hi, x[i]);
+    }
+    r = {lo, hi};
+  }
+  const float width = r.max - r.min;
+  if (!(width > 0.f)) return {1.f, 0};
+  const float scale = width / 255.f;
+  return {scale, std::clamp(static_cast<int32_t>(std::nearbyint(-r.min / scale)), 0, 255)};
+}
+
+uint8_t QuantizeActivation(float v, ActivationQuant a) {
+  const float q = std::nearbyint(v / a.scale) + static_cast<float>(a.zero_point);
+  return static_cast<uint8_t>(std::clamp(q, 0.f, 255.f));
+}
+
+// out(i, j) receives y[i, j] for i < rows, j < cols, through `store(i, j, value)`.
+template <class Store>
+void Int8Product(const std::vector<uint8_t>& a, ActivationQuant aq, int64_t rows,
+                 const QuantizedWeights& w, const Tensor& bias, Store store) {
+  const int64_t out = w.weight.values.size(0), k = w.weight.values.size(1);
+  std::vector<int32_t> acc(static_cast<size_t>(rows * out));
+  kernels::GemmU8S8(acc.data(), a.data(), w.weight.values.data<int8_t>(), rows, out, k,
+                    kernels::ActiveIsa());
+  const float* scales = w.weight.scales.data<float>();
+  const bool per_channel = w.weight.scales.numel() > 1;
+  const int32_t* zw =
+      w.weight.zero_points.defined() ? w.weight.zero_points.data<int32_t>() : nullptr;
+  const int32_t* row_sums = w.row_sums.data<int32_t>();
+  const float* b = bias.defined() ? bias.data<float>() : nullptr;
+  for (int64_t i = 0; i < rows; ++i) {
+    int32_t x_sum = 0;
+    if (zw) {
+      for (int64_t p = 0; p < k; ++p) x_sum += a[i * k + p];
+    }
+    for (int64_t j = 0; j < out; ++j) {
+      const int32_t z = zw ? zw[per_channel ? j : 0] : 0;
+      const int64_t corrected = int64_t{acc[i * out + j]} - int64_t{aq.zero_point} * row_sums[j] -
+                                int64_t{z} * x_sum + k * int64_t{aq.zero_point} * z;
+      const float y = aq.scale * scales[per_channel ? j : 0] * static_cast<float>(corrected);
+      store(i, j, b ? y + b[j] : y);
+    }
+  }
+}
+
+std::string SchemeText(const QuantizedTensor& q) {
+  return std::string(q.scheme == QuantScheme::kSymmetric ? "symmetric" : "asymmetric") +
+         (q.channel_axis ? ", per-channel" : ", per-tensor");
+}
+
+}  // namespace
+
+QuantizedLinear::QuantizedLinear(const Linear& linear, const QuantOptions& options)
+    : in_features_(linear.in_features()), out_features_(linear.out_features()) {
+  const QuantizedWeights q = QuantizeWeights(linear.weight().Detach().Transpose(0, 1).Contiguous(),
+                                             options, "QuantizedLinear");
+  weight_ = q.weight;
+  row_sums_ = q.row_sums;
+  RegisterBuffer("weight", weight_.values);
+  RegisterBuffer("weight_scale", weight_.scales);
+  if (weight_.zero_points.defined()) RegisterBuffer("weight_zero_point", weight_.zero_points);
+  if (linear.bias().defined()) bias_ = RegisterBuffer("bias", linear.bias().Detach().Clone());
+  RegisterBuffer("weight_row_sums", row_sums_);
+}
+
+void QuantizedLinear::SetActivationRange(QuantRange range) {
+  TT_CHECK(
+      std::isfinite(range.min) && std::isfinite(range.max) && range.min <= 0.f && range.max >= 0.f,
+      "QuantizedLinear::SetActivationRange: range [", range.min, ", ", range.max,
+      "] must be finite and contain 0");
+  activation_range_ = range;
+}
+
+Tensor QuantizedLinear::Forward(const Tensor& x) {
+  const char* op = "QuantizedLinear";
+  internal::CheckFloat(x, op);
+  TT_CHECK(x.dim() >= 1 && x.size(-1) == in_features_, op, ": input ", x.shape(),
+           " must end in in_features=", in_features_);
+  const Tensor xc = x.Contiguous();
+  const int64_t rows = xc.numel() / in_features_;
+  const float* px = xc.data<float>();
+  const ActivationQuant aq = ActivationParams(px, xc.numel(), activation_range_);
+  std::vector<uint8_t> a(static_cast<size_t>(xc.numel()));
+  for (int64_t i = 0; i < xc.numel(); ++i) a[i] = QuantizeActivation(px[i], aq);
+  Shape out_shape = x.shape();
+  out_shape.back() = out_features_;
+  Tensor out = internal::EmptyLike(out_shape);
+  float* po = out.data<float>();
+  const int64_t n = out_features_;
+  Int8Product(a, aq, rows, {weight_, row_sums_}, bias_,
+              [po, n](int64_t i, int64_t j, float y) { po[i * n + j] = y; });
+  return out;
+}
+
+std::string QuantizedLinear::ToString() const {
+  return "QuantizedLinear(in_features=" + std::to_string(in_features_) +
+         ", out_features=" + std::to_string(out_features_) + ", int8 " + SchemeText(weight_) + ")";
+}
+
+QuantizedConv2d::QuantizedConv2d(const Conv2d& conv, const QuantOptions& options) {
+  const Tensor w = conv.weight().Detach();  // (O, C, kh, kw)
+  out_channels_ = w.size(0);
+  in_channels_ = w.size(1);
+  kernel_ = w.size(2);
+  stride_ = conv.stride();
+  padding_ = conv.padding();
+  const QuantizedWeights q = QuantizeWeights(
+      w.Reshape({out_channels_, in_channels_ * kernel_ * kernel_}), options, "QuantizedConv2d");
+  weight_ = q.weight;
+  row_sums_ = q.row_sums;
+  RegisterBuffer("weight", weight_.values);
+  RegisterBuffer("weight_scale", weight_.scales);
+  if (weight_.zero_points.defined()) RegisterBuffer("weight_zero_point", weight_.zero_points);
+  if (conv.bias().defined()) bias_ = RegisterBuffer("bias", conv.bias().Detach().Clone());
+  RegisterBuffer("weight_row_sums", row_sums_);
+}
+
+void QuantizedConv2d::SetActivationRange(QuantRange range) {
+  TT_CHECK(
+      std::isfinite(range.min) && std::isfinite(range.max) && range.min <= 0.f && range.max >= 0.f,
+      "QuantizedConv2d::SetActivationRange: range [", range.min, ", ", range.max,
+      "] must be finite and contain 0");
+  activation_range_ = range;
+}
+
+// Per image: im2col gives cols (K, P); its transpose (P, K) quantized is the activation matrix,
+// and the product (P, O) is written transposed into the NCHW output (O, P).
+Tensor QuantizedConv2d::Forward(const Tensor& x) {
+  const char* op = "QuantizedConv2d";
+  const internal::Geometry g = internal::Check(op, x, kernel_, kernel_, stride_, padding_);
+  TT_CHECK(g.c == in_channels_, op, ": input ", x.shape(), " has ", g.c, " channels, expected ",
+           in_channels_);
+  const Tensor xc = x.Contiguous();
+  const ActivationQuant aq = ActivationParams(xc.data<float>(), xc.numel(), activation_range_);
+  const int64_t kdim = g.cols(), positions = g.positions();
+  Tensor out = internal::EmptyLike({g.n, out_channels_, g.ho, g.wo});
+  std::vector<float> cols(static_cast<size_t>(kdim * positions));
+  std::vector<uint8_t> a(static_cast<size_t>(kdim * positions));
+  for (int64_t img = 0; img < g.n; ++img) {
+    internal::Im2Col(cols.data(), xc.data<float>() + img * g.c * g.h * g.w, g);
+    for (int64_t r = 0; r < kdim; ++r) {
+      for (int64_t p = 0; p < positions; ++p)
+        a[p * kdim + r] = QuantizeActivation(cols[r * positions + p], aq);
+    }
+    float* po = out.data<float>() + img * out_channels_ * positions;
+    Int8Product(a, aq, positions, {weight_, row_sums_}, bias_,
+                [po, positions](int64_t p, int64_t o, float y) { po[o * positions + p] = y; });
+  }
+  return out;
+}
+
+std::string QuantizedConv2d::ToString() const {
+  return "QuantizedConv2d(" + std::to_string(in_channels_) + ", " + std::to_string(out_channels_) +
+         ", kernel=" + std::to_string(kernel_) + ", stride=" + std::to_string(stride_) +
+         ", padding=" + std::to_string(padding_) + ", int8 " + SchemeText(weight_) + ")";
+}
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// Builds the quantized copy of `model`; `inputs` (possibly undefined) is what flows into it.
+std::shared_ptr<Sequential> QuantizeSequential(const Sequential& model,
+                                               const QuantizeModelOptions& options, Tensor inputs) {
+  auto out = std::make_shared<Sequential>();
+  for (const std::shared_ptr<Module>& layer : model.layers()) {
+    const Tensor next = inputs.defined() ? layer->Forward(inputs) : Tensor();
+    std::optional<QuantRange> range;
+    if (inputs.defined()) {
+      range = CalibrateRange(inputs, options.activation_calibration, options.activation_percentile);
+    }
+    if (const auto* linear = dynamic_cast<const Linear*>(layer.get())) {
+      auto q = std::make_shared<QuantizedLinear>(*linear, options.weights);
+      if (range) q->SetActivationRange(*range);
+      out->Add(q);
+    } else if (const auto* conv = dynamic_cast<const Conv2d*>(layer.get())) {
+      auto q = std::make_shared<QuantizedConv2d>(*conv, options.weights);
+      if (range) q->SetActivationRange(*range);
+      out->Add(q);
+    } else if (const auto* inner = dynamic_cast<const Sequential*>(layer.get())) {
+      out->Add(QuantizeSequential(*inner, options, inputs));
+    } else {
+      out->Add(layer);
+    }
+    inputs = next;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<Sequential> QuantizeModel(const Sequential& model,
+                                          const QuantizeModelOptions& options,
+                                          const Tensor& calibration_inputs) {
+  const NoGradGuard no_grad;
+  return QuantizeSequential(model, options, calibration_inputs);
+}
+
+int64_t WeightBytes(const Module& model) {
+  int64_t bytes = 0;
+  if (const auto* q = dynamic_cast<const QuantizedLinear*>(&model)) {
+    bytes += q->WeightBytes();
+  } else if (const auto* qc = dynamic_cast<const QuantizedConv2d*>(&model)) {
+    bytes += qc->WeightBytes();
+  } else if (const auto* l = dynamic_cast<const Linear*>(&model)) {
+    bytes += l->weight().numel() * static_cast<int64_t>(sizeof(float));
+  } else if (const auto* c = dynamic_cast<const Conv2d*>(&model)) {
+    bytes += c->weight().numel() * static_cast<int64_t>(sizeof(float));
+  }
+  for (const auto& [name, child] : model.NamedChildren()) bytes += WeightBytes(*child);
+  return bytes;
+}
+
+}  // namespace tinytorch
