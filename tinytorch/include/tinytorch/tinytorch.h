@@ -11,6 +11,7 @@
 #include "tinytorch/error.h"          // the exception type
 #include "tinytorch/layers.h"         // 03 layers
 #include "tinytorch/losses.h"         // 04 losses
+#include "tinytorch/memoization.h"    // 18 memoization (KV cache)
 #include "tinytorch/optimizers.h"     // 07 optimizers
 #include "tinytorch/quantization.h"   // 15 quantization
 #include "tinytorch/serialization.h"  // state files, atomic writes
