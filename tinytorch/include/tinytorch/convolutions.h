@@ -51,6 +51,7 @@ class MaxPool2d : public Module {
       : kernel_(kernel), stride_(stride), padding_(padding) {}
   Tensor Forward(const Tensor& x) override { return MaxPool(x, kernel_, stride_, padding_); }
   std::string ToString() const override;
+  int64_t kernel() const { return kernel_; }
 
  private:
   int64_t kernel_, stride_, padding_;
@@ -62,6 +63,7 @@ class AvgPool2d : public Module {
       : kernel_(kernel), stride_(stride), padding_(padding) {}
   Tensor Forward(const Tensor& x) override { return AvgPool(x, kernel_, stride_, padding_); }
   std::string ToString() const override;
+  int64_t kernel() const { return kernel_; }
 
  private:
   int64_t kernel_, stride_, padding_;

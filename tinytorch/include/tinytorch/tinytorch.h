@@ -13,6 +13,7 @@
 #include "tinytorch/losses.h"         // 04 losses
 #include "tinytorch/memoization.h"    // 18 memoization (KV cache)
 #include "tinytorch/optimizers.h"     // 07 optimizers
+#include "tinytorch/profiling.h"      // 14 profiling
 #include "tinytorch/quantization.h"   // 15 quantization
 #include "tinytorch/serialization.h"  // state files, atomic writes
 #include "tinytorch/tensor.h"         // 01 tensor

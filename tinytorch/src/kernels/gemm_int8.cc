@@ -33,11 +33,12 @@ __attribute__((target("avx2"))) inline int32_t ReduceAdd(__m256i v) {
   return _mm_cvtsi128_si32(_mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1)));
 }
 
-// GCC 12's _mm512_reduce_add_epi32 trips -Wmaybe-uninitialized inside its own header; the
-// zero-masked extract avoids the undefined vector it is built on.
+// GCC 12's _mm512_reduce_add_epi32 and _mm512_castsi512_si256 trip -Wmaybe-uninitialized inside
+// its own header; zero-masked extracts avoid the undefined vector they are built on.
 __attribute__((target("avx512f"))) inline int32_t ReduceAdd(__m512i v) {
+  const __m256i lo = _mm512_maskz_extracti64x4_epi64(0xFF, v, 0);
   const __m256i hi = _mm512_maskz_extracti64x4_epi64(0xFF, v, 1);
-  return ReduceAdd(_mm256_add_epi32(_mm512_castsi512_si256(v), hi));
+  return ReduceAdd(_mm256_add_epi32(lo, hi));
 }
 
 // AVX-512 VNNI: vpdpbusd multiplies 64 u8 × s8 pairs into 16 int32 lanes in one instruction.
