@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The full validation run behind `cmake --build build --target run_all`.
-# Runs every test suite module by module and the module-01, -15, -17 and -18 benchmarks, then writes
+# Runs every test suite module by module and the module-01 and 15–18 benchmarks, then writes
 # validation_results/<UTC timestamp>/report.md (plus ctest logs and benchmark JSON) and points
 # validation_results/latest at it. Exit status: non-zero when any test fails.
 # The claims-based verdicts (PerformanceTestSuite, PASS/PARTIAL/FAIL/ERROR per claim) are not
@@ -35,9 +35,9 @@ for label in "${labels[@]}"; do
   rows+=("| $label | $total | $(( total - failed )) | $failed | $verdict |")
 done
 
-echo "run_all: benchmarks (modules 01, 15, 17 and 18)"
+echo "run_all: benchmarks (modules 01 and 15–18)"
 bench_status=PASS
-for bench in tensor_bench matmul_bench fusion_bench quantized_bench kv_cache_bench; do
+for bench in tensor_bench matmul_bench fusion_bench quantized_bench sparse_bench kv_cache_bench; do
   if ! "$build/bin/$bench" --benchmark_out="$out/$bench.json" --benchmark_out_format=json \
        >"$out/$bench.txt" 2>&1; then
     bench_status=ERROR
@@ -59,10 +59,10 @@ elapsed=$(( $(date +%s) - start ))
   echo "|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
-  echo "## Benchmarks (modules 01, 15, 17 and 18, Google Benchmark, status $bench_status)"
+  echo "## Benchmarks (modules 01 and 15–18, Google Benchmark, status $bench_status)"
   echo
   echo '```'
-  cat "$out"/{tensor,matmul,fusion,quantized,kv_cache}_bench.txt | grep -E "^(BM_|Benchmark|-{10})" || true
+  cat "$out"/{tensor,matmul,fusion,quantized,sparse,kv_cache}_bench.txt | grep -E "^(BM_|Benchmark|-{10})" || true
   echo '```'
   echo
   echo "## Not measured yet"

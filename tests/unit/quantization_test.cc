@@ -12,6 +12,7 @@
 #include "support/digits_models.h"
 #include "support/tensor_testing.h"
 #include "tinytorch/acceleration.h"
+#include "tinytorch/compression.h"
 
 namespace tinytorch {
 namespace {

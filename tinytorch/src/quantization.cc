@@ -417,19 +417,4 @@ std::shared_ptr<Sequential> QuantizeModel(const Sequential& model,
   return QuantizeSequential(model, options, calibration_inputs);
 }
 
-int64_t WeightBytes(const Module& model) {
-  int64_t bytes = 0;
-  if (const auto* q = dynamic_cast<const QuantizedLinear*>(&model)) {
-    bytes += q->WeightBytes();
-  } else if (const auto* qc = dynamic_cast<const QuantizedConv2d*>(&model)) {
-    bytes += qc->WeightBytes();
-  } else if (const auto* l = dynamic_cast<const Linear*>(&model)) {
-    bytes += l->weight().numel() * static_cast<int64_t>(sizeof(float));
-  } else if (const auto* c = dynamic_cast<const Conv2d*>(&model)) {
-    bytes += c->weight().numel() * static_cast<int64_t>(sizeof(float));
-  }
-  for (const auto& [name, child] : model.NamedChildren()) bytes += WeightBytes(*child);
-  return bytes;
-}
-
 }  // namespace tinytorch

@@ -114,8 +114,4 @@ std::shared_ptr<Sequential> QuantizeModel(const Sequential& model,
                                           const QuantizeModelOptions& options = {},
                                           const Tensor& calibration_inputs = Tensor());
 
-// Bytes of the weight tensors only (Linear and Conv2d weights, or their quantized
-// replacements with scales and zero points), the figure quantization shrinks ~4×.
-int64_t WeightBytes(const Module& model);
-
 }  // namespace tinytorch
