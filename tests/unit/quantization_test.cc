@@ -8,6 +8,8 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
+#include <vector>
 
 #include "support/digits_models.h"
 #include "support/tensor_testing.h"
@@ -27,7 +29,8 @@ std::vector<int64_t> Int8Values(const QuantizedTensor& q) {
 }
 
 TEST(QuantizationTest, SymmetricPerTensorByHand) {
-  const QuantizedTensor q = QuantizeInt8(Tensor::FromData(std::vector<float>{-1.f, 0.f, 0.5f, 1.f, -0.25f}, {5}));
+  const QuantizedTensor q =
+      QuantizeInt8(Tensor::FromData(std::vector<float>{-1.f, 0.f, 0.5f, 1.f, -0.25f}, {5}));
   EXPECT_FLOAT_EQ(q.scales.item(), 1.f / 127.f);
   EXPECT_FALSE(q.zero_points.defined());
   // 0.5·127 = 63.5 and −0.25·127 = −31.75 round to nearest (ties to even).
@@ -36,8 +39,9 @@ TEST(QuantizationTest, SymmetricPerTensorByHand) {
 }
 
 TEST(QuantizationTest, AsymmetricMapsTheRangeOntoAllCodesAndZeroExactly) {
-  const QuantizedTensor q = QuantizeInt8(Tensor::FromData(std::vector<float>{0.f, 1.f, 2.f, 3.f}, {4}),
-                                         {.scheme = QuantScheme::kAsymmetric});
+  const QuantizedTensor q =
+      QuantizeInt8(Tensor::FromData(std::vector<float>{0.f, 1.f, 2.f, 3.f}, {4}),
+                   {.scheme = QuantScheme::kAsymmetric});
   EXPECT_FLOAT_EQ(q.scales.item(), 3.f / 255.f);
   EXPECT_EQ(q.zero_points.data<int32_t>()[0], -128);
   EXPECT_THAT(Int8Values(q), ::testing::ElementsAre(-128, -43, 42, 127));
@@ -106,7 +110,8 @@ TEST(QuantizationTest, BadInputThrowsWithTheReason) {
           HasSubstr("QuantizeInt8: cannot quantize an empty tensor of shape [0, 3]")));
   EXPECT_THAT(
       [] {
-        QuantizeInt8(Tensor::FromData(std::vector<float>{1.f, std::numeric_limits<float>::quiet_NaN()}, {2}));
+        QuantizeInt8(Tensor::FromData(
+            std::vector<float>{1.f, std::numeric_limits<float>::quiet_NaN()}, {2}));
       },
       ThrowsMessage<Error>(HasSubstr("non-finite value (nan) at flat index 1")));
   EXPECT_THAT([] { QuantizeInt8(Tensor::Ones({2}), {.per_channel = true, .channel_axis = 3}); },
@@ -164,6 +169,39 @@ TEST(QuantizationTest, QuantizedLinearEqualsFloatMathOnQuantizedValues) {
       ThrowsMessage<Error>(HasSubstr("QuantizedLinear: input [2, 69] must end in in_features=70")));
   EXPECT_EQ(q.WeightBytes(), 70 * 37 + 4);
   EXPECT_EQ(q.StateBytes(), 70 * 37 + 4 + 37 * 4 + 37 * 4);  // + bias and row sums
+}
+
+TEST(QuantizationTest, Int8GemmIsExactOnEveryLevelAndShape) {
+  // Shapes that exercise the batch-1 dot kernel, the packed batch kernel (16-row strips, 8-column
+  // tiles) and every ragged edge, including k not a multiple of 4.
+  Generator gen(11);
+  for (const auto& [m, n, k] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {1, 1, 1}, {3, 9, 5}, {17, 9, 5}, {45, 70, 131}, {64, 130, 256}, {33, 7, 1}}) {
+    std::vector<uint8_t> a(static_cast<size_t>(m * k));
+    std::vector<int8_t> w(static_cast<size_t>(n * k));
+    for (auto& v : a) v = static_cast<uint8_t>(gen.NextU64());
+    for (auto& v : w) v = static_cast<int8_t>(gen.NextU64());
+    a[0] = 255;
+    w[0] = -128;
+    std::vector<int32_t> expected(static_cast<size_t>(m * n));
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        int32_t sum = 0;
+        for (int64_t p = 0; p < k; ++p) sum += int32_t{a[i * k + p]} * int32_t{w[j * k + p]};
+        expected[i * n + j] = sum;
+      }
+    }
+    for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+      if (static_cast<int>(level) > static_cast<int>(DetectedSimdLevel())) continue;
+      const SimdLevel previous = SetSimdLevel(level);
+      std::vector<int32_t> c(static_cast<size_t>(m * n), -1);
+      GemmInt8(c.data(), a.data(), w.data(), m, n, k);
+      EXPECT_EQ(c, expected) << SimdLevelName(level) << " m=" << m << " n=" << n << " k=" << k;
+      SetSimdLevel(previous);
+    }
+  }
+  EXPECT_THAT([] { GemmInt8(nullptr, nullptr, nullptr, 1, 1, 70000); },
+              ThrowsMessage<Error>(HasSubstr("GemmInt8: sizes m=1, n=1, k=70000")));
 }
 
 TEST(QuantizationTest, ExtremeCodesAccumulateExactly) {

@@ -8,6 +8,9 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstring>
+#include <functional>
+#include <vector>
 
 namespace tinytorch::kernels {
 
@@ -118,6 +121,68 @@ Tiles TilesFor(Isa isa) {
 
 }  // namespace
 
+namespace {
+
+// The batched AVX-512 kernel: activations packed so that one zmm holds 4 consecutive k values of
+// 16 rows (strip s, group g at packed + (s·groups + g)·64), and each weight's 4 bytes broadcast to
+// all lanes. vpdpbusd then accumulates 16 rows of one output column per register, so no
+// horizontal reduction is needed; the tile is 32 rows × 8 columns (16 accumulators).
+constexpr int64_t kStrip = 16, kPackedCols = 8;
+
+void PackActivations(uint8_t* out, const uint8_t* a, int64_t m, int64_t k, int64_t groups) {
+  const int64_t strips = (m + kStrip - 1) / kStrip;
+  std::fill(out, out + strips * groups * 64, uint8_t{0});
+  for (int64_t i = 0; i < m; ++i) {
+    uint8_t* dst = out + (i / kStrip) * groups * 64 + (i % kStrip) * 4;
+    const uint8_t* src = a + i * k;
+    for (int64_t g = 0; g < groups; ++g, dst += 64) {
+      std::memcpy(dst, src + 4 * g, static_cast<size_t>(std::min<int64_t>(4, k - 4 * g)));
+    }
+  }
+}
+
+template <int MS>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void TilePacked(
+    int32_t* c, int64_t ldc, const uint8_t* packed, int64_t strip_bytes, const uint8_t* a,
+    const int8_t* w, int64_t k, int64_t rows, int64_t cols) {
+  const int8_t* wr[kPackedCols];
+  for (int j = 0; j < kPackedCols; ++j) wr[j] = w + std::min<int64_t>(j, cols - 1) * k;
+  __m512i acc[MS][kPackedCols];
+  for (int s = 0; s < MS; ++s) {
+    for (int j = 0; j < kPackedCols; ++j) acc[s][j] = _mm512_setzero_si512();
+  }
+  // Whole groups broadcast 4 weight bytes straight from memory (vpbroadcastd zmm, m32). The k % 4
+  // tail is added in scalar below: a tail step after this loop would make GCC copy every
+  // accumulator between registers on each iteration.
+  const int64_t full = k / 4;
+  for (int64_t g = 0; g < full; ++g) {
+    __m512i av[MS];
+    for (int s = 0; s < MS; ++s) av[s] = _mm512_loadu_si512(packed + s * strip_bytes + g * 64);
+    for (int j = 0; j < kPackedCols; ++j) {
+      const __m512i wv = _mm512_maskz_broadcastd_epi32(0xFFFF, _mm_loadu_si32(wr[j] + 4 * g));
+      for (int s = 0; s < MS; ++s) acc[s][j] = _mm512_dpbusd_epi32(acc[s][j], av[s], wv);
+    }
+  }
+  // Every accumulator is stored with a constant index: indexing acc by the runtime `cols` would
+  // make GCC keep the whole array in memory, inside the loop above too.
+  alignas(64) int32_t tile[MS][kPackedCols][kStrip];
+  for (int s = 0; s < MS; ++s) {
+    for (int j = 0; j < kPackedCols; ++j) _mm512_store_si512(tile[s][j], acc[s][j]);
+  }
+  for (int s = 0; s < MS; ++s) {
+    for (int64_t r = 0; r < std::min<int64_t>(kStrip, rows - s * kStrip); ++r) {
+      const uint8_t* a_row = a + (s * kStrip + r) * k;
+      for (int64_t j = 0; j < cols; ++j) {
+        int32_t sum = tile[s][j][r];
+        for (int64_t p = 4 * full; p < k; ++p) sum += int32_t{a_row[p]} * int32_t{wr[j][p]};
+        c[(s * kStrip + r) * ldc + j] = sum;
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void GemmU8S8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t n, int64_t k,
               Isa isa) {
   if (isa == Isa::kScalar) return GemmU8S8Naive(c, a, w, m, n, k);
@@ -125,20 +190,44 @@ void GemmU8S8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t 
     std::fill(c, c + m * n, 0);
     return;
   }
-  const Tiles tiles = TilesFor(isa);
   // Column blocks of 64 output channels are the unit of parallel work.
   constexpr int64_t kBlock = 64;
   const int64_t blocks = (n + kBlock - 1) / kBlock;
-  const auto run_block = [&](int64_t block) {
-    const int64_t j_end = std::min(n, (block + 1) * kBlock);
-    for (int64_t i = 0; i < m; i += 4) {
-      const int64_t rows = std::min<int64_t>(4, m - i);
-      for (int64_t j = block * kBlock; j < j_end; j += tiles.nr) {
-        tiles.by_rows[rows - 1](c + i * n + j, n, a + i * k, w + j * k, k,
-                                std::min(tiles.nr, j_end - j));
+  std::function<void(int64_t)> run_block;
+  std::vector<uint8_t> packed;
+  if (isa == Isa::kAvx512 && m >= kStrip) {
+    const int64_t groups = (k + 3) / 4, strip_bytes = groups * 64;
+    packed.resize(static_cast<size_t>((m + kStrip - 1) / kStrip * strip_bytes));
+    PackActivations(packed.data(), a, m, k, groups);
+    run_block = [&](int64_t block) {
+      const int64_t j_end = std::min(n, (block + 1) * kBlock);
+      for (int64_t j = block * kBlock; j < j_end; j += kPackedCols) {
+        const int64_t cols = std::min(kPackedCols, j_end - j);
+        for (int64_t i = 0; i < m; i += 2 * kStrip) {
+          const uint8_t* strips = packed.data() + (i / kStrip) * strip_bytes;
+          if (m - i > kStrip) {
+            TilePacked<2>(c + i * n + j, n, strips, strip_bytes, a + i * k, w + j * k, k, m - i,
+                          cols);
+          } else {
+            TilePacked<1>(c + i * n + j, n, strips, strip_bytes, a + i * k, w + j * k, k, m - i,
+                          cols);
+          }
+        }
       }
-    }
-  };
+    };
+  } else {
+    const Tiles tiles = TilesFor(isa);
+    run_block = [&, tiles](int64_t block) {
+      const int64_t j_end = std::min(n, (block + 1) * kBlock);
+      for (int64_t i = 0; i < m; i += 4) {
+        const int64_t rows = std::min<int64_t>(4, m - i);
+        for (int64_t j = block * kBlock; j < j_end; j += tiles.nr) {
+          tiles.by_rows[rows - 1](c + i * n + j, n, a + i * k, w + j * k, k,
+                                  std::min(tiles.nr, j_end - j));
+        }
+      }
+    };
+  }
   if (m * n * k < (int64_t{1} << 21) || blocks == 1) {
     for (int64_t b = 0; b < blocks; ++b) run_block(b);
   } else {
