@@ -53,21 +53,7 @@ void Gemm(MatMulBackend backend, float* c, const float* a, const float* b, int64
           int64_t k) {
   TT_CHECK(m >= 0 && n >= 0 && k >= 0, "Gemm: negative size (m=", m, ", n=", n, ", k=", k, ")");
   const kernels::MatrixRef ar{a, k, 1}, br{b, n, 1};
-  switch (backend) {
-    case MatMulBackend::kNaive:
-      return kernels::GemmNaive(c, ar, br, m, n, k);
-    case MatMulBackend::kReordered:
-      return kernels::GemmReordered(c, ar, br, m, n, k);
-    case MatMulBackend::kBlocked:
-      return kernels::GemmBlocked(c, ar, br, m, n, k);
-    case MatMulBackend::kSimd:
-      return kernels::GemmSimd(c, ar, br, m, n, k);
-    case MatMulBackend::kThreaded:
-      return kernels::GemmThreaded(c, ar, br, m, n, k);
-    case MatMulBackend::kOpenBlas:
-      return kernels::GemmOpenBlas(c, ar, br, m, n, k);
-  }
-  detail::Throw("Gemm: unknown backend ", static_cast<int>(backend));
+  kernels::GemmFor(backend)(c, ar, br, m, n, k);
 }
 
 // ---------------------------------------------------------------------------------------------

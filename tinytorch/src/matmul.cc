@@ -11,13 +11,15 @@ namespace tinytorch {
 using internal::CheckFloat;
 using internal::EmptyLike;
 
+using kernels::GemmFn;
+
 namespace {
 
 std::atomic<MatMulBackend> g_default_backend{MatMulBackend::kOpenBlas};
 
-using GemmFn = void (*)(float*, kernels::MatrixRef, kernels::MatrixRef, int64_t, int64_t, int64_t);
+}  // namespace
 
-GemmFn KernelFor(MatMulBackend backend) {
+GemmFn kernels::GemmFor(MatMulBackend backend) {
   switch (backend) {
     case MatMulBackend::kNaive:
       return kernels::GemmNaive;
@@ -34,6 +36,8 @@ GemmFn KernelFor(MatMulBackend backend) {
   }
   detail::Throw("MatMul: unknown backend ", static_cast<int>(backend));
 }
+
+namespace {
 
 kernels::MatrixRef Ref(const Tensor& t, int64_t offset) {
   return {t.data<float>() + offset, t.strides()[t.dim() - 2], t.strides()[t.dim() - 1]};
@@ -60,7 +64,7 @@ const char* MatMulBackendName(MatMulBackend backend) {
 }
 
 void SetDefaultMatMulBackend(MatMulBackend backend) {
-  KernelFor(backend);  // validates
+  kernels::GemmFor(backend);  // validates
   g_default_backend.store(backend);
 }
 
@@ -100,7 +104,7 @@ Tensor MatMulForward(const Tensor& a, const Tensor& b, MatMulBackend backend) {
   CheckFloat(b, "MatMul");
   TT_CHECK(a.dim() >= 1 && b.dim() >= 1, "MatMul: shapes ", a.shape(), " and ", b.shape(),
            " cannot be multiplied (0-d operand)");
-  const GemmFn gemm = KernelFor(backend);
+  const GemmFn gemm = kernels::GemmFor(backend);
   Tensor lhs = a.dim() == 1 ? a.Unsqueeze(0) : a;
   Tensor rhs = b.dim() == 1 ? b.Unsqueeze(1) : b;
   const int64_t m = lhs.size(-2), k = lhs.size(-1), n = rhs.size(-1);

@@ -183,29 +183,6 @@ void GemmInt8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t 
 
 namespace {
 
-struct QuantizedWeights {
-  QuantizedTensor weight;  // values (out, k)
-  Tensor row_sums;         // int32 (out)
-};
-
-QuantizedWeights QuantizeWeights(const Tensor& w_out_k, const QuantOptions& options,
-                                 const char* op) {
-  QuantOptions o = options;
-  o.channel_axis = 0;  // output channels
-  QuantizedWeights q{QuantizeInt8(w_out_k, o), Tensor()};
-  const int64_t out = w_out_k.size(0), k = w_out_k.size(1);
-  TT_CHECK(k <= kernels::kMaxInt8Depth, op, ": ", k,
-           " inputs per output exceed the int8 GEMM's exact range (", kernels::kMaxInt8Depth, ")");
-  q.row_sums = Tensor::Zeros({out}, DType::kInt32);
-  const int8_t* w = q.weight.values.data<int8_t>();
-  for (int64_t j = 0; j < out; ++j) {
-    int32_t s = 0;
-    for (int64_t p = 0; p < k; ++p) s += w[j * k + p];
-    q.row_sums.data<int32_t>()[j] = s;
-  }
-  return q;
-}
-
 struct ActivationQuant {
   float scale;
   int32_t zero_point;  // in [0, 255]
@@ -238,16 +215,16 @@ uint8_t QuantizeActivation(float v, ActivationQuant a) {
 // out(i, j) receives y[i, j] for i < rows, j < cols, through `store(i, j, value)`.
 template <class Store>
 void Int8Product(const std::vector<uint8_t>& a, ActivationQuant aq, int64_t rows,
-                 const QuantizedWeights& w, const Tensor& bias, Store store) {
-  const int64_t out = w.weight.values.size(0), k = w.weight.values.size(1);
+                 const QuantizedTensor& weight, const Tensor& row_sums_tensor, const Tensor& bias,
+                 Store store) {
+  const int64_t out = weight.values.size(0), k = weight.values.size(1);
   std::vector<int32_t> acc(static_cast<size_t>(rows * out));
-  kernels::GemmU8S8(acc.data(), a.data(), w.weight.values.data<int8_t>(), rows, out, k,
+  kernels::GemmU8S8(acc.data(), a.data(), weight.values.data<int8_t>(), rows, out, k,
                     kernels::ActiveIsa());
-  const float* scales = w.weight.scales.data<float>();
-  const bool per_channel = w.weight.scales.numel() > 1;
-  const int32_t* zw =
-      w.weight.zero_points.defined() ? w.weight.zero_points.data<int32_t>() : nullptr;
-  const int32_t* row_sums = w.row_sums.data<int32_t>();
+  const float* scales = weight.scales.data<float>();
+  const bool per_channel = weight.scales.numel() > 1;
+  const int32_t* zw = weight.zero_points.defined() ? weight.zero_points.data<int32_t>() : nullptr;
+  const int32_t* row_sums = row_sums_tensor.data<int32_t>();
   const float* b = bias.defined() ? bias.data<float>() : nullptr;
   for (int64_t i = 0; i < rows; ++i) {
     int32_t x_sum = 0;
@@ -271,25 +248,40 @@ std::string SchemeText(const QuantizedTensor& q) {
 
 }  // namespace
 
-QuantizedLinear::QuantizedLinear(const Linear& linear, const QuantOptions& options)
-    : in_features_(linear.in_features()), out_features_(linear.out_features()) {
-  const QuantizedWeights q = QuantizeWeights(linear.weight().Detach().Transpose(0, 1).Contiguous(),
-                                             options, "QuantizedLinear");
-  weight_ = q.weight;
-  row_sums_ = q.row_sums;
+void QuantizedLayer::InitWeights(const Tensor& w_out_k, const Tensor& bias,
+                                 const QuantOptions& options, const char* op) {
+  const int64_t out = w_out_k.size(0), k = w_out_k.size(1);
+  TT_CHECK(k <= kernels::kMaxInt8Depth, op, ": ", k,
+           " inputs per output exceed the int8 GEMM's exact range (", kernels::kMaxInt8Depth, ")");
+  QuantOptions o = options;
+  o.channel_axis = 0;  // output channels
+  weight_ = QuantizeInt8(w_out_k, o);
+  row_sums_ = Tensor::Zeros({out}, DType::kInt32);
+  const int8_t* w = weight_.values.data<int8_t>();
+  for (int64_t j = 0; j < out; ++j) {
+    int32_t s = 0;
+    for (int64_t p = 0; p < k; ++p) s += w[j * k + p];
+    row_sums_.data<int32_t>()[j] = s;
+  }
   RegisterBuffer("weight", weight_.values);
   RegisterBuffer("weight_scale", weight_.scales);
   if (weight_.zero_points.defined()) RegisterBuffer("weight_zero_point", weight_.zero_points);
-  if (linear.bias().defined()) bias_ = RegisterBuffer("bias", linear.bias().Detach().Clone());
+  if (bias.defined()) bias_ = RegisterBuffer("bias", bias.Detach().Clone());
   RegisterBuffer("weight_row_sums", row_sums_);
 }
 
-void QuantizedLinear::SetActivationRange(QuantRange range) {
+void QuantizedLayer::SetActivationRange(QuantRange range) {
   TT_CHECK(
       std::isfinite(range.min) && std::isfinite(range.max) && range.min <= 0.f && range.max >= 0.f,
-      "QuantizedLinear::SetActivationRange: range [", range.min, ", ", range.max,
-      "] must be finite and contain 0");
+      "SetActivationRange: range [", range.min, ", ", range.max, "] must be finite and contain 0 (",
+      ToString(), ")");
   activation_range_ = range;
+}
+
+QuantizedLinear::QuantizedLinear(const Linear& linear, const QuantOptions& options)
+    : in_features_(linear.in_features()), out_features_(linear.out_features()) {
+  InitWeights(linear.weight().Detach().Transpose(0, 1).Contiguous(), linear.bias(), options,
+              "QuantizedLinear");
 }
 
 Tensor QuantizedLinear::Forward(const Tensor& x) {
@@ -308,7 +300,7 @@ Tensor QuantizedLinear::Forward(const Tensor& x) {
   Tensor out = internal::EmptyLike(out_shape);
   float* po = out.data<float>();
   const int64_t n = out_features_;
-  Int8Product(a, aq, rows, {weight_, row_sums_}, bias_,
+  Int8Product(a, aq, rows, weight_, row_sums_, bias_,
               [po, n](int64_t i, int64_t j, float y) { po[i * n + j] = y; });
   return out;
 }
@@ -325,23 +317,8 @@ QuantizedConv2d::QuantizedConv2d(const Conv2d& conv, const QuantOptions& options
   kernel_ = w.size(2);
   stride_ = conv.stride();
   padding_ = conv.padding();
-  const QuantizedWeights q = QuantizeWeights(
-      w.Reshape({out_channels_, in_channels_ * kernel_ * kernel_}), options, "QuantizedConv2d");
-  weight_ = q.weight;
-  row_sums_ = q.row_sums;
-  RegisterBuffer("weight", weight_.values);
-  RegisterBuffer("weight_scale", weight_.scales);
-  if (weight_.zero_points.defined()) RegisterBuffer("weight_zero_point", weight_.zero_points);
-  if (conv.bias().defined()) bias_ = RegisterBuffer("bias", conv.bias().Detach().Clone());
-  RegisterBuffer("weight_row_sums", row_sums_);
-}
-
-void QuantizedConv2d::SetActivationRange(QuantRange range) {
-  TT_CHECK(
-      std::isfinite(range.min) && std::isfinite(range.max) && range.min <= 0.f && range.max >= 0.f,
-      "QuantizedConv2d::SetActivationRange: range [", range.min, ", ", range.max,
-      "] must be finite and contain 0");
-  activation_range_ = range;
+  InitWeights(w.Reshape({out_channels_, in_channels_ * kernel_ * kernel_}), conv.bias(), options,
+              "QuantizedConv2d");
 }
 
 // Per image: im2col gives cols (K, P); its transpose (P, K) quantized is the activation matrix,
@@ -364,7 +341,7 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
         a[p * kdim + r] = QuantizeActivation(cols[r * positions + p], aq);
     }
     float* po = out.data<float>() + img * out_channels_ * positions;
-    Int8Product(a, aq, positions, {weight_, row_sums_}, bias_,
+    Int8Product(a, aq, positions, weight_, row_sums_, bias_,
                 [po, positions](int64_t p, int64_t o, float y) { po[o * positions + p] = y; });
   }
   return out;

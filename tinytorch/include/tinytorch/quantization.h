@@ -59,45 +59,49 @@ Tensor DequantizeInt8(const QuantizedTensor& q);
 // k ≤ 65,792. ActiveSimdLevel()'s kernel (AVX-512 VNNI, AVX2 or scalar), threaded when large.
 void GemmInt8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t n, int64_t k);
 
-// Linear with int8 weights: y = x @ W + b computed as Σ (x_u8 − z_x)(w_s8 − z_w) in int32, scaled
-// by s_x·s_w. Inputs are quantized per call from their own min/max (dynamic) unless a calibrated
-// range was set. Buffers: weight (out, in) int8, weight_scale, weight_zero_point (asymmetric
-// only), bias (float32, as in PyTorch), weight_row_sums (int32, Σ_k w per output, which removes
-// the input zero point without a second pass). Inference only: nothing here is trainable.
-class QuantizedLinear : public Module {
+// What the quantized layers share: int8 weights (out, k) with their scales and zero points, a
+// float32 bias (as in PyTorch), the weights' row sums (int32, Σ_k w per output, which removes the
+// input zero point without a second pass) and the activation range. Inputs are quantized per
+// call from their own min/max (dynamic) unless a calibrated range was set. Inference only:
+// nothing here is trainable.
+class QuantizedLayer : public Module {
  public:
-  explicit QuantizedLinear(const Linear& linear, const QuantOptions& options = {});
-  Tensor Forward(const Tensor& x) override;
-  std::string ToString() const override;
-
   void SetActivationRange(QuantRange range);  // static quantization of the inputs
   const QuantizedTensor& weight() const { return weight_; }
   int64_t WeightBytes() const { return weight_.bytes(); }
 
- private:
-  int64_t in_features_, out_features_;
+ protected:
+  // Quantizes w (out, k) and registers the buffers weight, weight_scale, weight_zero_point
+  // (asymmetric only), bias (when defined) and weight_row_sums.
+  void InitWeights(const Tensor& w_out_k, const Tensor& bias, const QuantOptions& options,
+                   const char* op);
+
   QuantizedTensor weight_;
   Tensor bias_, row_sums_;
   std::optional<QuantRange> activation_range_;
 };
 
-// Conv2d with int8 weights (O, C·kh·kw): im2col, the int8 GEMM, rescale. Same buffers and
-// activation handling as QuantizedLinear.
-class QuantizedConv2d : public Module {
+// Linear with int8 weights: y = x @ W + b computed as Σ (x_u8 − z_x)(w_s8 − z_w) in int32,
+// scaled by s_x·s_w.
+class QuantizedLinear : public QuantizedLayer {
+ public:
+  explicit QuantizedLinear(const Linear& linear, const QuantOptions& options = {});
+  Tensor Forward(const Tensor& x) override;
+  std::string ToString() const override;
+
+ private:
+  int64_t in_features_, out_features_;
+};
+
+// Conv2d with int8 weights (O, C·kh·kw): im2col, the int8 GEMM, rescale.
+class QuantizedConv2d : public QuantizedLayer {
  public:
   explicit QuantizedConv2d(const Conv2d& conv, const QuantOptions& options = {});
   Tensor Forward(const Tensor& x) override;
   std::string ToString() const override;
 
-  void SetActivationRange(QuantRange range);
-  const QuantizedTensor& weight() const { return weight_; }
-  int64_t WeightBytes() const { return weight_.bytes(); }
-
  private:
   int64_t in_channels_, out_channels_, kernel_, stride_, padding_;
-  QuantizedTensor weight_;
-  Tensor bias_, row_sums_;
-  std::optional<QuantRange> activation_range_;
 };
 
 struct QuantizeModelOptions {

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "kernels/cpu.h"
+#include "tinytorch/tensor.h"
 
 namespace tinytorch::kernels {
 
@@ -27,5 +28,8 @@ void GemmSimdIsa(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64
 // GemmSimd on row bands of c, one per thread.
 void GemmThreaded(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
 void GemmOpenBlas(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
+
+using GemmFn = void (*)(float*, MatrixRef, MatrixRef, int64_t, int64_t, int64_t);
+GemmFn GemmFor(MatMulBackend backend);  // throws on an unknown backend
 
 }  // namespace tinytorch::kernels
