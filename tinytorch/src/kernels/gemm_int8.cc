@@ -195,8 +195,8 @@ void GemmU8S8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t 
   const int64_t blocks = (n + kBlock - 1) / kBlock;
   std::function<void(int64_t)> run_block;
   std::vector<uint8_t> packed;
+  const int64_t groups = (k + 3) / 4, strip_bytes = groups * 64;
   if (isa == Isa::kAvx512 && m >= kStrip) {
-    const int64_t groups = (k + 3) / 4, strip_bytes = groups * 64;
     packed.resize(static_cast<size_t>((m + kStrip - 1) / kStrip * strip_bytes));
     PackActivations(packed.data(), a, m, k, groups);
     run_block = [&](int64_t block) {
