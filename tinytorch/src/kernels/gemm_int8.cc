@@ -129,12 +129,14 @@ namespace {
 // horizontal reduction is needed; the tile is 32 rows × 8 columns (16 accumulators).
 constexpr int64_t kStrip = 16, kPackedCols = 8;
 
-void PackActivations(uint8_t* out, const uint8_t* a, int64_t m, int64_t k, int64_t groups) {
-  const int64_t strips = (m + kStrip - 1) / kStrip;
-  std::fill(out, out + strips * groups * 64, uint8_t{0});
-  for (int64_t i = 0; i < m; ++i) {
-    uint8_t* dst = out + (i / kStrip) * groups * 64 + (i % kStrip) * 4;
-    const uint8_t* src = a + i * k;
+// Strip `strip` of a (rows 16·strip ... 16·strip + 15) into out: zero rows past m and zero bytes
+// past k, so partial strips and the last group add nothing.
+void PackStrip(uint8_t* out, const uint8_t* a, int64_t m, int64_t k, int64_t groups,
+               int64_t strip) {
+  std::fill(out, out + groups * 64, uint8_t{0});
+  for (int64_t r = 0; r < kStrip && strip * kStrip + r < m; ++r) {
+    const uint8_t* src = a + (strip * kStrip + r) * k;
+    uint8_t* dst = out + r * 4;
     for (int64_t g = 0; g < groups; ++g, dst += 64) {
       std::memcpy(dst, src + 4 * g, static_cast<size_t>(std::min<int64_t>(4, k - 4 * g)));
     }
@@ -147,24 +149,32 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void TilePacked(
     const int8_t* w, int64_t k, int64_t rows, int64_t cols) {
   const int8_t* wr[kPackedCols];
   for (int j = 0; j < kPackedCols; ++j) wr[j] = w + std::min<int64_t>(j, cols - 1) * k;
-  __m512i acc[MS][kPackedCols];
-  for (int s = 0; s < MS; ++s) {
-    for (int j = 0; j < kPackedCols; ++j) acc[s][j] = _mm512_setzero_si512();
-  }
-  // Whole groups broadcast 4 weight bytes straight from memory (vpbroadcastd zmm, m32). The k % 4
-  // tail is added in scalar below: a tail step after this loop would make GCC copy every
-  // accumulator between registers on each iteration.
+  // Sixteen named accumulators rather than an array: with an array, GCC 12 copies every
+  // accumulator between registers (vpdpbusd overwrites its accumulator operand) and spills two of
+  // them on each iteration, which halves the kernel's speed.
+  __m512i x0 = _mm512_setzero_si512(), x1 = x0, x2 = x0, x3 = x0, x4 = x0, x5 = x0, x6 = x0,
+          x7 = x0;  // rows 0–15 of columns 0–7
+  __m512i y0 = x0, y1 = x0, y2 = x0, y3 = x0, y4 = x0, y5 = x0, y6 = x0, y7 = x0;  // rows 16–31
+  const int8_t *w0 = wr[0], *w1 = wr[1], *w2 = wr[2], *w3 = wr[3], *w4 = wr[4], *w5 = wr[5],
+               *w6 = wr[6], *w7 = wr[7];
+  // Whole groups broadcast 4 weight bytes straight from memory (vpbroadcastd zmm, m32); the
+  // k % 4 tail is added in scalar below.
   const int64_t full = k / 4;
   for (int64_t g = 0; g < full; ++g) {
-    __m512i av[MS];
-    for (int s = 0; s < MS; ++s) av[s] = _mm512_loadu_si512(packed + s * strip_bytes + g * 64);
-    for (int j = 0; j < kPackedCols; ++j) {
-      const __m512i wv = _mm512_maskz_broadcastd_epi32(0xFFFF, _mm_loadu_si32(wr[j] + 4 * g));
-      for (int s = 0; s < MS; ++s) acc[s][j] = _mm512_dpbusd_epi32(acc[s][j], av[s], wv);
-    }
+    const __m512i a0 = _mm512_loadu_si512(packed + g * 64);
+    const __m512i a1 = MS == 2 ? _mm512_loadu_si512(packed + strip_bytes + g * 64) : a0;
+#define TT_COLUMN(j)                                                                        \
+  {                                                                                         \
+    const __m512i wv = _mm512_maskz_broadcastd_epi32(0xFFFF, _mm_loadu_si32(w##j + 4 * g)); \
+    x##j = _mm512_dpbusd_epi32(x##j, a0, wv);                                               \
+    if (MS == 2) y##j = _mm512_dpbusd_epi32(y##j, a1, wv);                                  \
   }
-  // Every accumulator is stored with a constant index: indexing acc by the runtime `cols` would
-  // make GCC keep the whole array in memory, inside the loop above too.
+    TT_COLUMN(0)
+    TT_COLUMN(1) TT_COLUMN(2) TT_COLUMN(3) TT_COLUMN(4) TT_COLUMN(5) TT_COLUMN(6) TT_COLUMN(7)
+#undef TT_COLUMN
+  }
+  const __m512i acc[2][kPackedCols] = {{x0, x1, x2, x3, x4, x5, x6, x7},
+                                       {y0, y1, y2, y3, y4, y5, y6, y7}};
   alignas(64) int32_t tile[MS][kPackedCols][kStrip];
   for (int s = 0; s < MS; ++s) {
     for (int j = 0; j < kPackedCols; ++j) _mm512_store_si512(tile[s][j], acc[s][j]);
@@ -194,22 +204,34 @@ void GemmU8S8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t 
   constexpr int64_t kBlock = 64;
   const int64_t blocks = (n + kBlock - 1) / kBlock;
   std::function<void(int64_t)> run_block;
-  std::vector<uint8_t> packed;
+  // Kept per calling thread between calls (a fresh megabyte per call would cost its page faults
+  // each time). Workers must use `panel`, never `packed`: theirs is another thread's variable.
+  thread_local std::vector<uint8_t> packed;
+  uint8_t* panel = nullptr;
   const int64_t groups = (k + 3) / 4, strip_bytes = groups * 64;
   if (isa == Isa::kAvx512 && m >= kStrip) {
-    packed.resize(static_cast<size_t>((m + kStrip - 1) / kStrip * strip_bytes));
-    PackActivations(packed.data(), a, m, k, groups);
+    const int64_t strips = (m + kStrip - 1) / kStrip;
+    packed.resize(static_cast<size_t>(strips * strip_bytes));
+    panel = packed.data();
+    const auto pack = [&](int64_t strip) {
+      PackStrip(panel + strip * strip_bytes, a, m, k, groups, strip);
+    };
+    if (m * k < (int64_t{1} << 16)) {
+      for (int64_t strip = 0; strip < strips; ++strip) pack(strip);
+    } else {
+      ParallelFor(strips, pack);
+    }
     run_block = [&](int64_t block) {
       const int64_t j_end = std::min(n, (block + 1) * kBlock);
       for (int64_t j = block * kBlock; j < j_end; j += kPackedCols) {
         const int64_t cols = std::min(kPackedCols, j_end - j);
         for (int64_t i = 0; i < m; i += 2 * kStrip) {
-          const uint8_t* strips = packed.data() + (i / kStrip) * strip_bytes;
+          const uint8_t* pair = panel + (i / kStrip) * strip_bytes;
           if (m - i > kStrip) {
-            TilePacked<2>(c + i * n + j, n, strips, strip_bytes, a + i * k, w + j * k, k, m - i,
+            TilePacked<2>(c + i * n + j, n, pair, strip_bytes, a + i * k, w + j * k, k, m - i,
                           cols);
           } else {
-            TilePacked<1>(c + i * n + j, n, strips, strip_bytes, a + i * k, w + j * k, k, m - i,
+            TilePacked<1>(c + i * n + j, n, pair, strip_bytes, a + i * k, w + j * k, k, m - i,
                           cols);
           }
         }
