@@ -5,6 +5,7 @@
 #include "tinytorch/activations.h"    // 02 activations
 #include "tinytorch/attention.h"      // 12 attention
 #include "tinytorch/autograd.h"       // 06 autograd
+#include "tinytorch/benchmarking.h"   // 19 benchmarking (results, Pareto frontier)
 #include "tinytorch/compression.h"    // 16 compression
 #include "tinytorch/convolutions.h"   // 09 convolutions
 #include "tinytorch/data.h"           // 05 dataloader
