@@ -33,22 +33,12 @@ void GenerateBenchmark(benchmark::State& state) {
 }
 void BM_GenerateUncached(benchmark::State& s) { GenerateBenchmark<false>(s); }
 void BM_GenerateCached(benchmark::State& s) { GenerateBenchmark<true>(s); }
-BENCHMARK(BM_GenerateUncached)
-    ->ArgName("tokens")
-    ->Arg(32)
-    ->Arg(64)
-    ->Arg(128)
-    ->Arg(256)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK(BM_GenerateCached)
-    ->ArgName("tokens")
-    ->Arg(32)
-    ->Arg(64)
-    ->Arg(128)
-    ->Arg(256)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+void Lengths(benchmark::internal::Benchmark* b) {
+  b->ArgName("tokens")->Arg(32)->Arg(64)->Arg(128)->Arg(256);
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+BENCHMARK(BM_GenerateUncached)->Apply(Lengths);
+BENCHMARK(BM_GenerateCached)->Apply(Lengths);
 
 }  // namespace
 }  // namespace tinytorch

@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "support/acceleration_testing.h"
 #include "support/tensor_testing.h"
 #include "tinytorch/transformers.h"
 
@@ -18,31 +19,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
-// Restores a process-wide knob when a test ends, whatever happens in it.
-class ScopedSimdLevel {
- public:
-  explicit ScopedSimdLevel(SimdLevel level) : previous_(SetSimdLevel(level)) {}
-  ~ScopedSimdLevel() { SetSimdLevel(previous_); }
-
- private:
-  SimdLevel previous_;
-};
-class ScopedThreads {
- public:
-  explicit ScopedThreads(int threads) : previous_(SetNumThreads(threads)) {}
-  ~ScopedThreads() { SetNumThreads(previous_); }
-
- private:
-  int previous_;
-};
-
-std::vector<SimdLevel> SupportedLevels() {
-  std::vector<SimdLevel> levels;
-  for (SimdLevel l : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
-    if (static_cast<int>(l) <= static_cast<int>(DetectedSimdLevel())) levels.push_back(l);
-  }
-  return levels;
-}
+using testing::ScopedSimdLevel;
+using testing::ScopedThreads;
+using testing::SupportedSimdLevels;
 
 // (m, n, k) built from the awkward sizes 1, 7, 33, 257, 1000: every micro-kernel edge case
 // (single row/column, partial strips, more than one k slice) with the naive oracle still cheap.
@@ -72,7 +51,7 @@ TEST(AccelerationTest, EveryBackendMatchesNaiveOnAwkwardSizes) {
 }
 
 TEST(AccelerationTest, EverySupportedSimdLevelMatchesNaive) {
-  for (SimdLevel level : SupportedLevels()) {
+  for (SimdLevel level : SupportedSimdLevels()) {
     const ScopedSimdLevel scoped(level);
     ExpectMatchesNaive(MatMulBackend::kSimd, SimdLevelName(level));
   }

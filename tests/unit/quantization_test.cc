@@ -11,6 +11,7 @@
 #include <tuple>
 #include <vector>
 
+#include "support/acceleration_testing.h"
 #include "support/digits_models.h"
 #include "support/tensor_testing.h"
 #include "tinytorch/acceleration.h"
@@ -150,15 +151,13 @@ TEST(QuantizationTest, QuantizedLinearEqualsFloatMathOnQuantizedValues) {
     EXPECT_EQ(y.shape(), (Shape{3, 5, 37}));
     EXPECT_TENSOR_CLOSE(y, expected, 1e-4, 1e-4);
     // Integer sums are exact, so every SIMD level gives the same bits.
-    for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
-      if (static_cast<int>(level) > static_cast<int>(DetectedSimdLevel())) continue;
-      const SimdLevel previous = SetSimdLevel(level);
+    for (SimdLevel level : testing::SupportedSimdLevels()) {
+      const testing::ScopedSimdLevel scoped(level);
       EXPECT_TENSOR_CLOSE(q(x), y, 0, 0) << SimdLevelName(level);
       // Batch 1 and widths that leave partial tiles everywhere.
       const Tensor one = x.Select(0, 0).Select(0, 0).Unsqueeze(0);
       EXPECT_TENSOR_CLOSE(q(one), MatMul(FakeQuantizedInput(one), w) + linear.bias().Detach(), 1e-4,
                           1e-4);
-      SetSimdLevel(previous);
     }
   }
   QuantizedLinear q(linear);
@@ -191,13 +190,11 @@ TEST(QuantizationTest, Int8GemmIsExactOnEveryLevelAndShape) {
         expected[i * n + j] = sum;
       }
     }
-    for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
-      if (static_cast<int>(level) > static_cast<int>(DetectedSimdLevel())) continue;
-      const SimdLevel previous = SetSimdLevel(level);
+    for (SimdLevel level : testing::SupportedSimdLevels()) {
+      const testing::ScopedSimdLevel scoped(level);
       std::vector<int32_t> c(static_cast<size_t>(m * n), -1);
       GemmInt8(c.data(), a.data(), w.data(), m, n, k);
       EXPECT_EQ(c, expected) << SimdLevelName(level) << " m=" << m << " n=" << n << " k=" << k;
-      SetSimdLevel(previous);
     }
   }
   EXPECT_THAT([] { GemmInt8(nullptr, nullptr, nullptr, 1, 1, 70000); },
@@ -213,13 +210,11 @@ TEST(QuantizationTest, ExtremeCodesAccumulateExactly) {
   linear.weight().Detach().Select(1, 3).Fill(1.f);
   QuantizedLinear q(linear);
   const Tensor x = Tensor::Full({2, 1000}, 2.f);
-  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
-    if (static_cast<int>(level) > static_cast<int>(DetectedSimdLevel())) continue;
-    const SimdLevel previous = SetSimdLevel(level);
+  for (SimdLevel level : testing::SupportedSimdLevels()) {
+    const testing::ScopedSimdLevel scoped(level);
     const Tensor y = q(x);
     EXPECT_NEAR(y.at({1, 0}), -2000.f, 0.01f) << SimdLevelName(level);
     EXPECT_NEAR(y.at({1, 3}), 2000.f, 0.01f) << SimdLevelName(level);
-    SetSimdLevel(previous);
   }
 }
 

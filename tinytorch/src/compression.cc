@@ -98,10 +98,8 @@ double WeightSparsity(const Module& model) {
 
 int64_t WeightBytes(const Module& model) {
   int64_t bytes = 0;
-  if (const auto* q = dynamic_cast<const QuantizedLinear*>(&model)) {
+  if (const auto* q = dynamic_cast<const QuantizedLayer*>(&model)) {
     bytes += q->WeightBytes();
-  } else if (const auto* qc = dynamic_cast<const QuantizedConv2d*>(&model)) {
-    bytes += qc->WeightBytes();
   } else if (const auto* s = dynamic_cast<const SparseLinear*>(&model)) {
     bytes += s->WeightBytes();
   } else if (const auto* l = dynamic_cast<const Linear*>(&model)) {

@@ -13,15 +13,17 @@ namespace tinytorch {
 
 namespace {
 
-void CheckQuantizable(const Tensor& x, const char* op) {
+// x packed, after checking it is a non-empty float32 tensor of finite values.
+Tensor FiniteContiguous(const Tensor& x, const char* op) {
   internal::CheckFloat(x, op);
   TT_CHECK(x.numel() > 0, op, ": cannot quantize an empty tensor of shape ", x.shape());
-  const Tensor c = x.Contiguous();
+  Tensor c = x.Contiguous();
   const float* p = c.data<float>();
   for (int64_t i = 0; i < c.numel(); ++i) {
     TT_CHECK(std::isfinite(p[i]), op, ": tensor of shape ", x.shape(), " has a non-finite value (",
              p[i], ") at flat index ", i);
   }
+  return c;
 }
 
 // The q-th quantile (q in [0, 1]) of `values` by linear interpolation (NumPy's default).
@@ -37,15 +39,20 @@ float Quantile(std::vector<float> values, double q) {
   return static_cast<float>(a + (pos - static_cast<double>(lo)) * (b - a));
 }
 
-QuantRange RangeOf(const float* p, int64_t n, int64_t stride, Calibration calibration,
-                   double percentile, bool symmetric) {
-  std::vector<float> v(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) v[i] = symmetric ? std::fabs(p[i * stride]) : p[i * stride];
+// The range of p[0, n) (of |p| when symmetric) by `calibration`, widened to contain 0.
+QuantRange RangeOf(const float* p, int64_t n, Calibration calibration, double percentile,
+                   bool symmetric) {
   QuantRange r;
   if (calibration == Calibration::kMinMax) {
-    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-    r = {*lo, *hi};
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = symmetric ? std::fabs(p[i]) : p[i];
+      r = {std::min(r.min, v), std::max(r.max, v)};
+    }
   } else {
+    std::vector<float> v(p, p + n);
+    if (symmetric) {
+      for (float& e : v) e = std::fabs(e);
+    }
     r = {symmetric ? 0.f : Quantile(v, 1.0 - percentile / 100.0), Quantile(v, percentile / 100.0)};
   }
   if (symmetric) r.min = -r.max;
@@ -80,11 +87,10 @@ int8_t QuantizeValue(float v, Affine a, int lo, int hi) {
 
 QuantRange CalibrateRange(const Tensor& x, Calibration calibration, double percentile,
                           bool symmetric) {
-  CheckQuantizable(x, "CalibrateRange");
+  const Tensor c = FiniteContiguous(x, "CalibrateRange");
   TT_CHECK(percentile > 50.0 && percentile <= 100.0, "CalibrateRange: percentile ", percentile,
            " must be in (50, 100]");
-  const Tensor c = x.Contiguous();
-  return RangeOf(c.data<float>(), c.numel(), 1, calibration, percentile, symmetric);
+  return RangeOf(c.data<float>(), c.numel(), calibration, percentile, symmetric);
 }
 
 int64_t QuantizedTensor::bytes() const {
@@ -97,10 +103,9 @@ int64_t QuantizedTensor::bytes() const {
 
 QuantizedTensor QuantizeInt8(const Tensor& x, const QuantOptions& options) {
   const char* op = "QuantizeInt8";
-  CheckQuantizable(x, op);
+  const Tensor c = FiniteContiguous(x, op);
   TT_CHECK(options.percentile > 50.0 && options.percentile <= 100.0, op, ": percentile ",
            options.percentile, " must be in (50, 100]");
-  const Tensor c = x.Contiguous();
   const bool symmetric = options.scheme == QuantScheme::kSymmetric;
   // Channels are the slices along `axis`: outer × channels × inner in the packed layout.
   int64_t channels = 1, inner = c.numel(), outer = 1, axis = 0;
@@ -120,15 +125,20 @@ QuantizedTensor QuantizeInt8(const Tensor& x, const QuantOptions& options) {
   int8_t* dst = q.values.data<int8_t>();
   const int lo = symmetric ? -127 : -128;
   for (int64_t ch = 0; ch < channels; ++ch) {
-    // Gather the channel's values (outer blocks of `inner` each) for calibration.
-    std::vector<float> values;
-    values.reserve(static_cast<size_t>(outer * inner));
-    for (int64_t o = 0; o < outer; ++o) {
-      const float* block = src + (o * channels + ch) * inner;
-      values.insert(values.end(), block, block + inner);
+    // The channel's values for calibration: one block when it is contiguous (outer == 1, which
+    // includes per-tensor), otherwise `outer` blocks of `inner` gathered into one.
+    std::vector<float> gathered;
+    const float* values = src + ch * inner;
+    if (outer > 1) {
+      gathered.reserve(static_cast<size_t>(outer * inner));
+      for (int64_t o = 0; o < outer; ++o) {
+        const float* block = src + (o * channels + ch) * inner;
+        gathered.insert(gathered.end(), block, block + inner);
+      }
+      values = gathered.data();
     }
-    const QuantRange range = RangeOf(values.data(), static_cast<int64_t>(values.size()), 1,
-                                     options.calibration, options.percentile, symmetric);
+    const QuantRange range =
+        RangeOf(values, outer * inner, options.calibration, options.percentile, symmetric);
     const Affine a = AffineFor(range, options.scheme);
     q.scales.data<float>()[ch] = a.scale;
     if (!symmetric) q.zero_points.data<int32_t>()[ch] = a.zero_point;
@@ -190,17 +200,7 @@ struct ActivationQuant {
 
 ActivationQuant ActivationParams(const float* x, int64_t n,
                                  const std::optional<QuantRange>& fixed) {
-  QuantRange r;
-  if (fixed) {
-    r = *fixed;
-  } else {
-    float lo = 0.f, hi = 0.f;
-    for (int64_t i = 0; i < n; ++i) {
-      lo = std::min(lo, x[i]);
-      hi = std::max(hi, x[i]);
-    }
-    r = {lo, hi};
-  }
+  const QuantRange r = fixed ? *fixed : RangeOf(x, n, Calibration::kMinMax, 100.0, false);
   const float width = r.max - r.min;
   if (!(width > 0.f)) return {1.f, 0};
   const float scale = width / 255.f;
