@@ -234,6 +234,26 @@ TEST(QuantizationTest, QuantizedConv2dEqualsFloatConvolutionOnQuantizedValues) {
           HasSubstr("QuantizedConv2d: input [1, 4, 9, 7] has 4 channels, expected 3")));
 }
 
+TEST(QuantizationTest, NonFiniteInputsThrowInsteadOfBecomingCodes) {
+  Generator gen(12);
+  Linear linear(4, 3, gen);
+  QuantizedLinear q(linear);
+  Tensor x = Tensor::RandN({2, 4}, gen);
+  x.at({1, 2}) = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THAT([&] { q(x); },
+              ThrowsMessage<Error>(HasSubstr(
+                  "QuantizedLinear: input has a non-finite value (nan) at flat index 6")));
+  q.SetActivationRange({-1.f, 1.f});  // a static range must not let it through either
+  EXPECT_THAT([&] { q(x); }, ThrowsMessage<Error>(HasSubstr("non-finite value (nan)")));
+  Conv2d conv(1, 2, 3, gen, 1, 1);
+  QuantizedConv2d qc(conv);
+  Tensor image = Tensor::RandN({1, 1, 4, 4}, gen);
+  image.at({0, 0, 3, 3}) = std::numeric_limits<float>::infinity();
+  EXPECT_THAT(
+      [&] { qc(image); },
+      ThrowsMessage<Error>(HasSubstr("QuantizedConv2d: input has a non-finite value (inf)")));
+}
+
 TEST(QuantizationTest, StaticActivationRangeIsUsedAndValidated) {
   Generator gen(7);
   Linear linear(8, 4, gen);

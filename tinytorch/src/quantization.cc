@@ -198,8 +198,14 @@ struct ActivationQuant {
   int32_t zero_point;  // in [0, 255]
 };
 
-ActivationQuant ActivationParams(const float* x, int64_t n,
-                                 const std::optional<QuantRange>& fixed) {
+// Quantization parameters for the activations x[0, n), which must be finite: a NaN would pass
+// min/max unnoticed and its conversion to uint8 is undefined behaviour.
+ActivationQuant ActivationParams(const float* x, int64_t n, const std::optional<QuantRange>& fixed,
+                                 const char* op) {
+  for (int64_t i = 0; i < n; ++i) {
+    TT_CHECK(std::isfinite(x[i]), op, ": input has a non-finite value (", x[i], ") at flat index ",
+             i, "; int8 inputs must be finite");
+  }
   const QuantRange r = fixed ? *fixed : RangeOf(x, n, Calibration::kMinMax, 100.0, false);
   const float width = r.max - r.min;
   if (!(width > 0.f)) return {1.f, 0};
@@ -292,7 +298,7 @@ Tensor QuantizedLinear::Forward(const Tensor& x) {
   const Tensor xc = x.Contiguous();
   const int64_t rows = xc.numel() / in_features_;
   const float* px = xc.data<float>();
-  const ActivationQuant aq = ActivationParams(px, xc.numel(), activation_range_);
+  const ActivationQuant aq = ActivationParams(px, xc.numel(), activation_range_, op);
   std::vector<uint8_t> a(static_cast<size_t>(xc.numel()));
   for (int64_t i = 0; i < xc.numel(); ++i) a[i] = QuantizeActivation(px[i], aq);
   Shape out_shape = x.shape();
@@ -329,7 +335,7 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
   TT_CHECK(g.c == in_channels_, op, ": input ", x.shape(), " has ", g.c, " channels, expected ",
            in_channels_);
   const Tensor xc = x.Contiguous();
-  const ActivationQuant aq = ActivationParams(xc.data<float>(), xc.numel(), activation_range_);
+  const ActivationQuant aq = ActivationParams(xc.data<float>(), xc.numel(), activation_range_, op);
   const int64_t kdim = g.cols(), positions = g.positions();
   Tensor out = internal::EmptyLike({g.n, out_channels_, g.ho, g.wo});
   std::vector<float> cols(static_cast<size_t>(kdim * positions));
