@@ -267,6 +267,20 @@ Interval OrderStatisticMedianInterval(std::span<const double> x, double confiden
   return {m, s[k - 1], s[n - k], 1 - 2 * BinomialCdf(k - 1, n, 0.5)};
 }
 
+Interval WilsonInterval(int64_t successes, int64_t n, double confidence) {
+  CheckConfidence(confidence, "WilsonInterval");
+  PERF_CHECK(n > 0 && successes >= 0 && successes <= n, "WilsonInterval: needs 0 <= successes <= n",
+             " and n > 0, got successes = ", successes, ", n = ", n);
+  const double z = NormalQuantile(0.5 + confidence / 2), z2 = z * z, nn = static_cast<double>(n);
+  const double p = static_cast<double>(successes) / nn;
+  const double center = (p + z2 / (2 * nn)) / (1 + z2 / nn);
+  const double half = z / (1 + z2 / nn) * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn));
+  // At 0 or n successes one bound is exactly 0 or 1; computing it would leave rounding dust.
+  const double low = successes == 0 ? 0.0 : std::max(0.0, center - half);
+  const double high = successes == n ? 1.0 : std::min(1.0, center + half);
+  return {p, low, high, confidence};
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tests.
 

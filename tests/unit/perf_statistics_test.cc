@@ -219,6 +219,13 @@ TEST(PerfStatisticsTest, HolmSignTestAndOrderStatisticsMatchReferences) {
     EXPECT_TRUE(Near(ci.high, J(c["high"])));
     EXPECT_TRUE(Near(ci.confidence, J(c["confidence"])));
   }
+  for (const auto& c : Golden()["wilson"]) {
+    const Interval ci = WilsonInterval(c["successes"], c["n"], c["confidence"]);
+    EXPECT_TRUE(Near(ci.low, J(c["low"]), 1e-12)) << c.dump();
+    EXPECT_TRUE(Near(ci.high, J(c["high"]), 1e-12)) << c.dump();
+  }
+  EXPECT_THROW(WilsonInterval(3, 2), Error);
+  EXPECT_THROW(WilsonInterval(0, 0), Error);
   for (const auto& c : Golden()["power_law"]) {
     const PowerLawFit fit = FitPowerLaw(Vec(c["sizes"]), Vec(c["values"]));
     EXPECT_TRUE(Near(fit.exponent, J(c["exponent"]), 1e-9)) << c["name"];

@@ -198,6 +198,12 @@ def main():
                                  "low": f(fit.slope - half), "high": f(fit.slope + half),
                                  "coefficient": f(math.exp(fit.intercept)), "r_squared": f(fit.rvalue ** 2)})
 
+    doc["wilson"] = []
+    for k, n, conf in [(0, 10, 0.95), (10, 10, 0.95), (81, 263, 0.95), (940, 1000, 0.95), (1, 1, 0.95),
+                       (45, 50, 0.9), (1797, 1800, 0.99)]:
+        ci = stats.binomtest(k, n).proportion_ci(conf, method="wilson")
+        doc["wilson"].append({"successes": k, "n": n, "confidence": conf, "low": f(ci.low), "high": f(ci.high)})
+
     tmp = OUT + ".tmp"
     with open(tmp, "w") as fh:
         json.dump(doc, fh, indent=1)

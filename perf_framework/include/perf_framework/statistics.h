@@ -76,6 +76,11 @@ Interval BootstrapMedianRatioInterval(std::span<const double> numerator,
 // the requested confidence at all (n < 6 for 95%), the interval is (-inf, inf).
 Interval OrderStatisticMedianInterval(std::span<const double> x, double confidence = 0.95);
 
+// Wilson score interval for a binomial proportion (an accuracy: `successes` correct out of `n`).
+// Unlike the Wald interval p ± z·√(p(1-p)/n) it never leaves [0, 1] and does not collapse to a
+// point at 0 or n successes (SciPy: binomtest(k, n).proportion_ci(method="wilson")).
+Interval WilsonInterval(int64_t successes, int64_t n, double confidence = 0.95);
+
 // ---------------------------------------------------------------------------------------------
 // Tests. p-values are two-sided.
 
