@@ -1,13 +1,29 @@
-// Module 19: benchmark results and Pareto frontiers.
+// Module 19: benchmark results, Pareto frontiers, the model runner, suites and technique
+// comparisons.
 #include "tinytorch/benchmarking.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
+#include <thread>
 
+#include "perf_framework/environment.h"
+#include "perf_framework/memory.h"
 #include "perf_framework/statistics.h"
+#include "perf_framework/timer.h"
+#include "tinytorch/acceleration.h"
+#include "tinytorch/autograd.h"
 #include "tinytorch/error.h"
+#include "tinytorch/serialization.h"
 
 namespace tinytorch {
 
@@ -146,6 +162,23 @@ BenchmarkResult BenchmarkResult::FromJson(const std::string& text) {
   return r;
 }
 
+namespace {
+
+// a dominates b: at least as good in every metric and strictly better in one.
+bool Dominates(const std::vector<double>& a, const std::vector<double>& b,
+               const std::vector<Objective>& objectives) {
+  bool strictly = false;
+  for (size_t m = 0; m < objectives.size(); ++m) {
+    // Oriented so that larger is better.
+    const double sign = objectives[m] == Objective::kMaximize ? 1.0 : -1.0;
+    if (sign * a[m] < sign * b[m]) return false;
+    strictly = strictly || sign * a[m] > sign * b[m];
+  }
+  return strictly;
+}
+
+}  // namespace
+
 std::vector<size_t> ParetoFrontier(const std::vector<std::vector<double>>& points,
                                    const std::vector<Objective>& objectives) {
   const char* op = "ParetoFrontier";
@@ -157,25 +190,688 @@ std::vector<size_t> ParetoFrontier(const std::vector<std::vector<double>>& point
       TT_CHECK(std::isfinite(points[i][m]), op, ": point ", i, " metric ", m, " is ", points[i][m]);
     }
   }
-  // Oriented so that larger is better in every metric.
-  const auto value = [&](size_t i, size_t m) {
-    return objectives[m] == Objective::kMaximize ? points[i][m] : -points[i][m];
-  };
-  const auto dominates = [&](size_t a, size_t b) {
-    bool strictly = false;
-    for (size_t m = 0; m < objectives.size(); ++m) {
-      if (value(a, m) < value(b, m)) return false;
-      strictly = strictly || value(a, m) > value(b, m);
-    }
-    return strictly;
-  };
   std::vector<size_t> frontier;
   for (size_t i = 0; i < points.size(); ++i) {
     bool dominated = false;
-    for (size_t j = 0; j < points.size() && !dominated; ++j) dominated = j != i && dominates(j, i);
+    for (size_t j = 0; j < points.size() && !dominated; ++j) {
+      dominated = j != i && Dominates(points[j], points[i], objectives);
+    }
     if (!dominated) frontier.push_back(i);
   }
   return frontier;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The runner.
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string Printf(const char* format, ...) __attribute__((format(printf, 1, 2)));
+std::string Printf(const char* format, ...) {
+  char buf[1024];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(buf, sizeof buf, format, args);
+  va_end(args);
+  return buf;
+}
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The runner's own failure reports, turned into ERROR results by Run.
+struct ModelFailure {
+  std::string reason;
+};
+
+// The first non-finite element of a float32 output, as "element i is nan".
+std::optional<std::string> NonFinite(const Tensor& t) {
+  if (t.dtype() != DType::kFloat32) return std::nullopt;
+  const std::vector<float> v = t.ToVector();
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!std::isfinite(v[i])) return Printf("element %zu is %g", i, static_cast<double>(v[i]));
+  }
+  return std::nullopt;
+}
+
+void CheckOutput(const Tensor& out, const std::string& what, const Shape& expected) {
+  if (!out.defined()) throw ModelFailure{what + " returned an undefined tensor"};
+  if (!expected.empty() && out.shape() != expected) {
+    throw ModelFailure{what + " returned shape " + ShapeToString(out.shape()) + ", expected " +
+                       ShapeToString(expected)};
+  }
+  if (const auto bad = NonFinite(out))
+    throw ModelFailure{what + " returned a non-finite value (" + *bad + ")"};
+}
+
+// The first forward on a watchdog thread, so a model that never returns cannot hang the run. The
+// thread owns copies of the forward (and so of the module it shares) and of the query.
+Tensor ForwardWithin(const BenchmarkModel& model, const Tensor& query, double seconds) {
+  std::packaged_task<Tensor()> task([forward = model.forward, query] { return forward(query); });
+  std::future<Tensor> result = task.get_future();
+  std::thread(std::move(task)).detach();
+  if (result.wait_for(std::chrono::duration<double>(seconds)) != std::future_status::ready) {
+    throw ModelFailure{
+        Printf("the first forward did not return within the %.3g s time limit "
+               "(abandoned on a detached thread)",
+               seconds)};
+  }
+  return result.get();
+}
+
+std::optional<double> ReadRaplJoules() {
+  std::ifstream in("/sys/class/powercap/intel-rapl:0/energy_uj");
+  double microjoules = 0;
+  if (!(in >> microjoules)) return std::nullopt;
+  return microjoules * 1e-6;
+}
+
+EnergyEstimate Energy(const BenchmarkModel& model, const Tensor& query, const ModelBenchmark& r) {
+  if (const auto before = ReadRaplJoules()) {
+    int64_t queries = 0;
+    const Clock::time_point start = Clock::now();
+    while (SecondsSince(start) < 0.2 || queries < 3) {
+      Tensor y = model.forward(query);
+      perf::DoNotOptimize(y);
+      ++queries;
+    }
+    const auto after = ReadRaplJoules();
+    // The counter wraps; a wrapped or vanished reading falls back to the model below.
+    if (after && *after > *before) {
+      return {(*after - *before) / static_cast<double>(queries), false,
+              "RAPL package energy over a loop of forwards (includes idle and other work)"};
+    }
+  }
+  const double seconds = r.latency.median * 1e-3;
+  const double bytes = static_cast<double>(r.state_bytes + r.allocated_bytes);
+  return {kActiveCoreWatts * NumThreads() * seconds + kDramJoulesPerByte * bytes, true,
+          Printf("model: %.0f W x %d threads x median latency + %.0f pJ/byte x %.0f bytes moved",
+                 kActiveCoreWatts, NumThreads(), kDramJoulesPerByte * 1e12, bytes)};
+}
+
+void CheckEvaluationSet(const EvaluationSet& eval) {
+  const char* op = "Benchmark::Run";
+  TT_CHECK(eval.inputs.defined() && eval.labels.defined(), op, ": evaluation set '", eval.name,
+           "' has undefined inputs or labels");
+  TT_CHECK(eval.labels.dtype() == DType::kInt64 && eval.labels.dim() == 1, op, ": evaluation set '",
+           eval.name, "' labels must be 1-d int64, got shape ", eval.labels.shape());
+  TT_CHECK(eval.inputs.dim() >= 1 && eval.inputs.size(0) == eval.labels.size(0) &&
+               eval.labels.size(0) > 0,
+           op, ": evaluation set '", eval.name, "' has inputs ", eval.inputs.shape(),
+           " and labels ", eval.labels.shape(), " (need the same number of rows, at least one)");
+  TT_CHECK(eval.batch_size > 0, op, ": evaluation set '", eval.name, "' batch_size ",
+           eval.batch_size, " must be positive");
+}
+
+void Evaluate(const BenchmarkModel& model, const EvaluationSet& eval, Clock::time_point start,
+              double limit, ModelBenchmark& r) {
+  const int64_t n = eval.labels.size(0);
+  const Tensor labels = eval.labels.Contiguous();
+  const auto* y = reinterpret_cast<const int64_t*>(labels.storage()->data()) + labels.offset();
+  r.correct_by_example.assign(static_cast<size_t>(n), 0);
+  for (int64_t lo = 0; lo < n; lo += eval.batch_size) {
+    const int64_t hi = std::min(n, lo + eval.batch_size);
+    const std::string what = Printf("forward on evaluation rows [%lld, %lld)",
+                                    static_cast<long long>(lo), static_cast<long long>(hi));
+    const Tensor out = model.forward(eval.inputs.Slice(0, lo, hi));
+    CheckOutput(out, what, {});
+    if (out.dim() != 2 || out.size(0) != hi - lo) {
+      throw ModelFailure{what + " returned shape " + ShapeToString(out.shape()) + ", expected (" +
+                         std::to_string(hi - lo) + ", classes)"};
+    }
+    const Tensor predicted = out.Argmax(1).Contiguous();
+    const auto* p =
+        reinterpret_cast<const int64_t*>(predicted.storage()->data()) + predicted.offset();
+    for (int64_t i = lo; i < hi; ++i) {
+      if (y[i] < 0 || y[i] >= out.size(1)) {
+        throw ModelFailure{
+            Printf("evaluation set '%s' has label %lld at row %lld, outside the "
+                   "model's %lld output classes",
+                   eval.name.c_str(), static_cast<long long>(y[i]), static_cast<long long>(i),
+                   static_cast<long long>(out.size(1)))};
+      }
+      r.correct_by_example[i] = p[i - lo] == y[i];
+    }
+    if (SecondsSince(start) > limit) {
+      throw ModelFailure{
+          Printf("over the %.3g s time limit during evaluation (after %lld of %lld "
+                 "rows)",
+                 limit, static_cast<long long>(hi), static_cast<long long>(n))};
+    }
+  }
+  r.has_accuracy = true;
+  r.dataset = eval.name;
+  r.synthetic_data = eval.synthetic_data;
+  r.evaluated = n;
+  r.correct = std::count(r.correct_by_example.begin(), r.correct_by_example.end(), 1);
+  r.accuracy = static_cast<double>(r.correct) / static_cast<double>(n);
+  const perf::Interval ci = perf::WilsonInterval(r.correct, n, r.latency.confidence);
+  r.accuracy_low = ci.low;
+  r.accuracy_high = ci.high;
+}
+
+}  // namespace
+
+BenchmarkModel BenchmarkModel::Of(std::string name, std::shared_ptr<Module> module) {
+  TT_CHECK(module != nullptr, "BenchmarkModel::Of: '", name, "' has no module");
+  module->Eval();
+  BenchmarkModel m;
+  m.name = std::move(name);
+  m.parameters = module->NumParameters();
+  m.state_bytes = module->StateBytes();
+  m.forward = [module](const Tensor& x) {
+    NoGradGuard no_grad;
+    return module->Forward(x);
+  };
+  return m;
+}
+
+Benchmark::Benchmark(BenchmarkOptions options) : options_(std::move(options)) {
+  const char* op = "Benchmark";
+  TT_CHECK(options_.latency_seconds > 0 && std::isfinite(options_.latency_seconds), op,
+           ": latency_seconds ", options_.latency_seconds, " must be positive");
+  TT_CHECK(options_.time_limit_seconds > 0 && std::isfinite(options_.time_limit_seconds), op,
+           ": time_limit_seconds ", options_.time_limit_seconds, " must be positive");
+  TT_CHECK(options_.memory_limit_bytes >= 0, op, ": memory_limit_bytes ",
+           options_.memory_limit_bytes, " must not be negative");
+  TT_CHECK(options_.confidence > 0 && options_.confidence < 1, op, ": confidence ",
+           options_.confidence, " must be in (0, 1)");
+}
+
+ModelBenchmark Benchmark::Run(const BenchmarkModel& model, const Tensor& query,
+                              const EvaluationSet* eval) const {
+  TT_CHECK(query.defined(), "Benchmark::Run: '", model.name, "' got an undefined query");
+  TT_CHECK(static_cast<bool>(model.forward), "Benchmark::Run: '", model.name, "' has no forward");
+  if (eval != nullptr) CheckEvaluationSet(*eval);
+  const double limit = options_.time_limit_seconds;
+  ModelBenchmark r;
+  r.model = model.name;
+  r.parameters = model.parameters;
+  r.state_bytes = model.state_bytes;
+  r.latency.confidence = options_.confidence;
+  const Clock::time_point start = Clock::now();
+  try {
+    const Tensor out = ForwardWithin(model, query, limit);
+    CheckOutput(out, "forward on the query", options_.expected_output_shape);
+    r.output_shape = out.shape();
+
+    const perf::MemoryMeasurement memory = perf::MeasureMemory([&] {
+      Tensor y = model.forward(query);
+      perf::DoNotOptimize(y);
+    });
+    r.peak_activation_bytes = memory.peak_bytes;
+    r.allocated_bytes = memory.allocated_bytes;
+    if (options_.memory_limit_bytes > 0 && memory.peak_bytes > options_.memory_limit_bytes) {
+      throw ModelFailure{Printf("one forward peaked at %lld heap bytes, over the %lld-byte limit",
+                                static_cast<long long>(memory.peak_bytes),
+                                static_cast<long long>(options_.memory_limit_bytes))};
+    }
+
+    const double remaining = limit - SecondsSince(start);
+    if (remaining <= 0)
+      throw ModelFailure{Printf("over the %.3g s time limit before timing", limit)};
+    perf::ScientificTimer timer(
+        {.max_seconds = std::min(options_.latency_seconds, remaining),
+         .warmup_seconds = std::min(options_.latency_seconds, remaining) / 20});
+    const perf::Measurement m = timer.Measure(model.name, [&] {
+      Tensor y = model.forward(query);
+      perf::DoNotOptimize(y);
+    });
+    std::vector<double> ms(m.samples_ns.size());
+    std::transform(m.samples_ns.begin(), m.samples_ns.end(), ms.begin(),
+                   [](double ns) { return ns * 1e-6; });
+    r.latency = BenchmarkResult::FromValues(model.name + "/latency", "latency", "ms", std::move(ms),
+                                            options_.confidence);
+    r.latency_converged = m.converged;
+    r.warnings = m.warnings;
+    if (SecondsSince(start) > limit) {
+      throw ModelFailure{Printf("over the %.3g s time limit after timing", limit)};
+    }
+
+    if (eval != nullptr) Evaluate(model, *eval, start, limit, r);
+    r.energy = Energy(model, query, r);
+    r.ok = true;
+  } catch (const ModelFailure& f) {
+    r.error = f.reason;
+  } catch (const std::exception& e) {
+    r.error = std::string("the forward threw: ") + e.what();
+  } catch (...) {
+    r.error = "the forward threw an exception that is not a std::exception";
+  }
+  if (!r.ok) {
+    // An ERROR result keeps what it measured before failing, except derived numbers that would
+    // mislead without the rest.
+    r.has_accuracy = false;
+    r.correct_by_example.clear();
+  }
+  return r;
+}
+
+std::vector<ModelBenchmark> Benchmark::RunAll(const std::vector<BenchmarkModel>& models,
+                                              const Tensor& query,
+                                              const EvaluationSet* eval) const {
+  std::vector<ModelBenchmark> results;
+  results.reserve(models.size());
+  for (const BenchmarkModel& m : models) results.push_back(Run(m, query, eval));
+  return results;
+}
+
+namespace {
+
+nlohmann::json Json(const ModelBenchmark& r) {
+  nlohmann::json j = {{"model", r.model},
+                      {"status", r.ok ? "ok" : "error"},
+                      {"error", r.error},
+                      {"output_shape", r.output_shape},
+                      {"parameters", r.parameters},
+                      {"state_bytes", r.state_bytes},
+                      {"peak_activation_bytes", r.peak_activation_bytes},
+                      {"allocated_bytes", r.allocated_bytes},
+                      {"memory_bytes", r.memory_bytes()},
+                      {"warnings", r.warnings}};
+  j["latency"] = r.latency.count > 0 ? nlohmann::json::parse(r.latency.ToJson()) : nlohmann::json();
+  j["latency_converged"] = r.latency_converged;
+  if (r.has_accuracy) {
+    j["accuracy"] = {{"dataset", r.dataset},
+                     {"synthetic_data", r.synthetic_data},
+                     {"evaluated", r.evaluated},
+                     {"correct", r.correct},
+                     {"value", r.accuracy},
+                     {"low", r.accuracy_low},
+                     {"high", r.accuracy_high},
+                     {"interval", "wilson"},
+                     {"confidence", r.latency.confidence}};
+  } else {
+    j["accuracy"] = nullptr;
+  }
+  if (r.ok) {
+    j["energy"] = {{"joules_per_query", r.energy.joules_per_query},
+                   {"estimated", r.energy.estimated},
+                   {"method", r.energy.method}};
+  } else {
+    j["energy"] = nullptr;
+  }
+  return j;
+}
+
+}  // namespace
+
+std::string ModelBenchmark::ToJson() const { return Json(*this).dump(2); }
+
+// ---------------------------------------------------------------------------------------------
+// Suites.
+
+const char* SuiteMetricName(SuiteMetric m) {
+  switch (m) {
+    case SuiteMetric::kLatency:
+      return "latency_ms";
+    case SuiteMetric::kAccuracy:
+      return "accuracy";
+    case SuiteMetric::kMemory:
+      return "memory_bytes";
+    case SuiteMetric::kEnergy:
+      return "energy_j";
+  }
+  return "unknown";
+}
+
+namespace {
+
+double MetricValue(const ModelBenchmark& r, SuiteMetric m) {
+  switch (m) {
+    case SuiteMetric::kLatency:
+      return r.latency.median;
+    case SuiteMetric::kAccuracy:
+      return r.accuracy;
+    case SuiteMetric::kMemory:
+      return static_cast<double>(r.memory_bytes());
+    case SuiteMetric::kEnergy:
+      return r.energy.joules_per_query;
+  }
+  return 0;
+}
+
+Objective MetricObjective(SuiteMetric m) {
+  return m == SuiteMetric::kAccuracy ? Objective::kMaximize : Objective::kMinimize;
+}
+
+std::string Bytes(int64_t b) {
+  if (b >= int64_t{1} << 20) return Printf("%.2f MiB", static_cast<double>(b) / (1 << 20));
+  if (b >= int64_t{1} << 10) return Printf("%.1f KiB", static_cast<double>(b) / (1 << 10));
+  return Printf("%lld B", static_cast<long long>(b));
+}
+
+std::string LatencyCell(const BenchmarkResult& l) {
+  if (!l.has_interval) return Printf("%.4g (n = 1, no interval)", l.median);
+  return Printf("%.4g [%.4g, %.4g]", l.median, l.ci_low, l.ci_high);
+}
+
+}  // namespace
+
+SuiteReport RunSuite(std::string name, const Benchmark& benchmark,
+                     const std::vector<BenchmarkModel>& models, const Tensor& query,
+                     const EvaluationSet* eval, std::vector<SuiteMetric> metrics) {
+  if (metrics.empty()) {
+    metrics = {SuiteMetric::kLatency, SuiteMetric::kMemory};
+    if (eval != nullptr) metrics.insert(metrics.begin() + 1, SuiteMetric::kAccuracy);
+  }
+  for (SuiteMetric m : metrics) {
+    TT_CHECK(m != SuiteMetric::kAccuracy || eval != nullptr, "RunSuite: '", name,
+             "' ranks by accuracy but has no evaluation set");
+  }
+  SuiteReport report;
+  report.name = std::move(name);
+  report.metrics = metrics;
+  report.models = benchmark.RunAll(models, query, eval);
+  report.environment_json = perf::CaptureEnvironment().ToJson().dump();
+
+  std::vector<size_t> ran;
+  std::vector<std::vector<double>> points;
+  for (size_t i = 0; i < report.models.size(); ++i) {
+    if (!report.models[i].ok) continue;
+    ran.push_back(i);
+    std::vector<double> p;
+    for (SuiteMetric m : metrics) p.push_back(MetricValue(report.models[i], m));
+    points.push_back(std::move(p));
+  }
+  std::vector<Objective> objectives;
+  for (SuiteMetric m : metrics) objectives.push_back(MetricObjective(m));
+  const std::vector<size_t> front = ParetoFrontier(points, objectives);
+  for (size_t k = 0, f = 0; k < ran.size(); ++k) {
+    if (f < front.size() && front[f] == k) {
+      report.frontier.push_back(ran[k]);
+      ++f;
+      continue;
+    }
+    for (size_t j = 0; j < ran.size(); ++j) {
+      if (Dominates(points[j], points[k], objectives)) {
+        report.dominated.emplace_back(ran[k], ran[j]);
+        break;
+      }
+    }
+  }
+  return report;
+}
+
+std::string SuiteReport::ToMarkdown() const {
+  std::string s = "# Benchmark suite: " + name + "\n\n";
+  s += "Latency: median ms per query with its 95% Student-t interval of the mean of timer samples; "
+       "accuracy with its Wilson interval; memory = parameters and buffers + peak activation heap; "
+       "energy per query.\n\n";
+  s += "| model | status | latency ms | p90 ms | accuracy | memory | energy mJ | Pareto |\n";
+  s += "|---|---|---|---|---|---|---|---|\n";
+  for (size_t i = 0; i < models.size(); ++i) {
+    const ModelBenchmark& r = models[i];
+    if (!r.ok) {
+      s += "| " + r.model + " | ERROR | | | | | | " + r.error + " |\n";
+      continue;
+    }
+    const bool on_front = std::find(frontier.begin(), frontier.end(), i) != frontier.end();
+    std::string accuracy = "not measured";
+    if (r.has_accuracy) {
+      accuracy = Printf("%.4f [%.4f, %.4f]%s", r.accuracy, r.accuracy_low, r.accuracy_high,
+                        r.synthetic_data ? " (synthetic data)" : "");
+    }
+    s += "| " + r.model + " | ok | " + LatencyCell(r.latency) +
+         Printf(" | %.4g | ", r.latency.p90) + accuracy + " | " + Bytes(r.memory_bytes()) +
+         Printf(" | %.4g%s | ", r.energy.joules_per_query * 1e3,
+                r.energy.estimated ? " (estimated)" : "") +
+         (on_front ? "frontier" : "dominated") + " |\n";
+  }
+  s += "\nPareto frontier over";
+  for (SuiteMetric m : metrics) s += std::string(" ") + SuiteMetricName(m);
+  s += ":";
+  for (size_t i : frontier) s += " " + models[i].model;
+  s += "\n";
+  for (const auto& [d, by] : dominated) {
+    s += "- " + models[d].model + " is dominated by " + models[by].model + "\n";
+  }
+  return s;
+}
+
+std::string SuiteReport::ToJson() const {
+  nlohmann::json j = {{"schema", "tinytorch.benchmark_suite/1"}, {"name", name}};
+  j["metrics"] = nlohmann::json::array();
+  for (SuiteMetric m : metrics) j["metrics"].push_back(SuiteMetricName(m));
+  j["models"] = nlohmann::json::array();
+  for (const ModelBenchmark& r : models) j["models"].push_back(Json(r));
+  j["frontier"] = nlohmann::json::array();
+  for (size_t i : frontier) j["frontier"].push_back(models[i].model);
+  j["dominated"] = nlohmann::json::array();
+  for (const auto& [d, by] : dominated) {
+    j["dominated"].push_back({{"model", models[d].model}, {"dominated_by", models[by].model}});
+  }
+  j["environment"] =
+      environment_json.empty() ? nlohmann::json() : nlohmann::json::parse(environment_json);
+  return j.dump(2);
+}
+
+void SuiteReport::Write(const std::string& directory, const std::string& file_stem) const {
+  std::error_code ec;
+  std::filesystem::create_directories(directory, ec);
+  TT_CHECK(!ec, "SuiteReport::Write: cannot create directory '", directory, "': ", ec.message());
+  const std::filesystem::path base = std::filesystem::path(directory) / file_stem;
+  WriteFileAtomically(base.string() + ".md", ToMarkdown());
+  WriteFileAtomically(base.string() + ".json", ToJson() + "\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Techniques against their baseline.
+
+namespace {
+
+void CheckPairable(const ModelBenchmark& baseline, const ModelBenchmark& v) {
+  TT_CHECK(v.has_accuracy == baseline.has_accuracy && v.dataset == baseline.dataset &&
+               v.evaluated == baseline.evaluated,
+           "CompareOptimizationTechniques: '", v.model, "' was evaluated on ",
+           v.has_accuracy ? std::to_string(v.evaluated) + " rows of '" + v.dataset + "'"
+                          : std::string("no data"),
+           " but the baseline '", baseline.model, "' on ",
+           baseline.has_accuracy
+               ? std::to_string(baseline.evaluated) + " rows of '" + baseline.dataset + "'"
+               : std::string("no data"));
+}
+
+TechniqueImprovement Improve(const ModelBenchmark& baseline, const ModelBenchmark& v) {
+  TechniqueImprovement t;
+  t.variant = v.model;
+  const perf::Interval speedup = perf::BootstrapMedianRatioInterval(
+      baseline.latency.values, v.latency.values, baseline.latency.confidence);
+  t.speedup = speedup.estimate;
+  t.speedup_low = speedup.low;
+  t.speedup_high = speedup.high;
+  t.memory_ratio = v.memory_bytes() > 0 ? static_cast<double>(baseline.memory_bytes()) /
+                                              static_cast<double>(v.memory_bytes())
+                                        : std::numeric_limits<double>::infinity();
+  double retention = 1;
+  if (baseline.has_accuracy) {
+    t.has_accuracy = true;
+    std::vector<double> diff(baseline.correct_by_example.size());
+    for (size_t i = 0; i < diff.size(); ++i) {
+      diff[i] = static_cast<double>(v.correct_by_example[i]) - baseline.correct_by_example[i];
+    }
+    t.accuracy_delta = v.accuracy - baseline.accuracy;
+    if (diff.size() >= 2) {
+      const perf::Interval ci = perf::StudentTMeanInterval(diff, baseline.latency.confidence);
+      t.accuracy_delta_low = ci.low;
+      t.accuracy_delta_high = ci.high;
+    } else {
+      t.accuracy_delta_low = -std::numeric_limits<double>::infinity();
+      t.accuracy_delta_high = std::numeric_limits<double>::infinity();
+    }
+    retention = baseline.accuracy > 0
+                    ? v.accuracy / baseline.accuracy
+                    : (v.accuracy > 0 ? std::numeric_limits<double>::infinity() : 1.0);
+    t.accuracy_retention = retention;
+  }
+  t.efficiency = t.speedup * t.memory_ratio * retention;
+  return t;
+}
+
+std::string Cite(const TechniqueImprovement& t) {
+  std::string s = Printf("%s: %.2fx speed [%.2f, %.2f], %.2fx less memory", t.variant.c_str(),
+                         t.speedup, t.speedup_low, t.speedup_high, t.memory_ratio);
+  if (t.has_accuracy) {
+    s +=
+        Printf(", accuracy %+.2f points [%+.2f, %+.2f] (retention %.1f%%)", 100 * t.accuracy_delta,
+               100 * t.accuracy_delta_low, 100 * t.accuracy_delta_high, 100 * t.accuracy_retention);
+  }
+  return s;
+}
+
+}  // namespace
+
+TechniqueComparison CompareOptimizationTechniques(const ModelBenchmark& baseline,
+                                                  const std::vector<ModelBenchmark>& variants,
+                                                  const TechniqueConstraints& constraints) {
+  const char* op = "CompareOptimizationTechniques";
+  TT_CHECK(baseline.ok, op, ": the baseline '", baseline.model, "' is an ERROR result (",
+           baseline.error, ")");
+  TT_CHECK(constraints.min_accuracy_retention >= 0 && constraints.max_latency_ms >= 0 &&
+               constraints.max_memory_bytes >= 0,
+           op, ": constraints must not be negative");
+  TechniqueComparison c;
+  c.baseline = baseline.model;
+  std::vector<const ModelBenchmark*> ran;
+  for (const ModelBenchmark& v : variants) {
+    if (!v.ok) {
+      c.errors.push_back(v.model + ": " + v.error);
+      continue;
+    }
+    CheckPairable(baseline, v);
+    ran.push_back(&v);
+    c.improvements.push_back(Improve(baseline, v));
+  }
+  // Dominance among the baseline and every variant that ran.
+  std::vector<std::vector<double>> points;
+  std::vector<Objective> objectives = {Objective::kMinimize, Objective::kMinimize};
+  if (baseline.has_accuracy) objectives.push_back(Objective::kMaximize);
+  const auto point = [&](const ModelBenchmark& r) {
+    std::vector<double> p = {r.latency.median, static_cast<double>(r.memory_bytes())};
+    if (baseline.has_accuracy) p.push_back(r.accuracy);
+    return p;
+  };
+  points.push_back(point(baseline));
+  for (const ModelBenchmark* v : ran) points.push_back(point(*v));
+  for (size_t i = 0; i < ran.size(); ++i) {
+    TechniqueImprovement& t = c.improvements[i];
+    for (size_t j = 0; j < points.size() && !t.dominated; ++j) {
+      t.dominated = j != i + 1 && Dominates(points[j], points[i + 1], objectives);
+    }
+    std::string& why = t.constraint_failure;
+    if (t.has_accuracy && t.accuracy_retention < constraints.min_accuracy_retention) {
+      why = Printf("accuracy retention %.1f%% < %.1f%%", 100 * t.accuracy_retention,
+                   100 * constraints.min_accuracy_retention);
+    } else if (constraints.max_latency_ms > 0 &&
+               ran[i]->latency.median > constraints.max_latency_ms) {
+      why = Printf("median latency %.4g ms > %.4g ms", ran[i]->latency.median,
+                   constraints.max_latency_ms);
+    } else if (constraints.max_memory_bytes > 0 &&
+               ran[i]->memory_bytes() > constraints.max_memory_bytes) {
+      why = "memory " + Bytes(ran[i]->memory_bytes()) + " > " + Bytes(constraints.max_memory_bytes);
+    }
+    t.meets_constraints = why.empty();
+  }
+
+  // Each use case: the best eligible variant by its key, among those that improve what it is for.
+  const auto pick = [&](const char* use_case, const char* improves,
+                        const std::function<bool(const TechniqueImprovement&)>& useful,
+                        const std::function<double(const TechniqueImprovement&)>& key) {
+    const TechniqueImprovement* best = nullptr;
+    for (const TechniqueImprovement& t : c.improvements) {
+      if (!t.meets_constraints || t.dominated || !useful(t)) continue;
+      if (best == nullptr || key(t) > key(*best)) best = &t;
+    }
+    Recommendation r{use_case, "", ""};
+    if (best != nullptr) {
+      r.variant = best->variant;
+      r.reason = Cite(*best);
+    } else {
+      r.reason = std::string(
+                     "keep the baseline: no variant that meets the constraints and is not "
+                     "dominated ") +
+                 improves;
+    }
+    c.recommendations.push_back(std::move(r));
+  };
+  pick(
+      "latency_critical", "is significantly faster",
+      [](const TechniqueImprovement& t) { return t.speedup_low > 1; },
+      [](const TechniqueImprovement& t) { return t.speedup; });
+  pick(
+      "memory_constrained", "uses less memory",
+      [](const TechniqueImprovement& t) { return t.memory_ratio > 1; },
+      [](const TechniqueImprovement& t) { return t.memory_ratio; });
+  if (baseline.has_accuracy) {
+    pick(
+        "accuracy_preserving", "improves speed or memory",
+        [](const TechniqueImprovement& t) { return t.speedup_low > 1 || t.memory_ratio > 1; },
+        [](const TechniqueImprovement& t) { return t.accuracy_delta; });
+  } else {
+    c.recommendations.push_back(
+        {"accuracy_preserving", "", "no accuracy was measured, so none can be recommended"});
+  }
+  pick(
+      "balanced", "has an efficiency above 1",
+      [](const TechniqueImprovement& t) { return t.efficiency > 1; },
+      [](const TechniqueImprovement& t) { return t.efficiency; });
+  return c;
+}
+
+std::string TechniqueComparison::ToMarkdown() const {
+  std::string s = "# Optimization techniques against " + baseline + "\n\n";
+  s += "| variant | speedup [CI] | memory ratio | accuracy delta, points [CI] | efficiency | "
+       "constraints | dominated |\n|---|---|---|---|---|---|---|\n";
+  for (const TechniqueImprovement& t : improvements) {
+    s += Printf("| %s | %.2f [%.2f, %.2f] | %.2f | ", t.variant.c_str(), t.speedup, t.speedup_low,
+                t.speedup_high, t.memory_ratio);
+    s += t.has_accuracy ? Printf("%+.2f [%+.2f, %+.2f]", 100 * t.accuracy_delta,
+                                 100 * t.accuracy_delta_low, 100 * t.accuracy_delta_high)
+                        : std::string("not measured");
+    s += Printf(" | %.2f | %s | %s |\n", t.efficiency,
+                t.meets_constraints ? "met" : t.constraint_failure.c_str(),
+                t.dominated ? "yes" : "no");
+  }
+  for (const std::string& e : errors) s += "\nERROR " + e + "\n";
+  s += "\n## Recommendations\n\n";
+  for (const Recommendation& r : recommendations) {
+    s += "- **" + r.use_case + "**: " + (r.variant.empty() ? "" : r.variant + " — ") + r.reason +
+         "\n";
+  }
+  return s;
+}
+
+std::string TechniqueComparison::ToJson() const {
+  nlohmann::json j = {{"schema", "tinytorch.technique_comparison/1"}, {"baseline", baseline}};
+  j["improvements"] = nlohmann::json::array();
+  for (const TechniqueImprovement& t : improvements) {
+    nlohmann::json i = {{"variant", t.variant},
+                        {"speedup", t.speedup},
+                        {"speedup_low", t.speedup_low},
+                        {"speedup_high", t.speedup_high},
+                        {"memory_ratio", Number(t.memory_ratio)},
+                        {"efficiency", Number(t.efficiency)},
+                        {"meets_constraints", t.meets_constraints},
+                        {"constraint_failure", t.constraint_failure},
+                        {"dominated", t.dominated}};
+    if (t.has_accuracy) {
+      i["accuracy_delta"] = t.accuracy_delta;
+      i["accuracy_delta_low"] = Number(t.accuracy_delta_low);
+      i["accuracy_delta_high"] = Number(t.accuracy_delta_high);
+      i["accuracy_retention"] = Number(t.accuracy_retention);
+    }
+    j["improvements"].push_back(std::move(i));
+  }
+  j["errors"] = errors;
+  j["recommendations"] = nlohmann::json::array();
+  for (const Recommendation& r : recommendations) {
+    j["recommendations"].push_back(
+        {{"use_case", r.use_case}, {"variant", r.variant}, {"reason", r.reason}});
+  }
+  return j.dump(2);
 }
 
 }  // namespace tinytorch

@@ -1,12 +1,18 @@
-// Module 19: benchmarking. This header holds the pieces every benchmark report is built from: a
-// result that keeps its raw values and derives its statistics from them (with a Student-t
-// interval that says honestly when one value cannot give one), its lossless JSON form, and a
-// real Pareto frontier. The model runner, suites and TinyMLPerf build on these (issue #8).
+// Module 19: benchmarking. A result that keeps its raw values and derives its statistics from them
+// (with a Student-t interval that says honestly when one value cannot give one) and its lossless
+// JSON form; a real Pareto frontier; a runner that measures latency, accuracy, memory and energy of
+// any model with a forward, turning a broken model into an ERROR result instead of a crash; suites
+// with a Pareto report; and the comparison of optimization techniques against a baseline.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "tinytorch/layers.h"
+#include "tinytorch/tensor.h"
 
 namespace tinytorch {
 
@@ -46,5 +52,189 @@ enum class Objective : uint8_t { kMinimize, kMaximize };
 // holds one value per objective. Throws on a ragged or non-finite input.
 std::vector<size_t> ParetoFrontier(const std::vector<std::vector<double>>& points,
                                    const std::vector<Objective>& objectives);
+
+// ---------------------------------------------------------------------------------------------
+// The runner.
+
+// Anything with a forward, benchmarked as a black box: a Module, a quantized or pruned copy, a
+// fused kernel, a KV-cached decoding step.
+struct BenchmarkModel {
+  std::string name;
+  std::function<Tensor(const Tensor&)> forward;
+  int64_t parameters = 0;   // element count
+  int64_t state_bytes = 0;  // parameters and buffers as stored (Module::StateBytes)
+
+  // Runs `module` in eval mode without recording gradients; the model shares the module.
+  static BenchmarkModel Of(std::string name, std::shared_ptr<Module> module);
+};
+
+// A labelled evaluation set: inputs (N, ...) and int64 labels (N). A model's prediction for row i
+// is the argmax of its output row, so the output must be (batch, classes). `synthetic_data` marks
+// generated data, and every result computed on it says so.
+struct EvaluationSet {
+  std::string name;
+  Tensor inputs, labels;
+  bool synthetic_data = false;
+  int64_t batch_size = 256;
+};
+
+struct BenchmarkOptions {
+  double latency_seconds = 0.5;  // ScientificTimer budget per model
+  // Wall-clock budget per model, from its first forward to the end of its evaluation. The first
+  // forward runs on a watchdog thread: one that has not returned in time gives an ERROR result and
+  // is abandoned (it keeps running detached and its output is discarded, since C++ cannot stop a
+  // thread). Later phases check the budget between batches and timer runs.
+  double time_limit_seconds = 60;
+  int64_t memory_limit_bytes = 0;    // peak heap of one forward on the query; 0: no limit
+  Shape expected_output_shape = {};  // of the query's output; empty: any shape
+  double confidence = 0.95;
+};
+
+// Energy per query. No energy counter is readable on most VMs, so by default this is a model:
+//   E = kActiveCoreWatts · threads · median latency + kDramJoulesPerByte · bytes moved,
+// with bytes moved = state bytes (every weight read once) + bytes allocated by one forward (every
+// activation written once), marked `estimated`. The constants are order-of-magnitude figures:
+// ~5 W per busy server core, and 640 pJ per 32-bit DRAM read (Horowitz, ISSCC 2014), i.e. 160 pJ
+// per byte. When /sys/class/powercap/intel-rapl:0/energy_uj is readable (Intel and recent AMD on
+// bare metal), the package energy over a timed loop of forwards is measured instead; it includes
+// the idle power of the package and any other work running on it.
+struct EnergyEstimate {
+  double joules_per_query = 0;
+  bool estimated = true;
+  std::string method;
+};
+inline constexpr double kActiveCoreWatts = 5.0;
+inline constexpr double kDramJoulesPerByte = 160e-12;
+
+struct ModelBenchmark {
+  std::string model;
+  bool ok = false;
+  std::string error;  // why the result is an ERROR (empty when ok)
+
+  Shape output_shape;       // of the query's output
+  BenchmarkResult latency;  // ms per query: one value per timer sample (mean of a calibrated batch)
+  bool latency_converged = false;
+  std::vector<std::string> warnings;  // the timer's and the runner's
+
+  bool has_accuracy = false;
+  std::string dataset;
+  bool synthetic_data = false;
+  int64_t evaluated = 0, correct = 0;
+  double accuracy = 0;
+  double accuracy_low = 0, accuracy_high = 0;  // Wilson interval at `latency.confidence`
+  std::vector<uint8_t> correct_by_example;     // for paired comparisons between models
+
+  int64_t parameters = 0;
+  int64_t state_bytes = 0;
+  int64_t peak_activation_bytes = 0;  // highest live heap above the start, one forward
+  int64_t allocated_bytes = 0;        // every heap byte one forward allocated
+  int64_t memory_bytes() const { return state_bytes + peak_activation_bytes; }
+
+  EnergyEstimate energy;
+
+  std::string ToJson() const;
+};
+
+class Benchmark {
+ public:
+  explicit Benchmark(BenchmarkOptions options = {});
+
+  // Measures one model on `query` (a single input, e.g. a batch of one) and, given `eval`, its
+  // accuracy. Never throws for a broken model: a forward that throws, hangs past the time limit,
+  // exceeds the memory limit, returns the wrong shape or a non-finite value gives ok = false with
+  // the reason. Throws only for bad arguments (an undefined query, a malformed evaluation set).
+  ModelBenchmark Run(const BenchmarkModel& model, const Tensor& query,
+                     const EvaluationSet* eval = nullptr) const;
+  // Each model in turn; one model's ERROR does not stop the others.
+  std::vector<ModelBenchmark> RunAll(const std::vector<BenchmarkModel>& models, const Tensor& query,
+                                     const EvaluationSet* eval = nullptr) const;
+
+  const BenchmarkOptions& options() const { return options_; }
+
+ private:
+  BenchmarkOptions options_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Suites and their Pareto report.
+
+enum class SuiteMetric : uint8_t { kLatency, kAccuracy, kMemory, kEnergy };
+const char* SuiteMetricName(SuiteMetric m);  // "latency_ms", "accuracy", "memory_bytes", "energy_j"
+
+struct SuiteReport {
+  std::string name;
+  std::vector<ModelBenchmark> models;
+  std::vector<SuiteMetric> metrics;  // the frontier's
+  // Over the models that ran (ok): the non-dominated ones, and for each dominated one the first
+  // model that dominates it. ERROR models are in neither list.
+  std::vector<size_t> frontier;
+  std::vector<std::pair<size_t, size_t>> dominated;  // (model, dominated by)
+  std::string environment_json;
+
+  std::string ToMarkdown() const;
+  std::string ToJson() const;
+  // Writes <directory>/<file_stem>.md and .json atomically; creates the directory.
+  void Write(const std::string& directory, const std::string& file_stem) const;
+};
+
+// Runs every model through `benchmark` and computes the frontier over `metrics` (latency is the
+// median; accuracy needs `eval`; memory is state + peak activation bytes).
+SuiteReport RunSuite(std::string name, const Benchmark& benchmark,
+                     const std::vector<BenchmarkModel>& models, const Tensor& query,
+                     const EvaluationSet* eval = nullptr,
+                     std::vector<SuiteMetric> metrics = {
+                         SuiteMetric::kLatency, SuiteMetric::kAccuracy, SuiteMetric::kMemory});
+
+// ---------------------------------------------------------------------------------------------
+// Optimization techniques against their baseline.
+
+struct TechniqueConstraints {
+  double min_accuracy_retention = 0.0;  // variant accuracy / baseline accuracy
+  double max_latency_ms = 0;            // median; 0: none
+  int64_t max_memory_bytes = 0;         // state + peak activation; 0: none
+};
+
+struct TechniqueImprovement {
+  std::string variant;
+  // time(baseline) / time(variant), median ratio with a bootstrap interval over the latency values.
+  double speedup = 0, speedup_low = 0, speedup_high = 0;
+  // memory(baseline) / memory(variant): exact byte counts, so no interval.
+  double memory_ratio = 0;
+  // Paired over the same examples: mean of correct(variant) − correct(baseline) with a Student-t
+  // interval; retention = accuracy(variant) / accuracy(baseline). Absent without accuracies.
+  bool has_accuracy = false;
+  double accuracy_delta = 0, accuracy_delta_low = 0, accuracy_delta_high = 0;
+  double accuracy_retention = 0;
+  // speedup × memory ratio × retention (retention 1 without accuracies): one number for
+  // "balanced", higher is better.
+  double efficiency = 0;
+  bool meets_constraints = false;
+  bool dominated = false;  // by another variant or the baseline on latency, memory, accuracy
+  std::string constraint_failure;
+};
+
+struct Recommendation {
+  std::string
+      use_case;  // "latency_critical", "memory_constrained", "accuracy_preserving", "balanced"
+  std::string variant;  // empty when no variant qualifies (keep the baseline)
+  std::string reason;   // cites the measured numbers
+};
+
+struct TechniqueComparison {
+  std::string baseline;
+  std::vector<TechniqueImprovement> improvements;  // one per variant that ran
+  std::vector<std::string> errors;                 // variants that were ERROR results
+  std::vector<Recommendation> recommendations;     // the four use cases, in that order
+  std::string ToMarkdown() const;
+  std::string ToJson() const;
+};
+
+// Recommendations consider only variants that meet the constraints and are not dominated; each
+// picks the best such variant for its use case (latency: highest speedup; memory: highest memory
+// ratio; accuracy: highest accuracy among those that improve speed or memory; balanced: highest
+// efficiency). Throws when the baseline is an ERROR result.
+TechniqueComparison CompareOptimizationTechniques(const ModelBenchmark& baseline,
+                                                  const std::vector<ModelBenchmark>& variants,
+                                                  const TechniqueConstraints& constraints = {});
 
 }  // namespace tinytorch
