@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdarg>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +19,7 @@
 #include "perf_framework/memory.h"
 #include "perf_framework/statistics.h"
 #include "perf_framework/timer.h"
+#include "printf.h"
 #include "tinytorch/acceleration.h"
 #include "tinytorch/autograd.h"
 #include "tinytorch/error.h"
@@ -208,15 +208,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string Printf(const char* format, ...) __attribute__((format(printf, 1, 2)));
-std::string Printf(const char* format, ...) {
-  char buf[1024];
-  va_list args;
-  va_start(args, format);
-  std::vsnprintf(buf, sizeof buf, format, args);
-  va_end(args);
-  return buf;
-}
+using detail::Printf;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();

@@ -5,7 +5,7 @@
 #include "tinytorch/activations.h"    // 02 activations
 #include "tinytorch/attention.h"      // 12 attention
 #include "tinytorch/autograd.h"       // 06 autograd
-#include "tinytorch/benchmarking.h"   // 19 benchmarking (results, Pareto frontier)
+#include "tinytorch/benchmarking.h"   // 19 benchmarking (results, runner, suites, techniques)
 #include "tinytorch/compression.h"    // 16 compression
 #include "tinytorch/convolutions.h"   // 09 convolutions
 #include "tinytorch/data.h"           // 05 dataloader
@@ -14,6 +14,7 @@
 #include "tinytorch/layers.h"         // 03 layers
 #include "tinytorch/losses.h"         // 04 losses
 #include "tinytorch/memoization.h"    // 18 memoization (KV cache)
+#include "tinytorch/olympics.h"       // 20 capstone (TorchPerf Olympics)
 #include "tinytorch/optimizers.h"     // 07 optimizers
 #include "tinytorch/profiling.h"      // 14 profiling
 #include "tinytorch/quantization.h"   // 15 quantization

@@ -1,0 +1,215 @@
+// Capstone: TorchPerf Olympics rules at their boundaries, scores by hand, the submission schema
+// and its plausibility checks, and leaderboards whose ranking does not depend on input order.
+#include "tinytorch/olympics.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "tinytorch/error.h"
+
+namespace tinytorch {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+OlympicMetrics Metrics(std::string model, double accuracy, double latency_ms, int64_t bytes) {
+  return {.model = std::move(model),
+          .accuracy = {accuracy, std::max(0.0, accuracy - 0.01), std::min(1.0, accuracy + 0.01)},
+          .latency_ms = {latency_ms, 0.95 * latency_ms, 1.05 * latency_ms},
+          .size_bytes = bytes,
+          .evaluated = 360};
+}
+
+TEST(OlympicsTest, EventsEnforceTheirRulesAtTheBoundaries) {
+  EXPECT_TRUE(QualifiesEvent(OlympicEvent::kLatencySprint, Metrics("m", 0.85, 5, 100)).qualifies);
+  const Qualification slow =
+      QualifiesEvent(OlympicEvent::kLatencySprint, Metrics("m", 0.849, 5, 100));
+  EXPECT_FALSE(slow.qualifies);
+  EXPECT_THAT(slow.failures, ElementsAre("accuracy 0.8490 < 0.85"));
+  EXPECT_FALSE(QualifiesEvent(OlympicEvent::kMemoryChallenge, Metrics("m", 0.8, 5, 100)).qualifies);
+  EXPECT_TRUE(QualifiesEvent(OlympicEvent::kExtremePush, Metrics("m", 0.8, 5, 100)).qualifies);
+  EXPECT_FALSE(QualifiesEvent(OlympicEvent::kExtremePush, Metrics("m", 0.79, 5, 100)).qualifies);
+  EXPECT_TRUE(QualifiesEvent(OlympicEvent::kAllAround, Metrics("m", 0.1, 500, 1 << 30)).qualifies);
+  // Accuracy contest: strictly under 100 ms and 10 MiB.
+  EXPECT_TRUE(
+      QualifiesEvent(OlympicEvent::kAccuracyContest, Metrics("m", 0.5, 99.9, (10 << 20) - 1))
+          .qualifies);
+  const Qualification big =
+      QualifiesEvent(OlympicEvent::kAccuracyContest, Metrics("m", 0.5, 100, 10 << 20));
+  EXPECT_EQ(big.failures.size(), 2u);
+
+  // Not measurements: errors, not disqualifications.
+  OlympicMetrics nan = Metrics("m", 0.9, 5, 100);
+  nan.latency_ms.value = NAN;
+  EXPECT_THAT([&] { QualifiesEvent(OlympicEvent::kAllAround, nan); },
+              ThrowsMessage<Error>(HasSubstr("latency_ms has a non-finite value")));
+  OlympicMetrics over = Metrics("m", 0.9, 5, 100);
+  over.accuracy = {1.2, 1.1, 1.3};
+  EXPECT_THAT([&] { QualifiesEvent(OlympicEvent::kAllAround, over); },
+              ThrowsMessage<Error>(HasSubstr("outside [0, 1]")));
+  OlympicMetrics outside = Metrics("m", 0.9, 5, 100);
+  outside.latency_ms = {5, 6, 7};
+  EXPECT_THAT([&] { QualifiesEvent(OlympicEvent::kAllAround, outside); },
+              ThrowsMessage<Error>(HasSubstr("does not contain its value 5")));
+  EXPECT_THROW(QualifiesEvent(OlympicEvent::kAllAround, Metrics("m", 0.9, 5, 0)), Error);
+  EXPECT_THROW(ParseOlympicEvent("marathon"), Error);
+  for (OlympicEvent e : kAllOlympicEvents) EXPECT_EQ(ParseOlympicEvent(EventName(e)), e);
+}
+
+TEST(OlympicsTest, ScoresByHand) {
+  const OlympicMetrics base = Metrics("fp32", 0.90, 10, 4000);
+  const OlympicMetrics opt = Metrics("int8", 0.90, 4, 1000);
+  const OlympicScores s = ScoreSubmission(OlympicEvent::kAllAround, base, opt);
+  EXPECT_DOUBLE_EQ(s.speedup, 2.5);
+  EXPECT_DOUBLE_EQ(s.speedup_low, 9.5 / 4.2);
+  EXPECT_DOUBLE_EQ(s.speedup_high, 10.5 / 3.8);
+  EXPECT_DOUBLE_EQ(s.compression_ratio, 4);
+  EXPECT_DOUBLE_EQ(s.accuracy_delta, 0);
+  EXPECT_DOUBLE_EQ(s.efficiency, std::sqrt(10.0));
+  EXPECT_DOUBLE_EQ(s.event_score, s.efficiency);
+  EXPECT_DOUBLE_EQ(ScoreSubmission(OlympicEvent::kLatencySprint, base, opt).event_score, 2.5);
+  EXPECT_DOUBLE_EQ(ScoreSubmission(OlympicEvent::kMemoryChallenge, base, opt).event_score, 4);
+  EXPECT_DOUBLE_EQ(ScoreSubmission(OlympicEvent::kAccuracyContest, base, opt).event_score, 0.9);
+  EXPECT_DOUBLE_EQ(ScoreSubmission(OlympicEvent::kExtremePush, base, opt).event_score, 10);
+  // Losing accuracy discounts efficiency by the retention.
+  const OlympicScores lossy =
+      ScoreSubmission(OlympicEvent::kAllAround, base, Metrics("int4", 0.45, 4, 1000));
+  EXPECT_DOUBLE_EQ(lossy.efficiency, std::sqrt(10.0) * 0.5);
+}
+
+Submission Valid(std::string athlete = "alice", double speedup = 2.5) {
+  Submission s;
+  s.division = "closed";
+  s.event = OlympicEvent::kLatencySprint;
+  s.athlete = std::move(athlete);
+  s.baseline = Metrics("digits_mlp", 0.97, 10, 40000);
+  s.optimized = Metrics("digits_mlp_int8", 0.97, 10 / speedup, 10000);
+  s.techniques = {"int8"};
+  s.environment_json = R"({"cpu_model":"test"})";
+  s.timestamp = "2025-06-01T10:00:00Z";
+  return s;
+}
+
+TEST(OlympicsTest, SubmissionJsonRoundTripsAndNamesBadFields) {
+  const Submission s = Valid();
+  const Submission back = Submission::FromJson(s.ToJson());
+  EXPECT_EQ(back.ToJson(), s.ToJson());
+  EXPECT_EQ(back.optimized.latency_ms.high, s.optimized.latency_ms.high);
+  EXPECT_EQ(back.baseline.evaluated, 360);
+
+  const auto broken = [&](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json j = nlohmann::json::parse(s.ToJson());
+    edit(j);
+    return j.dump();
+  };
+  EXPECT_THAT(
+      [&] {
+        Submission::FromJson(broken([](auto& j) { j["optimized"]["latency_ms"].erase("low"); }));
+      },
+      ThrowsMessage<Error>(HasSubstr("missing field 'optimized.latency_ms.low'")));
+  EXPECT_THAT(
+      [&] {
+        Submission::FromJson(
+            broken([](auto& j) { j["schema"] = "tinyperf.olympics.submission/0"; }));
+      },
+      ThrowsMessage<Error>(HasSubstr("schema 'tinyperf.olympics.submission/0' is not supported")));
+  EXPECT_THAT([&] { Submission::FromJson(broken([](auto& j) { j["division"] = "unlimited"; })); },
+              ThrowsMessage<Error>(HasSubstr("division 'unlimited'")));
+  EXPECT_THAT(
+      [&] { Submission::FromJson(broken([](auto& j) { j["baseline"]["size_bytes"] = 1.5; })); },
+      ThrowsMessage<Error>(HasSubstr("'baseline.size_bytes' must be an integer")));
+  EXPECT_THAT([&] { Submission::FromJson(s.ToJson().substr(0, 100)); },
+              ThrowsMessage<Error>(HasSubstr("not valid JSON")));
+}
+
+std::vector<std::string> Errors(const Submission& s) {
+  return ValidateSubmission(s.ToJson()).errors;
+}
+
+TEST(OlympicsTest, ValidationRejectsImplausibleSubmissions) {
+  const SubmissionCheck ok = ValidateSubmission(Valid().ToJson());
+  EXPECT_TRUE(ok.valid()) << ok.errors.front();
+  EXPECT_TRUE(ok.warnings.empty());
+
+  EXPECT_THAT(Errors(Valid("a", 60)),
+              ElementsAre(HasSubstr("speedup 60.0x is above the plausible 50x")));
+  Submission tiny = Valid();
+  tiny.optimized.size_bytes = 1000;  // 40×
+  EXPECT_THAT(Errors(tiny), ElementsAre(HasSubstr("compression 40.0x")));
+  Submission better = Valid();
+  better.optimized.accuracy = {0.99, 0.98, 1.0};  // +2 points
+  EXPECT_THAT(Errors(better), ElementsAre(HasSubstr("not credible in the closed division")));
+  better.division = "open";
+  const SubmissionCheck open = ValidateSubmission(better.ToJson());
+  EXPECT_TRUE(open.valid());
+  EXPECT_THAT(open.warnings, ElementsAre(HasSubstr("accuracy gain of 2.00 points")));
+  Submission unqualified = Valid();
+  unqualified.optimized.accuracy = {0.80, 0.79, 0.81};
+  EXPECT_THAT(Errors(unqualified),
+              ElementsAre("does not qualify for latency_sprint: accuracy 0.8000 < 0.85"));
+  Submission nothing = Valid();
+  nothing.techniques.clear();
+  EXPECT_THAT(Errors(nothing), ElementsAre("no techniques listed"));
+  Submission when = Valid();
+  when.timestamp = "yesterday";
+  EXPECT_THAT(Errors(when), ElementsAre(HasSubstr("is not ISO 8601 UTC")));
+  when.timestamp = "2999-01-01T00:00:00Z";
+  EXPECT_THAT(ValidateSubmission(when.ToJson()).warnings, ElementsAre(HasSubstr("in the future")));
+  const SubmissionCheck noise = ValidateSubmission(Valid("a", 1.02).ToJson());
+  EXPECT_TRUE(noise.valid());
+  EXPECT_THAT(noise.warnings, ElementsAre(HasSubstr("is not significant")));
+  EXPECT_THAT(ValidateSubmission("{").errors, ElementsAre(HasSubstr("not valid JSON")));
+}
+
+std::pair<std::string, std::string> File(const std::string& name, const Submission& s) {
+  return {name, s.ToJson()};
+}
+
+TEST(OlympicsTest, LeaderboardRanksWithSharedRanksAndDeterministicOrder) {
+  Submission a = Valid("alice", 3.0), b = Valid("bob", 3.0), c = Valid("carol", 2.0);
+  b.timestamp = "2025-06-01T09:00:00Z";  // same score as alice, earlier: listed first
+  Submission d = Valid("dave", 2.0);
+  d.event = OlympicEvent::kMemoryChallenge;
+  Submission e = Valid("eve", 70);  // implausible
+  Submission f = Valid("frank", 2.0);
+  f.division = "open";
+  std::vector<std::pair<std::string, std::string>> files = {
+      File("a.json", a), File("b.json", b), File("c.json", c),     File("d.json", d),
+      File("e.json", e), File("f.json", f), {"g.json", "not json"}};
+  const Leaderboard board = BuildLeaderboard(OlympicEvent::kLatencySprint, "closed", files);
+  ASSERT_EQ(board.entries.size(), 3u);
+  EXPECT_EQ(board.entries[0].submission.athlete, "bob");
+  EXPECT_EQ(board.entries[1].submission.athlete, "alice");
+  EXPECT_EQ(board.entries[2].submission.athlete, "carol");
+  EXPECT_EQ(board.entries[0].rank, 1);
+  EXPECT_EQ(board.entries[1].rank, 1);
+  EXPECT_EQ(board.entries[2].rank, 3);
+  EXPECT_EQ(board.skipped_other, 2);
+  ASSERT_EQ(board.rejected.size(), 2u);
+  EXPECT_EQ(board.rejected[0].first, "e.json");
+  EXPECT_THAT(board.rejected[1].second, HasSubstr("not valid JSON"));
+
+  // Any input order gives the same board.
+  std::reverse(files.begin(), files.end());
+  EXPECT_EQ(BuildLeaderboard(OlympicEvent::kLatencySprint, "closed", files).ToMarkdown(), [&] {
+    Leaderboard reordered = board;
+    std::reverse(reordered.rejected.begin(), reordered.rejected.end());
+    return reordered.ToMarkdown();
+  }());
+  const std::string md = board.ToMarkdown();
+  EXPECT_THAT(md, HasSubstr("| 1 | bob | 3 |"));
+  EXPECT_THAT(md, HasSubstr("| 3 | carol | 2 |"));
+  EXPECT_THAT(md, HasSubstr("Rejected e.json: speedup 70.0x"));
+  const nlohmann::json j = nlohmann::json::parse(board.ToJson());
+  EXPECT_EQ(j["entries"][1]["rank"], 1);
+  EXPECT_THROW(BuildLeaderboard(OlympicEvent::kLatencySprint, "unlimited", files), Error);
+}
+
+}  // namespace
+}  // namespace tinytorch
