@@ -40,6 +40,51 @@ inline Split Load(const std::string& path) {
           Tensor::FromData(std::move(test_y), {test_n})};
 }
 
+// (N, 64) → (N, 1, 8, 8), for the CNN.
+inline tinytorch::Tensor AsImages(const tinytorch::Tensor& flat) {
+  return flat.Reshape({flat.size(0), 1, 8, 8});
+}
+
+// The two architectures of the examples.
+inline std::shared_ptr<tinytorch::Sequential> BuildMlp(tinytorch::Generator& gen) {
+  using namespace tinytorch;
+  return std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
+      std::make_shared<Linear>(64, 128, gen, true, Init::kHeNormal), std::make_shared<ReLULayer>(),
+      std::make_shared<Linear>(128, 64, gen, true, Init::kHeNormal), std::make_shared<ReLULayer>(),
+      std::make_shared<Linear>(64, 10, gen)});
+}
+inline std::shared_ptr<tinytorch::Sequential> BuildCnn(tinytorch::Generator& gen) {
+  using namespace tinytorch;
+  return std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
+      std::make_shared<Conv2d>(1, 16, 3, gen, 1, 1), std::make_shared<ReLULayer>(),
+      std::make_shared<MaxPool2d>(2),  // 16×4×4
+      std::make_shared<Conv2d>(16, 32, 3, gen, 1, 1), std::make_shared<ReLULayer>(),
+      std::make_shared<MaxPool2d>(2),  // 32×2×2
+      std::make_shared<Flatten>(), std::make_shared<Linear>(128, 10, gen)});
+}
+
+// Trains `model` on the split's training rows with Adam (peak `lr`, batch 32, shuffled with
+// `seed`) and a cosine schedule down to 1e-4, evaluating on `eval` after each epoch when given;
+// leaves the model in eval mode and returns the history.
+inline std::vector<tinytorch::EpochRecord> Train(
+    tinytorch::Module& model, const Split& split, bool images, int epochs, float lr, uint64_t seed,
+    tinytorch::DataLoader* eval = nullptr,
+    const std::function<void(const tinytorch::EpochRecord&)>& on_epoch = nullptr) {
+  using namespace tinytorch;
+  auto train = std::make_shared<TensorDataset>(images ? AsImages(split.train_x) : split.train_x,
+                                               split.train_y);
+  DataLoader loader(train, {.batch_size = 32, .shuffle = true, .seed = seed});
+  Adam optimizer(model.Parameters(), {.lr = lr});
+  Trainer trainer(model, optimizer, CrossEntropyLoss(),
+                  {.schedule = CosineSchedule(lr, 1e-4f, epochs * loader.NumBatches())});
+  for (int e = 0; e < epochs; ++e) {
+    const EpochRecord r = trainer.RunEpoch(loader, eval);
+    if (on_epoch) on_epoch(r);
+  }
+  model.Eval();
+  return trainer.history();
+}
+
 struct Recipe {
   std::string name;  // printed in the header line and in errors
   int default_epochs;
@@ -57,32 +102,26 @@ inline int Run(const Recipe& recipe, int argc, char** argv) {
   try {
     const auto start = std::chrono::steady_clock::now();
     const Split split = Load(path);
-    const auto shaped = [&](const Tensor& flat) {
-      return recipe.images ? flat.View({flat.size(0), 1, 8, 8}) : flat;
-    };
-    auto train = std::make_shared<TensorDataset>(shaped(split.train_x), split.train_y);
+    const auto shaped = [&](const Tensor& flat) { return recipe.images ? AsImages(flat) : flat; };
     auto test = std::make_shared<TensorDataset>(shaped(split.test_x), split.test_y);
-    DataLoader train_loader(train, {.batch_size = 32, .shuffle = true, .seed = seed});
     DataLoader test_loader(test, {.batch_size = 256});
     Generator gen(seed);
     const std::shared_ptr<Module> model = recipe.build(gen);
-    Adam optimizer(model->Parameters(), {.lr = recipe.lr});
-    Trainer trainer(
-        *model, optimizer, CrossEntropyLoss(),
-        {.schedule = CosineSchedule(recipe.lr, 1e-4f, epochs * train_loader.NumBatches())});
     std::printf("digits: %lld train, %lld test; %s, %lld parameters, Adam, %d epochs\n",
-                static_cast<long long>(train->Size()), static_cast<long long>(test->Size()),
+                static_cast<long long>(split.train_y.size(0)), static_cast<long long>(test->Size()),
                 recipe.name.c_str(), static_cast<long long>(model->NumParameters()), epochs);
-    for (int e = 0; e < epochs; ++e) {
-      const EpochRecord r = trainer.RunEpoch(train_loader, &test_loader);
-      std::printf(
-          "epoch %2lld  train loss %.4f acc %.4f  test loss %.4f acc %.4f  lr %.2e  %.2fs\n",
-          static_cast<long long>(r.epoch), r.train.loss, r.train.accuracy, r.eval.loss,
-          r.eval.accuracy, r.lr, r.train.seconds + r.eval.seconds);
-    }
+    const std::vector<EpochRecord> history =
+        Train(*model, split, recipe.images, epochs, recipe.lr, seed, &test_loader,
+              [](const EpochRecord& r) {
+                std::printf(
+                    "epoch %2lld  train loss %.4f acc %.4f  test loss %.4f acc %.4f  lr "
+                    "%.2e  %.2fs\n",
+                    static_cast<long long>(r.epoch), r.train.loss, r.train.accuracy, r.eval.loss,
+                    r.eval.accuracy, r.lr, r.train.seconds + r.eval.seconds);
+              });
     std::printf("total time %.2f s\n",
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    std::printf("test_accuracy=%.4f\n", trainer.history().back().eval.accuracy);
+    std::printf("test_accuracy=%.4f\n", history.back().eval.accuracy);
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", recipe.name.c_str(), e.what());

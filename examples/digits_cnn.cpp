@@ -10,13 +10,6 @@ int main(int argc, char** argv) {
        .default_epochs = 20,
        .lr = 3e-3f,
        .images = true,
-       .build = [](Generator& gen) -> std::shared_ptr<Module> {
-         return std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-             std::make_shared<Conv2d>(1, 16, 3, gen, 1, 1), std::make_shared<ReLULayer>(),
-             std::make_shared<MaxPool2d>(2),  // 16×4×4
-             std::make_shared<Conv2d>(16, 32, 3, gen, 1, 1), std::make_shared<ReLULayer>(),
-             std::make_shared<MaxPool2d>(2),  // 32×2×2
-             std::make_shared<Flatten>(), std::make_shared<Linear>(128, 10, gen)});
-       }},
+       .build = [](Generator& gen) -> std::shared_ptr<Module> { return digits::BuildCnn(gen); }},
       argc, argv);
 }

@@ -4,16 +4,11 @@
 
 int main(int argc, char** argv) {
   using namespace tinytorch;
-  return digits::Run({.name = "64-128-64-10 MLP",
-                      .default_epochs = 30,
-                      .lr = 2e-3f,
-                      .images = false,
-                      .build = [](Generator& gen) -> std::shared_ptr<Module> {
-                        return std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-                            std::make_shared<Linear>(64, 128, gen, true, Init::kHeNormal),
-                            std::make_shared<ReLULayer>(),
-                            std::make_shared<Linear>(128, 64, gen, true, Init::kHeNormal),
-                            std::make_shared<ReLULayer>(), std::make_shared<Linear>(64, 10, gen)});
-                      }},
-                     argc, argv);
+  return digits::Run(
+      {.name = "64-128-64-10 MLP",
+       .default_epochs = 30,
+       .lr = 2e-3f,
+       .images = false,
+       .build = [](Generator& gen) -> std::shared_ptr<Module> { return digits::BuildMlp(gen); }},
+      argc, argv);
 }

@@ -7,20 +7,6 @@ namespace tinytorch::testing {
 
 namespace {
 
-std::shared_ptr<Sequential> Train(std::shared_ptr<Sequential> model, bool images, int epochs,
-                                  float lr) {
-  const DigitsData& d = Digits();
-  const Tensor x = images ? AsImages(d.train_x) : d.train_x;
-  auto train = std::make_shared<TensorDataset>(x, d.train_y);
-  DataLoader loader(train, {.batch_size = 32, .shuffle = true, .seed = 42});
-  Adam optimizer(model->Parameters(), {.lr = lr});
-  Trainer trainer(*model, optimizer, CrossEntropyLoss(),
-                  {.schedule = CosineSchedule(lr, 1e-4f, epochs * loader.NumBatches())});
-  for (int e = 0; e < epochs; ++e) trainer.RunEpoch(loader);
-  model->Eval();
-  return model;
-}
-
 Tensor Argmax(Module& model, const Tensor& x) {
   const NoGradGuard no_grad;
   return model(x).Argmax(1);
@@ -36,17 +22,23 @@ const DigitsData& Digits() {
   return data;
 }
 
-Tensor AsImages(const Tensor& flat) { return flat.Reshape({flat.size(0), 1, 8, 8}); }
+Tensor AsImages(const Tensor& flat) { return digits::AsImages(flat); }
+
+namespace {
+
+std::shared_ptr<Sequential> Trained(std::shared_ptr<Sequential> model, bool images, int epochs,
+                                    float lr) {
+  const DigitsData& d = Digits();
+  digits::Train(*model, {d.train_x, d.train_y, d.test_x, d.test_y}, images, epochs, lr, 42);
+  return model;
+}
+
+}  // namespace
 
 std::shared_ptr<Sequential> TrainedDigitsMlp() {
   static const std::shared_ptr<Sequential> model = [] {
     Generator gen(42);
-    return Train(std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-                     std::make_shared<Linear>(64, 128, gen, true, Init::kHeNormal),
-                     std::make_shared<ReLULayer>(),
-                     std::make_shared<Linear>(128, 64, gen, true, Init::kHeNormal),
-                     std::make_shared<ReLULayer>(), std::make_shared<Linear>(64, 10, gen)}),
-                 /*images=*/false, /*epochs=*/20, 2e-3f);
+    return Trained(digits::BuildMlp(gen), /*images=*/false, /*epochs=*/20, 2e-3f);
   }();
   return model;
 }
@@ -54,12 +46,7 @@ std::shared_ptr<Sequential> TrainedDigitsMlp() {
 std::shared_ptr<Sequential> TrainedDigitsCnn() {
   static const std::shared_ptr<Sequential> model = [] {
     Generator gen(42);
-    return Train(std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-                     std::make_shared<Conv2d>(1, 16, 3, gen, 1, 1), std::make_shared<ReLULayer>(),
-                     std::make_shared<MaxPool2d>(2), std::make_shared<Conv2d>(16, 32, 3, gen, 1, 1),
-                     std::make_shared<ReLULayer>(), std::make_shared<MaxPool2d>(2),
-                     std::make_shared<Flatten>(), std::make_shared<Linear>(128, 10, gen)}),
-                 /*images=*/true, /*epochs=*/10, 3e-3f);
+    return Trained(digits::BuildCnn(gen), /*images=*/true, /*epochs=*/10, 3e-3f);
   }();
   return model;
 }
