@@ -25,6 +25,11 @@ if(NOT nlohmann_json_FOUND)
   tt_missing("nlohmann/json" "nlohmann-json3-dev")
 endif()
 
+find_package(CLI11 2.1 CONFIG QUIET)
+if(NOT CLI11_FOUND)
+  tt_missing("CLI11 (command-line parsing for tinyperf)" "libcli11-dev")
+endif()
+
 # Boost.Math is header-only; we only need the headers target.
 find_package(Boost 1.74 CONFIG QUIET)
 if(NOT Boost_FOUND)

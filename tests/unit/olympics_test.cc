@@ -164,6 +164,8 @@ TEST(OlympicsTest, ValidationRejectsImplausibleSubmissions) {
   const SubmissionCheck noise = ValidateSubmission(Valid("a", 1.02).ToJson());
   EXPECT_TRUE(noise.valid());
   EXPECT_THAT(noise.warnings, ElementsAre(HasSubstr("is not significant")));
+  EXPECT_THAT(ValidateSubmission(Valid("a", 0.5).ToJson()).warnings,
+              ElementsAre(HasSubstr("slower than the baseline: speedup 0.50x")));
   EXPECT_THAT(ValidateSubmission("{").errors, ElementsAre(HasSubstr("not valid JSON")));
 }
 

@@ -1,0 +1,17 @@
+// The subcommands of tinyperf, each registered on the CLI11 app by its own translation unit.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace tinyperf {
+
+// Exit codes of every subcommand.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInvalid = 1;  // the input was read but is invalid (or a run failed)
+inline constexpr int kExitUsage = 2;    // bad flags, missing or unreadable files
+
+// Adds `olympics submit|validate|leaderboard`; the chosen command stores its action in `run`.
+void AddOlympicsCommands(CLI::App& app, std::function<int()>& run);
+
+}  // namespace tinyperf

@@ -1,0 +1,32 @@
+// tinyperf: does this optimization really work, by how much, and how sure are we?
+//   tinyperf olympics submit|validate|leaderboard ...   (tinyperf --help for everything)
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <functional>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tinyperf: the TinyTorch performance validation tool"};
+  app.require_subcommand(1);
+  app.footer("Exit status: 0 ok/valid, 1 invalid input or failed run, 2 usage error.");
+  std::function<int()> run;
+  tinyperf::AddOlympicsCommands(app, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);  // prints the help of the (sub)command asked about; 0
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the error and a pointer to --help
+    return tinyperf::kExitUsage;
+  }
+  try {
+    return run ? run() : tinyperf::kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tinyperf: %s\n", e.what());
+    return tinyperf::kExitInvalid;
+  }
+}
