@@ -171,6 +171,64 @@ TEST(BenchmarkRunnerTest, MemoryLimitAndBadEvaluationData) {
   EXPECT_THROW(Benchmark(Fast()).Run(greedy, Tensor()), Error);
 }
 
+// A fake clock that the scripted query advances by the next duration on its list.
+struct ScriptedQueries {
+  int64_t now = 0;
+  std::vector<double> ms;  // durations, in order
+  size_t next = 0;
+  void Query() { now += static_cast<int64_t>(ms.at(next++ % ms.size()) * 1e6); }
+};
+
+TEST(BenchmarkRunnerTest, SingleStreamTimesEachQueryAndTakesTheMedianOverWindows) {
+  ScriptedQueries q;
+  for (int i = 0; i < 3; ++i) q.ms.push_back(50);      // warm-up
+  for (int i = 1; i <= 10; ++i) q.ms.push_back(i);     // window 0: 1..10 ms
+  for (int i = 2; i <= 11; ++i) q.ms.push_back(i);     // window 1: 2..11 ms
+  for (int i = 101; i <= 110; ++i) q.ms.push_back(i);  // window 2: disturbed
+  const SingleStreamLatency r = MeasureSingleStream([&] { q.Query(); },
+                                                    {.warmup_queries = 3,
+                                                     .warmup_seconds = 0,
+                                                     .windows = 3,
+                                                     .min_queries_per_window = 10,
+                                                     .min_window_seconds = 0},
+                                                    [&] { return q.now; });
+  ASSERT_EQ(r.query_ms.size(), 30u);  // the warm-up is not timed
+  EXPECT_DOUBLE_EQ(r.query_ms.front(), 1);
+  EXPECT_DOUBLE_EQ(r.query_ms.back(), 110);
+  EXPECT_EQ(r.window_queries, (std::vector<int64_t>{10, 10, 10}));
+  // NumPy: percentile(1..10, 90) = 9.1; the disturbed window does not move the medians.
+  EXPECT_THAT(r.window_p90_ms, ::testing::ElementsAre(::testing::DoubleNear(9.1, 1e-9),
+                                                      ::testing::DoubleNear(10.1, 1e-9),
+                                                      ::testing::DoubleNear(109.1, 1e-9)));
+  EXPECT_NEAR(r.p90_ms, 10.1, 1e-9);
+  EXPECT_NEAR(r.mean_ms, 6.5, 1e-9);
+  EXPECT_NEAR(r.p50_ms, 6.5, 1e-9);
+  EXPECT_NEAR(r.p99_ms, 10.91, 1e-9);
+  EXPECT_FALSE(r.time_limited);
+
+  // Out of time: the run ends early and says so.
+  ScriptedQueries slow{.ms = {10}};
+  const SingleStreamLatency cut = MeasureSingleStream(
+      [&] { slow.Query(); }, {.warmup_seconds = 0, .max_seconds = 0.05}, [&] { return slow.now; });
+  EXPECT_TRUE(cut.time_limited);
+  EXPECT_EQ(cut.window_queries.size(), 1u);
+  EXPECT_THROW(MeasureSingleStream([] {}, {.windows = 0}), Error);
+  EXPECT_THROW(MeasureSingleStream(nullptr), Error);
+}
+
+TEST(BenchmarkRunnerTest, SingleStreamOnARealModel) {
+  BenchmarkModel mlp = BenchmarkModel::Of("mlp", testing::TrainedDigitsMlp());
+  const Tensor query = Query();
+  const SingleStreamLatency r = MeasureSingleStream(
+      [&] { mlp.forward(query); },
+      {.windows = 3, .min_queries_per_window = 100, .min_window_seconds = 0.01});
+  EXPECT_GE(r.query_ms.size(), 300u);
+  EXPECT_GT(r.p50_ms, 0);
+  EXPECT_LE(r.p50_ms, r.p90_ms);
+  EXPECT_LE(r.p90_ms, r.p99_ms);
+  EXPECT_FALSE(r.time_limited);
+}
+
 // The same trained model doing its forward ten times per query: as accurate, no smaller, and
 // ten times slower, so it is dominated by the original on any noisy machine.
 BenchmarkModel TenTimesSlower(std::shared_ptr<Sequential> model) {

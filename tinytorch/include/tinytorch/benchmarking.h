@@ -156,6 +156,37 @@ class Benchmark {
 };
 
 // ---------------------------------------------------------------------------------------------
+// MLPerf-style single-stream latency: one query at a time, each timed on its own, so percentiles
+// are percentiles of queries (the ScientificTimer's samples are means over batches of queries).
+
+struct SingleStreamOptions {
+  int64_t warmup_queries = 10;  // untimed, and at least warmup_seconds of them
+  double warmup_seconds = 0.05;
+  int windows = 5;  // statistics are the median over windows, robust to one disturbed window
+  // Each window runs at least this many queries and this long. 200 queries leave 20 above the
+  // 90th percentile and 2 above the 99th.
+  int64_t min_queries_per_window = 200;
+  double min_window_seconds = 0.1;
+  double max_seconds = 30;  // the whole run; windows end early (time_limited) past it
+};
+
+struct SingleStreamLatency {
+  std::vector<double> query_ms;  // every timed query, in order
+  std::vector<int64_t> window_queries;
+  std::vector<double> window_p90_ms;
+  // Each the median over windows of the window's mean / percentile (NumPy's linear percentiles).
+  double mean_ms = 0, p50_ms = 0, p90_ms = 0, p99_ms = 0;
+  bool time_limited = false;  // max_seconds cut a window short of its minimums
+};
+
+// `now_ns` is the clock (steady_clock when empty); tests pass a fake one. One clock read per query
+// boundary, ~20-30 ns on Linux, so queries should take microseconds or more. Throws on options
+// that cannot produce a measurement; exceptions from `query` propagate.
+SingleStreamLatency MeasureSingleStream(const std::function<void()>& query,
+                                        const SingleStreamOptions& options = {},
+                                        const std::function<int64_t()>& now_ns = nullptr);
+
+// ---------------------------------------------------------------------------------------------
 // Suites and their Pareto report.
 
 enum class SuiteMetric : uint8_t { kLatency, kAccuracy, kMemory, kEnergy };
