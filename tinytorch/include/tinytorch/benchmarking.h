@@ -83,7 +83,9 @@ struct BenchmarkOptions {
   // Wall-clock budget per model, from its first forward to the end of its evaluation. The first
   // forward runs on a watchdog thread: one that has not returned in time gives an ERROR result and
   // is abandoned (it keeps running detached and its output is discarded, since C++ cannot stop a
-  // thread). Later phases check the budget between batches and timer runs.
+  // thread; its allocations would still show in the process-wide heap counters). Later phases
+  // check the budget between batches and timer runs; a model that hangs only after its first
+  // forward cannot be interrupted.
   double time_limit_seconds = 60;
   int64_t memory_limit_bytes = 0;    // peak heap of one forward on the query; 0: no limit
   Shape expected_output_shape = {};  // of the query's output; empty: any shape
