@@ -30,6 +30,12 @@ if(NOT CLI11_FOUND)
   tt_missing("CLI11 (command-line parsing for tinyperf)" "libcli11-dev")
 endif()
 
+# zlib reads the gzip-compressed IDX files of Debian's dataset-fashion-mnist directly.
+find_package(ZLIB QUIET)
+if(NOT ZLIB_FOUND)
+  tt_missing("zlib" "zlib1g-dev")
+endif()
+
 # Boost.Math is header-only; we only need the headers target.
 find_package(Boost 1.74 CONFIG QUIET)
 if(NOT Boost_FOUND)

@@ -3,6 +3,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <fstream>
 #include <numeric>
@@ -147,6 +148,54 @@ TEST(DataTest, TheShippedDigitsFileIsComplete) {
   std::vector<int> counts(10, 0);
   for (int64_t i = 0; i < 1797; ++i) ++counts[d.labels.at<int64_t>({i})];
   for (int c : counts) EXPECT_GE(c, 170);  // roughly balanced: 174 to 183 per digit
+}
+
+// An IDX file by hand: magic, big-endian sizes, bytes; gzip-compressed when `gzip`.
+std::string WriteIdx(const std::string& name, std::vector<uint8_t> header,
+                     std::vector<uint8_t> data, bool gzip) {
+  const std::string path = ::testing::TempDir() + name;
+  header.insert(header.end(), data.begin(), data.end());
+  if (gzip) {
+    gzFile f = gzopen(path.c_str(), "wb");
+    gzwrite(f, header.data(), static_cast<unsigned>(header.size()));
+    gzclose(f);
+  } else {
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(header.data()),
+               static_cast<std::streamsize>(header.size()));
+  }
+  return path;
+}
+
+TEST(DataTest, IdxImagesAndLabelsPlainOrGzip) {
+  // Two 2×3 images and their labels.
+  const std::vector<uint8_t> pixels = {0, 255, 51, 102, 153, 204, 1, 2, 3, 4, 5, 6};
+  for (bool gzip : {false, true}) {
+    const std::string images =
+        WriteIdx(gzip ? "i.idx.gz" : "i.idx", {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3},
+                 pixels, gzip);
+    const Tensor x = LoadIdxImages(images);
+    EXPECT_EQ(x.shape(), (Shape{2, 2, 3}));
+    EXPECT_FLOAT_EQ(x.ToVector()[1], 1.f);
+    EXPECT_FLOAT_EQ(x.ToVector()[2], 0.2f);
+    EXPECT_EQ(LoadIdxImages(images, 1).shape(), (Shape{1, 2, 3}));
+    const std::string labels =
+        WriteIdx(gzip ? "l.idx.gz" : "l.idx", {0, 0, 8, 1, 0, 0, 0, 2}, {7, 9}, gzip);
+    const Tensor y = LoadIdxLabels(labels);
+    EXPECT_EQ(y.dtype(), DType::kInt64);
+    EXPECT_EQ(y.data<int64_t>()[1], 9);
+  }
+  const std::string truncated =
+      WriteIdx("t.idx", {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3}, {1, 2, 3}, true);
+  EXPECT_THAT([&] { LoadIdxImages(truncated); },
+              ThrowsMessage<Error>(HasSubstr("has 3 data bytes, its header [2, 2, 3] says 12")));
+  const std::string labels_as_images = WriteIdx("l2.idx", {0, 0, 8, 1, 0, 0, 0, 2}, {7, 9}, false);
+  EXPECT_THAT([&] { LoadIdxImages(labels_as_images); },
+              ThrowsMessage<Error>(HasSubstr("has 1 dimensions, expected 3")));
+  const std::string floats = WriteIdx("f.idx", {0, 0, 0x0D, 1, 0, 0, 0, 0}, {}, false);
+  EXPECT_THAT([&] { LoadIdxLabels(floats); }, ThrowsMessage<Error>(HasSubstr("IDX type 0xd")));
+  EXPECT_THAT([] { LoadIdxLabels(::testing::TempDir() + "none.idx"); },
+              ThrowsMessage<Error>(HasSubstr("cannot open")));
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Module 05: datasets, batching, augmentation and CSV loading.
 #include "tinytorch/data.h"
 
+#include <zlib.h>
+
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -208,6 +210,75 @@ CsvData LoadCsv(const std::string& path, const CsvOptions& options) {
   data.features = Tensor::FromData(std::move(features), {rows, feature_columns});
   if (options.has_labels) data.labels = Tensor::FromData(std::move(labels), {rows});
   return data;
+}
+
+namespace {
+
+// The whole (decompressed) file; zlib reads plain files unchanged.
+std::vector<uint8_t> ReadMaybeGzip(const std::string& path, const char* op) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  TT_CHECK(f != nullptr, op, ": cannot open '", path, "'");
+  std::vector<uint8_t> bytes;
+  uint8_t buf[1 << 16];
+  int n = 0;
+  while ((n = gzread(f, buf, sizeof buf)) > 0) bytes.insert(bytes.end(), buf, buf + n);
+  int err = Z_OK;
+  const std::string message = n < 0 ? gzerror(f, &err) : "";
+  gzclose(f);
+  TT_CHECK(n == 0, op, ": '", path, "' is corrupt (", message, ")");
+  return bytes;
+}
+
+struct Idx {
+  std::vector<int64_t> dims;
+  std::vector<uint8_t> bytes;
+  size_t data_offset = 0;
+};
+
+Idx ReadIdx(const std::string& path, int64_t want_dims, int64_t limit, const char* op) {
+  Idx idx;
+  idx.bytes = ReadMaybeGzip(path, op);
+  const std::vector<uint8_t>& b = idx.bytes;
+  TT_CHECK(b.size() >= 4 && b[0] == 0 && b[1] == 0, op, ": '", path,
+           "' is not an IDX file (it does not start with two zero bytes)");
+  TT_CHECK(b[2] == 0x08, op, ": '", path, "' holds IDX type 0x", std::hex, int{b[2]},
+           ", only unsigned bytes (0x08) are supported");
+  TT_CHECK(b[3] == want_dims, op, ": '", path, "' has ", int{b[3]}, " dimensions, expected ",
+           want_dims);
+  idx.data_offset = 4 + 4 * static_cast<size_t>(want_dims);
+  TT_CHECK(b.size() >= idx.data_offset, op, ": '", path, "' ends inside its header");
+  int64_t items = 1;
+  for (int64_t d = 0; d < want_dims; ++d) {
+    const uint8_t* p = b.data() + 4 + 4 * d;
+    const int64_t size =
+        (int64_t{p[0]} << 24) | (int64_t{p[1]} << 16) | (int64_t{p[2]} << 8) | p[3];
+    idx.dims.push_back(size);
+    items *= size;
+  }
+  TT_CHECK(b.size() - idx.data_offset == static_cast<size_t>(items), op, ": '", path, "' has ",
+           b.size() - idx.data_offset, " data bytes, its header ", idx.dims, " says ", items);
+  TT_CHECK(limit >= -1, op, ": limit ", limit, " must be -1 (all) or non-negative");
+  if (limit >= 0) idx.dims[0] = std::min(idx.dims[0], limit);
+  return idx;
+}
+
+}  // namespace
+
+Tensor LoadIdxImages(const std::string& path, int64_t limit) {
+  const Idx idx = ReadIdx(path, 3, limit, "LoadIdxImages");
+  const int64_t n = idx.dims[0] * idx.dims[1] * idx.dims[2];
+  std::vector<float> values(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    values[i] = static_cast<float>(idx.bytes[idx.data_offset + i]) / 255.f;
+  return Tensor::FromData(std::move(values), idx.dims);
+}
+
+Tensor LoadIdxLabels(const std::string& path, int64_t limit) {
+  const Idx idx = ReadIdx(path, 1, limit, "LoadIdxLabels");
+  std::vector<int64_t> values(
+      idx.bytes.begin() + static_cast<std::ptrdiff_t>(idx.data_offset),
+      idx.bytes.begin() + static_cast<std::ptrdiff_t>(idx.data_offset) + idx.dims[0]);
+  return Tensor::FromData(std::move(values), idx.dims);
 }
 
 }  // namespace tinytorch

@@ -139,4 +139,11 @@ struct CsvData {
 // that is not an integer gives an Error naming the file, the line and the column.
 CsvData LoadCsv(const std::string& path, const CsvOptions& options = {});
 
+// IDX files (MNIST, Fashion-MNIST), gzip-compressed or plain: unsigned-byte data only. Images
+// (N, rows, cols) become float32 in [0, 1], labels (N) int64. `limit` >= 0 keeps the first
+// `limit` items. A wrong magic number, dimension count or a truncated file gives an Error naming
+// the file and what it found.
+Tensor LoadIdxImages(const std::string& path, int64_t limit = -1);
+Tensor LoadIdxLabels(const std::string& path, int64_t limit = -1);
+
 }  // namespace tinytorch
