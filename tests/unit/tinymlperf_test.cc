@@ -117,5 +117,24 @@ TEST(TinyMLPerfTest, BrokenModelsAndMismatchedData) {
               ::testing::ThrowsMessage<Error>(HasSubstr("queries are [1, 16000]")));
 }
 
+TEST(TinyMLPerfTest, ResNet8TakesNhwcQueriesAndTrainsEveryParameter) {
+  Generator gen(1);
+  const std::shared_ptr<Module> model = ResNet8(gen);
+  EXPECT_EQ(model->NumParameters(), 78'186);
+  const Tensor x = Tensor::Rand({2, 32, 32, 3}, gen);
+  const Tensor logits = (*model)(x);
+  EXPECT_EQ(logits.shape(), (Shape{2, 10}));
+  CrossEntropyLoss()(logits, Tensor::FromData(std::vector<int64_t>{3, 7}, {2})).Backward();
+  for (const auto& [name, p] : model->NamedParameters()) {
+    ASSERT_TRUE(p.grad().defined()) << name;
+    EXPECT_GT(Abs(p.grad()).Sum().item(), 0) << name;
+  }
+  EXPECT_THAT(
+      [&] {
+        (*model)(Tensor::Zeros({2, 3, 32, 32}));
+      },
+      ::testing::ThrowsMessage<Error>(HasSubstr("expected NHWC input (N, H, W, 3)")));
+}
+
 }  // namespace
 }  // namespace tinytorch

@@ -263,6 +263,20 @@ AnomalyDetectionSplit MakeAnomalyDetectionData(int64_t train_rows = 2000, int64_
 // 265,864 parameters (MLPerf's has 269,992 with batch norms).
 std::shared_ptr<Sequential> AnomalyAutoencoder(Generator& gen);
 
+// MLPerf Tiny's ResNet-8 for image_classification, taking the benchmark's NHWC queries
+// (N, 32, 32, channels): a 3×3 stem of 16 channels, three residual stacks of two 3×3 convolutions
+// with batch norm (16, 32 and 64 channels; the last two stride 2 with a 1×1 projection shortcut),
+// global average pooling and a linear classifier. 78,186 parameters (batch-norm scales and shifts
+// included) for 3 channels and 10 classes.
+std::shared_ptr<Module> ResNet8(Generator& gen, int64_t channels = 3, int64_t classes = 10);
+
+// image_classification's data: Fashion-MNIST from Debian's dataset-fashion-mnist (IDX files in
+// `directory`), padded from 28×28 to 32×32 with zeros and the gray value repeated in 3 channels,
+// NHWC. `split` is "train" or "t10k"; `limit` >= 0 keeps the first images.
+inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+TinyMLPerfData LoadFashionMnist32(const std::string& split, int64_t limit = -1,
+                                  const std::string& directory = kFashionMnistDir);
+
 // ---------------------------------------------------------------------------------------------
 // Suites and their Pareto report.
 
