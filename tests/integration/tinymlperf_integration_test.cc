@@ -26,17 +26,9 @@ TinyMLPerfResult ImageClassification() {
 
 TinyMLPerfResult AnomalyDetection() {
   const AnomalyDetectionSplit data = MakeAnomalyDetectionData();
-  Generator gen(3);
-  std::shared_ptr<Sequential> model = AnomalyAutoencoder(gen);
-  auto train = std::make_shared<TensorDataset>(data.train, data.train);
-  DataLoader loader(train, {.batch_size = 64, .shuffle = true, .seed = 3});
-  Adam optimizer(model->Parameters(), {.lr = 3e-3f});
-  Trainer trainer(*model, optimizer, MSELoss(),
-                  {.schedule = CosineSchedule(3e-3f, 1e-4f, 40 * loader.NumBatches())});
-  for (int e = 0; e < 40; ++e) trainer.RunEpoch(loader);
   return RunTinyMLPerf(TinyMLPerfSpecFor("anomaly_detection"),
-                       BenchmarkModel::Of("fc_autoencoder", model), data.eval,
-                       {.windows = 5, .min_queries_per_window = 200});
+                       BenchmarkModel::Of("fc_autoencoder", TrainAnomalyAutoencoder(data.train)),
+                       data.eval, {.windows = 5, .min_queries_per_window = 200});
 }
 
 TEST(TinyMLPerfIntegrationTest, ReferenceModelsOnTheirData) {

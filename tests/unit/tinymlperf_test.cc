@@ -46,20 +46,6 @@ TEST(TinyMLPerfTest, RocAucMatchesScikitLearn) {
   EXPECT_THROW(RocAuc({1}, {0, 1}), Error);
 }
 
-// The reference autoencoder trained on normal rows only, as MLPerf Tiny trains it.
-std::shared_ptr<Sequential> TrainedAutoencoder(const Tensor& train) {
-  Generator gen(3);
-  std::shared_ptr<Sequential> model = AnomalyAutoencoder(gen);
-  auto data = std::make_shared<TensorDataset>(train, train);
-  DataLoader loader(data, {.batch_size = 64, .shuffle = true, .seed = 3});
-  Adam optimizer(model->Parameters(), {.lr = 3e-3f});
-  Trainer trainer(*model, optimizer, MSELoss(),
-                  {.schedule = CosineSchedule(3e-3f, 1e-4f, 40 * loader.NumBatches())});
-  for (int e = 0; e < 40; ++e) trainer.RunEpoch(loader);
-  model->Eval();
-  return model;
-}
-
 SingleStreamOptions Quick() {
   return {.windows = 3, .min_queries_per_window = 50, .min_window_seconds = 0.01};
 }
@@ -68,7 +54,7 @@ TEST(TinyMLPerfTest, AnomalyDetectionReferenceIsCompliantAndSaysItsDataIsSynthet
   const AnomalyDetectionSplit data = MakeAnomalyDetectionData();
   const TinyMLPerfSpec& spec = TinyMLPerfSpecFor("anomaly_detection");
   const TinyMLPerfResult r =
-      RunTinyMLPerf(spec, BenchmarkModel::Of("fc_autoencoder", TrainedAutoencoder(data.train)),
+      RunTinyMLPerf(spec, BenchmarkModel::Of("fc_autoencoder", TrainAnomalyAutoencoder(data.train)),
                     data.eval, Quick());
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.parameters, 265'864);

@@ -12,6 +12,9 @@
 #include "tinytorch/convolutions.h"
 #include "tinytorch/data.h"
 #include "tinytorch/error.h"
+#include "tinytorch/losses.h"
+#include "tinytorch/optimizers.h"
+#include "tinytorch/training.h"
 
 namespace tinytorch {
 
@@ -291,6 +294,22 @@ std::shared_ptr<Sequential> AnomalyAutoencoder(Generator& gen) {
     // would zero half of it (MLPerf's batch norms keep theirs alive instead).
     if (i + 2 < widths.size() && widths[i + 1] != 8) model->Add(std::make_shared<ReLULayer>());
   }
+  return model;
+}
+
+std::shared_ptr<Sequential> TrainAnomalyAutoencoder(const Tensor& normal_rows, int epochs,
+                                                    uint64_t seed) {
+  TT_CHECK(epochs > 0, "TrainAnomalyAutoencoder: epochs ", epochs, " must be positive");
+  Generator gen(seed);
+  std::shared_ptr<Sequential> model = AnomalyAutoencoder(gen);
+  DataLoader loader(std::make_shared<TensorDataset>(normal_rows, normal_rows),
+                    {.batch_size = 64, .shuffle = true, .seed = seed});
+  constexpr float kLr = 3e-3f;
+  Adam optimizer(model->Parameters(), {.lr = kLr});
+  Trainer trainer(*model, optimizer, MSELoss(),
+                  {.schedule = CosineSchedule(kLr, 1e-4f, epochs * loader.NumBatches())});
+  for (int e = 0; e < epochs; ++e) trainer.RunEpoch(loader);
+  model->Eval();
   return model;
 }
 

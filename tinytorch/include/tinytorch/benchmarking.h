@@ -262,6 +262,10 @@ AnomalyDetectionSplit MakeAnomalyDetectionData(int64_t train_rows = 2000, int64_
 // MLPerf Tiny's FC autoencoder without its batch norms: 640 → 128 ×4 → 8 → 128 ×4 → 640 with ReLU,
 // 265,864 parameters (MLPerf's has 269,992 with batch norms).
 std::shared_ptr<Sequential> AnomalyAutoencoder(Generator& gen);
+// The reference model trained as MLPerf Tiny trains it, on normal rows only: mean squared
+// reconstruction error, Adam (peak 3e-3, cosine-decayed to 1e-4), batch 64, seeded. In eval mode.
+std::shared_ptr<Sequential> TrainAnomalyAutoencoder(const Tensor& normal_rows, int epochs = 40,
+                                                    uint64_t seed = 3);
 
 // MLPerf Tiny's ResNet-8 for image_classification, taking the benchmark's NHWC queries
 // (N, 32, 32, channels): a 3×3 stem of 16 channels, three residual stacks of two 3×3 convolutions
