@@ -287,6 +287,13 @@ TEST(BenchmarkRunnerTest, SuiteReportsAParetoFrontierAndWritesItsReport) {
   EXPECT_EQ(j["models"].size(), 4u);
   EXPECT_EQ(j["models"][3]["status"], "error");
   EXPECT_TRUE(std::filesystem::exists(dir / "digits.md"));
+  EXPECT_THAT(md,
+              ::testing::ContainsRegex("\\| mlp \\| ok \\| [0-9.e-]+ \\[[0-9.e-]+, [0-9.e-]+\\]"));
+  // Without an evaluation set the default frontier is latency and memory.
+  const SuiteReport no_eval =
+      RunSuite("digits", Benchmark(Fast()), {BenchmarkModel::Of("mlp", mlp)}, Query());
+  EXPECT_EQ(no_eval.metrics,
+            (std::vector<SuiteMetric>{SuiteMetric::kLatency, SuiteMetric::kMemory}));
   EXPECT_THROW(RunSuite("x", Benchmark(Fast()), models, Query(), nullptr, {SuiteMetric::kAccuracy}),
                Error);
 }

@@ -594,9 +594,14 @@ std::string Bytes(int64_t b) {
   return Printf("%lld B", static_cast<long long>(b));
 }
 
+// The median with its distribution-free interval (the Student-t interval belongs to the mean).
 std::string LatencyCell(const BenchmarkResult& l) {
-  if (!l.has_interval) return Printf("%.4g (n = 1, no interval)", l.median);
-  return Printf("%.4g [%.4g, %.4g]", l.median, l.ci_low, l.ci_high);
+  const perf::Interval ci = perf::OrderStatisticMedianInterval(l.values, l.confidence);
+  if (!std::isfinite(ci.low) || !std::isfinite(ci.high)) {
+    return Printf("%.4g (n = %lld, too few for an interval)", l.median,
+                  static_cast<long long>(l.count));
+  }
+  return Printf("%.4g [%.4g, %.4g]", l.median, ci.low, ci.high);
 }
 
 }  // namespace
@@ -648,7 +653,8 @@ SuiteReport RunSuite(std::string name, const Benchmark& benchmark,
 
 std::string SuiteReport::ToMarkdown() const {
   std::string s = "# Benchmark suite: " + name + "\n\n";
-  s += "Latency: median ms per query with its 95% Student-t interval of the mean of timer samples; "
+  s += "Latency: median ms per query over the timer's samples, with the order-statistic interval "
+       "of the median; "
        "accuracy with its Wilson interval; memory = parameters and buffers + peak activation heap; "
        "energy per query.\n\n";
   s += "| model | status | latency ms | p90 ms | accuracy | memory | energy mJ | Pareto |\n";

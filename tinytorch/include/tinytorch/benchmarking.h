@@ -304,12 +304,11 @@ struct SuiteReport {
 };
 
 // Runs every model through `benchmark` and computes the frontier over `metrics` (latency is the
-// median; accuracy needs `eval`; memory is state + peak activation bytes).
+// median; accuracy needs `eval`; memory is state + peak activation bytes). No metrics: latency,
+// accuracy when `eval` is given, and memory.
 SuiteReport RunSuite(std::string name, const Benchmark& benchmark,
                      const std::vector<BenchmarkModel>& models, const Tensor& query,
-                     const EvaluationSet* eval = nullptr,
-                     std::vector<SuiteMetric> metrics = {
-                         SuiteMetric::kLatency, SuiteMetric::kAccuracy, SuiteMetric::kMemory});
+                     const EvaluationSet* eval = nullptr, std::vector<SuiteMetric> metrics = {});
 
 // ---------------------------------------------------------------------------------------------
 // Optimization techniques against their baseline.
