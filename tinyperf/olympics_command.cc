@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,12 +23,13 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot read '" + path + "'");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+// An unreadable input file is a usage error (exit 2), not an invalid submission.
+std::string ReadInput(const std::string& path) {
+  try {
+    return ReadFile(path);
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,7 +189,7 @@ int Submit(const SubmitOptions& o) {
 int Validate(const std::vector<std::string>& files) {
   bool all_valid = true;
   for (const std::string& f : files) {
-    const SubmissionCheck check = ValidateSubmission(ReadFile(f));
+    const SubmissionCheck check = ValidateSubmission(ReadInput(f));
     PrintCheck(f, check);
     all_valid = all_valid && check.valid();
   }
@@ -203,7 +202,7 @@ std::vector<std::pair<std::string, std::string>> Submissions(
   std::vector<std::pair<std::string, std::string>> out;
   for (const std::string& p : paths) {
     if (!fs::is_directory(p)) {
-      out.emplace_back(p, ReadFile(p));
+      out.emplace_back(p, ReadInput(p));
       continue;
     }
     std::vector<fs::path> files;
@@ -211,7 +210,7 @@ std::vector<std::pair<std::string, std::string>> Submissions(
       if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
     }
     std::sort(files.begin(), files.end());
-    for (const fs::path& f : files) out.emplace_back(f.string(), ReadFile(f.string()));
+    for (const fs::path& f : files) out.emplace_back(f.string(), ReadInput(f.string()));
   }
   return out;
 }

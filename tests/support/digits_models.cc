@@ -7,6 +7,13 @@ namespace tinytorch::testing {
 
 namespace {
 
+std::shared_ptr<Sequential> Trained(std::shared_ptr<Sequential> model, bool images, int epochs,
+                                    float lr) {
+  const DigitsData& d = Digits();
+  digits::Train(*model, {d.train_x, d.train_y, d.test_x, d.test_y}, images, epochs, lr, 42);
+  return model;
+}
+
 Tensor Argmax(Module& model, const Tensor& x) {
   const NoGradGuard no_grad;
   return model(x).Argmax(1);
@@ -23,17 +30,6 @@ const DigitsData& Digits() {
 }
 
 Tensor AsImages(const Tensor& flat) { return digits::AsImages(flat); }
-
-namespace {
-
-std::shared_ptr<Sequential> Trained(std::shared_ptr<Sequential> model, bool images, int epochs,
-                                    float lr) {
-  const DigitsData& d = Digits();
-  digits::Train(*model, {d.train_x, d.train_y, d.test_x, d.test_y}, images, epochs, lr, 42);
-  return model;
-}
-
-}  // namespace
 
 std::shared_ptr<Sequential> TrainedDigitsMlp() {
   static const std::shared_ptr<Sequential> model = [] {

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "benchmarking_internal.h"
 #include "perf_framework/environment.h"
 #include "perf_framework/memory.h"
 #include "perf_framework/statistics.h"
@@ -214,30 +215,8 @@ double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// The runner's own failure reports, turned into ERROR results by Run.
-struct ModelFailure {
-  std::string reason;
-};
-
-// The first non-finite element of a float32 output, as "element i is nan".
-std::optional<std::string> NonFinite(const Tensor& t) {
-  if (t.dtype() != DType::kFloat32) return std::nullopt;
-  const std::vector<float> v = t.ToVector();
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (!std::isfinite(v[i])) return Printf("element %zu is %g", i, static_cast<double>(v[i]));
-  }
-  return std::nullopt;
-}
-
-void CheckOutput(const Tensor& out, const std::string& what, const Shape& expected) {
-  if (!out.defined()) throw ModelFailure{what + " returned an undefined tensor"};
-  if (!expected.empty() && out.shape() != expected) {
-    throw ModelFailure{what + " returned shape " + ShapeToString(out.shape()) + ", expected " +
-                       ShapeToString(expected)};
-  }
-  if (const auto bad = NonFinite(out))
-    throw ModelFailure{what + " returned a non-finite value (" + *bad + ")"};
-}
+using detail::CheckModelOutput;
+using detail::ModelFailure;
 
 // The first forward on a watchdog thread, so a model that never returns cannot hang the run. The
 // thread owns copies of the forward (and so of the module it shares) and of the query.
@@ -302,31 +281,16 @@ void Evaluate(const BenchmarkModel& model, const EvaluationSet& eval, Clock::tim
               double limit, ModelBenchmark& r) {
   const int64_t n = eval.labels.size(0);
   const Tensor labels = eval.labels.Contiguous();
-  const auto* y = reinterpret_cast<const int64_t*>(labels.storage()->data()) + labels.offset();
+  const int64_t* y = labels.data<int64_t>();
   r.correct_by_example.assign(static_cast<size_t>(n), 0);
   for (int64_t lo = 0; lo < n; lo += eval.batch_size) {
     const int64_t hi = std::min(n, lo + eval.batch_size);
     const std::string what = Printf("forward on evaluation rows [%lld, %lld)",
                                     static_cast<long long>(lo), static_cast<long long>(hi));
     const Tensor out = model.forward(eval.inputs.Slice(0, lo, hi));
-    CheckOutput(out, what, {});
-    if (out.dim() != 2 || out.size(0) != hi - lo) {
-      throw ModelFailure{what + " returned shape " + ShapeToString(out.shape()) + ", expected (" +
-                         std::to_string(hi - lo) + ", classes)"};
-    }
-    const Tensor predicted = out.Argmax(1).Contiguous();
-    const auto* p =
-        reinterpret_cast<const int64_t*>(predicted.storage()->data()) + predicted.offset();
-    for (int64_t i = lo; i < hi; ++i) {
-      if (y[i] < 0 || y[i] >= out.size(1)) {
-        throw ModelFailure{
-            Printf("evaluation set '%s' has label %lld at row %lld, outside the "
-                   "model's %lld output classes",
-                   eval.name.c_str(), static_cast<long long>(y[i]), static_cast<long long>(i),
-                   static_cast<long long>(out.size(1)))};
-      }
-      r.correct_by_example[i] = p[i - lo] == y[i];
-    }
+    CheckModelOutput(out, what, {});
+    detail::ScoreClassifier(out, y + lo, lo, hi - lo, what, eval.name,
+                            r.correct_by_example.data() + lo);
     if (SecondsSince(start) > limit) {
       throw ModelFailure{
           Printf("over the %.3g s time limit during evaluation (after %lld of %lld "
@@ -346,6 +310,49 @@ void Evaluate(const BenchmarkModel& model, const EvaluationSet& eval, Clock::tim
 }
 
 }  // namespace
+
+namespace detail {
+
+void CheckModelOutput(const Tensor& out, const std::string& what, const Shape& expected) {
+  if (!out.defined()) throw ModelFailure{what + " returned an undefined tensor"};
+  if (!expected.empty() && out.shape() != expected) {
+    throw ModelFailure{what + " returned shape " + ShapeToString(out.shape()) + ", expected " +
+                       ShapeToString(expected)};
+  }
+  if (out.dtype() != DType::kFloat32) return;
+  const std::vector<float> v = out.ToVector();
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!std::isfinite(v[i])) {
+      throw ModelFailure{Printf("%s returned a non-finite value (element %zu is %g)", what.c_str(),
+                                i, static_cast<double>(v[i]))};
+    }
+  }
+}
+
+int64_t ScoreClassifier(const Tensor& out, const int64_t* labels, int64_t first_row, int64_t rows,
+                        const std::string& what, const std::string& set, uint8_t* correct) {
+  if (out.dim() != 2 || out.size(0) != rows) {
+    throw ModelFailure{what + " returned shape " + ShapeToString(out.shape()) + ", expected (" +
+                       std::to_string(rows) + ", classes)"};
+  }
+  const Tensor predicted = out.Argmax(1).Contiguous();
+  const int64_t* p = predicted.data<int64_t>();
+  int64_t right = 0;
+  for (int64_t i = 0; i < rows; ++i) {
+    if (labels[i] < 0 || labels[i] >= out.size(1)) {
+      throw ModelFailure{
+          Printf("evaluation set '%s' has label %lld at row %lld, outside the "
+                 "model's %lld output classes",
+                 set.c_str(), static_cast<long long>(labels[i]),
+                 static_cast<long long>(first_row + i), static_cast<long long>(out.size(1)))};
+    }
+    correct[i] = p[i] == labels[i];
+    right += correct[i];
+  }
+  return right;
+}
+
+}  // namespace detail
 
 BenchmarkModel BenchmarkModel::Of(std::string name, std::shared_ptr<Module> module) {
   TT_CHECK(module != nullptr, "BenchmarkModel::Of: '", name, "' has no module");
@@ -387,7 +394,7 @@ ModelBenchmark Benchmark::Run(const BenchmarkModel& model, const Tensor& query,
   const Clock::time_point start = Clock::now();
   try {
     const Tensor out = ForwardWithin(model, query, limit);
-    CheckOutput(out, "forward on the query", options_.expected_output_shape);
+    CheckModelOutput(out, "forward on the query", options_.expected_output_shape);
     r.output_shape = out.shape();
 
     const perf::MemoryMeasurement memory = perf::MeasureMemory([&] {

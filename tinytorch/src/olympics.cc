@@ -247,11 +247,12 @@ Submission Submission::FromJson(const std::string& text) {
   return s;
 }
 
-SubmissionCheck ValidateSubmission(const std::string& json) {
+namespace {
+
+// The plausibility checks of a parsed submission; its scores go to `scores` when it has any.
+SubmissionCheck Check(const Submission& s, OlympicScores& scores) {
   SubmissionCheck check;
-  Submission s;
   try {
-    s = Submission::FromJson(json);
     CheckMetrics(s.baseline, "baseline");
     CheckMetrics(s.optimized, "optimized");
   } catch (const std::exception& e) {
@@ -266,7 +267,8 @@ SubmissionCheck ValidateSubmission(const std::string& json) {
     check.errors.emplace_back("baseline accuracy is 0: nothing to normalize against");
     return check;
   }
-  const OlympicScores sc = ScoreSubmission(s.event, s.baseline, s.optimized);
+  scores = ScoreSubmission(s.event, s.baseline, s.optimized);
+  const OlympicScores& sc = scores;
   if (sc.speedup > kMaxSpeedup) {
     check.errors.push_back(
         Printf("speedup %.1fx is above the plausible %.0fx", sc.speedup, kMaxSpeedup));
@@ -317,6 +319,21 @@ SubmissionCheck ValidateSubmission(const std::string& json) {
   return check;
 }
 
+}  // namespace
+
+SubmissionCheck ValidateSubmission(const std::string& json) {
+  Submission s;
+  try {
+    s = Submission::FromJson(json);
+  } catch (const std::exception& e) {
+    SubmissionCheck check;
+    check.errors.emplace_back(e.what());
+    return check;
+  }
+  OlympicScores scores;
+  return Check(s, scores);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Leaderboards.
 
@@ -339,21 +356,22 @@ Leaderboard BuildLeaderboard(OlympicEvent event, const std::string& division,
   board.event = event;
   board.division = division;
   for (const auto& [source, text] : submissions) {
-    const SubmissionCheck check = ValidateSubmission(text);
-    if (!check.valid()) {
-      board.rejected.emplace_back(source, check.errors.front());
-      continue;
-    }
-    Submission s = Submission::FromJson(text);
-    if (s.event != event || s.division != division) {
-      ++board.skipped_other;
-      continue;
-    }
     LeaderboardEntry e;
     e.source = source;
-    e.scores = ScoreSubmission(s.event, s.baseline, s.optimized);
-    e.submission = std::move(s);
-    board.entries.push_back(std::move(e));
+    try {
+      e.submission = Submission::FromJson(text);
+    } catch (const std::exception& error) {
+      board.rejected.emplace_back(source, error.what());
+      continue;
+    }
+    const SubmissionCheck check = Check(e.submission, e.scores);
+    if (!check.valid()) {
+      board.rejected.emplace_back(source, check.errors.front());
+    } else if (e.submission.event != event || e.submission.division != division) {
+      ++board.skipped_other;
+    } else {
+      board.entries.push_back(std::move(e));
+    }
   }
   std::sort(board.entries.begin(), board.entries.end(),
             [](const LeaderboardEntry& a, const LeaderboardEntry& b) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
+#include "benchmarking_internal.h"
 #include "perf_framework/statistics.h"
 #include "printf.h"
 #include "tinytorch/autograd.h"
@@ -87,26 +88,15 @@ RocAucResult RocAuc(const std::vector<double>& scores, const std::vector<int64_t
 
 namespace {
 
-// Raised for what the model did wrong; RunTinyMLPerf turns it into ok = false.
-struct ModelFailure {
-  std::string reason;
-};
+using detail::ModelFailure;
 
+// A float32 output: the anomaly score is computed on its values.
 Tensor CheckedForward(const BenchmarkModel& model, const Tensor& x, const Shape& expected,
                       const std::string& what) {
   const Tensor y = model.forward(x);
-  if (!y.defined() || y.dtype() != DType::kFloat32 ||
-      (!expected.empty() && y.shape() != expected)) {
-    throw ModelFailure{what + " returned " +
-                       (y.defined() ? "shape " + ShapeToString(y.shape()) : "an undefined tensor") +
-                       (expected.empty() ? "" : ", expected " + ShapeToString(expected))};
-  }
-  const std::vector<float> v = y.ToVector();
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (!std::isfinite(v[i])) {
-      throw ModelFailure{Printf("%s returned a non-finite value (element %zu is %g)", what.c_str(),
-                                i, static_cast<double>(v[i]))};
-    }
+  detail::CheckModelOutput(y, what, expected);
+  if (y.dtype() != DType::kFloat32) {
+    throw ModelFailure{what + " returned dtype " + DTypeName(y.dtype()) + ", expected float32"};
   }
   return y;
 }
@@ -138,20 +128,9 @@ void Evaluate(const TinyMLPerfSpec& spec, const BenchmarkModel& model, const Tin
       continue;
     }
     const Tensor out = CheckedForward(model, x, {}, what);
-    if (out.dim() != 2 || out.size(0) != hi - lo) {
-      throw ModelFailure{what + " returned shape " + ShapeToString(out.shape()) + ", expected (" +
-                         std::to_string(hi - lo) + ", classes)"};
-    }
-    const Tensor predicted = out.Argmax(1).Contiguous();
-    for (int64_t row = 0; row < hi - lo; ++row) {
-      if (y[lo + row] < 0 || y[lo + row] >= out.size(1)) {
-        throw ModelFailure{Printf("label %lld at row %lld is outside the model's %lld classes",
-                                  static_cast<long long>(y[lo + row]),
-                                  static_cast<long long>(lo + row),
-                                  static_cast<long long>(out.size(1)))};
-      }
-      correct += predicted.data<int64_t>()[row] == y[lo + row];
-    }
+    std::vector<uint8_t> right(static_cast<size_t>(hi - lo));
+    correct +=
+        detail::ScoreClassifier(out, y.data() + lo, lo, hi - lo, what, spec.name, right.data());
   }
   if (auc) {
     const RocAucResult a = RocAuc(scores, y);
