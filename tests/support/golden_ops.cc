@@ -132,6 +132,11 @@ const std::map<std::string, GoldenOp>& GoldenOps() {
          return Convolve2d(in.at(0), in.at(1), in.size() > 2 ? in[2] : Tensor(), a["stride"],
                            a["padding"]);
        }},
+      {"depthwise_conv2d",
+       [](const Inputs& in, const Attrs& a) {
+         return DepthwiseConvolve2d(in.at(0), in.at(1), in.size() > 2 ? in[2] : Tensor(),
+                                    a["stride"], a["padding"]);
+       }},
       {"max_pool2d",
        [](const Inputs& in, const Attrs& a) {
          return MaxPool(in.at(0), a["kernel"], a["stride"], a["padding"]);

@@ -85,6 +85,94 @@ TEST(ConvolutionsTest, GradientsMatchFiniteDifferences) {
       {Tensor::RandN({3, 2, 4, 4}, gen), Tensor::RandN({2}, gen), Tensor::RandN({2}, gen)}));
 }
 
+// A depthwise weight (C, 1, kh, kw) as the block-diagonal full weight (C, C, kh, kw) that
+// computes the same thing, so the ordinary convolution's reference checks the depthwise one.
+Tensor BlockDiagonal(const Tensor& depthwise) {
+  const int64_t c = depthwise.size(0), kh = depthwise.size(2), kw = depthwise.size(3);
+  Tensor full = Tensor::Zeros({c, c, kh, kw});
+  for (int64_t o = 0; o < c; ++o) {
+    for (int64_t i = 0; i < kh; ++i) {
+      for (int64_t j = 0; j < kw; ++j) full.at({o, o, i, j}) = depthwise.at({o, 0, i, j});
+    }
+  }
+  return full;
+}
+
+TEST(ConvolutionsTest, DepthwiseMatchesItsReferenceAndTheBlockDiagonalConvolution) {
+  Generator gen(5);
+  struct Case {
+    int64_t n, c, h, w, kh, kw, s, p;
+  };
+  // Padding wider than the kernel's reach, strides that skip columns, non-square kernels, 1x1
+  // images, and one large enough to run threaded.
+  for (const Case& c : {Case{1, 1, 1, 1, 1, 1, 1, 0}, Case{2, 3, 7, 5, 3, 3, 2, 1},
+                        Case{1, 4, 13, 11, 5, 5, 3, 2}, Case{3, 2, 9, 6, 4, 2, 1, 3},
+                        Case{2, 16, 48, 48, 3, 3, 1, 1}, Case{1, 8, 49, 10, 10, 4, 2, 1}}) {
+    const Tensor x = Tensor::RandN({c.n, c.c, c.h, c.w}, gen);
+    const Tensor w = Tensor::RandN({c.c, 1, c.kh, c.kw}, gen);
+    const Tensor b = Tensor::RandN({c.c}, gen);
+    SCOPED_TRACE(ShapeToString(x.shape()) + " k=" + std::to_string(c.kh) + "x" +
+                 std::to_string(c.kw) + " s=" + std::to_string(c.s) + " p=" + std::to_string(c.p));
+    const Tensor fast = DepthwiseConvolve2d(x, w, b, c.s, c.p);
+    EXPECT_TENSOR_CLOSE(fast, DepthwiseConvolve2dNaive(x, w, b, c.s, c.p), 1e-4, 1e-4);
+    EXPECT_TENSOR_CLOSE(fast, Convolve2dNaive(x, BlockDiagonal(w), b, c.s, c.p), 1e-4, 1e-4);
+  }
+}
+
+TEST(ConvolutionsTest, DepthwiseGradientsMatchFiniteDifferencesAndTheFullConvolution) {
+  Generator gen(6);
+  using In = const std::vector<Tensor>&;
+  EXPECT_TRUE(testing::GradCheck([](In i) { return DepthwiseConvolve2d(i[0], i[1], i[2], 2, 1); },
+                                 {Tensor::RandN({2, 3, 5, 6}, gen),
+                                  Tensor::RandN({3, 1, 3, 2}, gen), Tensor::RandN({3}, gen)}));
+  EXPECT_TRUE(
+      testing::GradCheck([](In i) { return DepthwiseConvolve2d(i[0], i[1], Tensor(), 1, 2); },
+                         {Tensor::RandN({1, 2, 4, 4}, gen), Tensor::RandN({2, 1, 3, 3}, gen)}));
+  // Large enough for the threaded passes: gradients equal the block-diagonal convolution's.
+  Tensor x = Tensor::RandN({2, 16, 24, 24}, gen), w = Tensor::RandN({16, 1, 3, 3}, gen),
+         b = Tensor::RandN({16}, gen);
+  Tensor x2 = x.Clone(), b2 = b.Clone(), full = BlockDiagonal(w);
+  for (Tensor* t : {&x, &w, &b, &x2, &b2, &full}) t->set_requires_grad(true);
+  const Tensor upstream = Tensor::RandN({2, 16, 12, 12}, gen);
+  (DepthwiseConvolve2d(x, w, b, 2, 1) * upstream).Sum().Backward();
+  (Convolve2d(x2, full, b2, 2, 1) * upstream).Sum().Backward();
+  EXPECT_TENSOR_CLOSE(x.grad(), x2.grad(), 1e-4, 1e-4);
+  EXPECT_TENSOR_CLOSE(b.grad(), b2.grad(), 1e-4, 1e-4);
+  for (int64_t c = 0; c < 16; ++c) {
+    for (int64_t i = 0; i < 3; ++i) {
+      for (int64_t j = 0; j < 3; ++j) {
+        EXPECT_NEAR(w.grad().at({c, 0, i, j}), full.grad().at({c, c, i, j}), 1e-3);
+      }
+    }
+  }
+}
+
+TEST(ConvolutionsTest, DepthwiseRejectsMismatchedWeightsNamingTheShapes) {
+  Generator gen(7);
+  DepthwiseConv2d dw(4, 3, gen, 1, 1);
+  EXPECT_EQ(dw.NumParameters(), 4 * 9 + 4);
+  EXPECT_EQ(dw(Tensor::Zeros({2, 4, 6, 6})).shape(), (Shape{2, 4, 6, 6}));
+  EXPECT_THAT(
+      [&] {
+        dw(Tensor::Zeros({2, 3, 6, 6}));
+      },
+      ThrowsMessage<Error>(HasSubstr("DepthwiseConvolve2d: input [2, 3, 6, 6] and weight "
+                                     "[4, 1, 3, 3] do not match")));
+  EXPECT_THAT(
+      [] {
+        DepthwiseConvolve2d(Tensor::Zeros({1, 2, 4, 4}), Tensor::Zeros({2, 2, 3, 3}), Tensor());
+      },
+      ThrowsMessage<Error>(HasSubstr("weight is (C, 1, kh, kw)")));
+  EXPECT_THAT(
+      [] {
+        DepthwiseConvolve2d(Tensor::Zeros({1, 2, 4, 4}), Tensor::Zeros({2, 1, 3, 3}),
+                            Tensor::Zeros({3}));
+      },
+      ThrowsMessage<Error>(HasSubstr("bias [3] does not match 2 channels")));
+  EXPECT_THAT([&] { DepthwiseConv2d(0, 3, gen); },
+              ThrowsMessage<Error>(HasSubstr("DepthwiseConv2d: invalid configuration channels=0")));
+}
+
 TEST(ConvolutionsTest, BatchNormTracksRunningStatisticsAndUsesThemInEval) {
   BatchNorm2d bn(2, /*momentum=*/0.5f);
   Generator gen(4);
@@ -125,6 +213,9 @@ INSTANTIATE_TEST_SUITE_P(
     PyTorch, ConvolutionsGoldenTest,
     ::testing::ValuesIn(testing::LoadGoldenCases("module_09_convolutions.json")),
     testing::GoldenCaseName);
+INSTANTIATE_TEST_SUITE_P(PyTorchDepthwise, ConvolutionsGoldenTest,
+                         ::testing::ValuesIn(testing::LoadGoldenCases("module_09_depthwise.json")),
+                         testing::GoldenCaseName);
 
 }  // namespace
 }  // namespace tinytorch

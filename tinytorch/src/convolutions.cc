@@ -1,10 +1,13 @@
 // Module 09: convolution (im2col + GEMM), pooling and batch normalisation, with their backward.
 #include "tinytorch/convolutions.h"
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include "convolution_internal.h"
+#include "kernels/cpu.h"
 #include "tensor_internal.h"
 
 namespace tinytorch {
@@ -154,6 +157,184 @@ Tensor Convolve2dNaive(const Tensor& x, const Tensor& weight, const Tensor& bias
             }
           }
           out.at({n, o, oy, ox}) = static_cast<float>(acc);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Depthwise convolution.
+
+namespace {
+
+Geometry DepthwiseGeometry(const char* op, const Tensor& x, const Tensor& weight,
+                           const Tensor& bias, int64_t stride, int64_t padding) {
+  CheckFloat(x, op);
+  TT_CHECK(x.dim() == 4, op, ": expects an NCHW input, got shape ", x.shape());
+  CheckFloat(weight, op);
+  TT_CHECK(weight.dim() == 4 && weight.size(0) == x.size(1) && weight.size(1) == 1, op, ": input ",
+           x.shape(), " and weight ", weight.shape(),
+           " do not match (weight is (C, 1, kh, kw) with C = input channels)");
+  TT_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)), op, ": bias ",
+           bias.shape(), " does not match ", weight.size(0), " channels");
+  return Check(op, x, weight.size(2), weight.size(3), stride, padding);
+}
+
+// For kernel column j, the output columns [lo, hi) whose input column ox·stride + j − pad is
+// inside the image: the loops below skip padding without a branch in the innermost loop.
+struct ColumnRange {
+  int64_t lo, hi;
+};
+std::vector<ColumnRange> ColumnRanges(const Geometry& g) {
+  std::vector<ColumnRange> ranges(static_cast<size_t>(g.kw));
+  for (int64_t j = 0; j < g.kw; ++j) {
+    const int64_t last = g.w - 1 + g.pad - j;  // ox·stride ≤ last
+    ranges[j] = {g.pad > j ? (g.pad - j + g.stride - 1) / g.stride : 0,
+                 last < 0 ? 0 : std::min(g.wo, last / g.stride + 1)};
+  }
+  return ranges;
+}
+
+// Calls row(oy, y, i, j, lo, hi) for every output row oy and kernel tap (i, j) whose input row
+// y = oy·stride + i − pad is inside the image and whose column range is not empty.
+template <class Row>
+void ForEachDepthwiseRow(const Geometry& g, const std::vector<ColumnRange>& columns, Row&& row) {
+  for (int64_t oy = 0; oy < g.ho; ++oy) {
+    for (int64_t i = 0; i < g.kh; ++i) {
+      const int64_t y = oy * g.stride + i - g.pad;
+      if (y < 0 || y >= g.h) continue;
+      for (int64_t j = 0; j < g.kw; ++j) {
+        if (columns[j].lo < columns[j].hi) row(oy, y, i, j, columns[j].lo, columns[j].hi);
+      }
+    }
+  }
+}
+
+// Planes are independent (the weight gradient is per channel), so all three passes thread over
+// them; a small convolution stays on the caller's thread.
+void ForEachPlane(const Geometry& g, int64_t planes, const std::function<void(int64_t)>& body) {
+  if (planes * g.positions() * g.kh * g.kw < (int64_t{1} << 18)) {
+    for (int64_t p = 0; p < planes; ++p) body(p);
+  } else {
+    kernels::ParallelFor(planes, body);
+  }
+}
+
+}  // namespace
+
+Tensor DepthwiseConvolve2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                           int64_t stride, int64_t padding) {
+  const Geometry g = DepthwiseGeometry("DepthwiseConvolve2d", x, weight, bias, stride, padding);
+  const Tensor xc = x.Contiguous(), wc = weight.Contiguous(),
+               bc = bias.defined() ? bias.Contiguous() : bias;
+  Tensor out = Tensor::Zeros({g.n, g.c, g.ho, g.wo});
+  {
+    const float* in = xc.data<float>();
+    const float* w = wc.data<float>();
+    float* o = out.data<float>();
+    const int64_t s = g.stride, hw = g.h * g.w, filter = g.kh * g.kw;
+    const std::vector<ColumnRange> columns = ColumnRanges(g);
+    ForEachPlane(g, g.n * g.c, [&](int64_t p) {
+      const int64_t c = p % g.c;
+      const float* xp = in + p * hw;
+      const float* wp = w + c * filter;
+      float* op = o + p * g.positions();
+      if (bc.defined()) std::fill(op, op + g.positions(), bc.data<float>()[c]);
+      ForEachDepthwiseRow(
+          g, columns, [&](int64_t oy, int64_t y, int64_t i, int64_t j, int64_t lo, int64_t hi) {
+            const float wij = wp[i * g.kw + j];
+            float* orow = op + oy * g.wo;
+            const float* xrow =
+                xp + y * g.w + j - g.pad;  // xrow[ox·s] is the input under output ox
+            if (s == 1) {
+              for (int64_t ox = lo; ox < hi; ++ox) orow[ox] += wij * xrow[ox];
+            } else {
+              for (int64_t ox = lo; ox < hi; ++ox) orow[ox] += wij * xrow[ox * s];
+            }
+          });
+    });
+  }
+  if (NeedsGrad(x, weight) || (bias.defined() && NeedsGrad(bias))) {
+    std::vector<Tensor> inputs = {x, weight};
+    if (bias.defined()) inputs.push_back(bias);
+    Attach(out, "DepthwiseConvolve2d", inputs,
+           [g, xc, wc, has_bias = bias.defined(),
+            wshape = weight.shape()](const Tensor& grad) -> Grads {
+             const Tensor gc = grad.Contiguous();
+             const float* dout = gc.data<float>();
+             const float* in = xc.data<float>();
+             const float* w = wc.data<float>();
+             const int64_t s = g.stride, hw = g.h * g.w, filter = g.kh * g.kw;
+             const std::vector<ColumnRange> columns = ColumnRanges(g);
+             Tensor dx = Tensor::Zeros({g.n, g.c, g.h, g.w});
+             Tensor dw = Tensor::Zeros(wshape);
+             Tensor db = Tensor::Zeros({g.c});
+             float* dxp = dx.data<float>();
+             // dx: each output's gradient flows back to the inputs under its window.
+             ForEachPlane(g, g.n * g.c, [&](int64_t p) {
+               const float* wp = w + (p % g.c) * filter;
+               const float* dop = dout + p * g.positions();
+               float* dxplane = dxp + p * hw;
+               ForEachDepthwiseRow(
+                   g, columns,
+                   [&](int64_t oy, int64_t y, int64_t i, int64_t j, int64_t lo, int64_t hi) {
+                     const float wij = wp[i * g.kw + j];
+                     const float* drow = dop + oy * g.wo;
+                     float* xrow = dxplane + y * g.w + j - g.pad;
+                     for (int64_t ox = lo; ox < hi; ++ox) xrow[ox * s] += wij * drow[ox];
+                   });
+             });
+             // dw, db: per channel, summed over the batch (threads own channels, so no races).
+             float* dwp = dw.data<float>();
+             float* dbp = db.data<float>();
+             ForEachPlane(g, g.c, [&](int64_t c) {
+               for (int64_t n = 0; n < g.n; ++n) {
+                 const int64_t p = n * g.c + c;
+                 const float* dop = dout + p * g.positions();
+                 const float* xp = in + p * hw;
+                 ForEachDepthwiseRow(
+                     g, columns,
+                     [&](int64_t oy, int64_t y, int64_t i, int64_t j, int64_t lo, int64_t hi) {
+                       const float* drow = dop + oy * g.wo;
+                       const float* xrow = xp + y * g.w + j - g.pad;
+                       float acc = 0;
+                       for (int64_t ox = lo; ox < hi; ++ox) acc += drow[ox] * xrow[ox * s];
+                       dwp[c * filter + i * g.kw + j] += acc;
+                     });
+                 float sum = 0;
+                 for (int64_t k = 0; k < g.positions(); ++k) sum += dop[k];
+                 dbp[c] += sum;
+               }
+             });
+             Grads grads = {dx, dw};
+             if (has_bias) grads.push_back(db);
+             return grads;
+           });
+  }
+  return out;
+}
+
+Tensor DepthwiseConvolve2dNaive(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                int64_t stride, int64_t padding) {
+  const Geometry g =
+      DepthwiseGeometry("DepthwiseConvolve2dNaive", x, weight, bias, stride, padding);
+  Tensor out = Tensor::Zeros({g.n, g.c, g.ho, g.wo});
+  for (int64_t n = 0; n < g.n; ++n) {
+    for (int64_t c = 0; c < g.c; ++c) {
+      for (int64_t oy = 0; oy < g.ho; ++oy) {
+        for (int64_t ox = 0; ox < g.wo; ++ox) {
+          double acc = bias.defined() ? bias.at({c}) : 0.0;
+          for (int64_t i = 0; i < g.kh; ++i) {
+            for (int64_t j = 0; j < g.kw; ++j) {
+              const int64_t y = oy * stride + i - padding, xx = ox * stride + j - padding;
+              if (y >= 0 && y < g.h && xx >= 0 && xx < g.w) {
+                acc += static_cast<double>(x.at({n, c, y, xx})) * weight.at({c, 0, i, j});
+              }
+            }
+          }
+          out.at({n, c, oy, ox}) = static_cast<float>(acc);
         }
       }
     }
@@ -329,6 +510,27 @@ std::string Conv2d::ToString() const {
   return "Conv2d(" + std::to_string(in_channels_) + ", " + std::to_string(out_channels_) +
          ", kernel=" + std::to_string(kernel_) + ", stride=" + std::to_string(stride_) +
          ", padding=" + std::to_string(padding_) + ")";
+}
+
+DepthwiseConv2d::DepthwiseConv2d(int64_t channels, int64_t kernel, Generator& gen, int64_t stride,
+                                 int64_t padding, bool bias, Init init)
+    : channels_(channels), kernel_(kernel), stride_(stride), padding_(padding) {
+  TT_CHECK(channels > 0 && kernel > 0 && stride > 0 && padding >= 0,
+           "DepthwiseConv2d: invalid configuration channels=", channels, " kernel=", kernel,
+           " stride=", stride, " padding=", padding);
+  const int64_t fan = kernel * kernel;  // each output sees one channel's window
+  weight_ =
+      RegisterParameter("weight", InitWeight({channels, 1, kernel, kernel}, fan, fan, init, gen));
+  if (bias) bias_ = RegisterParameter("bias", Tensor::Zeros({channels}));
+}
+
+Tensor DepthwiseConv2d::Forward(const Tensor& x) {
+  return DepthwiseConvolve2d(x, weight_, bias_, stride_, padding_);
+}
+
+std::string DepthwiseConv2d::ToString() const {
+  return "DepthwiseConv2d(" + std::to_string(channels_) + ", kernel=" + std::to_string(kernel_) +
+         ", stride=" + std::to_string(stride_) + ", padding=" + std::to_string(padding_) + ")";
 }
 
 std::string MaxPool2d::ToString() const {

@@ -366,6 +366,24 @@ def module_09_convolutions():
     return c
 
 
+def module_09_depthwise():
+    """Depthwise convolution (groups = channels); its own file so its draws leave the others' data alone."""
+    c = GradCases()
+    for name, (n, ch, h, w, kh, kw, stride, pad) in {
+            "depthwise_3x3_same": (2, 4, 7, 7, 3, 3, 1, 1),
+            "depthwise_3x3_stride2": (2, 3, 9, 8, 3, 3, 2, 1),
+            "depthwise_10x4_stride2": (1, 2, 12, 10, 10, 4, 2, 1),
+            "depthwise_5x5_stride3_pad3": (1, 3, 10, 11, 5, 5, 3, 3)}.items():
+        x, wt, b = randn(n, ch, h, w), randn(ch, 1, kh, kw, scale=0.3), randn(ch, scale=0.1)
+        c.add_grad(name, "depthwise_conv2d", [x, wt, b],
+                   lambda x_, w_, b_, s=stride, p=pad: F.conv2d(x_, w_, b_, stride=s, padding=p, groups=x_.shape[1]),
+                   attrs={"stride": stride, "padding": pad}, rtol=1e-4, atol=1e-4)
+    x, wt = randn(2, 3, 6, 6), randn(3, 1, 3, 3, scale=0.3)
+    c.add_grad("depthwise_no_bias", "depthwise_conv2d", [x, wt], lambda x_, w_: F.conv2d(x_, w_, padding=1, groups=3),
+               attrs={"stride": 1, "padding": 1}, rtol=1e-4, atol=1e-4)
+    return c
+
+
 def module_11_embeddings():
     c = GradCases()
     weight = randn(10, 6)
@@ -573,6 +591,7 @@ def main():
     module_11_embeddings().write("module_11_embeddings.json")
     module_12_attention().write("module_12_attention.json")
     module_13_transformers().write("module_13_transformers.json")
+    module_09_depthwise().write("module_09_depthwise.json")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,15 @@ Tensor Convolve2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int
 Tensor Convolve2dNaive(const Tensor& x, const Tensor& weight, const Tensor& bias,
                        int64_t stride = 1, int64_t padding = 0);  // forward only
 
+// Depthwise: x (N, C, H, W), weight (C, 1, kh, kw), bias (C) or undefined → (N, C, Ho, Wo), each
+// channel convolved with its own filter (PyTorch's groups = C). With one input per output there is
+// no reduction over channels for a GEMM to exploit, so the fast kernel runs direct loops over
+// contiguous rows, threaded over planes; DepthwiseConvolve2dNaive is the direct reference.
+Tensor DepthwiseConvolve2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                           int64_t stride = 1, int64_t padding = 0);
+Tensor DepthwiseConvolve2dNaive(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                int64_t stride = 1, int64_t padding = 0);  // forward only
+
 // Pooling over kernel × kernel windows (stride defaults to the kernel). Max pooling pads with −∞
 // and sends each window's gradient to its first maximum; average pooling counts padded zeros
 // (PyTorch's count_include_pad=True).
@@ -42,6 +51,21 @@ class Conv2d : public Module {
 
  private:
   int64_t in_channels_, out_channels_, kernel_, stride_, padding_;
+  Tensor weight_, bias_;
+};
+
+// One kernel × kernel filter per channel (MobileNet's and DS-CNN's depthwise layer).
+class DepthwiseConv2d : public Module {
+ public:
+  DepthwiseConv2d(int64_t channels, int64_t kernel, Generator& gen, int64_t stride = 1,
+                  int64_t padding = 0, bool bias = true, Init init = Init::kHeNormal);
+  Tensor Forward(const Tensor& x) override;
+  std::string ToString() const override;
+  const Tensor& weight() const { return weight_; }
+  const Tensor& bias() const { return bias_; }
+
+ private:
+  int64_t channels_, kernel_, stride_, padding_;
   Tensor weight_, bias_;
 };
 
