@@ -1,10 +1,14 @@
-// Module 19: TinyMLPerf — the course's shapes and bars, ROC AUC against scikit-learn, and the
+// Module 19: TinyMLPerf — the course's shapes and bars, ROC AUC against scikit-learn, the
 // anomaly-detection benchmark end to end with its trained reference autoencoder, a model that
-// cannot detect anything, and broken models.
+// cannot detect anything, and broken models; the keyword-spotting MFCC front end against NumPy and
+// SciPy, the synthetic data sets, and the four reference models' shapes and parameter counts.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <numbers>
 
 #include "tinytorch/tinytorch.h"
 
@@ -118,6 +122,106 @@ TEST(TinyMLPerfTest, ResNet8TakesNhwcQueriesAndTrainsEveryParameter) {
   EXPECT_THAT(
       [&] {
         (*model)(Tensor::Zeros({2, 3, 32, 32}));
+      },
+      ::testing::ThrowsMessage<Error>(HasSubstr("expected NHWC input (N, H, W, 3)")));
+}
+
+// The two formulas of tools/golden/make_mfcc_golden.py, in double precision, rounded to float.
+Tensor AnalyticSignals() {
+  constexpr double kPi = std::numbers::pi;
+  std::vector<float> audio(2 * 16000);
+  for (int64_t i = 0; i < 16000; ++i) {
+    const double t = static_cast<double>(i) / 16000;
+    audio[i] = static_cast<float>(
+        0.6 * std::sin(2 * kPi * 440 * t) + 0.3 * std::sin(2 * kPi * 1250 * t + 0.5) +
+        0.2 * std::sin(2 * kPi * (100 * t + 900 * t * t)) + 0.05 * std::sin(2 * kPi * 3333 * t));
+    audio[16000 + i] =
+        static_cast<float>(std::sin(2 * kPi * 700 * t) * (0.5 + 0.5 * std::sin(2 * kPi * 3 * t)));
+  }
+  return Tensor::FromData(std::move(audio), {2, 16000});
+}
+
+TEST(TinyMLPerfTest, KeywordMfccMatchesNumPyAndSciPy) {
+  std::ifstream in(std::string(TT_GOLDEN_DIR) + "/keyword_mfcc.json");
+  ASSERT_TRUE(in) << "tests/data/golden/keyword_mfcc.json is missing";
+  const nlohmann::json golden = nlohmann::json::parse(in);
+  const Tensor mfcc = KeywordMfcc(AnalyticSignals());
+  ASSERT_EQ(mfcc.shape(), (Shape{2, 1, 49, 10}));
+  ASSERT_EQ(golden.at("cases").size(), 2u);
+  for (int64_t c = 0; c < 2; ++c) {
+    const auto& expected = golden["cases"][c]["mfcc"];
+    SCOPED_TRACE(golden["cases"][c]["name"].get<std::string>());
+    ASSERT_EQ(expected.size(), 490u);
+    double worst = 0;
+    for (int64_t k = 0; k < 490; ++k) {
+      const double want = expected[k].get<double>();
+      const double got = mfcc.at({c, 0, k / 10, k % 10});
+      worst = std::max(worst, std::abs(got - want) / (5e-3 + 1e-4 * std::abs(want)));
+    }
+    // A float32 DFT through a GEMM against NumPy's double FFT: the coefficients (|c| up to ~70)
+    // agree within 5e-3 + 1e-4·|c| (measured worst: 2.2e-3 absolute).
+    EXPECT_LT(worst, 1.0);
+  }
+  EXPECT_THAT(
+      [] {
+        KeywordMfcc(Tensor::Zeros({2, 8000}));
+      },
+      ::testing::ThrowsMessage<Error>(
+          HasSubstr("KeywordMfcc: expects float32 audio (N, 16000), got [2, 8000]")));
+}
+
+TEST(TinyMLPerfTest, SyntheticKeywordsAndScenesAreSeededBalancedAndLabelledSynthetic) {
+  const TinyMLPerfData kws = MakeKeywordSpottingData(24, 5);
+  EXPECT_EQ(kws.inputs.shape(), (Shape{24, 16000}));
+  EXPECT_TRUE(kws.synthetic_data);
+  EXPECT_THAT(kws.source, HasSubstr("seed 5"));
+  for (int64_t i = 0; i < 24; ++i) EXPECT_EQ(kws.labels.data<int64_t>()[i], i % kKeywordClasses);
+  EXPECT_EQ(MakeKeywordSpottingData(24, 5).inputs.ToVector(), kws.inputs.ToVector());
+  EXPECT_NE(MakeKeywordSpottingData(24, 6).inputs.ToVector(), kws.inputs.ToVector());
+
+  const TinyMLPerfData vww = MakeVisualWakeWordsData(6, 5);
+  EXPECT_EQ(vww.inputs.shape(), (Shape{6, 96, 96, 3}));
+  EXPECT_TRUE(vww.synthetic_data);
+  EXPECT_EQ(std::vector<int64_t>(vww.labels.data<int64_t>(), vww.labels.data<int64_t>() + 6),
+            (std::vector<int64_t>{0, 1, 0, 1, 0, 1}));
+  EXPECT_GE(vww.inputs.Min().item(), 0.f);
+  EXPECT_LE(vww.inputs.Max().item(), 1.f);
+  EXPECT_EQ(MakeVisualWakeWordsData(6, 5).inputs.ToVector(), vww.inputs.ToVector());
+  EXPECT_THAT([] { MakeVisualWakeWordsData(0, 1); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("rows 0 must be positive")));
+}
+
+// Every parameter of a reference model receives a gradient from one batch, and queries of the
+// wrong layout are refused naming the expected one.
+void ExpectTrainsEveryParameter(Module& model, const Tensor& x, const Tensor& labels) {
+  CrossEntropyLoss()(model(x), labels).Backward();
+  for (const auto& [name, p] : model.NamedParameters()) {
+    ASSERT_TRUE(p.grad().defined()) << name;
+    EXPECT_GT(Abs(p.grad()).Sum().item(), 0) << name;
+  }
+}
+
+TEST(TinyMLPerfTest, DsCnnAndMobileNetHaveMlperfShapesAndTrainEveryParameter) {
+  Generator gen(2);
+  const std::shared_ptr<Module> dscnn = DsCnn(gen);
+  EXPECT_EQ(dscnn->NumParameters(), 23'180);
+  const TinyMLPerfData kws = MakeKeywordSpottingData(4, 1);
+  EXPECT_EQ((*dscnn)(kws.inputs).shape(), (Shape{4, 12}));
+  ExpectTrainsEveryParameter(*dscnn, kws.inputs, kws.labels);
+  EXPECT_THAT(
+      [&] {
+        (*dscnn)(Tensor::Zeros({1, 1, 49, 10}));
+      },
+      ::testing::ThrowsMessage<Error>(HasSubstr("DsCnn: expected audio (N, 16000)")));
+
+  const std::shared_ptr<Module> mobilenet = MobileNetV1Quarter(gen);
+  EXPECT_EQ(mobilenet->NumParameters(), 213'586);
+  const TinyMLPerfData vww = MakeVisualWakeWordsData(2, 1);
+  EXPECT_EQ((*mobilenet)(vww.inputs).shape(), (Shape{2, 2}));
+  ExpectTrainsEveryParameter(*mobilenet, vww.inputs, vww.labels);
+  EXPECT_THAT(
+      [&] {
+        (*mobilenet)(Tensor::Zeros({1, 3, 96, 96}));
       },
       ::testing::ThrowsMessage<Error>(HasSubstr("expected NHWC input (N, H, W, 3)")));
 }

@@ -281,6 +281,33 @@ inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mni
 TinyMLPerfData LoadFashionMnist32(const std::string& split, int64_t limit = -1,
                                   const std::string& directory = kFashionMnistDir);
 
+// keyword_spotting's front end, as MLPerf Tiny's: 16 kHz audio (N, 16000) → MFCCs (N, 1, 49, 10)
+// from 40 ms Hann-windowed frames every 20 ms, the power spectrum up to 4 kHz (a real DFT done as
+// a GEMM with a cos/sin basis), 40 mel bands from 20 Hz to 4 kHz, log, and an orthonormal DCT-II
+// keeping 10 coefficients. A fixed transform: nothing in it is trained or differentiated.
+Tensor KeywordMfcc(const Tensor& audio);
+
+// keyword_spotting's data, synthetic (the Speech Commands corpus is not packaged in Debian): 12
+// balanced classes as in MLPerf Tiny — 0 silence, 1 unknown word, 2..11 keywords — of one-second
+// 16 kHz clips. A keyword is three harmonic "syllables" on a grid of fundamentals; unknown words
+// use off-grid ones; every clip varies in pitch (±12%), timing, loudness, noise and hum, and half
+// carry a quieter second word.
+inline constexpr int64_t kKeywordClasses = 12;
+TinyMLPerfData MakeKeywordSpottingData(int64_t rows, uint64_t seed);
+// MLPerf Tiny's DS-CNN on raw audio (N, 16000): KeywordMfcc, a 10×4 stride-2 stem of 64 channels,
+// four depthwise-separable blocks of 64 (depthwise 3×3 and pointwise 1×1, each with batch norm and
+// ReLU), global average pooling and a linear classifier: 23,180 parameters for 12 classes.
+std::shared_ptr<Module> DsCnn(Generator& gen, int64_t classes = kKeywordClasses);
+
+// visual_wake_words' data, synthetic (COCO is not packaged in Debian): 96×96×3 NHWC scenes in
+// [0, 1] — a colour gradient, one to four distractor shapes, pixel noise — and, in the odd rows
+// (label 1), a standing figure 36–80 pixels tall with head, torso, arms and legs.
+TinyMLPerfData MakeVisualWakeWordsData(int64_t rows, uint64_t seed);
+// MLPerf Tiny's MobileNetV1 at width 0.25 on NHWC queries (N, 96, 96, 3): a 3×3 stride-2 stem of
+// 8 channels, MobileNetV1's 13 depthwise-separable layers (16 to 256 channels), global average
+// pooling and a linear classifier: 213,586 parameters for 2 classes.
+std::shared_ptr<Module> MobileNetV1Quarter(Generator& gen, int64_t classes = 2);
+
 // ---------------------------------------------------------------------------------------------
 // Suites and their Pareto report.
 
