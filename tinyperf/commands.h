@@ -13,5 +13,7 @@ inline constexpr int kExitUsage = 2;    // bad flags, missing or unreadable file
 
 // Adds `olympics submit|validate|leaderboard`; the chosen command stores its action in `run`.
 void AddOlympicsCommands(CLI::App& app, std::function<int()>& run);
+// Adds `report INPUT [--out DIR]` (report_command.cc).
+void AddReportCommand(CLI::App& app, std::function<int()>& run);
 
 }  // namespace tinyperf

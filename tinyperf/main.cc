@@ -1,5 +1,6 @@
 // tinyperf: does this optimization really work, by how much, and how sure are we?
-//   tinyperf olympics submit|validate|leaderboard ...   (tinyperf --help for everything)
+//   tinyperf olympics submit|validate|leaderboard ...
+//   tinyperf report CLAIMS_DIR|results.json [--out DIR]   (tinyperf --help for everything)
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   app.footer("Exit status: 0 ok/valid, 1 invalid input or failed run, 2 usage error.");
   std::function<int()> run;
   tinyperf::AddOlympicsCommands(app, run);
+  tinyperf::AddReportCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

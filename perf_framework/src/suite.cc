@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <future>
+#include <limits>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -73,8 +74,11 @@ ClaimOutcome DecideBound(Evidence e, double threshold, const std::string& what, 
   if (!meets(e.value)) {
     return Outcome(ClaimVerdict::kFail, measured + " misses" + bound, std::move(e));
   }
+  // No interval at all is an exact measurement; an interval with an undefined end (too few
+  // samples for it) cannot show the bound is met.
+  const bool has_interval = !std::isnan(e.low) || !std::isnan(e.high);
   const double edge = at_least ? e.low : e.high;  // the interval end that could miss
-  const bool interval_ok = std::isnan(edge) || meets(edge);
+  const bool interval_ok = !has_interval || (!std::isnan(edge) && meets(edge));
   const bool significant = std::isnan(e.p_value) || e.p_value < alpha;
   if (interval_ok && significant) {
     return Outcome(ClaimVerdict::kPass, measured + " meets" + bound, std::move(e));
@@ -103,8 +107,11 @@ ClaimOutcome DecideWithin(Evidence e, double lo, double hi, const std::string& w
   }
   const std::string measured = what + " " + WithInterval(e);
   const std::string range = " [" + Num(lo) + ", " + Num(hi) + "]";
-  const double low = std::isnan(e.low) ? e.value : e.low;
-  const double high = std::isnan(e.high) ? e.value : e.high;
+  // As above: no interval means exact; an undefined end of an interval is unbounded.
+  const bool has_interval = !std::isnan(e.low) || !std::isnan(e.high);
+  const double unbounded = std::numeric_limits<double>::infinity();
+  const double low = !has_interval ? e.value : std::isnan(e.low) ? -unbounded : e.low;
+  const double high = !has_interval ? e.value : std::isnan(e.high) ? unbounded : e.high;
   const bool inside = e.value >= lo && e.value <= hi;
   if (inside && low >= lo && high <= hi) {
     return Outcome(ClaimVerdict::kPass, measured + " lies within" + range, std::move(e));

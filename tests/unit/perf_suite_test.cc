@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "perf_framework/report.h"
 #include "perf_framework/suite.h"
 
 namespace perf {
@@ -41,6 +42,10 @@ TEST(PerfSuiteTest, AtLeastRule) {
   EXPECT_EQ(DecideAtLeast(E(NAN, 0, 0), 2, "speedup").verdict, ClaimVerdict::kError);
   // Exact counts have no interval and no p-value: the value alone decides.
   EXPECT_EQ(DecideAtLeast(E(4.0, NAN, NAN), 3.9, "compression").verdict, ClaimVerdict::kPass);
+  // An interval with an undefined end (too few samples) cannot establish the bound.
+  EXPECT_EQ(DecideAtLeast(E(2.5, NAN, 3.0), 2, "speedup").verdict, ClaimVerdict::kPartial);
+  EXPECT_EQ(DecideWithin(E(2.5, NAN, 3.0), 2, 4, "speedup").verdict, ClaimVerdict::kPartial);
+  EXPECT_EQ(DecideWithin(E(2.5, NAN, NAN), 2, 4, "speedup").verdict, ClaimVerdict::kPass);
 }
 
 TEST(PerfSuiteTest, AtMostAndWithinRules) {
@@ -189,6 +194,54 @@ TEST(PerfSuiteTest, DamagedOrForeignResultsGiveClearErrors) {
       ThrowsMessage<Error>(HasSubstr("claims[0].evidence: field 'value' must be a number")));
   EXPECT_THAT([&] { ReadResults(path + ".missing"); },
               ThrowsMessage<Error>(HasSubstr("cannot open")));
+}
+
+// A directory of one-claim results files, as the validation suites write them, merged in
+// module/id order; the report counts verdicts by kind and tabulates each module.
+TEST(PerfReportTest, MergesPerClaimFilesAndRendersTheVerdictTables) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(::testing::TempDir()) / "perf_report_merge";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  SuiteResults a = Sample();  // with_details PASS (contract), no_interval FAIL (published)
+  SuiteResults b = a;
+  b.claims = {a.claims[1]};
+  b.claims[0].module = "a_module";
+  b.claims[0].outcome.reason = "a reason | with a pipe";
+  a.claims.resize(1);
+  WriteResults(a, (dir / "m.with_details.json").string());
+  WriteResults(b, (dir / "a_module.no_interval.json").string());
+  std::ofstream(dir / "notes.txt") << "not a results file";
+
+  const SuiteResults merged = MergeResultsDirectory(dir.string(), "validation");
+  ASSERT_EQ(merged.claims.size(), 2u);
+  EXPECT_EQ(merged.suite, "validation");
+  EXPECT_EQ(merged.claims[0].module, "a_module");  // sorted by module
+  EXPECT_TRUE(merged.Healthy());                   // the FAIL is a published claim
+  const VerdictCounts contracts = CountVerdicts(merged.claims, ClaimKind::kContract);
+  EXPECT_EQ(contracts.pass, 1);
+  EXPECT_EQ(CountVerdicts(merged.claims, ClaimKind::kPublishedClaim).fail, 1);
+
+  const std::string md = ResultsMarkdown(merged);
+  EXPECT_THAT(md, HasSubstr("## Claims: healthy"));
+  EXPECT_THAT(md, HasSubstr("| contracts | 1 | 0 | 0 | 0 |"));
+  EXPECT_THAT(md, HasSubstr("| published claims | 0 | 0 | 1 | 0 |"));
+  EXPECT_THAT(md, HasSubstr("### a_module"));
+  EXPECT_THAT(md, HasSubstr("| **PASS** | 2.123 x [2.05, 2.4] | 2 |"));
+  EXPECT_THAT(md, HasSubstr("a reason / with a pipe"));  // table cells cannot hold '|'
+
+  // The same claim twice, an invalid file and an empty directory are errors naming the cause.
+  WriteResults(a, (dir / "m.with_details.again.json").string());
+  EXPECT_THAT([&] { MergeResultsDirectory(dir.string(), "v"); },
+              ThrowsMessage<Error>(HasSubstr("claim perf_framework/with_details appears twice")));
+  fs::remove(dir / "m.with_details.again.json");
+  std::ofstream(dir / "broken.json") << "{";
+  EXPECT_THAT([&] { MergeResultsDirectory(dir.string(), "v"); },
+              ThrowsMessage<Error>(HasSubstr("broken.json")));
+  const fs::path empty = fs::path(::testing::TempDir()) / "perf_report_empty";
+  fs::create_directories(empty);
+  EXPECT_THAT([&] { MergeResultsDirectory(empty.string(), "v"); },
+              ThrowsMessage<Error>(HasSubstr("no results files")));
 }
 
 }  // namespace

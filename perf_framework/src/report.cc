@@ -1,0 +1,140 @@
+// Merging per-claim results files and rendering the validation report.
+#include "perf_framework/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "perf_framework/error.h"
+
+namespace perf {
+
+SuiteResults MergeResultsDirectory(const std::string& directory, const std::string& suite) {
+  namespace fs = std::filesystem;
+  PERF_CHECK(fs::is_directory(directory), "MergeResultsDirectory: '", directory,
+             "' is not a directory");
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(directory)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".json")
+      files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  PERF_CHECK(!files.empty(), "MergeResultsDirectory: no results files (*.json) in '", directory,
+             "'");
+  SuiteResults merged;
+  merged.suite = suite;
+  std::set<std::string> seen;
+  for (const fs::path& file : files) {
+    const SuiteResults part = ReadResults(file.string());
+    if (merged.started_utc.empty()) {
+      merged.environment = part.environment;
+      merged.started_utc = part.started_utc;
+    }
+    merged.started_utc = std::min(merged.started_utc, part.started_utc);
+    merged.elapsed_seconds += part.elapsed_seconds;
+    for (const ClaimResult& c : part.claims) {
+      PERF_CHECK(seen.insert(c.module + "/" + c.id).second, "MergeResultsDirectory: claim ",
+                 c.module, "/", c.id, " appears twice (again in '", file.string(), "')");
+      merged.claims.push_back(c);
+    }
+  }
+  std::sort(merged.claims.begin(), merged.claims.end(),
+            [](const ClaimResult& a, const ClaimResult& b) {
+              return std::tie(a.module, a.id) < std::tie(b.module, b.id);
+            });
+  return merged;
+}
+
+VerdictCounts CountVerdicts(const std::vector<ClaimResult>& claims, ClaimKind kind) {
+  VerdictCounts counts;
+  for (const ClaimResult& c : claims) {
+    if (c.kind != kind) continue;
+    switch (c.outcome.verdict) {
+      case ClaimVerdict::kPass:
+        ++counts.pass;
+        break;
+      case ClaimVerdict::kPartial:
+        ++counts.partial;
+        break;
+      case ClaimVerdict::kFail:
+        ++counts.fail;
+        break;
+      case ClaimVerdict::kError:
+        ++counts.error;
+        break;
+    }
+  }
+  return counts;
+}
+
+namespace {
+
+std::string Num(double v) {
+  if (!std::isfinite(v)) return "–";
+  std::ostringstream os;
+  os.precision(4);
+  os << v;
+  return os.str();
+}
+
+std::string Measured(const Evidence& e) {
+  if (!std::isfinite(e.value)) return "–";
+  std::string s = Num(e.value) + (e.unit.empty() ? "" : " " + e.unit);
+  if (std::isfinite(e.low) && std::isfinite(e.high)) {
+    s += " [" + Num(e.low) + ", " + Num(e.high) + "]";
+  }
+  return s;
+}
+
+// Table cells may not hold a '|' or a line break.
+std::string Cell(std::string s) {
+  for (char& c : s) {
+    if (c == '|') c = '/';
+    if (c == '\n') c = ' ';
+  }
+  return s;
+}
+
+std::string CountsRow(const char* what, const VerdictCounts& c) {
+  return std::string("| ") + what + " | " + std::to_string(c.pass) + " | " +
+         std::to_string(c.partial) + " | " + std::to_string(c.fail) + " | " +
+         std::to_string(c.error) + " |\n";
+}
+
+}  // namespace
+
+std::string ResultsMarkdown(const SuiteResults& r) {
+  std::ostringstream md;
+  const Environment& env = r.environment;
+  md << "## Claims: " << (r.Healthy() ? "healthy" : "NOT healthy")
+     << " (every contract PASS and nothing ERROR)\n\n"
+     << "- machine: " << env.cpu_model << ", " << env.logical_cores << " logical cores, governor "
+     << env.governor << "\n"
+     << "- build: " << env.compiler << ", " << env.build_type << ", commit " << env.git_commit
+     << "\n- measured from " << r.started_utc << ", " << Num(r.elapsed_seconds)
+     << " s of claim time\n\n"
+     << "| kind | PASS | PARTIAL | FAIL | ERROR |\n|---|---|---|---|---|\n"
+     << CountsRow("contracts", CountVerdicts(r.claims, ClaimKind::kContract))
+     << CountsRow("published claims", CountVerdicts(r.claims, ClaimKind::kPublishedClaim)) << "\n"
+     << "Contracts are what this implementation guarantees (a test asserts PASS). Published claims "
+        "are the course material's headline numbers, given the verdict this machine shows.\n";
+  std::map<std::string, std::vector<const ClaimResult*>> by_module;
+  for (const ClaimResult& c : r.claims) by_module[c.module].push_back(&c);
+  for (const auto& [module, claims] : by_module) {
+    md << "\n### " << module << "\n\n"
+       << "| claim | kind | verdict | measured | threshold | reason |\n"
+       << "|---|---|---|---|---|---|\n";
+    for (const ClaimResult* c : claims) {
+      md << "| " << Cell(c->id) << ": " << Cell(c->statement) << " | " << ClaimKindName(c->kind)
+         << " | **" << ClaimVerdictName(c->outcome.verdict) << "** | "
+         << Cell(Measured(c->outcome.evidence)) << " | " << Num(c->threshold) << " | "
+         << Cell(c->outcome.reason) << " |\n";
+    }
+  }
+  return md.str();
+}
+
+}  // namespace perf

@@ -1,0 +1,82 @@
+// Module 15 validation claims on the trained digits MLP: int8 quantization. Sizes are exact byte
+// counts; accuracy changes are paired over the same test images with a Student-t interval; speedups
+// come from PerformanceComparator.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "perf_framework/comparator.h"
+#include "support/claims.h"
+#include "support/digits_models.h"
+#include "tinytorch/tinytorch.h"
+
+namespace tinytorch {
+namespace {
+
+using perf::ClaimKind;
+using perf::Evidence;
+using testing::CheckClaim;
+using testing::ExactEvidence;
+using testing::PairedAccuracyDelta;
+using testing::WeightByteRatio;
+
+std::shared_ptr<Sequential> Int8Mlp() {
+  const auto& d = testing::Digits();
+  return QuantizeModel(*testing::TrainedDigitsMlp(), {}, d.train_x.Slice(0, 0, 256));
+}
+
+TEST(QuantizationPerfTest, Int8KeepsAccuracyInAQuarterOfTheBytes) {
+  CheckClaim({"module_15_quantization", "int8_digits_mlp_size_and_accuracy",
+              "int8 weights are >= 3.9x smaller than fp32, lose <= 1 point of digits accuracy "
+              "and agree on >= 98% of predictions",
+              "ratio / points / agreement", ClaimKind::kContract, 3.9, [] {
+                const auto fp32 = testing::TrainedDigitsMlp();
+                const auto int8 = Int8Mlp();
+                const double ratio = WeightByteRatio(*fp32, *int8);
+                const double agreement = testing::Agreement(*int8, *fp32, testing::Digits().test_x);
+                const Evidence delta = PairedAccuracyDelta(*fp32, *int8, testing::Digits().test_x,
+                                                           testing::Digits().test_y);
+                // "Loses at most 1 point": the estimate, not its interval, since with 360 test
+                // images the interval of a paired difference spans about ±1 point by itself.
+                Evidence point = delta;
+                point.low = point.high = Evidence::kNone;
+                return perf::Combine(
+                    {perf::DecideAtLeast(ExactEvidence(ratio, "x",
+                                                       {{"fp32_bytes", WeightBytes(*fp32)},
+                                                        {"int8_bytes", WeightBytes(*int8)}}),
+                                         3.9, "weight-size ratio"),
+                     perf::DecideAtLeast(point, -1.0, "accuracy change"),
+                     perf::DecideAtLeast(ExactEvidence(agreement, "fraction", {}), 0.98,
+                                         "prediction agreement")});
+              }});
+}
+
+TEST(QuantizationPerfTest, PublishedInt8MemoryAndSpeed) {
+  CheckClaim({"module_15_quantization", "int8_4x_memory",
+              "INT8 gives 4x less memory (taken as 3.5-4x of the fp32 weight bytes)", "ratio",
+              ClaimKind::kPublishedClaim, 4.0, [] {
+                const auto fp32 = testing::TrainedDigitsMlp();
+                return perf::DecideWithin(
+                    ExactEvidence(WeightByteRatio(*fp32, *Int8Mlp()), "x", {}), 3.5, 4.0,
+                    "weight-size ratio");
+              }});
+  // Latency (one image) and throughput (the whole test set) are different claims; the report
+  // shows both.
+  for (const int64_t batch : {int64_t{1}, int64_t{360}}) {
+    CheckClaim({"module_15_quantization", "int8_2_to_4x_speedup_batch" + std::to_string(batch),
+                "INT8 gives a 2-4x speedup (digits MLP, batch of " + std::to_string(batch) + ")",
+                "speedup", ClaimKind::kPublishedClaim, 2.0, [batch] {
+                  const auto fp32 = testing::TrainedDigitsMlp();
+                  const auto int8 = Int8Mlp();
+                  const Tensor x = testing::Digits().test_x.Slice(0, 0, batch).Contiguous();
+                  const NoGradGuard no_grad;
+                  perf::PerformanceComparator comparator({.max_seconds = 8});
+                  const auto c = comparator.Compare(
+                      "digits mlp fp32 vs int8", [&] { (*fp32)(x); }, [&] { (*int8)(x); });
+                  return perf::DecideWithin(perf::SpeedupEvidence(c), 2, 4, "speedup");
+                }});
+  }
+}
+
+}  // namespace
+}  // namespace tinytorch

@@ -1,0 +1,90 @@
+#include "support/claims.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "perf_framework/statistics.h"
+#include "tinytorch/autograd.h"
+#include "tinytorch/compression.h"
+
+namespace tinytorch::testing {
+
+namespace {
+
+// Per test image: 1 when the model's argmax is right.
+std::vector<double> Correct(Module& model, const Tensor& x, const Tensor& y) {
+  const NoGradGuard no_grad;
+  const Tensor predicted = model(x).Argmax(1).Contiguous();
+  std::vector<double> correct(static_cast<size_t>(y.size(0)));
+  for (int64_t i = 0; i < y.size(0); ++i) {
+    correct[i] = predicted.data<int64_t>()[i] == y.Contiguous().data<int64_t>()[i] ? 1 : 0;
+  }
+  return correct;
+}
+
+}  // namespace
+
+perf::ClaimResult CheckClaim(perf::Claim claim) {
+  const std::string module = claim.module, id = claim.id;
+  const perf::ClaimKind kind = claim.kind;
+  perf::PerformanceTestSuite suite(module);
+  suite.Register(std::move(claim));
+  perf::SuiteResults results = suite.Run();
+  EXPECT_EQ(results.claims.size(), 1u);
+  if (results.claims.empty()) return {};
+  const perf::ClaimResult& r = results.claims.front();
+  const perf::Evidence& e = r.outcome.evidence;
+  std::printf("  [%s] %s/%s (%s): %s\n", perf::ClaimVerdictName(r.outcome.verdict), module.c_str(),
+              id.c_str(), perf::ClaimKindName(kind), r.outcome.reason.c_str());
+  ::testing::Test::RecordProperty("verdict", perf::ClaimVerdictName(r.outcome.verdict));
+  ::testing::Test::RecordProperty("reason", r.outcome.reason);
+  if (std::isfinite(e.value)) ::testing::Test::RecordProperty("value", std::to_string(e.value));
+  if (const char* dir = std::getenv("TT_VALIDATION_DIR"); dir != nullptr && *dir != '\0') {
+    std::filesystem::create_directories(dir);
+    perf::WriteResults(results, std::string(dir) + "/" + module + "." + id + ".json");
+  }
+  if (kind == perf::ClaimKind::kContract) {
+    EXPECT_EQ(r.outcome.verdict, perf::ClaimVerdict::kPass)
+        << "contract " << module << "/" << id << ": " << r.outcome.reason;
+  } else {
+    EXPECT_NE(r.outcome.verdict, perf::ClaimVerdict::kError)
+        << "published claim " << module << "/" << id << ": " << r.outcome.reason;
+  }
+  return r;
+}
+
+perf::Evidence ExactEvidence(double value, const std::string& unit, nlohmann::json details) {
+  perf::Evidence e;
+  e.value = value;
+  e.unit = unit;
+  e.details = std::move(details);
+  return e;
+}
+
+perf::Evidence PairedAccuracyDelta(Module& baseline, Module& optimized, const Tensor& x,
+                                   const Tensor& y) {
+  const std::vector<double> base = Correct(baseline, x, y), opt = Correct(optimized, x, y);
+  std::vector<double> diff(base.size());
+  for (size_t i = 0; i < base.size(); ++i) diff[i] = 100 * (opt[i] - base[i]);
+  const perf::Interval ci = perf::StudentTMeanInterval(diff);
+  perf::Evidence e;
+  e.value = ci.estimate;
+  e.low = ci.low;
+  e.high = ci.high;
+  e.confidence = ci.confidence;
+  e.unit = "points";
+  e.details = {{"baseline_accuracy", perf::Mean(base)},
+               {"optimized_accuracy", perf::Mean(opt)},
+               {"examples", base.size()}};
+  return e;
+}
+
+double WeightByteRatio(const Module& dense, const Module& small) {
+  return static_cast<double>(WeightBytes(dense)) / static_cast<double>(WeightBytes(small));
+}
+
+}  // namespace tinytorch::testing

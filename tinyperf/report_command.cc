@@ -1,0 +1,67 @@
+// tinyperf report: the validation report from claim results. Given a directory of per-claim
+// results files (what the validation suites write under TT_VALIDATION_DIR) it merges them into
+// results.json; given a results.json it re-renders it. Either way claims.md is written next to
+// the output. Exit 0 when every contract PASSes and nothing is ERROR, 1 otherwise, 2 when the
+// input cannot be read.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "commands.h"
+#include "fileio/fileio.h"
+#include "perf_framework/report.h"
+
+namespace tinyperf {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ReportOptions {
+  std::string input, out;
+};
+
+int Report(const ReportOptions& o) {
+  perf::SuiteResults results;
+  std::string out = o.out;
+  try {
+    if (fs::is_directory(o.input)) {
+      results = perf::MergeResultsDirectory(o.input, "validation");
+      if (out.empty()) out = fs::path(o.input).parent_path().string();
+    } else {
+      results = perf::ReadResults(o.input);
+      if (out.empty()) out = fs::path(o.input).parent_path().string();
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tinyperf report: %s\n", e.what());
+    return kExitUsage;
+  }
+  if (out.empty()) out = ".";
+  fs::create_directories(out);
+  if (fs::is_directory(o.input)) perf::WriteResults(results, out + "/results.json");
+  const std::string md = perf::ResultsMarkdown(results);
+  fileio::WriteAtomically(out + "/claims.md", md);
+  std::printf("%s", md.c_str());
+  std::printf("\ntinyperf report: %zu claims; wrote %s/claims.md\n", results.claims.size(),
+              out.c_str());
+  return results.Healthy() ? kExitOk : kExitInvalid;
+}
+
+}  // namespace
+
+void AddReportCommand(CLI::App& app, std::function<int()>& run) {
+  auto o = std::make_shared<ReportOptions>();
+  CLI::App* r = app.add_subcommand(
+      "report",
+      "Render the validation report: merge a directory of claim results into results.json, or "
+      "re-render a results.json; writes claims.md. Exit 1 if a contract is not PASS or anything "
+      "is ERROR");
+  r->add_option("input", o->input, "Directory of claim results, or a results.json")
+      ->required()
+      ->check(CLI::ExistingPath);
+  r->add_option("--out", o->out, "Output directory (default: the input's parent directory)");
+  r->callback([o, &run] { run = [o] { return Report(*o); }; });
+}
+
+}  // namespace tinyperf
