@@ -23,23 +23,19 @@ struct ReportOptions {
 };
 
 int Report(const ReportOptions& o) {
+  const bool merge = fs::is_directory(o.input);
   perf::SuiteResults results;
-  std::string out = o.out;
   try {
-    if (fs::is_directory(o.input)) {
-      results = perf::MergeResultsDirectory(o.input, "validation");
-      if (out.empty()) out = fs::path(o.input).parent_path().string();
-    } else {
-      results = perf::ReadResults(o.input);
-      if (out.empty()) out = fs::path(o.input).parent_path().string();
-    }
+    results =
+        merge ? perf::MergeResultsDirectory(o.input, "validation") : perf::ReadResults(o.input);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tinyperf report: %s\n", e.what());
     return kExitUsage;
   }
+  std::string out = o.out.empty() ? fs::path(o.input).parent_path().string() : o.out;
   if (out.empty()) out = ".";
   fs::create_directories(out);
-  if (fs::is_directory(o.input)) perf::WriteResults(results, out + "/results.json");
+  if (merge) perf::WriteResults(results, out + "/results.json");
   const std::string md = perf::ResultsMarkdown(results);
   fileio::WriteAtomically(out + "/claims.md", md);
   std::printf("%s", md.c_str());

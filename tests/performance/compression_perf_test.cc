@@ -1,9 +1,8 @@
 // Module 16 validation claims on the trained digits MLP: magnitude pruning stored as CSR. Sizes are
 // exact byte counts; accuracy changes are paired over the same test images with a Student-t
-// interval; speedups come from PerformanceComparator.
+// interval.
 #include <gtest/gtest.h>
 
-#include "perf_framework/comparator.h"
 #include "support/claims.h"
 #include "support/digits_models.h"
 #include "tinytorch/tinytorch.h"

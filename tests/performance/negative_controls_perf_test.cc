@@ -11,6 +11,7 @@
 #include "perf_framework/statistics.h"
 #include "support/claims.h"
 #include "support/digits_models.h"
+#include "support/spin.h"
 #include "tinytorch/tinytorch.h"
 
 namespace tinytorch {
@@ -24,15 +25,7 @@ using testing::ExactEvidence;
 
 constexpr const char* kModule = "perf_framework";
 
-// n dependent steps of a 64-bit LCG: latency-bound, so time is proportional to n.
-uint64_t Spin(int64_t n) {
-  uint64_t x = 1;
-  for (int64_t i = 0; i < n; ++i) {
-    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-    asm volatile("" : "+r"(x));
-  }
-  return x;
-}
+using testing::Spin;
 
 // The contract on a control: the inner verdict must be `expected`.
 ClaimOutcome Expect(const ClaimOutcome& inner, ClaimVerdict expected, const std::string& what) {

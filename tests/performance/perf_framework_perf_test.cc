@@ -13,19 +13,12 @@
 #include "perf_framework/complexity.h"
 #include "perf_framework/statistics.h"
 #include "perf_framework/timer.h"
+#include "support/spin.h"
 
 namespace perf {
 namespace {
 
-// n dependent steps of a 64-bit LCG: latency-bound, so time is proportional to n.
-uint64_t Spin(int64_t n) {
-  uint64_t x = 1;
-  for (int64_t i = 0; i < n; ++i) {
-    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-    asm volatile("" : "+r"(x));
-  }
-  return x;
-}
+using tinytorch::testing::Spin;
 
 void Record(const std::string& key, double value) {
   ::testing::Test::RecordProperty(key, std::to_string(value));

@@ -18,10 +18,10 @@ namespace {
 // Per test image: 1 when the model's argmax is right.
 std::vector<double> Correct(Module& model, const Tensor& x, const Tensor& y) {
   const NoGradGuard no_grad;
-  const Tensor predicted = model(x).Argmax(1).Contiguous();
+  const Tensor predicted = model(x).Argmax(1).Contiguous(), labels = y.Contiguous();
   std::vector<double> correct(static_cast<size_t>(y.size(0)));
   for (int64_t i = 0; i < y.size(0); ++i) {
-    correct[i] = predicted.data<int64_t>()[i] == y.Contiguous().data<int64_t>()[i] ? 1 : 0;
+    correct[i] = predicted.data<int64_t>()[i] == labels.data<int64_t>()[i] ? 1 : 0;
   }
   return correct;
 }
