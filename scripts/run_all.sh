@@ -2,9 +2,12 @@
 # The full validation run behind `cmake --build build --target run_all`.
 # Runs every test suite module by module (the validation claims of tests/performance/ among
 # them, each writing its verdict under claims/), the Google Benchmark binaries, then writes
-# validation_results/<UTC timestamp>/report.md, results.json (the merged claims) and claims.md,
-# plus ctest logs and benchmark JSON, and points validation_results/latest at it.
-# Exit status: non-zero when any test fails, a contract is not PASS or anything is ERROR.
+# validation_results/<UTC timestamp>/report.md, report.html, results.json (the merged claims, schema
+# docs/results-schema.md) and claims.md, plus ctest logs and benchmark JSON, and points
+# validation_results/latest at it. Contract verdicts are compared with the committed baseline
+# report (tests/data/regression/validation_baseline.json); a worse one fails the run.
+# Exit status: non-zero when any test fails, a contract is not PASS or is worse than in the
+# baseline, or anything is ERROR; published-claim verdicts never change it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,12 +18,18 @@ mkdir -p "$out/claims"
 start=$(date +%s)
 export TT_VALIDATION_DIR="$PWD/$out/claims"
 
-mapfile -t labels < <(ctest --test-dir "$build" --print-labels | sed -n 's/^  \(module_.*\|perf_framework\)$/\1/p')
+mapfile -t labels < <(ctest --test-dir "$build" --print-labels |
+                      sed -n 's/^  \(module_.*\|perf_framework\|regression_.*\)$/\1/p')
 rows=()
 failed_total=0
+step=0
+steps=$(( ${#labels[@]} + 2 ))
+progress() { printf 'run_all: [%2d/%d] %-26s ' "$1" "$steps" "$2"; }
 for label in "${labels[@]}"; do
-  printf 'run_all: %-24s ' "$label"
+  step=$(( step + 1 ))
+  progress "$step" "$label"
   log="$out/ctest_$label.log"
+  t0=$(date +%s)
   if ctest --test-dir "$build" -L "^${label}\$" -j "$(nproc)" --output-on-failure >"$log" 2>&1; then
     verdict=PASS
   else
@@ -32,27 +41,38 @@ for label in "${labels[@]}"; do
   [[ -z "$total" ]] && { total=0; failed=0; verdict=ERROR; }
   failed_total=$(( failed_total + failed ))
   [[ "$verdict" == ERROR ]] && failed_total=$(( failed_total + 1 ))
-  echo "$verdict ($(( total - failed ))/$total tests)"
+  echo "$verdict ($(( total - failed ))/$total tests, $(( $(date +%s) - t0 )) s)"
   rows+=("| $label | $total | $(( total - failed )) | $failed | $verdict |")
 done
 
-echo "run_all: claims"
-claims_status=PASS
-if ! "$build/bin/tinyperf" report "$out/claims" --out "$out" >"$out/tinyperf_report.log" 2>&1; then
-  claims_status=FAIL
-  failed_total=$(( failed_total + 1 ))
-fi
-[[ -f "$out/claims.md" ]] || { claims_status=ERROR; echo "no claims were recorded" >"$out/claims.md"; }
-
-echo "run_all: benchmarks"
+step=$(( step + 1 ))
+progress "$step" "benchmarks"
+t0=$(date +%s)
+benches=(tensor_bench matmul_bench conv_bench fusion_bench quantized_bench sparse_bench kv_cache_bench)
 bench_status=PASS
-for bench in tensor_bench matmul_bench conv_bench fusion_bench quantized_bench sparse_bench kv_cache_bench; do
+for bench in "${benches[@]}"; do
   if ! "$build/bin/$bench" --benchmark_out="$out/$bench.json" --benchmark_out_format=json \
        >"$out/$bench.txt" 2>&1; then
     bench_status=ERROR
     failed_total=$(( failed_total + 1 ))
   fi
 done
+echo "$bench_status (${#benches[@]} binaries, $(( $(date +%s) - t0 )) s)"
+
+# The claims, merged and compared with the committed baseline report; report.html with the
+# speedup chart and the matmul and KV-cache scaling charts.
+step=$(( step + 1 ))
+progress "$step" "claims report"
+claims_status=PASS
+if ! "$build/bin/tinyperf" report "$out/claims" --out "$out" \
+     --baseline tests/data/regression/validation_baseline.json \
+     --bench "$out/matmul_bench.json" "$out/kv_cache_bench.json" >"$out/tinyperf_report.log" 2>&1; then
+  claims_status=FAIL
+  failed_total=$(( failed_total + 1 ))
+fi
+[[ -f "$out/claims.md" ]] || { claims_status=ERROR; echo "no claims were recorded" >"$out/claims.md"; }
+echo "$claims_status ($(grep -o '[0-9]* claims, [0-9]* contract(s) worse than the baseline' \
+  "$out/tinyperf_report.log" || echo 'see tinyperf_report.log'))"
 
 elapsed=$(( $(date +%s) - start ))
 {
@@ -78,10 +98,18 @@ elapsed=$(( $(date +%s) - start ))
   cat "$out"/{tensor,matmul,conv,fusion,quantized,sparse,kv_cache}_bench.txt | grep -E "^(BM_|Benchmark|-{10})" || true
   echo '```'
   echo
+  for extra in tinymlperf olympics_leaderboard; do
+    if [[ -f "$out/claims/$extra.md" ]]; then
+      echo "## $extra"
+      echo
+      cat "$out/claims/$extra.md"
+      echo
+    fi
+  done
   echo "## Not measured yet"
   echo
-  echo "Claims cover modules 15-17 so far; the other modules report their test suites only."
-  echo "Baseline comparison and regression detection (tinyperf compare) are not implemented yet."
+  echo "Timing baselines and regression detection between runs (tinyperf compare) are not implemented yet;"
+  echo "the claims above are compared by verdict with tests/data/regression/validation_baseline.json."
 } >"$out/report.md.tmp"
 mv "$out/report.md.tmp" "$out/report.md"
 ln -sfn "$stamp" validation_results/latest
@@ -89,5 +117,5 @@ ln -sfn "$stamp" validation_results/latest
 echo
 echo "| module | tests | passed | failed | verdict |"
 printf '%s\n' "${rows[@]}"
-echo "run_all: report written to $out/report.md (${elapsed} s)"
+echo "run_all: report written to $out/report.md and $out/report.html (${elapsed} s)"
 [[ $failed_total -eq 0 ]]

@@ -138,3 +138,75 @@ std::string ResultsMarkdown(const SuiteResults& r) {
 }
 
 }  // namespace perf
+
+namespace perf {
+
+namespace {
+
+int Rank(ClaimVerdict v) {
+  switch (v) {
+    case ClaimVerdict::kPass:
+      return 3;
+    case ClaimVerdict::kPartial:
+      return 2;
+    case ClaimVerdict::kFail:
+      return 1;
+    case ClaimVerdict::kError:
+      return 0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::vector<VerdictChange> CompareToBaseline(const SuiteResults& baseline,
+                                             const SuiteResults& current) {
+  std::map<std::pair<std::string, std::string>, const ClaimResult*> now;
+  for (const ClaimResult& c : current.claims) now[{c.module, c.id}] = &c;
+  std::vector<VerdictChange> changes;
+  for (const ClaimResult& b : baseline.claims) {
+    const auto it = now.find({b.module, b.id});
+    const bool contract = b.kind == ClaimKind::kContract;
+    if (it == now.end()) {
+      changes.push_back(
+          {b.module, b.id, b.kind, ClaimVerdictName(b.outcome.verdict), "missing", contract});
+      continue;
+    }
+    const ClaimResult& c = *it->second;
+    now.erase(it);
+    if (c.outcome.verdict == b.outcome.verdict) continue;
+    changes.push_back(
+        {b.module, b.id, c.kind, ClaimVerdictName(b.outcome.verdict),
+         ClaimVerdictName(c.outcome.verdict),
+         c.kind == ClaimKind::kContract && Rank(c.outcome.verdict) < Rank(b.outcome.verdict)});
+  }
+  for (const auto& [key, c] : now) {
+    changes.push_back(
+        {c->module, c->id, c->kind, "new", ClaimVerdictName(c->outcome.verdict), false});
+  }
+  std::stable_sort(
+      changes.begin(), changes.end(),
+      [](const VerdictChange& a, const VerdictChange& b) { return a.worse > b.worse; });
+  return changes;
+}
+
+std::string BaselineMarkdown(const std::vector<VerdictChange>& changes,
+                             const std::string& baseline_name) {
+  std::ostringstream md;
+  const auto worse =
+      std::count_if(changes.begin(), changes.end(), [](const VerdictChange& c) { return c.worse; });
+  md << "## Against the baseline report (" << baseline_name << ")\n\n";
+  if (changes.empty()) {
+    md << "Every claim has the verdict it had in the baseline.\n";
+    return md.str();
+  }
+  md << worse << " contract verdict(s) worse than the baseline; " << changes.size()
+     << " change(s) in all.\n\n| claim | kind | baseline | now | worse |\n|---|---|---|---|---|\n";
+  for (const VerdictChange& c : changes) {
+    md << "| " << Cell(c.module + "/" + c.id) << " | " << ClaimKindName(c.kind) << " | " << c.before
+       << " | " << c.after << " | " << (c.worse ? "**yes**" : "no") << " |\n";
+  }
+  return md.str();
+}
+
+}  // namespace perf

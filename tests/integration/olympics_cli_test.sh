@@ -42,6 +42,10 @@ expect 1 "leaderboard with a rejected submission" \
   "$tinyperf" olympics leaderboard --event latency_sprint "$dir/subs"
 contains "| 1 | alice |"
 contains "Rejected $dir/subs/carol.json"
+# run_all includes the leaderboard in the validation report.
+if [[ -n "${TT_VALIDATION_DIR:-}" ]]; then
+  mkdir -p "$TT_VALIDATION_DIR" && cp "$dir/out.txt" "$TT_VALIDATION_DIR/olympics_leaderboard.md"
+fi
 expect 0 "leaderboard in JSON" \
   "$tinyperf" olympics leaderboard --event latency_sprint --format json "$dir/subs/alice.json"
 contains '"rank": 1'

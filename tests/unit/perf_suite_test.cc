@@ -244,5 +244,86 @@ TEST(PerfReportTest, MergesPerClaimFilesAndRendersTheVerdictTables) {
               ThrowsMessage<Error>(HasSubstr("no results files")));
 }
 
+// A contract that drops from PASS, or disappears, is worse; a published claim's change is only
+// reported; a new claim is listed.
+TEST(PerfReportTest, ComparesVerdictsWithTheBaselineReport) {
+  const SuiteResults baseline = Sample();  // with_details PASS (contract), no_interval FAIL (pub.)
+  SuiteResults current = baseline;
+  EXPECT_TRUE(CompareToBaseline(baseline, current).empty());
+  EXPECT_THAT(BaselineMarkdown({}, "b.json"), HasSubstr("Every claim has the verdict it had"));
+
+  current.claims[0].outcome.verdict = ClaimVerdict::kPartial;
+  current.claims[1].outcome.verdict = ClaimVerdict::kPass;
+  std::vector<VerdictChange> changes = CompareToBaseline(baseline, current);
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].id, "with_details");
+  EXPECT_TRUE(changes[0].worse);
+  EXPECT_EQ(changes[0].before, "PASS");
+  EXPECT_EQ(changes[0].after, "PARTIAL");
+  EXPECT_FALSE(changes[1].worse);  // published: FAIL -> PASS is news, not a regression
+  EXPECT_THAT(BaselineMarkdown(changes, "b.json"),
+              HasSubstr("1 contract verdict(s) worse than the baseline"));
+
+  current.claims[0].outcome.verdict = ClaimVerdict::kPass;
+  current.claims[1].outcome.verdict = ClaimVerdict::kError;  // published: never "worse"
+  current.claims[1].id = "renamed";
+  changes = CompareToBaseline(baseline, current);
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].after, "missing");
+  EXPECT_FALSE(changes[0].worse);  // the missing claim was a published one
+  EXPECT_EQ(changes[1].before, "new");
+
+  current = baseline;
+  current.claims.erase(current.claims.begin());
+  changes = CompareToBaseline(baseline, current);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_TRUE(changes[0].worse) << "a contract that disappears is worse";
+}
+
+TEST(PerfReportTest, ReadsScalingSeriesFromGoogleBenchmarkJson) {
+  const nlohmann::json j = nlohmann::json::parse(R"({
+    "context": {"date": "x"},
+    "benchmarks": [
+      {"name": "BM_A/n:64/real_time", "run_type": "iteration", "real_time": 2.0, "time_unit": "us"},
+      {"name": "BM_A/n:256/real_time", "run_type": "iteration", "real_time": 1.0, "time_unit": "ms"},
+      {"name": "BM_A/n:256/real_time", "run_type": "iteration", "real_time": 3.0, "time_unit": "ms"},
+      {"name": "BM_A/n:256/real_time", "run_type": "iteration", "real_time": 2.0, "time_unit": "ms"},
+      {"name": "BM_A/n:256/real_time_mean", "run_type": "aggregate", "real_time": 9.0, "time_unit": "ms"},
+      {"name": "BM_B/8", "real_time": 5, "time_unit": "ns"},
+      {"name": "BM_NoArgs", "real_time": 5, "time_unit": "ns"}
+    ]})");
+  const ScalingChart chart = ScalingChartFromGoogleBenchmark(j, "a.json");
+  ASSERT_EQ(chart.series.size(), 1u) << "BM_B has one size, BM_NoArgs none";
+  EXPECT_EQ(chart.series[0].name, "BM_A");
+  EXPECT_EQ(chart.series[0].x, (std::vector<double>{64, 256}));
+  EXPECT_EQ(chart.series[0].y, (std::vector<double>{2e3, 2e6}));  // ns; median of repetitions
+  EXPECT_THAT([] { ScalingChartFromGoogleBenchmark(nlohmann::json::object(), "b.json"); },
+              ThrowsMessage<Error>(HasSubstr("b.json: not Google Benchmark JSON")));
+  nlohmann::json bad = j;
+  bad["benchmarks"][0]["time_unit"] = "fortnights";
+  EXPECT_THAT(
+      [&] { ScalingChartFromGoogleBenchmark(bad, "c.json"); },
+      ThrowsMessage<Error>(HasSubstr("c.json: benchmarks[0]: unknown time_unit 'fortnights'")));
+}
+
+// The page holds every claim, escapes text, and draws a bar per speedup and a line per series.
+TEST(PerfReportTest, HtmlReportIsSelfContained) {
+  SuiteResults r = Sample();
+  r.claims[0].statement = "a <b>bold</b> & risky claim";
+  r.claims[0].outcome.evidence.unit = "x";
+  ScalingChart chart{"matmul", "n", "ns", {{"BM_A", {64, 256}, {2e3, 2e6}}}};
+  const std::string html = ResultsHtml(r, {chart}, CompareToBaseline(r, r));
+  EXPECT_THAT(html, HasSubstr("<!DOCTYPE html>"));
+  EXPECT_THAT(html, HasSubstr("a &lt;b&gt;bold&lt;/b&gt; &amp; risky claim"));
+  EXPECT_THAT(html, HasSubstr("id=\"speedup-chart\""));
+  EXPECT_THAT(html, HasSubstr("class=\"whisker\""));
+  EXPECT_THAT(html, HasSubstr("class=\"chart scaling-chart\""));
+  EXPECT_THAT(html, HasSubstr("<polyline"));
+  EXPECT_THAT(html, ::testing::Not(HasSubstr("<script")));
+  EXPECT_THAT(html, ::testing::Not(HasSubstr("src=")));  // nothing loaded from elsewhere
+  EXPECT_THAT(html, ::testing::Not(HasSubstr("href=")));
+  EXPECT_THAT(html, HasSubstr("no_interval"));
+}
+
 }  // namespace
 }  // namespace perf

@@ -1,7 +1,9 @@
 // The validation report: claim results gathered from many processes (one file per claim, as the
-// validation suites write them) merged into one results file and rendered as Markdown.
+// validation suites write them) merged into one results file, compared with a baseline report
+// and rendered as Markdown and as a self-contained HTML page (inline SVG charts, no scripts).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -23,5 +25,42 @@ VerdictCounts CountVerdicts(const std::vector<ClaimResult>& claims, ClaimKind ki
 // Markdown: the environment, verdict counts for contracts and for published claims, then one
 // table per module (claim, kind, verdict, measured value with interval, threshold, reason).
 std::string ResultsMarkdown(const SuiteResults& results);
+
+// A claim whose verdict differs between a baseline report and the current one. A contract is
+// worse when its verdict ranks lower (PASS > PARTIAL > FAIL > ERROR) or it is missing from the
+// current report; published claims never count as worse (their verdicts follow the hardware).
+struct VerdictChange {
+  std::string module, id;
+  ClaimKind kind = ClaimKind::kContract;
+  std::string before, after;  // verdict names; "missing" / "new" when absent on one side
+  bool worse = false;
+};
+std::vector<VerdictChange> CompareToBaseline(const SuiteResults& baseline,
+                                             const SuiteResults& current);
+// Markdown section: the changes, worse ones first, or a line saying there are none.
+std::string BaselineMarkdown(const std::vector<VerdictChange>& changes,
+                             const std::string& baseline_name);
+
+// A log-log chart: one line per series, e.g. time per call against problem size.
+struct ScalingSeries {
+  std::string name;
+  std::vector<double> x, y;
+};
+struct ScalingChart {
+  std::string title, x_label, y_label;
+  std::vector<ScalingSeries> series;
+};
+// From Google Benchmark JSON (--benchmark_out): one series per benchmark family with a numeric
+// first argument ("BM_MatMulNaive/n:256/real_time" is family BM_MatMulNaive at x = 256), y the
+// real time per iteration in ns (the median over repetitions when there are several). Families
+// with fewer than two sizes are left out. Throws perf::Error naming `source` on malformed input.
+ScalingChart ScalingChartFromGoogleBenchmark(const nlohmann::json& j, const std::string& source);
+
+// The whole report as one HTML page: environment, stability warnings, verdict counts, changes
+// against the baseline, a chart of every speedup claim (bar at the estimate, whiskers at the
+// interval, log axis, the line at 1×), the log-log scaling charts, and a verdict table per
+// module. Needs no network and runs no script.
+std::string ResultsHtml(const SuiteResults& results, const std::vector<ScalingChart>& charts = {},
+                        const std::vector<VerdictChange>& changes = {});
 
 }  // namespace perf

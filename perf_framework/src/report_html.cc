@@ -1,0 +1,377 @@
+// The validation report as one self-contained HTML page: inline CSS and SVG, no script, nothing
+// fetched from the network, so it can be attached to a CI run or mailed as it is.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "perf_framework/error.h"
+#include "perf_framework/report.h"
+#include "perf_framework/statistics.h"
+
+namespace perf {
+
+namespace {
+
+std::string Escape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string Num(double v, int precision = 4) {
+  if (!std::isfinite(v)) return "–";
+  std::ostringstream os;
+  os.precision(precision);
+  os << v;
+  return os.str();
+}
+
+const char* Color(ClaimVerdict v) {
+  switch (v) {
+    case ClaimVerdict::kPass:
+      return "#2e7d32";
+    case ClaimVerdict::kPartial:
+      return "#e0a800";
+    case ClaimVerdict::kFail:
+      return "#c62828";
+    case ClaimVerdict::kError:
+      return "#6a1b9a";
+  }
+  return "#000";
+}
+
+// Maps [log10 lo, log10 hi] onto [a, b] pixels.
+struct LogAxis {
+  double lo, hi, a, b;
+  double operator()(double v) const {
+    return a + (std::log10(v) - std::log10(lo)) / (std::log10(hi) - std::log10(lo)) * (b - a);
+  }
+  // Powers of ten inside the range, and 2× and 5× of them when there are few decades.
+  std::vector<double> Ticks() const {
+    std::vector<double> t;
+    const bool dense = std::log10(hi / lo) <= 3;
+    for (int e = static_cast<int>(std::floor(std::log10(lo)));
+         e <= static_cast<int>(std::ceil(std::log10(hi))); ++e) {
+      for (const double m : {1.0, 2.0, 5.0}) {
+        if (m != 1.0 && !dense) continue;
+        const double v = m * std::pow(10.0, e);
+        if (v >= lo * 0.999 && v <= hi * 1.001) t.push_back(v);
+      }
+    }
+    return t;
+  }
+};
+
+// Widens [lo, hi] to whole decades (at least one).
+std::pair<double, double> Decades(double lo, double hi) {
+  lo = std::pow(10.0, std::floor(std::log10(lo)));
+  hi = std::pow(10.0, std::ceil(std::log10(hi)));
+  if (hi <= lo) hi = lo * 10;
+  return {lo, hi};
+}
+
+bool IsSpeedup(const ClaimResult& c) {
+  const Evidence& e = c.outcome.evidence;
+  return e.unit == "x" && std::isfinite(e.value) && e.value > 0;
+}
+
+std::string SpeedupChart(const std::vector<ClaimResult>& claims) {
+  std::vector<const ClaimResult*> rows;
+  for (const ClaimResult& c : claims) {
+    if (IsSpeedup(c)) rows.push_back(&c);
+  }
+  if (rows.empty()) return "<p>No speedup claims were measured.</p>\n";
+  double lo = 1, hi = 1;
+  for (const ClaimResult* c : rows) {
+    const Evidence& e = c->outcome.evidence;
+    for (const double v : {e.value, e.low, e.high}) {
+      if (std::isfinite(v) && v > 0) lo = std::min(lo, v), hi = std::max(hi, v);
+    }
+  }
+  std::tie(lo, hi) = Decades(lo, hi);
+  const double label_w = 330, plot_w = 480, row_h = 22, top = 10;
+  const double height = top + row_h * static_cast<double>(rows.size()) + 40;
+  const LogAxis x{lo, hi, label_w, label_w + plot_w};
+  std::ostringstream svg;
+  svg << "<svg id=\"speedup-chart\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\""
+      << label_w + plot_w + 20 << "\" height=\"" << height << "\" role=\"img\" "
+      << "aria-label=\"Speedups with their confidence intervals\">\n";
+  const double bottom = top + row_h * static_cast<double>(rows.size());
+  for (const double t : x.Ticks()) {
+    svg << "<line x1=\"" << x(t) << "\" y1=\"" << top << "\" x2=\"" << x(t) << "\" y2=\"" << bottom
+        << "\" stroke=\"" << (t == 1 ? "#333" : "#ddd") << "\"/>"
+        << "<text x=\"" << x(t) << "\" y=\"" << bottom + 14 << "\" text-anchor=\"middle\">"
+        << Num(t) << "×</text>\n";
+  }
+  svg << "<text x=\"" << label_w + plot_w / 2 << "\" y=\"" << bottom + 32
+      << "\" text-anchor=\"middle\">speedup (log scale); whiskers: confidence interval</text>\n";
+  double y = top;
+  for (const ClaimResult* c : rows) {
+    const Evidence& e = c->outcome.evidence;
+    const double mid = y + row_h / 2, v = std::clamp(e.value, lo, hi);
+    const char* color = Color(c->outcome.verdict);
+    svg << "<g class=\"bar\"><title>" << Escape(c->module + "/" + c->id) << ": " << Num(e.value)
+        << "× (" << ClaimVerdictName(c->outcome.verdict) << ")</title>"
+        << "<text x=\"" << label_w - 6 << "\" y=\"" << mid + 4 << "\" text-anchor=\"end\">"
+        << Escape(c->id) << "</text>"
+        << "<rect x=\"" << std::min(x(1), x(v)) << "\" y=\"" << y + 4 << "\" width=\""
+        << std::abs(x(v) - x(1)) << "\" height=\"" << row_h - 8 << "\" fill=\"" << color
+        << "\" fill-opacity=\"0.75\"/>";
+    if (std::isfinite(e.low) && std::isfinite(e.high) && e.low > 0) {
+      const double l = x(std::clamp(e.low, lo, hi)), h = x(std::clamp(e.high, lo, hi));
+      svg << "<line class=\"whisker\" x1=\"" << l << "\" y1=\"" << mid << "\" x2=\"" << h
+          << "\" y2=\"" << mid << "\" stroke=\"#000\"/>"
+          << "<line x1=\"" << l << "\" y1=\"" << mid - 5 << "\" x2=\"" << l << "\" y2=\"" << mid + 5
+          << "\" stroke=\"#000\"/>"
+          << "<line x1=\"" << h << "\" y1=\"" << mid - 5 << "\" x2=\"" << h << "\" y2=\"" << mid + 5
+          << "\" stroke=\"#000\"/>";
+    }
+    svg << "</g>\n";
+    y += row_h;
+  }
+  svg << "</svg>\n";
+  return svg.str();
+}
+
+std::string ScalingSvg(const ScalingChart& chart) {
+  double xlo = INFINITY, xhi = 0, ylo = INFINITY, yhi = 0;
+  for (const ScalingSeries& s : chart.series) {
+    for (size_t i = 0; i < s.x.size(); ++i) {
+      xlo = std::min(xlo, s.x[i]), xhi = std::max(xhi, s.x[i]);
+      ylo = std::min(ylo, s.y[i]), yhi = std::max(yhi, s.y[i]);
+    }
+  }
+  if (!(xhi > 0) || !(yhi > 0)) return "";
+  std::tie(xlo, xhi) = Decades(xlo, xhi);
+  std::tie(ylo, yhi) = Decades(ylo, yhi);
+  const double left = 70, right = 470, top = 30, bottom = 300;
+  const LogAxis x{xlo, xhi, left, right}, y{ylo, yhi, bottom, top};
+  static const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                   "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+  std::ostringstream svg;
+  svg << "<svg class=\"chart scaling-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"700\" "
+         "height=\"345\" role=\"img\" aria-label=\""
+      << Escape(chart.title) << "\">\n<text x=\"" << (left + right) / 2 << "\" y=\"18\" "
+      << "text-anchor=\"middle\" font-weight=\"bold\">" << Escape(chart.title) << "</text>\n";
+  for (const double t : x.Ticks()) {
+    svg << "<line x1=\"" << x(t) << "\" y1=\"" << top << "\" x2=\"" << x(t) << "\" y2=\"" << bottom
+        << "\" stroke=\"#eee\"/><text x=\"" << x(t) << "\" y=\"" << bottom + 15
+        << "\" text-anchor=\"middle\">" << Num(t) << "</text>\n";
+  }
+  for (const double t : y.Ticks()) {
+    svg << "<line x1=\"" << left << "\" y1=\"" << y(t) << "\" x2=\"" << right << "\" y2=\"" << y(t)
+        << "\" stroke=\"#eee\"/><text x=\"" << left - 5 << "\" y=\"" << y(t) + 4
+        << "\" text-anchor=\"end\">" << Num(t) << "</text>\n";
+  }
+  svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << right - left << "\" height=\""
+      << bottom - top << "\" fill=\"none\" stroke=\"#333\"/>\n"
+      << "<text x=\"" << (left + right) / 2 << "\" y=\"" << bottom + 35
+      << "\" text-anchor=\"middle\">" << Escape(chart.x_label) << " (log)</text>\n"
+      << "<text transform=\"translate(14," << (top + bottom) / 2
+      << ") rotate(-90)\" text-anchor=\"middle\">" << Escape(chart.y_label) << " (log)</text>\n";
+  for (size_t k = 0; k < chart.series.size(); ++k) {
+    const ScalingSeries& s = chart.series[k];
+    const char* color = kPalette[k % std::size(kPalette)];
+    svg << "<g class=\"series\"><title>" << Escape(s.name) << "</title><polyline fill=\"none\" "
+        << "stroke=\"" << color << "\" stroke-width=\"2\" points=\"";
+    for (size_t i = 0; i < s.x.size(); ++i) svg << x(s.x[i]) << "," << y(s.y[i]) << " ";
+    svg << "\"/>";
+    for (size_t i = 0; i < s.x.size(); ++i) {
+      svg << "<circle cx=\"" << x(s.x[i]) << "\" cy=\"" << y(s.y[i]) << "\" r=\"3\" fill=\""
+          << color << "\"><title>" << Escape(s.name) << " at " << Num(s.x[i]) << ": " << Num(s.y[i])
+          << "</title></circle>";
+    }
+    svg << "<rect x=\"" << right + 15 << "\" y=\"" << top + 18 * static_cast<double>(k)
+        << "\" width=\"12\" height=\"12\" fill=\"" << color << "\"/><text x=\"" << right + 32
+        << "\" y=\"" << top + 18 * static_cast<double>(k) + 10 << "\">" << Escape(s.name)
+        << "</text></g>\n";
+  }
+  svg << "</svg>\n";
+  return svg.str();
+}
+
+// Every string under a "warnings" key anywhere in the details.
+void CollectWarnings(const nlohmann::json& j, std::set<std::string>& out) {
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      if (key == "warnings" && value.is_array()) {
+        for (const auto& w : value) {
+          if (w.is_string()) out.insert(w.get<std::string>());
+        }
+      } else {
+        CollectWarnings(value, out);
+      }
+    }
+  } else if (j.is_array()) {
+    for (const auto& v : j) CollectWarnings(v, out);
+  }
+}
+
+}  // namespace
+
+ScalingChart ScalingChartFromGoogleBenchmark(const nlohmann::json& j, const std::string& source) {
+  PERF_CHECK(j.is_object() && j.contains("benchmarks") && j["benchmarks"].is_array(), source,
+             ": not Google Benchmark JSON (no 'benchmarks' array)");
+  static const std::map<std::string, double> kToNs = {
+      {"ns", 1.0}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+  // family → size → times (one per repetition)
+  std::map<std::string, std::map<double, std::vector<double>>> families;
+  for (size_t i = 0; i < j["benchmarks"].size(); ++i) {
+    const nlohmann::json& b = j["benchmarks"][i];
+    const std::string where = source + ": benchmarks[" + std::to_string(i) + "]";
+    PERF_CHECK(b.is_object() && b.contains("name") && b["name"].is_string(), where, ": no 'name'");
+    if (b.value("run_type", "iteration") != "iteration") continue;
+    if (b.contains("error_occurred") && b["error_occurred"] == true) continue;
+    PERF_CHECK(b.contains("real_time") && b["real_time"].is_number(), where,
+               ": no numeric 'real_time'");
+    const std::string unit = b.value("time_unit", "ns");
+    const auto scale = kToNs.find(unit);
+    PERF_CHECK(scale != kToNs.end(), where, ": unknown time_unit '", unit, "'");
+    const std::string name = b["name"].get<std::string>();
+    const size_t slash = name.find('/');
+    if (slash == std::string::npos) continue;
+    std::string arg = name.substr(slash + 1);
+    arg = arg.substr(0, arg.find('/'));
+    arg = arg.substr(arg.find(':') == std::string::npos ? 0 : arg.find(':') + 1);
+    char* end = nullptr;
+    const double size = std::strtod(arg.c_str(), &end);
+    if (end == arg.c_str() || *end != '\0' || !(size > 0)) continue;
+    families[name.substr(0, slash)][size].push_back(b["real_time"].get<double>() * scale->second);
+  }
+  ScalingChart chart;
+  chart.x_label = "size (first argument)";
+  chart.y_label = "time per iteration, ns";
+  for (const auto& [family, sizes] : families) {
+    if (sizes.size() < 2) continue;
+    ScalingSeries s{family, {}, {}};
+    for (const auto& [size, times] : sizes) {
+      s.x.push_back(size);
+      s.y.push_back(Median(times));
+    }
+    chart.series.push_back(std::move(s));
+  }
+  return chart;
+}
+
+std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& charts,
+                        const std::vector<VerdictChange>& changes) {
+  const Environment& env = r.environment;
+  std::ostringstream html;
+  html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Validation "
+          "report "
+       << Escape(r.started_utc) << "</title>\n<style>\n"
+       << "body{font-family:sans-serif;margin:2em;max-width:1200px;color:#222}\n"
+       << "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px "
+          "8px;text-align:left;vertical-align:top}\n"
+       << "th{background:#f4f4f4}.verdict{font-weight:bold;color:#fff;border-radius:3px;padding:"
+          "1px 6px}\n"
+       << "svg text{font-size:12px}.warn{background:#fff8e1;border-left:4px solid "
+          "#e0a800;padding:4px 10px}\n"
+       << "</style></head><body>\n<h1>Validation report</h1>\n";
+  html << "<p id=\"health\"><b>" << (r.Healthy() ? "Healthy" : "NOT healthy")
+       << "</b>: every contract must PASS and nothing may be ERROR; published-claim verdicts "
+          "report what this machine shows and never change the status.</p>\n";
+  html << "<h2>Environment</h2>\n<table id=\"environment\">";
+  const std::pair<const char*, std::string> env_rows[] = {
+      {"CPU", env.cpu_model},
+      {"logical cores", std::to_string(env.logical_cores)},
+      {"governor", env.governor},
+      {"compiler", env.compiler},
+      {"flags", env.compile_flags},
+      {"build type", env.build_type},
+      {"commit", env.git_commit},
+      {"started", r.started_utc},
+      {"claim time", Num(r.elapsed_seconds) + " s"},
+      {"load average (1 min)", Num(env.load_average_1min)}};
+  for (const auto& [k, v] : env_rows) {
+    html << "<tr><th>" << k << "</th><td>" << Escape(v) << "</td></tr>";
+  }
+  html << "</table>\n";
+
+  std::set<std::string> warnings;
+  if (env.logical_cores > 0 && env.load_average_1min > 0.5 * env.logical_cores) {
+    warnings.insert("The 1-minute load average was " + Num(env.load_average_1min) + " on " +
+                    std::to_string(env.logical_cores) +
+                    " cores when measuring started: other work competed for the CPU.");
+  }
+  if (env.governor != "performance" && env.governor != "unavailable") {
+    warnings.insert("CPU frequency governor '" + env.governor +
+                    "': clock speed may change during measurements.");
+  }
+  for (const ClaimResult& c : r.claims) CollectWarnings(c.outcome.evidence.details, warnings);
+  html << "<h2>Stability warnings</h2>\n";
+  if (warnings.empty()) html << "<p>None.</p>\n";
+  for (const std::string& w : warnings) html << "<p class=\"warn\">" << Escape(w) << "</p>\n";
+
+  html << "<h2>Verdicts</h2>\n<table id=\"counts\"><tr><th>kind</th><th>PASS</th><th>PARTIAL</"
+          "th><th>FAIL</th><th>ERROR</th></tr>";
+  for (const ClaimKind kind : {ClaimKind::kContract, ClaimKind::kPublishedClaim}) {
+    const VerdictCounts n = CountVerdicts(r.claims, kind);
+    html << "<tr><td>" << ClaimKindName(kind) << "</td><td>" << n.pass << "</td><td>" << n.partial
+         << "</td><td>" << n.fail << "</td><td>" << n.error << "</td></tr>";
+  }
+  html << "</table>\n";
+
+  if (!changes.empty()) {
+    html << "<h2>Against the baseline report</h2>\n<table id=\"baseline\"><tr><th>claim</th><th>"
+            "kind</th><th>baseline</th><th>now</th><th>worse</th></tr>";
+    for (const VerdictChange& c : changes) {
+      html << "<tr><td>" << Escape(c.module + "/" + c.id) << "</td><td>" << ClaimKindName(c.kind)
+           << "</td><td>" << c.before << "</td><td>" << c.after << "</td><td>"
+           << (c.worse ? "<b>yes</b>" : "no") << "</td></tr>";
+    }
+    html << "</table>\n";
+  }
+
+  html << "<h2>Speedups</h2>\n" << SpeedupChart(r.claims);
+  if (!charts.empty()) html << "<h2>Scaling</h2>\n";
+  for (const ScalingChart& chart : charts) html << ScalingSvg(chart);
+
+  std::map<std::string, std::vector<const ClaimResult*>> by_module;
+  for (const ClaimResult& c : r.claims) by_module[c.module].push_back(&c);
+  html << "<h2>Claims by module</h2>\n";
+  for (const auto& [module, claims] : by_module) {
+    html << "<h3>" << Escape(module)
+         << "</h3>\n<table class=\"claims\"><tr><th>claim</th><th>"
+            "kind</th><th>verdict</th><th>measured [interval]</th><th>threshold</th><th>reason"
+            "</th></tr>\n";
+    for (const ClaimResult* c : claims) {
+      const Evidence& e = c->outcome.evidence;
+      std::string measured = Num(e.value) + (e.unit.empty() ? "" : " " + e.unit);
+      if (std::isfinite(e.low) && std::isfinite(e.high)) {
+        measured += " [" + Num(e.low) + ", " + Num(e.high) + "]";
+      }
+      html << "<tr><td><b>" << Escape(c->id) << "</b><br>" << Escape(c->statement) << "</td><td>"
+           << ClaimKindName(c->kind)
+           << "</td><td><span class=\"verdict\" style=\"background:" << Color(c->outcome.verdict)
+           << "\">" << ClaimVerdictName(c->outcome.verdict) << "</span></td><td>"
+           << Escape(measured) << "</td><td>" << Num(c->threshold) << "</td><td>"
+           << Escape(c->outcome.reason) << "</td></tr>\n";
+    }
+    html << "</table>\n";
+  }
+  html << "</body></html>\n";
+  return html.str();
+}
+
+}  // namespace perf

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# tinyperf report end to end, and its HTML checked in a real browser: the committed baseline
+# results and a Google Benchmark sample render to report.html, which headless Chromium must load
+# (exit 0, nothing logged by the page) with its charts present in the live DOM; a worse contract
+# than the baseline must exit 1 and name the claim; a malformed benchmark file must exit 2.
+#   report_html_test.sh <tinyperf> <test data dir> <scratch dir>
+set -uo pipefail
+tinyperf=$1
+data=$2
+dir=$3
+rm -rf "$dir" && mkdir -p "$dir"
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+baseline="$data/regression/validation_baseline.json"
+"$tinyperf" report "$baseline" --out "$dir/report" --baseline "$baseline" \
+  --bench "$data/report/matmul_bench_sample.json" >"$dir/report.log" 2>&1 \
+  || { fail "tinyperf report on the baseline itself exited $?"; cat "$dir/report.log"; }
+html="$dir/report/report.html"
+[[ -s "$html" ]] || fail "no report.html"
+
+browser=$(command -v chromium || command -v chromium-browser || true)
+if [[ -z "$browser" ]]; then
+  fail "chromium is not installed (scripts/setup-deps.sh installs it)"
+else
+  # --dump-dom prints the DOM after the page has loaded: what a reader's browser builds.
+  timeout 120 "$browser" --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 \
+    --dump-dom "file://$(realpath "$html")" >"$dir/dom.html" 2>"$dir/browser.log"
+  status=$?
+  [[ $status -eq 0 ]] || { fail "chromium exited $status"; tail -20 "$dir/browser.log"; }
+  if grep -E "CONSOLE|Uncaught|Failed to load resource" "$dir/browser.log"; then
+    fail "the page logged errors"
+  fi
+  grep -q 'id="speedup-chart"' "$dir/dom.html" || fail "no speedup chart in the DOM"
+  grep -q 'class="whisker"' "$dir/dom.html" || fail "no confidence whiskers in the DOM"
+  grep -q 'class="chart scaling-chart"' "$dir/dom.html" || fail "no scaling chart in the DOM"
+  [[ $(grep -o '<polyline' "$dir/dom.html" | wc -l) -ge 3 ]] || fail "fewer than 3 scaling lines"
+  svgs_in=$(grep -o '<svg' "$html" | wc -l)
+  svgs_dom=$(grep -o '<svg' "$dir/dom.html" | wc -l)
+  [[ $svgs_in -eq $svgs_dom && $svgs_dom -ge 2 ]] || fail "$svgs_in charts written, $svgs_dom in the DOM"
+  claims=$(grep -o '"statement":' "$baseline" | wc -l)
+  rows=$(grep -o 'class="verdict"' "$dir/dom.html" | wc -l)
+  [[ $claims -eq $rows ]] || fail "$claims claims in the results, $rows verdict cells in the DOM"
+fi
+
+# A contract that PASSed in the baseline and FAILs now: exit 1, the claim named.
+sed '0,/"verdict": "PASS"/s//"verdict": "FAIL"/' "$baseline" >"$dir/worse.json"
+"$tinyperf" report "$dir/worse.json" --out "$dir/worse" --baseline "$baseline" >"$dir/worse.log" 2>&1
+status=$?
+[[ $status -eq 1 ]] || fail "a worse contract exited $status, expected 1"
+grep -q "contract verdict(s) worse than the baseline" "$dir/worse.log" || fail "worse contract not reported"
+
+echo '{"benchmarks": [' >"$dir/truncated.json"
+"$tinyperf" report "$baseline" --out "$dir/bad" --bench "$dir/truncated.json" >"$dir/bad.log" 2>&1
+status=$?
+[[ $status -eq 2 ]] || fail "a truncated benchmark file exited $status, expected 2"
+grep -q "truncated.json: not JSON" "$dir/bad.log" || { fail "the error does not name the file"; cat "$dir/bad.log"; }
+
+[[ $failures -eq 0 ]] && echo "report_html_test: all checks passed"
+exit $((failures > 0))
