@@ -98,11 +98,11 @@ elapsed=$(( $(date +%s) - start ))
   cat "$out"/{tensor,matmul,conv,fusion,quantized,sparse,kv_cache}_bench.txt | grep -E "^(BM_|Benchmark|-{10})" || true
   echo '```'
   echo
-  for extra in tinymlperf olympics_leaderboard; do
-    if [[ -f "$out/claims/$extra.md" ]]; then
-      echo "## $extra"
+  for extra in "tinymlperf:TinyMLPerf compliance" "olympics_leaderboard:Olympics leaderboard (CLI test)"; do
+    if [[ -f "$out/claims/${extra%%:*}.md" ]]; then
+      echo "## ${extra#*:}"
       echo
-      cat "$out/claims/$extra.md"
+      cat "$out/claims/${extra%%:*}.md"
       echo
     fi
   done
