@@ -15,5 +15,6 @@ inline constexpr int kExitUsage = 2;    // bad flags, missing or unreadable file
 void AddOlympicsCommands(CLI::App& app, std::function<int()>& run);
 // Adds `report INPUT [--out DIR]` (report_command.cc).
 void AddReportCommand(CLI::App& app, std::function<int()>& run);
+void AddCompareCommand(CLI::App& app, std::function<int()>& run);
 
 }  // namespace tinyperf

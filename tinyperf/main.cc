@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   std::function<int()> run;
   tinyperf::AddOlympicsCommands(app, run);
   tinyperf::AddReportCommand(app, run);
+  tinyperf::AddCompareCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

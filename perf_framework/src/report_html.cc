@@ -2,11 +2,12 @@
 // fetched from the network, so it can be attached to a CI run or mailed as it is.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <sstream>
 
-#include "perf_framework/error.h"
+#include "perf_framework/regression.h"
 #include "perf_framework/report.h"
 #include "perf_framework/statistics.h"
 
@@ -230,33 +231,20 @@ void CollectWarnings(const nlohmann::json& j, std::set<std::string>& out) {
 }  // namespace
 
 ScalingChart ScalingChartFromGoogleBenchmark(const nlohmann::json& j, const std::string& source) {
-  PERF_CHECK(j.is_object() && j.contains("benchmarks") && j["benchmarks"].is_array(), source,
-             ": not Google Benchmark JSON (no 'benchmarks' array)");
-  static const std::map<std::string, double> kToNs = {
-      {"ns", 1.0}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
-  // family → size → times (one per repetition)
-  std::map<std::string, std::map<double, std::vector<double>>> families;
-  for (size_t i = 0; i < j["benchmarks"].size(); ++i) {
-    const nlohmann::json& b = j["benchmarks"][i];
-    const std::string where = source + ": benchmarks[" + std::to_string(i) + "]";
-    PERF_CHECK(b.is_object() && b.contains("name") && b["name"].is_string(), where, ": no 'name'");
-    if (b.value("run_type", "iteration") != "iteration") continue;
-    if (b.contains("error_occurred") && b["error_occurred"] == true) continue;
-    PERF_CHECK(b.contains("real_time") && b["real_time"].is_number(), where,
-               ": no numeric 'real_time'");
-    const std::string unit = b.value("time_unit", "ns");
-    const auto scale = kToNs.find(unit);
-    PERF_CHECK(scale != kToNs.end(), where, ": unknown time_unit '", unit, "'");
-    const std::string name = b["name"].get<std::string>();
-    const size_t slash = name.find('/');
-    if (slash == std::string::npos) continue;
-    std::string arg = name.substr(slash + 1);
+  // family → size → median time
+  std::map<std::string, std::map<double, double>> families;
+  for (const BenchmarkSamples& b : ParseGoogleBenchmark(j, source).benchmarks) {
+    const size_t slash = b.name.find('/');
+    if (b.samples.empty() || slash == std::string::npos) continue;
+    std::string arg = b.name.substr(slash + 1);
     arg = arg.substr(0, arg.find('/'));
     arg = arg.substr(arg.find(':') == std::string::npos ? 0 : arg.find(':') + 1);
     char* end = nullptr;
     const double size = std::strtod(arg.c_str(), &end);
     if (end == arg.c_str() || *end != '\0' || !(size > 0)) continue;
-    families[name.substr(0, slash)][size].push_back(b["real_time"].get<double>() * scale->second);
+    // Repetitions' own samples win over an aggregate reported for the same size.
+    auto& sizes = families[b.name.substr(0, slash)];
+    if (!b.aggregate_only || sizes.count(size) == 0) sizes[size] = Median(b.samples);
   }
   ScalingChart chart;
   chart.x_label = "size (first argument)";
@@ -264,9 +252,9 @@ ScalingChart ScalingChartFromGoogleBenchmark(const nlohmann::json& j, const std:
   for (const auto& [family, sizes] : families) {
     if (sizes.size() < 2) continue;
     ScalingSeries s{family, {}, {}};
-    for (const auto& [size, times] : sizes) {
+    for (const auto& [size, time] : sizes) {
       s.x.push_back(size);
-      s.y.push_back(Median(times));
+      s.y.push_back(time);
     }
     chart.series.push_back(std::move(s));
   }

@@ -1,0 +1,90 @@
+// Regression detection between two runs of the same benchmarks: per benchmark, the change of the
+// median time with a distribution-free interval (Hodges–Lehmann on log times), a two-sided
+// Mann–Whitney U p-value (SciPy's mannwhitneyu), Holm's correction across the comparison, and a
+// verdict that needs both significance and a change beyond the threshold.
+//
+// Inputs are Google Benchmark JSON (--benchmark_out / --benchmark_format=json). Run with
+// --benchmark_repetitions=N: every repetition is one sample. A file holding only aggregates
+// (--benchmark_report_aggregates_only) gives one value per benchmark, and such benchmarks get a
+// clearly labelled threshold-only comparison.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace perf {
+
+struct BenchmarkSamples {
+  std::string name;             // run_name: "BM_MatMulSimd/n:256/real_time"
+  std::vector<double> samples;  // ns per iteration, one per repetition
+  bool aggregate_only = false;  // samples holds the one reported median (or mean)
+  std::string error;            // the benchmark reported error_occurred
+};
+
+struct BenchmarkRun {
+  std::string source;
+  std::vector<BenchmarkSamples> benchmarks;  // in file order
+  nlohmann::json context;                    // Google Benchmark's "context" (host, CPUs, ...)
+};
+
+// metric: "real_time" or "cpu_time"; times are normalized to ns using each entry's time_unit.
+// Throws perf::Error naming `source` and the entry on malformed input (not JSON, no benchmarks
+// array, a missing or non-numeric time, an unknown time unit).
+BenchmarkRun ParseGoogleBenchmark(const nlohmann::json& j, const std::string& source,
+                                  const std::string& metric = "real_time");
+BenchmarkRun ReadGoogleBenchmark(const std::string& path, const std::string& metric = "real_time");
+
+// Several runs of the same binary as one: each benchmark's samples concatenated, the first run's
+// context kept. Alternating baseline and current runs (A B A B ...) and merging each side shares
+// the machine's drift between the sides, which back-to-back single runs do not (on a shared VM
+// whole processes ran up to 15% apart). Throws if a benchmark has repetitions in one run and
+// only aggregates in another.
+BenchmarkRun MergeRuns(const std::vector<BenchmarkRun>& runs, const std::string& source);
+
+enum class ChangeVerdict { kRegression, kImprovement, kUnchanged, kInconclusive };
+const char* ChangeVerdictName(ChangeVerdict v);  // "regression", "improvement", ...
+
+struct CompareOptions {
+  double threshold = 0.10;  // a regression is slower by more than this (10%)
+  double alpha = 0.05;      // family-wise, after Holm's correction
+  double confidence = 0.95;
+};
+
+struct BenchmarkChange {
+  std::string name, unit = "ns";
+  double baseline_median = 0, current_median = 0;
+  double change_pct = 0;  // current / baseline − 1, in %, from the Hodges–Lehmann log shift
+  double ci_low_pct = 0, ci_high_pct = 0;  // NaN when there is no interval
+  double p_value = 1, p_value_adjusted = 1;
+  int n_baseline = 0, n_current = 0;
+  ChangeVerdict verdict = ChangeVerdict::kInconclusive;
+  std::string severity;  // regressions: "minor" (10–20%), "moderate" (20–50%), "severe" (> 50%)
+  std::string method;    // "mann-whitney (exact)", "... (asymptotic)", "threshold only"
+  std::string reason;    // one sentence with the numbers
+  int repetitions_to_settle = 0;  // inconclusive: per side, the estimate of what would decide it
+};
+
+struct ComparisonReport {
+  std::string baseline_source, current_source;
+  CompareOptions options;
+  std::vector<BenchmarkChange> changes;  // benchmarks present in both, in the current file's order
+  std::vector<std::string> only_in_baseline, only_in_current;
+  std::vector<std::string> warnings;  // e.g. different machines, errored benchmarks
+  int regressions = 0;
+
+  std::string ToText() const;
+  std::string ToMarkdown() const;
+  nlohmann::json ToJson() const;
+};
+
+// The verdict rule, for one benchmark (p_adjusted already Holm-corrected):
+//   regression    p_adjusted < alpha and the estimated slowdown > threshold
+//   improvement   p_adjusted < alpha and the estimated speedup is beyond the threshold
+//                 (change < 1/(1 + threshold) − 1)
+//   unchanged     the whole interval lies within ±threshold (equivalence shown)
+//   inconclusive  anything else; repetitions_to_settle estimates what would decide it
+ComparisonReport CompareRuns(const BenchmarkRun& baseline, const BenchmarkRun& current,
+                             const CompareOptions& options = {});
+
+}  // namespace perf

@@ -1,0 +1,391 @@
+// Regression detection between two Google Benchmark runs.
+#include "perf_framework/regression.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#include "fileio/fileio.h"
+#include "perf_framework/error.h"
+#include "perf_framework/statistics.h"
+
+namespace perf {
+
+const char* ChangeVerdictName(ChangeVerdict v) {
+  switch (v) {
+    case ChangeVerdict::kRegression:
+      return "regression";
+    case ChangeVerdict::kImprovement:
+      return "improvement";
+    case ChangeVerdict::kUnchanged:
+      return "unchanged";
+    case ChangeVerdict::kInconclusive:
+      return "inconclusive";
+  }
+  return "?";
+}
+
+BenchmarkRun ParseGoogleBenchmark(const nlohmann::json& j, const std::string& source,
+                                  const std::string& metric) {
+  PERF_CHECK(metric == "real_time" || metric == "cpu_time", "ParseGoogleBenchmark: metric '",
+             metric, "' must be real_time or cpu_time");
+  PERF_CHECK(j.is_object() && j.contains("benchmarks") && j["benchmarks"].is_array(), source,
+             ": not Google Benchmark JSON (no 'benchmarks' array)");
+  static const std::map<std::string, double> kToNs = {
+      {"ns", 1.0}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+  BenchmarkRun run;
+  run.source = source;
+  run.context = j.value("context", nlohmann::json::object());
+  std::map<std::string, size_t> index;  // name → position in run.benchmarks
+  std::map<std::string, std::map<std::string, double>> aggregates;  // name → {median, mean}
+  const auto entry = [&](const std::string& name) -> BenchmarkSamples& {
+    const auto [it, added] = index.emplace(name, run.benchmarks.size());
+    if (added) run.benchmarks.push_back({name, {}, false, ""});
+    return run.benchmarks[it->second];
+  };
+  for (size_t i = 0; i < j["benchmarks"].size(); ++i) {
+    const nlohmann::json& b = j["benchmarks"][i];
+    const std::string where = source + ": benchmarks[" + std::to_string(i) + "]";
+    PERF_CHECK(b.is_object() && b.contains("name") && b["name"].is_string(), where, ": no 'name'");
+    const std::string name = b.contains("run_name") && b["run_name"].is_string()
+                                 ? b["run_name"].get<std::string>()
+                                 : b["name"].get<std::string>();
+    if (b.value("error_occurred", false)) {
+      entry(name).error = b.value("error_message", std::string("error_occurred"));
+      continue;
+    }
+    const std::string run_type = b.value("run_type", std::string("iteration"));
+    const std::string aggregate = b.value("aggregate_name", std::string());
+    // Only a central value stands in for samples; stddev, cv, BigO and RMS are not times of a run.
+    if (run_type == "aggregate" && aggregate != "median" && aggregate != "mean") continue;
+    PERF_CHECK(b.contains(metric) && b[metric].is_number(), where, " (", name, "): no numeric '",
+               metric, "'");
+    const std::string unit = b.value("time_unit", std::string("ns"));
+    const auto scale = kToNs.find(unit);
+    PERF_CHECK(scale != kToNs.end(), where, ": unknown time_unit '", unit, "'");
+    const double ns = b[metric].get<double>() * scale->second;
+    PERF_CHECK(std::isfinite(ns) && ns >= 0, where, " (", name, "): ", metric, " ", ns,
+               " is not a time");
+    if (run_type == "aggregate") {
+      entry(name);
+      aggregates[name][aggregate] = ns;
+    } else {
+      entry(name).samples.push_back(ns);
+    }
+  }
+  for (BenchmarkSamples& s : run.benchmarks) {
+    if (!s.samples.empty() || !s.error.empty()) continue;
+    const auto& a = aggregates[s.name];
+    const auto pick = a.count("median") ? a.find("median") : a.find("mean");
+    if (pick != a.end()) {
+      s.samples = {pick->second};
+      s.aggregate_only = true;
+    }
+  }
+  return run;
+}
+
+BenchmarkRun ReadGoogleBenchmark(const std::string& path, const std::string& metric) {
+  std::string text;
+  try {
+    text = fileio::ReadAll(path);
+  } catch (const std::exception& e) {
+    throw Error(e.what());
+  }
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": not valid JSON (" + e.what() + ")");
+  }
+  return ParseGoogleBenchmark(j, path, metric);
+}
+
+BenchmarkRun MergeRuns(const std::vector<BenchmarkRun>& runs, const std::string& source) {
+  PERF_CHECK(!runs.empty(), "MergeRuns: no runs to merge for ", source);
+  BenchmarkRun merged;
+  merged.source = source;
+  merged.context = runs.front().context;
+  std::map<std::string, size_t> index;
+  for (const BenchmarkRun& run : runs) {
+    for (const BenchmarkSamples& b : run.benchmarks) {
+      const auto [it, added] = index.emplace(b.name, merged.benchmarks.size());
+      if (added) {
+        merged.benchmarks.push_back(b);
+        continue;
+      }
+      BenchmarkSamples& m = merged.benchmarks[it->second];
+      if (!b.error.empty()) m.error = b.error;
+      if (m.aggregate_only != b.aggregate_only) {
+        throw Error(source + ": " + b.name +
+                    " has repetitions in one file and only aggregates in another; rerun them "
+                    "alike");
+      }
+      m.samples.insert(m.samples.end(), b.samples.begin(), b.samples.end());
+    }
+  }
+  return merged;
+}
+
+namespace {
+
+std::string Pct(double v) {
+  if (!std::isfinite(v)) return "n/a";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", v);
+  return buf;
+}
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+// Warnings when the two runs' contexts say they come from different machines or builds.
+void CompareContexts(const BenchmarkRun& b, const BenchmarkRun& c,
+                     std::vector<std::string>& warnings) {
+  // (Not library_build_type: Debian's libbenchmark reports "debug" though it is optimized.)
+  for (const char* key : {"host_name", "num_cpus", "mhz_per_cpu"}) {
+    if (!b.context.contains(key) || !c.context.contains(key)) continue;
+    if (b.context[key] != c.context[key]) {
+      warnings.push_back(std::string("DIFFERENT MACHINES OR BUILDS: ") + key + " is " +
+                         b.context[key].dump() + " in the baseline and " + c.context[key].dump() +
+                         " now; timings from different machines are not comparable");
+    }
+  }
+}
+
+int Settle(int n, double half_width, double needed) {
+  if (!(needed > 1e-9) || !std::isfinite(half_width)) return 0;
+  const double ratio = half_width / needed;
+  return static_cast<int>(std::min(1e6, std::ceil(n * ratio * ratio)));
+}
+
+}  // namespace
+
+ComparisonReport CompareRuns(const BenchmarkRun& baseline, const BenchmarkRun& current,
+                             const CompareOptions& o) {
+  PERF_CHECK(o.threshold > 0 && o.threshold < 10, "CompareRuns: threshold ", o.threshold,
+             " must be in (0, 10)");
+  PERF_CHECK(o.alpha > 0 && o.alpha < 1, "CompareRuns: alpha ", o.alpha, " must be in (0, 1)");
+  ComparisonReport report;
+  report.baseline_source = baseline.source;
+  report.current_source = current.source;
+  report.options = o;
+  CompareContexts(baseline, current, report.warnings);
+  std::map<std::string, const BenchmarkSamples*> base;
+  for (const BenchmarkSamples& s : baseline.benchmarks) base[s.name] = &s;
+
+  std::vector<size_t> tested;  // changes with a rank test, for Holm
+  std::vector<double> p_values;
+  for (const BenchmarkSamples& cur : current.benchmarks) {
+    const auto it = base.find(cur.name);
+    if (it == base.end()) {
+      report.only_in_current.push_back(cur.name);
+      continue;
+    }
+    const BenchmarkSamples& old = *it->second;
+    base.erase(it);
+    if (!old.error.empty() || !cur.error.empty()) {
+      report.warnings.push_back(cur.name + ": not compared, the benchmark reported an error (" +
+                                (cur.error.empty() ? "baseline: " + old.error : cur.error) + ")");
+      continue;
+    }
+    if (old.samples.empty() || cur.samples.empty()) continue;
+    BenchmarkChange c;
+    c.name = cur.name;
+    c.n_baseline = static_cast<int>(old.samples.size());
+    c.n_current = static_cast<int>(cur.samples.size());
+    c.baseline_median = Median(old.samples);
+    c.current_median = Median(cur.samples);
+    c.ci_low_pct = c.ci_high_pct = NAN;
+    c.p_value = c.p_value_adjusted = NAN;
+    if (old.aggregate_only || cur.aggregate_only || c.n_baseline < 2 || c.n_current < 2) {
+      c.method = "threshold only";
+      c.change_pct = 100 * (c.current_median / c.baseline_median - 1);
+    } else {
+      std::vector<double> lb(old.samples.size()), lc(cur.samples.size());
+      std::transform(old.samples.begin(), old.samples.end(), lb.begin(),
+                     [](double v) { return std::log(std::max(v, 1e-300)); });
+      std::transform(cur.samples.begin(), cur.samples.end(), lc.begin(),
+                     [](double v) { return std::log(std::max(v, 1e-300)); });
+      const Interval shift = HodgesLehmannShift(lb, lc, o.confidence);
+      c.change_pct = 100 * std::expm1(shift.estimate);
+      c.ci_low_pct = 100 * std::expm1(shift.low);
+      c.ci_high_pct = 100 * std::expm1(shift.high);
+      const TestResult mw = MannWhitneyU(old.samples, cur.samples);
+      c.p_value = mw.p_value;
+      c.method = "mann-whitney (" + mw.method + ")";
+      tested.push_back(report.changes.size());
+      p_values.push_back(mw.p_value);
+    }
+    report.changes.push_back(std::move(c));
+  }
+  for (const auto& [name, s] : base) report.only_in_baseline.push_back(name);
+  std::sort(report.only_in_baseline.begin(), report.only_in_baseline.end());
+  const std::vector<double> adjusted = HolmAdjust(p_values);
+  for (size_t k = 0; k < tested.size(); ++k)
+    report.changes[tested[k]].p_value_adjusted = adjusted[k];
+
+  const double up = 100 * o.threshold, down = 100 * (1 / (1 + o.threshold) - 1);
+  const double log_band = std::log1p(o.threshold);
+  for (BenchmarkChange& c : report.changes) {
+    const std::string change = Pct(c.change_pct);
+    if (c.method == "threshold only") {
+      c.verdict = c.change_pct > up     ? ChangeVerdict::kRegression
+                  : c.change_pct < down ? ChangeVerdict::kImprovement
+                                        : ChangeVerdict::kUnchanged;
+      c.reason = "threshold only (one value per side, no significance test): " + change;
+      c.repetitions_to_settle = 0;
+    } else {
+      const bool significant = c.p_value_adjusted < o.alpha;
+      const bool has_ci = std::isfinite(c.ci_low_pct) && std::isfinite(c.ci_high_pct);
+      const std::string numbers = change + " [" + Pct(c.ci_low_pct) + ", " + Pct(c.ci_high_pct) +
+                                  "], p = " + Num(c.p_value) + " (Holm " + Num(c.p_value_adjusted) +
+                                  ")";
+      if (significant && c.change_pct > up) {
+        c.verdict = ChangeVerdict::kRegression;
+        c.reason = "slower by " + numbers + ", beyond the " + Num(up) + "% threshold";
+      } else if (significant && c.change_pct < down) {
+        c.verdict = ChangeVerdict::kImprovement;
+        c.reason = "faster: " + numbers;
+      } else if (has_ci && c.ci_low_pct >= down && c.ci_high_pct <= up) {
+        c.verdict = ChangeVerdict::kUnchanged;
+        c.reason = numbers + " lies within ±" + Num(up) + "%";
+      } else {
+        c.verdict = ChangeVerdict::kInconclusive;
+        const int n = std::min(c.n_baseline, c.n_current);
+        const double est = std::log1p(c.change_pct / 100);
+        const double half =
+            has_ci ? (std::log1p(c.ci_high_pct / 100) - std::log1p(c.ci_low_pct / 100)) / 2 : NAN;
+        // Interval width shrinks as 1/√n: enough repetitions to fit it inside the band (an
+        // estimate inside it) or to clear zero (an estimate beyond it).
+        c.repetitions_to_settle =
+            has_ci ? Settle(n, half,
+                            std::abs(est) < log_band ? log_band - std::abs(est) : std::abs(est))
+                   : std::max(2 * n, 6);
+        c.reason = numbers + ": too few or too noisy samples to decide";
+        if (c.repetitions_to_settle > 0) {
+          c.reason += "; about " + std::to_string(c.repetitions_to_settle) +
+                      " repetitions per side would settle it";
+        } else {
+          c.reason += "; the estimate sits at the threshold itself";
+        }
+      }
+    }
+    if (c.verdict == ChangeVerdict::kRegression) {
+      ++report.regressions;
+      c.severity = c.change_pct > 50 ? "severe" : c.change_pct > 20 ? "moderate" : "minor";
+    }
+  }
+  return report;
+}
+
+nlohmann::json ComparisonReport::ToJson() const {
+  const auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; };
+  nlohmann::json j = {{"baseline", baseline_source},
+                      {"current", current_source},
+                      {"threshold_pct", 100 * options.threshold},
+                      {"alpha", options.alpha},
+                      {"confidence", options.confidence},
+                      {"comparisons", nlohmann::json::array()},
+                      {"regressions", regressions},
+                      {"only_in_baseline", only_in_baseline},
+                      {"only_in_current", only_in_current},
+                      {"warnings", warnings}};
+  for (const BenchmarkChange& c : changes) {
+    j["comparisons"].push_back(
+        {{"name", c.name},
+         {"baseline_median", c.baseline_median},
+         {"current_median", c.current_median},
+         {"unit", c.unit},
+         {"change_pct", number(c.change_pct)},
+         {"ci_low_pct", number(c.ci_low_pct)},
+         {"ci_high_pct", number(c.ci_high_pct)},
+         {"p_value", number(c.p_value)},
+         {"p_value_adjusted", number(c.p_value_adjusted)},
+         {"n_baseline", c.n_baseline},
+         {"n_current", c.n_current},
+         {"verdict", ChangeVerdictName(c.verdict)},
+         {"severity", c.severity.empty() ? nullptr : nlohmann::json(c.severity)},
+         {"method", c.method},
+         {"reason", c.reason},
+         {"repetitions_to_settle", c.repetitions_to_settle}});
+  }
+  return j;
+}
+
+namespace {
+
+std::string Summary(const ComparisonReport& r) {
+  std::map<ChangeVerdict, int> n;
+  for (const BenchmarkChange& c : r.changes) ++n[c.verdict];
+  std::ostringstream s;
+  s << r.changes.size() << " benchmarks compared: " << n[ChangeVerdict::kRegression]
+    << " regression(s), " << n[ChangeVerdict::kImprovement] << " improvement(s), "
+    << n[ChangeVerdict::kUnchanged] << " unchanged, " << n[ChangeVerdict::kInconclusive]
+    << " inconclusive (threshold " << Num(100 * r.options.threshold) << "%, family-wise alpha "
+    << Num(r.options.alpha) << ", Holm)";
+  return s.str();
+}
+
+}  // namespace
+
+std::string ComparisonReport::ToText() const {
+  std::ostringstream s;
+  s << "baseline: " << baseline_source << "\ncurrent:  " << current_source << "\n";
+  for (const std::string& w : warnings) s << "WARNING: " << w << "\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "%-44s %12s %12s %9s %21s %9s %5s  %s\n", "benchmark",
+                "baseline ns", "current ns", "change", "95% interval", "p (Holm)", "n", "verdict");
+  s << line;
+  for (const BenchmarkChange& c : changes) {
+    const std::string ci = "[" + Pct(c.ci_low_pct) + ", " + Pct(c.ci_high_pct) + "]";
+    const std::string verdict = std::string(ChangeVerdictName(c.verdict)) +
+                                (c.severity.empty() ? "" : " (" + c.severity + ")") +
+                                (c.method == "threshold only" ? " [threshold only]" : "");
+    std::snprintf(line, sizeof line, "%-44s %12.4g %12.4g %9s %21s %9s %2d/%-2d %s\n",
+                  c.name.c_str(), c.baseline_median, c.current_median, Pct(c.change_pct).c_str(),
+                  ci.c_str(),
+                  std::isfinite(c.p_value_adjusted) ? Num(c.p_value_adjusted).c_str() : "n/a",
+                  c.n_baseline, c.n_current, verdict.c_str());
+    s << line;
+  }
+  for (const std::string& n : only_in_baseline) s << "only in the baseline: " << n << "\n";
+  for (const std::string& n : only_in_current) s << "only in the current run: " << n << "\n";
+  s << Summary(*this) << "\n";
+  return s.str();
+}
+
+std::string ComparisonReport::ToMarkdown() const {
+  std::ostringstream s;
+  s << "### Benchmark comparison\n\n"
+    << (regressions > 0 ? "**" + std::to_string(regressions) + " regression(s)**. "
+                        : "No regressions. ")
+    << Summary(*this) << ".\n\n";
+  for (const std::string& w : warnings) s << "> **Warning:** " << w << "\n>\n";
+  if (!warnings.empty()) s << "\n";
+  s << "| benchmark | baseline | current | change [95% CI] | p (Holm) | n | verdict |\n"
+    << "|---|---|---|---|---|---|---|\n";
+  for (const BenchmarkChange& c : changes) {
+    s << "| `" << c.name << "` | " << Num(c.baseline_median) << " ns | " << Num(c.current_median)
+      << " ns | " << Pct(c.change_pct);
+    if (std::isfinite(c.ci_low_pct))
+      s << " [" << Pct(c.ci_low_pct) << ", " << Pct(c.ci_high_pct) << "]";
+    s << " | " << (std::isfinite(c.p_value_adjusted) ? Num(c.p_value_adjusted) : "threshold only")
+      << " | " << c.n_baseline << "/" << c.n_current << " | "
+      << (c.verdict == ChangeVerdict::kRegression ? "**" : "") << ChangeVerdictName(c.verdict)
+      << (c.severity.empty() ? "" : " (" + c.severity + ")")
+      << (c.verdict == ChangeVerdict::kRegression ? "**" : "") << " |\n";
+  }
+  if (!only_in_baseline.empty() || !only_in_current.empty()) {
+    s << "\nNot compared: " << only_in_baseline.size() << " only in the baseline, "
+      << only_in_current.size() << " only in the current run.\n";
+  }
+  return s.str();
+}
+
+}  // namespace perf

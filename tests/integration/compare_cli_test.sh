@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# tinyperf compare end to end on real Google Benchmark runs of timer_bench's BM_SpinControl (work
+# proportional to n by construction). Whole processes on a shared VM ran up to 15% apart, so the
+# sides are run alternately (A B S20 S30, four rounds) and each side's runs are merged (a
+# directory per side): two sides running the same binary (A/A) must not report a regression;
+# TT_BENCH_SLOWDOWN=0.2 and 0.3 (20% and 30% more work per call) must, the latter as moderate
+# (20-50%). Also: aggregates-only files get the threshold-only comparison, a single-file compare
+# works, and bad inputs exit 2 naming the file.
+#   compare_cli_test.sh <timer_bench> <tinyperf> <scratch dir>
+set -uo pipefail
+bench=$1
+tinyperf=$2
+dir=$3
+rm -rf "$dir" && mkdir -p "$dir"/{a,b,s20,s30}
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+run() {  # run <out.json> [extra flags]
+  local out=$1
+  shift
+  "$bench" --benchmark_filter='BM_SpinControl/' --benchmark_repetitions=5 \
+    --benchmark_min_time=0.01 --benchmark_out="$out" --benchmark_out_format=json "$@" >/dev/null \
+    || fail "timer_bench exited $?"
+}
+compare() {  # compare <expected exit> <description> <args...>
+  local want=$1 what=$2
+  shift 2
+  "$tinyperf" compare "$@" >"$dir/out.txt" 2>&1
+  local got=$?
+  if [[ $got -ne $want ]]; then
+    fail "$what: exit $got, expected $want"; cat "$dir/out.txt"
+  else
+    echo "ok: $what (exit $got)"
+  fi
+}
+count() { grep -c "$1" "$dir/out.txt"; }
+
+for round in 1 2 3 4; do
+  run "$dir/a/$round.json"
+  run "$dir/b/$round.json"
+  TT_BENCH_SLOWDOWN=0.2 run "$dir/s20/$round.json"
+  TT_BENCH_SLOWDOWN=0.3 run "$dir/s30/$round.json"
+done
+
+compare 0 "A/A: the same binary, alternating runs" "$dir/a" "$dir/b"
+cat "$dir/out.txt"
+compare 1 "20% more work is a regression" "$dir/a" "$dir/s20" --format json
+[[ $(count '"verdict": "regression"') -eq 3 ]] || fail "20%: not all 3 sizes are regressions"
+while read -r change; do
+  awk -v c="$change" 'BEGIN { exit !(c > 12 && c < 28) }' || fail "20%: change $change% outside 12-28%"
+done < <(sed -n 's/^      "change_pct": \([-0-9.e+]*\).*/\1/p' "$dir/out.txt")
+compare 1 "30% more work is a moderate regression" "$dir/a" "$dir/s30" --format markdown
+cat "$dir/out.txt"
+[[ $(count "regression (moderate)") -eq 3 ]] || fail "30%: not all 3 sizes are moderate regressions"
+grep -q "3 regression(s)" "$dir/out.txt" || fail "markdown lacks the regression count"
+compare 1 "single files" "$dir/a/1.json" "$dir/s30/1.json"
+
+run "$dir/agg_a.json" --benchmark_report_aggregates_only=true
+run "$dir/agg_b.json" --benchmark_report_aggregates_only=true
+compare 0 "aggregates only: threshold-only comparison" "$dir/agg_a.json" "$dir/agg_b.json"
+grep -q "threshold only" "$dir/out.txt" || fail "aggregates-only comparison is not labelled"
+
+head -c 300 "$dir/a/1.json" >"$dir/truncated.json"
+compare 2 "truncated file" "$dir/a/1.json" "$dir/truncated.json"
+grep -q "truncated.json: not valid JSON" "$dir/out.txt" || fail "error does not name the file"
+echo '{"something": 1}' >"$dir/other.json"
+compare 2 "not a benchmark file" "$dir/a/1.json" "$dir/other.json"
+grep -q "other.json: neither Google Benchmark JSON" "$dir/out.txt" || fail "unclear error"
+compare 2 "missing file" "$dir/a/1.json" "$dir/none.json"
+compare 2 "bad threshold" "$dir/a" "$dir/b" --threshold -5
+
+echo "$failures failure(s)"
+[[ $failures -eq 0 ]]

@@ -1,0 +1,256 @@
+// Regression detection between two Google Benchmark runs: parsing (repetitions, units,
+// aggregates, errors, malformed files), the verdict rule, Holm's correction, severities, and the
+// p-values against SciPy's mannwhitneyu (values below computed with scipy 1.10,
+// mannwhitneyu(baseline, current, alternative="two-sided", method="auto")).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "perf_framework/error.h"
+#include "perf_framework/regression.h"
+
+namespace perf {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+nlohmann::json Repetitions(const std::string& name, const std::vector<double>& times,
+                           const std::string& unit = "ns") {
+  nlohmann::json list = nlohmann::json::array();
+  for (size_t i = 0; i < times.size(); ++i) {
+    list.push_back({{"name", name},
+                    {"run_name", name},
+                    {"run_type", "iteration"},
+                    {"repetitions", times.size()},
+                    {"repetition_index", i},
+                    {"iterations", 1000},
+                    {"real_time", times[i]},
+                    {"cpu_time", 2 * times[i]},
+                    {"time_unit", unit}});
+  }
+  return list;
+}
+
+BenchmarkRun MakeRun(const std::vector<std::pair<std::string, std::vector<double>>>& benchmarks,
+                     const std::string& host = "box") {
+  nlohmann::json j = {{"context", {{"host_name", host}, {"num_cpus", 2}}},
+                      {"benchmarks", nlohmann::json::array()}};
+  for (const auto& [name, times] : benchmarks) {
+    for (const auto& b : Repetitions(name, times)) j["benchmarks"].push_back(b);
+  }
+  return ParseGoogleBenchmark(j, host + ".json");
+}
+
+std::vector<double> Scaled(const std::vector<double>& x, double f) {
+  std::vector<double> y;
+  for (const double v : x) y.push_back(v * f);
+  return y;
+}
+
+const std::vector<double> kBase = {100, 101, 99, 102, 98, 100.5, 99.5, 101.5, 98.5, 100.2};
+
+TEST(PerfRegressionTest, ParsesRepetitionsUnitsAggregatesAndErrors) {
+  nlohmann::json j = {{"context", {{"host_name", "a"}}}, {"benchmarks", nlohmann::json::array()}};
+  for (const auto& b : Repetitions("BM_X/8", {1.5, 2.5, 2.0}, "us")) j["benchmarks"].push_back(b);
+  j["benchmarks"].push_back({{"name", "BM_X/8_median"},
+                             {"run_name", "BM_X/8"},
+                             {"run_type", "aggregate"},
+                             {"aggregate_name", "median"},
+                             {"real_time", 2.0},
+                             {"cpu_time", 4.0},
+                             {"time_unit", "us"}});
+  // --benchmark_report_aggregates_only: no repetitions, only mean and median.
+  for (const char* agg : {"mean", "median"}) {
+    j["benchmarks"].push_back({{"name", std::string("BM_Y_") + agg},
+                               {"run_name", "BM_Y"},
+                               {"run_type", "aggregate"},
+                               {"aggregate_name", agg},
+                               {"real_time", agg == std::string("mean") ? 7.0 : 5.0},
+                               {"cpu_time", 5.0},
+                               {"time_unit", "ms"}});
+  }
+  j["benchmarks"].push_back({{"name", "BM_Broken"},
+                             {"run_type", "iteration"},
+                             {"error_occurred", true},
+                             {"error_message", "no GPU"}});
+  const BenchmarkRun run = ParseGoogleBenchmark(j, "a.json");
+  ASSERT_EQ(run.benchmarks.size(), 3u);
+  EXPECT_EQ(run.benchmarks[0].name, "BM_X/8");
+  EXPECT_EQ(run.benchmarks[0].samples, (std::vector<double>{1500, 2500, 2000}));
+  EXPECT_FALSE(run.benchmarks[0].aggregate_only);
+  EXPECT_EQ(run.benchmarks[1].samples, (std::vector<double>{5e6}));  // the median, in ns
+  EXPECT_TRUE(run.benchmarks[1].aggregate_only);
+  EXPECT_EQ(run.benchmarks[2].error, "no GPU");
+  EXPECT_EQ(ParseGoogleBenchmark(j, "a.json", "cpu_time").benchmarks[0].samples,
+            (std::vector<double>{3000, 5000, 4000}));
+  EXPECT_EQ(run.context["host_name"], "a");
+}
+
+TEST(PerfRegressionTest, MalformedFilesNameTheFileAndTheProblem) {
+  EXPECT_THAT(
+      [] {
+        ParseGoogleBenchmark({{"foo", 1}}, "x.json");
+      },
+      ThrowsMessage<Error>(HasSubstr("x.json: not Google Benchmark JSON")));
+  nlohmann::json j = {{"benchmarks", Repetitions("BM_A", {1, 2})}};
+  j["benchmarks"][1].erase("real_time");
+  EXPECT_THAT(
+      [&] { ParseGoogleBenchmark(j, "y.json"); },
+      ThrowsMessage<Error>(HasSubstr("y.json: benchmarks[1] (BM_A): no numeric 'real_time'")));
+  j = {{"benchmarks", Repetitions("BM_A", {1, 2}, "fortnights")}};
+  EXPECT_THAT(
+      [&] { ParseGoogleBenchmark(j, "z.json"); },
+      ThrowsMessage<Error>(HasSubstr("z.json: benchmarks[0]: unknown time_unit 'fortnights'")));
+  EXPECT_THAT([&] { ParseGoogleBenchmark(j, "z.json", "wall"); },
+              ThrowsMessage<Error>(HasSubstr("metric 'wall' must be real_time or cpu_time")));
+  const std::string path = ::testing::TempDir() + "truncated_bench.json";
+  std::ofstream(path) << R"({"benchmarks": [{"name": "BM_A", "real_ti)";
+  EXPECT_THAT([&] { ReadGoogleBenchmark(path); },
+              ThrowsMessage<Error>(HasSubstr("truncated_bench.json: not valid JSON")));
+  EXPECT_THAT([] { ReadGoogleBenchmark("/nonexistent/bench.json"); },
+              ThrowsMessage<Error>(HasSubstr("/nonexistent/bench.json")));
+}
+
+TEST(PerfRegressionTest, ThirtyPercentSlowerIsAModerateRegressionWithScipysPValue) {
+  const ComparisonReport r =
+      CompareRuns(MakeRun({{"BM_A", kBase}}), MakeRun({{"BM_A", Scaled(kBase, 1.3)}}));
+  ASSERT_EQ(r.changes.size(), 1u);
+  const BenchmarkChange& c = r.changes[0];
+  EXPECT_EQ(c.verdict, ChangeVerdict::kRegression) << c.reason;
+  EXPECT_EQ(c.severity, "moderate");
+  EXPECT_NEAR(c.change_pct, 30, 1e-9);  // every pairwise log ratio is log 1.3 or near it
+  EXPECT_LE(c.ci_low_pct, 30);
+  EXPECT_GE(c.ci_high_pct, 30);
+  EXPECT_NEAR(c.p_value, 0.00018267179110955002, 1e-12);  // scipy: asymptotic, n = 10 each
+  EXPECT_EQ(c.p_value_adjusted, c.p_value);               // one test: Holm changes nothing
+  EXPECT_EQ(c.method, "mann-whitney (asymptotic)");
+  EXPECT_EQ(r.regressions, 1);
+  EXPECT_EQ(c.n_baseline, 10);
+  EXPECT_DOUBLE_EQ(c.baseline_median, 100.1);
+}
+
+TEST(PerfRegressionTest, TiesUseTheCorrectedNormalApproximation) {
+  const std::vector<double> b = {10, 10, 11, 12, 12, 13, 10, 11, 12, 11};
+  const std::vector<double> c = {12, 13, 13, 14, 12, 15, 13, 14, 14, 13};
+  const ComparisonReport r = CompareRuns(MakeRun({{"BM_T", b}}), MakeRun({{"BM_T", c}}));
+  EXPECT_NEAR(r.changes[0].p_value, 0.001047654538717042, 1e-12);
+  EXPECT_NEAR(r.changes[0].change_pct, 18.18181818181817, 1e-9);  // numpy: median pairwise ratio
+  EXPECT_EQ(r.changes[0].verdict, ChangeVerdict::kRegression);
+  EXPECT_EQ(r.changes[0].severity, "minor");
+}
+
+TEST(PerfRegressionTest, VerdictsAcrossTheRule) {
+  const ComparisonReport r = CompareRuns(MakeRun({{"BM_Same", kBase},
+                                                  {"BM_Faster", kBase},
+                                                  {"BM_Severe", kBase},
+                                                  {"BM_Small", kBase},
+                                                  {"BM_Noisy", {100, 60, 150}},
+                                                  {"BM_Gone", kBase}}),
+                                         MakeRun({{"BM_Same", Scaled(kBase, 1.002)},
+                                                  {"BM_Faster", Scaled(kBase, 0.7)},
+                                                  {"BM_Severe", Scaled(kBase, 1.8)},
+                                                  {"BM_Small", Scaled(kBase, 1.04)},
+                                                  {"BM_Noisy", {90, 170, 120}},
+                                                  {"BM_New", kBase}}));
+  ASSERT_EQ(r.changes.size(), 5u);
+  const auto verdict = [&](size_t i) { return r.changes[i].verdict; };
+  EXPECT_EQ(verdict(0), ChangeVerdict::kUnchanged) << r.changes[0].reason;
+  EXPECT_EQ(verdict(1), ChangeVerdict::kImprovement) << r.changes[1].reason;
+  EXPECT_EQ(verdict(2), ChangeVerdict::kRegression);
+  EXPECT_EQ(r.changes[2].severity, "severe");
+  // Significant but below the 10% threshold: not a regression, and shown equivalent.
+  EXPECT_EQ(verdict(3), ChangeVerdict::kUnchanged) << r.changes[3].reason;
+  EXPECT_EQ(verdict(4), ChangeVerdict::kInconclusive) << r.changes[4].reason;
+  EXPECT_GT(r.changes[4].repetitions_to_settle, 3);
+  EXPECT_THAT(r.changes[4].reason, HasSubstr("repetitions per side would settle it"));
+  EXPECT_EQ(r.regressions, 1);
+  EXPECT_EQ(r.only_in_baseline, (std::vector<std::string>{"BM_Gone"}));
+  EXPECT_EQ(r.only_in_current, (std::vector<std::string>{"BM_New"}));
+  // Holm: adjusted p-values are at least the raw ones, and the smallest is multiplied by 5.
+  double smallest = 1, smallest_adjusted = 1;
+  for (const BenchmarkChange& c : r.changes) {
+    EXPECT_GE(c.p_value_adjusted, c.p_value);
+    if (c.p_value < smallest) smallest = c.p_value, smallest_adjusted = c.p_value_adjusted;
+  }
+  EXPECT_NEAR(smallest_adjusted, std::min(1.0, 5 * smallest), 1e-15);
+}
+
+TEST(PerfRegressionTest, AggregatesOnlyGetALabelledThresholdComparison) {
+  nlohmann::json a = {{"benchmarks",
+                       {{{"name", "BM_A_median"},
+                         {"run_name", "BM_A"},
+                         {"run_type", "aggregate"},
+                         {"aggregate_name", "median"},
+                         {"real_time", 100},
+                         {"time_unit", "ns"}}}}};
+  nlohmann::json b = a;
+  b["benchmarks"][0]["real_time"] = 125;
+  const ComparisonReport r =
+      CompareRuns(ParseGoogleBenchmark(a, "a"), ParseGoogleBenchmark(b, "b"));
+  ASSERT_EQ(r.changes.size(), 1u);
+  EXPECT_EQ(r.changes[0].method, "threshold only");
+  EXPECT_EQ(r.changes[0].verdict, ChangeVerdict::kRegression);
+  EXPECT_TRUE(std::isnan(r.changes[0].p_value));
+  EXPECT_THAT(r.changes[0].reason, HasSubstr("no significance test"));
+  EXPECT_THAT(r.ToMarkdown(), HasSubstr("threshold only"));
+}
+
+TEST(PerfRegressionTest, DifferentMachinesAndErrorsWarnLoudly) {
+  const ComparisonReport r =
+      CompareRuns(MakeRun({{"BM_A", kBase}}, "laptop"), MakeRun({{"BM_A", kBase}}, "server"));
+  ASSERT_FALSE(r.warnings.empty());
+  EXPECT_THAT(r.warnings[0], HasSubstr("DIFFERENT MACHINES"));
+  EXPECT_THAT(r.ToText(), HasSubstr("WARNING: DIFFERENT MACHINES"));
+  nlohmann::json broken = {
+      {"benchmarks", {{{"name", "BM_A"}, {"error_occurred", true}, {"error_message", "oom"}}}}};
+  const ComparisonReport e =
+      CompareRuns(MakeRun({{"BM_A", kBase}}), ParseGoogleBenchmark(broken, "c"));
+  EXPECT_TRUE(e.changes.empty());
+  EXPECT_THAT(e.warnings.back(),
+              HasSubstr("BM_A: not compared, the benchmark reported an error (oom)"));
+}
+
+TEST(PerfRegressionTest, JsonHasTheDocumentedFields) {
+  const nlohmann::json j =
+      CompareRuns(MakeRun({{"BM_A", kBase}}), MakeRun({{"BM_A", Scaled(kBase, 1.3)}})).ToJson();
+  EXPECT_EQ(j["regressions"], 1);
+  const nlohmann::json& c = j["comparisons"][0];
+  for (const char* field : {"name", "baseline_median", "current_median", "unit", "change_pct",
+                            "ci_low_pct", "ci_high_pct", "p_value", "p_value_adjusted",
+                            "n_baseline", "n_current", "verdict", "severity"}) {
+    EXPECT_TRUE(c.contains(field)) << field;
+  }
+  EXPECT_EQ(c["verdict"], "regression");
+  EXPECT_EQ(c["severity"], "moderate");
+  EXPECT_EQ(c["unit"], "ns");
+}
+
+TEST(PerfRegressionTest, MergedRunsPoolTheirSamples) {
+  const BenchmarkRun merged = MergeRuns(
+      {MakeRun({{"BM_A", {1, 2}}, {"BM_B", {5}}}), MakeRun({{"BM_A", {3}}, {"BM_C", {7, 8}}})},
+      "dir");
+  ASSERT_EQ(merged.benchmarks.size(), 3u);
+  EXPECT_EQ(merged.source, "dir");
+  EXPECT_EQ(merged.benchmarks[0].samples, (std::vector<double>{1, 2, 3}));
+  EXPECT_EQ(merged.benchmarks[2].name, "BM_C");
+  nlohmann::json agg = {{"benchmarks",
+                         {{{"name", "BM_A_median"},
+                           {"run_name", "BM_A"},
+                           {"run_type", "aggregate"},
+                           {"aggregate_name", "median"},
+                           {"real_time", 1},
+                           {"time_unit", "ns"}}}}};
+  EXPECT_THAT(
+      [&] {
+        MergeRuns({MakeRun({{"BM_A", {1, 2}}}), ParseGoogleBenchmark(agg, "x")}, "d");
+      },
+      ThrowsMessage<Error>(HasSubstr("d: BM_A has repetitions in one file and only aggregates")));
+}
+
+}  // namespace
+}  // namespace perf

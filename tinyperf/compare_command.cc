@@ -1,0 +1,148 @@
+// tinyperf compare BASELINE CURRENT: regression detection between two runs. Google Benchmark JSON
+// (--benchmark_out) is compared benchmark by benchmark (perf_framework/regression.h); either side
+// may be a directory of such files, runs of one binary whose samples are merged. Two of our
+// results.json files are compared claim by claim (a contract whose verdict got worse is a
+// regression). The format is detected from the content. Exit 0 no regression, 1 at least one,
+// 2 bad input or usage.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "commands.h"
+#include "fileio/fileio.h"
+#include "perf_framework/regression.h"
+#include "perf_framework/report.h"
+
+namespace tinyperf {
+
+namespace {
+
+struct CompareOptions {
+  std::string baseline, current, format = "text", metric = "real_time";
+  double threshold_pct = 10, alpha = 0.05;
+};
+
+enum class Kind { kGoogleBenchmark, kResults };
+
+// Reads and classifies one input; throws naming the file.
+std::pair<Kind, nlohmann::json> Load(const std::string& path) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(fileio::ReadAll(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(path + ": not valid JSON (" + e.what() + ")");
+  }
+  if (j.is_object() && j.contains("benchmarks")) return {Kind::kGoogleBenchmark, j};
+  if (j.is_object() && j.contains("schema")) return {Kind::kResults, j};
+  throw std::runtime_error(path +
+                           ": neither Google Benchmark JSON (no 'benchmarks') nor a tinytorch "
+                           "results file (no 'schema')");
+}
+
+// A Google Benchmark file, or a directory of them merged; throws naming the file.
+perf::BenchmarkRun LoadBenchmarks(const std::string& path, const std::string& metric) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(path)) {
+    const auto [kind, j] = Load(path);
+    if (kind != Kind::kGoogleBenchmark)
+      throw std::runtime_error(path + ": not Google Benchmark JSON");
+    return perf::ParseGoogleBenchmark(j, path, metric);
+  }
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(path)) {
+    if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) throw std::runtime_error(path + ": no *.json files in the directory");
+  std::vector<perf::BenchmarkRun> runs;
+  for (const std::string& f : files) runs.push_back(LoadBenchmarks(f, metric));
+  return perf::MergeRuns(runs, path);
+}
+
+int CompareResults(const CompareOptions& o) {
+  const perf::SuiteResults b = perf::ReadResults(o.baseline), c = perf::ReadResults(o.current);
+  const std::vector<perf::VerdictChange> changes = perf::CompareToBaseline(b, c);
+  const auto worse =
+      std::count_if(changes.begin(), changes.end(), [](const auto& x) { return x.worse; });
+  if (o.format == "json") {
+    nlohmann::json j = {{"comparisons", nlohmann::json::array()}, {"regressions", worse}};
+    for (const perf::VerdictChange& x : changes) {
+      j["comparisons"].push_back({{"name", x.module + "/" + x.id},
+                                  {"kind", perf::ClaimKindName(x.kind)},
+                                  {"baseline_verdict", x.before},
+                                  {"current_verdict", x.after},
+                                  {"verdict", x.worse ? "regression" : "changed"}});
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("%s", perf::BaselineMarkdown(changes, o.baseline).c_str());
+  }
+  return worse > 0 ? kExitInvalid : kExitOk;
+}
+
+int Compare(const CompareOptions& o) {
+  Kind kb, kc;
+  nlohmann::json jb, jc;
+  perf::ComparisonReport report;
+  try {
+    namespace fs = std::filesystem;
+    if (!fs::is_directory(o.baseline) && !fs::is_directory(o.current)) {
+      std::tie(kb, jb) = Load(o.baseline);
+      std::tie(kc, jc) = Load(o.current);
+      if (kb != kc) {
+        throw std::runtime_error(o.baseline + " and " + o.current +
+                                 " are different kinds of file (Google Benchmark JSON vs results)");
+      }
+      if (kb == Kind::kResults) return CompareResults(o);
+    }
+    report =
+        perf::CompareRuns(LoadBenchmarks(o.baseline, o.metric), LoadBenchmarks(o.current, o.metric),
+                          {.threshold = o.threshold_pct / 100, .alpha = o.alpha});
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tinyperf compare: %s\n", e.what());
+    return kExitUsage;
+  }
+  if (report.changes.empty()) {
+    std::fprintf(stderr, "tinyperf compare: no benchmark appears in both %s and %s\n",
+                 o.baseline.c_str(), o.current.c_str());
+    return kExitUsage;
+  }
+  if (o.format == "json") {
+    std::printf("%s\n", report.ToJson().dump(2).c_str());
+  } else if (o.format == "markdown") {
+    std::printf("%s", report.ToMarkdown().c_str());
+  } else {
+    std::printf("%s", report.ToText().c_str());
+  }
+  return report.regressions > 0 ? kExitInvalid : kExitOk;
+}
+
+}  // namespace
+
+void AddCompareCommand(CLI::App& app, std::function<int()>& run) {
+  auto o = std::make_shared<CompareOptions>();
+  CLI::App* c = app.add_subcommand(
+      "compare",
+      "Compare two runs: Google Benchmark JSON (run with --benchmark_repetitions=N) benchmark by "
+      "benchmark, or two results.json claim by claim. Exit 1 on a regression");
+  c->add_option("baseline", o->baseline, "Baseline file, or a directory of Google Benchmark runs")
+      ->required()
+      ->check(CLI::ExistingPath);
+  c->add_option("current", o->current, "Current file, or a directory of Google Benchmark runs")
+      ->required()
+      ->check(CLI::ExistingPath);
+  c->add_option("--threshold", o->threshold_pct,
+                "Slowdown in % that counts as a regression when significant (default 10)")
+      ->check(CLI::Range(0.1, 1000.0));
+  c->add_option("--alpha", o->alpha, "Family-wise significance level, Holm-corrected (0.05)")
+      ->check(CLI::Range(1e-6, 0.5));
+  c->add_option("--metric", o->metric, "real_time or cpu_time")
+      ->check(CLI::IsMember({"real_time", "cpu_time"}));
+  c->add_option("--format", o->format, "text, markdown or json")
+      ->check(CLI::IsMember({"text", "markdown", "json"}));
+  c->callback([o, &run] { run = [o] { return Compare(*o); }; });
+}
+
+}  // namespace tinyperf
