@@ -16,5 +16,7 @@ void AddOlympicsCommands(CLI::App& app, std::function<int()>& run);
 // Adds `report INPUT [--out DIR]` (report_command.cc).
 void AddReportCommand(CLI::App& app, std::function<int()>& run);
 void AddCompareCommand(CLI::App& app, std::function<int()>& run);
+void AddBaselineCommand(CLI::App& app, std::function<int()>& run);
+void AddCalibrateCommand(CLI::App& app, std::function<int()>& run);
 
 }  // namespace tinyperf

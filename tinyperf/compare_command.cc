@@ -20,7 +20,7 @@ namespace tinyperf {
 namespace {
 
 struct CompareOptions {
-  std::string baseline, current, format = "text", metric = "real_time";
+  std::string baseline, current, format = "text", metric = "real_time", noise;
   double threshold_pct = 10, alpha = 0.05;
 };
 
@@ -104,6 +104,29 @@ int Compare(const CompareOptions& o) {
     std::fprintf(stderr, "tinyperf compare: %s\n", e.what());
     return kExitUsage;
   }
+  if (!o.noise.empty()) {
+    try {
+      const perf::NoiseProfile profile =
+          perf::NoiseProfile::FromJson(nlohmann::json::parse(fileio::ReadAll(o.noise)), o.noise);
+      for (const perf::BenchmarkChange& c : report.changes) {
+        const double resolution = profile.ResolutionFor(c.name);
+        if (resolution > o.threshold_pct) {
+          report.warnings.push_back(c.name + ": this machine's A/A resolution for its family is " +
+                                    std::to_string(resolution) + "% (" + o.noise +
+                                    "), above the threshold: a regression that size can hide in "
+                                    "the noise");
+        }
+      }
+      report.warnings.push_back(
+          "noise profile " + o.noise + ": " + std::to_string(profile.false_alarms) +
+          " false alarm(s) in " + std::to_string(profile.benchmarks) +
+          " A/A benchmarks; expect about " + std::to_string(profile.expected_false_alarms) +
+          " false regression(s) per whole-suite comparison");
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tinyperf compare: %s\n", e.what());
+      return kExitUsage;
+    }
+  }
   if (report.changes.empty()) {
     std::fprintf(stderr, "tinyperf compare: no benchmark appears in both %s and %s\n",
                  o.baseline.c_str(), o.current.c_str());
@@ -140,6 +163,9 @@ void AddCompareCommand(CLI::App& app, std::function<int()>& run) {
       ->check(CLI::Range(1e-6, 0.5));
   c->add_option("--metric", o->metric, "real_time or cpu_time")
       ->check(CLI::IsMember({"real_time", "cpu_time"}));
+  c->add_option("--noise", o->noise,
+                "A noise profile from tinyperf calibrate: warns where noise exceeds the threshold")
+      ->check(CLI::ExistingFile);
   c->add_option("--format", o->format, "text, markdown or json")
       ->check(CLI::IsMember({"text", "markdown", "json"}));
   c->callback([o, &run] { run = [o] { return Compare(*o); }; });

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   tinyperf::AddOlympicsCommands(app, run);
   tinyperf::AddReportCommand(app, run);
   tinyperf::AddCompareCommand(app, run);
+  tinyperf::AddBaselineCommand(app, run);
+  tinyperf::AddCalibrateCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -143,6 +144,21 @@ Environment Environment::FromJson(const nlohmann::json& j) {
     detail::Throw("environment: ", e.what());
   }
   return env;
+}
+
+std::string MachineFingerprint(const Environment& env) {
+  const std::string raw =
+      env.cpu_model + " " + std::to_string(env.logical_cores) + "c " + env.compiler;
+  std::string key;
+  for (const char c : raw) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!key.empty() && key.back() != '-') {
+      key += '-';
+    }
+  }
+  while (!key.empty() && key.back() == '-') key.pop_back();
+  return key.empty() ? "unknown-machine" : key;
 }
 
 }  // namespace perf

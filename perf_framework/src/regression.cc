@@ -388,4 +388,129 @@ std::string ComparisonReport::ToMarkdown() const {
   return s.str();
 }
 
+namespace {
+
+std::string Family(const std::string& name) { return name.substr(0, name.find('/')); }
+
+}  // namespace
+
+NoiseProfile ProfileFromAA(const std::vector<ComparisonReport>& aa, const std::string& fingerprint,
+                           int rounds, int repetitions) {
+  NoiseProfile p;
+  p.fingerprint = fingerprint;
+  p.rounds = rounds;
+  p.repetitions = repetitions;
+  std::map<std::string, std::vector<const BenchmarkChange*>> families;
+  for (const ComparisonReport& r : aa) {
+    p.threshold_pct = 100 * r.options.threshold;
+    for (const BenchmarkChange& c : r.changes) {
+      families[Family(c.name)].push_back(&c);
+      ++p.benchmarks;
+      p.false_alarms += c.verdict == ChangeVerdict::kRegression;
+    }
+  }
+  PERF_CHECK(p.benchmarks > 0, "ProfileFromAA: the A/A comparisons compared no benchmark");
+  for (const auto& [family, changes] : families) {
+    FamilyNoise f;
+    f.family = family;
+    f.benchmarks = static_cast<int>(changes.size());
+    std::vector<double> abs_change;
+    for (const BenchmarkChange* c : changes) {
+      abs_change.push_back(std::abs(c->change_pct));
+      const double half = (c->ci_high_pct - c->ci_low_pct) / 2;
+      // Without an interval (threshold-only), the change itself is the only noise estimate.
+      f.resolution_pct =
+          std::max(f.resolution_pct, std::isfinite(half) ? half : std::abs(c->change_pct));
+    }
+    f.median_abs_change_pct = Median(abs_change);
+    p.families.push_back(f);
+  }
+  const Interval rate = WilsonInterval(p.false_alarms, p.benchmarks);
+  p.false_alarm_rate = rate.estimate;
+  p.false_alarm_low = rate.low;
+  p.false_alarm_high = rate.high;
+  p.expected_false_alarms = rate.estimate * p.benchmarks;
+  return p;
+}
+
+double NoiseProfile::ResolutionFor(const std::string& benchmark) const {
+  for (const FamilyNoise& f : families) {
+    if (f.family == Family(benchmark)) return f.resolution_pct;
+  }
+  return NAN;
+}
+
+nlohmann::json NoiseProfile::ToJson() const {
+  nlohmann::json j = {{"schema", "tinytorch-noise-profile"},
+                      {"schema_version", 1},
+                      {"fingerprint", fingerprint},
+                      {"rounds", rounds},
+                      {"repetitions", repetitions},
+                      {"threshold_pct", threshold_pct},
+                      {"benchmarks", benchmarks},
+                      {"false_alarms", false_alarms},
+                      {"false_alarm_rate", false_alarm_rate},
+                      {"false_alarm_rate_ci", {false_alarm_low, false_alarm_high}},
+                      {"expected_false_alarms", expected_false_alarms},
+                      {"families", nlohmann::json::array()}};
+  for (const FamilyNoise& f : families) {
+    j["families"].push_back({{"family", f.family},
+                             {"benchmarks", f.benchmarks},
+                             {"median_abs_change_pct", f.median_abs_change_pct},
+                             {"resolution_pct", f.resolution_pct}});
+  }
+  return j;
+}
+
+NoiseProfile NoiseProfile::FromJson(const nlohmann::json& j, const std::string& source) {
+  PERF_CHECK(j.is_object() && j.value("schema", "") == "tinytorch-noise-profile", source,
+             ": not a noise profile (schema 'tinytorch-noise-profile')");
+  PERF_CHECK(j.value("schema_version", 0) == 1, source, ": noise profile version ",
+             j.value("schema_version", 0), " is not 1");
+  NoiseProfile p;
+  try {
+    p.fingerprint = j.at("fingerprint").get<std::string>();
+    p.rounds = j.at("rounds").get<int>();
+    p.repetitions = j.at("repetitions").get<int>();
+    p.threshold_pct = j.at("threshold_pct").get<double>();
+    p.benchmarks = j.at("benchmarks").get<int>();
+    p.false_alarms = j.at("false_alarms").get<int>();
+    p.false_alarm_rate = j.at("false_alarm_rate").get<double>();
+    p.false_alarm_low = j.at("false_alarm_rate_ci").at(0).get<double>();
+    p.false_alarm_high = j.at("false_alarm_rate_ci").at(1).get<double>();
+    p.expected_false_alarms = j.at("expected_false_alarms").get<double>();
+    for (const auto& f : j.at("families")) {
+      p.families.push_back({f.at("family").get<std::string>(), f.at("benchmarks").get<int>(),
+                            f.at("median_abs_change_pct").get<double>(),
+                            f.at("resolution_pct").get<double>()});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(source + ": malformed noise profile (" + e.what() + ")");
+  }
+  return p;
+}
+
+std::string NoiseProfile::ToText() const {
+  std::ostringstream s;
+  s << "Noise profile of " << fingerprint << " (A/A, " << rounds << " alternating rounds x "
+    << repetitions << " repetitions per side)\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-36s %5s %14s %12s\n", "family", "n", "median |A/A|",
+                "resolution");
+  s << line;
+  for (const FamilyNoise& f : families) {
+    std::snprintf(line, sizeof line, "%-36s %5d %13.2f%% %11.2f%%\n", f.family.c_str(),
+                  f.benchmarks, f.median_abs_change_pct, f.resolution_pct);
+    s << line;
+  }
+  std::snprintf(line, sizeof line,
+                "False alarms: %d of %d A/A benchmarks called regressions at the %.0f%% threshold "
+                "(rate %.3f, 95%% CI [%.3f, %.3f]); expect %.2f false regression(s) per comparison "
+                "of the whole suite.\n",
+                false_alarms, benchmarks, threshold_pct, false_alarm_rate, false_alarm_low,
+                false_alarm_high, expected_false_alarms);
+  s << line;
+  return s.str();
+}
+
 }  // namespace perf

@@ -5,7 +5,8 @@
 # directory per side): two sides running the same binary (A/A) must not report a regression;
 # TT_BENCH_SLOWDOWN=0.2 and 0.3 (20% and 30% more work per call) must, the latter as moderate
 # (20-50%). Also: aggregates-only files get the threshold-only comparison, a single-file compare
-# works, and bad inputs exit 2 naming the file.
+# works, a promoted baseline (`tinyperf baseline`) is found and compared with, `tinyperf calibrate`
+# writes a noise profile that compare reads, and bad inputs exit 2 naming the file.
 #   compare_cli_test.sh <timer_bench> <tinyperf> <scratch dir>
 set -uo pipefail
 bench=$1
@@ -53,6 +54,28 @@ cat "$dir/out.txt"
 [[ $(count "regression (moderate)") -eq 3 ]] || fail "30%: not all 3 sizes are moderate regressions"
 grep -q "3 regression(s)" "$dir/out.txt" || fail "markdown lacks the regression count"
 compare 1 "single files" "$dir/a/1.json" "$dir/s30/1.json"
+
+# Baselines: promote the A runs as this machine's baseline, then compare the slow runs with it.
+mkdir -p "$dir/run/bench" "$dir/empty_run/bench"
+cp "$dir"/a/*.json "$dir/run/bench/"
+"$tinyperf" baseline path --root "$dir/baselines" >/dev/null 2>&1 && fail "a baseline before any update"
+"$tinyperf" baseline update "$dir/run" --root "$dir/baselines" || fail "baseline update exited $?"
+baseline=$("$tinyperf" baseline path --root "$dir/baselines") || fail "no baseline after update"
+[[ -f "$baseline/machine.json" ]] || fail "no machine.json beside the baseline"
+compare 1 "30% slower than the stored baseline" "$baseline/bench" "$dir/s30"
+"$tinyperf" baseline update "$dir/empty_run" --root "$dir/baselines" >/dev/null 2>&1
+[[ $? -eq 2 ]] || fail "updating from a run without benchmark files must exit 2"
+[[ $(ls "$baseline/bench" | wc -l) -eq 4 ]] || fail "a failed update changed the baseline"
+
+# Calibration: A/A runs of the same binary give a noise profile that compare reads.
+"$tinyperf" calibrate "$bench" --filter 'BM_SpinControl/' --rounds 2 --repetitions 3 \
+  --min-time 0.01 --out "$dir/noise.json" --work "$dir/calibrate" >"$dir/calibrate.txt" 2>&1 \
+  || { fail "calibrate exited $?"; cat "$dir/calibrate.txt"; }
+grep -q "False alarms: [0-9]* of 3 A/A benchmarks" "$dir/calibrate.txt" || fail "no false-alarm count"
+grep -q '"resolution_pct"' "$dir/noise.json" || fail "no resolution in the profile"
+compare 1 "compare with a noise profile" "$dir/a" "$dir/s30" --noise "$dir/noise.json"
+grep -q "noise profile .*false regression(s) per whole-suite comparison" "$dir/out.txt" \
+  || fail "compare does not report the profile's expected false alarms"
 
 run "$dir/agg_a.json" --benchmark_report_aggregates_only=true
 run "$dir/agg_b.json" --benchmark_report_aggregates_only=true

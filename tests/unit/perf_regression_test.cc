@@ -252,5 +252,41 @@ TEST(PerfRegressionTest, MergedRunsPoolTheirSamples) {
       ThrowsMessage<Error>(HasSubstr("d: BM_A has repetitions in one file and only aggregates")));
 }
 
+// A/A comparisons: every change is noise. The profile keeps each family's widest interval
+// half-width as its resolution and counts the regressions as false alarms.
+TEST(PerfRegressionTest, NoiseProfileFromAAComparisons) {
+  const ComparisonReport quiet =
+      CompareRuns(MakeRun({{"BM_A/1", kBase}, {"BM_A/2", kBase}}),
+                  MakeRun({{"BM_A/1", Scaled(kBase, 1.01)}, {"BM_A/2", Scaled(kBase, 0.99)}}));
+  const ComparisonReport noisy =
+      CompareRuns(MakeRun({{"BM_B", kBase}}), MakeRun({{"BM_B", Scaled(kBase, 1.3)}}));
+  const NoiseProfile p = ProfileFromAA({quiet, noisy}, "box", 4, 5);
+  EXPECT_EQ(p.benchmarks, 3);
+  EXPECT_EQ(p.false_alarms, 1);
+  EXPECT_NEAR(p.false_alarm_rate, 1.0 / 3, 1e-12);
+  EXPECT_NEAR(p.expected_false_alarms, 1.0, 1e-12);
+  ASSERT_EQ(p.families.size(), 2u);
+  EXPECT_EQ(p.families[0].family, "BM_A");
+  EXPECT_EQ(p.families[0].benchmarks, 2);
+  EXPECT_NEAR(p.families[0].median_abs_change_pct, 1.0, 0.01);
+  EXPECT_NEAR(p.ResolutionFor("BM_A/77"), p.families[0].resolution_pct, 0);
+  EXPECT_TRUE(std::isnan(p.ResolutionFor("BM_Z")));
+  EXPECT_THAT(p.ToText(), HasSubstr("False alarms: 1 of 3"));
+
+  const NoiseProfile back = NoiseProfile::FromJson(p.ToJson(), "noise.json");
+  EXPECT_EQ(back.ToJson(), p.ToJson());
+  nlohmann::json bad = p.ToJson();
+  bad["families"][0].erase("resolution_pct");
+  EXPECT_THAT([&] { NoiseProfile::FromJson(bad, "n.json"); },
+              ThrowsMessage<Error>(HasSubstr("n.json: malformed noise profile")));
+  EXPECT_THAT(
+      [] {
+        NoiseProfile::FromJson({{"schema", "x"}}, "m.json");
+      },
+      ThrowsMessage<Error>(HasSubstr("m.json: not a noise profile")));
+  EXPECT_THAT([] { ProfileFromAA({}, "box", 1, 1); },
+              ThrowsMessage<Error>(HasSubstr("compared no benchmark")));
+}
+
 }  // namespace
 }  // namespace perf

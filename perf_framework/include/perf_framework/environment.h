@@ -33,4 +33,9 @@ std::vector<std::string> MachineWarnings();
 
 std::string UtcNow();  // ISO 8601 with seconds, "Z" suffix
 
+// A file-name-safe key for "timings from here are comparable": CPU model, logical cores and
+// compiler, lowercased, runs of other characters as '-', e.g. "amd-epyc-2c-g-12-2-0". Baselines
+// are stored under it (validation_results/baselines/<fingerprint>/).
+std::string MachineFingerprint(const Environment& env);
+
 }  // namespace perf

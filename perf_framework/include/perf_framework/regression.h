@@ -87,4 +87,37 @@ struct ComparisonReport {
 ComparisonReport CompareRuns(const BenchmarkRun& baseline, const BenchmarkRun& current,
                              const CompareOptions& options = {});
 
+// ---------------------------------------------------------------------------------------------
+// Calibration: A/A comparisons (the same binary on both sides) measure what `compare` can resolve
+// on this machine and how often it raises a false alarm.
+
+struct FamilyNoise {
+  std::string family;  // the benchmark name up to its first '/'
+  int benchmarks = 0;
+  double median_abs_change_pct = 0;  // A/A: should be near 0
+  double resolution_pct = 0;  // the widest A/A interval half-width: smaller changes are noise
+};
+
+struct NoiseProfile {
+  std::string fingerprint;
+  int rounds = 0, repetitions = 0;  // per side: rounds × repetitions samples
+  double threshold_pct = 0;
+  std::vector<FamilyNoise> families;
+  int benchmarks = 0, false_alarms = 0;  // A/A benchmarks compared; of them, called regressions
+  double false_alarm_rate = 0, false_alarm_low = 0, false_alarm_high = 0;  // Wilson 95%
+  // false_alarm_rate × benchmarks: false regressions to expect when comparing the whole suite
+  // once with these settings.
+  double expected_false_alarms = 0;
+
+  nlohmann::json ToJson() const;
+  static NoiseProfile FromJson(const nlohmann::json& j, const std::string& source);
+  std::string ToText() const;
+  // The family's resolution, or NaN when the profile does not cover it.
+  double ResolutionFor(const std::string& benchmark) const;
+};
+
+// From A/A comparisons (every change in them is noise).
+NoiseProfile ProfileFromAA(const std::vector<ComparisonReport>& aa, const std::string& fingerprint,
+                           int rounds, int repetitions);
+
 }  // namespace perf

@@ -1,0 +1,125 @@
+// tinyperf baseline: the committed timing baselines, one directory per machine fingerprint
+// (perf::MachineFingerprint) under validation_results/baselines/:
+//   <fingerprint>/bench/*.json   Google Benchmark runs with repetitions (what the nightly writes)
+//   <fingerprint>/machine.json   the environment they were measured in, and where they came from
+// `fingerprint` prints this machine's key; `path` prints its baseline directory (exit 1 when there
+// is none, listing the machines that have one); `update RUN_DIR` promotes a nightly run's
+// RUN_DIR/bench/*.json to this machine's baseline, replacing the previous one.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "fileio/fileio.h"
+#include "perf_framework/environment.h"
+#include "perf_framework/regression.h"
+
+namespace tinyperf {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<fs::path> JsonFiles(const fs::path& dir) {
+  std::vector<fs::path> files;
+  if (!fs::is_directory(dir)) return files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+int Path(const std::string& root) {
+  const fs::path dir = fs::path(root) / perf::MachineFingerprint(perf::CaptureEnvironment());
+  if (fs::is_directory(dir / "bench")) {
+    std::printf("%s\n", dir.string().c_str());
+    return kExitOk;
+  }
+  std::fprintf(stderr, "tinyperf baseline: no baseline for this machine (%s) under %s\n",
+               dir.filename().string().c_str(), root.c_str());
+  if (fs::is_directory(root)) {
+    for (const auto& e : fs::directory_iterator(root)) {
+      if (fs::is_directory(e.path() / "bench")) {
+        std::fprintf(stderr, "  baseline of another machine: %s\n", e.path().string().c_str());
+      }
+    }
+  }
+  return kExitInvalid;
+}
+
+int Update(const std::string& run_dir, const std::string& root) {
+  const std::vector<fs::path> files = JsonFiles(fs::path(run_dir) / "bench");
+  if (files.empty()) {
+    std::fprintf(stderr, "tinyperf baseline update: no %s/bench/*.json (run the nightly first)\n",
+                 run_dir.c_str());
+    return kExitUsage;
+  }
+  // Every file must be a readable benchmark run with at least one benchmark before anything is
+  // replaced.
+  for (const fs::path& f : files) {
+    try {
+      if (perf::ReadGoogleBenchmark(f.string()).benchmarks.empty()) {
+        std::fprintf(stderr, "tinyperf baseline update: %s holds no benchmarks\n", f.c_str());
+        return kExitUsage;
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tinyperf baseline update: %s\n", e.what());
+      return kExitUsage;
+    }
+  }
+  const perf::Environment env = perf::CaptureEnvironment();
+  const fs::path dir = fs::path(root) / perf::MachineFingerprint(env);
+  const fs::path bench = dir / "bench";
+  fs::create_directories(bench);
+  for (const fs::path& old : JsonFiles(bench)) fs::remove(old);
+  for (const fs::path& f : files) {
+    fileio::WriteAtomically((bench / f.filename()).string(), fileio::ReadAll(f.string()));
+  }
+  const nlohmann::json machine = {{"fingerprint", dir.filename().string()},
+                                  {"environment", env.ToJson()},
+                                  {"promoted_from", run_dir},
+                                  {"promoted_utc", perf::UtcNow()},
+                                  {"files", files.size()}};
+  fileio::WriteAtomically((dir / "machine.json").string(), machine.dump(2) + "\n");
+  std::printf("tinyperf baseline update: %zu benchmark files from %s are the baseline of %s\n",
+              files.size(), run_dir.c_str(), dir.string().c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddBaselineCommand(CLI::App& app, std::function<int()>& run) {
+  CLI::App* b = app.add_subcommand(
+      "baseline", "Timing baselines per machine under validation_results/baselines/");
+  b->require_subcommand(1);
+  auto root = std::make_shared<std::string>("validation_results/baselines");
+  auto run_dir = std::make_shared<std::string>();
+
+  CLI::App* fp = b->add_subcommand("fingerprint", "Print this machine's baseline key");
+  fp->callback([&run] {
+    run = [] {
+      std::printf("%s\n", perf::MachineFingerprint(perf::CaptureEnvironment()).c_str());
+      return kExitOk;
+    };
+  });
+
+  CLI::App* path =
+      b->add_subcommand("path", "Print this machine's baseline directory; exit 1 if none");
+  path->add_option("--root", *root, "Baselines directory (validation_results/baselines)");
+  path->callback([root, &run] { run = [root] { return Path(*root); }; });
+
+  CLI::App* update =
+      b->add_subcommand("update", "Promote RUN_DIR/bench/*.json to this machine's baseline");
+  update->add_option("run_dir", *run_dir, "A nightly run directory")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  update->add_option("--root", *root, "Baselines directory (validation_results/baselines)");
+  update->callback(
+      [root, run_dir, &run] { run = [root, run_dir] { return Update(*run_dir, *root); }; });
+}
+
+}  // namespace tinyperf

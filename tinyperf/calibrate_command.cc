@@ -1,0 +1,135 @@
+// tinyperf calibrate: A/A comparisons on this machine. Each benchmark binary is run 2 × rounds
+// times, alternating two sides that run the very same binary, and the sides are compared as
+// `tinyperf compare` would compare a change. Every difference found is noise, so the comparisons
+// give the resolution per benchmark family (the widest A/A interval half-width) and the empirical
+// false-alarm rate at the threshold; the profile is written to this machine's baseline directory
+// (validation_results/baselines/<fingerprint>/noise.json), where `compare --noise` and the
+// nightly read it.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "fileio/fileio.h"
+#include "perf_framework/environment.h"
+#include "perf_framework/regression.h"
+
+namespace tinyperf {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CalibrateOptions {
+  std::vector<std::string> binaries;
+  int rounds = 4, repetitions = 5;
+  double min_time = 0.05, threshold_pct = 10;
+  std::string filter, out, work = "build/calibrate";
+};
+
+std::string Quote(const std::string& s) {
+  std::string q = "'";
+  for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+int Calibrate(CalibrateOptions o) {
+  if (o.binaries.empty()) {
+    const fs::path bin = fs::canonical("/proc/self/exe").parent_path();
+    for (const auto& e : fs::directory_iterator(bin)) {
+      const std::string name = e.path().filename().string();
+      if (name.size() > 6 && name.ends_with("_bench")) o.binaries.push_back(e.path().string());
+    }
+    std::sort(o.binaries.begin(), o.binaries.end());
+  }
+  if (o.binaries.empty()) {
+    std::fprintf(stderr, "tinyperf calibrate: no *_bench binaries next to tinyperf\n");
+    return kExitUsage;
+  }
+  const perf::Environment env = perf::CaptureEnvironment();
+  const std::string fingerprint = perf::MachineFingerprint(env);
+  std::vector<perf::ComparisonReport> reports;
+  for (const std::string& binary : o.binaries) {
+    const std::string name = fs::path(binary).filename().string();
+    const fs::path dir = fs::path(o.work) / name;
+    fs::remove_all(dir);
+    fs::create_directories(dir / "a");
+    fs::create_directories(dir / "b");
+    std::printf("tinyperf calibrate: %s, %d alternating rounds\n", name.c_str(), o.rounds);
+    std::fflush(stdout);
+    for (int round = 0; round < o.rounds; ++round) {
+      for (const char* side : {"a", "b"}) {
+        const std::string out = (dir / side / (std::to_string(round) + ".json")).string();
+        const std::string cmd =
+            Quote(binary) + " --benchmark_repetitions=" + std::to_string(o.repetitions) +
+            " --benchmark_min_time=" + std::to_string(o.min_time) +
+            (o.filter.empty() ? "" : " --benchmark_filter=" + Quote(o.filter)) +
+            " --benchmark_out=" + Quote(out) + " --benchmark_out_format=json >/dev/null 2>&1";
+        if (std::system(cmd.c_str()) != 0) {
+          std::fprintf(stderr, "tinyperf calibrate: %s failed (%s)\n", name.c_str(), cmd.c_str());
+          return kExitInvalid;
+        }
+      }
+    }
+    std::vector<perf::BenchmarkRun> a, b;
+    for (int round = 0; round < o.rounds; ++round) {
+      a.push_back(
+          perf::ReadGoogleBenchmark((dir / "a" / (std::to_string(round) + ".json")).string()));
+      b.push_back(
+          perf::ReadGoogleBenchmark((dir / "b" / (std::to_string(round) + ".json")).string()));
+    }
+    perf::ComparisonReport r =
+        perf::CompareRuns(perf::MergeRuns(a, name + " A"), perf::MergeRuns(b, name + " A'"),
+                          {.threshold = o.threshold_pct / 100});
+    if (r.changes.empty()) {
+      std::fprintf(stderr, "tinyperf calibrate: %s ran zero benchmarks\n", name.c_str());
+      return kExitInvalid;
+    }
+    for (const perf::BenchmarkChange& c : r.changes) {
+      if (c.verdict == perf::ChangeVerdict::kRegression) {
+        std::printf("  A/A false alarm: %s %s\n", c.name.c_str(), c.reason.c_str());
+      }
+    }
+    reports.push_back(std::move(r));
+  }
+  const perf::NoiseProfile profile =
+      perf::ProfileFromAA(reports, fingerprint, o.rounds, o.repetitions);
+  std::string out = o.out;
+  if (out.empty()) out = "validation_results/baselines/" + fingerprint + "/noise.json";
+  fs::create_directories(fs::path(out).parent_path());
+  fileio::WriteAtomically(out, profile.ToJson().dump(2) + "\n");
+  std::printf("%s", profile.ToText().c_str());
+  std::printf("tinyperf calibrate: wrote %s\n", out.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddCalibrateCommand(CLI::App& app, std::function<int()>& run) {
+  auto o = std::make_shared<CalibrateOptions>();
+  CLI::App* c = app.add_subcommand(
+      "calibrate",
+      "A/A comparisons of benchmark binaries on this machine: per-family resolution and the "
+      "false-alarm rate of compare, written as a noise profile");
+  c->add_option("binaries", o->binaries,
+                "Google Benchmark binaries (default: every *_bench next to tinyperf)")
+      ->check(CLI::ExistingFile);
+  c->add_option("--rounds", o->rounds, "Alternating runs per side (4; 1 measures back-to-back single runs, as the nightly makes)")->check(CLI::Range(1, 100));
+  c->add_option("--repetitions", o->repetitions, "--benchmark_repetitions per run (5)")
+      ->check(CLI::Range(1, 1000));
+  c->add_option("--min-time", o->min_time, "--benchmark_min_time per repetition, s (0.05)")
+      ->check(CLI::Range(0.001, 100.0));
+  c->add_option("--filter", o->filter, "--benchmark_filter for every binary");
+  c->add_option("--threshold", o->threshold_pct, "Regression threshold in % (10), as in compare")
+      ->check(CLI::Range(0.1, 1000.0));
+  c->add_option("--out", o->out,
+                "Profile path (validation_results/baselines/<fingerprint>/noise.json)");
+  c->add_option("--work", o->work, "Scratch directory for the runs (build/calibrate)");
+  c->callback([o, &run] { run = [o] { return Calibrate(*o); }; });
+}
+
+}  // namespace tinyperf
