@@ -26,6 +26,7 @@ void MatMulBenchmark(benchmark::State& state, MatMulBackend backend) {
     benchmark::ClobberMemory();
   }
   SetFlops(state, n, n, n);
+  state.SetComplexityN(n);
   state.SetLabel(SimdLevelName(ActiveSimdLevel()));
 }
 
@@ -36,7 +37,8 @@ void BM_MatMulSimd(benchmark::State& s) { MatMulBenchmark(s, MatMulBackend::kSim
 void BM_MatMulThreaded(benchmark::State& s) { MatMulBenchmark(s, MatMulBackend::kThreaded); }
 void BM_MatMulOpenBlas(benchmark::State& s) { MatMulBenchmark(s, MatMulBackend::kOpenBlas); }
 
-// UseRealTime: the threaded rungs do their work on other threads too.
+// UseRealTime: the threaded rungs do their work on other threads too. The complexity fit reports
+// each rung's n³ coefficient (and how far the sizes stray from a pure n³, RMS).
 #define TT_LADDER(fn)                 \
   BENCHMARK(fn)                       \
       ->ArgName("n")                  \
@@ -44,7 +46,8 @@ void BM_MatMulOpenBlas(benchmark::State& s) { MatMulBenchmark(s, MatMulBackend::
       ->Arg(256)                      \
       ->Arg(512)                      \
       ->Unit(benchmark::kMillisecond) \
-      ->UseRealTime()
+      ->UseRealTime()                 \
+      ->Complexity(benchmark::oNCubed)
 TT_LADDER(BM_MatMulNaive);
 TT_LADDER(BM_MatMulReordered)->Arg(1024);
 TT_LADDER(BM_MatMulBlocked)->Arg(1024);

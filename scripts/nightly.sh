@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The nightly job behind `cmake --build build --target nightly`: the full validation run, then
-# every Google Benchmark binary with repetitions (5 per benchmark), compared with this machine's
+# every Google Benchmark binary with 10 repetitions (scripts/bench.sh), compared with this machine's
 # committed baseline (validation_results/baselines/<fingerprint>/, see `tinyperf baseline`), and
-# a Markdown summary (summary.md in the run directory; appended to $GITHUB_STEP_SUMMARY when set).
-# With a noise profile for this machine (`tinyperf calibrate --rounds 1 --repetitions 5`, matching
+# a Markdown summary (summary.md in the run directory; appended to $GITHUB_STEP_SUMMARY when set),
+# and the trend report over all stored runs (tinyperf history).
+# With a noise profile for this machine (`tinyperf calibrate --rounds 1 --repetitions 10`, matching
 # these single runs), the comparison warns where noise is larger than the 10% threshold.
 # Exit status: non-zero when the validation failed, a benchmark binary failed or ran zero
 # benchmarks, or the comparison found a regression.
@@ -17,21 +18,7 @@ tinyperf="$build/bin/tinyperf"
 scripts/run_all.sh
 status=$?
 run_dir="validation_results/$(readlink validation_results/latest)"
-mkdir -p "$run_dir/bench"
-for bench in "$build"/bin/*_bench; do
-  name=$(basename "$bench")
-  echo "nightly: $name (5 repetitions)"
-  if ! "$bench" --benchmark_repetitions=5 --benchmark_min_time=0.1 \
-       --benchmark_out="$run_dir/bench/$name.json" --benchmark_out_format=json \
-       >"$run_dir/bench/$name.txt" 2>&1; then
-    echo "nightly: $name failed (see $run_dir/bench/$name.txt)"
-    status=1
-  elif ! grep -q '"run_type": "iteration"' "$run_dir/bench/$name.json"; then
-    # A filter or registration mistake must not pass as "no regressions".
-    echo "nightly: $name ran zero benchmarks"
-    status=1
-  fi
-done
+scripts/bench.sh "$run_dir/bench" || status=1
 
 fingerprint=$("$tinyperf" baseline fingerprint)
 baseline="validation_results/baselines/$fingerprint/bench"
@@ -60,6 +47,9 @@ else
   fi
 fi
 [[ $compare_status -eq 0 ]] || status=1
+# The trend over every stored run, with change points (validation_results/history.md and .html).
+"$tinyperf" history validation_results >"$run_dir/history.log" 2>&1 ||
+  echo "nightly: tinyperf history exited $? (see $run_dir/history.log)"
 
 {
   echo "## Nightly $(basename "$run_dir") ($(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
@@ -68,7 +58,7 @@ fi
   echo
   cat "$run_dir/compare.md"
   echo
-  echo "Full report: $run_dir/report.md and report.html"
+  echo "Full report: $run_dir/report.md and report.html; trends: validation_results/history.html"
 } >"$run_dir/summary.md"
 [[ -n "${GITHUB_STEP_SUMMARY:-}" ]] && cat "$run_dir/summary.md" >>"$GITHUB_STEP_SUMMARY"
 cat "$run_dir/summary.md"

@@ -48,7 +48,8 @@ done
 step=$(( step + 1 ))
 progress "$step" "benchmarks"
 t0=$(date +%s)
-benches=(tensor_bench matmul_bench conv_bench fusion_bench quantized_bench sparse_bench kv_cache_bench)
+benches=()
+for b in "$build"/bin/*_bench; do benches+=("$(basename "$b")"); done
 bench_status=PASS
 for bench in "${benches[@]}"; do
   if ! "$build/bin/$bench" --benchmark_out="$out/$bench.json" --benchmark_out_format=json \
@@ -95,7 +96,7 @@ elapsed=$(( $(date +%s) - start ))
   echo "## Benchmarks (Google Benchmark, status $bench_status)"
   echo
   echo '```'
-  cat "$out"/{tensor,matmul,conv,fusion,quantized,sparse,kv_cache}_bench.txt | grep -E "^(BM_|Benchmark|-{10})" || true
+  for bench in "${benches[@]}"; do grep -E "^(BM_|Benchmark|-{10})" "$out/$bench.txt" || true; done
   echo '```'
   echo
   for extra in "tinymlperf:TinyMLPerf compliance" "olympics_leaderboard:Olympics leaderboard (CLI test)"; do

@@ -118,7 +118,10 @@ void AddCalibrateCommand(CLI::App& app, std::function<int()>& run) {
   c->add_option("binaries", o->binaries,
                 "Google Benchmark binaries (default: every *_bench next to tinyperf)")
       ->check(CLI::ExistingFile);
-  c->add_option("--rounds", o->rounds, "Alternating runs per side (4; 1 measures back-to-back single runs, as the nightly makes)")->check(CLI::Range(1, 100));
+  c->add_option(
+       "--rounds", o->rounds,
+       "Alternating runs per side (4; 1 measures back-to-back single runs, as the nightly makes)")
+      ->check(CLI::Range(1, 100));
   c->add_option("--repetitions", o->repetitions, "--benchmark_repetitions per run (5)")
       ->check(CLI::Range(1, 1000));
   c->add_option("--min-time", o->min_time, "--benchmark_min_time per repetition, s (0.05)")

@@ -18,5 +18,6 @@ void AddReportCommand(CLI::App& app, std::function<int()>& run);
 void AddCompareCommand(CLI::App& app, std::function<int()>& run);
 void AddBaselineCommand(CLI::App& app, std::function<int()>& run);
 void AddCalibrateCommand(CLI::App& app, std::function<int()>& run);
+void AddHistoryCommand(CLI::App& app, std::function<int()>& run);
 
 }  // namespace tinyperf

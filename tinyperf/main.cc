@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   tinyperf::AddCompareCommand(app, run);
   tinyperf::AddBaselineCommand(app, run);
   tinyperf::AddCalibrateCommand(app, run);
+  tinyperf::AddHistoryCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -226,6 +227,31 @@ ComparisonReport CompareRuns(const BenchmarkRun& baseline, const BenchmarkRun& c
   }
   for (const auto& [name, s] : base) report.only_in_baseline.push_back(name);
   std::sort(report.only_in_baseline.begin(), report.only_in_baseline.end());
+  // The smallest two-sided p the rank test can give n against m samples is 2 / C(n + m, n) (all
+  // of one side below the other). A benchmark whose floor, times the number of tests (Holm's
+  // first step), is not below alpha can never be called a regression or an improvement.
+  const auto p_floor = [](int n, int m) {
+    return 2 * std::exp(std::lgamma(n + 1.0) + std::lgamma(m + 1.0) - std::lgamma(n + m + 1.0));
+  };
+  const double tests = static_cast<double>(tested.size());
+  int underpowered = 0, n_min = std::numeric_limits<int>::max();
+  for (const size_t k : tested) {
+    const BenchmarkChange& c = report.changes[k];
+    if (p_floor(c.n_baseline, c.n_current) * tests >= o.alpha) {
+      ++underpowered;
+      n_min = std::min({n_min, c.n_baseline, c.n_current});
+    }
+  }
+  if (underpowered > 0) {
+    int n = n_min;
+    while (n < 1000 && p_floor(n, n) * tests >= o.alpha) ++n;
+    report.warnings.push_back(
+        std::to_string(underpowered) + " of " + std::to_string(tested.size()) +
+        " benchmarks can never be called a regression: with as few as " + std::to_string(n_min) +
+        " samples per side the rank test cannot go below p = " + Num(p_floor(n_min, n_min)) +
+        ", and Holm's correction over " + std::to_string(tested.size()) + " benchmarks needs p < " +
+        Num(o.alpha / tests) + ". Run at least " + std::to_string(n) + " repetitions per side");
+  }
   const std::vector<double> adjusted = HolmAdjust(p_values);
   for (size_t k = 0; k < tested.size(); ++k)
     report.changes[tested[k]].p_value_adjusted = adjusted[k];
@@ -506,9 +532,9 @@ std::string NoiseProfile::ToText() const {
   std::snprintf(line, sizeof line,
                 "False alarms: %d of %d A/A benchmarks called regressions at the %.0f%% threshold "
                 "(rate %.3f, 95%% CI [%.3f, %.3f]); expect %.2f false regression(s) per comparison "
-                "of the whole suite.\n",
+                "of the whole suite (at most %.1f at the interval's upper end).\n",
                 false_alarms, benchmarks, threshold_pct, false_alarm_rate, false_alarm_low,
-                false_alarm_high, expected_false_alarms);
+                false_alarm_high, expected_false_alarms, false_alarm_high * benchmarks);
   s << line;
   return s.str();
 }

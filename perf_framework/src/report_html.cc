@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "perf_framework/history.h"
 #include "perf_framework/regression.h"
 #include "perf_framework/report.h"
 #include "perf_framework/statistics.h"
@@ -358,6 +359,71 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
     }
     html << "</table>\n";
   }
+  html << "</body></html>\n";
+  return html.str();
+}
+
+namespace {
+
+std::string TrendSvg(const HistorySeries& s, size_t runs) {
+  const double left = 60, right = 600, top = 24, bottom = 130;
+  const auto [lo_it, hi_it] = std::minmax_element(s.values.begin(), s.values.end());
+  double lo = *lo_it, hi = *hi_it;
+  const double pad = hi > lo ? 0.1 * (hi - lo) : std::max(std::abs(hi) * 0.05, 1e-12);
+  lo -= pad;
+  hi += pad;
+  const auto x = [&](size_t run) {
+    return runs > 1
+               ? left + (right - left) * static_cast<double>(run) / static_cast<double>(runs - 1)
+               : (left + right) / 2;
+  };
+  const auto y = [&](double v) { return bottom - (v - lo) / (hi - lo) * (bottom - top); };
+  std::ostringstream svg;
+  svg << "<svg class=\"chart trend-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"620\" "
+         "height=\"150\" role=\"img\" aria-label=\""
+      << Escape(s.metric) << "\"><text x=\"" << left << "\" y=\"14\" font-weight=\"bold\">"
+      << Escape(s.metric) << (s.unit.empty() ? "" : " (" + Escape(s.unit) + ")") << "</text>\n"
+      << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << right - left << "\" height=\""
+      << bottom - top << "\" fill=\"none\" stroke=\"#999\"/>"
+      << "<text x=\"" << left - 4 << "\" y=\"" << top + 8 << "\" text-anchor=\"end\">" << Num(hi)
+      << "</text><text x=\"" << left - 4 << "\" y=\"" << bottom << "\" text-anchor=\"end\">"
+      << Num(lo) << "</text>\n";
+  for (const ChangePoint& c : s.change_points) {
+    const double at = (x(s.runs[c.index - 1]) + x(s.runs[c.index])) / 2;
+    svg << "<line class=\"change-point\" x1=\"" << at << "\" y1=\"" << top << "\" x2=\"" << at
+        << "\" y2=\"" << bottom << "\" stroke=\"#c62828\" stroke-dasharray=\"4 3\"><title>"
+        << Num(c.change_pct) << "% (p = " << Num(c.p_value) << ")</title></line>";
+  }
+  svg << "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"";
+  for (size_t i = 0; i < s.values.size(); ++i) svg << x(s.runs[i]) << "," << y(s.values[i]) << " ";
+  svg << "\"/>";
+  for (size_t i = 0; i < s.values.size(); ++i) {
+    svg << "<circle cx=\"" << x(s.runs[i]) << "\" cy=\"" << y(s.values[i])
+        << "\" r=\"2.5\" fill=\"#1f77b4\"><title>" << Num(s.values[i]) << "</title></circle>";
+  }
+  svg << "</svg>\n";
+  return svg.str();
+}
+
+}  // namespace
+
+std::string History::ToHtml() const {
+  std::ostringstream html;
+  html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+       << "<title>Performance history</title>\n<style>body{font-family:sans-serif;margin:2em;"
+          "color:#222}svg text{font-size:11px}.warn{background:#fff8e1;padding:4px 10px}"
+          "</style></head><body>\n<h1>Performance history</h1>\n<p>"
+       << runs.size() << " runs";
+  if (!runs.empty()) html << ", " << Escape(runs.front()) << " to " << Escape(runs.back());
+  html << ". Dashed red lines: change points (a shift of more than 10% between two stretches "
+          "of runs, Mann–Whitney p &lt; 0.01).</p>\n";
+  for (const std::string& w : warnings) html << "<p class=\"warn\">" << Escape(w) << "</p>\n";
+  std::vector<const HistorySeries*> order;
+  for (const HistorySeries& s : series) order.push_back(&s);
+  std::stable_sort(order.begin(), order.end(), [](const HistorySeries* a, const HistorySeries* b) {
+    return a->change_points.size() > b->change_points.size();
+  });
+  for (const HistorySeries* s : order) html << TrendSvg(*s, runs.size());
   html << "</body></html>\n";
   return html.str();
 }

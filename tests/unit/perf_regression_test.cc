@@ -288,5 +288,30 @@ TEST(PerfRegressionTest, NoiseProfileFromAAComparisons) {
               ThrowsMessage<Error>(HasSubstr("compared no benchmark")));
 }
 
+// Three repetitions a side can never reach p < 0.05 (the floor is 2 / C(6, 3) = 0.1), however
+// large the change: the report says so and how many repetitions would do. With 5 a side over 95
+// benchmarks (the nightly's first setting) Holm's first step needs p < 0.00053 and the floor is
+// 0.0079.
+TEST(PerfRegressionTest, WarnsWhenTooFewRepetitionsCanReachSignificance) {
+  const ComparisonReport r =
+      CompareRuns(MakeRun({{"BM_A", {100, 101, 102}}}), MakeRun({{"BM_A", {200, 201, 202}}}));
+  EXPECT_EQ(r.changes[0].verdict, ChangeVerdict::kInconclusive);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_THAT(r.warnings[0], HasSubstr("1 of 1 benchmarks can never be called a regression"));
+  EXPECT_THAT(r.warnings[0], HasSubstr("cannot go below p = 0.1"));
+  EXPECT_THAT(r.warnings[0], HasSubstr("Run at least 4 repetitions per side"));
+
+  std::vector<std::pair<std::string, std::vector<double>>> many_a, many_b;
+  for (int i = 0; i < 95; ++i) {
+    many_a.push_back({"BM_" + std::to_string(i), {100, 101, 102, 103, 104}});
+    many_b.push_back({"BM_" + std::to_string(i), {200, 201, 202, 203, 204}});
+  }
+  const ComparisonReport m = CompareRuns(MakeRun(many_a), MakeRun(many_b));
+  EXPECT_EQ(m.regressions, 0);
+  ASSERT_FALSE(m.warnings.empty());
+  EXPECT_THAT(m.warnings.back(), HasSubstr("Run at least 8 repetitions per side"));
+  EXPECT_TRUE(CompareRuns(MakeRun({{"BM_A", kBase}}), MakeRun({{"BM_A", kBase}})).warnings.empty());
+}
+
 }  // namespace
 }  // namespace perf

@@ -1,0 +1,95 @@
+// Trends over validation runs: change points are persistent shifts, not single noisy runs; run
+// directories are read from what run_all and the nightly write; the report names the shift.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "perf_framework/error.h"
+#include "perf_framework/history.h"
+
+namespace perf {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+TEST(PerfHistoryTest, AStepIsAChangePointAndASpikeIsNot) {
+  const std::vector<double> step = {100, 102, 99, 101, 100, 98, 130, 131, 129, 132, 130, 128};
+  const std::vector<ChangePoint> c = FindChangePoints(step);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].index, 6u);
+  EXPECT_NEAR(c[0].change_pct, 30, 0.5);
+  EXPECT_LT(c[0].p_value, 0.01);
+
+  const std::vector<double> spike = {100, 102, 99, 101, 180, 100, 101, 99, 102, 100};
+  EXPECT_TRUE(FindChangePoints(spike).empty()) << "one noisy run is not a shift";
+  const std::vector<double> small = {100, 101, 99, 100, 101, 105, 106, 104, 105, 106};
+  EXPECT_TRUE(FindChangePoints(small).empty()) << "5% is below the 10% minimum";
+  EXPECT_TRUE(FindChangePoints({1, 2, 3}).empty()) << "too short for two segments of 3";
+  EXPECT_TRUE(FindChangePoints({-1, -1, -1, 5, 5, 5, 5}).empty()) << "non-positive values";
+
+  // Two steps. At p < 0.01 a stretch needs about 6 runs (5 against 5 with a tie reaches only
+  // p = 0.012), so the steps are 6 runs apart.
+  std::vector<double> two;
+  for (const double level : {100.0, 130.0, 170.0}) {
+    for (int i = 0; i < 6; ++i) two.push_back(level + (i % 3));
+  }
+  const std::vector<ChangePoint> both = FindChangePoints(two);
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_EQ(both[0].index, 6u);
+  EXPECT_EQ(both[1].index, 12u);
+}
+
+// Run directories as run_all (results.json, *_bench.json) and the nightly (bench/*.json) write
+// them; a directory with neither is reported, not fatal.
+TEST(PerfHistoryTest, ReadsRunDirectoriesIntoSeries) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(::testing::TempDir()) / "perf_history";
+  fs::remove_all(root);
+  for (int i = 0; i < 12; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "20261124T%02d0000Z", i);
+    const fs::path dir = root / name;
+    fs::create_directories(dir / "bench");
+    const double ns = i < 6 ? 1000 + i : 1500 + i;  // a 50% slowdown from run 6 on
+    nlohmann::json b = {{"benchmarks", nlohmann::json::array()}};
+    for (int r = 0; r < 3; ++r) {
+      b["benchmarks"].push_back({{"name", "BM_A/8"},
+                                 {"run_name", "BM_A/8"},
+                                 {"run_type", "iteration"},
+                                 {"real_time", ns + r},
+                                 {"cpu_time", ns},
+                                 {"time_unit", "ns"}});
+    }
+    std::ofstream(dir / "bench" / "a_bench.json") << b.dump();
+  }
+  fs::create_directories(root / "20261124T230000Z");  // an interrupted run: nothing inside
+  fs::create_directories(root / "not-a-run");
+  const History h = BuildHistory(root.string());
+  EXPECT_EQ(h.runs.size(), 12u);
+  ASSERT_EQ(h.warnings.size(), 1u);
+  EXPECT_THAT(h.warnings[0], HasSubstr("20261124T230000Z: no results.json or benchmark JSON"));
+  ASSERT_EQ(h.series.size(), 1u);
+  EXPECT_EQ(h.series[0].metric, "bench BM_A/8");
+  EXPECT_EQ(h.series[0].values.size(), 12u);
+  EXPECT_EQ(h.series[0].values[0], 1001);  // the median of the repetitions
+  ASSERT_EQ(h.series[0].change_points.size(), 1u);
+  EXPECT_EQ(h.runs[h.series[0].runs[h.series[0].change_points[0].index]], "20261124T060000Z");
+  EXPECT_THAT(h.ToMarkdown(), HasSubstr("| `bench BM_A/8` | 12 | 20261124T060000Z |"));
+  const std::string html = h.ToHtml();
+  EXPECT_THAT(html, HasSubstr("class=\"change-point\""));
+  EXPECT_THAT(html, HasSubstr("<polyline"));
+  EXPECT_THAT(html, ::testing::Not(HasSubstr("<script")));
+
+  fs::remove_all(root / "not-a-run");
+  const fs::path empty = fs::path(::testing::TempDir()) / "perf_history_empty";
+  fs::create_directories(empty);
+  EXPECT_THAT([&] { BuildHistory(empty.string()); },
+              ThrowsMessage<Error>(HasSubstr("no run directories")));
+}
+
+}  // namespace
+}  // namespace perf
