@@ -5,7 +5,6 @@
 // `fingerprint` prints this machine's key; `path` prints its baseline directory (exit 1 when there
 // is none, listing the machines that have one); `update RUN_DIR` promotes a nightly run's
 // RUN_DIR/bench/*.json to this machine's baseline, replacing the previous one.
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -22,16 +21,6 @@ namespace tinyperf {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<fs::path> JsonFiles(const fs::path& dir) {
-  std::vector<fs::path> files;
-  if (!fs::is_directory(dir)) return files;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
 
 int Path(const std::string& root) {
   const fs::path dir = fs::path(root) / perf::MachineFingerprint(perf::CaptureEnvironment());
@@ -52,7 +41,7 @@ int Path(const std::string& root) {
 }
 
 int Update(const std::string& run_dir, const std::string& root) {
-  const std::vector<fs::path> files = JsonFiles(fs::path(run_dir) / "bench");
+  const std::vector<std::string> files = fileio::ListFiles(run_dir + "/bench", ".json");
   if (files.empty()) {
     std::fprintf(stderr, "tinyperf baseline update: no %s/bench/*.json (run the nightly first)\n",
                  run_dir.c_str());
@@ -60,9 +49,9 @@ int Update(const std::string& run_dir, const std::string& root) {
   }
   // Every file must be a readable benchmark run with at least one benchmark before anything is
   // replaced.
-  for (const fs::path& f : files) {
+  for (const std::string& f : files) {
     try {
-      if (perf::ReadGoogleBenchmark(f.string()).benchmarks.empty()) {
+      if (perf::ReadGoogleBenchmark(f).benchmarks.empty()) {
         std::fprintf(stderr, "tinyperf baseline update: %s holds no benchmarks\n", f.c_str());
         return kExitUsage;
       }
@@ -75,9 +64,9 @@ int Update(const std::string& run_dir, const std::string& root) {
   const fs::path dir = fs::path(root) / perf::MachineFingerprint(env);
   const fs::path bench = dir / "bench";
   fs::create_directories(bench);
-  for (const fs::path& old : JsonFiles(bench)) fs::remove(old);
-  for (const fs::path& f : files) {
-    fileio::WriteAtomically((bench / f.filename()).string(), fileio::ReadAll(f.string()));
+  for (const std::string& old : fileio::ListFiles(bench.string(), ".json")) fs::remove(old);
+  for (const std::string& f : files) {
+    fileio::WriteAtomically((bench / fs::path(f).filename()).string(), fileio::ReadAll(f));
   }
   const nlohmann::json machine = {{"fingerprint", dir.filename().string()},
                                   {"environment", env.ToJson()},

@@ -5,7 +5,6 @@
 // false-alarm rate at the threshold; the profile is written to this machine's baseline directory
 // (validation_results/baselines/<fingerprint>/noise.json), where `compare --noise` and the
 // nightly read it.
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -39,12 +38,8 @@ std::string Quote(const std::string& s) {
 
 int Calibrate(CalibrateOptions o) {
   if (o.binaries.empty()) {
-    const fs::path bin = fs::canonical("/proc/self/exe").parent_path();
-    for (const auto& e : fs::directory_iterator(bin)) {
-      const std::string name = e.path().filename().string();
-      if (name.size() > 6 && name.ends_with("_bench")) o.binaries.push_back(e.path().string());
-    }
-    std::sort(o.binaries.begin(), o.binaries.end());
+    o.binaries =
+        fileio::ListFiles(fs::canonical("/proc/self/exe").parent_path().string(), "_bench");
   }
   if (o.binaries.empty()) {
     std::fprintf(stderr, "tinyperf calibrate: no *_bench binaries next to tinyperf\n");

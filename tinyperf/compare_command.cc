@@ -28,12 +28,7 @@ enum class Kind { kGoogleBenchmark, kResults };
 
 // Reads and classifies one input; throws naming the file.
 std::pair<Kind, nlohmann::json> Load(const std::string& path) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(fileio::ReadAll(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(path + ": not valid JSON (" + e.what() + ")");
-  }
+  nlohmann::json j = perf::ReadJsonFile(path);
   if (j.is_object() && j.contains("benchmarks")) return {Kind::kGoogleBenchmark, j};
   if (j.is_object() && j.contains("schema")) return {Kind::kResults, j};
   throw std::runtime_error(path +
@@ -50,19 +45,15 @@ perf::BenchmarkRun LoadBenchmarks(const std::string& path, const std::string& me
       throw std::runtime_error(path + ": not Google Benchmark JSON");
     return perf::ParseGoogleBenchmark(j, path, metric);
   }
-  std::vector<std::string> files;
-  for (const auto& e : fs::directory_iterator(path)) {
-    if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path().string());
-  }
-  std::sort(files.begin(), files.end());
+  const std::vector<std::string> files = fileio::ListFiles(path, ".json");
   if (files.empty()) throw std::runtime_error(path + ": no *.json files in the directory");
   std::vector<perf::BenchmarkRun> runs;
   for (const std::string& f : files) runs.push_back(LoadBenchmarks(f, metric));
   return perf::MergeRuns(runs, path);
 }
 
-int CompareResults(const CompareOptions& o) {
-  const perf::SuiteResults b = perf::ReadResults(o.baseline), c = perf::ReadResults(o.current);
+int CompareResults(const CompareOptions& o, const perf::SuiteResults& b,
+                   const perf::SuiteResults& c) {
   const std::vector<perf::VerdictChange> changes = perf::CompareToBaseline(b, c);
   const auto worse =
       std::count_if(changes.begin(), changes.end(), [](const auto& x) { return x.worse; });
@@ -83,23 +74,29 @@ int CompareResults(const CompareOptions& o) {
 }
 
 int Compare(const CompareOptions& o) {
-  Kind kb, kc;
-  nlohmann::json jb, jc;
   perf::ComparisonReport report;
   try {
     namespace fs = std::filesystem;
+    perf::BenchmarkRun base, current;
     if (!fs::is_directory(o.baseline) && !fs::is_directory(o.current)) {
-      std::tie(kb, jb) = Load(o.baseline);
-      std::tie(kc, jc) = Load(o.current);
+      const auto [kb, jb] = Load(o.baseline);
+      const auto [kc, jc] = Load(o.current);
       if (kb != kc) {
         throw std::runtime_error(o.baseline + " and " + o.current +
                                  " are different kinds of file (Google Benchmark JSON vs results)");
       }
-      if (kb == Kind::kResults) return CompareResults(o);
+      if (kb == Kind::kResults) {
+        return CompareResults(o, perf::SuiteResults::FromJson(jb, o.baseline),
+                              perf::SuiteResults::FromJson(jc, o.current));
+      }
+      base = perf::ParseGoogleBenchmark(jb, o.baseline, o.metric);
+      current = perf::ParseGoogleBenchmark(jc, o.current, o.metric);
+    } else {
+      base = LoadBenchmarks(o.baseline, o.metric);
+      current = LoadBenchmarks(o.current, o.metric);
     }
     report =
-        perf::CompareRuns(LoadBenchmarks(o.baseline, o.metric), LoadBenchmarks(o.current, o.metric),
-                          {.threshold = o.threshold_pct / 100, .alpha = o.alpha});
+        perf::CompareRuns(base, current, {.threshold = o.threshold_pct / 100, .alpha = o.alpha});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tinyperf compare: %s\n", e.what());
     return kExitUsage;
@@ -107,7 +104,7 @@ int Compare(const CompareOptions& o) {
   if (!o.noise.empty()) {
     try {
       const perf::NoiseProfile profile =
-          perf::NoiseProfile::FromJson(nlohmann::json::parse(fileio::ReadAll(o.noise)), o.noise);
+          perf::NoiseProfile::FromJson(perf::ReadJsonFile(o.noise), o.noise);
       for (const perf::BenchmarkChange& c : report.changes) {
         const double resolution = profile.ResolutionFor(c.name);
         if (resolution > o.threshold_pct) {

@@ -1,6 +1,5 @@
 // tinyperf olympics: submit (measure a baseline and an optimized model, write a submission),
 // validate (check submission files), leaderboard (rank the valid ones for an event).
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -9,6 +8,7 @@
 
 #include "commands.h"
 #include "digits.h"
+#include "fileio/fileio.h"
 #include "perf_framework/environment.h"
 #include "perf_framework/statistics.h"
 #include "tinytorch/tinytorch.h"
@@ -205,12 +205,7 @@ std::vector<std::pair<std::string, std::string>> Submissions(
       out.emplace_back(p, ReadInput(p));
       continue;
     }
-    std::vector<fs::path> files;
-    for (const fs::directory_entry& e : fs::directory_iterator(p)) {
-      if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
-    }
-    std::sort(files.begin(), files.end());
-    for (const fs::path& f : files) out.emplace_back(f.string(), ReadInput(f.string()));
+    for (const std::string& f : fileio::ListFiles(p, ".json")) out.emplace_back(f, ReadInput(f));
   }
   return out;
 }

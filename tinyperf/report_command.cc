@@ -39,13 +39,8 @@ int Report(const ReportOptions& o) {
     if (!o.baseline.empty())
       changes = perf::CompareToBaseline(perf::ReadResults(o.baseline), results);
     for (const std::string& file : o.bench) {
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(fileio::ReadAll(file));
-      } catch (const nlohmann::json::exception& e) {
-        throw std::runtime_error(file + ": not JSON: " + e.what());
-      }
-      perf::ScalingChart chart = perf::ScalingChartFromGoogleBenchmark(j, file);
+      perf::ScalingChart chart =
+          perf::ScalingChartFromGoogleBenchmark(perf::ReadJsonFile(file), file);
       chart.title = fs::path(file).stem().string();
       if (!chart.series.empty()) charts.push_back(std::move(chart));
     }

@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -52,6 +54,20 @@ std::string ReadAll(const std::string& path) {
   ss << in.rdbuf();
   if (in.bad()) Fail("ReadFile: error while reading", path, errno);
   return ss.str();
+}
+
+std::vector<std::string> ListFiles(const std::string& dir, std::string_view suffix) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  if (!fs::is_directory(dir)) return files;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_regular_file() && name.size() > suffix.size() && name.ends_with(suffix)) {
+      files.push_back(e.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 }  // namespace fileio

@@ -9,6 +9,7 @@
 #include <regex>
 #include <sstream>
 
+#include "fileio/fileio.h"
 #include "perf_framework/error.h"
 #include "perf_framework/regression.h"
 #include "perf_framework/statistics.h"
@@ -99,15 +100,9 @@ History BuildHistory(const std::string& validation_dir) {
     }
     // The nightly's repetitions when present, else run_all's single runs.
     const fs::path bench_dir = fs::is_directory(dir / "bench") ? dir / "bench" : dir;
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(bench_dir)) {
-      const std::string name = e.path().filename().string();
-      if (e.is_regular_file() && name.ends_with("_bench.json")) files.push_back(e.path());
-    }
-    std::sort(files.begin(), files.end());
-    for (const fs::path& f : files) {
+    for (const std::string& f : fileio::ListFiles(bench_dir.string(), "_bench.json")) {
       try {
-        for (const BenchmarkSamples& b : ReadGoogleBenchmark(f.string()).benchmarks) {
+        for (const BenchmarkSamples& b : ReadGoogleBenchmark(f).benchmarks) {
           if (b.samples.empty()) continue;
           HistorySeries& s = benches["bench " + b.name];
           s.unit = "ns";
@@ -116,7 +111,7 @@ History BuildHistory(const std::string& validation_dir) {
           any = true;
         }
       } catch (const std::exception& e) {
-        h.warnings.push_back(dir.filename().string() + ": " + f.filename().string() +
+        h.warnings.push_back(dir.filename().string() + ": " + fs::path(f).filename().string() +
                              " skipped: " + e.what());
       }
     }

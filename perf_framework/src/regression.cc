@@ -8,9 +8,10 @@
 #include <map>
 #include <sstream>
 
-#include "fileio/fileio.h"
+#include "format.h"
 #include "perf_framework/error.h"
 #include "perf_framework/statistics.h"
+#include "perf_framework/suite.h"
 
 namespace perf {
 
@@ -89,19 +90,7 @@ BenchmarkRun ParseGoogleBenchmark(const nlohmann::json& j, const std::string& so
 }
 
 BenchmarkRun ReadGoogleBenchmark(const std::string& path, const std::string& metric) {
-  std::string text;
-  try {
-    text = fileio::ReadAll(path);
-  } catch (const std::exception& e) {
-    throw Error(e.what());
-  }
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": not valid JSON (" + e.what() + ")");
-  }
-  return ParseGoogleBenchmark(j, path, metric);
+  return ParseGoogleBenchmark(ReadJsonFile(path), path, metric);
 }
 
 BenchmarkRun MergeRuns(const std::vector<BenchmarkRun>& runs, const std::string& source) {
@@ -139,10 +128,16 @@ std::string Pct(double v) {
   return buf;
 }
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
+using format::Num;
+
+// BenchmarkChange::method of a comparison without a significance test.
+constexpr const char* kThresholdOnly = "threshold only";
+
+std::vector<double> Logs(const std::vector<double>& times) {
+  std::vector<double> logs(times.size());
+  std::transform(times.begin(), times.end(), logs.begin(),
+                 [](double v) { return std::log(std::max(v, 1e-300)); });
+  return logs;
 }
 
 // Warnings when the two runs' contexts say they come from different machines or builds.
@@ -205,15 +200,10 @@ ComparisonReport CompareRuns(const BenchmarkRun& baseline, const BenchmarkRun& c
     c.ci_low_pct = c.ci_high_pct = NAN;
     c.p_value = c.p_value_adjusted = NAN;
     if (old.aggregate_only || cur.aggregate_only || c.n_baseline < 2 || c.n_current < 2) {
-      c.method = "threshold only";
+      c.method = kThresholdOnly;
       c.change_pct = 100 * (c.current_median / c.baseline_median - 1);
     } else {
-      std::vector<double> lb(old.samples.size()), lc(cur.samples.size());
-      std::transform(old.samples.begin(), old.samples.end(), lb.begin(),
-                     [](double v) { return std::log(std::max(v, 1e-300)); });
-      std::transform(cur.samples.begin(), cur.samples.end(), lc.begin(),
-                     [](double v) { return std::log(std::max(v, 1e-300)); });
-      const Interval shift = HodgesLehmannShift(lb, lc, o.confidence);
+      const Interval shift = HodgesLehmannShift(Logs(old.samples), Logs(cur.samples), o.confidence);
       c.change_pct = 100 * std::expm1(shift.estimate);
       c.ci_low_pct = 100 * std::expm1(shift.low);
       c.ci_high_pct = 100 * std::expm1(shift.high);
@@ -260,7 +250,7 @@ ComparisonReport CompareRuns(const BenchmarkRun& baseline, const BenchmarkRun& c
   const double log_band = std::log1p(o.threshold);
   for (BenchmarkChange& c : report.changes) {
     const std::string change = Pct(c.change_pct);
-    if (c.method == "threshold only") {
+    if (c.method == kThresholdOnly) {
       c.verdict = c.change_pct > up     ? ChangeVerdict::kRegression
                   : c.change_pct < down ? ChangeVerdict::kImprovement
                                         : ChangeVerdict::kUnchanged;
@@ -372,7 +362,7 @@ std::string ComparisonReport::ToText() const {
     const std::string ci = "[" + Pct(c.ci_low_pct) + ", " + Pct(c.ci_high_pct) + "]";
     const std::string verdict = std::string(ChangeVerdictName(c.verdict)) +
                                 (c.severity.empty() ? "" : " (" + c.severity + ")") +
-                                (c.method == "threshold only" ? " [threshold only]" : "");
+                                (c.method == kThresholdOnly ? " [threshold only]" : "");
     std::snprintf(line, sizeof line, "%-44s %12.4g %12.4g %9s %21s %9s %2d/%-2d %s\n",
                   c.name.c_str(), c.baseline_median, c.current_median, Pct(c.change_pct).c_str(),
                   ci.c_str(),
@@ -401,7 +391,8 @@ std::string ComparisonReport::ToMarkdown() const {
       << " ns | " << Pct(c.change_pct);
     if (std::isfinite(c.ci_low_pct))
       s << " [" << Pct(c.ci_low_pct) << ", " << Pct(c.ci_high_pct) << "]";
-    s << " | " << (std::isfinite(c.p_value_adjusted) ? Num(c.p_value_adjusted) : "threshold only")
+    s << " | "
+      << (c.method == kThresholdOnly ? std::string(kThresholdOnly) : Num(c.p_value_adjusted))
       << " | " << c.n_baseline << "/" << c.n_current << " | "
       << (c.verdict == ChangeVerdict::kRegression ? "**" : "") << ChangeVerdictName(c.verdict)
       << (c.severity.empty() ? "" : " (" + c.severity + ")")

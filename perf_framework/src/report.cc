@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "fileio/fileio.h"
+#include "format.h"
 #include "perf_framework/error.h"
 
 namespace perf {
@@ -16,19 +18,14 @@ SuiteResults MergeResultsDirectory(const std::string& directory, const std::stri
   namespace fs = std::filesystem;
   PERF_CHECK(fs::is_directory(directory), "MergeResultsDirectory: '", directory,
              "' is not a directory");
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(directory)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".json")
-      files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
+  const std::vector<std::string> files = fileio::ListFiles(directory, ".json");
   PERF_CHECK(!files.empty(), "MergeResultsDirectory: no results files (*.json) in '", directory,
              "'");
   SuiteResults merged;
   merged.suite = suite;
   std::set<std::string> seen;
-  for (const fs::path& file : files) {
-    const SuiteResults part = ReadResults(file.string());
+  for (const std::string& file : files) {
+    const SuiteResults part = ReadResults(file);
     if (merged.started_utc.empty()) {
       merged.environment = part.environment;
       merged.started_utc = part.started_utc;
@@ -37,7 +34,7 @@ SuiteResults MergeResultsDirectory(const std::string& directory, const std::stri
     merged.elapsed_seconds += part.elapsed_seconds;
     for (const ClaimResult& c : part.claims) {
       PERF_CHECK(seen.insert(c.module + "/" + c.id).second, "MergeResultsDirectory: claim ",
-                 c.module, "/", c.id, " appears twice (again in '", file.string(), "')");
+                 c.module, "/", c.id, " appears twice (again in '", file, "')");
       merged.claims.push_back(c);
     }
   }
@@ -72,22 +69,8 @@ VerdictCounts CountVerdicts(const std::vector<ClaimResult>& claims, ClaimKind ki
 
 namespace {
 
-std::string Num(double v) {
-  if (!std::isfinite(v)) return "–";
-  std::ostringstream os;
-  os.precision(4);
-  os << v;
-  return os.str();
-}
-
-std::string Measured(const Evidence& e) {
-  if (!std::isfinite(e.value)) return "–";
-  std::string s = Num(e.value) + (e.unit.empty() ? "" : " " + e.unit);
-  if (std::isfinite(e.low) && std::isfinite(e.high)) {
-    s += " [" + Num(e.low) + ", " + Num(e.high) + "]";
-  }
-  return s;
-}
+using format::Measured;
+using format::Num;
 
 // Table cells may not hold a '|' or a line break.
 std::string Cell(std::string s) {

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "format.h"
 #include "perf_framework/history.h"
 #include "perf_framework/regression.h"
 #include "perf_framework/report.h"
@@ -40,13 +41,7 @@ std::string Escape(const std::string& s) {
   return out;
 }
 
-std::string Num(double v, int precision = 4) {
-  if (!std::isfinite(v)) return "–";
-  std::ostringstream os;
-  os.precision(precision);
-  os << v;
-  return os.str();
-}
+using format::Num;
 
 const char* Color(ClaimVerdict v) {
   switch (v) {
@@ -345,17 +340,12 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
             "kind</th><th>verdict</th><th>measured [interval]</th><th>threshold</th><th>reason"
             "</th></tr>\n";
     for (const ClaimResult* c : claims) {
-      const Evidence& e = c->outcome.evidence;
-      std::string measured = Num(e.value) + (e.unit.empty() ? "" : " " + e.unit);
-      if (std::isfinite(e.low) && std::isfinite(e.high)) {
-        measured += " [" + Num(e.low) + ", " + Num(e.high) + "]";
-      }
       html << "<tr><td><b>" << Escape(c->id) << "</b><br>" << Escape(c->statement) << "</td><td>"
            << ClaimKindName(c->kind)
            << "</td><td><span class=\"verdict\" style=\"background:" << Color(c->outcome.verdict)
            << "\">" << ClaimVerdictName(c->outcome.verdict) << "</span></td><td>"
-           << Escape(measured) << "</td><td>" << Num(c->threshold) << "</td><td>"
-           << Escape(c->outcome.reason) << "</td></tr>\n";
+           << Escape(format::Measured(c->outcome.evidence)) << "</td><td>" << Num(c->threshold)
+           << "</td><td>" << Escape(c->outcome.reason) << "</td></tr>\n";
     }
     html << "</table>\n";
   }

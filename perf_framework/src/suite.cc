@@ -370,20 +370,22 @@ void WriteResults(const SuiteResults& results, const std::string& path) {
   }
 }
 
-SuiteResults ReadResults(const std::string& path) {
+nlohmann::json ReadJsonFile(const std::string& path) {
   std::string text;
   try {
     text = fileio::ReadAll(path);
   } catch (const std::runtime_error& e) {
     throw Error(e.what());
   }
-  nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text);
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     detail::Throw(path, ": not valid JSON (", e.what(), ")");
   }
-  return SuiteResults::FromJson(j, path);
+}
+
+SuiteResults ReadResults(const std::string& path) {
+  return SuiteResults::FromJson(ReadJsonFile(path), path);
 }
 
 }  // namespace perf

@@ -54,7 +54,7 @@ echo '{"benchmarks": [' >"$dir/truncated.json"
 "$tinyperf" report "$baseline" --out "$dir/bad" --bench "$dir/truncated.json" >"$dir/bad.log" 2>&1
 status=$?
 [[ $status -eq 2 ]] || fail "a truncated benchmark file exited $status, expected 2"
-grep -q "truncated.json: not JSON" "$dir/bad.log" || { fail "the error does not name the file"; cat "$dir/bad.log"; }
+grep -q "truncated.json: not valid JSON" "$dir/bad.log" || { fail "the error does not name the file"; cat "$dir/bad.log"; }
 
 [[ $failures -eq 0 ]] && echo "report_html_test: all checks passed"
 exit $((failures > 0))

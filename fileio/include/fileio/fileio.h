@@ -1,10 +1,11 @@
-// Whole-file reads and crash-safe writes, shared by tinytorch and perf_framework (which must not
-// depend on each other). Errors are std::runtime_error naming the path and the OS error; each
-// library rethrows them as its own exception type.
+// Whole-file reads, crash-safe writes and directory listings, shared by tinytorch and
+// perf_framework (which must not depend on each other). Errors are std::runtime_error naming the
+// path and the OS error; each library rethrows them as its own exception type.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fileio {
 
@@ -13,5 +14,9 @@ namespace fileio {
 void WriteAtomically(const std::string& path, std::string_view bytes);
 
 std::string ReadAll(const std::string& path);
+
+// The regular files in `dir` whose names end in `suffix` after at least one more character
+// (".json" itself does not count), as paths sorted by name. Empty when `dir` is not a directory.
+std::vector<std::string> ListFiles(const std::string& dir, std::string_view suffix);
 
 }  // namespace fileio

@@ -85,6 +85,9 @@ struct SuiteResults {
 
 void WriteResults(const SuiteResults& results, const std::string& path);  // atomic
 SuiteResults ReadResults(const std::string& path);
+// A whole JSON file, parsed; throws perf::Error naming the path when it cannot be read or is not
+// valid JSON ("<path>: not valid JSON (...)").
+nlohmann::json ReadJsonFile(const std::string& path);
 
 class PerformanceTestSuite {
  public:
