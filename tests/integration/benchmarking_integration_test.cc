@@ -37,8 +37,7 @@ std::vector<BenchmarkModel> Variants() {
   const auto mlp = testing::TrainedDigitsMlp();
   std::vector<BenchmarkModel> models = {BenchmarkModel::Of("fp32", mlp)};
   models.push_back(BenchmarkModel::Of("int8", QuantizeModel(*mlp, {}, D().train_x)));
-  auto pruned = Mlp(128, 64, 1);
-  pruned->LoadState(mlp->GetStateDict());
+  auto pruned = StructuredPrune(*mlp, 0.0);  // a deep copy: the shared model stays intact
   MagnitudePrune(*pruned, 0.8, /*global=*/true);
   models.push_back(BenchmarkModel::Of("pruned80_csr", ToSparse(*pruned)));
   static const std::shared_ptr<Sequential> student = [&] {
