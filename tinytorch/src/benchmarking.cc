@@ -219,11 +219,28 @@ using detail::CheckModelOutput;
 using detail::ModelFailure;
 
 // The first forward on a watchdog thread, so a model that never returns cannot hang the run. The
-// thread owns copies of the forward (and so of the module it shares) and of the query.
+// thread owns copies of the forward (and so of the module it shares) and of the query, and drops
+// them before it signals: a caller that has its answer may destroy the model at once (a test's
+// mock is verified on destruction), which a copy still alive on the thread would defeat.
 Tensor ForwardWithin(const BenchmarkModel& model, const Tensor& query, double seconds) {
-  std::packaged_task<Tensor()> task([forward = model.forward, query] { return forward(query); });
-  std::future<Tensor> result = task.get_future();
-  std::thread(std::move(task)).detach();
+  auto promise = std::make_shared<std::promise<Tensor>>();
+  std::future<Tensor> result = promise->get_future();
+  std::thread([forward = model.forward, q = query, promise]() mutable {
+    std::exception_ptr failure;
+    Tensor out;
+    try {
+      out = forward(q);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    forward = nullptr;
+    q = Tensor();
+    if (failure) {
+      promise->set_exception(failure);
+    } else {
+      promise->set_value(std::move(out));
+    }
+  }).detach();
   if (result.wait_for(std::chrono::duration<double>(seconds)) != std::future_status::ready) {
     throw ModelFailure{
         Printf("the first forward did not return within the %.3g s time limit "
