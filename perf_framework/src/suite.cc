@@ -8,7 +8,6 @@
 #include <memory>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "fileio/fileio.h"
 
@@ -193,15 +192,7 @@ SuiteResults PerformanceTestSuite::Run(const std::string& filter,
         claim.module, claim.id, claim.statement, claim.metric, claim.kind, claim.threshold, {}, 0};
     const auto start = std::chrono::steady_clock::now();
     // The measurement runs on its own thread so a hung claim can be abandoned at its timeout.
-    auto promise = std::make_shared<std::promise<ClaimOutcome>>();
-    std::future<ClaimOutcome> future = promise->get_future();
-    std::thread([promise, measure = claim.measure] {
-      try {
-        promise->set_value(measure());
-      } catch (...) {
-        promise->set_exception(std::current_exception());
-      }
-    }).detach();
+    std::future<ClaimOutcome> future = RunDetached(claim.measure);
     const auto timeout = std::chrono::duration<double>(claim.timeout_seconds);
     if (future.wait_for(timeout) != std::future_status::ready) {
       r.outcome = {ClaimVerdict::kError,

@@ -13,12 +13,12 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
-#include <thread>
 
 #include "benchmarking_internal.h"
 #include "perf_framework/environment.h"
 #include "perf_framework/memory.h"
 #include "perf_framework/statistics.h"
+#include "perf_framework/suite.h"
 #include "perf_framework/timer.h"
 #include "printf.h"
 #include "tinytorch/acceleration.h"
@@ -220,27 +220,10 @@ using detail::ModelFailure;
 
 // The first forward on a watchdog thread, so a model that never returns cannot hang the run. The
 // thread owns copies of the forward (and so of the module it shares) and of the query, and drops
-// them before it signals: a caller that has its answer may destroy the model at once (a test's
-// mock is verified on destruction), which a copy still alive on the thread would defeat.
+// them before it signals (a test's mock model is verified when the test destroys it).
 Tensor ForwardWithin(const BenchmarkModel& model, const Tensor& query, double seconds) {
-  auto promise = std::make_shared<std::promise<Tensor>>();
-  std::future<Tensor> result = promise->get_future();
-  std::thread([forward = model.forward, q = query, promise]() mutable {
-    std::exception_ptr failure;
-    Tensor out;
-    try {
-      out = forward(q);
-    } catch (...) {
-      failure = std::current_exception();
-    }
-    forward = nullptr;
-    q = Tensor();
-    if (failure) {
-      promise->set_exception(failure);
-    } else {
-      promise->set_value(std::move(out));
-    }
-  }).detach();
+  std::future<Tensor> result =
+      perf::RunDetached<Tensor>([forward = model.forward, query] { return forward(query); });
   if (result.wait_for(std::chrono::duration<double>(seconds)) != std::future_status::ready) {
     throw ModelFailure{
         Printf("the first forward did not return within the %.3g s time limit "

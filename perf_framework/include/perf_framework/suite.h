@@ -13,10 +13,15 @@
 // Results are written as versioned JSON (schema: docs/results-schema.md), atomically.
 #pragma once
 
+#include <exception>
 #include <functional>
+#include <future>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "perf_framework/comparator.h"
@@ -127,5 +132,30 @@ ClaimOutcome Combine(const std::vector<ClaimOutcome>& parts);
 
 // A speedup (baseline time / candidate time) with its interval and p-value from a comparison.
 Evidence SpeedupEvidence(const ComparisonResult& c);
+
+// Runs `work` on a detached thread so that the caller can stop waiting for it (a hung claim or
+// model is abandoned at its time limit). The thread destroys `work`, and all it captured, before
+// the future becomes ready: a caller that has its answer may destroy what `work` used at once.
+template <class T>
+std::future<T> RunDetached(std::function<T()> work) {
+  auto promise = std::make_shared<std::promise<T>>();
+  std::future<T> result = promise->get_future();
+  std::thread([work = std::move(work), promise]() mutable {
+    std::exception_ptr failure;
+    std::optional<T> value;
+    try {
+      value.emplace(work());
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    work = nullptr;
+    if (failure) {
+      promise->set_exception(failure);
+    } else {
+      promise->set_value(std::move(*value));
+    }
+  }).detach();
+  return result;
+}
 
 }  // namespace perf
