@@ -9,6 +9,17 @@
 
 namespace tinytorch::internal {
 
+// NaN passes through, as in PyTorch.
+inline float ReluValue(float v) { return v > 0.f ? v : (std::isnan(v) ? v : 0.f); }
+
+// For v < 0, e^v/(1+e^v) avoids e^-v overflowing to inf (which would still give 0, but slowly
+// and through an inf); for v >= 0 the usual form cannot overflow.
+inline float SigmoidValue(float v) {
+  if (v >= 0.f) return 1.f / (1.f + std::exp(-v));
+  const float e = std::exp(v);
+  return e / (1.f + e);
+}
+
 inline float GeluValue(float v, GeluApproximation approximation) {
   if (approximation == GeluApproximation::kTanh) {
     // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), Hendrycks & Gimpel (2016).

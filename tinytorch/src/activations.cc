@@ -60,21 +60,14 @@ Tensor WithGrad(Tensor out, const Tensor& x, const char* name, G grad) {
 }  // namespace
 
 Tensor Relu(const Tensor& x) {
-  return WithGrad(
-      UnaryOp(x, "Relu", [](float v) { return v > 0.f ? v : (std::isnan(v) ? v : 0.f); }), x,
-      "Relu", [](const Tensor& g, const Tensor& in, const Tensor&) {
-        return g * Gt(in, Tensor::Scalar(0.f));
-      });
+  return WithGrad(UnaryOp(x, "Relu", internal::ReluValue), x, "Relu",
+                  [](const Tensor& g, const Tensor& in, const Tensor&) {
+                    return g * Gt(in, Tensor::Scalar(0.f));
+                  });
 }
 
 Tensor Sigmoid(const Tensor& x) {
-  // For v < 0, e^v/(1+e^v) avoids e^-v overflowing to inf (which would still give 0, but slowly
-  // and through an inf); for v >= 0 the usual form cannot overflow.
-  Tensor y = UnaryOp(x, "Sigmoid", [](float v) {
-    if (v >= 0.f) return 1.f / (1.f + std::exp(-v));
-    const float e = std::exp(v);
-    return e / (1.f + e);
-  });
+  Tensor y = UnaryOp(x, "Sigmoid", internal::SigmoidValue);
   return WithGrad(y, x, "Sigmoid", [](const Tensor& g, const Tensor&, const Tensor& s) {
     return g * s * (1.f - s);
   });

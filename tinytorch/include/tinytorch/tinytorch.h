@@ -12,6 +12,7 @@
 #include "tinytorch/embeddings.h"     // 11 embeddings
 #include "tinytorch/error.h"          // the exception type
 #include "tinytorch/layers.h"         // 03 layers
+#include "tinytorch/lazy.h"           // 17 acceleration: lazy execution and fusion
 #include "tinytorch/losses.h"         // 04 losses
 #include "tinytorch/memoization.h"    // 18 memoization (KV cache)
 #include "tinytorch/olympics.h"       // 20 capstone (TorchPerf Olympics)
