@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "printf.h"
 #include "tensor_internal.h"
 #include "tinytorch/autograd.h"
 
@@ -222,6 +223,64 @@ int64_t SampleToken(const Tensor& logits, const SamplingOptions& options, Genera
     if ((u -= p[i]) < 0) return order[i];
   }
   return order[k - 1];  // u landed on total itself through rounding
+}
+
+// ---------------------------------------------------------------------------------------------
+// LoRA
+
+LoRALinear::LoRALinear(const Linear& base, Generator& gen, int64_t rank, float alpha)
+    : in_features_(base.in_features()),
+      out_features_(base.out_features()),
+      rank_(rank),
+      alpha_(alpha) {
+  TT_CHECK(rank >= 1, "LoRALinear: rank=", rank, " must be at least 1");
+  TT_CHECK(std::isfinite(alpha) && alpha > 0.f, "LoRALinear: alpha=", alpha,
+           " must be finite and positive");
+  weight_ = RegisterBuffer("weight", base.weight().Detach());
+  if (base.bias().defined()) bias_ = RegisterBuffer("bias", base.bias().Detach());
+  const float bound = 1.f / std::sqrt(static_cast<float>(in_features_));
+  a_ = RegisterParameter("lora_a", Tensor::Rand({in_features_, rank}, gen, -bound, bound));
+  b_ = RegisterParameter("lora_b", Tensor::Zeros({rank, out_features_}));
+}
+
+Tensor LoRALinear::Forward(const Tensor& x) {
+  TT_CHECK(x.defined() && x.dim() >= 1 && x.size(-1) == in_features_, "LoRALinear: input shape ",
+           x.defined() ? x.shape() : Shape{}, " does not end in in_features=", in_features_);
+  TT_CHECK(!(merged_ && is_training() && GradEnabled()),
+           "LoRALinear: the adapter is merged into the weight and cannot be trained; Unmerge() "
+           "first (or run in Eval mode or under NoGradGuard)");
+  Tensor y = MatMul(x, weight_);
+  if (bias_.defined()) y = y + bias_;
+  return merged_ ? y : y + MatMul(MatMul(x, a_), b_) * scale();
+}
+
+LazyTensor LoRALinear::Forward(const LazyTensor& x) const {
+  TT_CHECK(x.defined() && !x.shape().empty() && x.shape().back() == in_features_,
+           "LoRALinear: lazy input shape ", x.defined() ? x.shape() : Shape{},
+           " does not end in in_features=", in_features_);
+  LazyTensor y = MatMul(x, Lazy(weight_));
+  if (bias_.defined()) y = y + Lazy(bias_);
+  return merged_ ? y : y + MatMul(MatMul(x, Lazy(a_)), Lazy(b_)) * scale();
+}
+
+std::string LoRALinear::ToString() const {
+  return "LoRALinear(in_features=" + std::to_string(in_features_) +
+         ", out_features=" + std::to_string(out_features_) + ", rank=" + std::to_string(rank_) +
+         ", alpha=" + detail::Printf("%g", alpha_) + (merged_ ? ", merged" : "") + ")";
+}
+
+void LoRALinear::Merge() {
+  TT_CHECK(!merged_, "LoRALinear::Merge: already merged");
+  NoGradGuard no_grad;
+  weight_ += MatMul(a_, b_) * scale();
+  merged_ = true;
+}
+
+void LoRALinear::Unmerge() {
+  TT_CHECK(merged_, "LoRALinear::Unmerge: not merged");
+  NoGradGuard no_grad;
+  weight_ -= MatMul(a_, b_) * scale();
+  merged_ = false;
 }
 
 }  // namespace tinytorch

@@ -10,6 +10,7 @@
 #include "tinytorch/attention.h"
 #include "tinytorch/embeddings.h"
 #include "tinytorch/layers.h"
+#include "tinytorch/lazy.h"
 #include "tinytorch/tensor.h"
 #include "tinytorch/tokenization.h"
 
@@ -116,5 +117,43 @@ class GPT : public Module {
 
 // Draws one token id from logits (vocab) under `options`, using `gen`.
 int64_t SampleToken(const Tensor& logits, const SamplingOptions& options, Generator& gen);
+
+// LoRA (Hu et al., 2021): y = x W + b + (alpha / rank) · (x A) B. The base W (in, out) and b are
+// frozen; only A (in, rank) and B (rank, out) train: rank · (in + out) parameters instead of
+// in · out. A starts uniform in ±1/√in and B at zero (PEFT's defaults), so a fresh adapter leaves
+// the base's output unchanged, bit for bit.
+class LoRALinear : public Module {
+ public:
+  // Shares `base`'s weight and bias (no copy), held as the frozen buffers "weight" and "bias";
+  // the parameters are "lora_a" and "lora_b". Throws unless rank >= 1 and alpha is finite and > 0.
+  LoRALinear(const Linear& base, Generator& gen, int64_t rank = 8, float alpha = 16.f);
+
+  // Eager, with gradients for A and B. Once merged, the adapter lives in W: Forward is the base
+  // alone, and training through it throws (Unmerge first).
+  Tensor Forward(const Tensor& x) override;
+  // The same computation recorded lazily (inference).
+  LazyTensor Forward(const LazyTensor& x) const;
+  std::string ToString() const override;
+
+  // W += scale · A B, in place: the wrapped Linear sees it too, as in PEFT. Unmerge subtracts it
+  // again (equal to the original W up to float rounding). Each throws if already in that state.
+  void Merge();
+  void Unmerge();
+  bool merged() const { return merged_; }
+
+  int64_t rank() const { return rank_; }
+  float alpha() const { return alpha_; }
+  float scale() const { return alpha_ / static_cast<float>(rank_); }
+  const Tensor& weight() const { return weight_; }
+  const Tensor& bias() const { return bias_; }  // undefined when the base has none
+  const Tensor& lora_a() const { return a_; }
+  const Tensor& lora_b() const { return b_; }
+
+ private:
+  int64_t in_features_, out_features_, rank_;
+  float alpha_;
+  bool merged_ = false;
+  Tensor weight_, bias_, a_, b_;
+};
 
 }  // namespace tinytorch
