@@ -60,14 +60,14 @@ Tensor WithGrad(Tensor out, const Tensor& x, const char* name, G grad) {
 }  // namespace
 
 Tensor Relu(const Tensor& x) {
-  return WithGrad(UnaryOp(x, "Relu", internal::ReluValue), x, "Relu",
+  return WithGrad(UnaryOp(x, "Relu", [](float v) { return internal::ReluValue(v); }), x, "Relu",
                   [](const Tensor& g, const Tensor& in, const Tensor&) {
                     return g * Gt(in, Tensor::Scalar(0.f));
                   });
 }
 
 Tensor Sigmoid(const Tensor& x) {
-  Tensor y = UnaryOp(x, "Sigmoid", internal::SigmoidValue);
+  Tensor y = UnaryOp(x, "Sigmoid", [](float v) { return internal::SigmoidValue(v); });
   return WithGrad(y, x, "Sigmoid", [](const Tensor& g, const Tensor&, const Tensor& s) {
     return g * s * (1.f - s);
   });

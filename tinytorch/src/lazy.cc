@@ -237,9 +237,9 @@ void Apply(const Instr& in, float* out, const float* a, const float* b, int64_t 
     case LazyOp::kSqrt:
       return Map1(out, a, len, [](float x) { return std::sqrt(x); });
     case LazyOp::kRelu:
-      return Map1(out, a, len, internal::ReluValue);
+      return Map1(out, a, len, [](float x) { return internal::ReluValue(x); });
     case LazyOp::kSigmoid:
-      return Map1(out, a, len, internal::SigmoidValue);
+      return Map1(out, a, len, [](float x) { return internal::SigmoidValue(x); });
     case LazyOp::kTanh:
       return Map1(out, a, len, [](float x) { return std::tanh(x); });
     case LazyOp::kGelu:
