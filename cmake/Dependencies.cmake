@@ -52,3 +52,18 @@ pkg_check_modules(OPENBLAS QUIET IMPORTED_TARGET openblas)
 if(NOT OPENBLAS_FOUND)
   tt_missing("OpenBLAS" "libopenblas-dev")
 endif()
+
+# libtorch (Debian's libtorch-dev, PyTorch 1.13 C++) is optional: with it, the tinytorch-vs-libtorch
+# comparison suite is built. Nothing else needs it. Off under the sanitizers (libtorch is not
+# built with them).
+find_package(Torch CONFIG QUIET)
+if(Torch_FOUND AND NOT TT_SANITIZE)
+  set(tt_libtorch_default ON)
+else()
+  set(tt_libtorch_default OFF)
+endif()
+option(TT_WITH_LIBTORCH "Build the tinytorch-vs-libtorch comparisons (needs libtorch-dev)"
+       ${tt_libtorch_default})
+if(TT_WITH_LIBTORCH AND NOT Torch_FOUND)
+  tt_missing("libtorch (for TT_WITH_LIBTORCH)" "libtorch-dev")
+endif()

@@ -3,14 +3,16 @@
 # missing. As root it runs apt-get; otherwise it prints the exact command and fails.
 #   scripts/setup-deps.sh            build and test dependencies
 #   scripts/setup-deps.sh --golden   also what tools/golden/*.py need (PyTorch, SciPy, scikit-learn)
+#   scripts/setup-deps.sh --libtorch also libtorch-dev, for the tinytorch-vs-libtorch comparisons
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config git
           libgtest-dev libgmock-dev libbenchmark-dev libboost-dev nlohmann-json3-dev libopenblas-dev libcli11-dev
           zlib1g-dev dataset-fashion-mnist chromium)
-if [[ "${1:-}" == "--golden" ]]; then
-  packages+=(python3 python3-torch python3-numpy python3-scipy python3-sklearn)
-fi
+case "${1:-}" in
+  --golden) packages+=(python3 python3-torch python3-numpy python3-scipy python3-sklearn) ;;
+  --libtorch) packages+=(libtorch-dev) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

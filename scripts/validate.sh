@@ -4,5 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The main job also compares tinytorch with libtorch, so it installs libtorch-dev (the tests do not
+# need it; without it CMake leaves the comparison suite out).
+scripts/setup-deps.sh --libtorch
 scripts/build.sh release
 cmake --build build --target run_all

@@ -1,0 +1,233 @@
+// tinytorch against libtorch (Debian's PyTorch 1.13 C++ library) on the same work, in one process
+// with the same thread count: matmul 256-2048, conv2d, an MLP's forward and training step, and
+// causal attention. Each is a published claim, "tinytorch runs at least half as fast as
+// libtorch", with the speed ratio (libtorch time / tinytorch time: above 1, tinytorch is faster),
+// its interval and the numerical agreement; tinytorch may lose, and the report says by how much.
+// Built only when CMake finds libtorch (TT_WITH_LIBTORCH); never needed by the other tests.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+
+#include "perf_framework/comparator.h"
+#include "support/claims.h"
+#include "tinytorch/tinytorch.h"
+
+namespace tinytorch {
+namespace {
+
+using perf::ClaimKind;
+using testing::CheckClaim;
+
+constexpr const char* kModule = "module_19_benchmarking";
+
+torch::Tensor ToTorch(const Tensor& t) {
+  const Tensor c = t.Contiguous();
+  return torch::from_blob(c.data<float>(), std::vector<int64_t>(c.shape().begin(), c.shape().end()),
+                          torch::kFloat32)
+      .clone();
+}
+
+// max |a − b| / max |b|: the disagreement relative to the result's scale.
+double RelativeDifference(const Tensor& ours, const torch::Tensor& theirs) {
+  const torch::Tensor o = ToTorch(ours);
+  const torch::Tensor t = theirs.contiguous();
+  if (o.sizes() != t.sizes()) return INFINITY;
+  const double scale = t.abs().max().item<double>();
+  return (o - t).abs().max().item<double>() / (scale > 0 ? scale : 1.0);
+}
+
+// Both threaded alike: libtorch's intra-op pool and ours get the same count.
+int Threads() {
+  torch::set_num_threads(NumThreads());
+  return NumThreads();
+}
+
+perf::ClaimOutcome Race(const std::string& what, const std::function<void()>& libtorch,
+                        const std::function<void()>& ours, double agreement, double tolerance,
+                        nlohmann::json details) {
+  const int threads = Threads();
+  perf::PerformanceComparator comparator({.max_seconds = 8});
+  perf::Evidence e = perf::SpeedupEvidence(comparator.Compare(what, libtorch, ours));
+  details["threads"] = threads;
+  details["libtorch_threads"] = torch::get_num_threads();
+  details["relative_difference"] = agreement;
+  details["tolerance"] = tolerance;
+  details["tinytorch_matmul_backend"] = MatMulBackendName(DefaultMatMulBackend());
+  details["libtorch_version"] = TORCH_VERSION;
+  e.details.update(details);
+  if (!(agreement <= tolerance)) {
+    return {perf::ClaimVerdict::kError,
+            what + ": the two results disagree (relative difference " + std::to_string(agreement) +
+                " > " + std::to_string(tolerance) + "), so their times are not comparable",
+            e};
+  }
+  return perf::DecideAtLeast(std::move(e), 0.5, "speed relative to libtorch");
+}
+
+perf::Claim RaceClaim(const std::string& id, const std::string& work,
+                      std::function<perf::ClaimOutcome()> measure) {
+  return {kModule,
+          id,
+          "tinytorch runs " + work +
+              " at least half as fast as libtorch " TORCH_VERSION
+              " (same threads; ratio = libtorch time / tinytorch time)",
+          "speed ratio",
+          ClaimKind::kPublishedClaim,
+          0.5,
+          std::move(measure)};
+}
+
+class LibtorchCompareTest : public ::testing::TestWithParam<int64_t> {};
+
+TEST_P(LibtorchCompareTest, MatMul) {
+  const int64_t n = GetParam();
+  CheckClaim(
+      RaceClaim("vs_libtorch_matmul_" + std::to_string(n),
+                "a " + std::to_string(n) + "x" + std::to_string(n) + " matmul", [n] {
+                  Generator gen(31);
+                  const Tensor a = Tensor::RandN({n, n}, gen), b = Tensor::RandN({n, n}, gen);
+                  const torch::Tensor ta = ToTorch(a), tb = ToTorch(b);
+                  const NoGradGuard no_grad;
+                  const torch::NoGradGuard torch_no_grad;
+                  const double diff = RelativeDifference(MatMul(a, b), torch::matmul(ta, tb));
+                  return Race(
+                      "matmul", [&] { torch::matmul(ta, tb); }, [&] { MatMul(a, b); }, diff, 1e-5,
+                      {{"n", n}, {"flops", 2.0 * n * n * n}});
+                }));
+}
+INSTANTIATE_TEST_SUITE_P(Sizes, LibtorchCompareTest, ::testing::Values(256, 1024, 2048));
+
+TEST(LibtorchCompareTest, Conv2d) {
+  CheckClaim(RaceClaim(
+      "vs_libtorch_conv2d", "a 3x3 conv2d (batch 16, 32 -> 64 channels, 32x32, padding 1)", [] {
+        Generator gen(32);
+        const Tensor x = Tensor::RandN({16, 32, 32, 32}, gen);
+        const Tensor w = Tensor::RandN({64, 32, 3, 3}, gen, 0.f, 0.1f),
+                     b = Tensor::RandN({64}, gen);
+        const torch::Tensor tx = ToTorch(x), tw = ToTorch(w), tb = ToTorch(b);
+        const NoGradGuard no_grad;
+        const torch::NoGradGuard torch_no_grad;
+        const auto theirs = [&] { return torch::conv2d(tx, tw, tb, 1, 1); };
+        const double diff = RelativeDifference(Convolve2d(x, w, b, 1, 1), theirs());
+        return Race(
+            "conv2d", [&] { theirs(); }, [&] { Convolve2d(x, w, b, 1, 1); }, diff, 1e-5,
+            {{"shape", "16x32x32x32 * 64x32x3x3"}});
+      }));
+}
+
+// A 512-1024-1024-10 ReLU MLP on a batch of 128, weights (in, out) as tinytorch keeps them; the
+// libtorch side computes the same functions with the same weights.
+struct Mlp {
+  std::vector<Tensor> ours;           // w0, b0, w1, b1, w2, b2
+  std::vector<torch::Tensor> theirs;  // copies, requires_grad
+  Tensor x, y;
+  torch::Tensor tx, ty;
+  Mlp() {
+    Generator gen(33);
+    const int64_t sizes[] = {512, 1024, 1024, 10};
+    for (int l = 0; l < 3; ++l) {
+      const float bound = 1.f / std::sqrt(static_cast<float>(sizes[l]));
+      ours.push_back(Tensor::Rand({sizes[l], sizes[l + 1]}, gen, -bound, bound));
+      ours.push_back(Tensor::Rand({sizes[l + 1]}, gen, -bound, bound));
+    }
+    for (Tensor& p : ours) {
+      p.set_requires_grad(true);
+      theirs.push_back(ToTorch(p).requires_grad_(true));
+    }
+    x = Tensor::RandN({128, 512}, gen);
+    std::vector<int64_t> labels(128);
+    for (int64_t i = 0; i < 128; ++i) labels[i] = i % 10;
+    y = Tensor::FromData(labels, {128});
+    tx = ToTorch(x);
+    ty = torch::tensor(labels, torch::kInt64);
+  }
+  Tensor Forward() const {
+    Tensor h = Relu(MatMul(x, ours[0]) + ours[1]);
+    h = Relu(MatMul(h, ours[2]) + ours[3]);
+    return MatMul(h, ours[4]) + ours[5];
+  }
+  torch::Tensor TorchForward() const {
+    torch::Tensor h = torch::relu(torch::matmul(tx, theirs[0]) + theirs[1]);
+    h = torch::relu(torch::matmul(h, theirs[2]) + theirs[3]);
+    return torch::matmul(h, theirs[4]) + theirs[5];
+  }
+  // Forward, cross-entropy, backward and an SGD step (lr 0.01); returns the loss.
+  float Step(SGD& sgd) {
+    sgd.ZeroGrad();
+    const Tensor loss = CrossEntropyLoss()(Forward(), y);
+    loss.Backward();
+    sgd.Step();
+    return loss.item();
+  }
+  float TorchStep() {
+    for (torch::Tensor& p : theirs) p.mutable_grad() = torch::Tensor();
+    const torch::Tensor loss = torch::nn::functional::cross_entropy(TorchForward(), ty);
+    loss.backward();
+    const torch::NoGradGuard no_grad;
+    for (torch::Tensor& p : theirs) p.sub_(p.grad(), 0.01);
+    return loss.item<float>();
+  }
+};
+
+TEST(LibtorchCompareTest, MlpForward) {
+  CheckClaim(
+      RaceClaim("vs_libtorch_mlp_forward", "a 512-1024-1024-10 MLP's forward pass (batch 128)", [] {
+        Mlp m;
+        const NoGradGuard no_grad;
+        const torch::NoGradGuard torch_no_grad;
+        const double diff = RelativeDifference(m.Forward(), m.TorchForward());
+        return Race(
+            "mlp forward", [&] { m.TorchForward(); }, [&] { m.Forward(); }, diff, 1e-5,
+            {{"layers", "512-1024-1024-10"}, {"batch", 128}});
+      }));
+}
+
+TEST(LibtorchCompareTest, MlpTrainingStep) {
+  CheckClaim(RaceClaim(
+      "vs_libtorch_mlp_training_step",
+      "a 512-1024-1024-10 MLP's training step (forward, cross-entropy, backward, SGD; batch 128)",
+      [] {
+        Mlp m;
+        SGD sgd(m.ours, {.lr = 0.01f});
+        // Three steps each from the same weights: the losses agree step by step.
+        double diff = 0;
+        for (int i = 0; i < 3; ++i) {
+          const float ours = m.Step(sgd), theirs = m.TorchStep();
+          diff = std::max(diff, std::fabs(static_cast<double>(ours) - theirs) / std::fabs(theirs));
+        }
+        return Race(
+            "mlp training step", [&] { m.TorchStep(); }, [&] { m.Step(sgd); }, diff, 1e-4,
+            {{"compared", "loss over 3 steps"}, {"batch", 128}});
+      }));
+}
+
+TEST(LibtorchCompareTest, CausalAttention) {
+  CheckClaim(RaceClaim(
+      "vs_libtorch_attention",
+      "causal scaled dot-product attention (batch 4, 8 heads, 256 tokens, head dim 32)", [] {
+        Generator gen(34);
+        const Tensor q = Tensor::RandN({4, 8, 256, 32}, gen),
+                     k = Tensor::RandN({4, 8, 256, 32}, gen),
+                     v = Tensor::RandN({4, 8, 256, 32}, gen);
+        const torch::Tensor tq = ToTorch(q), tk = ToTorch(k), tv = ToTorch(v);
+        const torch::Tensor future = torch::ones({256, 256}, torch::kBool).triu(1);
+        const NoGradGuard no_grad;
+        const torch::NoGradGuard torch_no_grad;
+        // libtorch 1.13 has no fused scaled_dot_product_attention: its ops, composed as usual.
+        const auto theirs = [&] {
+          const torch::Tensor scores = torch::matmul(tq, tk.transpose(-2, -1)) / std::sqrt(32.0);
+          return torch::matmul(torch::softmax(scores.masked_fill(future, -INFINITY), -1), tv);
+        };
+        const auto ours = [&] { return ScaledDotProductAttention(q, k, v, Tensor(), true); };
+        const double diff = RelativeDifference(ours(), theirs());
+        return Race(
+            "attention", [&] { theirs(); }, [&] { ours(); }, diff, 1e-5,
+            {{"shape", "4x8x256x32"}, {"causal", true}});
+      }));
+}
+
+}  // namespace
+}  // namespace tinytorch
