@@ -4,6 +4,7 @@
 // convolution that follows it in a depthwise-separable block.
 #include <benchmark/benchmark.h>
 
+#include "bench_support.h"
 #include "tinytorch/autograd.h"
 #include "tinytorch/convolutions.h"
 
@@ -30,13 +31,8 @@ struct Layer {
 template <class Op>
 void Run(benchmark::State& state, double flops_per_run, Op op) {
   const NoGradGuard no_grad;
-  for (auto _ : state) {
-    Tensor y = op();
-    benchmark::DoNotOptimize(y.data<float>());
-    benchmark::ClobberMemory();
-  }
-  state.counters["flops"] =
-      benchmark::Counter(flops_per_run, benchmark::Counter::kIsIterationInvariantRate);
+  bench::RunTensorOp(state, op);
+  bench::SetFlopsPerSecond(state, flops_per_run);
 }
 
 double DepthwiseFlops(const benchmark::State& s) {

@@ -3,25 +3,16 @@
 // output, so the two rows of a pair are directly comparable.
 #include <benchmark/benchmark.h>
 
+#include "bench_support.h"
 #include "tinytorch/acceleration.h"
 #include "tinytorch/transformers.h"
 
 namespace tinytorch {
 namespace {
 
+// The fused op's one read of the input and one write of the output.
 void SetBytes(benchmark::State& state, int64_t elements) {
-  state.counters["bytes_per_second"] = benchmark::Counter(
-      static_cast<double>(2 * elements * sizeof(float)),
-      benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1024);
-}
-
-template <class Op>
-void Run(benchmark::State& state, Op op) {
-  for (auto _ : state) {
-    Tensor y = op();
-    benchmark::DoNotOptimize(y.data<float>());
-    benchmark::ClobberMemory();
-  }
+  bench::SetBytesPerSecond(state, static_cast<double>(2 * elements * sizeof(float)));
 }
 
 // (rows, 128) @ (128, 512) + bias, GELU: a transformer MLP's first layer.
@@ -31,7 +22,8 @@ void LinearGeluBenchmark(benchmark::State& state) {
   Generator gen(1);
   const Tensor x = Tensor::RandN({rows, 128}, gen), w = Tensor::RandN({128, 512}, gen, 0.f, 0.1f);
   const Tensor b = Tensor::RandN({512}, gen);
-  Run(state, [&] { return kFused ? LinearGelu(x, w, b) : LinearGeluUnfused(x, w, b); });
+  bench::RunTensorOp(state,
+                     [&] { return kFused ? LinearGelu(x, w, b) : LinearGeluUnfused(x, w, b); });
   SetBytes(state, rows * 512);
 }
 void BM_LinearGeluFused(benchmark::State& s) { LinearGeluBenchmark<true>(s); }
@@ -45,7 +37,7 @@ void SoftmaxBenchmark(benchmark::State& state) {
   const int64_t rows = state.range(0);
   Generator gen(2);
   const Tensor x = Tensor::RandN({rows, 256}, gen);
-  Run(state, [&] { return kFused ? Softmax(x, -1) : SoftmaxUnfused(x, -1); });
+  bench::RunTensorOp(state, [&] { return kFused ? Softmax(x, -1) : SoftmaxUnfused(x, -1); });
   SetBytes(state, rows * 256);
 }
 void BM_SoftmaxFused(benchmark::State& s) { SoftmaxBenchmark<true>(s); }
@@ -59,7 +51,8 @@ void LayerNormBenchmark(benchmark::State& state) {
   Generator gen(3);
   const Tensor x = Tensor::RandN({rows, 128}, gen);
   const Tensor w = Tensor::Ones({128}), b = Tensor::Zeros({128});
-  Run(state, [&] { return kFused ? LayerNormalize(x, w, b) : LayerNormalizeUnfused(x, w, b); });
+  bench::RunTensorOp(
+      state, [&] { return kFused ? LayerNormalize(x, w, b) : LayerNormalizeUnfused(x, w, b); });
   SetBytes(state, rows * 128);
 }
 void BM_LayerNormFused(benchmark::State& s) { LayerNormBenchmark<true>(s); }

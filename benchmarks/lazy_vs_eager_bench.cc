@@ -3,6 +3,7 @@
 // BM_<Work>Lazy; graph building alone against building + evaluation; Eval against EvalAsync.
 #include <benchmark/benchmark.h>
 
+#include "bench_support.h"
 #include "tinytorch/autograd.h"
 #include "tinytorch/lazy.h"
 #include "tinytorch/transformers.h"
@@ -10,29 +11,14 @@
 namespace tinytorch {
 namespace {
 
-template <class Op>
-void Run(benchmark::State& state, Op op) {
-  for (auto _ : state) {
-    Tensor y = op();
-    benchmark::DoNotOptimize(y.data<float>());
-    benchmark::ClobberMemory();
-  }
-}
-
-void SetBytes(benchmark::State& state, int64_t bytes) {
-  state.counters["bytes_per_second"] =
-      benchmark::Counter(static_cast<double>(bytes), benchmark::Counter::kIsIterationInvariantRate,
-                         benchmark::Counter::kIs1024);
-}
-
 // a + b over n floats: one op, nothing to fuse, so the lazy row shows the graph's overhead.
 template <bool kLazy>
 void AddBenchmark(benchmark::State& state) {
   const int64_t n = state.range(0);
   Generator gen(1);
   const Tensor a = Tensor::RandN({n}, gen), b = Tensor::RandN({n}, gen);
-  Run(state, [&] { return kLazy ? (Lazy(a) + Lazy(b)).Eval() : a + b; });
-  SetBytes(state, 3 * n * static_cast<int64_t>(sizeof(float)));
+  bench::RunTensorOp(state, [&] { return kLazy ? (Lazy(a) + Lazy(b)).Eval() : a + b; });
+  bench::SetBytesPerSecond(state, 3.0 * static_cast<double>(n) * sizeof(float));
 }
 void BM_AddEager(benchmark::State& s) { AddBenchmark<false>(s); }
 void BM_AddLazy(benchmark::State& s) { AddBenchmark<true>(s); }
@@ -44,10 +30,8 @@ void MatMulBenchmark(benchmark::State& state) {
   const int64_t n = state.range(0);
   Generator gen(2);
   const Tensor a = Tensor::RandN({n, n}, gen), b = Tensor::RandN({n, n}, gen);
-  Run(state, [&] { return kLazy ? MatMul(Lazy(a), Lazy(b)).Eval() : MatMul(a, b); });
-  state.counters["flops"] = benchmark::Counter(2.0 * static_cast<double>(n * n * n),
-                                               benchmark::Counter::kIsIterationInvariantRate,
-                                               benchmark::Counter::kIs1000);
+  bench::RunTensorOp(state, [&] { return kLazy ? MatMul(Lazy(a), Lazy(b)).Eval() : MatMul(a, b); });
+  bench::SetFlopsPerSecond(state, 2.0 * static_cast<double>(n * n * n));
 }
 void BM_MatMulEager(benchmark::State& s) { MatMulBenchmark<false>(s); }
 void BM_MatMulLazy(benchmark::State& s) { MatMulBenchmark<true>(s); }
@@ -63,7 +47,7 @@ void LoRABenchmark(benchmark::State& state) {
   LoRALinear lora(base, gen, 8, 16.f);
   const Tensor x = Tensor::RandN({rows, 512}, gen);
   NoGradGuard no_grad;
-  Run(state, [&] { return kLazy ? lora.Forward(Lazy(x)).Eval() : lora.Forward(x); });
+  bench::RunTensorOp(state, [&] { return kLazy ? lora.Forward(Lazy(x)).Eval() : lora.Forward(x); });
 }
 void BM_LoRAForwardEager(benchmark::State& s) { LoRABenchmark<false>(s); }
 void BM_LoRAForwardLazy(benchmark::State& s) { LoRABenchmark<true>(s); }
@@ -77,7 +61,7 @@ void ComplexGraphBenchmark(benchmark::State& state) {
   Generator gen(4);
   const Tensor a = Tensor::RandN({n, n}, gen), b = Tensor::RandN({n, n}, gen);
   const Tensor c = Tensor::RandN({n, n}, gen);
-  Run(state, [&] {
+  bench::RunTensorOp(state, [&] {
     return kLazy ? Softmax(MatMul(Lazy(a), Lazy(b)) + Lazy(c) * 2.f).Eval()
                  : Softmax(MatMul(a, b) + c * 2.f);
   });
@@ -97,8 +81,8 @@ void ChainBenchmark(benchmark::State& state) {
   const int64_t n = state.range(0);
   Generator gen(5);
   const Tensor x = Tensor::RandN({n}, gen), y = Tensor::RandN({n}, gen);
-  Run(state, [&] { return kLazy ? Chain(Lazy(x), Lazy(y)).Eval() : Chain(x, y); });
-  SetBytes(state, 3 * n * static_cast<int64_t>(sizeof(float)));
+  bench::RunTensorOp(state, [&] { return kLazy ? Chain(Lazy(x), Lazy(y)).Eval() : Chain(x, y); });
+  bench::SetBytesPerSecond(state, 3.0 * static_cast<double>(n) * sizeof(float));
 }
 void BM_ElementwiseChainEager(benchmark::State& s) { ChainBenchmark<false>(s); }
 void BM_ElementwiseChainLazy(benchmark::State& s) { ChainBenchmark<true>(s); }
@@ -135,7 +119,7 @@ void EvalModeBenchmark(benchmark::State& state) {
   Generator gen(7);
   const Tensor x = Tensor::RandN({256}, gen);
   const LazyTensor y = Exp(Lazy(x)) * 2.f + 1.f;
-  Run(state, [&] { return kAsync ? y.EvalAsync().get() : y.Eval(); });
+  bench::RunTensorOp(state, [&] { return kAsync ? y.EvalAsync().get() : y.Eval(); });
 }
 void BM_EvalSync(benchmark::State& s) { EvalModeBenchmark<false>(s); }
 void BM_EvalAsync(benchmark::State& s) { EvalModeBenchmark<true>(s); }
