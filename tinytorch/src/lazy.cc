@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "activation_math.h"
 #include "tensor_internal.h"
@@ -340,7 +341,7 @@ class Evaluator {
           ((n->op == LazyOp::kMulScalar || n->op == LazyOp::kDivScalar) && n->scalar == 1.f) ||
           (n->op == LazyOp::kAddScalar && n->scalar == 0.f && std::signbit(n->scalar));
       if (!identity) break;
-      if (simplified_.insert({n, true}).second) ++stats_.simplified;
+      if (simplified_.insert(n).second) ++stats_.simplified;
       n = n->inputs[0].get();
     }
     return n;
@@ -538,7 +539,6 @@ class Evaluator {
   void Release(int j) {
     if (options_.reuse_buffers && Private(j)) {
       std::shared_ptr<Storage> storage = value_[j].storage();
-      value_[j] = Tensor();
       pool_.emplace(storage->bytes(), std::move(storage));
     }
     value_[j] = Tensor();
@@ -546,7 +546,7 @@ class Evaluator {
 
   const EvalOptions& options_;
   EvalStats& stats_;
-  std::unordered_map<const LazyNode*, bool> simplified_;
+  std::unordered_set<const LazyNode*> simplified_;
   std::unordered_map<const LazyNode*, int> index_;
   std::vector<const LazyNode*> order_;
   std::vector<std::vector<int>> inputs_, consumers_;
