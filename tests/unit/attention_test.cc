@@ -6,10 +6,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <vector>
+
 #include "support/golden.h"
 #include "support/golden_ops.h"
 #include "support/gradcheck.h"
 #include "support/tensor_testing.h"
+#include "tinytorch/acceleration.h"
+#include "tinytorch/activations.h"
 
 namespace tinytorch {
 namespace {
@@ -90,6 +95,37 @@ TEST(AttentionTest, BadArgumentsThrow) {
                                   true);
       },
       ThrowsMessage<Error>(HasSubstr("every key masked")));
+}
+
+// Scores large enough to be split over threads: the same bits as on one thread, and the same
+// probabilities as the composed ops (scores, -inf above the diagonal, Softmax).
+TEST(AttentionTest, ThreadedCausalSoftmaxMatchesOneThreadAndTheComposedOps) {
+  Generator gen(5);
+  const Tensor q = Tensor::RandN({2, 3, 200, 8}, gen), k = Tensor::RandN({2, 3, 200, 8}, gen),
+               v = Tensor::RandN({2, 3, 200, 8}, gen);
+  Tensor threaded_weights, serial_weights;
+  const int threads = SetNumThreads(2);
+  const Tensor threaded = ScaledDotProductAttention(q, k, v, Tensor(), true, &threaded_weights);
+  SetNumThreads(1);
+  const Tensor serial = ScaledDotProductAttention(q, k, v, Tensor(), true, &serial_weights);
+  SetNumThreads(threads);
+  EXPECT_TENSOR_CLOSE(threaded, serial, 0, 0);
+  EXPECT_TENSOR_CLOSE(threaded_weights, serial_weights, 0, 0);
+  std::vector<float> future(200 * 200, 0.f);
+  for (int64_t i = 0; i < 200; ++i) {
+    for (int64_t j = i + 1; j < 200; ++j) future[i * 200 + j] = -INFINITY;
+  }
+  const Tensor scores = MatMul(q, k.Transpose(-1, -2)) * (1.f / std::sqrt(8.f)) +
+                        Tensor::FromData(future, {200, 200});
+  EXPECT_TENSOR_CLOSE(threaded_weights, Softmax(scores), 1e-6, 1e-5);
+  // A row with every key masked in a late block is the one reported.
+  std::vector<float> keep(200 * 200, 1.f);
+  for (int64_t j = 0; j < 200; ++j) keep[150 * 200 + j] = 0.f;
+  EXPECT_THAT(
+      [&] {
+        ScaledDotProductAttention(q, k, v, Tensor::FromData(keep, {200, 200}), true);
+      },
+      ThrowsMessage<Error>(HasSubstr("query 150 (row 150 of scores")));
 }
 
 TEST(AttentionTest, GradientsMatchFiniteDifferences) {

@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
+#include "kernels/cpu.h"
 #include "tensor_internal.h"
 #include "tinytorch/autograd.h"
 
@@ -15,13 +17,15 @@ namespace {
 // Masked, numerically stable softmax over the rows of s (rows, tk), in place. keep (rows, tk) is
 // nonzero where attention is allowed (or null); under `causal`, row r (query r % tq) sees keys
 // j ≤ r % tq + tk − tq. Returns the first row with nothing to attend to, or -1.
+// Keys past the causal edge get 0 without an exp (half the work of a causal row); the rows are
+// independent, so large score tensors are split over threads in blocks of rows.
 int64_t MaskedSoftmaxRows(float* s, const float* keep, int64_t rows, int64_t tq, int64_t tk,
                           bool causal) {
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-  for (int64_t r = 0; r < rows; ++r) {
+  const auto softmax = [=](int64_t r) {
     float* row = s + r * tk;
     const int64_t visible = causal ? std::min(tk, r % tq + tk - tq + 1) : tk;
-    for (int64_t j = visible; j < tk; ++j) row[j] = kNegInf;
+    for (int64_t j = std::max<int64_t>(visible, 0); j < tk; ++j) row[j] = 0.f;
     if (keep != nullptr) {
       const float* m = keep + r * tk;
       for (int64_t j = 0; j < visible; ++j) {
@@ -29,15 +33,35 @@ int64_t MaskedSoftmaxRows(float* s, const float* keep, int64_t rows, int64_t tq,
       }
     }
     float max = kNegInf;
-    for (int64_t j = 0; j < tk; ++j) max = std::max(max, row[j]);
-    if (max == kNegInf) return r;
+    for (int64_t j = 0; j < visible; ++j) max = std::max(max, row[j]);
+    if (max == kNegInf) return false;
     double sum = 0.0;
-    for (int64_t j = 0; j < tk; ++j) {
+    for (int64_t j = 0; j < visible; ++j) {
       row[j] = std::exp(row[j] - max);
       sum += row[j];
     }
     const auto inv = static_cast<float>(1.0 / sum);
-    for (int64_t j = 0; j < tk; ++j) row[j] *= inv;
+    for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
+    return true;
+  };
+  constexpr int64_t kRowsPerTask = 64;
+  const int64_t tasks = (rows + kRowsPerTask - 1) / kRowsPerTask;
+  std::vector<int64_t> first_bad(tasks, -1);
+  const auto block = [&](int64_t t) {
+    for (int64_t r = t * kRowsPerTask; r < std::min(rows, (t + 1) * kRowsPerTask); ++r) {
+      if (!softmax(r)) {
+        first_bad[t] = r;
+        return;
+      }
+    }
+  };
+  if (rows * tk < (int64_t{1} << 16)) {
+    for (int64_t t = 0; t < tasks; ++t) block(t);
+  } else {
+    kernels::ParallelFor(tasks, block);
+  }
+  for (const int64_t r : first_bad) {
+    if (r >= 0) return r;
   }
   return -1;
 }

@@ -19,8 +19,8 @@ SimdLevel ActiveSimdLevel();    // the detected level unless overridden
 // Process-wide; throws if the CPU lacks `level`. Returns the previous level.
 SimdLevel SetSimdLevel(SimdLevel level);
 
-// Threads for MatMulBackend::kThreaded and the threaded int8 GEMM (the hardware's count
-// initially). Throws unless threads >= 1. Returns the previous count.
+// Threads for the kernels that split their work: MatMulBackend::kThreaded, the int8 GEMM,
+// convolution and the attention softmax (the hardware's count initially). Throws unless threads >= 1. Returns the previous count.
 int SetNumThreads(int threads);
 int NumThreads();
 
