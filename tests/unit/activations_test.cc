@@ -10,6 +10,7 @@
 #include "support/golden.h"
 #include "support/golden_ops.h"
 #include "support/tensor_testing.h"
+#include "tinytorch/acceleration.h"
 
 namespace tinytorch {
 namespace {
@@ -58,6 +59,31 @@ TEST(ActivationsTest, BadInputGivesClearErrors) {
       ThrowsMessage<Error>(HasSubstr("Softmax: dim 2 is out of range for a tensor with 2 dims")));
   EXPECT_THAT([] { Relu(Tensor::FromData(std::vector<int64_t>{1}, {1})); },
               ThrowsMessage<Error>(HasSubstr("Relu: expects float32, got int64")));
+}
+
+// GELU splits a large packed input over threads: the same bits, forward and backward, as on one
+// thread (and as a strided view of the same values, which stays serial).
+TEST(ActivationsTest, ThreadedGeluEqualsOneThread) {
+  Generator gen(3);
+  for (const GeluApproximation a : {GeluApproximation::kNone, GeluApproximation::kTanh}) {
+    const auto run = [&](int threads, const Tensor& x) {
+      const int previous = SetNumThreads(threads);
+      Tensor leaf = x.Detach();
+      leaf.set_requires_grad(true);
+      const Tensor y = Gelu(leaf, a);
+      (y * y).Sum().Backward();
+      SetNumThreads(previous);
+      return std::pair{y.Detach(), leaf.grad()};
+    };
+    const Tensor x = Tensor::RandN({300, 200}, gen, 0.f, 3.f);
+    const auto [y2, g2] = run(2, x);
+    const auto [y1, g1] = run(1, x);
+    const auto [yt, gt] = run(2, x.Transpose(0, 1).Contiguous().Transpose(0, 1));
+    EXPECT_TENSOR_CLOSE(y2, y1, 0, 0);
+    EXPECT_TENSOR_CLOSE(g2, g1, 0, 0);
+    EXPECT_TENSOR_CLOSE(yt, y1, 0, 0);
+    EXPECT_TENSOR_CLOSE(gt, g1, 0, 0);
+  }
 }
 
 TEST(ActivationsTest, NaNPropagates) {

@@ -13,6 +13,7 @@ namespace tinytorch {
 using Grads = std::vector<Tensor>;
 using internal::Attach;
 using internal::CheckFloat;
+using internal::CostlyUnaryOp;
 using internal::NeedsGrad;
 using internal::UnaryOp;
 
@@ -82,11 +83,11 @@ Tensor Tanh(const Tensor& x) {
 Tensor Gelu(const Tensor& x, GeluApproximation approximation) {
   if (approximation == GeluApproximation::kTanh) {
     constexpr float kAlpha = 0.7978845608028654f;  // √(2/π)
-    Tensor y = UnaryOp(x, "Gelu",
-                       [](float v) { return internal::GeluValue(v, GeluApproximation::kTanh); });
+    Tensor y = CostlyUnaryOp(
+        x, "Gelu", [](float v) { return internal::GeluValue(v, GeluApproximation::kTanh); });
     // d/dx = 0.5·(1 + t) + 0.5·x·(1 - t²)·α·(1 + 3·0.044715·x²), t = tanh(α(x + 0.044715x³)).
     return WithGrad(y, x, "Gelu", [](const Tensor& g, const Tensor& in, const Tensor&) {
-      const Tensor d = UnaryOp(in, "GeluBackward", [](float v) {
+      const Tensor d = CostlyUnaryOp(in, "GeluBackward", [](float v) {
         const float t = std::tanh(kAlpha * (v + 0.044715f * v * v * v));
         return 0.5f * (1.f + t) + 0.5f * v * (1.f - t * t) * kAlpha * (1.f + 0.134145f * v * v);
       });
@@ -94,11 +95,11 @@ Tensor Gelu(const Tensor& x, GeluApproximation approximation) {
     });
   }
   constexpr float kInvSqrt2 = static_cast<float>(1.0 / std::numbers::sqrt2);
-  Tensor y =
-      UnaryOp(x, "Gelu", [](float v) { return internal::GeluValue(v, GeluApproximation::kNone); });
+  Tensor y = CostlyUnaryOp(
+      x, "Gelu", [](float v) { return internal::GeluValue(v, GeluApproximation::kNone); });
   // d/dx = Φ(x) + x·φ(x).
   return WithGrad(y, x, "Gelu", [](const Tensor& g, const Tensor& in, const Tensor&) {
-    const Tensor d = UnaryOp(in, "GeluBackward", [](float v) {
+    const Tensor d = CostlyUnaryOp(in, "GeluBackward", [](float v) {
       constexpr float kInvSqrt2Pi = 0.3989422804014327f;
       return 0.5f * (1.f + std::erf(v * kInvSqrt2)) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v);
     });
