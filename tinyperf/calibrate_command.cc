@@ -1,10 +1,11 @@
 // tinyperf calibrate: A/A comparisons on this machine. Each benchmark binary is run 2 × rounds
-// times, alternating two sides that run the very same binary, and the sides are compared as
-// `tinyperf compare` would compare a change. Every difference found is noise, so the comparisons
-// give the resolution per benchmark family (the widest A/A interval half-width) and the empirical
-// false-alarm rate at the threshold; the profile is written to this machine's baseline directory
-// (validation_results/baselines/<fingerprint>/noise.json), where `compare --noise` and the
-// nightly read it.
+// times (the very same binary every time), as the nightly runs it. The runs give each
+// benchmark's drift between runs (perf::ProcessDrift), and each pair of runs is compared as
+// `tinyperf compare` would compare a change, with the drift estimated from the other runs: every
+// difference found is noise, so the pairs give the resolution per benchmark family and an
+// out-of-sample false-alarm rate at the threshold. The profile goes to this machine's baseline
+// directory (validation_results/baselines/<fingerprint>/noise.json), where `compare --noise` and
+// the nightly read it.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -25,8 +26,8 @@ namespace {
 
 struct CalibrateOptions {
   std::vector<std::string> binaries;
-  int rounds = 4, repetitions = 5;
-  double min_time = 0.05, threshold_pct = 10;
+  int rounds = 3, repetitions = 10;
+  double min_time = 0.1, threshold_pct = 10;
   std::string filter, out, work = "build/calibrate";
 };
 
@@ -48,6 +49,7 @@ int Calibrate(CalibrateOptions o) {
   const perf::Environment env = perf::CaptureEnvironment();
   const std::string fingerprint = perf::MachineFingerprint(env);
   std::vector<perf::ComparisonReport> reports;
+  std::vector<perf::BenchmarkDrift> drift;
   for (const std::string& binary : o.binaries) {
     const std::string name = fs::path(binary).filename().string();
     const fs::path dir = fs::path(o.work) / name;
@@ -70,16 +72,35 @@ int Calibrate(CalibrateOptions o) {
         }
       }
     }
-    std::vector<perf::BenchmarkRun> a, b;
+    std::vector<perf::BenchmarkRun> runs;  // a0 b0 a1 b1 ...
     for (int round = 0; round < o.rounds; ++round) {
-      a.push_back(
-          perf::ReadGoogleBenchmark((dir / "a" / (std::to_string(round) + ".json")).string()));
-      b.push_back(
-          perf::ReadGoogleBenchmark((dir / "b" / (std::to_string(round) + ".json")).string()));
+      for (const char* side : {"a", "b"}) {
+        runs.push_back(
+            perf::ReadGoogleBenchmark((dir / side / (std::to_string(round) + ".json")).string()));
+      }
     }
-    perf::ComparisonReport r =
-        perf::CompareRuns(perf::MergeRuns(a, name + " A"), perf::MergeRuns(b, name + " A'"),
-                          {.threshold = o.threshold_pct / 100});
+    const std::vector<perf::BenchmarkDrift> binary_drift = perf::ProcessDrift(runs);
+    drift.insert(drift.end(), binary_drift.begin(), binary_drift.end());
+    // Each pair of single runs compared as the nightly compares them, with the drift estimated
+    // from the other runs only, so the false-alarm count is out of sample.
+    perf::ComparisonReport r;
+    for (int round = 0; round < o.rounds; ++round) {
+      std::vector<perf::BenchmarkRun> others;
+      for (size_t k = 0; k < runs.size(); ++k) {
+        if (k / 2 != static_cast<size_t>(round)) others.push_back(runs[k]);
+      }
+      perf::NoiseProfile held_out;
+      held_out.drift = perf::ProcessDrift(others);
+      perf::ComparisonReport pair = perf::CompareRuns(
+          runs[2 * round], runs[2 * round + 1],
+          {.threshold = o.threshold_pct / 100,
+           .process_drift = [&](const std::string& n) { return held_out.DriftFor(n); }});
+      if (round == 0) {
+        r = std::move(pair);
+      } else {
+        r.changes.insert(r.changes.end(), pair.changes.begin(), pair.changes.end());
+      }
+    }
     if (r.changes.empty()) {
       std::fprintf(stderr, "tinyperf calibrate: %s ran zero benchmarks\n", name.c_str());
       return kExitInvalid;
@@ -92,7 +113,7 @@ int Calibrate(CalibrateOptions o) {
     reports.push_back(std::move(r));
   }
   const perf::NoiseProfile profile =
-      perf::ProfileFromAA(reports, fingerprint, o.rounds, o.repetitions);
+      perf::ProfileFromAA(reports, fingerprint, o.rounds, o.repetitions, drift);
   std::string out = o.out;
   if (out.empty()) out = "validation_results/baselines/" + fingerprint + "/noise.json";
   fs::create_directories(fs::path(out).parent_path());
@@ -113,13 +134,13 @@ void AddCalibrateCommand(CLI::App& app, std::function<int()>& run) {
   c->add_option("binaries", o->binaries,
                 "Google Benchmark binaries (default: every *_bench next to tinyperf)")
       ->check(CLI::ExistingFile);
-  c->add_option(
-       "--rounds", o->rounds,
-       "Alternating runs per side (4; 1 measures back-to-back single runs, as the nightly makes)")
-      ->check(CLI::Range(1, 100));
-  c->add_option("--repetitions", o->repetitions, "--benchmark_repetitions per run (5)")
-      ->check(CLI::Range(1, 1000));
-  c->add_option("--min-time", o->min_time, "--benchmark_min_time per repetition, s (0.05)")
+  c->add_option("--rounds", o->rounds,
+                "Pairs of single runs (3): 2 x rounds runs estimate the drift between runs")
+      ->check(CLI::Range(3, 100));
+  c->add_option("--repetitions", o->repetitions,
+                "--benchmark_repetitions per run (10, as the nightly's runs)")
+      ->check(CLI::Range(2, 1000));
+  c->add_option("--min-time", o->min_time, "--benchmark_min_time per repetition, s (0.1)")
       ->check(CLI::Range(0.001, 100.0));
   c->add_option("--filter", o->filter, "--benchmark_filter for every binary");
   c->add_option("--threshold", o->threshold_pct, "Regression threshold in % (10), as in compare")

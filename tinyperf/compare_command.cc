@@ -26,6 +26,12 @@ struct CompareOptions {
 
 enum class Kind { kGoogleBenchmark, kResults };
 
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
 // Reads and classifies one input; throws naming the file.
 std::pair<Kind, nlohmann::json> Load(const std::string& path) {
   nlohmann::json j = perf::ReadJsonFile(path);
@@ -75,8 +81,12 @@ int CompareResults(const CompareOptions& o, const perf::SuiteResults& b,
 
 int Compare(const CompareOptions& o) {
   perf::ComparisonReport report;
+  perf::NoiseProfile profile;
   try {
     namespace fs = std::filesystem;
+    if (!o.noise.empty()) {
+      profile = perf::NoiseProfile::FromJson(perf::ReadJsonFile(o.noise), o.noise);
+    }
     perf::BenchmarkRun base, current;
     if (!fs::is_directory(o.baseline) && !fs::is_directory(o.current)) {
       const auto [kb, jb] = Load(o.baseline);
@@ -95,34 +105,41 @@ int Compare(const CompareOptions& o) {
       base = LoadBenchmarks(o.baseline, o.metric);
       current = LoadBenchmarks(o.current, o.metric);
     }
-    report =
-        perf::CompareRuns(base, current, {.threshold = o.threshold_pct / 100, .alpha = o.alpha});
+    perf::CompareOptions options{.threshold = o.threshold_pct / 100, .alpha = o.alpha};
+    if (!profile.drift.empty()) {
+      options.process_drift = [&profile](const std::string& n) { return profile.DriftFor(n); };
+    }
+    report = perf::CompareRuns(base, current, options);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tinyperf compare: %s\n", e.what());
     return kExitUsage;
   }
   if (!o.noise.empty()) {
-    try {
-      const perf::NoiseProfile profile =
-          perf::NoiseProfile::FromJson(perf::ReadJsonFile(o.noise), o.noise);
+    if (profile.drift.empty()) {
+      report.warnings.push_back(
+          "noise profile " + o.noise +
+          " has no drift between runs (version 1): the repetitions of one run are treated as "
+          "independent, which overstates significance; rerun tinyperf calibrate");
       for (const perf::BenchmarkChange& c : report.changes) {
         const double resolution = profile.ResolutionFor(c.name);
         if (resolution > o.threshold_pct) {
           report.warnings.push_back(c.name + ": this machine's A/A resolution for its family is " +
-                                    std::to_string(resolution) + "% (" + o.noise +
+                                    Num(resolution) + "% (" + o.noise +
                                     "), above the threshold: a regression that size can hide in "
                                     "the noise");
         }
       }
+    } else {
       report.warnings.push_back(
-          "noise profile " + o.noise + ": " + std::to_string(profile.false_alarms) +
-          " false alarm(s) in " + std::to_string(profile.benchmarks) +
-          " A/A benchmarks; expect about " + std::to_string(profile.expected_false_alarms) +
-          " false regression(s) per whole-suite comparison");
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "tinyperf compare: %s\n", e.what());
-      return kExitUsage;
+          "drift between runs from " + o.noise + " is part of every interval and p-value; " +
+          std::to_string(profile.recommended_runs) + " run(s) per side resolve " +
+          Num(profile.threshold_pct) + "% for the median benchmark");
     }
+    report.warnings.push_back(
+        "noise profile " + o.noise + ": " + std::to_string(profile.false_alarms) +
+        " false alarm(s) in " + std::to_string(profile.benchmarks) +
+        " A/A benchmarks; expect about " + Num(profile.expected_false_alarms) +
+        " false regression(s) per whole-suite comparison");
   }
   if (report.changes.empty()) {
     std::fprintf(stderr, "tinyperf compare: no benchmark appears in both %s and %s\n",

@@ -108,6 +108,7 @@ BenchmarkRun MergeRuns(const std::vector<BenchmarkRun>& runs, const std::string&
       }
       BenchmarkSamples& m = merged.benchmarks[it->second];
       if (!b.error.empty()) m.error = b.error;
+      m.processes += b.processes;
       if (m.aggregate_only != b.aggregate_only) {
         throw Error(source + ": " + b.name +
                     " has repetitions in one file and only aggregates in another; rerun them "
@@ -195,6 +196,8 @@ ComparisonReport CompareRuns(const BenchmarkRun& baseline, const BenchmarkRun& c
     c.name = cur.name;
     c.n_baseline = static_cast<int>(old.samples.size());
     c.n_current = static_cast<int>(cur.samples.size());
+    c.runs_baseline = old.processes;
+    c.runs_current = cur.processes;
     c.baseline_median = Median(old.samples);
     c.current_median = Median(cur.samples);
     c.ci_low_pct = c.ci_high_pct = NAN;
@@ -210,8 +213,22 @@ ComparisonReport CompareRuns(const BenchmarkRun& baseline, const BenchmarkRun& c
       const TestResult mw = MannWhitneyU(old.samples, cur.samples);
       c.p_value = mw.p_value;
       c.method = "mann-whitney (" + mw.method + ")";
+      const double drift = o.process_drift ? o.process_drift(cur.name) : NAN;
+      if (std::isfinite(drift) && drift > 0) {
+        // The rank test's interval, read as a normal one, widened by the runs' own offsets;
+        // the p-value is the larger of the rank test's and this normal test's.
+        const double z = NormalQuantile(0.5 + o.confidence / 2);
+        const double se_within = (shift.high - shift.low) / (2 * z);
+        const double se =
+            std::hypot(se_within, drift * std::sqrt(1.0 / old.processes + 1.0 / cur.processes));
+        c.ci_low_pct = 100 * std::expm1(shift.estimate - z * se);
+        c.ci_high_pct = 100 * std::expm1(shift.estimate + z * se);
+        c.p_value = std::max(mw.p_value, std::erfc(std::abs(shift.estimate) / se / std::sqrt(2.0)));
+        c.method += " + process drift";
+        c.process_drift_pct = 100 * drift;
+      }
       tested.push_back(report.changes.size());
-      p_values.push_back(mw.p_value);
+      p_values.push_back(c.p_value);
     }
     report.changes.push_back(std::move(c));
   }
@@ -279,12 +296,22 @@ ComparisonReport CompareRuns(const BenchmarkRun& baseline, const BenchmarkRun& c
             has_ci ? (std::log1p(c.ci_high_pct / 100) - std::log1p(c.ci_low_pct / 100)) / 2 : NAN;
         // Interval width shrinks as 1/√n: enough repetitions to fit it inside the band (an
         // estimate inside it) or to clear zero (an estimate beyond it).
-        c.repetitions_to_settle =
-            has_ci ? Settle(n, half,
-                            std::abs(est) < log_band ? log_band - std::abs(est) : std::abs(est))
-                   : std::max(2 * n, 6);
+        const double needed = std::abs(est) < log_band ? log_band - std::abs(est) : std::abs(est);
+        c.repetitions_to_settle = has_ci ? Settle(n, half, needed) : std::max(2 * n, 6);
         c.reason = numbers + ": too few or too noisy samples to decide";
-        if (c.repetitions_to_settle > 0) {
+        if (std::isfinite(c.process_drift_pct)) {
+          // Under drift each run adds one offset and its repetitions together, so the interval
+          // shrinks as 1/√runs: more runs are what helps, not more repetitions of one.
+          c.runs_to_settle =
+              has_ci ? Settle(std::min(c.runs_baseline, c.runs_current), half, needed) : 0;
+          c.repetitions_to_settle = 0;
+          c.reason += "; the runs drift by about " + Num(c.process_drift_pct) +
+                      "% (noise profile), so more repetitions of one run cannot settle it";
+          if (c.runs_to_settle > 0) {
+            c.reason +=
+                ", about " + std::to_string(c.runs_to_settle) + " alternating runs per side would";
+          }
+        } else if (c.repetitions_to_settle > 0) {
           c.reason += "; about " + std::to_string(c.repetitions_to_settle) +
                       " repetitions per side would settle it";
         } else {
@@ -329,7 +356,11 @@ nlohmann::json ComparisonReport::ToJson() const {
          {"severity", c.severity.empty() ? nullptr : nlohmann::json(c.severity)},
          {"method", c.method},
          {"reason", c.reason},
-         {"repetitions_to_settle", c.repetitions_to_settle}});
+         {"repetitions_to_settle", c.repetitions_to_settle},
+         {"runs_baseline", c.runs_baseline},
+         {"runs_current", c.runs_current},
+         {"process_drift_pct", number(c.process_drift_pct)},
+         {"runs_to_settle", c.runs_to_settle}});
   }
   return j;
 }
@@ -411,9 +442,42 @@ std::string Family(const std::string& name) { return name.substr(0, name.find('/
 
 }  // namespace
 
+std::vector<BenchmarkDrift> ProcessDrift(const std::vector<BenchmarkRun>& runs) {
+  std::map<std::string, std::vector<std::vector<double>>> logs;  // name → per run, log times
+  std::vector<std::string> order;
+  for (const BenchmarkRun& run : runs) {
+    for (const BenchmarkSamples& b : run.benchmarks) {
+      if (!b.error.empty()) continue;
+      PERF_CHECK(!b.aggregate_only && b.samples.size() >= 2, "ProcessDrift: ", b.name, " in ",
+                 run.source, " has ", b.samples.size(),
+                 " sample(s); the drift needs repetitions (--benchmark_repetitions >= 2)");
+      auto& groups = logs[b.name];
+      if (groups.empty()) order.push_back(b.name);
+      groups.push_back(Logs(b.samples));
+    }
+  }
+  std::vector<BenchmarkDrift> out;
+  for (const std::string& name : order) {
+    const auto& groups = logs[name];
+    PERF_CHECK(groups.size() >= 3, "ProcessDrift: ", name, " ran in ", groups.size(),
+               " run(s); the drift between runs needs at least 3");
+    std::vector<double> means;
+    double within = 0, reps = 0;  // averages over the runs
+    for (const std::vector<double>& g : groups) {
+      means.push_back(Mean(g));
+      within += Variance(g) / static_cast<double>(groups.size());
+      reps += static_cast<double>(g.size()) / static_cast<double>(groups.size());
+    }
+    const double var = std::max(0.0, Variance(means) - within / reps);
+    out.push_back({name, static_cast<int>(groups.size()), 100 * std::sqrt(var)});
+  }
+  return out;
+}
+
 NoiseProfile ProfileFromAA(const std::vector<ComparisonReport>& aa, const std::string& fingerprint,
-                           int rounds, int repetitions) {
+                           int rounds, int repetitions, const std::vector<BenchmarkDrift>& drift) {
   NoiseProfile p;
+  p.drift = drift;
   p.fingerprint = fingerprint;
   p.rounds = rounds;
   p.repetitions = repetitions;
@@ -440,7 +504,22 @@ NoiseProfile ProfileFromAA(const std::vector<ComparisonReport>& aa, const std::s
           std::max(f.resolution_pct, std::isfinite(half) ? half : std::abs(c->change_pct));
     }
     f.median_abs_change_pct = Median(abs_change);
+    std::vector<double> family_drift;
+    for (const BenchmarkDrift& d : drift) {
+      if (Family(d.name) == family) family_drift.push_back(d.process_drift_pct);
+    }
+    if (!family_drift.empty()) f.process_drift_pct = Median(family_drift);
     p.families.push_back(f);
+  }
+  if (!drift.empty()) {
+    // n runs per side resolve a change t when z_{1−α/2m} + z_{0.8} standard errors
+    // (drift · √(2/n)) fit in log(1 + t): Holm's first step over the whole suite, 80% power.
+    std::vector<double> all;
+    for (const BenchmarkDrift& d : drift) all.push_back(d.process_drift_pct / 100);
+    const double z =
+        NormalQuantile(1 - 0.05 / (2.0 * static_cast<double>(all.size()))) + NormalQuantile(0.8);
+    const double per_side = Median(all) * z / std::log1p(p.threshold_pct / 100);
+    p.recommended_runs = static_cast<int>(std::clamp(std::ceil(2 * per_side * per_side), 1.0, 1e4));
   }
   const Interval rate = WilsonInterval(p.false_alarms, p.benchmarks);
   p.false_alarm_rate = rate.estimate;
@@ -457,9 +536,22 @@ double NoiseProfile::ResolutionFor(const std::string& benchmark) const {
   return NAN;
 }
 
+double NoiseProfile::DriftFor(const std::string& benchmark) const {
+  if (drift.empty()) return NAN;
+  std::vector<double> family, all;
+  double own = NAN;
+  for (const BenchmarkDrift& d : drift) {
+    all.push_back(d.process_drift_pct);
+    if (Family(d.name) == Family(benchmark)) family.push_back(d.process_drift_pct);
+    if (d.name == benchmark) own = d.process_drift_pct;
+  }
+  if (family.empty()) return Median(all) / 100;
+  return std::max(std::isfinite(own) ? own : 0.0, Median(family)) / 100;
+}
+
 nlohmann::json NoiseProfile::ToJson() const {
   nlohmann::json j = {{"schema", "tinytorch-noise-profile"},
-                      {"schema_version", 1},
+                      {"schema_version", 2},
                       {"fingerprint", fingerprint},
                       {"rounds", rounds},
                       {"repetitions", repetitions},
@@ -469,12 +561,20 @@ nlohmann::json NoiseProfile::ToJson() const {
                       {"false_alarm_rate", false_alarm_rate},
                       {"false_alarm_rate_ci", {false_alarm_low, false_alarm_high}},
                       {"expected_false_alarms", expected_false_alarms},
-                      {"families", nlohmann::json::array()}};
+                      {"recommended_runs", recommended_runs},
+                      {"families", nlohmann::json::array()},
+                      {"drift", nlohmann::json::array()}};
+  const auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; };
   for (const FamilyNoise& f : families) {
     j["families"].push_back({{"family", f.family},
                              {"benchmarks", f.benchmarks},
                              {"median_abs_change_pct", f.median_abs_change_pct},
-                             {"resolution_pct", f.resolution_pct}});
+                             {"resolution_pct", f.resolution_pct},
+                             {"process_drift_pct", number(f.process_drift_pct)}});
+  }
+  for (const BenchmarkDrift& d : drift) {
+    j["drift"].push_back(
+        {{"name", d.name}, {"runs", d.runs}, {"process_drift_pct", d.process_drift_pct}});
   }
   return j;
 }
@@ -482,8 +582,9 @@ nlohmann::json NoiseProfile::ToJson() const {
 NoiseProfile NoiseProfile::FromJson(const nlohmann::json& j, const std::string& source) {
   PERF_CHECK(j.is_object() && j.value("schema", "") == "tinytorch-noise-profile", source,
              ": not a noise profile (schema 'tinytorch-noise-profile')");
-  PERF_CHECK(j.value("schema_version", 0) == 1, source, ": noise profile version ",
-             j.value("schema_version", 0), " is not 1");
+  const int version = j.value("schema_version", 0);
+  PERF_CHECK(version == 1 || version == 2, source, ": noise profile version ", version,
+             " is not 1 or 2");
   NoiseProfile p;
   try {
     p.fingerprint = j.at("fingerprint").get<std::string>();
@@ -497,9 +598,21 @@ NoiseProfile NoiseProfile::FromJson(const nlohmann::json& j, const std::string& 
     p.false_alarm_high = j.at("false_alarm_rate_ci").at(1).get<double>();
     p.expected_false_alarms = j.at("expected_false_alarms").get<double>();
     for (const auto& f : j.at("families")) {
+      const auto& drift = version == 1 ? nlohmann::json() : f.at("process_drift_pct");
       p.families.push_back({f.at("family").get<std::string>(), f.at("benchmarks").get<int>(),
                             f.at("median_abs_change_pct").get<double>(),
-                            f.at("resolution_pct").get<double>()});
+                            f.at("resolution_pct").get<double>(),
+                            drift.is_null() ? NAN : drift.get<double>()});
+    }
+    if (version == 2) {
+      p.recommended_runs = j.at("recommended_runs").get<int>();
+      for (const auto& d : j.at("drift")) {
+        p.drift.push_back({d.at("name").get<std::string>(), d.at("runs").get<int>(),
+                           d.at("process_drift_pct").get<double>()});
+        PERF_CHECK(std::isfinite(p.drift.back().process_drift_pct) &&
+                       p.drift.back().process_drift_pct >= 0,
+                   source, ": drift of ", p.drift.back().name, " is not a percentage");
+      }
     }
   } catch (const nlohmann::json::exception& e) {
     throw Error(source + ": malformed noise profile (" + e.what() + ")");
@@ -509,16 +622,22 @@ NoiseProfile NoiseProfile::FromJson(const nlohmann::json& j, const std::string& 
 
 std::string NoiseProfile::ToText() const {
   std::ostringstream s;
-  s << "Noise profile of " << fingerprint << " (A/A, " << rounds << " alternating rounds x "
-    << repetitions << " repetitions per side)\n";
+  s << "Noise profile of " << fingerprint << " (A/A: " << rounds << " pairs of single runs, "
+    << repetitions << " repetitions each" << (drift.empty() ? "" : ", drift held out of each pair")
+    << ")\n";
   char line[256];
-  std::snprintf(line, sizeof line, "%-36s %5s %14s %12s\n", "family", "n", "median |A/A|",
-                "resolution");
+  std::snprintf(line, sizeof line, "%-36s %5s %14s %12s %12s\n", "family", "n", "median |A/A|",
+                "resolution", "run drift");
   s << line;
   for (const FamilyNoise& f : families) {
-    std::snprintf(line, sizeof line, "%-36s %5d %13.2f%% %11.2f%%\n", f.family.c_str(),
-                  f.benchmarks, f.median_abs_change_pct, f.resolution_pct);
+    std::snprintf(line, sizeof line, "%-36s %5d %13.2f%% %11.2f%% %11.2f%%\n", f.family.c_str(),
+                  f.benchmarks, f.median_abs_change_pct, f.resolution_pct, f.process_drift_pct);
     s << line;
+  }
+  if (recommended_runs > 0) {
+    s << "Runs per side to resolve " << Num(threshold_pct)
+      << "% at the median drift (80% power, Holm over " << drift.size()
+      << " benchmarks): " << recommended_runs << "\n";
   }
   std::snprintf(line, sizeof line,
                 "False alarms: %d of %d A/A benchmarks called regressions at the %.0f%% threshold "

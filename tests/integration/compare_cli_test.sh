@@ -6,7 +6,8 @@
 # TT_BENCH_SLOWDOWN=0.2 and 0.3 (20% and 30% more work per call) must, the latter as moderate
 # (20-50%). Also: aggregates-only files get the threshold-only comparison, single files can be
 # compared, a promoted baseline (`tinyperf baseline`) is found and compared with, `tinyperf calibrate`
-# writes a noise profile that compare reads, and bad inputs exit 2 naming the file.
+# writes a noise profile (with each benchmark's drift between runs) that compare reads, and bad
+# inputs exit 2 naming the file.
 #   compare_cli_test.sh <timer_bench> <tinyperf> <scratch dir>
 set -uo pipefail
 bench=$1
@@ -71,14 +72,21 @@ compare 1 "30% slower than the stored baseline" "$baseline/bench" "$dir/s30"
 [[ $(ls "$baseline/bench" | wc -l) -eq 4 ]] || fail "a failed update changed the baseline"
 
 # Calibration: A/A runs of the same binary give a noise profile that compare reads.
-"$tinyperf" calibrate "$bench" --filter 'BM_SpinControl/' --rounds 2 --repetitions 3 \
+"$tinyperf" calibrate "$bench" --filter 'BM_SpinControl/' --rounds 3 --repetitions 3 \
   --min-time 0.01 --out "$dir/noise.json" --work "$dir/calibrate" >"$dir/calibrate.txt" 2>&1 \
   || { fail "calibrate exited $?"; cat "$dir/calibrate.txt"; }
-grep -q "False alarms: [0-9]* of 3 A/A benchmarks" "$dir/calibrate.txt" || fail "no false-alarm count"
+grep -q "False alarms: [0-9]* of 9 A/A benchmarks" "$dir/calibrate.txt" || fail "no false-alarm count"
 grep -q '"resolution_pct"' "$dir/noise.json" || fail "no resolution in the profile"
-compare 1 "compare with a noise profile" "$dir/a" "$dir/s30" --noise "$dir/noise.json"
+[[ $(grep -c '"process_drift_pct"' "$dir/noise.json") -ge 4 ]] || fail "no drift in the profile"
+compare 1 "compare with a noise profile" "$dir/a" "$dir/s30" --noise "$dir/noise.json" --format json
 grep -q "noise profile .*false regression(s) per whole-suite comparison" "$dir/out.txt" \
   || fail "compare does not report the profile's expected false alarms"
+grep -q '"method": "mann-whitney.*+ process drift"' "$dir/out.txt" \
+  || fail "compare with a profile does not account for the drift between runs"
+[[ $(grep -c '"runs_baseline": 4' "$dir/out.txt") -eq 3 ]] || fail "merged runs are not counted"
+echo '{"schema": "tinytorch-noise-profile", "schema_version": 3}' >"$dir/noise3.json"
+compare 2 "a noise profile of an unknown version" "$dir/a" "$dir/b" --noise "$dir/noise3.json"
+grep -q "noise3.json: noise profile version 3" "$dir/out.txt" || fail "unclear profile error"
 
 # Aggregates only: one value per side, so only a labelled threshold comparison is possible (its
 # verdicts on real runs are noise-prone by nature; the rule itself is unit-tested).

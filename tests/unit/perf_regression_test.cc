@@ -238,6 +238,8 @@ TEST(PerfRegressionTest, MergedRunsPoolTheirSamples) {
   EXPECT_EQ(merged.source, "dir");
   EXPECT_EQ(merged.benchmarks[0].samples, (std::vector<double>{1, 2, 3}));
   EXPECT_EQ(merged.benchmarks[2].name, "BM_C");
+  EXPECT_EQ(merged.benchmarks[0].processes, 2);  // BM_A came from both runs
+  EXPECT_EQ(merged.benchmarks[1].processes, 1);
   nlohmann::json agg = {{"benchmarks",
                          {{{"name", "BM_A_median"},
                            {"run_name", "BM_A"},
@@ -286,6 +288,106 @@ TEST(PerfRegressionTest, NoiseProfileFromAAComparisons) {
       ThrowsMessage<Error>(HasSubstr("m.json: not a noise profile")));
   EXPECT_THAT([] { ProfileFromAA({}, "box", 1, 1); },
               ThrowsMessage<Error>(HasSubstr("compared no benchmark")));
+}
+
+// Runs as groups: kBase's spread inside every run, each run shifted by its own factor. The
+// ANOVA estimate recovers the shifts' spread (the SD of log 0.95, 1, 1.05, 1.1 is 6.4%) and
+// gives about 0 when the runs only differ by their repetitions.
+TEST(PerfRegressionTest, ProcessDriftSeparatesRunsFromRepetitions) {
+  std::vector<BenchmarkRun> shifted, steady;
+  for (const double f : {0.95, 1.0, 1.05, 1.1}) {
+    shifted.push_back(MakeRun({{"BM_A/1", Scaled(kBase, f)}}));
+    steady.push_back(MakeRun({{"BM_A/1", kBase}}));
+  }
+  const std::vector<BenchmarkDrift> d = ProcessDrift(shifted);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].name, "BM_A/1");
+  EXPECT_EQ(d[0].runs, 4);
+  const double logs[] = {std::log(0.95), 0, std::log(1.05), std::log(1.1)};
+  double mean = 0, var = 0;
+  for (const double l : logs) mean += l / 4;
+  for (const double l : logs) var += (l - mean) * (l - mean) / 3;
+  // The shifts' variance minus what kBase's own spread (about 1.2%, over 10 repetitions) adds.
+  EXPECT_NEAR(d[0].process_drift_pct, 100 * std::sqrt(var), 0.1);
+  EXPECT_LT(ProcessDrift(steady)[0].process_drift_pct, 1e-9);
+  EXPECT_THAT(
+      [&] {
+        ProcessDrift({shifted[0], shifted[1]});
+      },
+      ThrowsMessage<Error>(HasSubstr("BM_A/1 ran in 2 run(s)")));
+  EXPECT_THAT(
+      [&] {
+        ProcessDrift({MakeRun({{"BM_A", {1}}})});
+      },
+      ThrowsMessage<Error>(HasSubstr("needs repetitions")));
+}
+
+// Two single runs 12% apart with tight repetitions: alone, the rank test calls it a regression.
+// With the 6% drift between runs that calibration measured, the same data is inconclusive and
+// says how many runs would settle it; a 60% slowdown is still a severe regression.
+TEST(PerfRegressionTest, ProcessDriftWidensSingleRunComparisons) {
+  const BenchmarkRun a = MakeRun({{"BM_A", kBase}, {"BM_B", kBase}});
+  const BenchmarkRun b = MakeRun({{"BM_A", Scaled(kBase, 1.12)}, {"BM_B", Scaled(kBase, 1.6)}});
+  const ComparisonReport plain = CompareRuns(a, b);
+  EXPECT_EQ(plain.changes[0].verdict, ChangeVerdict::kRegression);
+  EXPECT_TRUE(std::isnan(plain.changes[0].process_drift_pct));
+
+  const ComparisonReport drift =
+      CompareRuns(a, b, {.process_drift = [](const std::string&) { return 0.06; }});
+  const BenchmarkChange& c = drift.changes[0];
+  EXPECT_EQ(c.verdict, ChangeVerdict::kInconclusive) << c.reason << " " << c.method;
+  EXPECT_NEAR(c.change_pct, plain.changes[0].change_pct, 1e-9);  // the estimate is unchanged
+  EXPECT_LT(c.ci_low_pct, plain.changes[0].ci_low_pct);
+  EXPECT_GT(c.ci_high_pct, plain.changes[0].ci_high_pct);
+  EXPECT_GT(c.p_value, plain.changes[0].p_value);
+  EXPECT_NEAR(c.process_drift_pct, 6, 1e-12);
+  EXPECT_THAT(c.method, HasSubstr("process drift"));
+  EXPECT_GT(c.runs_to_settle, 1);
+  EXPECT_EQ(c.repetitions_to_settle, 0);
+  EXPECT_THAT(c.reason, HasSubstr("more repetitions of one run cannot settle it"));
+  EXPECT_EQ(drift.changes[1].verdict, ChangeVerdict::kRegression);
+  EXPECT_EQ(drift.changes[1].severity, "severe");
+  // Merged runs divide the drift's share: 4 runs a side of the same data narrow the interval.
+  const ComparisonReport merged =
+      CompareRuns(MergeRuns({a, a, a, a}, "a"), MergeRuns({b, b, b, b}, "b"),
+                  {.process_drift = [](const std::string&) { return 0.06; }});
+  EXPECT_EQ(merged.changes[0].runs_baseline, 4);
+  EXPECT_LT(merged.changes[0].ci_high_pct - merged.changes[0].ci_low_pct,
+            c.ci_high_pct - c.ci_low_pct);
+  EXPECT_EQ(drift.ToJson()["comparisons"][0]["process_drift_pct"], 6.0);
+}
+
+// Version 2 profiles carry each benchmark's drift: a benchmark gets its own, raised to its
+// family's median; an unknown one its family's, else the median of all. Version 1 still reads.
+TEST(PerfRegressionTest, NoiseProfileDriftLookupAndVersions) {
+  const ComparisonReport aa =
+      CompareRuns(MakeRun({{"BM_A/1", kBase}, {"BM_A/2", kBase}, {"BM_B", kBase}}),
+                  MakeRun({{"BM_A/1", kBase}, {"BM_A/2", kBase}, {"BM_B", kBase}}));
+  const NoiseProfile p =
+      ProfileFromAA({aa}, "box", 3, 10, {{"BM_A/1", 6, 2.0}, {"BM_A/2", 6, 8.0}, {"BM_B", 6, 4.0}});
+  EXPECT_NEAR(p.DriftFor("BM_A/2"), 0.08, 1e-12);
+  EXPECT_NEAR(p.DriftFor("BM_A/1"), 0.05, 1e-12);  // raised to the family's median, 5%
+  EXPECT_NEAR(p.DriftFor("BM_A/9"), 0.05, 1e-12);
+  EXPECT_NEAR(p.DriftFor("BM_Z"), 0.04, 1e-12);  // the median of all three
+  EXPECT_NEAR(p.families[0].process_drift_pct, 5, 1e-12);
+  // Median drift 4%, 3 benchmarks: (z_{1-0.05/6} + z_{0.8})² · 2 · 0.04² / log(1.1)² = 3.7.
+  EXPECT_EQ(p.recommended_runs, 4);
+  EXPECT_THAT(p.ToText(), HasSubstr("Runs per side to resolve 10% at the median drift"));
+  const NoiseProfile back = NoiseProfile::FromJson(p.ToJson(), "noise.json");
+  EXPECT_EQ(back.ToJson(), p.ToJson());
+
+  nlohmann::json v1 = p.ToJson();
+  v1["schema_version"] = 1;
+  v1.erase("drift");
+  v1.erase("recommended_runs");
+  for (auto& f : v1["families"]) f.erase("process_drift_pct");
+  const NoiseProfile old = NoiseProfile::FromJson(v1, "old.json");
+  EXPECT_TRUE(old.drift.empty());
+  EXPECT_TRUE(std::isnan(old.DriftFor("BM_A/1")));
+  nlohmann::json bad = p.ToJson();
+  bad["drift"][0]["process_drift_pct"] = -1;
+  EXPECT_THAT([&] { NoiseProfile::FromJson(bad, "n.json"); },
+              ThrowsMessage<Error>(HasSubstr("n.json: drift of BM_A/1 is not a percentage")));
 }
 
 // Three repetitions a side can never reach p < 0.05 (the floor is 2 / C(6, 3) = 0.1), however
