@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The nightly job behind `cmake --build build --target nightly`: the full validation run, then
-# every Google Benchmark binary with 10 repetitions (scripts/bench.sh), compared with this machine's
-# committed baseline (validation_results/baselines/<fingerprint>/, see `tinyperf baseline`), and
-# a Markdown summary (summary.md in the run directory; appended to $GITHUB_STEP_SUMMARY when set),
-# and the trend report over all stored runs (tinyperf history).
-# With a noise profile for this machine (`tinyperf calibrate --rounds 1 --repetitions 10`, matching
-# these single runs), the comparison warns where noise is larger than the 10% threshold.
+# every Google Benchmark binary with 10 repetitions (scripts/bench.sh), compared with this
+# machine's committed baseline (validation_results/baselines/<fingerprint>/, see `tinyperf
+# baseline`), and a Markdown summary (summary.md in the run directory; appended to
+# $GITHUB_STEP_SUMMARY when set), and the trend report over all stored runs (tinyperf history).
+# With a noise profile for this machine (`tinyperf calibrate`), the comparison counts each
+# benchmark's drift between runs, and the benchmarks run as many times as the profile says the
+# 10% threshold needs (recommended_runs), at most TT_NIGHTLY_MAX_RUNS (default 3).
 # Exit status: non-zero when the validation failed, a benchmark binary failed or ran zero
 # benchmarks, or the comparison found a regression.
 # Cron, e.g.:  0 3 * * *  cd /path/to/repo && scripts/build.sh && cmake --build build --target nightly
@@ -18,14 +19,21 @@ tinyperf="$build/bin/tinyperf"
 scripts/run_all.sh
 status=$?
 run_dir="validation_results/$(readlink validation_results/latest)"
-scripts/bench.sh "$run_dir/bench" || status=1
-
 fingerprint=$("$tinyperf" baseline fingerprint)
 baseline="validation_results/baselines/$fingerprint/bench"
-compare_status=0
+profile="validation_results/baselines/$fingerprint/noise.json"
 noise=()
-[[ -f "validation_results/baselines/$fingerprint/noise.json" ]] &&
-  noise=(--noise "validation_results/baselines/$fingerprint/noise.json")
+runs=1
+if [[ -f "$profile" ]]; then
+  noise=(--noise "$profile")
+  wanted=$(sed -n 's/^ *"recommended_runs": \([0-9]*\).*/\1/p' "$profile")
+  runs=$(( ${wanted:-1} < ${TT_NIGHTLY_MAX_RUNS:-3} ? ${wanted:-1} : ${TT_NIGHTLY_MAX_RUNS:-3} ))
+  (( runs >= 1 )) || runs=1
+  echo "nightly: $runs benchmark run(s): the noise profile asks for ${wanted:-?} (cap TT_NIGHTLY_MAX_RUNS=${TT_NIGHTLY_MAX_RUNS:-3})"
+fi
+TT_BENCH_RUNS=$runs scripts/bench.sh "$run_dir/bench" || status=1
+
+compare_status=0
 if [[ -d "$baseline" ]]; then
   "$tinyperf" compare "$baseline" "$run_dir/bench" --format markdown "${noise[@]}" \
     >"$run_dir/compare.md" 2>&1

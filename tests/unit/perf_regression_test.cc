@@ -238,8 +238,8 @@ TEST(PerfRegressionTest, MergedRunsPoolTheirSamples) {
   EXPECT_EQ(merged.source, "dir");
   EXPECT_EQ(merged.benchmarks[0].samples, (std::vector<double>{1, 2, 3}));
   EXPECT_EQ(merged.benchmarks[2].name, "BM_C");
-  EXPECT_EQ(merged.benchmarks[0].processes, 2);  // BM_A came from both runs
-  EXPECT_EQ(merged.benchmarks[1].processes, 1);
+  EXPECT_EQ(merged.benchmarks[0].runs, (std::vector<size_t>{2, 1}));  // BM_A came from both
+  EXPECT_EQ(merged.benchmarks[1].processes(), 1);
   nlohmann::json agg = {{"benchmarks",
                          {{{"name", "BM_A_median"},
                            {"run_name", "BM_A"},
@@ -355,6 +355,20 @@ TEST(PerfRegressionTest, ProcessDriftWidensSingleRunComparisons) {
   EXPECT_LT(merged.changes[0].ci_high_pct - merged.changes[0].ci_low_pct,
             c.ci_high_pct - c.ci_low_pct);
   EXPECT_EQ(drift.ToJson()["comparisons"][0]["process_drift_pct"], 6.0);
+
+  // Several runs a side show their own drift, profile or not: current runs at 1, 1.3 and 1.6
+  // times the baseline's pool to a 30% slowdown that the rank test alone calls a regression,
+  // but runs that far apart cannot show it (the drift they show is ~17%).
+  const BenchmarkRun spread =
+      MergeRuns({MakeRun({{"BM_A", kBase}}), MakeRun({{"BM_A", Scaled(kBase, 1.3)}}),
+                 MakeRun({{"BM_A", Scaled(kBase, 1.6)}})},
+                "spread");
+  const ComparisonReport own = CompareRuns(MergeRuns({a, a, a}, "a"), spread);
+  EXPECT_EQ(own.changes[0].verdict, ChangeVerdict::kInconclusive) << own.changes[0].reason;
+  EXPECT_NEAR(own.changes[0].process_drift_pct, 16.6, 0.5);
+  EXPECT_EQ(own.changes[0].runs_current, 3);
+  EXPECT_EQ(CompareRuns(MergeRuns({a, a, a}, "a"), MergeRuns({b, b, b}, "b")).changes[0].verdict,
+            ChangeVerdict::kRegression);  // steady runs: no drift to add
 }
 
 // Version 2 profiles carry each benchmark's drift: a benchmark gets its own, raised to its

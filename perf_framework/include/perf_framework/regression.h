@@ -22,7 +22,8 @@ struct BenchmarkSamples {
   std::vector<double> samples;  // ns per iteration, one per repetition
   bool aggregate_only = false;  // samples holds the one reported median (or mean)
   std::string error;            // the benchmark reported error_occurred
-  int processes = 1;            // runs (processes) the samples come from; see MergeRuns
+  std::vector<size_t> runs;     // samples per run (process), in order; see MergeRuns
+  int processes() const { return runs.empty() ? 1 : static_cast<int>(runs.size()); }
 };
 
 struct BenchmarkRun {
@@ -41,8 +42,8 @@ BenchmarkRun ReadGoogleBenchmark(const std::string& path, const std::string& met
 // Several runs of the same binary as one: each benchmark's samples concatenated, the first run's
 // context kept. Alternating baseline and current runs (A B A B ...) and merging each side shares
 // the machine's drift between the sides, which back-to-back single runs do not (on a shared VM
-// whole processes ran up to 15% apart). Each benchmark counts the runs it came from
-// (BenchmarkSamples::processes). Throws if a benchmark has repetitions in one run and only
+// whole processes ran up to 15% apart). Each benchmark keeps which samples came from which run
+// (BenchmarkSamples::runs). Throws if a benchmark has repetitions in one run and only
 // aggregates in another.
 BenchmarkRun MergeRuns(const std::vector<BenchmarkRun>& runs, const std::string& source);
 
@@ -57,8 +58,9 @@ struct CompareOptions {
   // the same binary, beyond what the repetitions inside one run show; NaN or no function when
   // unknown. Repetitions of one run share their process's offset, so alone they overstate how
   // sure a comparison of single runs can be (A/A single runs on a shared VM were called
-  // regressions 15 times in 95). When given, the change's interval and p-value also carry
-  // drift² · (1/runs_baseline + 1/runs_current). From a noise profile (NoiseProfile::DriftFor).
+  // regressions 15 times in 95). The drift used is the larger of this one (from a noise profile,
+  // NoiseProfile::DriftFor) and the one the runs show themselves when a side has several; the
+  // change's interval and p-value then also carry drift² · (1/runs_baseline + 1/runs_current).
   std::function<double(const std::string& benchmark)> process_drift = nullptr;
 };
 
