@@ -6,13 +6,15 @@
 # TT_BENCH_SLOWDOWN=0.2 and 0.3 (20% and 30% more work per call) must, the latter as moderate
 # (20-50%). Also: aggregates-only files get the threshold-only comparison, single files can be
 # compared, a promoted baseline (`tinyperf baseline`) is found and compared with, `tinyperf calibrate`
-# writes a noise profile (with each benchmark's drift between runs) that compare reads, and bad
-# inputs exit 2 naming the file.
-#   compare_cli_test.sh <timer_bench> <tinyperf> <scratch dir>
+# writes a noise profile (with each benchmark's drift between runs) that compare reads,
+# scripts/confirm.sh reruns a regressed family so that only a slowdown that persists stays a
+# regression, and bad inputs exit 2 naming the file.
+#   compare_cli_test.sh <timer_bench> <tinyperf> <scratch dir> <scripts/confirm.sh>
 set -uo pipefail
 bench=$1
 tinyperf=$2
 dir=$3
+confirm=$4
 rm -rf "$dir" && mkdir -p "$dir"/{a,b,s20,s30}
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -87,6 +89,19 @@ grep -q '"method": "mann-whitney.*+ process drift"' "$dir/out.txt" \
 echo '{"schema": "tinytorch-noise-profile", "schema_version": 3}' >"$dir/noise3.json"
 compare 2 "a noise profile of an unknown version" "$dir/a" "$dir/b" --noise "$dir/noise3.json"
 grep -q "noise3.json: noise profile version 3" "$dir/out.txt" || fail "unclear profile error"
+
+# Confirmation (scripts/confirm.sh): a run that was slow only once (the slowdown gone when its
+# family is rerun) is no longer a regression; a slowdown that persists still is.
+confirm_dir() {  # confirm_dir <dir> <slowdown during the reruns>
+  mkdir -p "$1" && cp "$dir/s30/1.json" "$1/timer_bench.json"
+  TT_BENCH_SLOWDOWN=$2 CONFIRM_RUNS=3 "$confirm" "$dir/a" "$1" "$(dirname "$bench")" \
+    >"$1/confirm.txt" 2>&1 || { fail "confirm.sh exited $?"; cat "$1/confirm.txt"; }
+  grep -q "rerunning BM_SpinControl 3 more time" "$1/confirm.txt" || fail "confirm did not rerun"
+}
+confirm_dir "$dir/transient" 0
+compare 0 "a slowdown that did not come back is not a regression" "$dir/a" "$dir/transient"
+confirm_dir "$dir/persistent" 0.3
+compare 1 "a slowdown that came back is a regression" "$dir/a" "$dir/persistent"
 
 # Aggregates only: one value per side, so only a labelled threshold comparison is possible (its
 # verdicts on real runs are noise-prone by nature; the rule itself is unit-tested).
