@@ -357,7 +357,7 @@ ComparisonReport CompareRuns(const BenchmarkRun& baseline, const BenchmarkRun& c
               has_ci ? Settle(std::min(c.runs_baseline, c.runs_current), half, needed) : 0;
           c.repetitions_to_settle = 0;
           c.reason += "; the runs drift by about " + Num(c.process_drift_pct) +
-                      "% (noise profile), so more repetitions of one run cannot settle it";
+                      "% from one to the next, so more repetitions of one run cannot settle it";
           if (c.runs_to_settle > 0) {
             c.reason +=
                 ", about " + std::to_string(c.runs_to_settle) + " alternating runs per side would";
