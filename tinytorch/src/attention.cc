@@ -55,11 +55,7 @@ int64_t MaskedSoftmaxRows(float* s, const float* keep, int64_t rows, int64_t tq,
       }
     }
   };
-  if (rows * tk < (int64_t{1} << 16)) {
-    for (int64_t t = 0; t < tasks; ++t) block(t);
-  } else {
-    kernels::ParallelFor(tasks, block);
-  }
+  kernels::ParallelFor(tasks, rows * tk, int64_t{1} << 16, block);
   for (const int64_t r : first_bad) {
     if (r >= 0) return r;
   }

@@ -215,11 +215,7 @@ void ForEachDepthwiseRow(const Geometry& g, const std::vector<ColumnRange>& colu
 // Planes are independent (the weight gradient is per channel), so all three passes thread over
 // them; a small convolution stays on the caller's thread.
 void ForEachPlane(const Geometry& g, int64_t planes, const std::function<void(int64_t)>& body) {
-  if (planes * g.positions() * g.kh * g.kw < (int64_t{1} << 18)) {
-    for (int64_t p = 0; p < planes; ++p) body(p);
-  } else {
-    kernels::ParallelFor(planes, body);
-  }
+  kernels::ParallelFor(planes, planes * g.positions() * g.kh * g.kw, int64_t{1} << 18, body);
 }
 
 }  // namespace

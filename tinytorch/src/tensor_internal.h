@@ -118,13 +118,13 @@ Tensor UnaryOp(const Tensor& x, const char* op, F f) {
 template <class F>
 Tensor CostlyUnaryOp(const Tensor& x, const char* op, F f) {
   constexpr int64_t kChunk = 8192;
-  if (x.numel() < 4 * kChunk || !x.is_contiguous()) return UnaryOp(x, op, f);
+  if (!x.is_contiguous()) return UnaryOp(x, op, f);
   CheckFloat(x, op);
   Tensor out = EmptyLike(x.shape());
   float* po = out.data<float>();
   const float* px = x.data<float>();
   const int64_t n = x.numel();
-  kernels::ParallelFor((n + kChunk - 1) / kChunk, [&](int64_t c) {
+  kernels::ParallelFor((n + kChunk - 1) / kChunk, n, 4 * kChunk, [&](int64_t c) {
     for (int64_t k = c * kChunk; k < std::min(n, (c + 1) * kChunk); ++k) po[k] = f(px[k]);
   });
   return out;

@@ -137,4 +137,13 @@ void ParallelFor(int64_t tasks, const std::function<void(int64_t)>& body) {
   pool->Run(tasks, body);
 }
 
+void ParallelFor(int64_t tasks, int64_t work, int64_t min_work,
+                 const std::function<void(int64_t)>& body) {
+  if (work < min_work) {
+    for (int64_t t = 0; t < tasks; ++t) body(t);
+  } else {
+    ParallelFor(tasks, body);
+  }
+}
+
 }  // namespace tinytorch::kernels

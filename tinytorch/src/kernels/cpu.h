@@ -23,5 +23,9 @@ void SetThreadCount(int threads);
 // persist between calls, so a call costs a wake-up, not a thread start. A call made while
 // another is running (from a task or another thread) runs its tasks serially on the caller.
 void ParallelFor(int64_t tasks, const std::function<void(int64_t)>& body);
+// The same when the call's `work` (a count in the caller's unit) reaches `min_work`; a smaller
+// call runs its tasks on the caller, where waking the workers would cost more than they save.
+void ParallelFor(int64_t tasks, int64_t work, int64_t min_work,
+                 const std::function<void(int64_t)>& body);
 
 }  // namespace tinytorch::kernels
