@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "fileio/fileio.h"
+#include "perf_framework/format.h"
 #include "perf_framework/regression.h"
 #include "perf_framework/report.h"
 
@@ -19,18 +20,14 @@ namespace tinyperf {
 
 namespace {
 
+using perf::format::Num;
+
 struct CompareOptions {
   std::string baseline, current, format = "text", metric = "real_time", noise;
   double threshold_pct = 10, alpha = 0.05;
 };
 
 enum class Kind { kGoogleBenchmark, kResults };
-
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
 
 // Reads and classifies one input; throws naming the file.
 std::pair<Kind, nlohmann::json> Load(const std::string& path) {

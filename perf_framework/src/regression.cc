@@ -10,8 +10,8 @@
 #include <set>
 #include <sstream>
 
-#include "format.h"
 #include "perf_framework/error.h"
+#include "perf_framework/format.h"
 #include "perf_framework/statistics.h"
 #include "perf_framework/suite.h"
 

@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "fileio/fileio.h"
-#include "format.h"
 #include "perf_framework/error.h"
+#include "perf_framework/format.h"
 
 namespace perf {
 

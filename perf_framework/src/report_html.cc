@@ -7,7 +7,7 @@
 #include <set>
 #include <sstream>
 
-#include "format.h"
+#include "perf_framework/format.h"
 #include "perf_framework/history.h"
 #include "perf_framework/regression.h"
 #include "perf_framework/report.h"

@@ -1,5 +1,5 @@
-// Number formatting shared by the report writers (Markdown, HTML, comparisons), so a value reads
-// the same in every output.
+// Number formatting shared by the report writers (Markdown, HTML, comparisons, tinyperf's
+// messages), so a value reads the same in every output.
 #pragma once
 
 #include <cmath>
