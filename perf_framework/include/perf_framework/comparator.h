@@ -31,7 +31,10 @@ struct ComparatorOptions {
   int min_rounds = 16;               // first look; later looks double it
   int max_rounds = 256;              // last look
   double max_seconds = 10.0;         // stops at the next look after this (or at once if over 2×)
-  double min_sample_seconds = 0;     // per run inside a round; 0: the timer's automatic length
+  // Per run inside a round. Runs of a single microsecond-scale call let one interrupt decide a
+  // round (a 64x64 GEMM's 16 rounds once took 1 ms in all, 4 of them 5x off); 1 ms runs
+  // average such hiccups away. 0: the timer's automatic length (10 us on this machine).
+  double min_sample_seconds = 1e-3;
   uint64_t seed = 1;
 };
 
