@@ -73,6 +73,30 @@ void BM_LinearFp32(benchmark::State& s) { LinearBenchmark<false>(s); }
 BENCHMARK(BM_LinearInt8)->ArgName("batch")->Arg(1)->Arg(256)->UseRealTime();
 BENCHMARK(BM_LinearFp32)->ArgName("batch")->Arg(1)->Arg(256)->UseRealTime();
 
+// The digits MLP's shape (64-128-64-10), statically calibrated like the validation claim's int8
+// model: small layers, where quantizing activations and rescaling outputs weigh most.
+template <bool kQuantized>
+void MlpBenchmark(benchmark::State& state) {
+  const int64_t batch = state.range(0);
+  Generator gen(3);
+  Sequential mlp({std::make_shared<Linear>(64, 128, gen), std::make_shared<ReLULayer>(),
+                  std::make_shared<Linear>(128, 64, gen), std::make_shared<ReLULayer>(),
+                  std::make_shared<Linear>(64, 10, gen)});
+  const std::shared_ptr<Sequential> int8 = QuantizeModel(mlp, {}, Tensor::RandN({256, 64}, gen));
+  const Tensor x = Tensor::RandN({batch, 64}, gen);
+  const NoGradGuard no_grad;
+  for (auto _ : state) {
+    Tensor y = kQuantized ? (*int8)(x) : mlp(x);
+    benchmark::DoNotOptimize(y.data<float>());
+    benchmark::ClobberMemory();
+  }
+  SetOps(state, batch, 1, 64 * 128 + 128 * 64 + 64 * 10);
+}
+void BM_MlpInt8(benchmark::State& s) { MlpBenchmark<true>(s); }
+void BM_MlpFp32(benchmark::State& s) { MlpBenchmark<false>(s); }
+BENCHMARK(BM_MlpInt8)->ArgName("batch")->Arg(1)->Arg(360)->UseRealTime();
+BENCHMARK(BM_MlpFp32)->ArgName("batch")->Arg(1)->Arg(360)->UseRealTime();
+
 }  // namespace
 }  // namespace tinytorch
 

@@ -254,6 +254,37 @@ TEST(QuantizationTest, NonFiniteInputsThrowInsteadOfBecomingCodes) {
       ThrowsMessage<Error>(HasSubstr("QuantizedConv2d: input has a non-finite value (inf)")));
 }
 
+TEST(QuantizationTest, ActivationCodesAreTheSameOnEveryLevel) {
+  // Scale 2^-4 exactly (a static range 255/16 wide), so (c + 0.5)/16 are exact ties that must round
+  // to even on every level; values past the range saturate; 111 inputs leave a ragged vector tail.
+  Generator gen(21);
+  Linear linear(37, 5, gen);
+  QuantizedLinear q(linear);
+  q.SetActivationRange({-8.f, 7.9375f});
+  Tensor x = Tensor::RandN({3, 37}, gen) * 4.f;
+  const float specials[] = {0.5f / 16, 1.5f / 16, -2.5f / 16, -0.f, 1e-30f, 9.f, -100.f, 7.96875f};
+  for (int i = 0; i < 8; ++i) x.at({i % 3, 30 + i % 7}) = specials[i];
+  Conv2d conv(2, 3, 3, gen, 1, 1);
+  QuantizedConv2d qc(conv);
+  const Tensor image = Tensor::RandN({2, 2, 5, 7}, gen);
+  Tensor bad = x.Clone();
+  bad.at({1, 0}) = -std::numeric_limits<float>::infinity();  // flat index 37: a later vector
+  Tensor reference, reference_conv;
+  for (SimdLevel level : testing::SupportedSimdLevels()) {
+    const testing::ScopedSimdLevel scoped(level);
+    SCOPED_TRACE(SimdLevelName(level));
+    const Tensor y = q(x), yc = qc(image);
+    if (!reference.defined()) {
+      reference = y;
+      reference_conv = yc;
+    }
+    EXPECT_TENSOR_CLOSE(y, reference, 0, 0);
+    EXPECT_TENSOR_CLOSE(yc, reference_conv, 0, 0);
+    EXPECT_THAT([&] { q(bad); },
+                ThrowsMessage<Error>(HasSubstr("non-finite value (-inf) at flat index 37")));
+  }
+}
+
 TEST(QuantizationTest, StaticActivationRangeIsUsedAndValidated) {
   Generator gen(7);
   Linear linear(8, 4, gen);
