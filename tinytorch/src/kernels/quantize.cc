@@ -1,5 +1,5 @@
 // Activation range and uint8 codes: scalar references and AVX-512 kernels (AVX2 machines use the
-// references, which the compiler vectorizes in part).
+// references).
 #include "kernels/quantize.h"
 
 #include <immintrin.h>
@@ -28,6 +28,10 @@ void QuantizeU8Naive(uint8_t* out, const float* x, int64_t n, float scale, int32
 
 namespace {
 
+// GCC 12's unmasked min, max, roundscale, convert and reduce intrinsics trip -Wmaybe-uninitialized
+// inside its own header (they start from an undefined vector), so these kernels use the
+// zero-masked forms with a full mask.
+
 // Masked tails read zeros, which cannot move a range that already holds 0.
 __attribute__((target("avx512f"))) RangeScan RangeWithZeroAvx512(const float* x, int64_t n) {
   const __m512 inf = _mm512_set1_ps(INFINITY);
@@ -41,9 +45,6 @@ __attribute__((target("avx512f"))) RangeScan RangeWithZeroAvx512(const float* x,
     lo = _mm512_maskz_min_ps(0xFFFF, lo, v);
     hi = _mm512_maskz_max_ps(0xFFFF, hi, v);
   }
-  // GCC 12's unmasked min, max, roundscale, convert and reduce intrinsics trip
-  // -Wmaybe-uninitialized inside its own header (they start from an undefined vector); the
-  // zero-masked forms do not.
   alignas(64) float l[16], h[16];
   _mm512_store_ps(l, lo);
   _mm512_store_ps(h, hi);
