@@ -51,8 +51,9 @@ t0=$(date +%s)
 # bench.sh fails a binary that errors or runs zero benchmarks. Three repetitions give each
 # benchmark a median and spread (the JSON keeps every repetition, so `tinyperf compare` can read
 # it); the nightly's regression runs take ten.
+bench_reps=3
 bench_status=PASS
-if ! TT_BENCH_RUNS=1 TT_BUILD_DIR="$build" scripts/bench.sh "$out" --benchmark_repetitions=3 \
+if ! TT_BENCH_RUNS=1 TT_BUILD_DIR="$build" scripts/bench.sh "$out" --benchmark_repetitions=$bench_reps \
      --benchmark_display_aggregates_only=true >"$out/bench.log" 2>&1; then
   bench_status=ERROR
   failed_total=$(( failed_total + 1 ))
@@ -97,7 +98,7 @@ elapsed=$(( $(date +%s) - start ))
   echo
   echo "## Benchmarks (Google Benchmark, status $bench_status)"
   echo
-  echo "Medians of 3 repetitions; every repetition is in <binary>.json, per-binary status in bench.log."
+  echo "Medians of $bench_reps repetitions; every repetition is in <binary>.json, per-binary status in bench.log."
   echo
   echo '```'
   for bench in "${benches[@]}"; do

@@ -130,25 +130,13 @@ namespace {
 constexpr int64_t kStrip = 16, kPackedCols = 8;
 
 // Strip `strip` of a (rows 16·strip ... 16·strip + 15) into out: zero rows past m and zero bytes
-// past k, so partial strips and the last group add nothing.
-void PackStripNaive(uint8_t* out, const uint8_t* a, int64_t m, int64_t k, int64_t groups,
-                    int64_t strip) {
-  std::fill(out, out + groups * 64, uint8_t{0});
-  for (int64_t r = 0; r < kStrip && strip * kStrip + r < m; ++r) {
-    const uint8_t* src = a + (strip * kStrip + r) * k;
-    uint8_t* dst = out + r * 4;
-    for (int64_t g = 0; g < groups; ++g, dst += 64) {
-      std::memcpy(dst, src + 4 * g, static_cast<size_t>(std::min<int64_t>(4, k - 4 * g)));
-    }
-  }
-}
-
-// The same layout, a whole group (4 bytes of 16 rows) per gather; rows past m are masked to zero,
-// and a partial last group (k % 4) is left to the scalar copy, which never reads past a row.
+// past k, so partial strips and the last group add nothing. A whole group (4 bytes of 16 rows) is
+// one gather with rows past m masked to zero; a partial last group (k % 4) is copied in scalar,
+// which never reads past a row. Row offsets up to 15·k fit in int32 because callers keep k within
+// kMaxInt8Depth.
 __attribute__((target("avx512f"))) void PackStrip(uint8_t* out, const uint8_t* a, int64_t m,
                                                   int64_t k, int64_t groups, int64_t strip) {
   const int64_t rows = std::min(kStrip, m - strip * kStrip), full = k / 4;
-  if (k > (int64_t{1} << 28) || full == 0) return PackStripNaive(out, a, m, k, groups, strip);
   const __mmask16 live = static_cast<__mmask16>((1u << rows) - 1);
   const __m512i offsets =
       _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
