@@ -53,17 +53,34 @@ if(NOT OPENBLAS_FOUND)
   tt_missing("OpenBLAS" "libopenblas-dev")
 endif()
 
-# libtorch (Debian's libtorch-dev, PyTorch 1.13 C++) is optional: with it, the tinytorch-vs-libtorch
-# comparison suite is built. Nothing else needs it. Off under the sanitizers (libtorch is not
-# built with them).
-find_package(Torch CONFIG QUIET)
-if(Torch_FOUND AND NOT TT_SANITIZE)
-  set(tt_libtorch_default ON)
+# libtorch (Debian's libtorch-dev, PyTorch 1.13 C++ library) is optional: with it, the
+# tinytorch-vs-libtorch targets are built. Nothing else needs it. TT_WITH_LIBTORCH is AUTO by
+# default and decided afresh at every configure, so a build configured before libtorch-dev was
+# installed gains the comparisons at its next configure instead of silently keeping them off
+# (a cached ON/OFF would). ON requires it; OFF leaves it out. Off under the sanitizers (libtorch is
+# not built with them).
+# Build directories configured when this was a BOOL option hold a stale OFF: back to AUTO.
+get_property(tt_libtorch_type CACHE TT_WITH_LIBTORCH PROPERTY TYPE)
+if(tt_libtorch_type STREQUAL "BOOL")
+  set(TT_WITH_LIBTORCH AUTO CACHE STRING "" FORCE)
+endif()
+set(TT_WITH_LIBTORCH AUTO CACHE STRING "Build the tinytorch-vs-libtorch comparisons: AUTO, ON or OFF")
+set_property(CACHE TT_WITH_LIBTORCH PROPERTY STRINGS AUTO ON OFF)
+if(NOT TT_WITH_LIBTORCH STREQUAL "OFF" AND NOT TT_SANITIZE)
+  find_package(Torch CONFIG QUIET)
+endif()
+if(TT_WITH_LIBTORCH STREQUAL "AUTO")
+  if(Torch_FOUND AND NOT TT_SANITIZE)
+    set(TT_LIBTORCH_ENABLED ON)
+  else()
+    set(TT_LIBTORCH_ENABLED OFF)
+  endif()
+elseif(TT_WITH_LIBTORCH)
+  if(NOT Torch_FOUND)
+    tt_missing("libtorch (for TT_WITH_LIBTORCH=ON)" "libtorch-dev")
+  endif()
+  set(TT_LIBTORCH_ENABLED ON)
 else()
-  set(tt_libtorch_default OFF)
+  set(TT_LIBTORCH_ENABLED OFF)
 endif()
-option(TT_WITH_LIBTORCH "Build the tinytorch-vs-libtorch comparisons (needs libtorch-dev)"
-       ${tt_libtorch_default})
-if(TT_WITH_LIBTORCH AND NOT Torch_FOUND)
-  tt_missing("libtorch (for TT_WITH_LIBTORCH)" "libtorch-dev")
-endif()
+message(STATUS "tinytorch-vs-libtorch comparisons: ${TT_LIBTORCH_ENABLED} (TT_WITH_LIBTORCH=${TT_WITH_LIBTORCH})")

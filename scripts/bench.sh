@@ -12,6 +12,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 build="${TT_BUILD_DIR:-build}"
+source scripts/references.sh
+tt_references "$build"
 out="${1:-validation_results/bench/$(date -u +%Y%m%dT%H%M%SZ)}"
 shift $(( $# > 0 ? 1 : 0 ))
 mkdir -p "$out"

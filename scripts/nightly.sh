@@ -17,6 +17,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 build="${TT_BUILD_DIR:-build}"
+source scripts/references.sh
+tt_references "$build"
 tinyperf="$build/bin/tinyperf"
 scripts/run_all.sh
 status=$?

@@ -12,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build="${TT_BUILD_DIR:-build}"
+source scripts/references.sh
+tt_references "$build"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="validation_results/$stamp"
 mkdir -p "$out/claims"

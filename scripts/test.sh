@@ -13,5 +13,11 @@ if [[ "${1:-}" == "--asan" ]]; then
   shift
 fi
 scripts/build.sh "$preset"
+source scripts/references.sh
+if [[ "$preset" == release ]]; then
+  tt_references build
+else  # a sanitizer build measures nothing; it only takes the kernel
+  eval "$("build-$preset/bin/tinyperf" env --exports)"
+fi
 # ctest's own summary stays the last thing printed (CI reads it).
 ctest --preset "$preset" -j "$(nproc)" "$@"

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 
 namespace tinyperf {
 
@@ -19,5 +20,10 @@ void AddCompareCommand(CLI::App& app, std::function<int()>& run);
 void AddBaselineCommand(CLI::App& app, std::function<int()>& run);
 void AddCalibrateCommand(CLI::App& app, std::function<int()>& run);
 void AddHistoryCommand(CLI::App& app, std::function<int()>& run);
+// The OPENBLAS_CORETYPE that runs this process's OpenBLAS at its best, when it fell back and the
+// user set nothing, after a child process has checked it computes right; empty otherwise.
+std::string CheckedBestCoretype();
+// Adds `env [--format text|json] [--tune] [--exports]` (env_command.cc).
+void AddEnvCommand(CLI::App& app, std::function<int()>& run);
 
 }  // namespace tinyperf

@@ -3,11 +3,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -57,7 +59,39 @@ std::string Run(const std::string& command) {
   return out;
 }
 
+std::vector<std::string> KernelFlags() {
+  std::vector<std::string> out;
+  std::istringstream flags(CpuInfoField("flags"));
+  for (std::string f; flags >> f;) {
+    if (f == "sse4_2" || f == "avx" || f == "avx2" || f == "fma" || f.rfind("avx512", 0) == 0 ||
+        f == "avx_vnni") {
+      out.push_back(f);
+    }
+  }
+  return out;
+}
+
+struct Probes {
+  std::mutex mutex;
+  std::vector<EnvironmentProbe> list;
+};
+Probes& Registry() {
+  static Probes probes;  // constructed on first use: registration may run at static init
+  return probes;
+}
+
 }  // namespace
+
+void AddEnvironmentProbe(EnvironmentProbe probe) {
+  Probes& r = Registry();
+  const std::lock_guard lock(r.mutex);
+  if (std::find(r.list.begin(), r.list.end(), probe) == r.list.end()) r.list.push_back(probe);
+}
+
+const BlasInfo& ProcessBlas() {
+  static const BlasInfo blas = ProbeBlas(KernelFlags());
+  return blas;
+}
 
 std::string UtcNow() {
   const std::time_t now = std::time(nullptr);
@@ -71,13 +105,7 @@ std::string UtcNow() {
 Environment CaptureEnvironment() {
   Environment env;
   env.cpu_model = CpuInfoField("model name");
-  std::istringstream flags(CpuInfoField("flags"));
-  for (std::string f; flags >> f;) {
-    if (f == "sse4_2" || f == "avx" || f == "avx2" || f == "fma" || f.rfind("avx512", 0) == 0 ||
-        f == "avx_vnni") {
-      env.cpu_flags.push_back(f);
-    }
-  }
+  env.cpu_flags = KernelFlags();
   env.logical_cores = static_cast<int>(std::thread::hardware_concurrency());
   env.governor = ReadFirstLine("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
   if (env.governor.empty()) env.governor = "unavailable";
@@ -88,6 +116,14 @@ Environment CaptureEnvironment() {
   if (env.git_commit.empty()) env.git_commit = "unknown";
   env.utc_time = UtcNow();
   std::istringstream(ReadFirstLine("/proc/loadavg")) >> env.load_average_1min;
+  env.blas = ProcessBlas();
+  if (env.blas.degraded) env.warnings.push_back(env.blas.reason);
+  std::vector<EnvironmentProbe> probes;
+  {
+    const std::lock_guard lock(Registry().mutex);
+    probes = Registry().list;
+  }
+  for (EnvironmentProbe probe : probes) probe(env);
   return env;
 }
 
@@ -116,6 +152,7 @@ std::vector<std::string> MachineWarnings() {
        << " cores: other processes compete for the CPU; stop them or expect wider intervals";
     w.push_back(os.str());
   }
+  if (ProcessBlas().degraded) w.push_back(ProcessBlas().reason);
   return w;
 }
 
@@ -124,7 +161,9 @@ nlohmann::json Environment::ToJson() const {
           {"logical_cores", logical_cores}, {"governor", governor},
           {"compiler", compiler},           {"compile_flags", compile_flags},
           {"build_type", build_type},       {"git_commit", git_commit},
-          {"utc_time", utc_time},           {"load_average_1min", load_average_1min}};
+          {"utc_time", utc_time},           {"load_average_1min", load_average_1min},
+          {"blas", blas.ToJson()},          {"matmul_default_backend", matmul_default_backend},
+          {"matmul_choice", matmul_choice}, {"warnings", warnings}};
 }
 
 Environment Environment::FromJson(const nlohmann::json& j) {
@@ -140,6 +179,14 @@ Environment Environment::FromJson(const nlohmann::json& j) {
     env.git_commit = j.at("git_commit").get<std::string>();
     env.utc_time = j.at("utc_time").get<std::string>();
     env.load_average_1min = j.at("load_average_1min").get<double>();
+    if (j.contains("blas")) {
+      env.blas = BlasInfo::FromJson(j.at("blas"));
+    } else {
+      env.blas.library = "not recorded";
+    }
+    env.matmul_default_backend = j.value("matmul_default_backend", "");
+    env.matmul_choice = j.value("matmul_choice", "");
+    env.warnings = j.value("warnings", std::vector<std::string>{});
   } catch (const nlohmann::json::exception& e) {
     detail::Throw("environment: ", e.what());
   }
@@ -147,8 +194,10 @@ Environment Environment::FromJson(const nlohmann::json& j) {
 }
 
 std::string MachineFingerprint(const Environment& env) {
-  const std::string raw =
-      env.cpu_model + " " + std::to_string(env.logical_cores) + "c " + env.compiler;
+  std::string raw = env.cpu_model + " " + std::to_string(env.logical_cores) + "c " + env.compiler;
+  if (env.blas.library != "none" && env.blas.library != "not recorded") {
+    raw += " " + env.blas.library + " " + env.blas.kernel;
+  }
   std::string key;
   for (const char c : raw) {
     if (std::isalnum(static_cast<unsigned char>(c))) {
@@ -159,6 +208,15 @@ std::string MachineFingerprint(const Environment& env) {
   }
   while (!key.empty() && key.back() == '-') key.pop_back();
   return key.empty() ? "unknown-machine" : key;
+}
+
+std::string ThisMachineFingerprint() {
+  Environment env;
+  env.cpu_model = CpuInfoField("model name");
+  env.logical_cores = static_cast<int>(std::thread::hardware_concurrency());
+  env.compiler = std::string("g++ ") + __VERSION__;
+  env.blas = ProcessBlas();
+  return MachineFingerprint(env);
 }
 
 }  // namespace perf

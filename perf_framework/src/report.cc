@@ -87,7 +87,67 @@ std::string CountsRow(const char* what, const VerdictCounts& c) {
          std::to_string(c.error) + " |\n";
 }
 
+// The reference libraries as measured, and a loud section when one ran degraded.
+std::string ReferencesMarkdown(const SuiteResults& r) {
+  const BlasInfo& blas = r.environment.blas;
+  std::ostringstream md;
+  md << "\n- reference BLAS: " << blas.library;
+  if (blas.library == "OpenBLAS") {
+    md << " " << blas.version << ", kernel " << blas.kernel << " (this CPU calls for "
+       << blas.best_kernel << "), " << blas.threads << " threads, OPENBLAS_CORETYPE "
+       << (blas.coretype_setting.empty() ? "unset" : blas.coretype_setting);
+  }
+  if (!r.environment.matmul_default_backend.empty()) {
+    md << "\n- tinytorch MatMul default: " << r.environment.matmul_default_backend << " ("
+       << Cell(r.environment.matmul_choice) << ")";
+  }
+  md << "\n";
+  std::vector<const ClaimResult*> flagged;
+  for (const ClaimResult& c : r.claims) {
+    if (!c.degraded_reference.empty()) flagged.push_back(&c);
+  }
+  if (r.environment.warnings.empty() && flagged.empty()) return md.str();
+  md << "\n### WARNING: degraded reference\n\n";
+  for (const std::string& w : r.environment.warnings) md << "- " << Cell(w) << "\n";
+  if (!flagged.empty()) {
+    md << "\nMeasured against it (published claims and targets here cannot PASS):\n\n";
+    for (const ClaimResult* c : flagged) {
+      md << "- " << Cell(c->module + "/" + c->id) << ": " << Cell(c->degraded_reference) << "\n";
+    }
+  }
+  return md.str();
+}
+
+// Targets as MET / MISSED with their intervals, apart from the claims they are not.
+std::string TargetsMarkdown(const SuiteResults& r) {
+  std::ostringstream md;
+  bool any = false;
+  for (const ClaimResult& c : r.claims) {
+    if (c.kind != ClaimKind::kTarget) continue;
+    if (!any) {
+      md << "\n### Targets\n\n| target | goal | measured | status |\n|---|---|---|---|\n";
+      any = true;
+    }
+    md << "| " << Cell(c.id) << ": " << Cell(c.statement) << " | >= " << Num(c.threshold) << " | "
+       << Cell(Measured(c.outcome.evidence)) << " | **" << TargetStatus(c) << "** |\n";
+  }
+  return md.str();
+}
+
 }  // namespace
+
+const char* TargetStatus(const ClaimResult& c) {
+  switch (c.outcome.verdict) {
+    case ClaimVerdict::kPass:
+      return "MET";
+    case ClaimVerdict::kError:
+      return "ERROR";
+    case ClaimVerdict::kPartial:
+    case ClaimVerdict::kFail:
+      break;
+  }
+  return "MISSED";
+}
 
 std::string ResultsMarkdown(const SuiteResults& r) {
   std::ostringstream md;
@@ -101,9 +161,13 @@ std::string ResultsMarkdown(const SuiteResults& r) {
      << " s of claim time\n\n"
      << "| kind | PASS | PARTIAL | FAIL | ERROR |\n|---|---|---|---|---|\n"
      << CountsRow("contracts", CountVerdicts(r.claims, ClaimKind::kContract))
-     << CountsRow("published claims", CountVerdicts(r.claims, ClaimKind::kPublishedClaim)) << "\n"
+     << CountsRow("published claims", CountVerdicts(r.claims, ClaimKind::kPublishedClaim))
+     << CountsRow("targets", CountVerdicts(r.claims, ClaimKind::kTarget)) << "\n"
      << "Contracts are what this implementation guarantees (a test asserts PASS). Published claims "
-        "are the course material's headline numbers, given the verdict this machine shows.\n";
+        "are the course material's headline numbers, given the verdict this machine shows. "
+        "Targets are this project's own goals against the libraries a user would pick instead "
+        "(MET when the whole interval meets the goal).\n"
+     << ReferencesMarkdown(r) << TargetsMarkdown(r);
   std::map<std::string, std::vector<const ClaimResult*>> by_module;
   for (const ClaimResult& c : r.claims) by_module[c.module].push_back(&c);
   for (const auto& [module, claims] : by_module) {
@@ -112,9 +176,9 @@ std::string ResultsMarkdown(const SuiteResults& r) {
        << "|---|---|---|---|---|---|\n";
     for (const ClaimResult* c : claims) {
       md << "| " << Cell(c->id) << ": " << Cell(c->statement) << " | " << ClaimKindName(c->kind)
-         << " | **" << ClaimVerdictName(c->outcome.verdict) << "** | "
-         << Cell(Measured(c->outcome.evidence)) << " | " << Num(c->threshold) << " | "
-         << Cell(c->outcome.reason) << " |\n";
+         << (c->degraded_reference.empty() ? "" : " (degraded reference)") << " | **"
+         << ClaimVerdictName(c->outcome.verdict) << "** | " << Cell(Measured(c->outcome.evidence))
+         << " | " << Num(c->threshold) << " | " << Cell(c->outcome.reason) << " |\n";
     }
   }
   return md.str();
@@ -149,10 +213,11 @@ std::vector<VerdictChange> CompareToBaseline(const SuiteResults& baseline,
   std::vector<VerdictChange> changes;
   for (const ClaimResult& b : baseline.claims) {
     const auto it = now.find({b.module, b.id});
-    const bool contract = b.kind == ClaimKind::kContract;
     if (it == now.end()) {
+      // Whatever its kind: a claim that silently stops being measured is how a broken build
+      // (an optional dependency lost, a test filtered out) hides in a green report.
       changes.push_back(
-          {b.module, b.id, b.kind, ClaimVerdictName(b.outcome.verdict), "missing", contract});
+          {b.module, b.id, b.kind, ClaimVerdictName(b.outcome.verdict), "missing", true});
       continue;
     }
     const ClaimResult& c = *it->second;
@@ -183,7 +248,8 @@ std::string BaselineMarkdown(const std::vector<VerdictChange>& changes,
     md << "Every claim has the verdict it had in the baseline.\n";
     return md.str();
   }
-  md << worse << " contract verdict(s) worse than the baseline; " << changes.size()
+  md << worse << " worse than the baseline (a contract's verdict lower, or a claim missing); "
+     << changes.size()
      << " change(s) in all.\n\n| claim | kind | baseline | now | worse |\n|---|---|---|---|---|\n";
   for (const VerdictChange& c : changes) {
     md << "| " << Cell(c.module + "/" + c.id) << " | " << ClaimKindName(c.kind) << " | " << c.before

@@ -257,6 +257,57 @@ ScalingChart ScalingChartFromGoogleBenchmark(const nlohmann::json& j, const std:
   return chart;
 }
 
+namespace {
+
+// A loud banner when a reference ran degraded, with the claims measured against it.
+std::string DegradedHtml(const SuiteResults& r) {
+  std::ostringstream html;
+  std::vector<const ClaimResult*> flagged;
+  for (const ClaimResult& c : r.claims) {
+    if (!c.degraded_reference.empty()) flagged.push_back(&c);
+  }
+  if (r.environment.warnings.empty() && flagged.empty()) return "";
+  html << "<div id=\"degraded\" class=\"warn\" style=\"border-left-color:#c62828\"><h2>WARNING: "
+          "degraded reference</h2>\n";
+  for (const std::string& w : r.environment.warnings) html << "<p>" << Escape(w) << "</p>\n";
+  if (!flagged.empty()) {
+    html << "<p>Measured against it (published claims and targets here cannot PASS):</p><ul>";
+    for (const ClaimResult* c : flagged) {
+      html << "<li>" << Escape(c->module + "/" + c->id) << ": " << Escape(c->degraded_reference)
+           << "</li>";
+    }
+    html << "</ul>";
+  }
+  html << "</div>\n";
+  return html.str();
+}
+
+// The targets as MET / MISSED with their intervals.
+std::string TargetsHtml(const std::vector<ClaimResult>& claims) {
+  std::ostringstream html;
+  bool any = false;
+  for (const ClaimResult& c : claims) {
+    if (c.kind != ClaimKind::kTarget) continue;
+    if (!any) {
+      html << "<h2>Targets</h2>\n<p>The project's own goals against the libraries a user would "
+              "pick instead; MET when the whole interval meets the goal. They never fail a "
+              "run.</p>\n<table id=\"targets\"><tr><th>target</th><th>goal</th><th>measured "
+              "[interval]</th><th>status</th></tr>\n";
+      any = true;
+    }
+    const char* status = TargetStatus(c);
+    html << "<tr><td><b>" << Escape(c.id) << "</b><br>" << Escape(c.statement) << "</td><td>&ge; "
+         << Num(c.threshold) << "</td><td>" << Escape(format::Measured(c.outcome.evidence))
+         << "</td><td><span class=\"verdict\" style=\"background:"
+         << (std::string(status) == "MET" ? "#2e7d32" : "#c62828") << "\">" << status
+         << "</span></td></tr>\n";
+  }
+  if (any) html << "</table>\n";
+  return html.str();
+}
+
+}  // namespace
+
 std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& charts,
                         const std::vector<VerdictChange>& changes) {
   const Environment& env = r.environment;
@@ -273,8 +324,8 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
           "#e0a800;padding:4px 10px}\n"
        << "</style></head><body>\n<h1>Validation report</h1>\n";
   html << "<p id=\"health\"><b>" << (r.Healthy() ? "Healthy" : "NOT healthy")
-       << "</b>: every contract must PASS and nothing may be ERROR; published-claim verdicts "
-          "report what this machine shows and never change the status.</p>\n";
+       << "</b>: every contract must PASS and nothing may be ERROR; published-claim and target "
+          "verdicts report what this machine shows and never change the status.</p>\n";
   html << "<h2>Environment</h2>\n<table id=\"environment\">";
   const std::pair<const char*, std::string> env_rows[] = {
       {"CPU", env.cpu_model},
@@ -286,11 +337,18 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
       {"commit", env.git_commit},
       {"started", r.started_utc},
       {"claim time", Num(r.elapsed_seconds) + " s"},
-      {"load average (1 min)", Num(env.load_average_1min)}};
+      {"load average (1 min)", Num(env.load_average_1min)},
+      {"reference BLAS",
+       env.blas.library + " " + env.blas.version + ", kernel " + env.blas.kernel +
+           " (CPU calls for " + env.blas.best_kernel + "), " + std::to_string(env.blas.threads) +
+           " threads, OPENBLAS_CORETYPE " +
+           (env.blas.coretype_setting.empty() ? "unset" : env.blas.coretype_setting)},
+      {"tinytorch MatMul default", env.matmul_default_backend + " (" + env.matmul_choice + ")"}};
   for (const auto& [k, v] : env_rows) {
     html << "<tr><th>" << k << "</th><td>" << Escape(v) << "</td></tr>";
   }
   html << "</table>\n";
+  html << DegradedHtml(r);
 
   std::set<std::string> warnings;
   if (env.logical_cores > 0 && env.load_average_1min > 0.5 * env.logical_cores) {
@@ -309,7 +367,7 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
 
   html << "<h2>Verdicts</h2>\n<table id=\"counts\"><tr><th>kind</th><th>PASS</th><th>PARTIAL</"
           "th><th>FAIL</th><th>ERROR</th></tr>";
-  for (const ClaimKind kind : {ClaimKind::kContract, ClaimKind::kPublishedClaim}) {
+  for (const ClaimKind kind : kAllClaimKinds) {
     const VerdictCounts n = CountVerdicts(r.claims, kind);
     html << "<tr><td>" << ClaimKindName(kind) << "</td><td>" << n.pass << "</td><td>" << n.partial
          << "</td><td>" << n.fail << "</td><td>" << n.error << "</td></tr>";
@@ -327,6 +385,7 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
     html << "</table>\n";
   }
 
+  html << TargetsHtml(r.claims);
   html << "<h2>Speedups</h2>\n" << SpeedupChart(r.claims);
   if (!charts.empty()) html << "<h2>Scaling</h2>\n";
   for (const ScalingChart& chart : charts) html << ScalingSvg(chart);
@@ -342,6 +401,8 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
     for (const ClaimResult* c : claims) {
       html << "<tr><td><b>" << Escape(c->id) << "</b><br>" << Escape(c->statement) << "</td><td>"
            << ClaimKindName(c->kind)
+           << (c->degraded_reference.empty() ? ""
+                                             : "<br><b class=\"degraded\">degraded reference</b>")
            << "</td><td><span class=\"verdict\" style=\"background:" << Color(c->outcome.verdict)
            << "\">" << ClaimVerdictName(c->outcome.verdict) << "</span></td><td>"
            << Escape(format::Measured(c->outcome.evidence)) << "</td><td>" << Num(c->threshold)

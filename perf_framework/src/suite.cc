@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <future>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <set>
@@ -14,7 +15,18 @@
 namespace perf {
 
 const char* ClaimKindName(ClaimKind k) {
-  return k == ClaimKind::kContract ? "contract" : "published_claim";
+  constexpr const char* kNames[] = {"contract", "published_claim", "target"};
+  static_assert(std::size(kNames) == std::size(kAllClaimKinds));
+  return kNames[static_cast<size_t>(k)];
+}
+
+void FlagDegradedReference(ClaimResult& r, const std::string& what) {
+  r.degraded_reference = what;
+  if (r.kind != ClaimKind::kContract && r.outcome.verdict == ClaimVerdict::kPass) {
+    r.outcome.verdict = ClaimVerdict::kPartial;
+    r.outcome.reason =
+        "not PASS: measured against a degraded reference (" + what + "); " + r.outcome.reason;
+  }
 }
 
 const char* ClaimVerdictName(ClaimVerdict v) {
@@ -188,8 +200,9 @@ SuiteResults PerformanceTestSuite::Run(const std::string& filter,
     if (!filter.empty() && (claim.module + "/" + claim.id).find(filter) == std::string::npos) {
       continue;
     }
-    ClaimResult r{
-        claim.module, claim.id, claim.statement, claim.metric, claim.kind, claim.threshold, {}, 0};
+    ClaimResult r{claim.module, claim.id,   claim.statement,
+                  claim.metric, claim.kind, claim.threshold,
+                  {},           0,          {}};
     const auto start = std::chrono::steady_clock::now();
     // The measurement runs on its own thread so a hung claim can be abandoned at its timeout.
     std::future<ClaimOutcome> future = RunDetached(claim.measure);
@@ -254,6 +267,9 @@ nlohmann::json SuiteResults::ToJson() const {
                              {"unit", e.unit},
                              {"details", e.details}}},
                            {"elapsed_seconds", c.elapsed_seconds}});
+    if (!c.degraded_reference.empty()) {
+      claims_json.back()["degraded_reference"] = c.degraded_reference;
+    }
     summary[ClaimVerdictName(c.outcome.verdict)] =
         summary[ClaimVerdictName(c.outcome.verdict)].get<int>() + 1;
   }
@@ -298,9 +314,10 @@ ClaimVerdict ParseVerdict(const std::string& s, const std::string& where) {
 }
 
 ClaimKind ParseKind(const std::string& s, const std::string& where) {
-  if (s == "contract") return ClaimKind::kContract;
-  if (s == "published_claim") return ClaimKind::kPublishedClaim;
-  detail::Throw(where, ": unknown claim kind '", s, "' (contract or published_claim)");
+  for (const ClaimKind k : kAllClaimKinds) {
+    if (s == ClaimKindName(k)) return k;
+  }
+  detail::Throw(where, ": unknown claim kind '", s, "' (contract, published_claim or target)");
 }
 
 }  // namespace
@@ -348,6 +365,9 @@ SuiteResults SuiteResults::FromJson(const nlohmann::json& j, const std::string& 
     cr.outcome.evidence.unit = Field<std::string>(e, "unit", ewhere);
     cr.outcome.evidence.details = Field<nlohmann::json>(e, "details", ewhere);
     cr.elapsed_seconds = Field<double>(c, "elapsed_seconds", where);
+    if (c.contains("degraded_reference")) {
+      cr.degraded_reference = Field<std::string>(c, "degraded_reference", where);
+    }
     r.claims.push_back(std::move(cr));
   }
   return r;

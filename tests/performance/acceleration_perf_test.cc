@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "perf_framework/comparator.h"
+#include "perf_framework/format.h"
 #include "support/claims.h"
 #include "tinytorch/tinytorch.h"
 
@@ -64,6 +65,24 @@ TEST(AccelerationPerfTest, MatmulLadderIsOrdered) {
   CheckClaim(LadderStep(MatMulBackend::kNaive, MatMulBackend::kReordered));
   CheckClaim(LadderStep(MatMulBackend::kReordered, MatMulBackend::kBlocked));
   CheckClaim(LadderStep(MatMulBackend::kBlocked, MatMulBackend::kSimd));
+}
+
+// Targets: our fastest GEMM against OpenBLAS at its best kernel for this CPU (the scripts set
+// OPENBLAS_CORETYPE when OpenBLAS falls back; a degraded OpenBLAS flags the target instead).
+TEST(AccelerationPerfTest, TargetOwnGemmNearOpenBlas) {
+  for (const auto& [n, goal] :
+       {std::pair<int64_t, double>{256, 0.90}, {1024, 0.90}, {2048, 0.95}}) {
+    CheckClaim({kModule, "own_sgemm_vs_openblas_" + std::to_string(n),
+                "Our threaded GEMM runs a " + std::to_string(n) + "x" + std::to_string(n) +
+                    " product at least " + perf::format::Num(goal) +
+                    "x as fast as OpenBLAS (ratio = OpenBLAS time / ours)",
+                "speed ratio", ClaimKind::kTarget, goal, [n, goal] {
+                  return perf::DecideAtLeast(
+                      perf::SpeedupEvidence(
+                          CompareBackends(MatMulBackend::kOpenBlas, MatMulBackend::kThreaded, n)),
+                      goal, "speed ratio");
+                }});
+  }
 }
 
 TEST(AccelerationPerfTest, PublishedNaiveToLibrarySpeedup) {

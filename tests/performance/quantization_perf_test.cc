@@ -78,5 +78,25 @@ TEST(QuantizationPerfTest, PublishedInt8MemoryAndSpeed) {
   }
 }
 
+// Target: int8 at least twice as fast as the best fp32 (the default MatMul backend, chosen per
+// machine) at latency, small-batch and throughput sizes.
+TEST(QuantizationPerfTest, TargetInt8TwiceBestFp32) {
+  for (const int64_t batch : {int64_t{1}, int64_t{32}, int64_t{360}}) {
+    CheckClaim({"module_15_quantization", "int8_vs_best_fp32_batch" + std::to_string(batch),
+                "INT8 runs the digits MLP at least 2x as fast as the best fp32 GEMM (batch of " +
+                    std::to_string(batch) + ")",
+                "speedup", ClaimKind::kTarget, 2.0, [batch] {
+                  const auto fp32 = testing::TrainedDigitsMlp();
+                  const auto int8 = Int8Mlp();
+                  const Tensor x = testing::Digits().test_x.Slice(0, 0, batch).Contiguous();
+                  const NoGradGuard no_grad;
+                  perf::PerformanceComparator comparator({.max_seconds = 8});
+                  const auto c = comparator.Compare(
+                      "digits mlp best fp32 vs int8", [&] { (*fp32)(x); }, [&] { (*int8)(x); });
+                  return perf::DecideAtLeast(perf::SpeedupEvidence(c), 2.0, "speedup");
+                }});
+  }
+}
+
 }  // namespace
 }  // namespace tinytorch

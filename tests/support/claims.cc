@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "perf_framework/environment.h"
 #include "perf_framework/statistics.h"
+#include "tinytorch/acceleration.h"
 #include "tinytorch/autograd.h"
 #include "tinytorch/compression.h"
 
@@ -28,14 +30,25 @@ std::vector<double> Correct(Module& model, const Tensor& x, const Tensor& y) {
 
 }  // namespace
 
-perf::ClaimResult CheckClaim(perf::Claim claim) {
+perf::ClaimResult CheckClaim(perf::Claim claim, ExternalBlas external) {
   const std::string module = claim.module, id = claim.id;
   const perf::ClaimKind kind = claim.kind;
   perf::PerformanceTestSuite suite(module);
   suite.Register(std::move(claim));
+  const int64_t blas_calls = BlasCalls();
   perf::SuiteResults results = suite.Run();
   EXPECT_EQ(results.claims.size(), 1u);
   if (results.claims.empty()) return {};
+  const bool ran_blas = external == ExternalBlas::kYes || BlasCalls() > blas_calls;
+  const perf::BlasInfo& blas = perf::ProcessBlas();
+  const std::string measured_degraded = DefaultMatMulChoice().degraded_reason;
+  if (ran_blas && (blas.degraded || !measured_degraded.empty())) {
+    perf::FlagDegradedReference(
+        results.claims.front(),
+        blas.degraded
+            ? "OpenBLAS " + blas.kernel + " kernel on a CPU that calls for " + blas.best_kernel
+            : measured_degraded);
+  }
   const perf::ClaimResult& r = results.claims.front();
   const perf::Evidence& e = r.outcome.evidence;
   std::printf("  [%s] %s/%s (%s): %s\n", perf::ClaimVerdictName(r.outcome.verdict), module.c_str(),
@@ -52,7 +65,7 @@ perf::ClaimResult CheckClaim(perf::Claim claim) {
         << "contract " << module << "/" << id << ": " << r.outcome.reason;
   } else {
     EXPECT_NE(r.outcome.verdict, perf::ClaimVerdict::kError)
-        << "published claim " << module << "/" << id << ": " << r.outcome.reason;
+        << perf::ClaimKindName(kind) << " " << module << "/" << id << ": " << r.outcome.reason;
   }
   return r;
 }

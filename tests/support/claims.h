@@ -3,8 +3,10 @@
 // (exceptions and timeouts become ERROR), its verdict and evidence are printed, recorded as test
 // properties and, when TT_VALIDATION_DIR is set (run_all sets it), written atomically to
 // $TT_VALIDATION_DIR/<module>.<id>.json as a one-claim results file that run_all merges into the
-// report. The assertion follows the claim's kind: a contract must PASS; a published claim must
-// only have been validly measured (any verdict but ERROR), since the hardware may not show it.
+// report. The assertion follows the claim's kind: a contract must PASS; a published claim or a
+// target must only have been validly measured (any verdict but ERROR), since the hardware may not
+// show it. A claim that ran on a degraded BLAS (perf::ProcessBlas, or tinytorch's own measurement)
+// carries the flag (perf::FlagDegradedReference).
 #pragma once
 
 #include "perf_framework/suite.h"
@@ -12,7 +14,10 @@
 
 namespace tinytorch::testing {
 
-perf::ClaimResult CheckClaim(perf::Claim claim);
+// Whether the claim's reference side calls BLAS where tinytorch's call counter (BlasCalls) cannot
+// see it: libtorch calls its own copy of OpenBLAS, with the same kernel choice.
+enum class ExternalBlas { kNo, kYes };
+perf::ClaimResult CheckClaim(perf::Claim claim, ExternalBlas external = ExternalBlas::kNo);
 
 // Evidence for a quantity measured exactly (a byte count, a ratio of counts): no interval.
 perf::Evidence ExactEvidence(double value, const std::string& unit,

@@ -261,8 +261,7 @@ TEST(PerfReportTest, ComparesVerdictsWithTheBaselineReport) {
   EXPECT_EQ(changes[0].before, "PASS");
   EXPECT_EQ(changes[0].after, "PARTIAL");
   EXPECT_FALSE(changes[1].worse);  // published: FAIL -> PASS is news, not a regression
-  EXPECT_THAT(BaselineMarkdown(changes, "b.json"),
-              HasSubstr("1 contract verdict(s) worse than the baseline"));
+  EXPECT_THAT(BaselineMarkdown(changes, "b.json"), HasSubstr("1 worse than the baseline"));
 
   current.claims[0].outcome.verdict = ClaimVerdict::kPass;
   current.claims[1].outcome.verdict = ClaimVerdict::kError;  // published: never "worse"
@@ -270,7 +269,7 @@ TEST(PerfReportTest, ComparesVerdictsWithTheBaselineReport) {
   changes = CompareToBaseline(baseline, current);
   ASSERT_EQ(changes.size(), 2u);
   EXPECT_EQ(changes[0].after, "missing");
-  EXPECT_FALSE(changes[0].worse);  // the missing claim was a published one
+  EXPECT_TRUE(changes[0].worse) << "a published claim that disappears is an error too";
   EXPECT_EQ(changes[1].before, "new");
 
   current = baseline;
@@ -278,6 +277,59 @@ TEST(PerfReportTest, ComparesVerdictsWithTheBaselineReport) {
   changes = CompareToBaseline(baseline, current);
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_TRUE(changes[0].worse) << "a contract that disappears is worse";
+}
+
+TEST(PerfSuiteTest, TargetsRoundTripAndNeverDecideHealth) {
+  PerformanceTestSuite suite("s");
+  Claim target{"m", "goal", "as fast as the library", "ratio", ClaimKind::kTarget, 1.0, [] {
+                 return DecideAtLeast(E(0.8, 0.7, 0.9), 1.0, "ratio");
+               }};
+  suite.Register(target);
+  const SuiteResults r = suite.Run();
+  EXPECT_TRUE(r.Healthy());
+  EXPECT_STREQ(TargetStatus(r.claims[0]), "MISSED");
+  const SuiteResults back = SuiteResults::FromJson(r.ToJson(), "t.json");
+  EXPECT_EQ(back.claims[0].kind, ClaimKind::kTarget);
+  EXPECT_EQ(r.ToJson()["claims"][0]["kind"], "target");
+  const std::string md = ResultsMarkdown(r);
+  EXPECT_THAT(md, HasSubstr("### Targets"));
+  EXPECT_THAT(md, HasSubstr("| **MISSED** |"));
+  EXPECT_THAT(ResultsHtml(r), HasSubstr("id=\"targets\""));
+}
+
+TEST(PerfSuiteTest, DegradedReferenceCapsPublishedClaimsAndTargetsButNotContracts) {
+  ClaimResult published;
+  published.kind = ClaimKind::kPublishedClaim;
+  published.outcome = DecideAtLeast(E(3, 2.5, 3.5), 2, "speedup");
+  ASSERT_EQ(published.outcome.verdict, ClaimVerdict::kPass);
+  FlagDegradedReference(published, "OpenBLAS Prescott kernel");
+  EXPECT_EQ(published.outcome.verdict, ClaimVerdict::kPartial);
+  EXPECT_THAT(published.outcome.reason, HasSubstr("degraded reference (OpenBLAS Prescott kernel)"));
+
+  ClaimResult target = published;
+  target.kind = ClaimKind::kTarget;
+  target.outcome = DecideAtLeast(E(3, 2.5, 3.5), 2, "speedup");
+  FlagDegradedReference(target, "x");
+  EXPECT_STREQ(TargetStatus(target), "MISSED");
+
+  ClaimResult contract = published;
+  contract.kind = ClaimKind::kContract;
+  contract.outcome = DecideAtLeast(E(3, 2.5, 3.5), 2, "speedup");
+  FlagDegradedReference(contract, "x");
+  EXPECT_EQ(contract.outcome.verdict, ClaimVerdict::kPass);
+  EXPECT_EQ(contract.degraded_reference, "x");
+
+  SuiteResults r;
+  r.environment.warnings = {"degraded reference: OpenBLAS runs Prescott"};
+  published.module = "m";
+  published.id = "p";
+  r.claims = {published};
+  const SuiteResults back = SuiteResults::FromJson(r.ToJson(), "d.json");
+  EXPECT_EQ(back.claims[0].degraded_reference, "OpenBLAS Prescott kernel");
+  EXPECT_EQ(back.environment.warnings, r.environment.warnings);
+  EXPECT_THAT(ResultsMarkdown(r), HasSubstr("WARNING: degraded reference"));
+  EXPECT_THAT(ResultsMarkdown(r), HasSubstr("- m/p: OpenBLAS Prescott kernel"));
+  EXPECT_THAT(ResultsHtml(r), HasSubstr("id=\"degraded\""));
 }
 
 TEST(PerfReportTest, ReadsScalingSeriesFromGoogleBenchmarkJson) {

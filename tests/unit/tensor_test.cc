@@ -11,6 +11,7 @@
 #include "support/golden.h"
 #include "support/golden_ops.h"
 #include "support/tensor_testing.h"
+#include "tinytorch/acceleration.h"
 
 namespace tinytorch {
 namespace {
@@ -320,13 +321,22 @@ TEST(TensorTest, MatMulBackendsAgreeOnAwkwardSizes) {
   }
 }
 
-TEST(TensorTest, DefaultMatMulBackendIsOpenBlasAndSwitchable) {
-  EXPECT_EQ(DefaultMatMulBackend(), MatMulBackend::kOpenBlas);
+TEST(TensorTest, DefaultMatMulBackendIsChosenPerMachineAndSwitchable) {
+  const MatMulChoice chosen = DefaultMatMulChoice();
+  EXPECT_EQ(DefaultMatMulBackend(), chosen.large);
+  EXPECT_FALSE(chosen.source.empty());
+  EXPECT_EQ(MatMulBackendFor(4, 4, 4), chosen.small);
+  EXPECT_EQ(MatMulBackendFor(256, 256, 256), chosen.large);
   SetDefaultMatMulBackend(MatMulBackend::kNaive);
   EXPECT_EQ(DefaultMatMulBackend(), MatMulBackend::kNaive);
+  EXPECT_EQ(MatMulBackendFor(4, 4, 4), MatMulBackend::kNaive);
+  EXPECT_EQ(DefaultMatMulChoice().source, "SetDefaultMatMulBackend(naive)");
   EXPECT_EQ(MatMul(Tensor::Ones({2, 3}), Tensor::Ones({3})).ToVector(), (std::vector<float>{3, 3}));
-  SetDefaultMatMulBackend(MatMulBackend::kOpenBlas);
+  SetDefaultMatMulBackend(chosen.large);
   EXPECT_STREQ(MatMulBackendName(MatMulBackend::kOpenBlas), "openblas");
+  for (const MatMulBackend b : kAllMatMulBackends)
+    EXPECT_EQ(ParseMatMulBackend(MatMulBackendName(b)), b);
+  EXPECT_FALSE(ParseMatMulBackend("fastest").has_value());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 // MatMul: torch.matmul's shape rules (1-d promotion, broadcast batch dims) over a GEMM backend.
-#include <atomic>
 #include <climits>
 
 #include "kernels/gemm.h"
 #include "tensor_internal.h"
+#include "tinytorch/acceleration.h"
 #include "tinytorch/tensor.h"
 
 namespace tinytorch {
@@ -12,12 +12,6 @@ using internal::CheckFloat;
 using internal::EmptyLike;
 
 using kernels::GemmFn;
-
-namespace {
-
-std::atomic<MatMulBackend> g_default_backend{MatMulBackend::kOpenBlas};
-
-}  // namespace
 
 GemmFn kernels::GemmFor(MatMulBackend backend) {
   switch (backend) {
@@ -63,14 +57,12 @@ const char* MatMulBackendName(MatMulBackend backend) {
   return "invalid";
 }
 
-void SetDefaultMatMulBackend(MatMulBackend backend) {
-  kernels::GemmFor(backend);  // validates
-  g_default_backend.store(backend);
+// The default backend is chosen per shape class (matmul_choice.cc); the size of one GEMM decides.
+Tensor MatMul(const Tensor& a, const Tensor& b) {
+  const int64_t m = a.dim() >= 2 ? a.size(-2) : 1, k = a.dim() >= 1 ? a.size(-1) : 0;
+  const int64_t n = b.dim() >= 2 ? b.size(-1) : 1;
+  return MatMul(a, b, MatMulBackendFor(m, n, k));
 }
-
-MatMulBackend DefaultMatMulBackend() { return g_default_backend.load(); }
-
-Tensor MatMul(const Tensor& a, const Tensor& b) { return MatMul(a, b, DefaultMatMulBackend()); }
 
 namespace {
 Tensor MatMulForward(const Tensor& a, const Tensor& b, MatMulBackend backend);

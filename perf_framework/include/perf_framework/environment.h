@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "perf_framework/blas.h"
+
 namespace perf {
 
 struct Environment {
@@ -19,23 +21,47 @@ struct Environment {
   std::string git_commit;  // "unknown" outside a git checkout
   std::string utc_time;    // ISO 8601, e.g. 2026-11-23T22:15:00Z
   double load_average_1min = 0;
+  BlasInfo blas;  // the reference BLAS as this process runs it
+  // The GEMM tinytorch's MatMul runs by default, and how it was chosen, when the process runs
+  // tinytorch (empty otherwise): a measured speed depends on it as much as on the BLAS kernel.
+  std::string matmul_default_backend;
+  std::string matmul_choice;
+  // Reasons not to trust comparisons made here: a degraded reference, for one.
+  std::vector<std::string> warnings;
 
   nlohmann::json ToJson() const;
-  static Environment FromJson(const nlohmann::json& j);  // throws perf::Error on missing fields
+  // Throws perf::Error on missing fields; blas, the MatMul choice and warnings are optional
+  // (files written before they were recorded read as "not recorded").
+  static Environment FromJson(const nlohmann::json& j);
 };
 
+// The machine, the build and the reference libraries as this process sees them, with the
+// environment probes' additions (AddEnvironmentProbe) and every warning.
 Environment CaptureEnvironment();
 
+// A library that decides what runs (tinytorch's MatMul backend choice, say) registers a probe that
+// adds its choices and warnings to every captured environment. Registration is process-wide and
+// may happen during static initialisation.
+using EnvironmentProbe = void (*)(Environment&);
+void AddEnvironmentProbe(EnvironmentProbe probe);
+
+// This process's BLAS (ProbeBlas on this CPU's flags), probed once.
+const BlasInfo& ProcessBlas();
+
 // Machine-level reasons to distrust timings right now, each with what to do about it: frequency
-// scaling governor, optimisation off, other processes competing for the CPU. Cheap (two small
-// /proc and /sys reads), so the timer checks it on every measurement.
+// scaling governor, optimisation off, other processes competing for the CPU, a degraded BLAS.
+// Cheap (two small /proc and /sys reads), so the timer checks it on every measurement.
 std::vector<std::string> MachineWarnings();
 
 std::string UtcNow();  // ISO 8601 with seconds, "Z" suffix
 
-// A file-name-safe key for "timings from here are comparable": CPU model, logical cores and
-// compiler, lowercased, runs of other characters as '-', e.g. "amd-epyc-2c-g-12-2-0". Baselines
+// A file-name-safe key for "timings from here are comparable": CPU model, logical cores, compiler
+// and the BLAS kernel (the same CPU with another OpenBLAS kernel is another machine), lowercased,
+// runs of other characters as '-', e.g. "amd-epyc-2c-g-12-2-0-openblas-cooperlake". Baselines
 // are stored under it (validation_results/baselines/<fingerprint>/).
 std::string MachineFingerprint(const Environment& env);
+// The same for this process, from the CPU, the compiler and ProcessBlas() alone: no git, no
+// probes, so a probe may call it.
+std::string ThisMachineFingerprint();
 
 }  // namespace perf

@@ -22,13 +22,19 @@ struct VerdictCounts {
 };
 VerdictCounts CountVerdicts(const std::vector<ClaimResult>& claims, ClaimKind kind);
 
-// Markdown: the environment, verdict counts for contracts and for published claims, then one
-// table per module (claim, kind, verdict, measured value with interval, threshold, reason).
+// "MET" for a target whose verdict is PASS, "ERROR" for one not measured, "MISSED" otherwise.
+const char* TargetStatus(const ClaimResult& c);
+
+// Markdown: the environment with its reference libraries (a loud section when one ran degraded,
+// listing the claims measured against it), verdict counts per kind, the targets as MET / MISSED,
+// then one table per module (claim, kind, verdict, measured value with interval, threshold,
+// reason).
 std::string ResultsMarkdown(const SuiteResults& results);
 
 // A claim whose verdict differs between a baseline report and the current one. A contract is
-// worse when its verdict ranks lower (PASS > PARTIAL > FAIL > ERROR) or it is missing from the
-// current report; published claims never count as worse (their verdicts follow the hardware).
+// worse when its verdict ranks lower (PASS > PARTIAL > FAIL > ERROR); any claim is worse when it
+// is missing from the current report. Published claims' and targets' verdicts never count as
+// worse (they follow the hardware).
 struct VerdictChange {
   std::string module, id;
   ClaimKind kind = ClaimKind::kContract;

@@ -1,9 +1,13 @@
 // PerformanceTestSuite: registered claims, measured and given an honest verdict.
 //
-// A claim is a statement with a metric and a threshold, of one of two kinds:
+// A claim is a statement with a metric and a threshold, of one of three kinds:
 //   contract        what our implementation guarantees; a test asserts it PASSes;
 //   published claim a headline number from course material; reported with its verdict, and a test
-//                   asserts only that it was validly measured (not ERROR).
+//                   asserts only that it was validly measured (not ERROR);
+//   target          the project's own performance goal against what a user would pick instead
+//                   (libtorch, OpenBLAS at its best); reported MET (PASS) or MISSED in a section of
+//                   its own, with its interval; like a published claim it never fails a run on
+//                   timing, and unlike one it says how far we are from where we mean to be.
 // Verdicts:
 //   PASS     met, with statistical significance (the whole interval on the right side);
 //   PARTIAL  some criteria met, or met by the estimate but not by its interval / significance;
@@ -32,9 +36,11 @@ namespace perf {
 inline constexpr const char* kResultsSchema = "tinytorch-perf-results";
 inline constexpr int kResultsSchemaVersion = 1;
 
-enum class ClaimKind { kContract, kPublishedClaim };
+enum class ClaimKind { kContract, kPublishedClaim, kTarget };
 enum class ClaimVerdict { kPass, kPartial, kFail, kError };
-const char* ClaimKindName(ClaimKind k);        // "contract", "published_claim"
+const char* ClaimKindName(ClaimKind k);        // "contract", "published_claim", "target"
+inline constexpr ClaimKind kAllClaimKinds[] = {ClaimKind::kContract, ClaimKind::kPublishedClaim,
+                                               ClaimKind::kTarget};
 const char* ClaimVerdictName(ClaimVerdict v);  // "PASS", "PARTIAL", "FAIL", "ERROR"
 
 struct Evidence {
@@ -71,7 +77,14 @@ struct ClaimResult {
   double threshold = 0;
   ClaimOutcome outcome;
   double elapsed_seconds = 0;
+  // Non-empty when a side of the comparison ran on a degraded reference (blas.h): what it was.
+  std::string degraded_reference;
 };
+
+// Marks `r` as measured on a degraded reference. A published claim or target so measured cannot
+// PASS (a win over a crippled reference is no evidence): its verdict becomes PARTIAL and the reason
+// says why. A contract keeps its verdict (it is about our code) and carries the flag.
+void FlagDegradedReference(ClaimResult& r, const std::string& what);
 
 struct SuiteResults {
   std::string suite;
@@ -84,7 +97,7 @@ struct SuiteResults {
   // Validates schema name, version, every required field and every enum value; throws perf::Error
   // naming `source` and the offending field.
   static SuiteResults FromJson(const nlohmann::json& j, const std::string& source);
-  // Contracts all PASS and nothing is ERROR (published-claim verdicts do not count).
+  // Contracts all PASS and nothing is ERROR (published-claim and target verdicts do not count).
   bool Healthy() const;
 };
 

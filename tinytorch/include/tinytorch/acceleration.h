@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "tinytorch/activations.h"
 #include "tinytorch/tensor.h"
@@ -20,9 +22,51 @@ SimdLevel ActiveSimdLevel();    // the detected level unless overridden
 SimdLevel SetSimdLevel(SimdLevel level);
 
 // Threads for the kernels that split their work: MatMulBackend::kThreaded, the int8 GEMM,
-// convolution and the attention softmax (the hardware's count initially). Throws unless threads >= 1. Returns the previous count.
+// convolution and the attention softmax (the hardware's count initially). Throws unless threads
+// >= 1. Returns the previous count.
 int SetNumThreads(int threads);
 int NumThreads();
+
+// ---------------------------------------------------------------------------------------------
+// Which GEMM MatMul runs by default. No model should run on a degraded GEMM because nobody looked:
+// the default is chosen per machine, per shape class, by the first of
+//   1. TT_MATMUL_BACKEND=<name> in the environment (a backend name, for every class);
+//   2. SetDefaultMatMulBackend (for every class);
+//   3. a measurement by TuneMatMul, cached under the machine's fingerprint (CPU, cores, compiler,
+//      BLAS kernel) in MatMulCachePath();
+//   4. the rule "OpenBLAS, unless its kernel is degraded for this CPU (perf::ProcessBlas), then
+//      our threaded kernel".
+// Shape classes: small products (m·n·k < kSmallMatMulWork, where our threaded kernel stays on one
+// thread and call overheads dominate) and large ones.
+inline constexpr int64_t kSmallMatMulWork = int64_t{1} << 21;
+struct MatMulChoice {
+  MatMulBackend small = MatMulBackend::kOpenBlas;
+  MatMulBackend large = MatMulBackend::kOpenBlas;
+  std::string source;  // how it was chosen, e.g. "measured 2026-12-03T07:30:00Z (cache ...)"
+  // From a measurement: GFLOP/s of each candidate per class, e.g. {"large": {"openblas": 180}}.
+  std::string measurements_json;
+  // Set when a measurement shows the BLAS far below our own kernel (under half its speed):
+  // a degraded reference even when its kernel name looks right.
+  std::string degraded_reason;
+};
+MatMulChoice DefaultMatMulChoice();
+MatMulBackend MatMulBackendFor(int64_t m, int64_t n, int64_t k);  // the default for this shape
+std::optional<MatMulBackend> ParseMatMulBackend(const std::string& name);  // by MatMulBackendName
+
+// Measures our threaded kernel and OpenBLAS on one representative shape per class (about half a
+// second), writes the choice to MatMulCachePath() atomically, and makes it this process's default
+// (unless TT_MATMUL_BACKEND or SetDefaultMatMulBackend decided). Returns it.
+MatMulChoice TuneMatMul();
+// $TT_CACHE_DIR, else $XDG_CACHE_HOME/tinytorch, else $HOME/.cache/tinytorch, then
+// matmul-<fingerprint>.json.
+std::string MatMulCachePath();
+
+// The largest |OpenBLAS − naive| / max|naive| over a few odd shapes and layouts (ragged sizes,
+// transposed and strided operands): the check that a kernel chosen for this CPU computes right.
+double BlasMaxRelativeError();
+
+// cblas_sgemm calls made by tinytorch in this process: a claim that made any ran on the BLAS.
+int64_t BlasCalls();
 
 // c (m, n) = a (m, k) @ b (k, n) on packed row-major buffers, through `backend`'s kernel with no
 // shape checks, allocation or autograd. c must not alias a or b.

@@ -290,8 +290,10 @@ inline constexpr MatMulBackend kAllMatMulBackends[] = {
     MatMulBackend::kNaive, MatMulBackend::kReordered, MatMulBackend::kBlocked,
     MatMulBackend::kSimd,  MatMulBackend::kThreaded,  MatMulBackend::kOpenBlas};
 const char* MatMulBackendName(MatMulBackend backend);
-void SetDefaultMatMulBackend(MatMulBackend backend);  // process-wide; OpenBLAS initially
-MatMulBackend DefaultMatMulBackend();
+// The backend MatMul(a, b) uses, chosen per machine and per shape class (DefaultMatMulChoice in
+// acceleration.h says how); Set... overrides it process-wide for every shape.
+void SetDefaultMatMulBackend(MatMulBackend backend);
+MatMulBackend DefaultMatMulBackend();  // the one for large products
 
 Tensor MatMul(const Tensor& a, const Tensor& b);
 Tensor MatMul(const Tensor& a, const Tensor& b, MatMulBackend backend);

@@ -2,10 +2,12 @@
 // are passed with the matching transpose flag; anything else is packed first.
 #include <cblas.h>
 
+#include <atomic>
 #include <optional>
 #include <vector>
 
 #include "kernels/gemm.h"
+#include "tinytorch/acceleration.h"
 
 namespace tinytorch::kernels {
 
@@ -41,6 +43,8 @@ MatrixRef Pack(MatrixRef x, int64_t rows, int64_t cols, std::vector<float>& buff
   return {buffer.data(), cols, 1};
 }
 
+std::atomic<int64_t> g_blas_calls{0};
+
 }  // namespace
 
 void GemmOpenBlas(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k) {
@@ -60,9 +64,12 @@ void GemmOpenBlas(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int6
     b = Pack(b, k, n, pack_b);
     db = Describe(b, k, n);
   }
+  g_blas_calls.fetch_add(1, std::memory_order_relaxed);
   cblas_sgemm(CblasRowMajor, da->trans, db->trans, static_cast<blasint>(m), static_cast<blasint>(n),
               static_cast<blasint>(k), 1.f, a.data, static_cast<blasint>(da->ld), b.data,
               static_cast<blasint>(db->ld), 0.f, c, static_cast<blasint>(n));
 }
 
 }  // namespace tinytorch::kernels
+
+int64_t tinytorch::BlasCalls() { return kernels::g_blas_calls.load(std::memory_order_relaxed); }

@@ -1,0 +1,53 @@
+// The BLAS this process runs, and whether it runs at its best for this CPU.
+//
+// Debian's OpenBLAS 0.3.21 is built with DYNAMIC_ARCH: at load time it picks a kernel for the
+// CPU it recognises, and silently falls back to a generic SSE3 kernel ("Prescott") for one it
+// does not (an Intel Xeon of CPUID family 6 model 207, for one), which runs a GEMM about 5x slower
+// than the machine allows. Every speed measured against such a reference is a strawman, so the
+// kernel is part of what a measurement records, and a kernel below the CPU's ISA is flagged.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+
+namespace perf {
+
+struct BlasInfo {
+  std::string library = "none";  // "OpenBLAS" when the process has it loaded, else "none"
+  std::string version;           // "0.3.21"
+  std::string config;            // openblas_get_config(), verbatim
+  std::string kernel;            // the core kernel it runs (openblas_get_corename()), "Cooperlake"
+  std::string best_kernel;       // the kernel this CPU's ISA calls for, "SkylakeX"
+  std::string coretype_setting;  // OPENBLAS_CORETYPE as the process saw it; empty when unset
+  int threads = 0;
+  bool degraded = false;
+  std::string reason;  // why it is degraded, with what to do; empty when it is not
+
+  nlohmann::json ToJson() const;
+  static BlasInfo FromJson(const nlohmann::json& j);  // throws perf::Error on a wrong type
+};
+
+// Which OpenBLAS kernel (OPENBLAS_CORETYPE value) this CPU's ISA calls for, from /proc/cpuinfo
+// flag names: "Cooperlake" (AVX-512 with BF16), "SkylakeX" (AVX-512 F/CD/BW/DQ/VL), "Haswell"
+// (AVX2 + FMA), "Sandybridge" (AVX), "Nehalem" (anything older).
+std::string BestOpenBlasKernel(std::span<const std::string> cpu_flags);
+
+// The vector ISA an OpenBLAS kernel is written for, as a rank: 0 SSE, 1 AVX, 2 AVX2, 3 AVX-512;
+// -1 for a name this table does not know (OpenBLAS's x86-64 DYNAMIC_ARCH targets are all in it).
+int OpenBlasKernelRank(const std::string& kernel);
+
+// Fills `kernel`'s degraded flag and reason from the kernel and the CPU's flags: degraded when the
+// kernel is written for a narrower ISA than the CPU has.
+BlasInfo AssessBlas(BlasInfo info, std::span<const std::string> cpu_flags);
+
+// The OPENBLAS_CORETYPE that would run `info`'s OpenBLAS at its best: its best kernel when the
+// kernel it runs is degraded and nobody set OPENBLAS_CORETYPE; empty otherwise (an explicit
+// setting is respected, a healthy kernel left alone).
+std::string RecommendedCoretype(const BlasInfo& info);
+
+// The OpenBLAS loaded in this process (found by symbol, so perf_framework does not link it), with
+// its kernel assessed for this CPU. library is "none" when no OpenBLAS is loaded.
+BlasInfo ProbeBlas(std::span<const std::string> cpu_flags);
+
+}  // namespace perf

@@ -1,0 +1,144 @@
+// The BLAS probe: OpenBLAS's own introspection calls, found by symbol, and its kernel table.
+#include "perf_framework/blas.h"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <sstream>
+#include <string_view>
+
+#include "perf_framework/error.h"
+
+namespace perf {
+
+namespace {
+
+// OpenBLAS's x86-64 DYNAMIC_ARCH kernels (driver/others/dynamic.c, 0.3.21) by the widest vector
+// ISA they are written for. A fallback shows as a rank below the CPU's.
+struct KernelRank {
+  std::string_view name;
+  int rank;
+};
+constexpr std::array<KernelRank, 27> kKernels{{
+    {"Unknown", 0},     {"Katmai", 0},        {"Coppermine", 0},     {"Northwood", 0},
+    {"Prescott", 0},    {"Banias", 0},        {"Atom", 0},           {"Core2", 0},
+    {"Penryn", 0},      {"Dunnington", 0},    {"Nehalem", 0},        {"Athlon", 0},
+    {"Opteron", 0},     {"Opteron(SSE3)", 0}, {"Barcelona", 0},      {"Nano", 0},
+    {"Bobcat", 0},      {"Sandybridge", 1},   {"Bulldozer", 1},      {"Piledriver", 1},
+    {"Steamroller", 1}, {"Excavator", 1},     {"Haswell", 2},        {"Zen", 2},
+    {"SkylakeX", 3},    {"Cooperlake", 3},    {"SapphireRapids", 3},
+}};
+constexpr std::array<const char*, 4> kIsaNames{"SSE", "AVX", "AVX2", "AVX-512"};
+
+bool Has(std::span<const std::string> flags, std::string_view flag) {
+  return std::find(flags.begin(), flags.end(), flag) != flags.end();
+}
+
+int CpuRank(std::span<const std::string> flags) {
+  const std::string best = BestOpenBlasKernel(flags);
+  return OpenBlasKernelRank(best);
+}
+
+template <class Fn>
+Fn Symbol(const char* name) {
+  return reinterpret_cast<Fn>(::dlsym(RTLD_DEFAULT, name));
+}
+
+}  // namespace
+
+std::string BestOpenBlasKernel(std::span<const std::string> flags) {
+  const bool avx512 = Has(flags, "avx512f") && Has(flags, "avx512cd") && Has(flags, "avx512bw") &&
+                      Has(flags, "avx512dq") && Has(flags, "avx512vl");
+  if (avx512) return Has(flags, "avx512_bf16") ? "Cooperlake" : "SkylakeX";
+  if (Has(flags, "avx2") && Has(flags, "fma")) return "Haswell";
+  if (Has(flags, "avx")) return "Sandybridge";
+  return "Nehalem";
+}
+
+int OpenBlasKernelRank(const std::string& kernel) {
+  for (const KernelRank& k : kKernels) {
+    if (k.name == kernel) return k.rank;
+  }
+  return -1;
+}
+
+BlasInfo AssessBlas(BlasInfo info, std::span<const std::string> flags) {
+  info.degraded = false;
+  info.reason.clear();
+  if (info.library != "OpenBLAS") return info;
+  info.best_kernel = BestOpenBlasKernel(flags);
+  const int have = OpenBlasKernelRank(info.kernel), want = CpuRank(flags);
+  if (have < 0) {
+    // Not a fallback we can prove; say so rather than call it fine or degraded.
+    info.reason = "OpenBLAS kernel '" + info.kernel + "' is not in this build's kernel table";
+    return info;
+  }
+  if (have >= want) return info;
+  info.degraded = true;
+  std::ostringstream why;
+  why << "degraded reference: OpenBLAS " << info.version << " runs its '" << info.kernel << "' ("
+      << kIsaNames[have] << ") kernel on a CPU with " << kIsaNames[want] << "; ";
+  if (info.coretype_setting.empty()) {
+    why << "this OpenBLAS does not recognise the CPU and fell back. Run with OPENBLAS_CORETYPE="
+        << info.best_kernel
+        << " (the project's scripts set it: eval \"$(tinyperf env --exports)\")";
+  } else {
+    why << "OPENBLAS_CORETYPE=" << info.coretype_setting
+        << " was set explicitly and is respected; unset it or set " << info.best_kernel;
+  }
+  info.reason = why.str();
+  return info;
+}
+
+std::string RecommendedCoretype(const BlasInfo& info) {
+  const bool fallback =
+      info.library == "OpenBLAS" && info.degraded && info.coretype_setting.empty();
+  return fallback ? info.best_kernel : "";
+}
+
+BlasInfo ProbeBlas(std::span<const std::string> flags) {
+  BlasInfo info;
+  using Text = char* (*)();
+  const auto corename = Symbol<Text>("openblas_get_corename");
+  const auto config = Symbol<Text>("openblas_get_config");
+  const auto threads = Symbol<int (*)()>("openblas_get_num_threads");
+  if (corename == nullptr || config == nullptr) return info;
+  info.library = "OpenBLAS";
+  info.kernel = corename();
+  info.config = config();
+  std::istringstream words(info.config);
+  std::string name;
+  words >> name >> info.version;  // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..."
+  info.threads = threads != nullptr ? threads() : 0;
+  if (const char* set = std::getenv("OPENBLAS_CORETYPE")) info.coretype_setting = set;
+  return AssessBlas(std::move(info), flags);
+}
+
+nlohmann::json BlasInfo::ToJson() const {
+  return {
+      {"library", library}, {"version", version},         {"config", config},
+      {"kernel", kernel},   {"best_kernel", best_kernel}, {"coretype_setting", coretype_setting},
+      {"threads", threads}, {"degraded", degraded},       {"reason", reason}};
+}
+
+BlasInfo BlasInfo::FromJson(const nlohmann::json& j) {
+  BlasInfo b;
+  try {
+    b.library = j.at("library").get<std::string>();
+    b.version = j.value("version", "");
+    b.config = j.value("config", "");
+    b.kernel = j.value("kernel", "");
+    b.best_kernel = j.value("best_kernel", "");
+    b.coretype_setting = j.value("coretype_setting", "");
+    b.threads = j.value("threads", 0);
+    b.degraded = j.value("degraded", false);
+    b.reason = j.value("reason", "");
+  } catch (const nlohmann::json::exception& e) {
+    detail::Throw("environment.blas: ", e.what());
+  }
+  return b;
+}
+
+}  // namespace perf

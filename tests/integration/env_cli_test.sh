@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# tinyperf env end to end: what it records of the reference BLAS, the degraded-reference warning
+# when OpenBLAS is forced onto its generic kernel (OPENBLAS_CORETYPE=Prescott, what Debian's
+# OpenBLAS 0.3.21 silently runs on CPUs it does not recognise), the default MatMul backend that
+# avoids it, the measured choice cached per fingerprint, the overrides, and --exports.
+#   env_cli_test.sh <tinyperf> <scratch dir>
+set -uo pipefail
+tinyperf=$1
+dir=$2
+rm -rf "$dir" && mkdir -p "$dir"
+export TT_CACHE_DIR=$dir/cache
+unset TT_MATMUL_BACKEND
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+expect() {  # expect <file> <fixed string> <description>
+  grep -qF -- "$2" "$1" || { fail "$3: '$2' not in $1"; cat "$1"; }
+}
+reject() {  # reject <file> <fixed string> <description>
+  ! grep -qF -- "$2" "$1" || { fail "$3: '$2' in $1"; cat "$1"; }
+}
+
+# This machine as it is. Whatever the CPU, the record names the library, version and kernel.
+"$tinyperf" env --format json >"$dir/env.json" || fail "env exited $?"
+expect "$dir/env.json" '"library": "OpenBLAS"' "the BLAS is named"
+expect "$dir/env.json" '"kernel":' "the kernel is recorded"
+expect "$dir/env.json" '"degraded":' "the degraded flag is recorded"
+expect "$dir/env.json" '"matmul_default_backend":' "the MatMul choice is recorded"
+expect "$dir/env.json" '"warnings":' "warnings are a list"
+"$tinyperf" env >"$dir/env.txt" || fail "env (text) exited $?"
+expect "$dir/env.txt" "blas          OpenBLAS" "text names the BLAS"
+
+# OpenBLAS on its generic kernel: a loud warning, and no model runs on it by default.
+OPENBLAS_CORETYPE=Prescott "$tinyperf" env --format json >"$dir/prescott.json" || fail "exit $?"
+expect "$dir/prescott.json" '"kernel": "Prescott"' "forced kernel is reported"
+expect "$dir/prescott.json" '"degraded": true' "a fallback kernel is degraded"
+expect "$dir/prescott.json" 'degraded reference: OpenBLAS' "the warning is in the list"
+expect "$dir/prescott.json" 'OPENBLAS_CORETYPE=Prescott was set explicitly' "explicit setting named"
+expect "$dir/prescott.json" '"matmul_default_backend": "threaded"' "default avoids it (rule)"
+expect "$dir/prescott.json" 'prescott' "the fingerprint separates the kernel"
+OPENBLAS_CORETYPE=Prescott "$tinyperf" env >"$dir/prescott.txt"
+expect "$dir/prescott.txt" "WARNING       degraded reference" "text warns loudly"
+expect "$dir/prescott.txt" "DEGRADED" "text flags the BLAS line"
+# Measured: our kernel wins by far, and the measurement says the reference is degraded.
+OPENBLAS_CORETYPE=Prescott "$tinyperf" env --tune --format json >"$dir/prescott_tuned.json"
+reject "$dir/prescott_tuned.json" '"matmul_default_backend": "openblas"' "never OpenBLAS when degraded"
+expect "$dir/prescott_tuned.json" '"matmul_choice": "measured' "the choice was measured"
+OPENBLAS_CORETYPE=Prescott "$tinyperf" env --format json >"$dir/prescott_cached.json"
+expect "$dir/prescott_cached.json" '"matmul_choice": "measured' "a later process reads the cache"
+ls "$TT_CACHE_DIR"/matmul-*prescott*.json >/dev/null 2>&1 || fail "no cache file for the kernel"
+# The user's setting is respected: --exports proposes nothing.
+OPENBLAS_CORETYPE=Prescott "$tinyperf" env --exports >"$dir/exports_explicit.sh"
+reject "$dir/exports_explicit.sh" "export " "an explicit OPENBLAS_CORETYPE is never overridden"
+# Whatever it proposes is a valid shell line, and a kernel it proposes computes right.
+"$tinyperf" env --exports >"$dir/exports.sh" || fail "exports exited $?"
+bash -n "$dir/exports.sh" || fail "exports is not valid shell"
+OPENBLAS_CORETYPE=Prescott "$tinyperf" env --verify-blas >/dev/null || fail "Prescott GEMM wrong"
+
+# Overrides and a damaged cache.
+TT_MATMUL_BACKEND=naive "$tinyperf" env --format json >"$dir/forced.json"
+expect "$dir/forced.json" '"matmul_choice": "TT_MATMUL_BACKEND=naive"' "override is reported"
+TT_MATMUL_BACKEND=fastest "$tinyperf" env >"$dir/bogus.txt" 2>&1 && fail "a bogus backend was accepted"
+expect "$dir/bogus.txt" "TT_MATMUL_BACKEND=fastest is not a MatMul backend" "bogus backend named"
+for f in "$TT_CACHE_DIR"/matmul-*.json; do echo '{"schema": 7' >"$f"; done
+OPENBLAS_CORETYPE=Prescott "$tinyperf" env --format json >"$dir/damaged.json" || fail "exit $?"
+expect "$dir/damaged.json" '"matmul_choice": "rule:' "a damaged cache falls back to the rule"
+
+echo "env_cli_test: $failures failure(s)"
+[[ $failures -eq 0 ]]
