@@ -59,6 +59,16 @@ void BM_Conv2dPointwise(benchmark::State& s) {
       [&] { return Convolve2d(l.x, l.pointwise, Tensor()); });
 }
 
+// A batch through a 3×3 layer: 16 images, 32 → 64 channels at 32×32, padding 1 (the shape of the
+// libtorch comparison).
+void BM_Conv2d3x3Batch(benchmark::State& s) {
+  Generator gen(32);
+  const Tensor x = Tensor::RandN({16, 32, 32, 32}, gen);
+  const Tensor w = Tensor::RandN({64, 32, 3, 3}, gen, 0.f, 0.1f), b = Tensor::RandN({64}, gen);
+  Run(s, 2.0 * 16 * 64 * 32 * 9 * 32 * 32, [&] { return Convolve2d(x, w, b, 1, 1); });
+}
+BENCHMARK(BM_Conv2d3x3Batch)->UseRealTime();
+
 // MobileNetV1 0.25× at 96×96 (8 ch at 48², 64 ch at 12²) and DS-CNN's 64 channels.
 BENCHMARK(BM_DepthwiseConv2d)
     ->ArgNames({"channels", "size"})

@@ -58,13 +58,22 @@ TEST(ConvolutionsTest, Im2ColMatchesTheDirectReferenceOnAwkwardSizes) {
     int64_t n, c, h, w, o, k, s, p;
   };
   for (const Case& c : {Case{1, 1, 1, 1, 1, 1, 1, 0}, Case{2, 3, 7, 5, 4, 3, 2, 1},
-                        Case{1, 5, 13, 13, 3, 5, 3, 2}, Case{3, 2, 33, 17, 2, 4, 1, 0}}) {
+                        Case{1, 5, 13, 13, 3, 5, 3, 2}, Case{3, 2, 33, 17, 2, 4, 1, 0},
+                        Case{4, 3, 6, 9, 5, 3, 3, 2}, Case{5, 2, 2, 3, 3, 5, 1, 2}}) {
     const Tensor x = Tensor::RandN({c.n, c.c, c.h, c.w}, gen);
     const Tensor w = Tensor::RandN({c.o, c.c, c.k, c.k}, gen);
     const Tensor b = Tensor::RandN({c.o}, gen);
     SCOPED_TRACE(ShapeToString(x.shape()) + " k=" + std::to_string(c.k));
     EXPECT_TENSOR_CLOSE(Convolve2d(x, w, b, c.s, c.p), Convolve2dNaive(x, w, b, c.s, c.p), 1e-4,
                         1e-4);
+    EXPECT_TENSOR_CLOSE(Convolve2d(x, w, Tensor(), c.s, c.p),
+                        Convolve2dNaive(x, w, Tensor(), c.s, c.p), 1e-4, 1e-4);
+    // Batches of at least one image per thread take the inference path (images split over
+    // threads) unless a gradient is needed: both paths give the reference's values.
+    Tensor wg = w.Clone();
+    wg.set_requires_grad(true);
+    EXPECT_TENSOR_CLOSE(Convolve2d(x, wg, b, c.s, c.p).Detach(), Convolve2dNaive(x, w, b, c.s, c.p),
+                        1e-4, 1e-4);
   }
 }
 

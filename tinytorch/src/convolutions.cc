@@ -5,9 +5,11 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <vector>
 
 #include "convolution_internal.h"
 #include "kernels/cpu.h"
+#include "kernels/gemm.h"
 #include "tensor_internal.h"
 
 namespace tinytorch {
@@ -34,18 +36,33 @@ Geometry Check(const char* op, const Tensor& x, int64_t kh, int64_t kw, int64_t 
   return g;
 }
 
+// Each row of cols is one (c, i, j) tap: for output row oy it reads input row y = oy·s + i − pad
+// at columns ox·s + j − pad. The columns that fall inside the input form one range [lo, hi), so
+// the row is zeros, a strided (for s = 1, contiguous) copy, zeros: no test per element.
 void Im2Col(float* cols, const float* x, const Geometry& g) {
   for (int64_t c = 0; c < g.c; ++c) {
     for (int64_t i = 0; i < g.kh; ++i) {
       for (int64_t j = 0; j < g.kw; ++j) {
         float* row = cols + ((c * g.kh + i) * g.kw + j) * g.positions();
+        const int64_t offset = j - g.pad;  // input column = ox·s + offset
+        const int64_t lo = std::min(g.wo, offset >= 0 ? 0 : (-offset + g.stride - 1) / g.stride);
+        const int64_t hi =
+            std::max(lo, std::min(g.wo, (g.w - offset + g.stride - 1) / g.stride));
         for (int64_t oy = 0; oy < g.ho; ++oy) {
+          float* out = row + oy * g.wo;
           const int64_t y = oy * g.stride + i - g.pad;
-          for (int64_t ox = 0; ox < g.wo; ++ox) {
-            const int64_t xx = ox * g.stride + j - g.pad;
-            row[oy * g.wo + ox] =
-                y >= 0 && y < g.h && xx >= 0 && xx < g.w ? x[(c * g.h + y) * g.w + xx] : 0.f;
+          if (y < 0 || y >= g.h) {
+            std::fill(out, out + g.wo, 0.f);
+            continue;
           }
+          const float* src = x + (c * g.h + y) * g.w + offset;
+          std::fill(out, out + lo, 0.f);
+          if (g.stride == 1) {
+            std::copy(src + lo, src + hi, out + lo);
+          } else {
+            for (int64_t ox = lo; ox < hi; ++ox) out[ox] = src[ox * g.stride];
+          }
+          std::fill(out + hi, out + g.wo, 0.f);
         }
       }
     }
@@ -95,17 +112,58 @@ Geometry ConvGeometry(const char* op, const Tensor& x, const Tensor& weight, con
 
 }  // namespace
 
+namespace {
+
+// Inference with at least one image per thread: each task takes whole images, lowers one at a
+// time into its own im2col buffer (C·kh·kw × Ho·Wo floats: 1.2 MB for 32 → 64 channels 3×3 at
+// 32², so it stays in L2 between being written and being multiplied), multiplies it by the weight
+// with the one-thread packed GEMM straight into the output, and adds the bias while that block of
+// the output is still in cache. Threads split images, not GEMMs: no fork/join per image, no
+// (N, C·kh·kw, Ho·Wo) buffer through memory.
+Tensor Convolve2dInference(const Tensor& xc, const Tensor& wm, const Tensor& bias,
+                           const Geometry& g) {
+  const int64_t out_channels = wm.size(0);
+  Tensor out = internal::EmptyLike({g.n, out_channels, g.ho, g.wo});
+  const Tensor bc = bias.defined() ? bias.Contiguous() : Tensor();
+  const int64_t tasks = std::min<int64_t>(g.n, kernels::ThreadCount());
+  kernels::ParallelFor(tasks, [&](int64_t t) {
+    thread_local std::vector<float> cols;
+    cols.resize(static_cast<size_t>(g.cols() * g.positions()));
+    const kernels::MatrixRef w{wm.data<float>(), g.cols(), 1};
+    for (int64_t i = g.n * t / tasks; i < g.n * (t + 1) / tasks; ++i) {
+      Im2Col(cols.data(), xc.data<float>() + i * g.c * g.h * g.w, g);
+      float* y = out.data<float>() + i * out_channels * g.positions();
+      kernels::GemmSimd(y, w, {cols.data(), g.positions(), 1}, out_channels, g.positions(),
+                        g.cols());
+      if (bc.defined()) {
+        for (int64_t o = 0; o < out_channels; ++o) {
+          const float b = bc.data<float>()[o];
+          float* plane = y + o * g.positions();
+          for (int64_t p = 0; p < g.positions(); ++p) plane[p] += b;
+        }
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
 Tensor Convolve2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride,
                   int64_t padding) {
   const Geometry g = ConvGeometry("Convolve2d", x, weight, bias, stride, padding);
   const int64_t out_channels = weight.size(0);
   const Tensor xc = x.Contiguous();
+  const Tensor wm = weight.Contiguous().Detach().View({out_channels, g.cols()});
+  const bool needs_grad = NeedsGrad(x, weight) || (bias.defined() && NeedsGrad(bias));
+  if (!needs_grad && g.n >= kernels::ThreadCount() && g.positions() > 0 && g.cols() > 0) {
+    return Convolve2dInference(xc, wm, bias.defined() ? bias.Detach() : bias, g);
+  }
   Tensor cols = internal::EmptyLike({g.n, g.cols(), g.positions()});
   for (int64_t i = 0; i < g.n; ++i) {
     Im2Col(cols.data<float>() + i * g.cols() * g.positions(),
            xc.data<float>() + i * g.c * g.h * g.w, g);
   }
-  const Tensor wm = weight.Contiguous().Detach().View({out_channels, g.cols()});
   Tensor out;
   {
     NoGradGuard no_grad;     // the convolution records one node of its own below
