@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "commands.h"
+#include "perf_framework/escape.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"tinyperf: the TinyTorch performance validation tool"};
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
   try {
     return run ? run() : tinyperf::kExitUsage;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf: %s\n", e.what());
+    std::fprintf(stderr, "tinyperf: %s\n", perf::escape::Terminal(e.what()).c_str());
     return tinyperf::kExitInvalid;
   }
 }

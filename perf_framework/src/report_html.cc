@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "perf_framework/escape.h"
 #include "perf_framework/format.h"
 #include "perf_framework/history.h"
 #include "perf_framework/regression.h"
@@ -17,30 +18,7 @@ namespace perf {
 
 namespace {
 
-std::string Escape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
+using escape::Html;
 using format::Num;
 
 const char* Color(ClaimVerdict v) {
@@ -127,10 +105,10 @@ std::string SpeedupChart(const std::vector<ClaimResult>& claims) {
     const Evidence& e = c->outcome.evidence;
     const double mid = y + row_h / 2, v = std::clamp(e.value, lo, hi);
     const char* color = Color(c->outcome.verdict);
-    svg << "<g class=\"bar\"><title>" << Escape(c->module + "/" + c->id) << ": " << Num(e.value)
+    svg << "<g class=\"bar\"><title>" << Html(c->module + "/" + c->id) << ": " << Num(e.value)
         << "× (" << ClaimVerdictName(c->outcome.verdict) << ")</title>"
         << "<text x=\"" << label_w - 6 << "\" y=\"" << mid + 4 << "\" text-anchor=\"end\">"
-        << Escape(c->id) << "</text>"
+        << Html(c->id) << "</text>"
         << "<rect x=\"" << std::min(x(1), x(v)) << "\" y=\"" << y + 4 << "\" width=\""
         << std::abs(x(v) - x(1)) << "\" height=\"" << row_h - 8 << "\" fill=\"" << color
         << "\" fill-opacity=\"0.75\"/>";
@@ -168,8 +146,8 @@ std::string ScalingSvg(const ScalingChart& chart) {
   std::ostringstream svg;
   svg << "<svg class=\"chart scaling-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"700\" "
          "height=\"345\" role=\"img\" aria-label=\""
-      << Escape(chart.title) << "\">\n<text x=\"" << (left + right) / 2 << "\" y=\"18\" "
-      << "text-anchor=\"middle\" font-weight=\"bold\">" << Escape(chart.title) << "</text>\n";
+      << Html(chart.title) << "\">\n<text x=\"" << (left + right) / 2 << "\" y=\"18\" "
+      << "text-anchor=\"middle\" font-weight=\"bold\">" << Html(chart.title) << "</text>\n";
   for (const double t : x.Ticks()) {
     svg << "<line x1=\"" << x(t) << "\" y1=\"" << top << "\" x2=\"" << x(t) << "\" y2=\"" << bottom
         << "\" stroke=\"#eee\"/><text x=\"" << x(t) << "\" y=\"" << bottom + 15
@@ -183,24 +161,24 @@ std::string ScalingSvg(const ScalingChart& chart) {
   svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << right - left << "\" height=\""
       << bottom - top << "\" fill=\"none\" stroke=\"#333\"/>\n"
       << "<text x=\"" << (left + right) / 2 << "\" y=\"" << bottom + 35
-      << "\" text-anchor=\"middle\">" << Escape(chart.x_label) << " (log)</text>\n"
+      << "\" text-anchor=\"middle\">" << Html(chart.x_label) << " (log)</text>\n"
       << "<text transform=\"translate(14," << (top + bottom) / 2
-      << ") rotate(-90)\" text-anchor=\"middle\">" << Escape(chart.y_label) << " (log)</text>\n";
+      << ") rotate(-90)\" text-anchor=\"middle\">" << Html(chart.y_label) << " (log)</text>\n";
   for (size_t k = 0; k < chart.series.size(); ++k) {
     const ScalingSeries& s = chart.series[k];
     const char* color = kPalette[k % std::size(kPalette)];
-    svg << "<g class=\"series\"><title>" << Escape(s.name) << "</title><polyline fill=\"none\" "
+    svg << "<g class=\"series\"><title>" << Html(s.name) << "</title><polyline fill=\"none\" "
         << "stroke=\"" << color << "\" stroke-width=\"2\" points=\"";
     for (size_t i = 0; i < s.x.size(); ++i) svg << x(s.x[i]) << "," << y(s.y[i]) << " ";
     svg << "\"/>";
     for (size_t i = 0; i < s.x.size(); ++i) {
       svg << "<circle cx=\"" << x(s.x[i]) << "\" cy=\"" << y(s.y[i]) << "\" r=\"3\" fill=\""
-          << color << "\"><title>" << Escape(s.name) << " at " << Num(s.x[i]) << ": " << Num(s.y[i])
+          << color << "\"><title>" << Html(s.name) << " at " << Num(s.x[i]) << ": " << Num(s.y[i])
           << "</title></circle>";
     }
     svg << "<rect x=\"" << right + 15 << "\" y=\"" << top + 18 * static_cast<double>(k)
         << "\" width=\"12\" height=\"12\" fill=\"" << color << "\"/><text x=\"" << right + 32
-        << "\" y=\"" << top + 18 * static_cast<double>(k) + 10 << "\">" << Escape(s.name)
+        << "\" y=\"" << top + 18 * static_cast<double>(k) + 10 << "\">" << Html(s.name)
         << "</text></g>\n";
   }
   svg << "</svg>\n";
@@ -263,7 +241,7 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
   std::ostringstream html;
   html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Validation "
           "report "
-       << Escape(r.started_utc) << "</title>\n<style>\n"
+       << Html(r.started_utc) << "</title>\n<style>\n"
        << "body{font-family:sans-serif;margin:2em;max-width:1200px;color:#222}\n"
        << "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px "
           "8px;text-align:left;vertical-align:top}\n"
@@ -288,7 +266,7 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
       {"claim time", Num(r.elapsed_seconds) + " s"},
       {"load average (1 min)", Num(env.load_average_1min)}};
   for (const auto& [k, v] : env_rows) {
-    html << "<tr><th>" << k << "</th><td>" << Escape(v) << "</td></tr>";
+    html << "<tr><th>" << k << "</th><td>" << Html(v) << "</td></tr>";
   }
   html << "</table>\n";
 
@@ -305,7 +283,7 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
   for (const ClaimResult& c : r.claims) CollectWarnings(c.outcome.evidence.details, warnings);
   html << "<h2>Stability warnings</h2>\n";
   if (warnings.empty()) html << "<p>None.</p>\n";
-  for (const std::string& w : warnings) html << "<p class=\"warn\">" << Escape(w) << "</p>\n";
+  for (const std::string& w : warnings) html << "<p class=\"warn\">" << Html(w) << "</p>\n";
 
   html << "<h2>Verdicts</h2>\n<table id=\"counts\"><tr><th>kind</th><th>PASS</th><th>PARTIAL</"
           "th><th>FAIL</th><th>ERROR</th></tr>";
@@ -320,7 +298,7 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
     html << "<h2>Against the baseline report</h2>\n<table id=\"baseline\"><tr><th>claim</th><th>"
             "kind</th><th>baseline</th><th>now</th><th>worse</th></tr>";
     for (const VerdictChange& c : changes) {
-      html << "<tr><td>" << Escape(c.module + "/" + c.id) << "</td><td>" << ClaimKindName(c.kind)
+      html << "<tr><td>" << Html(c.module + "/" + c.id) << "</td><td>" << ClaimKindName(c.kind)
            << "</td><td>" << c.before << "</td><td>" << c.after << "</td><td>"
            << (c.worse ? "<b>yes</b>" : "no") << "</td></tr>";
     }
@@ -335,17 +313,17 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
   for (const ClaimResult& c : r.claims) by_module[c.module].push_back(&c);
   html << "<h2>Claims by module</h2>\n";
   for (const auto& [module, claims] : by_module) {
-    html << "<h3>" << Escape(module)
+    html << "<h3>" << Html(module)
          << "</h3>\n<table class=\"claims\"><tr><th>claim</th><th>"
             "kind</th><th>verdict</th><th>measured [interval]</th><th>threshold</th><th>reason"
             "</th></tr>\n";
     for (const ClaimResult* c : claims) {
-      html << "<tr><td><b>" << Escape(c->id) << "</b><br>" << Escape(c->statement) << "</td><td>"
+      html << "<tr><td><b>" << Html(c->id) << "</b><br>" << Html(c->statement) << "</td><td>"
            << ClaimKindName(c->kind)
            << "</td><td><span class=\"verdict\" style=\"background:" << Color(c->outcome.verdict)
            << "\">" << ClaimVerdictName(c->outcome.verdict) << "</span></td><td>"
-           << Escape(format::Measured(c->outcome.evidence)) << "</td><td>" << Num(c->threshold)
-           << "</td><td>" << Escape(c->outcome.reason) << "</td></tr>\n";
+           << Html(format::Measured(c->outcome.evidence)) << "</td><td>" << Num(c->threshold)
+           << "</td><td>" << Html(c->outcome.reason) << "</td></tr>\n";
     }
     html << "</table>\n";
   }
@@ -371,8 +349,8 @@ std::string TrendSvg(const HistorySeries& s, size_t runs) {
   std::ostringstream svg;
   svg << "<svg class=\"chart trend-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"620\" "
          "height=\"150\" role=\"img\" aria-label=\""
-      << Escape(s.metric) << "\"><text x=\"" << left << "\" y=\"14\" font-weight=\"bold\">"
-      << Escape(s.metric) << (s.unit.empty() ? "" : " (" + Escape(s.unit) + ")") << "</text>\n"
+      << Html(s.metric) << "\"><text x=\"" << left << "\" y=\"14\" font-weight=\"bold\">"
+      << Html(s.metric) << (s.unit.empty() ? "" : " (" + Html(s.unit) + ")") << "</text>\n"
       << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << right - left << "\" height=\""
       << bottom - top << "\" fill=\"none\" stroke=\"#999\"/>"
       << "<text x=\"" << left - 4 << "\" y=\"" << top + 8 << "\" text-anchor=\"end\">" << Num(hi)
@@ -404,10 +382,10 @@ std::string History::ToHtml() const {
           "color:#222}svg text{font-size:11px}.warn{background:#fff8e1;padding:4px 10px}"
           "</style></head><body>\n<h1>Performance history</h1>\n<p>"
        << runs.size() << " runs";
-  if (!runs.empty()) html << ", " << Escape(runs.front()) << " to " << Escape(runs.back());
+  if (!runs.empty()) html << ", " << Html(runs.front()) << " to " << Html(runs.back());
   html << ". Dashed red lines: change points (a shift of more than 10% between two stretches "
           "of runs, Mann–Whitney p &lt; 0.01).</p>\n";
-  for (const std::string& w : warnings) html << "<p class=\"warn\">" << Escape(w) << "</p>\n";
+  for (const std::string& w : warnings) html << "<p class=\"warn\">" << Html(w) << "</p>\n";
   std::vector<const HistorySeries*> order;
   for (const HistorySeries& s : series) order.push_back(&s);
   std::stable_sort(order.begin(), order.end(), [](const HistorySeries* a, const HistorySeries* b) {

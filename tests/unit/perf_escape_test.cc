@@ -8,6 +8,7 @@
 
 #include "perf_framework/escape.h"
 #include "perf_framework/format.h"
+#include "support/report_testing.h"
 
 namespace perf {
 namespace {
@@ -19,22 +20,9 @@ using escape::Shorten;
 using escape::Terminal;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using tinytorch::testing::TableCellBorders;
 
 const std::string kForgedRow = "BM_A\n| 1 | forged |";
-
-// Cell borders of a GFM table row: the | not escaped by a backslash (an escaped backslash does not
-// escape what follows it).
-int CellBorders(const std::string& row) {
-  int borders = 0;
-  for (size_t i = 0; i < row.size(); ++i) {
-    if (row[i] == '\\') {
-      ++i;
-    } else if (row[i] == '|') {
-      ++borders;
-    }
-  }
-  return borders;
-}
 
 // Code points, a byte of invalid UTF-8 counted as one (as Shorten counts).
 size_t Chars(const std::string& s) {
@@ -61,9 +49,9 @@ TEST(PerfEscapeTest, MarkdownCellEscapesMarkupAndStaysInItsCell) {
   EXPECT_EQ(MarkdownCell(kForgedRow), "BM_A\\\\n\\| 1 \\| forged \\|");
   const std::string row = "| " + MarkdownCell(kForgedRow) + " | 2 |";
   EXPECT_THAT(row, Not(HasSubstr("\n")));
-  EXPECT_EQ(CellBorders(row), 3);
+  EXPECT_EQ(TableCellBorders(row), 3);
   // A backslash right before a pipe cannot unescape it.
-  EXPECT_EQ(CellBorders("| " + MarkdownCell("a\\|b\\") + " |"), 2);
+  EXPECT_EQ(TableCellBorders("| " + MarkdownCell("a\\|b\\") + " |"), 2);
   // Terminal controls are shown, so Markdown printed to a terminal is safe too.
   EXPECT_EQ(MarkdownCell("\x1b[31mred"), "\\\\x1b\\[31mred");
 }
@@ -75,7 +63,7 @@ TEST(PerfEscapeTest, MarkdownCodeKeepsPlainNamesAsCodeSpans) {
   for (const std::string s : {"a|b", "a`b", "a\\b", kForgedRow.c_str(), "\x1b[2J", "\xff"}) {
     EXPECT_EQ(MarkdownCode(s), MarkdownCell(s)) << s;
   }
-  EXPECT_EQ(CellBorders("| " + MarkdownCode(kForgedRow) + " |"), 2);
+  EXPECT_EQ(TableCellBorders("| " + MarkdownCode(kForgedRow) + " |"), 2);
   EXPECT_EQ(MarkdownCode(""), "");
 }
 
