@@ -35,7 +35,17 @@ const char* Color(ClaimVerdict v) {
   return "#000";
 }
 
-// Maps [log10 lo, log10 hi] onto [a, b] pixels.
+// A log axis spans whole decades between these: 10^-323 is the smallest power of ten above zero
+// (a subnormal), 10^308 the largest below infinity. (A zero time once started the tick loop at
+// decade INT_MIN, log10(0) being -inf, and filled gigabytes with ticks.)
+constexpr int kMinDecade = -323, kMaxDecade = 308;
+// An axis over more decades labels every second, third, ... one, so at most this many.
+constexpr int kMaxDecadeTicks = 16;
+
+// What a log axis can show: a positive, finite value.
+bool OnLogAxis(double v) { return v > 0 && std::isfinite(v); }
+
+// Maps [log10 lo, log10 hi] onto [a, b] pixels; lo < hi are whole decades from Decades().
 struct LogAxis {
   double lo, hi, a, b;
   double operator()(double v) const {
@@ -45,8 +55,11 @@ struct LogAxis {
   std::vector<double> Ticks() const {
     std::vector<double> t;
     const bool dense = std::log10(hi / lo) <= 3;
-    for (int e = static_cast<int>(std::floor(std::log10(lo)));
-         e <= static_cast<int>(std::ceil(std::log10(hi))); ++e) {
+    // lo and hi are powers of ten: their logs are whole numbers up to rounding.
+    const int first = static_cast<int>(std::lround(std::log10(lo)));
+    const int last = static_cast<int>(std::lround(std::log10(hi)));
+    const int step = std::max(1, (last - first + kMaxDecadeTicks - 1) / kMaxDecadeTicks);
+    for (int e = first; e <= last; e += step) {
       for (const double m : {1.0, 2.0, 5.0}) {
         if (m != 1.0 && !dense) continue;
         const double v = m * std::pow(10.0, e);
@@ -57,17 +70,21 @@ struct LogAxis {
   }
 };
 
-// Widens [lo, hi] to whole decades (at least one).
+// Widens [lo, hi] (positive, finite) to whole decades, at least one, inside
+// [10^kMinDecade, 10^kMaxDecade].
 std::pair<double, double> Decades(double lo, double hi) {
-  lo = std::pow(10.0, std::floor(std::log10(lo)));
-  hi = std::pow(10.0, std::ceil(std::log10(hi)));
+  const double first =
+      std::clamp(std::floor(std::log10(lo)), double{kMinDecade}, double{kMaxDecade - 1});
+  const double last = std::clamp(std::ceil(std::log10(hi)), first, double{kMaxDecade});
+  lo = std::pow(10.0, first);
+  hi = std::pow(10.0, last);
   if (hi <= lo) hi = lo * 10;
   return {lo, hi};
 }
 
 bool IsSpeedup(const ClaimResult& c) {
   const Evidence& e = c.outcome.evidence;
-  return e.unit == "x" && std::isfinite(e.value) && e.value > 0;
+  return e.unit == "x" && OnLogAxis(e.value);
 }
 
 std::string SpeedupChart(const std::vector<ClaimResult>& claims) {
@@ -80,7 +97,7 @@ std::string SpeedupChart(const std::vector<ClaimResult>& claims) {
   for (const ClaimResult* c : rows) {
     const Evidence& e = c->outcome.evidence;
     for (const double v : {e.value, e.low, e.high}) {
-      if (std::isfinite(v) && v > 0) lo = std::min(lo, v), hi = std::max(hi, v);
+      if (OnLogAxis(v)) lo = std::min(lo, v), hi = std::max(hi, v);
     }
   }
   std::tie(lo, hi) = Decades(lo, hi);
@@ -128,15 +145,32 @@ std::string SpeedupChart(const std::vector<ClaimResult>& claims) {
   return svg.str();
 }
 
+// The points of a series: pairs of x and y (an unpaired value is no point).
+size_t Points(const ScalingSeries& s) { return std::min(s.x.size(), s.y.size()); }
+// Whether point i has a place on log-log axes.
+bool Drawable(const ScalingSeries& s, size_t i) { return OnLogAxis(s.x[i]) && OnLogAxis(s.y[i]); }
+
 std::string ScalingSvg(const ScalingChart& chart) {
   double xlo = INFINITY, xhi = 0, ylo = INFINITY, yhi = 0;
+  size_t left_out = 0;
   for (const ScalingSeries& s : chart.series) {
-    for (size_t i = 0; i < s.x.size(); ++i) {
+    left_out += std::max(s.x.size(), s.y.size()) - Points(s);
+    for (size_t i = 0; i < Points(s); ++i) {
+      if (!Drawable(s, i)) {
+        ++left_out;
+        continue;
+      }
       xlo = std::min(xlo, s.x[i]), xhi = std::max(xhi, s.x[i]);
       ylo = std::min(ylo, s.y[i]), yhi = std::max(yhi, s.y[i]);
     }
   }
-  if (!(xhi > 0) || !(yhi > 0)) return "";
+  const std::string left_out_note =
+      std::to_string(left_out) +
+      " point(s) left out: a log axis has no place for zero, negative or non-finite values";
+  if (!(xhi > 0) || !(yhi > 0)) {
+    if (left_out == 0) return "";
+    return "<p class=\"warn\">" + Html(chart.title) + ": " + Html(left_out_note) + "</p>\n";
+  }
   std::tie(xlo, xhi) = Decades(xlo, xhi);
   std::tie(ylo, yhi) = Decades(ylo, yhi);
   const double left = 70, right = 470, top = 30, bottom = 300;
@@ -145,9 +179,14 @@ std::string ScalingSvg(const ScalingChart& chart) {
                                    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
   std::ostringstream svg;
   svg << "<svg class=\"chart scaling-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"700\" "
-         "height=\"345\" role=\"img\" aria-label=\""
-      << Html(chart.title) << "\">\n<text x=\"" << (left + right) / 2 << "\" y=\"18\" "
+         "height=\""
+      << (left_out > 0 ? 365 : 345) << "\" role=\"img\" aria-label=\"" << Html(chart.title)
+      << "\">\n<text x=\"" << (left + right) / 2 << "\" y=\"18\" "
       << "text-anchor=\"middle\" font-weight=\"bold\">" << Html(chart.title) << "</text>\n";
+  if (left_out > 0) {
+    svg << "<text class=\"left-out\" x=\"" << left << "\" y=\"358\">" << Html(left_out_note)
+        << "</text>\n";
+  }
   for (const double t : x.Ticks()) {
     svg << "<line x1=\"" << x(t) << "\" y1=\"" << top << "\" x2=\"" << x(t) << "\" y2=\"" << bottom
         << "\" stroke=\"#eee\"/><text x=\"" << x(t) << "\" y=\"" << bottom + 15
@@ -169,9 +208,12 @@ std::string ScalingSvg(const ScalingChart& chart) {
     const char* color = kPalette[k % std::size(kPalette)];
     svg << "<g class=\"series\"><title>" << Html(s.name) << "</title><polyline fill=\"none\" "
         << "stroke=\"" << color << "\" stroke-width=\"2\" points=\"";
-    for (size_t i = 0; i < s.x.size(); ++i) svg << x(s.x[i]) << "," << y(s.y[i]) << " ";
+    for (size_t i = 0; i < Points(s); ++i) {
+      if (Drawable(s, i)) svg << x(s.x[i]) << "," << y(s.y[i]) << " ";
+    }
     svg << "\"/>";
-    for (size_t i = 0; i < s.x.size(); ++i) {
+    for (size_t i = 0; i < Points(s); ++i) {
+      if (!Drawable(s, i)) continue;
       svg << "<circle cx=\"" << x(s.x[i]) << "\" cy=\"" << y(s.y[i]) << "\" r=\"3\" fill=\""
           << color << "\"><title>" << Html(s.name) << " at " << Num(s.x[i]) << ": " << Num(s.y[i])
           << "</title></circle>";
@@ -333,10 +375,27 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
 
 namespace {
 
+// A trend chart draws a value beyond ±kMaxTrendValue at that bound (its title still says what it
+// is), so the padded range and every position stay finite.
+constexpr double kMaxTrendValue = 1e300;
+
 std::string TrendSvg(const HistorySeries& s, size_t runs) {
   const double left = 60, right = 600, top = 24, bottom = 130;
-  const auto [lo_it, hi_it] = std::minmax_element(s.values.begin(), s.values.end());
-  double lo = *lo_it, hi = *hi_it;
+  const size_t points = std::min(s.values.size(), s.runs.size());
+  std::vector<size_t> drawn;  // the finite values
+  for (size_t i = 0; i < points; ++i) {
+    if (std::isfinite(s.values[i])) drawn.push_back(i);
+  }
+  const size_t left_out = s.values.size() - drawn.size();
+  if (drawn.empty()) {
+    return "<p class=\"warn\">" + Html(s.metric) + ": no finite value to draw (" +
+           std::to_string(left_out) + " left out)</p>\n";
+  }
+  const auto value = [&s](size_t i) {
+    return std::clamp(s.values[i], -kMaxTrendValue, kMaxTrendValue);
+  };
+  double lo = INFINITY, hi = -INFINITY;
+  for (const size_t i : drawn) lo = std::min(lo, value(i)), hi = std::max(hi, value(i));
   const double pad = hi > lo ? 0.1 * (hi - lo) : std::max(std::abs(hi) * 0.05, 1e-12);
   lo -= pad;
   hi += pad;
@@ -350,23 +409,28 @@ std::string TrendSvg(const HistorySeries& s, size_t runs) {
   svg << "<svg class=\"chart trend-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"620\" "
          "height=\"150\" role=\"img\" aria-label=\""
       << Html(s.metric) << "\"><text x=\"" << left << "\" y=\"14\" font-weight=\"bold\">"
-      << Html(s.metric) << (s.unit.empty() ? "" : " (" + Html(s.unit) + ")") << "</text>\n"
-      << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << right - left << "\" height=\""
+      << Html(s.metric) << (s.unit.empty() ? "" : " (" + Html(s.unit) + ")") << "</text>\n";
+  if (left_out > 0) {
+    svg << "<text class=\"left-out\" x=\"" << right << "\" y=\"14\" text-anchor=\"end\">"
+        << left_out << " value(s) left out: not finite</text>\n";
+  }
+  svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << right - left << "\" height=\""
       << bottom - top << "\" fill=\"none\" stroke=\"#999\"/>"
       << "<text x=\"" << left - 4 << "\" y=\"" << top + 8 << "\" text-anchor=\"end\">" << Num(hi)
       << "</text><text x=\"" << left - 4 << "\" y=\"" << bottom << "\" text-anchor=\"end\">"
       << Num(lo) << "</text>\n";
   for (const ChangePoint& c : s.change_points) {
+    if (c.index == 0 || c.index >= points) continue;  // not a boundary between two runs
     const double at = (x(s.runs[c.index - 1]) + x(s.runs[c.index])) / 2;
     svg << "<line class=\"change-point\" x1=\"" << at << "\" y1=\"" << top << "\" x2=\"" << at
         << "\" y2=\"" << bottom << "\" stroke=\"#c62828\" stroke-dasharray=\"4 3\"><title>"
         << Num(c.change_pct) << "% (p = " << Num(c.p_value) << ")</title></line>";
   }
   svg << "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"";
-  for (size_t i = 0; i < s.values.size(); ++i) svg << x(s.runs[i]) << "," << y(s.values[i]) << " ";
+  for (const size_t i : drawn) svg << x(s.runs[i]) << "," << y(value(i)) << " ";
   svg << "\"/>";
-  for (size_t i = 0; i < s.values.size(); ++i) {
-    svg << "<circle cx=\"" << x(s.runs[i]) << "\" cy=\"" << y(s.values[i])
+  for (const size_t i : drawn) {
+    svg << "<circle cx=\"" << x(s.runs[i]) << "\" cy=\"" << y(value(i))
         << "\" r=\"2.5\" fill=\"#1f77b4\"><title>" << Num(s.values[i]) << "</title></circle>";
   }
   svg << "</svg>\n";

@@ -1,5 +1,5 @@
 // Checks on rendered reports: the cells of a Markdown table row, the lines of a text table, the
-// numbers of an SVG chart.
+// numbers of an SVG chart, how often something occurs.
 #pragma once
 
 #include <algorithm>
@@ -34,6 +34,15 @@ inline std::vector<std::string> LinesStartingWith(std::string_view text, std::st
     at = end + 1;
   }
   return lines;
+}
+
+// How often `what` occurs in `text`.
+inline size_t Occurrences(std::string_view text, std::string_view what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1)) {
+    ++n;
+  }
+  return n;
 }
 
 // Geometry attributes of SVG elements (x="…", cy="…", points="…", …) whose value is not made of
