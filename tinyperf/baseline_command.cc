@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "fileio/fileio.h"
 #include "perf_framework/environment.h"
+#include "perf_framework/escape.h"
 #include "perf_framework/regression.h"
 
 namespace tinyperf {
@@ -22,18 +23,21 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using perf::escape::Terminal;
+
 int Path(const std::string& root) {
   const fs::path dir = fs::path(root) / perf::MachineFingerprint(perf::CaptureEnvironment());
   if (fs::is_directory(dir / "bench")) {
-    std::printf("%s\n", dir.string().c_str());
+    std::printf("%s\n", dir.string().c_str());  // as it is: scripts use the path
     return kExitOk;
   }
   std::fprintf(stderr, "tinyperf baseline: no baseline for this machine (%s) under %s\n",
-               dir.filename().string().c_str(), root.c_str());
+               Terminal(dir.filename().string()).c_str(), Terminal(root).c_str());
   if (fs::is_directory(root)) {
     for (const auto& e : fs::directory_iterator(root)) {
       if (fs::is_directory(e.path() / "bench")) {
-        std::fprintf(stderr, "  baseline of another machine: %s\n", e.path().string().c_str());
+        std::fprintf(stderr, "  baseline of another machine: %s\n",
+                     Terminal(e.path().string()).c_str());
       }
     }
   }
@@ -44,7 +48,7 @@ int Update(const std::string& run_dir, const std::string& root) {
   const std::vector<std::string> files = fileio::ListFiles(run_dir + "/bench", ".json");
   if (files.empty()) {
     std::fprintf(stderr, "tinyperf baseline update: no %s/bench/*.json (run the nightly first)\n",
-                 run_dir.c_str());
+                 Terminal(run_dir).c_str());
     return kExitUsage;
   }
   // Every file must be a readable benchmark run with at least one benchmark before anything is
@@ -52,11 +56,12 @@ int Update(const std::string& run_dir, const std::string& root) {
   for (const std::string& f : files) {
     try {
       if (perf::ReadGoogleBenchmark(f).benchmarks.empty()) {
-        std::fprintf(stderr, "tinyperf baseline update: %s holds no benchmarks\n", f.c_str());
+        std::fprintf(stderr, "tinyperf baseline update: %s holds no benchmarks\n",
+                     Terminal(f).c_str());
         return kExitUsage;
       }
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "tinyperf baseline update: %s\n", e.what());
+      std::fprintf(stderr, "tinyperf baseline update: %s\n", Terminal(e.what()).c_str());
       return kExitUsage;
     }
   }
@@ -75,7 +80,7 @@ int Update(const std::string& run_dir, const std::string& root) {
                                   {"files", files.size()}};
   fileio::WriteAtomically((dir / "machine.json").string(), machine.dump(2) + "\n");
   std::printf("tinyperf baseline update: %zu benchmark files from %s are the baseline of %s\n",
-              files.size(), run_dir.c_str(), dir.string().c_str());
+              files.size(), Terminal(run_dir).c_str(), Terminal(dir.string()).c_str());
   return kExitOk;
 }
 

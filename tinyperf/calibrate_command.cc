@@ -16,6 +16,8 @@
 #include "commands.h"
 #include "fileio/fileio.h"
 #include "perf_framework/environment.h"
+#include "perf_framework/escape.h"
+#include "perf_framework/format.h"
 #include "perf_framework/regression.h"
 
 namespace tinyperf {
@@ -23,6 +25,8 @@ namespace tinyperf {
 namespace fs = std::filesystem;
 
 namespace {
+
+using perf::escape::Terminal;
 
 struct CalibrateOptions {
   std::vector<std::string> binaries;
@@ -56,7 +60,8 @@ int Calibrate(CalibrateOptions o) {
     fs::remove_all(dir);
     fs::create_directories(dir / "a");
     fs::create_directories(dir / "b");
-    std::printf("tinyperf calibrate: %s, %d alternating rounds\n", name.c_str(), o.rounds);
+    std::printf("tinyperf calibrate: %s, %d alternating rounds\n", Terminal(name).c_str(),
+                o.rounds);
     std::fflush(stdout);
     for (int round = 0; round < o.rounds; ++round) {
       for (const char* side : {"a", "b"}) {
@@ -67,7 +72,8 @@ int Calibrate(CalibrateOptions o) {
             (o.filter.empty() ? "" : " --benchmark_filter=" + Quote(o.filter)) +
             " --benchmark_out=" + Quote(out) + " --benchmark_out_format=json >/dev/null 2>&1";
         if (std::system(cmd.c_str()) != 0) {
-          std::fprintf(stderr, "tinyperf calibrate: %s failed (%s)\n", name.c_str(), cmd.c_str());
+          std::fprintf(stderr, "tinyperf calibrate: %s failed (%s)\n", Terminal(name).c_str(),
+                       Terminal(cmd).c_str());
           return kExitInvalid;
         }
       }
@@ -102,12 +108,13 @@ int Calibrate(CalibrateOptions o) {
       }
     }
     if (r.changes.empty()) {
-      std::fprintf(stderr, "tinyperf calibrate: %s ran zero benchmarks\n", name.c_str());
+      std::fprintf(stderr, "tinyperf calibrate: %s ran zero benchmarks\n", Terminal(name).c_str());
       return kExitInvalid;
     }
     for (const perf::BenchmarkChange& c : r.changes) {
       if (c.verdict == perf::ChangeVerdict::kRegression) {
-        std::printf("  A/A false alarm: %s %s\n", c.name.c_str(), c.reason.c_str());
+        std::printf("  A/A false alarm: %s %s\n", perf::format::TerminalName(c.name).c_str(),
+                    Terminal(c.reason).c_str());
       }
     }
     reports.push_back(std::move(r));
@@ -119,7 +126,7 @@ int Calibrate(CalibrateOptions o) {
   fs::create_directories(fs::path(out).parent_path());
   fileio::WriteAtomically(out, profile.ToJson().dump(2) + "\n");
   std::printf("%s", profile.ToText().c_str());
-  std::printf("tinyperf calibrate: wrote %s\n", out.c_str());
+  std::printf("tinyperf calibrate: wrote %s\n", Terminal(out).c_str());
   return kExitOk;
 }
 

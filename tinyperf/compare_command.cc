@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "fileio/fileio.h"
+#include "perf_framework/escape.h"
 #include "perf_framework/format.h"
 #include "perf_framework/regression.h"
 #include "perf_framework/report.h"
@@ -108,7 +109,7 @@ int Compare(const CompareOptions& o) {
     }
     report = perf::CompareRuns(base, current, options);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf compare: %s\n", e.what());
+    std::fprintf(stderr, "tinyperf compare: %s\n", perf::escape::Terminal(e.what()).c_str());
     return kExitUsage;
   }
   if (!o.noise.empty()) {
@@ -140,7 +141,8 @@ int Compare(const CompareOptions& o) {
   }
   if (report.changes.empty()) {
     std::fprintf(stderr, "tinyperf compare: no benchmark appears in both %s and %s\n",
-                 o.baseline.c_str(), o.current.c_str());
+                 perf::escape::Terminal(o.baseline).c_str(),
+                 perf::escape::Terminal(o.current).c_str());
     return kExitUsage;
   }
   if (o.format == "json") {

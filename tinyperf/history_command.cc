@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "fileio/fileio.h"
+#include "perf_framework/escape.h"
 #include "perf_framework/history.h"
 
 namespace tinyperf {
@@ -25,14 +26,15 @@ int History(const HistoryOptions& o) {
   try {
     h = perf::BuildHistory(o.dir);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf history: %s\n", e.what());
+    std::fprintf(stderr, "tinyperf history: %s\n", perf::escape::Terminal(e.what()).c_str());
     return kExitUsage;
   }
   const std::string out = o.out.empty() ? o.dir : o.out;
   fileio::WriteAtomically(out + "/history.md", h.ToMarkdown());
   fileio::WriteAtomically(out + "/history.html", h.ToHtml());
   std::printf("%s\ntinyperf history: wrote %s/history.md and %s/history.html\n",
-              h.ToMarkdown().c_str(), out.c_str(), out.c_str());
+              h.ToMarkdown().c_str(), perf::escape::Terminal(out).c_str(),
+              perf::escape::Terminal(out).c_str());
   int recent = 0;
   for (const perf::HistorySeries& s : h.series) {
     for (const perf::ChangePoint& c : s.change_points) {

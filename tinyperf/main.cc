@@ -11,6 +11,7 @@
 #include <string>
 
 #include "commands.h"
+#include "perf_framework/escape.h"
 
 int main(int argc, char** argv) {
   // calibrate times benchmark binaries in child processes: they, and the fingerprint their noise
@@ -49,7 +50,7 @@ int main(int argc, char** argv) {
   try {
     return run ? run() : tinyperf::kExitUsage;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf: %s\n", e.what());
+    std::fprintf(stderr, "tinyperf: %s\n", perf::escape::Terminal(e.what()).c_str());
     return tinyperf::kExitInvalid;
   }
 }

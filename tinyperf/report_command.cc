@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "fileio/fileio.h"
+#include "perf_framework/escape.h"
 #include "perf_framework/report.h"
 
 namespace tinyperf {
@@ -45,7 +46,7 @@ int Report(const ReportOptions& o) {
       if (!chart.series.empty()) charts.push_back(std::move(chart));
     }
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf report: %s\n", e.what());
+    std::fprintf(stderr, "tinyperf report: %s\n", perf::escape::Terminal(e.what()).c_str());
     return kExitUsage;
   }
   std::string out = o.out.empty() ? fs::path(o.input).parent_path().string() : o.out;
@@ -62,7 +63,8 @@ int Report(const ReportOptions& o) {
   std::printf(
       "\ntinyperf report: %zu claims, %ld contract(s) worse than the baseline; wrote "
       "%s/claims.md and %s/report.html\n",
-      results.claims.size(), static_cast<long>(worse), out.c_str(), out.c_str());
+      results.claims.size(), static_cast<long>(worse), perf::escape::Terminal(out).c_str(),
+      perf::escape::Terminal(out).c_str());
   return results.Healthy() && worse == 0 ? kExitOk : kExitInvalid;
 }
 

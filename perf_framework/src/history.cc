@@ -3,14 +3,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
+#include <iomanip>
 #include <map>
 #include <regex>
 #include <sstream>
 
 #include "fileio/fileio.h"
 #include "perf_framework/error.h"
+#include "perf_framework/escape.h"
+#include "perf_framework/format.h"
 #include "perf_framework/regression.h"
 #include "perf_framework/statistics.h"
 #include "perf_framework/suite.h"
@@ -131,16 +133,34 @@ History BuildHistory(const std::string& validation_dir) {
   return h;
 }
 
+namespace {
+
+// "| `bench BM_A/8` | 12 | 20261124T060000Z | 1001 ns | 1503 ns | +50.1% | 0.0011 |": printf's
+// %.4g, %+.1f and %.2g as stream manipulators, so no buffer bounds a row.
+std::string ChangePointRow(const HistorySeries& s, const ChangePoint& c, const std::string& run) {
+  const std::string unit = escape::MarkdownCell(s.unit);
+  std::ostringstream row;
+  row << "| " << format::MarkdownName(s.metric) << " | " << s.values.size() << " | "
+      << escape::MarkdownCell(run) << " | " << std::setprecision(4) << c.before_median << ' '
+      << unit << " | " << c.after_median << ' ' << unit << " | " << std::showpos << std::fixed
+      << std::setprecision(1) << c.change_pct << "% | " << std::noshowpos << std::defaultfloat
+      << std::setprecision(2) << c.p_value << " |\n";
+  return row.str();
+}
+
+}  // namespace
+
 std::string History::ToMarkdown() const {
   std::ostringstream md;
   int flagged = 0;
   for (const HistorySeries& s : series) flagged += !s.change_points.empty();
   md << "## Performance history\n\n"
-     << runs.size() << " runs (" << (runs.empty() ? "" : runs.front()) << " to "
-     << (runs.empty() ? "" : runs.back()) << "), " << series.size() << " metrics, " << flagged
+     << runs.size() << " runs (" << escape::MarkdownCell(runs.empty() ? "" : runs.front()) << " to "
+     << escape::MarkdownCell(runs.empty() ? "" : runs.back()) << "), " << series.size()
+     << " metrics, " << flagged
      << " with a change point (a shift of more than 10% between two stretches of runs, "
         "Mann-Whitney p < 0.01: about 6 runs on each side are needed).\n\n";
-  for (const std::string& w : warnings) md << "> " << w << "\n";
+  for (const std::string& w : warnings) md << "> " << escape::MarkdownCell(w) << "\n";
   if (!warnings.empty()) md << "\n";
   if (flagged == 0) {
     md << "No persistent shifts.\n";
@@ -150,12 +170,7 @@ std::string History::ToMarkdown() const {
      << "|---|---|---|---|---|---|---|\n";
   for (const HistorySeries& s : series) {
     for (const ChangePoint& c : s.change_points) {
-      char line[512];
-      std::snprintf(line, sizeof line, "| `%s` | %zu | %s | %.4g %s | %.4g %s | %+.1f%% | %.2g |\n",
-                    s.metric.c_str(), s.values.size(), runs[s.runs[c.index]].c_str(),
-                    c.before_median, s.unit.c_str(), c.after_median, s.unit.c_str(), c.change_pct,
-                    c.p_value);
-      md << line;
+      md << ChangePointRow(s, c, runs[s.runs[c.index]]);
     }
   }
   return md.str();

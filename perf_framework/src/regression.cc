@@ -5,12 +5,14 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
+#include <iomanip>
 #include <limits>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include "perf_framework/error.h"
+#include "perf_framework/escape.h"
 #include "perf_framework/format.h"
 #include "perf_framework/statistics.h"
 #include "perf_framework/suite.h"
@@ -129,7 +131,9 @@ namespace {
 std::string Pct(double v) {
   if (!std::isfinite(v)) return "n/a";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%+.1f%%", v);
+  // %+.1f of a huge change would have hundreds of digits (and not fit); three significant digits
+  // say as much about a change beyond a billion percent.
+  std::snprintf(buf, sizeof buf, std::abs(v) < 1e9 ? "%+.1f%%" : "%+.3g%%", v);
   return buf;
 }
 
@@ -430,30 +434,47 @@ std::string Summary(const ComparisonReport& r) {
   return s.str();
 }
 
+// The text table's columns: the name, then the numbers at fixed widths (printf's %12.4g, %9s, ...
+// as stream manipulators, so no buffer bounds a row).
+constexpr size_t kTextNameWidth = 44;
+
+std::string TextHeader() {
+  std::ostringstream row;
+  row << format::PadRight("benchmark", kTextNameWidth) << ' ' << std::setw(12) << "baseline ns"
+      << ' ' << std::setw(12) << "current ns" << ' ' << std::setw(9) << "change" << ' '
+      << std::setw(21) << "95% interval" << ' ' << std::setw(9) << "p (Holm)" << ' ' << std::setw(5)
+      << 'n' << "  verdict\n";
+  return row.str();
+}
+
+std::string TextRow(const BenchmarkChange& c) {
+  const std::string ci = "[" + Pct(c.ci_low_pct) + ", " + Pct(c.ci_high_pct) + "]";
+  const std::string verdict = std::string(ChangeVerdictName(c.verdict)) +
+                              (c.severity.empty() ? "" : " (" + c.severity + ")") +
+                              (c.method == kThresholdOnly ? " [threshold only]" : "");
+  std::ostringstream row;
+  row << format::PadRight(format::TerminalName(c.name), kTextNameWidth) << std::setprecision(4)
+      << ' ' << std::setw(12) << c.baseline_median << ' ' << std::setw(12) << c.current_median
+      << ' ' << std::setw(9) << Pct(c.change_pct) << ' ' << std::setw(21) << ci << ' '
+      << std::setw(9) << (std::isfinite(c.p_value_adjusted) ? Num(c.p_value_adjusted) : "n/a")
+      << ' ' << std::setw(2) << c.n_baseline << '/' << std::left << std::setw(2) << c.n_current
+      << ' ' << verdict << '\n';
+  return row.str();
+}
+
 }  // namespace
 
 std::string ComparisonReport::ToText() const {
   std::ostringstream s;
-  s << "baseline: " << baseline_source << "\ncurrent:  " << current_source << "\n";
-  for (const std::string& w : warnings) s << "WARNING: " << w << "\n";
-  char line[512];
-  std::snprintf(line, sizeof line, "%-44s %12s %12s %9s %21s %9s %5s  %s\n", "benchmark",
-                "baseline ns", "current ns", "change", "95% interval", "p (Holm)", "n", "verdict");
-  s << line;
-  for (const BenchmarkChange& c : changes) {
-    const std::string ci = "[" + Pct(c.ci_low_pct) + ", " + Pct(c.ci_high_pct) + "]";
-    const std::string verdict = std::string(ChangeVerdictName(c.verdict)) +
-                                (c.severity.empty() ? "" : " (" + c.severity + ")") +
-                                (c.method == kThresholdOnly ? " [threshold only]" : "");
-    std::snprintf(line, sizeof line, "%-44s %12.4g %12.4g %9s %21s %9s %2d/%-2d %s\n",
-                  c.name.c_str(), c.baseline_median, c.current_median, Pct(c.change_pct).c_str(),
-                  ci.c_str(),
-                  std::isfinite(c.p_value_adjusted) ? Num(c.p_value_adjusted).c_str() : "n/a",
-                  c.n_baseline, c.n_current, verdict.c_str());
-    s << line;
-  }
-  for (const std::string& n : only_in_baseline) s << "only in the baseline: " << n << "\n";
-  for (const std::string& n : only_in_current) s << "only in the current run: " << n << "\n";
+  s << "baseline: " << escape::Terminal(baseline_source)
+    << "\ncurrent:  " << escape::Terminal(current_source) << "\n";
+  for (const std::string& w : warnings) s << "WARNING: " << escape::Terminal(w) << "\n";
+  s << TextHeader();
+  for (const BenchmarkChange& c : changes) s << TextRow(c);
+  for (const std::string& n : only_in_baseline)
+    s << "only in the baseline: " << format::TerminalName(n) << "\n";
+  for (const std::string& n : only_in_current)
+    s << "only in the current run: " << format::TerminalName(n) << "\n";
   s << Summary(*this) << "\n";
   return s.str();
 }
@@ -464,13 +485,15 @@ std::string ComparisonReport::ToMarkdown() const {
     << (regressions > 0 ? "**" + std::to_string(regressions) + " regression(s)**. "
                         : "No regressions. ")
     << Summary(*this) << ".\n\n";
-  for (const std::string& w : warnings) s << "> **Warning:** " << w << "\n>\n";
+  for (const std::string& w : warnings) {
+    s << "> **Warning:** " << escape::MarkdownCell(w) << "\n>\n";
+  }
   if (!warnings.empty()) s << "\n";
   s << "| benchmark | baseline | current | change [95% CI] | p (Holm) | n | verdict |\n"
     << "|---|---|---|---|---|---|---|\n";
   for (const BenchmarkChange& c : changes) {
-    s << "| `" << c.name << "` | " << Num(c.baseline_median) << " ns | " << Num(c.current_median)
-      << " ns | " << Pct(c.change_pct);
+    s << "| " << format::MarkdownName(c.name) << " | " << Num(c.baseline_median) << " ns | "
+      << Num(c.current_median) << " ns | " << Pct(c.change_pct);
     if (std::isfinite(c.ci_low_pct))
       s << " [" << Pct(c.ci_low_pct) << ", " << Pct(c.ci_high_pct) << "]";
     s << " | "
@@ -673,31 +696,35 @@ NoiseProfile NoiseProfile::FromJson(const nlohmann::json& j, const std::string& 
 }
 
 std::string NoiseProfile::ToText() const {
+  constexpr size_t kFamilyWidth = 36;
   std::ostringstream s;
-  s << "Noise profile of " << fingerprint << " (A/A: " << rounds << " pairs of single runs, "
-    << repetitions << " repetitions each" << (drift.empty() ? "" : ", drift held out of each pair")
-    << ")\n";
-  char line[256];
-  std::snprintf(line, sizeof line, "%-36s %5s %14s %12s %12s\n", "family", "n", "median |A/A|",
-                "resolution", "run drift");
-  s << line;
+  s << "Noise profile of " << escape::Terminal(fingerprint) << " (A/A: " << rounds
+    << " pairs of single runs, " << repetitions << " repetitions each"
+    << (drift.empty() ? "" : ", drift held out of each pair") << ")\n";
+  const auto pct = [](double v) {
+    std::ostringstream os;
+    os << std::fixed << std::setprecision(2) << v << '%';
+    return os.str();
+  };
+  s << format::PadRight("family", kFamilyWidth) << ' ' << std::setw(5) << "n" << ' '
+    << std::setw(14) << "median |A/A|" << ' ' << std::setw(12) << "resolution" << ' '
+    << std::setw(12) << "run drift" << '\n';
   for (const FamilyNoise& f : families) {
-    std::snprintf(line, sizeof line, "%-36s %5d %13.2f%% %11.2f%% %11.2f%%\n", f.family.c_str(),
-                  f.benchmarks, f.median_abs_change_pct, f.resolution_pct, f.process_drift_pct);
-    s << line;
+    s << format::PadRight(format::TerminalName(f.family), kFamilyWidth) << ' ' << std::setw(5)
+      << f.benchmarks << ' ' << std::setw(14) << pct(f.median_abs_change_pct) << ' '
+      << std::setw(12) << pct(f.resolution_pct) << ' ' << std::setw(12) << pct(f.process_drift_pct)
+      << "\n";
   }
   if (recommended_runs > 0) {
     s << "Runs per side to resolve " << Num(threshold_pct)
       << "% at the median drift (80% power, Holm over " << drift.size()
       << " benchmarks): " << recommended_runs << "\n";
   }
-  std::snprintf(line, sizeof line,
-                "False alarms: %d of %d A/A benchmarks called regressions at the %.0f%% threshold "
-                "(rate %.3f, 95%% CI [%.3f, %.3f]); expect %.2f false regression(s) per comparison "
-                "of the whole suite.\n",
-                false_alarms, benchmarks, threshold_pct, false_alarm_rate, false_alarm_low,
-                false_alarm_high, expected_false_alarms);
-  s << line;
+  s << std::fixed << std::setprecision(0) << "False alarms: " << false_alarms << " of "
+    << benchmarks << " A/A benchmarks called regressions at the " << threshold_pct << "% threshold "
+    << std::setprecision(3) << "(rate " << false_alarm_rate << ", 95% CI [" << false_alarm_low
+    << ", " << false_alarm_high << "]); expect " << std::setprecision(2) << expected_false_alarms
+    << " false regression(s) per comparison of the whole suite.\n";
   return s.str();
 }
 

@@ -10,6 +10,7 @@
 
 #include "fileio/fileio.h"
 #include "perf_framework/error.h"
+#include "perf_framework/escape.h"
 #include "perf_framework/format.h"
 
 namespace perf {
@@ -72,13 +73,12 @@ namespace {
 using format::Measured;
 using format::Num;
 
-// Table cells may not hold a '|' or a line break.
-std::string Cell(std::string s) {
-  for (char& c : s) {
-    if (c == '|') c = '/';
-    if (c == '\n') c = ' ';
-  }
-  return s;
+using escape::MarkdownCell;
+
+// "2.123 x [2.05, 2.4]": the numbers and brackets are ours, the unit is the claim's.
+std::string MeasuredCell(Evidence e) {
+  e.unit = MarkdownCell(e.unit);
+  return Measured(e);
 }
 
 std::string CountsRow(const char* what, const VerdictCounts& c) {
@@ -91,15 +91,17 @@ std::string CountsRow(const char* what, const VerdictCounts& c) {
 std::string ReferencesMarkdown(const SuiteResults& r) {
   const BlasInfo& blas = r.environment.blas;
   std::ostringstream md;
-  md << "\n- reference BLAS: " << blas.library;
+  // Every field came from a results file: escaped like any other name.
+  md << "\n- reference BLAS: " << MarkdownCell(blas.library);
   if (blas.library == "OpenBLAS") {
-    md << " " << blas.version << ", kernel " << blas.kernel << " (this CPU calls for "
-       << blas.best_kernel << "), " << blas.threads << " threads, OPENBLAS_CORETYPE "
-       << (blas.coretype_setting.empty() ? "unset" : blas.coretype_setting);
+    md << " " << MarkdownCell(blas.version) << ", kernel " << MarkdownCell(blas.kernel)
+       << " (this CPU calls for " << MarkdownCell(blas.best_kernel) << "), " << blas.threads
+       << " threads, OPENBLAS_CORETYPE "
+       << (blas.coretype_setting.empty() ? "unset" : MarkdownCell(blas.coretype_setting));
   }
   if (!r.environment.matmul_default_backend.empty()) {
-    md << "\n- tinytorch MatMul default: " << r.environment.matmul_default_backend << " ("
-       << Cell(r.environment.matmul_choice) << ")";
+    md << "\n- tinytorch MatMul default: " << MarkdownCell(r.environment.matmul_default_backend)
+       << " (" << MarkdownCell(r.environment.matmul_choice) << ")";
   }
   md << "\n";
   std::vector<const ClaimResult*> flagged;
@@ -108,11 +110,12 @@ std::string ReferencesMarkdown(const SuiteResults& r) {
   }
   if (r.environment.warnings.empty() && flagged.empty()) return md.str();
   md << "\n### WARNING: degraded reference\n\n";
-  for (const std::string& w : r.environment.warnings) md << "- " << Cell(w) << "\n";
+  for (const std::string& w : r.environment.warnings) md << "- " << MarkdownCell(w) << "\n";
   if (!flagged.empty()) {
     md << "\nMeasured against it (published claims and targets here cannot PASS):\n\n";
     for (const ClaimResult* c : flagged) {
-      md << "- " << Cell(c->module + "/" + c->id) << ": " << Cell(c->degraded_reference) << "\n";
+      md << "- " << MarkdownCell(c->module + "/" + c->id) << ": "
+         << MarkdownCell(c->degraded_reference) << "\n";
     }
   }
   return md.str();
@@ -128,8 +131,9 @@ std::string TargetsMarkdown(const SuiteResults& r) {
       md << "\n### Targets\n\n| target | goal | measured | status |\n|---|---|---|---|\n";
       any = true;
     }
-    md << "| " << Cell(c.id) << ": " << Cell(c.statement) << " | >= " << Num(c.threshold) << " | "
-       << Cell(Measured(c.outcome.evidence)) << " | **" << TargetStatus(c) << "** |\n";
+    md << "| " << MarkdownCell(c.id) << ": " << MarkdownCell(c.statement)
+       << " | >= " << Num(c.threshold) << " | " << MeasuredCell(c.outcome.evidence) << " | **"
+       << TargetStatus(c) << "** |\n";
   }
   return md.str();
 }
@@ -154,11 +158,11 @@ std::string ResultsMarkdown(const SuiteResults& r) {
   const Environment& env = r.environment;
   md << "## Claims: " << (r.Healthy() ? "healthy" : "NOT healthy")
      << " (every contract PASS and nothing ERROR)\n\n"
-     << "- machine: " << env.cpu_model << ", " << env.logical_cores << " logical cores, governor "
-     << env.governor << "\n"
-     << "- build: " << env.compiler << ", " << env.build_type << ", commit " << env.git_commit
-     << "\n- measured from " << r.started_utc << ", " << Num(r.elapsed_seconds)
-     << " s of claim time\n\n"
+     << "- machine: " << MarkdownCell(env.cpu_model) << ", " << env.logical_cores
+     << " logical cores, governor " << MarkdownCell(env.governor) << "\n"
+     << "- build: " << MarkdownCell(env.compiler) << ", " << MarkdownCell(env.build_type)
+     << ", commit " << MarkdownCell(env.git_commit) << "\n- measured from "
+     << MarkdownCell(r.started_utc) << ", " << Num(r.elapsed_seconds) << " s of claim time\n\n"
      << "| kind | PASS | PARTIAL | FAIL | ERROR |\n|---|---|---|---|---|\n"
      << CountsRow("contracts", CountVerdicts(r.claims, ClaimKind::kContract))
      << CountsRow("published claims", CountVerdicts(r.claims, ClaimKind::kPublishedClaim))
@@ -171,14 +175,15 @@ std::string ResultsMarkdown(const SuiteResults& r) {
   std::map<std::string, std::vector<const ClaimResult*>> by_module;
   for (const ClaimResult& c : r.claims) by_module[c.module].push_back(&c);
   for (const auto& [module, claims] : by_module) {
-    md << "\n### " << module << "\n\n"
+    md << "\n### " << MarkdownCell(module) << "\n\n"
        << "| claim | kind | verdict | measured | threshold | reason |\n"
        << "|---|---|---|---|---|---|\n";
     for (const ClaimResult* c : claims) {
-      md << "| " << Cell(c->id) << ": " << Cell(c->statement) << " | " << ClaimKindName(c->kind)
-         << (c->degraded_reference.empty() ? "" : " (degraded reference)") << " | **"
-         << ClaimVerdictName(c->outcome.verdict) << "** | " << Cell(Measured(c->outcome.evidence))
-         << " | " << Num(c->threshold) << " | " << Cell(c->outcome.reason) << " |\n";
+      md << "| " << MarkdownCell(c->id) << ": " << MarkdownCell(c->statement) << " | "
+         << ClaimKindName(c->kind) << (c->degraded_reference.empty() ? "" : " (degraded reference)")
+         << " | **" << ClaimVerdictName(c->outcome.verdict) << "** | "
+         << MeasuredCell(c->outcome.evidence) << " | " << Num(c->threshold) << " | "
+         << MarkdownCell(c->outcome.reason) << " |\n";
     }
   }
   return md.str();
@@ -243,7 +248,7 @@ std::string BaselineMarkdown(const std::vector<VerdictChange>& changes,
   std::ostringstream md;
   const auto worse =
       std::count_if(changes.begin(), changes.end(), [](const VerdictChange& c) { return c.worse; });
-  md << "## Against the baseline report (" << baseline_name << ")\n\n";
+  md << "## Against the baseline report (" << escape::MarkdownCell(baseline_name) << ")\n\n";
   if (changes.empty()) {
     md << "Every claim has the verdict it had in the baseline.\n";
     return md.str();
@@ -252,8 +257,8 @@ std::string BaselineMarkdown(const std::vector<VerdictChange>& changes,
      << changes.size()
      << " change(s) in all.\n\n| claim | kind | baseline | now | worse |\n|---|---|---|---|---|\n";
   for (const VerdictChange& c : changes) {
-    md << "| " << Cell(c.module + "/" + c.id) << " | " << ClaimKindName(c.kind) << " | " << c.before
-       << " | " << c.after << " | " << (c.worse ? "**yes**" : "no") << " |\n";
+    md << "| " << escape::MarkdownCell(c.module + "/" + c.id) << " | " << ClaimKindName(c.kind)
+       << " | " << c.before << " | " << c.after << " | " << (c.worse ? "**yes**" : "no") << " |\n";
   }
   return md.str();
 }

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "perf_framework/escape.h"
 #include "perf_framework/format.h"
 #include "perf_framework/history.h"
 #include "perf_framework/regression.h"
@@ -17,30 +18,7 @@ namespace perf {
 
 namespace {
 
-std::string Escape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
+using escape::Html;
 using format::Num;
 
 const char* Color(ClaimVerdict v) {
@@ -57,7 +35,17 @@ const char* Color(ClaimVerdict v) {
   return "#000";
 }
 
-// Maps [log10 lo, log10 hi] onto [a, b] pixels.
+// A log axis spans whole decades between these: 10^-323 is the smallest power of ten above zero
+// (a subnormal), 10^308 the largest below infinity. (A zero time once started the tick loop at
+// decade INT_MIN, log10(0) being -inf, and filled gigabytes with ticks.)
+constexpr int kMinDecade = -323, kMaxDecade = 308;
+// An axis over more decades labels every second, third, ... one, so at most this many.
+constexpr int kMaxDecadeTicks = 16;
+
+// What a log axis can show: a positive, finite value.
+bool OnLogAxis(double v) { return v > 0 && std::isfinite(v); }
+
+// Maps [log10 lo, log10 hi] onto [a, b] pixels; lo < hi are whole decades from Decades().
 struct LogAxis {
   double lo, hi, a, b;
   double operator()(double v) const {
@@ -67,8 +55,11 @@ struct LogAxis {
   std::vector<double> Ticks() const {
     std::vector<double> t;
     const bool dense = std::log10(hi / lo) <= 3;
-    for (int e = static_cast<int>(std::floor(std::log10(lo)));
-         e <= static_cast<int>(std::ceil(std::log10(hi))); ++e) {
+    // lo and hi are powers of ten: their logs are whole numbers up to rounding.
+    const int first = static_cast<int>(std::lround(std::log10(lo)));
+    const int last = static_cast<int>(std::lround(std::log10(hi)));
+    const int step = std::max(1, (last - first + kMaxDecadeTicks - 1) / kMaxDecadeTicks);
+    for (int e = first; e <= last; e += step) {
       for (const double m : {1.0, 2.0, 5.0}) {
         if (m != 1.0 && !dense) continue;
         const double v = m * std::pow(10.0, e);
@@ -79,17 +70,21 @@ struct LogAxis {
   }
 };
 
-// Widens [lo, hi] to whole decades (at least one).
+// Widens [lo, hi] (positive, finite) to whole decades, at least one, inside
+// [10^kMinDecade, 10^kMaxDecade].
 std::pair<double, double> Decades(double lo, double hi) {
-  lo = std::pow(10.0, std::floor(std::log10(lo)));
-  hi = std::pow(10.0, std::ceil(std::log10(hi)));
+  const double first =
+      std::clamp(std::floor(std::log10(lo)), double{kMinDecade}, double{kMaxDecade - 1});
+  const double last = std::clamp(std::ceil(std::log10(hi)), first, double{kMaxDecade});
+  lo = std::pow(10.0, first);
+  hi = std::pow(10.0, last);
   if (hi <= lo) hi = lo * 10;
   return {lo, hi};
 }
 
 bool IsSpeedup(const ClaimResult& c) {
   const Evidence& e = c.outcome.evidence;
-  return e.unit == "x" && std::isfinite(e.value) && e.value > 0;
+  return e.unit == "x" && OnLogAxis(e.value);
 }
 
 std::string SpeedupChart(const std::vector<ClaimResult>& claims) {
@@ -102,7 +97,7 @@ std::string SpeedupChart(const std::vector<ClaimResult>& claims) {
   for (const ClaimResult* c : rows) {
     const Evidence& e = c->outcome.evidence;
     for (const double v : {e.value, e.low, e.high}) {
-      if (std::isfinite(v) && v > 0) lo = std::min(lo, v), hi = std::max(hi, v);
+      if (OnLogAxis(v)) lo = std::min(lo, v), hi = std::max(hi, v);
     }
   }
   std::tie(lo, hi) = Decades(lo, hi);
@@ -127,10 +122,10 @@ std::string SpeedupChart(const std::vector<ClaimResult>& claims) {
     const Evidence& e = c->outcome.evidence;
     const double mid = y + row_h / 2, v = std::clamp(e.value, lo, hi);
     const char* color = Color(c->outcome.verdict);
-    svg << "<g class=\"bar\"><title>" << Escape(c->module + "/" + c->id) << ": " << Num(e.value)
+    svg << "<g class=\"bar\"><title>" << Html(c->module + "/" + c->id) << ": " << Num(e.value)
         << "× (" << ClaimVerdictName(c->outcome.verdict) << ")</title>"
         << "<text x=\"" << label_w - 6 << "\" y=\"" << mid + 4 << "\" text-anchor=\"end\">"
-        << Escape(c->id) << "</text>"
+        << Html(c->id) << "</text>"
         << "<rect x=\"" << std::min(x(1), x(v)) << "\" y=\"" << y + 4 << "\" width=\""
         << std::abs(x(v) - x(1)) << "\" height=\"" << row_h - 8 << "\" fill=\"" << color
         << "\" fill-opacity=\"0.75\"/>";
@@ -150,15 +145,32 @@ std::string SpeedupChart(const std::vector<ClaimResult>& claims) {
   return svg.str();
 }
 
+// The points of a series: pairs of x and y (an unpaired value is no point).
+size_t Points(const ScalingSeries& s) { return std::min(s.x.size(), s.y.size()); }
+// Whether point i has a place on log-log axes.
+bool Drawable(const ScalingSeries& s, size_t i) { return OnLogAxis(s.x[i]) && OnLogAxis(s.y[i]); }
+
 std::string ScalingSvg(const ScalingChart& chart) {
   double xlo = INFINITY, xhi = 0, ylo = INFINITY, yhi = 0;
+  size_t left_out = 0;
   for (const ScalingSeries& s : chart.series) {
-    for (size_t i = 0; i < s.x.size(); ++i) {
+    left_out += std::max(s.x.size(), s.y.size()) - Points(s);
+    for (size_t i = 0; i < Points(s); ++i) {
+      if (!Drawable(s, i)) {
+        ++left_out;
+        continue;
+      }
       xlo = std::min(xlo, s.x[i]), xhi = std::max(xhi, s.x[i]);
       ylo = std::min(ylo, s.y[i]), yhi = std::max(yhi, s.y[i]);
     }
   }
-  if (!(xhi > 0) || !(yhi > 0)) return "";
+  const std::string left_out_note =
+      std::to_string(left_out) +
+      " point(s) left out: a log axis has no place for zero, negative or non-finite values";
+  if (!(xhi > 0) || !(yhi > 0)) {
+    if (left_out == 0) return "";
+    return "<p class=\"warn\">" + Html(chart.title) + ": " + Html(left_out_note) + "</p>\n";
+  }
   std::tie(xlo, xhi) = Decades(xlo, xhi);
   std::tie(ylo, yhi) = Decades(ylo, yhi);
   const double left = 70, right = 470, top = 30, bottom = 300;
@@ -167,9 +179,14 @@ std::string ScalingSvg(const ScalingChart& chart) {
                                    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
   std::ostringstream svg;
   svg << "<svg class=\"chart scaling-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"700\" "
-         "height=\"345\" role=\"img\" aria-label=\""
-      << Escape(chart.title) << "\">\n<text x=\"" << (left + right) / 2 << "\" y=\"18\" "
-      << "text-anchor=\"middle\" font-weight=\"bold\">" << Escape(chart.title) << "</text>\n";
+         "height=\""
+      << (left_out > 0 ? 365 : 345) << "\" role=\"img\" aria-label=\"" << Html(chart.title)
+      << "\">\n<text x=\"" << (left + right) / 2 << "\" y=\"18\" "
+      << "text-anchor=\"middle\" font-weight=\"bold\">" << Html(chart.title) << "</text>\n";
+  if (left_out > 0) {
+    svg << "<text class=\"left-out\" x=\"" << left << "\" y=\"358\">" << Html(left_out_note)
+        << "</text>\n";
+  }
   for (const double t : x.Ticks()) {
     svg << "<line x1=\"" << x(t) << "\" y1=\"" << top << "\" x2=\"" << x(t) << "\" y2=\"" << bottom
         << "\" stroke=\"#eee\"/><text x=\"" << x(t) << "\" y=\"" << bottom + 15
@@ -183,24 +200,27 @@ std::string ScalingSvg(const ScalingChart& chart) {
   svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << right - left << "\" height=\""
       << bottom - top << "\" fill=\"none\" stroke=\"#333\"/>\n"
       << "<text x=\"" << (left + right) / 2 << "\" y=\"" << bottom + 35
-      << "\" text-anchor=\"middle\">" << Escape(chart.x_label) << " (log)</text>\n"
+      << "\" text-anchor=\"middle\">" << Html(chart.x_label) << " (log)</text>\n"
       << "<text transform=\"translate(14," << (top + bottom) / 2
-      << ") rotate(-90)\" text-anchor=\"middle\">" << Escape(chart.y_label) << " (log)</text>\n";
+      << ") rotate(-90)\" text-anchor=\"middle\">" << Html(chart.y_label) << " (log)</text>\n";
   for (size_t k = 0; k < chart.series.size(); ++k) {
     const ScalingSeries& s = chart.series[k];
     const char* color = kPalette[k % std::size(kPalette)];
-    svg << "<g class=\"series\"><title>" << Escape(s.name) << "</title><polyline fill=\"none\" "
+    svg << "<g class=\"series\"><title>" << Html(s.name) << "</title><polyline fill=\"none\" "
         << "stroke=\"" << color << "\" stroke-width=\"2\" points=\"";
-    for (size_t i = 0; i < s.x.size(); ++i) svg << x(s.x[i]) << "," << y(s.y[i]) << " ";
+    for (size_t i = 0; i < Points(s); ++i) {
+      if (Drawable(s, i)) svg << x(s.x[i]) << "," << y(s.y[i]) << " ";
+    }
     svg << "\"/>";
-    for (size_t i = 0; i < s.x.size(); ++i) {
+    for (size_t i = 0; i < Points(s); ++i) {
+      if (!Drawable(s, i)) continue;
       svg << "<circle cx=\"" << x(s.x[i]) << "\" cy=\"" << y(s.y[i]) << "\" r=\"3\" fill=\""
-          << color << "\"><title>" << Escape(s.name) << " at " << Num(s.x[i]) << ": " << Num(s.y[i])
+          << color << "\"><title>" << Html(s.name) << " at " << Num(s.x[i]) << ": " << Num(s.y[i])
           << "</title></circle>";
     }
     svg << "<rect x=\"" << right + 15 << "\" y=\"" << top + 18 * static_cast<double>(k)
         << "\" width=\"12\" height=\"12\" fill=\"" << color << "\"/><text x=\"" << right + 32
-        << "\" y=\"" << top + 18 * static_cast<double>(k) + 10 << "\">" << Escape(s.name)
+        << "\" y=\"" << top + 18 * static_cast<double>(k) + 10 << "\">" << Html(s.name)
         << "</text></g>\n";
   }
   svg << "</svg>\n";
@@ -269,11 +289,11 @@ std::string DegradedHtml(const SuiteResults& r) {
   if (r.environment.warnings.empty() && flagged.empty()) return "";
   html << "<div id=\"degraded\" class=\"warn\" style=\"border-left-color:#c62828\"><h2>WARNING: "
           "degraded reference</h2>\n";
-  for (const std::string& w : r.environment.warnings) html << "<p>" << Escape(w) << "</p>\n";
+  for (const std::string& w : r.environment.warnings) html << "<p>" << Html(w) << "</p>\n";
   if (!flagged.empty()) {
     html << "<p>Measured against it (published claims and targets here cannot PASS):</p><ul>";
     for (const ClaimResult* c : flagged) {
-      html << "<li>" << Escape(c->module + "/" + c->id) << ": " << Escape(c->degraded_reference)
+      html << "<li>" << Html(c->module + "/" + c->id) << ": " << Html(c->degraded_reference)
            << "</li>";
     }
     html << "</ul>";
@@ -296,8 +316,8 @@ std::string TargetsHtml(const std::vector<ClaimResult>& claims) {
       any = true;
     }
     const char* status = TargetStatus(c);
-    html << "<tr><td><b>" << Escape(c.id) << "</b><br>" << Escape(c.statement) << "</td><td>&ge; "
-         << Num(c.threshold) << "</td><td>" << Escape(format::Measured(c.outcome.evidence))
+    html << "<tr><td><b>" << Html(c.id) << "</b><br>" << Html(c.statement) << "</td><td>&ge; "
+         << Num(c.threshold) << "</td><td>" << Html(format::Measured(c.outcome.evidence))
          << "</td><td><span class=\"verdict\" style=\"background:"
          << (std::string(status) == "MET" ? "#2e7d32" : "#c62828") << "\">" << status
          << "</span></td></tr>\n";
@@ -314,7 +334,7 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
   std::ostringstream html;
   html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Validation "
           "report "
-       << Escape(r.started_utc) << "</title>\n<style>\n"
+       << Html(r.started_utc) << "</title>\n<style>\n"
        << "body{font-family:sans-serif;margin:2em;max-width:1200px;color:#222}\n"
        << "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px "
           "8px;text-align:left;vertical-align:top}\n"
@@ -345,7 +365,7 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
            (env.blas.coretype_setting.empty() ? "unset" : env.blas.coretype_setting)},
       {"tinytorch MatMul default", env.matmul_default_backend + " (" + env.matmul_choice + ")"}};
   for (const auto& [k, v] : env_rows) {
-    html << "<tr><th>" << k << "</th><td>" << Escape(v) << "</td></tr>";
+    html << "<tr><th>" << k << "</th><td>" << Html(v) << "</td></tr>";
   }
   html << "</table>\n";
   html << DegradedHtml(r);
@@ -363,7 +383,7 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
   for (const ClaimResult& c : r.claims) CollectWarnings(c.outcome.evidence.details, warnings);
   html << "<h2>Stability warnings</h2>\n";
   if (warnings.empty()) html << "<p>None.</p>\n";
-  for (const std::string& w : warnings) html << "<p class=\"warn\">" << Escape(w) << "</p>\n";
+  for (const std::string& w : warnings) html << "<p class=\"warn\">" << Html(w) << "</p>\n";
 
   html << "<h2>Verdicts</h2>\n<table id=\"counts\"><tr><th>kind</th><th>PASS</th><th>PARTIAL</"
           "th><th>FAIL</th><th>ERROR</th></tr>";
@@ -378,7 +398,7 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
     html << "<h2>Against the baseline report</h2>\n<table id=\"baseline\"><tr><th>claim</th><th>"
             "kind</th><th>baseline</th><th>now</th><th>worse</th></tr>";
     for (const VerdictChange& c : changes) {
-      html << "<tr><td>" << Escape(c.module + "/" + c.id) << "</td><td>" << ClaimKindName(c.kind)
+      html << "<tr><td>" << Html(c.module + "/" + c.id) << "</td><td>" << ClaimKindName(c.kind)
            << "</td><td>" << c.before << "</td><td>" << c.after << "</td><td>"
            << (c.worse ? "<b>yes</b>" : "no") << "</td></tr>";
     }
@@ -394,19 +414,19 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
   for (const ClaimResult& c : r.claims) by_module[c.module].push_back(&c);
   html << "<h2>Claims by module</h2>\n";
   for (const auto& [module, claims] : by_module) {
-    html << "<h3>" << Escape(module)
+    html << "<h3>" << Html(module)
          << "</h3>\n<table class=\"claims\"><tr><th>claim</th><th>"
             "kind</th><th>verdict</th><th>measured [interval]</th><th>threshold</th><th>reason"
             "</th></tr>\n";
     for (const ClaimResult* c : claims) {
-      html << "<tr><td><b>" << Escape(c->id) << "</b><br>" << Escape(c->statement) << "</td><td>"
+      html << "<tr><td><b>" << Html(c->id) << "</b><br>" << Html(c->statement) << "</td><td>"
            << ClaimKindName(c->kind)
            << (c->degraded_reference.empty() ? ""
                                              : "<br><b class=\"degraded\">degraded reference</b>")
            << "</td><td><span class=\"verdict\" style=\"background:" << Color(c->outcome.verdict)
            << "\">" << ClaimVerdictName(c->outcome.verdict) << "</span></td><td>"
-           << Escape(format::Measured(c->outcome.evidence)) << "</td><td>" << Num(c->threshold)
-           << "</td><td>" << Escape(c->outcome.reason) << "</td></tr>\n";
+           << Html(format::Measured(c->outcome.evidence)) << "</td><td>" << Num(c->threshold)
+           << "</td><td>" << Html(c->outcome.reason) << "</td></tr>\n";
     }
     html << "</table>\n";
   }
@@ -416,10 +436,27 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
 
 namespace {
 
+// A trend chart draws a value beyond ±kMaxTrendValue at that bound (its title still says what it
+// is), so the padded range and every position stay finite.
+constexpr double kMaxTrendValue = 1e300;
+
 std::string TrendSvg(const HistorySeries& s, size_t runs) {
   const double left = 60, right = 600, top = 24, bottom = 130;
-  const auto [lo_it, hi_it] = std::minmax_element(s.values.begin(), s.values.end());
-  double lo = *lo_it, hi = *hi_it;
+  const size_t points = std::min(s.values.size(), s.runs.size());
+  std::vector<size_t> drawn;  // the finite values
+  for (size_t i = 0; i < points; ++i) {
+    if (std::isfinite(s.values[i])) drawn.push_back(i);
+  }
+  const size_t left_out = s.values.size() - drawn.size();
+  if (drawn.empty()) {
+    return "<p class=\"warn\">" + Html(s.metric) + ": no finite value to draw (" +
+           std::to_string(left_out) + " left out)</p>\n";
+  }
+  const auto value = [&s](size_t i) {
+    return std::clamp(s.values[i], -kMaxTrendValue, kMaxTrendValue);
+  };
+  double lo = INFINITY, hi = -INFINITY;
+  for (const size_t i : drawn) lo = std::min(lo, value(i)), hi = std::max(hi, value(i));
   const double pad = hi > lo ? 0.1 * (hi - lo) : std::max(std::abs(hi) * 0.05, 1e-12);
   lo -= pad;
   hi += pad;
@@ -432,24 +469,29 @@ std::string TrendSvg(const HistorySeries& s, size_t runs) {
   std::ostringstream svg;
   svg << "<svg class=\"chart trend-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"620\" "
          "height=\"150\" role=\"img\" aria-label=\""
-      << Escape(s.metric) << "\"><text x=\"" << left << "\" y=\"14\" font-weight=\"bold\">"
-      << Escape(s.metric) << (s.unit.empty() ? "" : " (" + Escape(s.unit) + ")") << "</text>\n"
-      << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << right - left << "\" height=\""
+      << Html(s.metric) << "\"><text x=\"" << left << "\" y=\"14\" font-weight=\"bold\">"
+      << Html(s.metric) << (s.unit.empty() ? "" : " (" + Html(s.unit) + ")") << "</text>\n";
+  if (left_out > 0) {
+    svg << "<text class=\"left-out\" x=\"" << right << "\" y=\"14\" text-anchor=\"end\">"
+        << left_out << " value(s) left out: not finite</text>\n";
+  }
+  svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << right - left << "\" height=\""
       << bottom - top << "\" fill=\"none\" stroke=\"#999\"/>"
       << "<text x=\"" << left - 4 << "\" y=\"" << top + 8 << "\" text-anchor=\"end\">" << Num(hi)
       << "</text><text x=\"" << left - 4 << "\" y=\"" << bottom << "\" text-anchor=\"end\">"
       << Num(lo) << "</text>\n";
   for (const ChangePoint& c : s.change_points) {
+    if (c.index == 0 || c.index >= points) continue;  // not a boundary between two runs
     const double at = (x(s.runs[c.index - 1]) + x(s.runs[c.index])) / 2;
     svg << "<line class=\"change-point\" x1=\"" << at << "\" y1=\"" << top << "\" x2=\"" << at
         << "\" y2=\"" << bottom << "\" stroke=\"#c62828\" stroke-dasharray=\"4 3\"><title>"
         << Num(c.change_pct) << "% (p = " << Num(c.p_value) << ")</title></line>";
   }
   svg << "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"";
-  for (size_t i = 0; i < s.values.size(); ++i) svg << x(s.runs[i]) << "," << y(s.values[i]) << " ";
+  for (const size_t i : drawn) svg << x(s.runs[i]) << "," << y(value(i)) << " ";
   svg << "\"/>";
-  for (size_t i = 0; i < s.values.size(); ++i) {
-    svg << "<circle cx=\"" << x(s.runs[i]) << "\" cy=\"" << y(s.values[i])
+  for (const size_t i : drawn) {
+    svg << "<circle cx=\"" << x(s.runs[i]) << "\" cy=\"" << y(value(i))
         << "\" r=\"2.5\" fill=\"#1f77b4\"><title>" << Num(s.values[i]) << "</title></circle>";
   }
   svg << "</svg>\n";
@@ -465,10 +507,10 @@ std::string History::ToHtml() const {
           "color:#222}svg text{font-size:11px}.warn{background:#fff8e1;padding:4px 10px}"
           "</style></head><body>\n<h1>Performance history</h1>\n<p>"
        << runs.size() << " runs";
-  if (!runs.empty()) html << ", " << Escape(runs.front()) << " to " << Escape(runs.back());
+  if (!runs.empty()) html << ", " << Html(runs.front()) << " to " << Html(runs.back());
   html << ". Dashed red lines: change points (a shift of more than 10% between two stretches "
           "of runs, Mann–Whitney p &lt; 0.01).</p>\n";
-  for (const std::string& w : warnings) html << "<p class=\"warn\">" << Escape(w) << "</p>\n";
+  for (const std::string& w : warnings) html << "<p class=\"warn\">" << Html(w) << "</p>\n";
   std::vector<const HistorySeries*> order;
   for (const HistorySeries& s : series) order.push_back(&s);
   std::stable_sort(order.begin(), order.end(), [](const HistorySeries* a, const HistorySeries* b) {

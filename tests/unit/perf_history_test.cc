@@ -9,12 +9,16 @@
 
 #include "perf_framework/error.h"
 #include "perf_framework/history.h"
+#include "support/report_testing.h"
 
 namespace perf {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::ThrowsMessage;
+using tinytorch::testing::Occurrences;
+using tinytorch::testing::SvgAttributesThatAreNotNumbers;
 
 TEST(PerfHistoryTest, AStepIsAChangePointAndASpikeIsNot) {
   const std::vector<double> step = {100, 102, 99, 101, 100, 98, 130, 131, 129, 132, 130, 128};
@@ -89,6 +93,36 @@ TEST(PerfHistoryTest, ReadsRunDirectoriesIntoSeries) {
   fs::create_directories(empty);
   EXPECT_THAT([&] { BuildHistory(empty.string()); },
               ThrowsMessage<Error>(HasSubstr("no run directories")));
+}
+
+// Trend charts get what a results file can hold: NaN and infinite values are left out and
+// counted, values near ±DBL_MAX (whose range overflowed to inf) and subnormal ones, one run, a
+// flat series, a series with nothing to draw and a change point at no boundary still give finite
+// coordinates.
+TEST(PerfHistoryTest, TrendChartsSurviveHostileValues) {
+  History h;
+  h.runs = {"20261124T000000Z", "20261124T010000Z", "20261124T020000Z", "20261124T030000Z"};
+  const auto series = [](const std::string& metric, const std::vector<double>& values) {
+    HistorySeries s{metric, "ns", {}, values, {}};
+    for (size_t i = 0; i < values.size(); ++i) s.runs.push_back(i);
+    return s;
+  };
+  h.series = {series("not_finite", {1, NAN, INFINITY, 2}),
+              series("extremes", {-1.7e308, 1.7e308, 0, 1}),
+              series("subnormal", {1e-310, 5e-324, 0, 1e-310}),
+              series("flat", {5, 5, 5, 5}),
+              series("one_run", {3}),
+              series("nothing", {NAN, -INFINITY}),
+              series("empty", {})};
+  h.series[3].change_points = {ChangePoint{0}, ChangePoint{99}};
+  const std::string html = h.ToHtml();
+  EXPECT_LT(html.size(), 200'000u);
+  EXPECT_THAT(SvgAttributesThatAreNotNumbers(html), IsEmpty());
+  EXPECT_THAT(html, HasSubstr("2 value(s) left out: not finite"));
+  EXPECT_THAT(html, HasSubstr("nothing: no finite value to draw (2 left out)"));
+  EXPECT_THAT(html, HasSubstr("empty: no finite value to draw (0 left out)"));
+  EXPECT_EQ(Occurrences(html, "class=\"chart trend-chart\""), 5u);
+  EXPECT_EQ(Occurrences(html, "class=\"change-point\""), 0u);
 }
 
 }  // namespace

@@ -12,12 +12,17 @@
 
 #include "perf_framework/error.h"
 #include "perf_framework/regression.h"
+#include "support/report_testing.h"
 
 namespace perf {
 namespace {
 
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::ThrowsMessage;
+using tinytorch::testing::LinesStartingWith;
+using tinytorch::testing::TableCellBorders;
 
 nlohmann::json Repetitions(const std::string& name, const std::vector<double>& times,
                            const std::string& unit = "ns") {
@@ -213,6 +218,43 @@ TEST(PerfRegressionTest, DifferentMachinesAndErrorsWarnLoudly) {
   EXPECT_TRUE(e.changes.empty());
   EXPECT_THAT(e.warnings.back(),
               HasSubstr("BM_A: not compared, the benchmark reported an error (oom)"));
+}
+
+// A benchmark's name is data: a pipe and a line break cannot forge a row of the Markdown table, an
+// escape sequence cannot reach the terminal, and a long name is shortened visibly (…) instead of
+// being cut by a line buffer and glued to the next row.
+TEST(PerfRegressionTest, HostileNamesStayInTheirRowAndOutOfTheTerminal) {
+  const std::string forged = "BM_A/1\n| BM_Forged | 1 ns | 1 ns | +0.0% | 1 | 10/10 | unchanged |";
+  const std::string red = "BM_\x1b[31mRed/2";
+  const std::string huge = "BM_Long/" + std::string(500, 'x');
+  const auto run = [&](double f) {
+    return MakeRun({{forged, Scaled(kBase, f)},
+                    {red, Scaled(kBase, f)},
+                    {huge, Scaled(kBase, f)},
+                    {"BM_Next/3", Scaled(kBase, f)}});
+  };
+  ComparisonReport r = CompareRuns(run(1), run(1.3));
+  r.warnings.push_back(red + ": a warning naming it\n| forged | row |");
+  r.only_in_current.push_back(red);
+
+  const std::string md = r.ToMarkdown();
+  const std::vector<std::string> rows = LinesStartingWith(md, "|");
+  ASSERT_EQ(rows.size(), 2u + 4u) << md;  // header, separator, one row per benchmark
+  for (const std::string& row : rows) EXPECT_EQ(TableCellBorders(row), 8) << row;
+  EXPECT_THAT(md, Not(HasSubstr("\x1b")));
+  EXPECT_THAT(md, HasSubstr("x…"));
+
+  const std::string text = r.ToText();
+  EXPECT_THAT(text, Not(HasSubstr("\x1b")));
+  const std::vector<std::string> lines = LinesStartingWith(text, "BM_");
+  ASSERT_EQ(lines.size(), 4u) << text;
+  EXPECT_THAT(lines[0], HasSubstr("BM_A/1\\n| BM_Forged"));
+  EXPECT_THAT(lines[1], HasSubstr("BM_\\x1b[31mRed/2"));
+  EXPECT_THAT(lines[2], HasSubstr("x… "));
+  EXPECT_LT(lines[2].size(), 200u);
+  for (const std::string& line : lines) EXPECT_THAT(line, EndsWith("regression (moderate)"));
+  EXPECT_THAT(text, HasSubstr("WARNING: BM_\\x1b[31mRed/2: a warning naming it\\n| forged"));
+  EXPECT_THAT(text, HasSubstr("only in the current run: BM_\\x1b[31mRed/2\n"));
 }
 
 TEST(PerfRegressionTest, JsonHasTheDocumentedFields) {

@@ -4,8 +4,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
+#include <iomanip>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -89,6 +93,86 @@ TEST(PerfStatisticsTest, RelativeChangeAndEffectSizeRoundTrip) {
   const double d = RelativeChangeToEffect(0.05, 0.02);
   EXPECT_NEAR(d, std::log(1.05) / std::sqrt(std::log(1 + 0.0004)), 1e-12);
   EXPECT_NEAR(EffectToRelativeChange(d, 0.02), 0.05, 1e-12);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hodges–Lehmann: selection against the sort of all m·n differences (the naive reference).
+
+// The same double, bit for bit (so -0 and +0 differ, and NaN equals NaN).
+::testing::AssertionResult SameDouble(double got, double want) {
+  if (std::bit_cast<uint64_t>(got) == std::bit_cast<uint64_t>(want)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << std::setprecision(17) << "got " << got << ", sorting gives " << want;
+}
+
+void ExpectSameShift(const Values& a, const Values& b, double confidence = 0.95) {
+  const Interval fast = HodgesLehmannShift(a, b, confidence);
+  const Interval naive = HodgesLehmannShiftNaive(a, b, confidence);
+  EXPECT_TRUE(SameDouble(fast.estimate, naive.estimate)) << "estimate";
+  EXPECT_TRUE(SameDouble(fast.low, naive.low)) << "low";
+  EXPECT_TRUE(SameDouble(fast.high, naive.high)) << "high";
+}
+
+// Seeded samples of every shape: continuous, rounded to a few levels (ties across and within the
+// samples, many zero differences), negative, m = 1 or n = 1, m != n, odd and even m·n.
+TEST(PerfStatisticsTest, HodgesLehmannSelectionEqualsSortingAllDifferences) {
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<size_t> size(1, 40);
+  std::normal_distribution<double> z(0, 1);
+  for (int trial = 0; trial < 600; ++trial) {
+    const size_t m = trial % 10 == 0 ? 1 : size(rng), n = trial % 10 == 1 ? 1 : size(rng);
+    // Rounded to multiples of 1 / levels (0.25: multiples of 4, about five distinct values).
+    const double levels = std::array{0.0, 0.25, 1.0, 4.0}[trial % 4];  // 0: no rounding
+    const double shift = std::array{0.0, 0.5, -3.0, 1e-9}[trial / 4 % 4];
+    const auto draw = [&](size_t count, double offset) {
+      Values x(count);
+      for (double& v : x) {
+        v = z(rng) * 2 + offset;
+        // + 0.0 turns a rounded -0 into +0: with -0 in the input sorting may return either zero.
+        if (levels > 0) v = std::round(v * levels) / levels + 0.0;
+      }
+      return x;
+    };
+    const Values a = draw(m, 0), b = draw(n, shift);
+    SCOPED_TRACE("trial " + std::to_string(trial) + ": m = " + std::to_string(m) +
+                 ", n = " + std::to_string(n));
+    ExpectSameShift(a, b, std::array{0.95, 0.5, 0.99}[trial % 3]);
+  }
+  // Identical samples, one value repeated, the log times `tinyperf compare` passes, and
+  // differences that overflow to infinity.
+  ExpectSameShift({1, 2, 3}, {1, 2, 3});
+  ExpectSameShift(Values(7, 4.25), Values(5, 4.25));
+  ExpectSameShift({std::log(1021.0), std::log(1003.0), std::log(998.5)},
+                  {std::log(1100.0), std::log(1090.5), std::log(1131.0), std::log(1099.0)});
+  ExpectSameShift({-1e308, 0, 1, 1e308}, {1e308, 2, -1e308});
+}
+
+TEST(PerfStatisticsTest, HodgesLehmannRejectsValuesThatAreNotFinite) {
+  EXPECT_THAT(
+      [] {
+        HodgesLehmannShift(Values{1, NAN}, Values{2});
+      },
+      ThrowsMessage<Error>(HasSubstr("HodgesLehmannShift: value nan is not finite")));
+  EXPECT_THROW(HodgesLehmannShift(Values{1}, Values{INFINITY}), Error);
+  EXPECT_THROW(HodgesLehmannShift(Values{}, Values{1}), Error);
+}
+
+// 10^10 differences would be 80 GB. On a grid of 1/1024 every b_j - a_i is exact, and the
+// differences of b = a + 0.25 are 0.25 ± the symmetric differences a_j - a_i, so the median is
+// exactly 0.25 and the interval is symmetric about it.
+TEST(PerfStatisticsTest, HodgesLehmannHandlesOneHundredThousandValuesPerSide) {
+  std::mt19937_64 rng(5);
+  Values a(100000), b(100000);
+  for (size_t i = 0; i < a.size(); ++i) {
+    a[i] = static_cast<double>(rng() % 1000000) / 1024;
+    b[i] = a[i] + 0.25;
+  }
+  const Interval hl = HodgesLehmannShift(a, b);
+  EXPECT_EQ(hl.estimate, 0.25);
+  EXPECT_LT(hl.low, 0.25);
+  EXPECT_EQ(hl.high - 0.25, 0.25 - hl.low);
 }
 
 // ---------------------------------------------------------------------------------------------

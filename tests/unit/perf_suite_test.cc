@@ -11,12 +11,16 @@
 
 #include "perf_framework/report.h"
 #include "perf_framework/suite.h"
+#include "support/report_testing.h"
 
 namespace perf {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::ThrowsMessage;
+using tinytorch::testing::Occurrences;
+using tinytorch::testing::SvgAttributesThatAreNotNumbers;
 
 Evidence E(double value, double low, double high, double p = Evidence::kNone) {
   Evidence e;
@@ -228,7 +232,7 @@ TEST(PerfReportTest, MergesPerClaimFilesAndRendersTheVerdictTables) {
   EXPECT_THAT(md, HasSubstr("| published claims | 0 | 0 | 1 | 0 |"));
   EXPECT_THAT(md, HasSubstr("### a_module"));
   EXPECT_THAT(md, HasSubstr("| **PASS** | 2.123 x [2.05, 2.4] | 2 |"));
-  EXPECT_THAT(md, HasSubstr("a reason / with a pipe"));  // table cells cannot hold '|'
+  EXPECT_THAT(md, HasSubstr("| a reason \\| with a pipe |"));  // an escaped '|' stays in its cell
 
   // The same claim twice, an invalid file and an empty directory are errors naming the cause.
   WriteResults(a, (dir / "m.with_details.again.json").string());
@@ -375,6 +379,51 @@ TEST(PerfReportTest, HtmlReportIsSelfContained) {
   EXPECT_THAT(html, ::testing::Not(HasSubstr("src=")));  // nothing loaded from elsewhere
   EXPECT_THAT(html, ::testing::Not(HasSubstr("href=")));
   EXPECT_THAT(html, HasSubstr("no_interval"));
+}
+
+// Log axes get what a benchmark file or a claim can hold: zero, negative, subnormal, huge, NaN and
+// infinite values, one point, a flat series. A zero once sent the tick loop from decade INT_MIN
+// and allocated gigabytes. Points a log axis cannot show are left out and counted; the rest draw
+// on a bounded number of ticks with finite coordinates.
+TEST(PerfReportTest, LogChartsSurviveHostileValues) {
+  const double nan = NAN, inf = INFINITY;
+  const std::vector<ScalingChart> charts = {
+      {"zero_and_negative", "n", "ns", {{"BM_A", {1, 2, 4, 8}, {0, -5, 1e3, 2e3}}}},
+      {"subnormal", "n", "ns", {{"BM_B", {1, 2}, {1e-310, 5e-324}}}},
+      {"huge", "n", "ns", {{"BM_C", {1, 1e300}, {1e300, 1.7e308}}}},
+      {"every_decade", "n", "ns", {{"BM_D", {5e-324, 1.7e308}, {1, 2}}}},
+      {"not_finite", "n", "ns", {{"BM_E", {1, nan, inf, 4, 8}, {nan, 2, 3, inf, 16}}}},
+      {"one_point", "n", "ns", {{"BM_F", {64}, {1e3}}}},
+      {"flat", "n", "ns", {{"BM_G", {64, 64, 64}, {5, 5, 5}}}},
+      {"unpaired", "n", "ns", {{"BM_H", {1, 2, 3}, {1}}}},
+      {"nothing_drawable", "n", "ns", {{"BM_I", {0, -1}, {nan, 1}}}},
+  };
+  // Speedup claims: subnormal, huge with an infinite interval, zero and NaN (not speedups).
+  SuiteResults r = Sample();
+  for (const double v : {1e-310, 1e300, 0.0, nan}) {
+    ClaimResult c = r.claims[0];
+    c.id = "speedup_" + std::to_string(r.claims.size());
+    c.outcome.evidence = E(v, 0, inf);
+    r.claims.push_back(c);
+  }
+  for (const ScalingChart& chart : charts) {
+    SCOPED_TRACE(chart.title);
+    const std::string html = ResultsHtml(r, {chart});
+    EXPECT_LT(html.size(), 200'000u);
+    EXPECT_THAT(SvgAttributesThatAreNotNumbers(html), IsEmpty());
+    EXPECT_THAT(html, HasSubstr(chart.title));
+    // At most 17 decades a log axis, or 3 ticks a decade over at most 4 decades.
+    EXPECT_LE(Occurrences(html, "stroke=\"#eee\""), 2 * 17);  // the scaling chart's two axes
+    EXPECT_LE(Occurrences(html, "stroke=\"#ddd\""), 17);      // the speedup chart's
+  }
+  EXPECT_THAT(ResultsHtml(r, {charts[0]}),
+              HasSubstr("2 point(s) left out: a log axis has no place for zero, negative or "
+                        "non-finite values"));
+  EXPECT_THAT(ResultsHtml(r, {charts[4]}), HasSubstr("4 point(s) left out"));
+  EXPECT_THAT(ResultsHtml(r, {charts[7]}), HasSubstr("2 point(s) left out"));
+  EXPECT_THAT(ResultsHtml(r, {charts[8]}),
+              HasSubstr("<p class=\"warn\">nothing_drawable: 2 point(s) left out"));
+  EXPECT_THAT(ResultsHtml(r, {charts[5]}), HasSubstr("<circle"));  // one point is drawn
 }
 
 }  // namespace

@@ -1,11 +1,14 @@
-// Number formatting shared by the report writers (Markdown, HTML, comparisons, tinyperf's
-// messages), so a value reads the same in every output.
+// Number and name formatting shared by the report writers (Markdown, HTML, comparisons,
+// tinyperf's messages), so a value reads the same in every output.
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <sstream>
 #include <string>
+#include <string_view>
 
+#include "perf_framework/escape.h"
 #include "perf_framework/suite.h"
 
 namespace perf::format {
@@ -27,6 +30,27 @@ inline std::string Measured(const Evidence& e) {
     s += " [" + Num(e.low) + ", " + Num(e.high) + "]";
   }
   return s;
+}
+
+// A benchmark or metric name in a report: whole up to kMaxNameChars characters (the longest name
+// this project writes, a history metric "claim module_19_benchmarking/<40-character id>", has
+// 69), shortened visibly beyond (a hostile name cannot fill a screen), escaped for the format.
+inline constexpr size_t kMaxNameChars = 80;
+inline std::string TerminalName(std::string_view name) {
+  return escape::Terminal(escape::Shorten(name, kMaxNameChars));
+}
+inline std::string MarkdownName(std::string_view name) {
+  return escape::MarkdownCode(escape::Shorten(name, kMaxNameChars));
+}
+
+// `s` and spaces up to `width` characters (code points, so UTF-8 names line up); a longer `s` is
+// kept whole.
+inline std::string PadRight(std::string_view s, size_t width) {
+  size_t chars = 0;
+  for (const char c : s) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  std::string out(s);
+  if (chars < width) out.append(width - chars, ' ');
+  return out;
 }
 
 }  // namespace perf::format

@@ -121,9 +121,17 @@ std::vector<double> HolmAdjust(std::span<const double> p_values);
 
 // Hodges–Lehmann estimate of the shift b - a: the median of all pairwise differences b_j - a_i,
 // with the Moses distribution-free interval (order statistics of the differences at ranks from
-// the normal approximation to the Mann–Whitney null distribution).
+// the normal approximation to the Mann–Whitney null distribution). The order statistics are
+// selected without forming the m·n differences: O((m + n) log(m + n)) time for the sorts plus at
+// most 64 O(m + n) counting passes per order statistic, O(m + n) memory, so 100,000 values per
+// side take a fraction of a second. Throws on an empty sample or a value that is not finite.
 Interval HodgesLehmannShift(std::span<const double> a, std::span<const double> b,
                             double confidence = 0.95);
+// The same by sorting all m·n differences (O(m·n) memory): the reference HodgesLehmannShift is
+// tested against. Both return the same doubles, except that a zero the fast version returns is
+// always +0 where sorting may put a -0 (only possible when an input holds -0).
+Interval HodgesLehmannShiftNaive(std::span<const double> a, std::span<const double> b,
+                                 double confidence = 0.95);
 // (mean(b) - mean(a)) / pooled standard deviation. NaN when the pooled deviation is 0.
 double CohensD(std::span<const double> a, std::span<const double> b);
 // P(b > a) - P(b < a) over all pairs, in [-1, 1]; distribution-free.
