@@ -48,7 +48,7 @@ sed '0,/"verdict": "PASS"/s//"verdict": "FAIL"/' "$baseline" >"$dir/worse.json"
 "$tinyperf" report "$dir/worse.json" --out "$dir/worse" --baseline "$baseline" >"$dir/worse.log" 2>&1
 status=$?
 [[ $status -eq 1 ]] || fail "a worse contract exited $status, expected 1"
-grep -q "contract verdict(s) worse than the baseline" "$dir/worse.log" || fail "worse contract not reported"
+grep -q "1 worse than the baseline" "$dir/worse.log" || fail "worse contract not reported"
 
 echo '{"benchmarks": [' >"$dir/truncated.json"
 "$tinyperf" report "$baseline" --out "$dir/bad" --bench "$dir/truncated.json" >"$dir/bad.log" 2>&1
