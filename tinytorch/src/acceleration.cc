@@ -3,6 +3,7 @@
 
 #include "activation_math.h"
 #include "kernels/cpu.h"
+#include "kernels/erf.h"
 #include "kernels/gemm.h"
 #include "tensor_internal.h"
 
@@ -72,17 +73,15 @@ Tensor LinearGelu(const Tensor& x, const Tensor& weight, const Tensor& bias,
   const int64_t cols = weight.size(1), rows = cols == 0 ? 0 : out.numel() / cols;
   float* po = out.data<float>();
   const float* pb = b.data<float>();
-  // The approximation is a template argument of the pass, so the inner loop has no branch.
-  const auto pass = [&]<GeluApproximation kApprox>() {
-    for (int64_t r = 0; r < rows; ++r) {
-      float* row = po + r * cols;
-      for (int64_t j = 0; j < cols; ++j) row[j] = internal::GeluValue(row[j] + pb[j], kApprox);
+  // One row at a time: the bias, then the GELU while the row is in cache.
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = po + r * cols;
+    for (int64_t j = 0; j < cols; ++j) row[j] += pb[j];
+    if (approximation == GeluApproximation::kTanh) {
+      for (int64_t j = 0; j < cols; ++j) row[j] = internal::GeluTanhValue(row[j]);
+    } else {
+      kernels::GeluExact(row, row, cols, kernels::ActiveIsa());
     }
-  };
-  if (approximation == GeluApproximation::kTanh) {
-    pass.operator()<GeluApproximation::kTanh>();
-  } else {
-    pass.operator()<GeluApproximation::kNone>();
   }
   return out;
 }

@@ -20,14 +20,12 @@ inline float SigmoidValue(float v) {
   return e / (1.f + e);
 }
 
-inline float GeluValue(float v, GeluApproximation approximation) {
-  if (approximation == GeluApproximation::kTanh) {
-    // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), Hendrycks & Gimpel (2016).
-    constexpr float kAlpha = 0.7978845608028654f;  // √(2/π)
-    return 0.5f * v * (1.f + std::tanh(kAlpha * (v + 0.044715f * v * v * v)));
-  }
-  constexpr float kInvSqrt2 = static_cast<float>(1.0 / std::numbers::sqrt2);
-  return 0.5f * v * (1.f + std::erf(v * kInvSqrt2));
+// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), Hendrycks & Gimpel (2016). The exact GELU has no
+// scalar formula here: it is an array kernel (kernels::GeluExact, vector erf), one definition for
+// the eager op, the fused LinearGelu and the lazy pass.
+inline float GeluTanhValue(float v) {
+  constexpr float kAlpha = 0.7978845608028654f;  // √(2/π)
+  return 0.5f * v * (1.f + std::tanh(kAlpha * (v + 0.044715f * v * v * v)));
 }
 
 }  // namespace tinytorch::internal

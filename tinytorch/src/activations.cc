@@ -6,6 +6,7 @@
 #include <numbers>
 
 #include "activation_math.h"
+#include "kernels/erf.h"
 #include "tensor_internal.h"
 
 namespace tinytorch {
@@ -13,6 +14,7 @@ namespace tinytorch {
 using Grads = std::vector<Tensor>;
 using internal::Attach;
 using internal::CheckFloat;
+using internal::CostlyArrayOp;
 using internal::CostlyUnaryOp;
 using internal::NeedsGrad;
 using internal::UnaryOp;
@@ -83,8 +85,7 @@ Tensor Tanh(const Tensor& x) {
 Tensor Gelu(const Tensor& x, GeluApproximation approximation) {
   if (approximation == GeluApproximation::kTanh) {
     constexpr float kAlpha = 0.7978845608028654f;  // √(2/π)
-    Tensor y = CostlyUnaryOp(
-        x, "Gelu", [](float v) { return internal::GeluValue(v, GeluApproximation::kTanh); });
+    Tensor y = CostlyUnaryOp(x, "Gelu", [](float v) { return internal::GeluTanhValue(v); });
     // d/dx = 0.5·(1 + t) + 0.5·x·(1 - t²)·α·(1 + 3·0.044715·x²), t = tanh(α(x + 0.044715x³)).
     return WithGrad(y, x, "Gelu", [](const Tensor& g, const Tensor& in, const Tensor&) {
       const Tensor d = CostlyUnaryOp(in, "GeluBackward", [](float v) {
@@ -94,14 +95,13 @@ Tensor Gelu(const Tensor& x, GeluApproximation approximation) {
       return g * d;
     });
   }
-  constexpr float kInvSqrt2 = static_cast<float>(1.0 / std::numbers::sqrt2);
-  Tensor y = CostlyUnaryOp(
-      x, "Gelu", [](float v) { return internal::GeluValue(v, GeluApproximation::kNone); });
+  Tensor y = CostlyArrayOp(x, "Gelu", [](float* out, const float* in, int64_t n) {
+    kernels::GeluExact(out, in, n, kernels::ActiveIsa());
+  });
   // d/dx = Φ(x) + x·φ(x).
   return WithGrad(y, x, "Gelu", [](const Tensor& g, const Tensor& in, const Tensor&) {
-    const Tensor d = CostlyUnaryOp(in, "GeluBackward", [](float v) {
-      constexpr float kInvSqrt2Pi = 0.3989422804014327f;
-      return 0.5f * (1.f + std::erf(v * kInvSqrt2)) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v);
+    const Tensor d = CostlyArrayOp(in, "GeluBackward", [](float* out, const float* v, int64_t n) {
+      kernels::GeluExactDerivative(out, v, n, kernels::ActiveIsa());
     });
     return g * d;
   });

@@ -46,8 +46,7 @@ void Im2Col(float* cols, const float* x, const Geometry& g) {
         float* row = cols + ((c * g.kh + i) * g.kw + j) * g.positions();
         const int64_t offset = j - g.pad;  // input column = ox·s + offset
         const int64_t lo = std::min(g.wo, offset >= 0 ? 0 : (-offset + g.stride - 1) / g.stride);
-        const int64_t hi =
-            std::max(lo, std::min(g.wo, (g.w - offset + g.stride - 1) / g.stride));
+        const int64_t hi = std::max(lo, std::min(g.wo, (g.w - offset + g.stride - 1) / g.stride));
         for (int64_t oy = 0; oy < g.ho; ++oy) {
           float* out = row + oy * g.wo;
           const int64_t y = oy * g.stride + i - g.pad;

@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "activation_math.h"
+#include "kernels/erf.h"
 #include "tensor_internal.h"
 #include "tinytorch/autograd.h"
 #include "tinytorch/error.h"
@@ -244,11 +245,9 @@ void Apply(const Instr& in, float* out, const float* a, const float* b, int64_t 
     case LazyOp::kTanh:
       return Map1(out, a, len, [](float x) { return std::tanh(x); });
     case LazyOp::kGelu:
-      return Map1(out, a, len,
-                  [](float x) { return internal::GeluValue(x, GeluApproximation::kNone); });
+      return kernels::GeluExact(out, a, len, kernels::ActiveIsa());
     case LazyOp::kGeluTanh:
-      return Map1(out, a, len,
-                  [](float x) { return internal::GeluValue(x, GeluApproximation::kTanh); });
+      return Map1(out, a, len, [](float x) { return internal::GeluTanhValue(x); });
     default:
       detail::Throw("lazy Eval: ", LazyOpName(in.op), " is not elementwise");
   }

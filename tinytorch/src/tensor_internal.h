@@ -130,4 +130,22 @@ Tensor CostlyUnaryOp(const Tensor& x, const char* op, F f) {
   return out;
 }
 
+// CostlyUnaryOp for a function given over arrays, f(out, in, n): each chunk of a packed copy of x
+// goes through f (which must give each element the same bits wherever it stands in the array).
+template <class F>
+Tensor CostlyArrayOp(const Tensor& x, const char* op, F f) {
+  constexpr int64_t kChunk = 8192;
+  CheckFloat(x, op);
+  const Tensor xc = x.Contiguous();
+  Tensor out = EmptyLike(x.shape());
+  float* po = out.data<float>();
+  const float* px = xc.data<float>();
+  const int64_t n = xc.numel();
+  kernels::ParallelFor((n + kChunk - 1) / kChunk, n, 4 * kChunk, [&](int64_t c) {
+    const int64_t begin = c * kChunk;
+    f(po + begin, px + begin, std::min(n, begin + kChunk) - begin);
+  });
+  return out;
+}
+
 }  // namespace tinytorch::internal

@@ -1,0 +1,90 @@
+// erf over arrays: libmvec's vector erff beside std::erf, and the exact GELU built on them.
+#include "kernels/erf.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+// glibc's vector ABI names (x86_64 libmvec): 16 lanes for AVX-512, 8 for AVX2.
+extern "C" {
+__m512 _ZGVeN16v_erff(__m512 x);
+__m256 _ZGVdN8v_erff(__m256 x);
+}
+
+namespace tinytorch::kernels {
+
+namespace {
+
+// Full vectors of `lanes` floats through `vec`; a ragged tail padded with zeros into one more.
+template <int kLanes, class Vec>
+void Blocks(float* out, const float* x, int64_t n, Vec vec) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) vec(out + i, x + i);
+  if (i < n) {
+    float in[kLanes] = {}, res[kLanes];
+    std::memcpy(in, x + i, (n - i) * sizeof(float));
+    vec(res, in);
+    std::memcpy(out + i, res, (n - i) * sizeof(float));
+  }
+}
+
+__attribute__((target("avx512f"))) void ErfAvx512(float* out, const float* x, int64_t n) {
+  Blocks<16>(out, x, n, [](float* o, const float* v) {
+    _mm512_storeu_ps(o, _ZGVeN16v_erff(_mm512_loadu_ps(v)));
+  });
+}
+
+__attribute__((target("avx2,fma"))) void ErfAvx2(float* out, const float* x, int64_t n) {
+  Blocks<8>(out, x, n, [](float* o, const float* v) {
+    _mm256_storeu_ps(o, _ZGVdN8v_erff(_mm256_loadu_ps(v)));
+  });
+}
+
+constexpr float kInvSqrt2 = 0.70710678118654752f;
+constexpr float kInvSqrt2Pi = 0.3989422804014327f;
+constexpr int64_t kChunk = 256;  // floats of erf argument kept on the stack at a time
+
+}  // namespace
+
+void ErfNaive(float* out, const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = std::erf(x[i]);
+}
+
+void Erf(float* out, const float* x, int64_t n, Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512:
+      return ErfAvx512(out, x, n);
+    case Isa::kAvx2:
+      return ErfAvx2(out, x, n);
+    case Isa::kScalar:
+      break;
+  }
+  ErfNaive(out, x, n);
+}
+
+void GeluExact(float* out, const float* x, int64_t n, Isa isa) {
+  float t[kChunk];
+  for (int64_t i = 0; i < n; i += kChunk) {
+    const int64_t m = std::min(kChunk, n - i);
+    for (int64_t j = 0; j < m; ++j) t[j] = x[i + j] * kInvSqrt2;
+    Erf(t, t, m, isa);
+    for (int64_t j = 0; j < m; ++j) out[i + j] = 0.5f * x[i + j] * (1.f + t[j]);
+  }
+}
+
+void GeluExactDerivative(float* out, const float* x, int64_t n, Isa isa) {
+  float t[kChunk];
+  for (int64_t i = 0; i < n; i += kChunk) {
+    const int64_t m = std::min(kChunk, n - i);
+    for (int64_t j = 0; j < m; ++j) t[j] = x[i + j] * kInvSqrt2;
+    Erf(t, t, m, isa);
+    for (int64_t j = 0; j < m; ++j) {
+      const float v = x[i + j];
+      out[i + j] = 0.5f * (1.f + t[j]) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v);
+    }
+  }
+}
+
+}  // namespace tinytorch::kernels
