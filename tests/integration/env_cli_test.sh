@@ -64,5 +64,13 @@ for f in "$TT_CACHE_DIR"/matmul-*.json; do echo '{"schema": 7' >"$f"; done
 OPENBLAS_CORETYPE=Prescott "$tinyperf" env --format json >"$dir/damaged.json" || fail "exit $?"
 expect "$dir/damaged.json" '"matmul_choice": "rule:' "a damaged cache falls back to the rule"
 
+# A process started below the CPU's SIMD level says so; a bad level is named and ignored.
+if grep -qw avx2 /proc/cpuinfo; then
+  TT_SIMD_LEVEL=scalar "$tinyperf" env >"$dir/scalar.txt" 2>&1
+  expect "$dir/scalar.txt" "kernels run at scalar, below this CPU's" "a forced level is a warning"
+fi
+TT_SIMD_LEVEL=avx9000 "$tinyperf" env >"$dir/badlevel.txt" 2>&1 || fail "a bad level stopped env"
+expect "$dir/badlevel.txt" "TT_SIMD_LEVEL=avx9000 is not scalar, avx2 or avx512; ignored" "bad level"
+
 echo "env_cli_test: $failures failure(s)"
 [[ $failures -eq 0 ]]

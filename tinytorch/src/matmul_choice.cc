@@ -144,6 +144,11 @@ void RecordInEnvironment(perf::Environment& env) {
                                          ", large: " + MatMulBackendName(c.large);
   env.matmul_choice = c.source;
   if (!c.degraded_reason.empty()) env.warnings.push_back(c.degraded_reason);
+  if (ActiveSimdLevel() != DetectedSimdLevel()) {
+    env.warnings.push_back(std::string("tinytorch's kernels run at ") +
+                           SimdLevelName(ActiveSimdLevel()) + ", below this CPU's " +
+                           SimdLevelName(DetectedSimdLevel()) + " (TT_SIMD_LEVEL or SetSimdLevel)");
+  }
 }
 [[maybe_unused]] const bool kRegistered = (perf::AddEnvironmentProbe(&RecordInEnvironment), true);
 
@@ -182,7 +187,8 @@ void SetDefaultMatMulBackend(MatMulBackend backend) {
   kernels::GemmFor(backend);  // validates
   State& s = Default();
   const std::lock_guard lock(s.mutex);
-  s.Set(Uniform(backend, std::string("SetDefaultMatMulBackend(") + MatMulBackendName(backend) + ")"));
+  s.Set(
+      Uniform(backend, std::string("SetDefaultMatMulBackend(") + MatMulBackendName(backend) + ")"));
 }
 
 MatMulBackend DefaultMatMulBackend() { return DefaultMatMulChoice().large; }

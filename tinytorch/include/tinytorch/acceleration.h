@@ -17,7 +17,9 @@ namespace tinytorch {
 enum class SimdLevel : uint8_t { kScalar, kAvx2, kAvx512 };
 const char* SimdLevelName(SimdLevel level);
 SimdLevel DetectedSimdLevel();  // the best level this CPU supports
-SimdLevel ActiveSimdLevel();    // the detected level unless overridden
+// The detected level unless overridden: by SetSimdLevel, or for the whole process by
+// TT_SIMD_LEVEL=scalar|avx2|avx512 in the environment (a level the CPU lacks is ignored).
+SimdLevel ActiveSimdLevel();
 // Process-wide; throws if the CPU lacks `level`. Returns the previous level.
 SimdLevel SetSimdLevel(SimdLevel level);
 

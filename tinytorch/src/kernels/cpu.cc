@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -27,7 +30,28 @@ Isa Detect() {
   return Isa::kScalar;
 }
 
-std::atomic<Isa> g_active{DetectedIsa()};
+// TT_SIMD_LEVEL=scalar|avx2|avx512 starts a process at a lower level than the CPU's (to measure
+// the AVX2 path on an AVX-512 machine, or under a tool that cannot run AVX-512); a level the CPU
+// lacks, or a name that is none, is ignored with a message on stderr.
+Isa Initial() {
+  const Isa detected = DetectedIsa();
+  const char* want = std::getenv("TT_SIMD_LEVEL");
+  if (want == nullptr || *want == '\0') return detected;
+  constexpr std::pair<const char*, Isa> kNames[] = {
+      {"scalar", Isa::kScalar}, {"avx2", Isa::kAvx2}, {"avx512", Isa::kAvx512}};
+  for (const auto& [name, isa] : kNames) {
+    if (std::strcmp(want, name) != 0) continue;
+    if (IsaSupported(isa)) return isa;
+    std::fprintf(stderr, "tinytorch: TT_SIMD_LEVEL=%s is not supported by this CPU; ignored\n",
+                 want);
+    return detected;
+  }
+  std::fprintf(stderr, "tinytorch: TT_SIMD_LEVEL=%s is not scalar, avx2 or avx512; ignored\n",
+               want);
+  return detected;
+}
+
+std::atomic<Isa> g_active{Initial()};
 std::atomic<int> g_threads{static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))};
 
 // Workers sleep on a condition variable between jobs; a job is a body, a task count and a shared
