@@ -64,27 +64,30 @@ void Erf(float* out, const float* x, int64_t n, Isa isa) {
   ErfNaive(out, x, n);
 }
 
-void GeluExact(float* out, const float* x, int64_t n, Isa isa) {
+namespace {
+
+// out[i] = combine(x[i], erf(x[i]/√2)), the erf taken kChunk values at a time through Erf.
+template <class Combine>
+void WithErfOfScaled(float* out, const float* x, int64_t n, Isa isa, Combine combine) {
   float t[kChunk];
   for (int64_t i = 0; i < n; i += kChunk) {
     const int64_t m = std::min(kChunk, n - i);
     for (int64_t j = 0; j < m; ++j) t[j] = x[i + j] * kInvSqrt2;
     Erf(t, t, m, isa);
-    for (int64_t j = 0; j < m; ++j) out[i + j] = 0.5f * x[i + j] * (1.f + t[j]);
+    for (int64_t j = 0; j < m; ++j) out[i + j] = combine(x[i + j], t[j]);
   }
 }
 
+}  // namespace
+
+void GeluExact(float* out, const float* x, int64_t n, Isa isa) {
+  WithErfOfScaled(out, x, n, isa, [](float v, float e) { return 0.5f * v * (1.f + e); });
+}
+
 void GeluExactDerivative(float* out, const float* x, int64_t n, Isa isa) {
-  float t[kChunk];
-  for (int64_t i = 0; i < n; i += kChunk) {
-    const int64_t m = std::min(kChunk, n - i);
-    for (int64_t j = 0; j < m; ++j) t[j] = x[i + j] * kInvSqrt2;
-    Erf(t, t, m, isa);
-    for (int64_t j = 0; j < m; ++j) {
-      const float v = x[i + j];
-      out[i + j] = 0.5f * (1.f + t[j]) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v);
-    }
-  }
+  WithErfOfScaled(out, x, n, isa, [](float v, float e) {
+    return 0.5f * (1.f + e) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v);
+  });
 }
 
 }  // namespace tinytorch::kernels
