@@ -8,14 +8,17 @@
 //                                       nobody set it, after a child process has checked that X
 //                                       computes right. Scripts: eval "$(tinyperf env --exports)"
 #include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "commands.h"
 #include "perf_framework/environment.h"
@@ -36,19 +39,28 @@ std::string SelfPath() {
 }
 
 // Runs `tinyperf env --verify-blas` with OPENBLAS_CORETYPE=coretype (OpenBLAS reads it once, at
-// load time, so only a new process can try a kernel). True when it exits 0.
+// load time, so only a new process can try a kernel). True when it exits 0. posix_spawn, not
+// fork + setenv: OpenBLAS's threads are running, and a forked child may only exec.
 bool KernelComputesRight(const std::string& coretype) {
   const std::string self = SelfPath();
   if (self.empty()) return false;
-  const pid_t pid = ::fork();
-  if (pid < 0) return false;
-  if (pid == 0) {
-    ::setenv("OPENBLAS_CORETYPE", coretype.c_str(), 1);
-    const int devnull = ::open("/dev/null", O_WRONLY);
-    if (devnull >= 0) ::dup2(devnull, STDOUT_FILENO);
-    ::execl(self.c_str(), self.c_str(), "env", "--verify-blas", static_cast<char*>(nullptr));
-    ::_exit(127);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "OPENBLAS_CORETYPE=", 18) != 0) env_strings.emplace_back(*e);
   }
+  env_strings.push_back("OPENBLAS_CORETYPE=" + coretype);
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string arg0 = self, arg1 = "env", arg2 = "--verify-blas";
+  char* argv[] = {arg0.data(), arg1.data(), arg2.data(), nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int spawned = ::posix_spawn(&pid, self.c_str(), &actions, nullptr, argv, envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return false;
   int status = 0;
   if (::waitpid(pid, &status, 0) != pid) return false;
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -123,6 +135,7 @@ void AddEnvCommand(CLI::App& app, std::function<int()>& run) {
   auto retune = std::make_shared<bool>(false);
   auto exports = std::make_shared<bool>(false);
   auto verify = std::make_shared<bool>(false);
+  auto try_kernel = std::make_shared<std::string>();
   e->add_option("--format", *format, "text or json")->check(CLI::IsMember({"text", "json"}));
   e->add_flag("--tune", *tune,
               "Measure the default MatMul backend per shape class and cache it for this machine, "
@@ -130,11 +143,21 @@ void AddEnvCommand(CLI::App& app, std::function<int()>& run) {
   e->add_flag("--retune", *retune, "Measure the default MatMul backend again");
   e->add_flag("--exports", *exports,
               "Print shell exports that run the reference libraries at their best kernel");
+  e->add_option(
+      "--try-kernel", *try_kernel,
+      "Check OpenBLAS's kernel NAME (an OPENBLAS_CORETYPE value) against the naive GEMM in "
+      "a child process; exit 0 if it computes right, 1 if not");
   e->add_flag("--verify-blas", *verify, "Check OpenBLAS against the naive GEMM (exit 1 if wrong)")
       ->group("");  // internal: the child process of --exports
   e->callback([=, &run] {
     run = [=] {
       if (*verify) return VerifyBlas();
+      if (!try_kernel->empty()) {
+        const bool ok = KernelComputesRight(*try_kernel);
+        std::printf("OPENBLAS_CORETYPE=%s: %s\n", try_kernel->c_str(),
+                    ok ? "computes right" : "failed the check against the naive GEMM");
+        return ok ? kExitOk : kExitInvalid;
+      }
       if (*exports) return Exports();
       const bool measured = tinytorch::DefaultMatMulChoice().source.rfind("measured", 0) == 0;
       if (*retune || (*tune && !measured)) tinytorch::TuneMatMul();

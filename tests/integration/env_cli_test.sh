@@ -54,6 +54,9 @@ reject "$dir/exports_explicit.sh" "export " "an explicit OPENBLAS_CORETYPE is ne
 "$tinyperf" env --exports >"$dir/exports.sh" || fail "exports exited $?"
 bash -n "$dir/exports.sh" || fail "exports is not valid shell"
 OPENBLAS_CORETYPE=Prescott "$tinyperf" env --verify-blas >/dev/null || fail "Prescott GEMM wrong"
+# The child-process check that --exports runs before it proposes a kernel.
+"$tinyperf" env --try-kernel Prescott >"$dir/try.txt" || fail "try-kernel Prescott exited $?"
+expect "$dir/try.txt" "OPENBLAS_CORETYPE=Prescott: computes right" "a kernel is tried in a child"
 
 # Overrides and a damaged cache.
 TT_MATMUL_BACKEND=naive "$tinyperf" env --format json >"$dir/forced.json"

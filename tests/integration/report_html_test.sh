@@ -41,6 +41,10 @@ else
   claims=$(grep -o '"statement":' "$baseline" | wc -l)
   rows=$(grep -o 'class="verdict"' "$dir/dom.html" | wc -l)
   [[ $claims -eq $rows ]] || fail "$claims claims in the results, $rows verdict cells in the DOM"
+  targets=$(grep -o '"kind": "target"' "$baseline" | wc -l)
+  statuses=$(grep -oE 'class="status"[^>]*>(MET|MISSED|ERROR)<' "$dir/dom.html" | wc -l)
+  [[ $targets -ge 1 && $targets -eq $statuses ]] ||
+    fail "$targets targets in the results, $statuses MET/MISSED cells in the DOM"
 fi
 
 # A contract that PASSed in the baseline and FAILs now: exit 1, the claim named.

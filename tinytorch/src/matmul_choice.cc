@@ -256,8 +256,13 @@ MatMulChoice TuneMatMul() {
                               {"large", MatMulBackendName(c.large)},
                               {"gflops", gflops},
                               {"degraded_reason", c.degraded_reason}};
-  std::filesystem::create_directories(std::filesystem::path(MatMulCachePath()).parent_path());
-  fileio::WriteAtomically(MatMulCachePath(), out.dump(2) + "\n");
+  // An unwritable cache costs the next process a re-measurement, not this one its choice.
+  try {
+    std::filesystem::create_directories(std::filesystem::path(MatMulCachePath()).parent_path());
+    fileio::WriteAtomically(MatMulCachePath(), out.dump(2) + "\n");
+  } catch (const std::exception& e) {
+    c.source = "measured " + when + " (not cached: " + e.what() + ")";
+  }
   State& s = Default();
   const std::lock_guard lock(s.mutex);
   // An explicit choice (environment or SetDefaultMatMulBackend) still wins in this process.
