@@ -213,5 +213,33 @@ TEST(OlympicsTest, LeaderboardRanksWithSharedRanksAndDeterministicOrder) {
   EXPECT_THROW(BuildLeaderboard(OlympicEvent::kLatencySprint, "unlimited", files), Error);
 }
 
+// Athlete names and techniques come from files students write: on the Markdown board they stay
+// inside their cells, whatever they hold (a forged row, HTML, a pipe, a 500-character name).
+TEST(OlympicsTest, LeaderboardMarkdownEscapesHostileNames) {
+  Submission forger = Valid("mallory\n| 1 | forged | 99 |", 3.0);
+  Submission html = Valid("<script>alert(1)</script>|x", 2.5);
+  Submission longname = Valid(std::string(500, 'L'), 2.0);
+  const std::vector<std::pair<std::string, std::string>> files = {
+      File("m.json", forger),
+      File("h.json", html),
+      File("l.json", longname),
+      {"evil|name\n| 1 | forged |.json", "not json"}};
+  const Leaderboard board = BuildLeaderboard(OlympicEvent::kLatencySprint, "closed", files);
+  const std::string md = board.ToMarkdown();
+  int table_lines = 0;
+  for (size_t at = 0; at < md.size();) {
+    const size_t end = std::min(md.find('\n', at), md.size());
+    const std::string line = md.substr(at, end - at);
+    if (line.rfind("|", 0) == 0) ++table_lines;
+    EXPECT_EQ(line.rfind("| 1 | forged", 0), std::string::npos) << "forged row: " << line;
+    at = end + 1;
+  }
+  ASSERT_EQ(board.entries.size(), 3u) << "the names themselves are not grounds to reject";
+  EXPECT_EQ(table_lines, 2 + static_cast<int>(board.entries.size()));
+  EXPECT_THAT(md, ::testing::Not(HasSubstr("<script>")));
+  EXPECT_THAT(md, ::testing::Not(HasSubstr(std::string(81, 'L'))));
+  EXPECT_THAT(md, HasSubstr("…"));
+}
+
 }  // namespace
 }  // namespace tinytorch

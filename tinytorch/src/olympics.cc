@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "perf_framework/environment.h"
+#include "perf_framework/escape.h"
 #include "printf.h"
 #include "tinytorch/error.h"
 
@@ -396,28 +397,39 @@ Leaderboard BuildLeaderboard(OlympicEvent event, const std::string& division,
   return board;
 }
 
+namespace {
+constexpr size_t kMaxCellChars = 80;  // a name longer than this is shortened with "…"
+}  // namespace
+
 std::string Leaderboard::ToMarkdown() const {
   std::string s = std::string("# TorchPerf Olympics: ") + EventName(event) + " (" + division +
                   " division)\n\nRanked by " + RulesFor(event).scored_by + ".\n\n";
   s += "| rank | athlete | score | speedup [interval] | compression | accuracy | delta (points) | "
        "efficiency | techniques | submitted |\n|---|---|---|---|---|---|---|---|---|---|\n";
-  char line[512];
+  // Names, techniques and timestamps come from files students wrote: each is shortened visibly
+  // and escaped as a Markdown cell, so none can forge a row or break the table.
+  const auto cell = [](const std::string& text) {
+    return perf::escape::MarkdownCell(perf::escape::Shorten(text, kMaxCellChars));
+  };
   for (const LeaderboardEntry& e : entries) {
     std::string techniques;
     for (const std::string& t : e.submission.techniques) {
       techniques += (techniques.empty() ? "" : ", ") + t;
     }
+    char numbers[256];
     std::snprintf(
-        line, sizeof line,
-        "| %d | %s | %.4g | %.2fx [%.2f, %.2f] | %.2fx | %.4f | %+.2f | %.3f | %s | %s |\n", e.rank,
-        e.submission.athlete.c_str(), e.scores.event_score, e.scores.speedup, e.scores.speedup_low,
-        e.scores.speedup_high, e.scores.compression_ratio, e.submission.optimized.accuracy.value,
-        100 * e.scores.accuracy_delta, e.scores.efficiency, techniques.c_str(),
-        e.submission.timestamp.c_str());
-    s += line;
+        numbers, sizeof numbers, " | %.4g | %.2fx [%.2f, %.2f] | %.2fx | %.4f | %+.2f | %.3f | ",
+        e.scores.event_score, e.scores.speedup, e.scores.speedup_low, e.scores.speedup_high,
+        e.scores.compression_ratio, e.submission.optimized.accuracy.value,
+        100 * e.scores.accuracy_delta, e.scores.efficiency);
+    s += "| " + std::to_string(e.rank) + " | " + cell(e.submission.athlete) + numbers +
+         cell(techniques) + " | " + cell(e.submission.timestamp) + " |\n";
   }
   if (entries.empty()) s += "\nNo valid submissions for this event and division.\n";
-  for (const auto& [source, error] : rejected) s += "\nRejected " + source + ": " + error + "\n";
+  for (const auto& [source, error] : rejected) {
+    s += "\nRejected " + perf::escape::MarkdownCell(source) + ": " +
+         perf::escape::MarkdownCell(perf::escape::Shorten(error, 4 * kMaxCellChars)) + "\n";
+  }
   if (skipped_other > 0) {
     s += "\n" + std::to_string(skipped_other) +
          " valid submission(s) for other events or divisions.\n";
