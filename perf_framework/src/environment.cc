@@ -102,21 +102,31 @@ std::string UtcNow() {
   return buf;
 }
 
-Environment CaptureEnvironment() {
+namespace {
+
+// What the fingerprint is made of: the CPU, the compiler and the BLAS kernel. No git, no probes.
+Environment MachineBasics() {
   Environment env;
   env.cpu_model = CpuInfoField("model name");
   env.cpu_flags = KernelFlags();
   env.logical_cores = static_cast<int>(std::thread::hardware_concurrency());
+  env.compiler = std::string("g++ ") + __VERSION__;
+  env.blas = ProcessBlas();
+  return env;
+}
+
+}  // namespace
+
+Environment CaptureEnvironment() {
+  Environment env = MachineBasics();
   env.governor = ReadFirstLine("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
   if (env.governor.empty()) env.governor = "unavailable";
-  env.compiler = std::string("g++ ") + __VERSION__;
   env.compile_flags = PERF_COMPILE_FLAGS;
   env.build_type = PERF_BUILD_TYPE;
   env.git_commit = Run("git -C '" PERF_SOURCE_DIR "' rev-parse HEAD 2>/dev/null");
   if (env.git_commit.empty()) env.git_commit = "unknown";
   env.utc_time = UtcNow();
   std::istringstream(ReadFirstLine("/proc/loadavg")) >> env.load_average_1min;
-  env.blas = ProcessBlas();
   if (env.blas.degraded) env.warnings.push_back(env.blas.reason);
   std::vector<EnvironmentProbe> probes;
   {
@@ -210,13 +220,6 @@ std::string MachineFingerprint(const Environment& env) {
   return key.empty() ? "unknown-machine" : key;
 }
 
-std::string ThisMachineFingerprint() {
-  Environment env;
-  env.cpu_model = CpuInfoField("model name");
-  env.logical_cores = static_cast<int>(std::thread::hardware_concurrency());
-  env.compiler = std::string("g++ ") + __VERSION__;
-  env.blas = ProcessBlas();
-  return MachineFingerprint(env);
-}
+std::string ThisMachineFingerprint() { return MachineFingerprint(MachineBasics()); }
 
 }  // namespace perf
