@@ -112,12 +112,9 @@ std::string Text(const perf::Environment& env, const tinytorch::MatMulChoice& ch
                     " logical cores, governor " + env.governor + "\n" + "cpu flags     " + flags +
                     "\n" + "build         " + env.compiler + ", " + env.build_type + "," +
                     env.compile_flags + "\n" + "fingerprint   " + perf::MachineFingerprint(env) +
-                    "\n" + "blas          " + b.library + " " + b.version + ", kernel " + b.kernel +
-                    " (this CPU calls for " + b.best_kernel + "), " + std::to_string(b.threads) +
-                    " threads, OPENBLAS_CORETYPE " +
-                    (b.coretype_setting.empty() ? "unset" : b.coretype_setting) +
-                    (b.degraded ? "  DEGRADED" : "") + "\n" + "matmul        " +
-                    env.matmul_default_backend + " (" + env.matmul_choice + ")\n";
+                    "\n" + "blas          " + b.Summary() + (b.degraded ? "  DEGRADED" : "") +
+                    "\n" + "matmul        " + env.matmul_default_backend + " (" +
+                    env.matmul_choice + ")\n";
   if (!choice.measurements_json.empty()) out += "measured      " + choice.measurements_json + "\n";
   for (const std::string& w : env.warnings) out += "WARNING       " + w + "\n";
   return out;

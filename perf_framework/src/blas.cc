@@ -116,6 +116,13 @@ BlasInfo ProbeBlas(std::span<const std::string> flags) {
   return AssessBlas(std::move(info), flags);
 }
 
+std::string BlasInfo::Summary() const {
+  if (library != "OpenBLAS") return library;
+  return library + " " + version + ", kernel " + kernel + " (this CPU calls for " + best_kernel +
+         "), " + std::to_string(threads) + " threads, OPENBLAS_CORETYPE " +
+         (coretype_setting.empty() ? "unset" : coretype_setting);
+}
+
 nlohmann::json BlasInfo::ToJson() const {
   return {
       {"library", library}, {"version", version},         {"config", config},

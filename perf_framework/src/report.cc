@@ -92,13 +92,7 @@ std::string ReferencesMarkdown(const SuiteResults& r) {
   const BlasInfo& blas = r.environment.blas;
   std::ostringstream md;
   // Every field came from a results file: escaped like any other name.
-  md << "\n- reference BLAS: " << MarkdownCell(blas.library);
-  if (blas.library == "OpenBLAS") {
-    md << " " << MarkdownCell(blas.version) << ", kernel " << MarkdownCell(blas.kernel)
-       << " (this CPU calls for " << MarkdownCell(blas.best_kernel) << "), " << blas.threads
-       << " threads, OPENBLAS_CORETYPE "
-       << (blas.coretype_setting.empty() ? "unset" : MarkdownCell(blas.coretype_setting));
-  }
+  md << "\n- reference BLAS: " << MarkdownCell(blas.Summary());
   if (!r.environment.matmul_default_backend.empty()) {
     md << "\n- tinytorch MatMul default: " << MarkdownCell(r.environment.matmul_default_backend)
        << " (" << MarkdownCell(r.environment.matmul_choice) << ")";

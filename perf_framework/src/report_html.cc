@@ -279,15 +279,6 @@ ScalingChart ScalingChartFromGoogleBenchmark(const nlohmann::json& j, const std:
 
 namespace {
 
-// "OpenBLAS 0.3.21, kernel Cooperlake (CPU calls for Cooperlake), 2 threads, OPENBLAS_CORETYPE
-// unset", or just the library ("none", "not recorded").
-std::string BlasSummary(const BlasInfo& b) {
-  if (b.library != "OpenBLAS") return b.library;
-  return b.library + " " + b.version + ", kernel " + b.kernel + " (CPU calls for " + b.best_kernel +
-         "), " + std::to_string(b.threads) + " threads, OPENBLAS_CORETYPE " +
-         (b.coretype_setting.empty() ? "unset" : b.coretype_setting);
-}
-
 // A loud banner when a reference ran degraded, with the claims measured against it.
 std::string DegradedHtml(const SuiteResults& r) {
   std::ostringstream html;
@@ -347,7 +338,8 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
        << "body{font-family:sans-serif;margin:2em;max-width:1200px;color:#222}\n"
        << "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px "
           "8px;text-align:left;vertical-align:top}\n"
-       << "th{background:#f4f4f4}.verdict,.status{font-weight:bold;color:#fff;border-radius:3px;padding:"
+       << "th{background:#f4f4f4}.verdict,.status{font-weight:bold;color:#fff;border-radius:3px;"
+          "padding:"
           "1px 6px}\n"
        << "svg text{font-size:12px}.warn{background:#fff8e1;border-left:4px solid "
           "#e0a800;padding:4px 10px}\n"
@@ -367,7 +359,7 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
       {"started", r.started_utc},
       {"claim time", Num(r.elapsed_seconds) + " s"},
       {"load average (1 min)", Num(env.load_average_1min)},
-      {"reference BLAS", BlasSummary(env.blas)},
+      {"reference BLAS", env.blas.Summary()},
       {"tinytorch MatMul default", env.matmul_default_backend + " (" + env.matmul_choice + ")"}};
   for (const auto& [k, v] : env_rows) {
     html << "<tr><th>" << k << "</th><td>" << Html(v) << "</td></tr>";

@@ -31,8 +31,10 @@ struct State {
   MatMulChoice choice;
   std::atomic<bool> ready{false};
   std::atomic<MatMulBackend> small{MatMulBackend::kOpenBlas}, large{MatMulBackend::kOpenBlas};
-  void Set(MatMulChoice c) {  // with mutex held
+  bool overridden = false;  // TT_MATMUL_BACKEND or SetDefaultMatMulBackend: a tune leaves it
+  void Set(MatMulChoice c, bool is_override) {  // with mutex held
     choice = std::move(c);
+    overridden = is_override;
     resolved = true;
     small.store(choice.small);
     large.store(choice.large);
@@ -172,7 +174,7 @@ std::string MatMulCachePath() {
 MatMulChoice DefaultMatMulChoice() {
   State& s = Default();
   const std::lock_guard lock(s.mutex);
-  if (!s.resolved) s.Set(Resolve());
+  if (!s.resolved) s.Set(Resolve(), !EnvOr("TT_MATMUL_BACKEND", "").empty());
   return s.choice;
 }
 
@@ -187,7 +189,8 @@ void SetDefaultMatMulBackend(MatMulBackend backend) {
   State& s = Default();
   const std::lock_guard lock(s.mutex);
   s.Set(
-      Uniform(backend, std::string("SetDefaultMatMulBackend(") + MatMulBackendName(backend) + ")"));
+      Uniform(backend, std::string("SetDefaultMatMulBackend(") + MatMulBackendName(backend) + ")"),
+      true);
 }
 
 MatMulBackend DefaultMatMulBackend() { return DefaultMatMulChoice().large; }
@@ -265,9 +268,7 @@ MatMulChoice TuneMatMul() {
   State& s = Default();
   const std::lock_guard lock(s.mutex);
   // An explicit choice (environment or SetDefaultMatMulBackend) still wins in this process.
-  const bool explicit_choice = s.resolved && (s.choice.source.rfind("TT_MATMUL_BACKEND", 0) == 0 ||
-                                              s.choice.source.rfind("SetDefault", 0) == 0);
-  if (!explicit_choice && EnvOr("TT_MATMUL_BACKEND", "").empty()) s.Set(c);
+  if (!s.overridden && EnvOr("TT_MATMUL_BACKEND", "").empty()) s.Set(c, false);
   return c;
 }
 

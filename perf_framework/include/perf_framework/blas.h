@@ -24,6 +24,10 @@ struct BlasInfo {
   bool degraded = false;
   std::string reason;  // why it is degraded, with what to do; empty when it is not
 
+  // "OpenBLAS 0.3.21, kernel Cooperlake (this CPU calls for Cooperlake), 2 threads,
+  // OPENBLAS_CORETYPE unset", or just the library when it is not OpenBLAS ("none", "not recorded").
+  std::string Summary() const;
+
   nlohmann::json ToJson() const;
   static BlasInfo FromJson(const nlohmann::json& j);  // throws perf::Error on a wrong type
 };
