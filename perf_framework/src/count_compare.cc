@@ -1,5 +1,6 @@
 // Comparing instruction counts (counts.h): a deterministic figure per benchmark, so the relative
 // change decides; rendered as text, Markdown and JSON like the timing comparison.
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -39,6 +40,31 @@ std::string Severity(double change_pct, double threshold_pct) {
 }
 
 }  // namespace
+
+std::string CountBaselineKey(const nlohmann::json& context) {
+  const auto field = [](const nlohmann::json& j, const char* key) -> std::string {
+    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
+                                                                  : "unknown";
+  };
+  const nlohmann::json none;
+  const nlohmann::json& count = context.is_object() && context.contains("count") ? context["count"]
+                                                                                 : none;
+  const std::string raw = field(context, "tinytorch_compiler") + "-" +
+                          field(context, "tinytorch_march") + "-" + field(count, "tt_simd_level");
+  // A directory name: lower-case letters, digits, dots and single dashes only.
+  std::string key;
+  for (char c : raw) {
+    const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const bool keep = (l >= 'a' && l <= 'z') || (l >= '0' && l <= '9') || l == '.';
+    if (keep) {
+      key += l;
+    } else if (!key.empty() && key.back() != '-') {
+      key += '-';
+    }
+  }
+  while (!key.empty() && key.back() == '-') key.pop_back();
+  return escape::Shorten(key, 80);
+}
 
 bool IsCountMetric(const std::string& metric) {
   for (const char* m : kCountMetrics) {

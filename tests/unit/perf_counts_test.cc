@@ -182,5 +182,18 @@ TEST(CompareCounts, MarkdownEscapesHostileNames) {
   EXPECT_NE(md.find("\\|evil"), std::string::npos) << md;
 }
 
+TEST(CountBaselineKey, IsWhatDecidesACountAndASafeDirectoryName) {
+  const nlohmann::json context = {{"tinytorch_compiler", "gcc-12.2.0"},
+                                  {"tinytorch_march", "portable"},
+                                  {"host_name", "any machine"},
+                                  {"count", {{"tt_simd_level", "avx2"}}}};
+  EXPECT_EQ(CountBaselineKey(context), "gcc-12.2.0-portable-avx2");
+  EXPECT_EQ(CountBaselineKey({{"tinytorch_compiler", "clang-14.0.6 "}}),
+            "clang-14.0.6-unknown-unknown");
+  EXPECT_EQ(CountBaselineKey({{"tinytorch_compiler", "../../etc/passwd"}}),
+            "..-..-etc-passwd-unknown-unknown");
+  EXPECT_EQ(CountBaselineKey(nlohmann::json()), "unknown-unknown-unknown");
+}
+
 }  // namespace
 }  // namespace perf

@@ -94,6 +94,13 @@ CountRun CountBenchmarks(const CountOptions& options,
 // and no times (there are none to report), "error_occurred" for failed ones; context as above.
 nlohmann::json CountRunToJson(const CountRun& run);
 
+// The key counts are stored under in validation_results/baselines/counts/: what decides a count
+// besides the source — compiler, -march, the SIMD path — and not the machine, e.g.
+// "gcc-12.2.0-portable-avx2". From a count file's context (the benchmark binary's
+// tinytorch_compiler / tinytorch_march and the count's tt_simd_level); "unknown" for a part a
+// binary does not record.
+std::string CountBaselineKey(const nlohmann::json& context);
+
 // --- comparing counts ---------------------------------------------------------------------------
 // Counts are deterministic, so the decision rule is not a significance test: the relative change
 // of one number. A/A counts of this repository's gate suite differ by exactly 0 (measured: see
