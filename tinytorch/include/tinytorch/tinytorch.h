@@ -24,3 +24,9 @@
 #include "tinytorch/tokenization.h"   // 10 tokenization
 #include "tinytorch/training.h"       // 08 training
 #include "tinytorch/transformers.h"   // 13 transformers
+
+// 19 benchmarking: TinyMLPerf (benchmarks, data, compliance), its reference models, and the
+// keyword-spotting MFCC front end.
+#include "tinytorch/mfcc.h"
+#include "tinytorch/tinymlperf.h"
+#include "tinytorch/tinymlperf_models.h"
