@@ -9,6 +9,7 @@
 #include "tinytorch/compression.h"    // 16 compression
 #include "tinytorch/convolutions.h"   // 09 convolutions
 #include "tinytorch/data.h"           // 05 dataloader
+#include "tinytorch/digits.h"         // the digits recipe (split, MLP, CNN, training run)
 #include "tinytorch/embeddings.h"     // 11 embeddings
 #include "tinytorch/error.h"          // the exception type
 #include "tinytorch/layers.h"         // 03 layers
