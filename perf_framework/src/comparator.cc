@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "perf_framework/environment.h"
+#include "perf_framework/format.h"
 
 namespace perf {
 
@@ -28,13 +29,7 @@ const char* VerdictName(Verdict v) {
 
 namespace {
 
-std::string Fixed(double v, int digits) {
-  std::ostringstream os;
-  os.setf(std::ios::fixed);
-  os.precision(digits);
-  os << v;
-  return os.str();
-}
+using format::Fixed;
 
 std::string SpeedupText(const Interval& s) {
   return Fixed(s.estimate, 4) + "× [" + Fixed(s.low, 4) + ", " + Fixed(s.high, 4) + "]";
