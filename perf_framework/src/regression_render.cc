@@ -18,20 +18,6 @@ using format::SignedPercent;
 
 }  // namespace
 
-const char* ChangeVerdictName(ChangeVerdict v) {
-  switch (v) {
-    case ChangeVerdict::kRegression:
-      return "regression";
-    case ChangeVerdict::kImprovement:
-      return "improvement";
-    case ChangeVerdict::kUnchanged:
-      return "unchanged";
-    case ChangeVerdict::kInconclusive:
-      return "inconclusive";
-  }
-  return "?";
-}
-
 nlohmann::json ComparisonReport::ToJson() const {
   nlohmann::json j = {{"baseline", baseline_source},
                       {"current", current_source},

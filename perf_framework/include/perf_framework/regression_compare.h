@@ -12,11 +12,9 @@
 
 #include "perf_framework/gbench_json.h"
 #include "perf_framework/statistics.h"
+#include "perf_framework/verdict.h"
 
 namespace perf {
-
-enum class ChangeVerdict { kRegression, kImprovement, kUnchanged, kInconclusive };
-const char* ChangeVerdictName(ChangeVerdict v);  // "regression", "improvement", ...
 
 struct CompareOptions {
   double threshold = 0.10;  // a regression is slower by more than this (10%)
