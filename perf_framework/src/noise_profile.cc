@@ -1,4 +1,5 @@
-// Noise profiles: drift between runs and A/A comparisons summarized per family.
+// Noise profiles: drift between runs, A/A comparisons summarized per family, what a profile
+// warns about a comparison, and calibrate's held-out A/A protocol.
 #include "perf_framework/noise_profile.h"
 
 #include <algorithm>
@@ -201,6 +202,10 @@ NoiseProfile NoiseProfile::FromJson(const nlohmann::json& j, const std::string& 
   return p;
 }
 
+NoiseProfile NoiseProfile::Read(const std::string& path) {
+  return FromJson(ReadJsonFile(path), path);
+}
+
 std::string NoiseProfile::ToText() const {
   constexpr size_t kFamilyWidth = 36;
   std::ostringstream s;
@@ -228,6 +233,61 @@ std::string NoiseProfile::ToText() const {
     << ", " << false_alarm_high << "]); expect " << std::setprecision(2) << expected_false_alarms
     << " false regression(s) per comparison of the whole suite.\n";
   return s.str();
+}
+
+AAComparison CompareAAPairs(const std::vector<BenchmarkRun>& runs, double threshold) {
+  PERF_CHECK(runs.size() >= 6 && runs.size() % 2 == 0, "CompareAAPairs: ", runs.size(),
+             " runs are not 3 or more pairs (a0 b0 a1 b1 ...)");
+  AAComparison aa;
+  aa.drift = ProcessDrift(runs);
+  const size_t rounds = runs.size() / 2;
+  for (size_t round = 0; round < rounds; ++round) {
+    std::vector<BenchmarkRun> others;
+    for (size_t k = 0; k < runs.size(); ++k) {
+      if (k / 2 != round) others.push_back(runs[k]);
+    }
+    NoiseProfile held_out;
+    held_out.drift = ProcessDrift(others);
+    ComparisonReport pair = CompareRuns(
+        runs[2 * round], runs[2 * round + 1],
+        {.threshold = threshold,
+         .process_drift = [held_out](const std::string& n) { return held_out.DriftFor(n); }});
+    if (round == 0) {
+      aa.pairs = std::move(pair);
+    } else {
+      aa.pairs.changes.insert(aa.pairs.changes.end(), pair.changes.begin(), pair.changes.end());
+    }
+  }
+  return aa;
+}
+
+std::vector<std::string> NoiseWarnings(const NoiseProfile& profile, const std::string& source,
+                                       const ComparisonReport& report, double threshold_pct) {
+  std::vector<std::string> warnings;
+  if (profile.drift.empty()) {
+    warnings.push_back("noise profile " + source +
+                       " has no drift between runs (version 1): the repetitions of one run are "
+                       "treated as independent, which overstates significance; rerun tinyperf "
+                       "calibrate");
+    for (const BenchmarkChange& c : report.changes) {
+      const double resolution = profile.ResolutionFor(c.name);
+      if (resolution > threshold_pct) {
+        warnings.push_back(c.name + ": this machine's A/A resolution for its family is " +
+                           Num(resolution) + "% (" + source +
+                           "), above the threshold: a regression that size can hide in the noise");
+      }
+    }
+  } else {
+    warnings.push_back("drift between runs from " + source +
+                       " is part of every interval and p-value; " +
+                       std::to_string(profile.recommended_runs) + " run(s) per side resolve " +
+                       Num(profile.threshold_pct) + "% for the median benchmark");
+  }
+  warnings.push_back("noise profile " + source + ": " + std::to_string(profile.false_alarms) +
+                     " false alarm(s) in " + std::to_string(profile.benchmarks) +
+                     " A/A benchmarks; expect about " + Num(profile.expected_false_alarms) +
+                     " false regression(s) per whole-suite comparison");
+  return warnings;
 }
 
 }  // namespace perf

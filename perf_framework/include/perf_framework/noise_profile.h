@@ -49,6 +49,8 @@ struct NoiseProfile {
 
   nlohmann::json ToJson() const;
   static NoiseProfile FromJson(const nlohmann::json& j, const std::string& source);
+  // A profile file; throws perf::Error naming `path` when it cannot be read or is not a profile.
+  static NoiseProfile Read(const std::string& path);
   std::string ToText() const;
   // The family's resolution, or NaN when the profile does not cover it.
   double ResolutionFor(const std::string& benchmark) const;
@@ -64,5 +66,25 @@ struct NoiseProfile {
 NoiseProfile ProfileFromAA(const std::vector<ComparisonReport>& aa, const std::string& fingerprint,
                            int rounds, int repetitions,
                            const std::vector<BenchmarkDrift>& drift = {});
+
+// The held-out A/A protocol of `tinyperf calibrate`, on the runs of one binary in the order they
+// ran: a0 b0 a1 b1 ... (2 × rounds runs of the very same binary, rounds >= 3). Each pair (a_k, b_k)
+// is compared as the nightly compares two single runs, with the drift estimated from the other
+// runs only, so every regression it finds is an out-of-sample false alarm.
+struct AAComparison {
+  std::vector<BenchmarkDrift> drift;  // ProcessDrift of all the runs
+  ComparisonReport pairs;             // the first pair's report, with every pair's changes
+};
+// Throws perf::Error when the runs are not 3 or more pairs, or when ProcessDrift does.
+AAComparison CompareAAPairs(const std::vector<BenchmarkRun>& runs, double threshold);
+
+// What a noise profile (read from `source`) says about `report`, a comparison at `threshold_pct`,
+// as warnings for it (tinyperf compare --noise). A profile without drift (version 1) warns that
+// the repetitions of one run overstate significance, and names every benchmark whose family's A/A
+// resolution exceeds the threshold; a profile with drift says that it joined every interval and
+// how many runs per side resolve its threshold. Both say how many false regressions to expect in
+// a comparison of the whole suite.
+std::vector<std::string> NoiseWarnings(const NoiseProfile& profile, const std::string& source,
+                                       const ComparisonReport& report, double threshold_pct);
 
 }  // namespace perf
