@@ -9,6 +9,7 @@
 #include "tinytorch/autograd.h"
 #include "tinytorch/profiling.h"
 #include "tinytorch/transformers.h"
+#include "bench_support.h"
 
 namespace tinytorch {
 namespace {
@@ -64,4 +65,4 @@ BENCHMARK(BM_GptForward)
 }  // namespace
 }  // namespace tinytorch
 
-BENCHMARK_MAIN();
+TT_BENCHMARK_MAIN()

@@ -94,4 +94,4 @@ BENCHMARK(BM_Conv2dPointwise)
 }  // namespace
 }  // namespace tinytorch
 
-BENCHMARK_MAIN();
+TT_BENCHMARK_MAIN()

@@ -63,4 +63,4 @@ BENCHMARK(BM_LayerNormUnfused)->ArgName("rows")->Arg(64)->Arg(4096);
 }  // namespace
 }  // namespace tinytorch
 
-BENCHMARK_MAIN();
+TT_BENCHMARK_MAIN()

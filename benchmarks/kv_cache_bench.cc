@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include "tinytorch/memoization.h"
+#include "bench_support.h"
 
 namespace tinytorch {
 namespace {
@@ -34,7 +35,7 @@ void GenerateBenchmark(benchmark::State& state) {
 void BM_GenerateUncached(benchmark::State& s) { GenerateBenchmark<false>(s); }
 void BM_GenerateCached(benchmark::State& s) { GenerateBenchmark<true>(s); }
 void Lengths(benchmark::internal::Benchmark* b) {
-  b->ArgName("tokens")->Arg(32)->Arg(64)->Arg(128)->Arg(256);
+  b->ArgName("tokens")->Arg(8)->Arg(32)->Arg(64)->Arg(128)->Arg(256);
   b->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 BENCHMARK(BM_GenerateUncached)->Apply(Lengths);
@@ -43,4 +44,4 @@ BENCHMARK(BM_GenerateCached)->Apply(Lengths);
 }  // namespace
 }  // namespace tinytorch
 
-BENCHMARK_MAIN();
+TT_BENCHMARK_MAIN()

@@ -129,4 +129,4 @@ BENCHMARK(BM_EvalAsync);
 }  // namespace
 }  // namespace tinytorch
 
-BENCHMARK_MAIN();
+TT_BENCHMARK_MAIN()

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tinytorch/acceleration.h"
+#include "bench_support.h"
 
 namespace tinytorch {
 namespace {
@@ -77,4 +78,4 @@ BENCHMARK(BM_DispatchTensor)->ArgName("n")->Arg(8)->Arg(32)->Arg(128);
 }  // namespace
 }  // namespace tinytorch
 
-BENCHMARK_MAIN();
+TT_BENCHMARK_MAIN()

@@ -9,6 +9,7 @@
 #include "tinytorch/acceleration.h"
 #include "tinytorch/autograd.h"
 #include "tinytorch/quantization.h"
+#include "bench_support.h"
 
 namespace tinytorch {
 namespace {
@@ -100,4 +101,4 @@ BENCHMARK(BM_MlpFp32)->ArgName("batch")->Arg(1)->Arg(360)->UseRealTime();
 }  // namespace
 }  // namespace tinytorch
 
-BENCHMARK_MAIN();
+TT_BENCHMARK_MAIN()

@@ -5,6 +5,7 @@
 
 #include "tinytorch/autograd.h"
 #include "tinytorch/compression.h"
+#include "bench_support.h"
 
 namespace tinytorch {
 namespace {
@@ -35,4 +36,4 @@ BENCHMARK(BM_LinearCsr)->ArgNames({"batch", "sparsity_pct"})->ArgsProduct({{1, 6
 }  // namespace
 }  // namespace tinytorch
 
-BENCHMARK_MAIN();
+TT_BENCHMARK_MAIN()

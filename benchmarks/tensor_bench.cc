@@ -2,6 +2,7 @@
 #include <benchmark/benchmark.h>
 
 #include "tinytorch/tensor.h"
+#include "bench_support.h"
 
 namespace tinytorch {
 namespace {
@@ -26,4 +27,4 @@ BENCHMARK(BM_AddElementwise)->ArgName("n")->Arg(100)->Arg(1000);
 }  // namespace
 }  // namespace tinytorch
 
-BENCHMARK_MAIN();
+TT_BENCHMARK_MAIN()

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "perf_framework/timer.h"
+#include "bench_support.h"
 
 namespace {
 
@@ -74,4 +75,4 @@ BENCHMARK(BM_SpinControl)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+TT_BENCHMARK_MAIN()

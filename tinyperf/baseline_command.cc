@@ -5,17 +5,24 @@
 // `fingerprint` prints this machine's key; `path` prints its baseline directory (exit 1 when there
 // is none, listing the machines that have one); `update RUN_DIR` promotes a nightly run's
 // RUN_DIR/bench/*.json to this machine's baseline, replacing the previous one.
+// Instruction counts are not per machine but per compiler, -march and SIMD path
+// (perf::CountBaselineKey): `update --counts DIR` promotes DIR/*.json, files `tinyperf count`
+// wrote, to <root>/counts/<key>/; `path --counts FILE` prints the directory FILE compares with.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "commands.h"
 #include "fileio/fileio.h"
+#include "perf_framework/counts.h"
 #include "perf_framework/environment.h"
+#include "perf_framework/error.h"
 #include "perf_framework/escape.h"
 #include "perf_framework/regression.h"
+#include "perf_framework/suite.h"
 
 namespace tinyperf {
 
@@ -84,6 +91,66 @@ int Update(const std::string& run_dir, const std::string& root) {
   return kExitOk;
 }
 
+// The count files of `dir` (each read, each benchmark counted) and the one key they share.
+std::pair<std::vector<std::string>, std::string> CountFiles(const std::string& dir) {
+  const std::vector<std::string> files = fileio::ListFiles(dir, ".json");
+  if (files.empty()) throw perf::Error(dir + ": no *.json count files");
+  std::string key;
+  for (const std::string& f : files) {
+    const perf::CountSet set = perf::ParseCounts(perf::ReadJsonFile(f), f);
+    if (set.benchmarks.empty()) throw perf::Error(f + ": no counted benchmark");
+    if (!set.errors.empty()) {
+      throw perf::Error(f + ": " + set.errors[0].first + " was not counted (" +
+                        set.errors[0].second + "); a baseline holds counts only");
+    }
+    const std::string k = perf::CountBaselineKey(set.context);
+    if (!key.empty() && k != key) {
+      throw perf::Error(f + " was counted as " + k + ", the other files as " + key +
+                        ": one baseline holds one compiler, -march and SIMD path");
+    }
+    key = k;
+  }
+  return {files, key};
+}
+
+int UpdateCounts(const std::string& dir, const std::string& root) {
+  std::vector<std::string> files;
+  std::string key;
+  try {
+    std::tie(files, key) = CountFiles(dir);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tinyperf baseline update --counts: %s\n", Terminal(e.what()).c_str());
+    return kExitUsage;
+  }
+  const fs::path dest = fs::path(root) / "counts" / key;
+  fs::create_directories(dest);
+  for (const std::string& old : fileio::ListFiles(dest.string(), ".json")) fs::remove(old);
+  for (const std::string& f : files) {
+    fileio::WriteAtomically((dest / fs::path(f).filename()).string(), fileio::ReadAll(f));
+  }
+  std::printf("tinyperf baseline update --counts: %zu count files from %s are the baseline %s\n",
+              files.size(), Terminal(dir).c_str(), Terminal(dest.string()).c_str());
+  return kExitOk;
+}
+
+int CountsPath(const std::string& file, const std::string& root) {
+  std::string key;
+  try {
+    key = perf::CountBaselineKey(perf::ParseCounts(perf::ReadJsonFile(file), file).context);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tinyperf baseline path --counts: %s\n", Terminal(e.what()).c_str());
+    return kExitUsage;
+  }
+  const fs::path dir = fs::path(root) / "counts" / key;
+  if (fs::is_directory(dir)) {
+    std::printf("%s\n", dir.string().c_str());
+    return kExitOk;
+  }
+  std::fprintf(stderr, "tinyperf baseline: no count baseline %s under %s/counts\n",
+               Terminal(key).c_str(), Terminal(root).c_str());
+  return kExitInvalid;
+}
+
 }  // namespace
 
 void AddBaselineCommand(CLI::App& app, std::function<int()>& run) {
@@ -103,17 +170,29 @@ void AddBaselineCommand(CLI::App& app, std::function<int()>& run) {
 
   CLI::App* path =
       b->add_subcommand("path", "Print this machine's baseline directory; exit 1 if none");
+  auto counts = std::make_shared<std::string>();
   path->add_option("--root", *root, "Baselines directory (validation_results/baselines)");
-  path->callback([root, &run] { run = [root] { return Path(*root); }; });
+  path->add_option("--counts", *counts,
+                   "A `tinyperf count` file: print the count baseline it compares with")
+      ->check(CLI::ExistingFile);
+  path->callback([root, counts, &run] {
+    run = [root, counts] { return counts->empty() ? Path(*root) : CountsPath(*counts, *root); };
+  });
 
-  CLI::App* update =
-      b->add_subcommand("update", "Promote RUN_DIR/bench/*.json to this machine's baseline");
-  update->add_option("run_dir", *run_dir, "A nightly run directory")
+  CLI::App* update = b->add_subcommand(
+      "update", "Promote RUN_DIR/bench/*.json to this machine's baseline (or, with --counts, "
+                "RUN_DIR/*.json from tinyperf count to the count baseline)");
+  auto counts_flag = std::make_shared<bool>(false);
+  update->add_option("run_dir", *run_dir, "A nightly run directory, or a directory of count files")
       ->required()
       ->check(CLI::ExistingDirectory);
   update->add_option("--root", *root, "Baselines directory (validation_results/baselines)");
-  update->callback(
-      [root, run_dir, &run] { run = [root, run_dir] { return Update(*run_dir, *root); }; });
+  update->add_flag("--counts", *counts_flag, "RUN_DIR holds `tinyperf count` files");
+  update->callback([root, run_dir, counts_flag, &run] {
+    run = [root, run_dir, counts_flag] {
+      return *counts_flag ? UpdateCounts(*run_dir, *root) : Update(*run_dir, *root);
+    };
+  });
 }
 
 }  // namespace tinyperf

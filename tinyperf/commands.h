@@ -24,6 +24,8 @@ void AddBaselineCommand(CLI::App& app, std::function<int()>& run);
 // perf::CompareAAPairs and perf::ProfileFromAA.
 void AddCalibrateCommand(CLI::App& app, std::function<int()>& run);
 void AddHistoryCommand(CLI::App& app, std::function<int()>& run);
+// Adds `count BINARY [-- ARGS]` (count_command.cc): instruction counts under Valgrind.
+void AddCountCommand(CLI::App& app, std::function<int()>& run);
 // The OPENBLAS_CORETYPE that runs this process's OpenBLAS at its best, when it fell back and the
 // user set nothing, after a child process has checked it computes right; empty otherwise.
 std::string CheckedBestCoretype();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "perf_framework/counts.h"
 #include "perf_framework/escape.h"
 #include "perf_framework/regression.h"
 #include "perf_framework/report.h"
@@ -19,6 +20,8 @@ namespace {
 struct CompareOptions {
   std::string baseline, current, format = "text", metric = perf::kDefaultBenchmarkMetric, noise;
   double threshold_pct = 10, alpha = 0.05;
+  bool threshold_given = false;
+  double jitter_pct = 0;
 };
 
 int RenderClaims(const CompareOptions& o, const std::vector<perf::VerdictChange>& changes) {
@@ -40,7 +43,37 @@ int RenderClaims(const CompareOptions& o, const std::vector<perf::VerdictChange>
   return worse > 0 ? kExitInvalid : kExitOk;
 }
 
+// --metric instructions (or another count): two `tinyperf count` files, compared by the relative
+// change of a deterministic number (counts.h); 1% unless --threshold says otherwise.
+int CompareCountFiles(const CompareOptions& o) {
+  perf::CountComparison report;
+  try {
+    report = perf::CompareCounts(
+        perf::ParseCounts(perf::ReadJsonFile(o.baseline), o.baseline),
+        perf::ParseCounts(perf::ReadJsonFile(o.current), o.current), o.metric,
+        o.threshold_given ? o.threshold_pct : 1.0, o.jitter_pct);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tinyperf compare: %s\n", perf::escape::Terminal(e.what()).c_str());
+    return kExitUsage;
+  }
+  if (report.changes.empty()) {
+    std::fprintf(stderr, "tinyperf compare: no benchmark has %s in both %s and %s\n",
+                 o.metric.c_str(), perf::escape::Terminal(o.baseline).c_str(),
+                 perf::escape::Terminal(o.current).c_str());
+    return kExitUsage;
+  }
+  if (o.format == "json") {
+    std::printf("%s\n", report.ToJson().dump(2).c_str());
+  } else if (o.format == "markdown") {
+    std::printf("%s", report.ToMarkdown().c_str());
+  } else {
+    std::printf("%s", report.ToText().c_str());
+  }
+  return report.regressions > 0 ? kExitInvalid : kExitOk;
+}
+
 int Compare(const CompareOptions& o) {
+  if (perf::IsCountMetric(o.metric)) return CompareCountFiles(o);
   perf::FileComparison result;
   try {
     result = perf::CompareFiles(o.baseline, o.current,
@@ -85,13 +118,20 @@ void AddCompareCommand(CLI::App& app, std::function<int()>& run) {
       ->required()
       ->check(CLI::ExistingPath);
   c->add_option("--threshold", o->threshold_pct,
-                "Slowdown in % that counts as a regression when significant (default 10)")
-      ->check(CLI::Range(0.1, 1000.0));
+                "Slowdown in % that counts as a regression when significant (default 10; 1 for "
+                "counts)")
+      ->check(CLI::Range(0.1, 1000.0))
+      ->each([o](const std::string&) { o->threshold_given = true; });
+  c->add_option("--jitter", o->jitter_pct,
+                "Counts only: a change of at most this % is 'identical' (default 0)")
+      ->check(CLI::Range(0.0, 100.0));
   c->add_option("--alpha", o->alpha, "Family-wise significance level, Holm-corrected (0.05)")
       ->check(CLI::Range(1e-6, 0.5));
-  std::vector<std::string> metrics;
-  for (const perf::BenchmarkMetric& m : perf::kBenchmarkMetrics) metrics.emplace_back(m.name);
-  c->add_option("--metric", o->metric, perf::BenchmarkMetricNames())->check(CLI::IsMember(metrics));
+  c->add_option("--metric", o->metric,
+                "real_time or cpu_time; for `tinyperf count` files instructions, l1d_misses, "
+                "ll_misses or branch_mispredicts")
+      ->check(CLI::IsMember({"real_time", "cpu_time", "instructions", "l1d_misses", "ll_misses",
+                             "branch_mispredicts"}));
   c->add_option("--noise", o->noise,
                 "A noise profile from tinyperf calibrate: warns where noise exceeds the threshold")
       ->check(CLI::ExistingFile);

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   tinyperf::AddCalibrateCommand(app, run);
   tinyperf::AddHistoryCommand(app, run);
   tinyperf::AddEnvCommand(app, run);
+  tinyperf::AddCountCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

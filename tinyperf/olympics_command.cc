@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "commands.h"
-#include "digits.h"
 #include "fileio/fileio.h"
 #include "perf_framework/environment.h"
 #include "perf_framework/statistics.h"
+#include "tinytorch/digits.h"
 #include "tinytorch/tinytorch.h"
 
 namespace tinyperf {

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "digits.h"
 #include "fileio/fileio.h"
 #include "support/digits_models.h"
+#include "tinytorch/digits.h"
 #include "tinytorch/tinytorch.h"
 
 namespace tinytorch {

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "digits.h"
 #include "support/digits_models.h"
 #include "support/gradcheck.h"
+#include "tinytorch/digits.h"
 #include "tinytorch/tinytorch.h"
 
 namespace tinytorch {

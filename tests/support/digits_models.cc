@@ -1,6 +1,6 @@
 #include "support/digits_models.h"
 
-#include "digits.h"
+#include "tinytorch/digits.h"
 #include "tinytorch/tinytorch.h"
 
 namespace tinytorch::testing {

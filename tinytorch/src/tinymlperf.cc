@@ -1,5 +1,7 @@
-// Module 19: TinyMLPerf specs, ROC AUC, the compliance run and report, and the anomaly-detection
-// data and reference model.
+// Module 19: TinyMLPerf specs, ROC AUC, the compliance run and its report. Each benchmark's data
+// and reference model are in tinymlperf_<benchmark>.cc.
+#include "tinytorch/tinymlperf.h"
+
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -8,14 +10,7 @@
 #include "benchmarking_internal.h"
 #include "perf_framework/statistics.h"
 #include "printf.h"
-#include "tinytorch/autograd.h"
-#include "tinytorch/benchmarking.h"
-#include "tinytorch/convolutions.h"
-#include "tinytorch/data.h"
 #include "tinytorch/error.h"
-#include "tinytorch/losses.h"
-#include "tinytorch/optimizers.h"
-#include "tinytorch/training.h"
 
 namespace tinytorch {
 
@@ -232,161 +227,6 @@ std::string TinyMLPerfJson(const std::vector<TinyMLPerfResult>& results) {
     j["results"].push_back(std::move(e));
   }
   return j.dump(2);
-}
-
-AnomalyDetectionSplit MakeAnomalyDetectionData(int64_t train_rows, int64_t eval_rows,
-                                               uint64_t seed) {
-  TT_CHECK(train_rows > 0 && eval_rows >= 2, "MakeAnomalyDetectionData: train_rows ", train_rows,
-           " must be positive and eval_rows ", eval_rows, " at least 2");
-  constexpr int64_t kDim = 640, kLatent = 8;
-  Generator gen(seed);
-  const Tensor basis = Tensor::RandN({kLatent, kDim}, gen, 0.f, 1.f / std::sqrt(float{kLatent}));
-  const auto normal = [&](int64_t rows) {
-    NoGradGuard no_grad;
-    return MatMul(Tensor::RandN({rows, kLatent}, gen), basis) +
-           Tensor::RandN({rows, kDim}, gen, 0.f, 0.05f);
-  };
-  AnomalyDetectionSplit split;
-  split.train = normal(train_rows);
-  const int64_t anomalous = eval_rows / 2;
-  Tensor eval = normal(eval_rows);
-  {
-    // Anomalies leave the manifold: an isotropic component of 0.3 per coordinate (its energy, 58,
-    // is small next to a row's 640, so only a model of the manifold separates the two).
-    NoGradGuard no_grad;
-    Tensor tail = eval.Slice(0, eval_rows - anomalous, eval_rows);
-    tail += Tensor::RandN({anomalous, kDim}, gen, 0.f, 0.3f);
-  }
-  std::vector<int64_t> labels(eval_rows, 0);
-  std::fill(labels.end() - anomalous, labels.end(), 1);
-  split.eval = {eval, Tensor::FromData(labels, {eval_rows}), true,
-                "synthetic: 8-d linear manifold in 640-d, seed " + std::to_string(seed)};
-  return split;
-}
-
-std::shared_ptr<Sequential> AnomalyAutoencoder(Generator& gen) {
-  auto model = std::make_shared<Sequential>();
-  const std::vector<int64_t> widths = {640, 128, 128, 128, 128, 8, 128, 128, 128, 128, 640};
-  for (size_t i = 0; i + 1 < widths.size(); ++i) {
-    model->Add(std::make_shared<Linear>(widths[i], widths[i + 1], gen, true, Init::kHeNormal));
-    // ReLU after every layer but the 8-unit code and the output: a ReLU on so narrow a code
-    // would zero half of it (MLPerf's batch norms keep theirs alive instead).
-    if (i + 2 < widths.size() && widths[i + 1] != 8) model->Add(std::make_shared<ReLULayer>());
-  }
-  return model;
-}
-
-std::shared_ptr<Sequential> TrainAnomalyAutoencoder(const Tensor& normal_rows, int epochs,
-                                                    uint64_t seed) {
-  TT_CHECK(epochs > 0, "TrainAnomalyAutoencoder: epochs ", epochs, " must be positive");
-  Generator gen(seed);
-  std::shared_ptr<Sequential> model = AnomalyAutoencoder(gen);
-  DataLoader loader(std::make_shared<TensorDataset>(normal_rows, normal_rows),
-                    {.batch_size = 64, .shuffle = true, .seed = seed});
-  constexpr float kLr = 3e-3f;
-  Adam optimizer(model->Parameters(), {.lr = kLr});
-  Trainer trainer(*model, optimizer, MSELoss(),
-                  {.schedule = CosineSchedule(kLr, 1e-4f, epochs * loader.NumBatches())});
-  for (int e = 0; e < epochs; ++e) trainer.RunEpoch(loader);
-  model->Eval();
-  return model;
-}
-
-namespace {
-
-// conv3×3 → BN → ReLU → conv3×3 → BN, plus the input (projected by a strided 1×1 convolution
-// when the shape changes), then ReLU.
-class ResidualBlock : public Module {
- public:
-  ResidualBlock(int64_t in, int64_t out, int64_t stride, Generator& gen)
-      : in_(in), out_(out), stride_(stride) {
-    conv1_ = RegisterModule("conv1", std::make_shared<Conv2d>(in, out, 3, gen, stride, 1));
-    bn1_ = RegisterModule("bn1", std::make_shared<BatchNorm2d>(out));
-    conv2_ = RegisterModule("conv2", std::make_shared<Conv2d>(out, out, 3, gen, 1, 1));
-    bn2_ = RegisterModule("bn2", std::make_shared<BatchNorm2d>(out));
-    if (stride != 1 || in != out) {
-      shortcut_ = RegisterModule("shortcut", std::make_shared<Conv2d>(in, out, 1, gen, stride, 0));
-    }
-  }
-  Tensor Forward(const Tensor& x) override {
-    const Tensor y = bn2_->Forward(conv2_->Forward(Relu(bn1_->Forward(conv1_->Forward(x)))));
-    return Relu(y + (shortcut_ ? shortcut_->Forward(x) : x));
-  }
-  std::string ToString() const override {
-    return "ResidualBlock(" + std::to_string(in_) + ", " + std::to_string(out_) +
-           ", stride=" + std::to_string(stride_) + ")";
-  }
-
- private:
-  int64_t in_, out_, stride_;
-  std::shared_ptr<Conv2d> conv1_, conv2_, shortcut_;
-  std::shared_ptr<BatchNorm2d> bn1_, bn2_;
-};
-
-class ResNet8Model : public Module {
- public:
-  ResNet8Model(Generator& gen, int64_t channels, int64_t classes)
-      : channels_(channels), classes_(classes) {
-    stem_ = RegisterModule("stem", std::make_shared<Conv2d>(channels, 16, 3, gen, 1, 1));
-    stem_bn_ = RegisterModule("stem_bn", std::make_shared<BatchNorm2d>(16));
-    blocks_ = {RegisterModule("stack1", std::make_shared<ResidualBlock>(16, 16, 1, gen)),
-               RegisterModule("stack2", std::make_shared<ResidualBlock>(16, 32, 2, gen)),
-               RegisterModule("stack3", std::make_shared<ResidualBlock>(32, 64, 2, gen))};
-    head_ = RegisterModule("head", std::make_shared<Linear>(64, classes, gen));
-  }
-  Tensor Forward(const Tensor& x) override {
-    TT_CHECK(x.dim() == 4 && x.size(3) == channels_, "ResNet8: expected NHWC input (N, H, W, ",
-             channels_, "), got ", x.shape());
-    Tensor h = Relu(stem_bn_->Forward(stem_->Forward(x.Permute({0, 3, 1, 2}).Contiguous())));
-    for (const auto& b : blocks_) h = b->Forward(h);
-    return head_->Forward(h.Mean(3).Mean(2));  // global average pooling
-  }
-  std::string ToString() const override {
-    return "ResNet8(channels=" + std::to_string(channels_) +
-           ", classes=" + std::to_string(classes_) + ")";
-  }
-
- private:
-  int64_t channels_, classes_;
-  std::shared_ptr<Conv2d> stem_;
-  std::shared_ptr<BatchNorm2d> stem_bn_;
-  std::vector<std::shared_ptr<ResidualBlock>> blocks_;
-  std::shared_ptr<Linear> head_;
-};
-
-}  // namespace
-
-std::shared_ptr<Module> ResNet8(Generator& gen, int64_t channels, int64_t classes) {
-  TT_CHECK(channels > 0 && classes > 0, "ResNet8: channels ", channels, " and classes ", classes,
-           " must be positive");
-  return std::make_shared<ResNet8Model>(gen, channels, classes);
-}
-
-TinyMLPerfData LoadFashionMnist32(const std::string& split, int64_t limit,
-                                  const std::string& directory) {
-  TT_CHECK(split == "train" || split == "t10k", "LoadFashionMnist32: split '", split,
-           "' must be 'train' or 't10k'");
-  const std::string base = directory + "/" + split;
-  const Tensor images = LoadIdxImages(base + "-images-idx3-ubyte.gz", limit);
-  const Tensor labels = LoadIdxLabels(base + "-labels-idx1-ubyte.gz", limit);
-  TT_CHECK(images.size(0) == labels.size(0) && images.size(1) == 28 && images.size(2) == 28,
-           "LoadFashionMnist32: '", base, "' has images ", images.shape(), " and labels ",
-           labels.shape());
-  const int64_t n = images.size(0);
-  std::vector<float> out(static_cast<size_t>(n * 32 * 32 * 3), 0.f);
-  const std::vector<float> in = images.ToVector();
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t r = 0; r < 28; ++r) {
-      for (int64_t c = 0; c < 28; ++c) {
-        const float v = in[(i * 28 + r) * 28 + c];
-        float* px = &out[((i * 32 + r + 2) * 32 + c + 2) * 3];
-        px[0] = px[1] = px[2] = v;
-      }
-    }
-  }
-  return {Tensor::FromData(std::move(out), {n, 32, 32, 3}), labels, false,
-          "Fashion-MNIST " + split + (limit >= 0 ? " (first " + std::to_string(n) + ")" : "") +
-              ", Debian dataset-fashion-mnist, padded to 32x32, gray in 3 channels"};
 }
 
 }  // namespace tinytorch

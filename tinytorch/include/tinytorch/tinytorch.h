@@ -9,6 +9,7 @@
 #include "tinytorch/compression.h"    // 16 compression
 #include "tinytorch/convolutions.h"   // 09 convolutions
 #include "tinytorch/data.h"           // 05 dataloader
+#include "tinytorch/digits.h"         // the digits recipe (split, MLP, CNN, training run)
 #include "tinytorch/embeddings.h"     // 11 embeddings
 #include "tinytorch/error.h"          // the exception type
 #include "tinytorch/layers.h"         // 03 layers
@@ -24,3 +25,9 @@
 #include "tinytorch/tokenization.h"   // 10 tokenization
 #include "tinytorch/training.h"       // 08 training
 #include "tinytorch/transformers.h"   // 13 transformers
+
+// 19 benchmarking: TinyMLPerf (benchmarks, data, compliance), its reference models, and the
+// keyword-spotting MFCC front end.
+#include "tinytorch/mfcc.h"
+#include "tinytorch/tinymlperf.h"
+#include "tinytorch/tinymlperf_models.h"

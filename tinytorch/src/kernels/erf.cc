@@ -30,16 +30,22 @@ void Blocks(float* out, const float* x, int64_t n, Vec vec) {
   }
 }
 
+// One vector each. The target attribute is on these functions, not only on their callers: a
+// lambda inside a target function does not inherit it, and the portable build (no -march) would
+// not compile the intrinsics.
+__attribute__((target("avx512f"))) inline void Erf16(float* o, const float* v) {
+  _mm512_storeu_ps(o, _ZGVeN16v_erff(_mm512_loadu_ps(v)));
+}
+__attribute__((target("avx2,fma"))) inline void Erf8(float* o, const float* v) {
+  _mm256_storeu_ps(o, _ZGVdN8v_erff(_mm256_loadu_ps(v)));
+}
+
 __attribute__((target("avx512f"))) void ErfAvx512(float* out, const float* x, int64_t n) {
-  Blocks<16>(out, x, n, [](float* o, const float* v) {
-    _mm512_storeu_ps(o, _ZGVeN16v_erff(_mm512_loadu_ps(v)));
-  });
+  Blocks<16>(out, x, n, Erf16);
 }
 
 __attribute__((target("avx2,fma"))) void ErfAvx2(float* out, const float* x, int64_t n) {
-  Blocks<8>(out, x, n, [](float* o, const float* v) {
-    _mm256_storeu_ps(o, _ZGVdN8v_erff(_mm256_loadu_ps(v)));
-  });
+  Blocks<8>(out, x, n, Erf8);
 }
 
 constexpr float kInvSqrt2 = 0.70710678118654752f;
