@@ -1,11 +1,9 @@
 // tinyperf calibrate: A/A comparisons on this machine. Each benchmark binary is run 2 × rounds
-// times (the very same binary every time), as the nightly runs it. The runs give each
-// benchmark's drift between runs (perf::ProcessDrift), and each pair of runs is compared as
-// `tinyperf compare` would compare a change, with the drift estimated from the other runs: every
-// difference found is noise, so the pairs give the resolution per benchmark family and an
-// out-of-sample false-alarm rate at the threshold. The profile goes to this machine's baseline
-// directory (validation_results/baselines/<fingerprint>/noise.json), where `compare --noise` and
-// the nightly read it.
+// times (the very same binary every time), as the nightly runs it; perf::CompareAAPairs compares
+// the pairs of runs by the held-out protocol, and perf::ProfileFromAA sums them up per family
+// (resolution, drift, out-of-sample false-alarm rate at the threshold). The profile goes to this
+// machine's baseline directory (validation_results/baselines/<fingerprint>/noise.json), where
+// `compare --noise` and the nightly read it.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -18,7 +16,7 @@
 #include "perf_framework/environment.h"
 #include "perf_framework/escape.h"
 #include "perf_framework/format.h"
-#include "perf_framework/regression.h"
+#include "perf_framework/noise_profile.h"
 
 namespace tinyperf {
 
@@ -85,28 +83,9 @@ int Calibrate(CalibrateOptions o) {
             perf::ReadGoogleBenchmark((dir / side / (std::to_string(round) + ".json")).string()));
       }
     }
-    const std::vector<perf::BenchmarkDrift> binary_drift = perf::ProcessDrift(runs);
-    drift.insert(drift.end(), binary_drift.begin(), binary_drift.end());
-    // Each pair of single runs compared as the nightly compares them, with the drift estimated
-    // from the other runs only, so the false-alarm count is out of sample.
-    perf::ComparisonReport r;
-    for (int round = 0; round < o.rounds; ++round) {
-      std::vector<perf::BenchmarkRun> others;
-      for (size_t k = 0; k < runs.size(); ++k) {
-        if (k / 2 != static_cast<size_t>(round)) others.push_back(runs[k]);
-      }
-      perf::NoiseProfile held_out;
-      held_out.drift = perf::ProcessDrift(others);
-      perf::ComparisonReport pair = perf::CompareRuns(
-          runs[2 * round], runs[2 * round + 1],
-          {.threshold = o.threshold_pct / 100,
-           .process_drift = [&](const std::string& n) { return held_out.DriftFor(n); }});
-      if (round == 0) {
-        r = std::move(pair);
-      } else {
-        r.changes.insert(r.changes.end(), pair.changes.begin(), pair.changes.end());
-      }
-    }
+    perf::AAComparison aa = perf::CompareAAPairs(runs, o.threshold_pct / 100);
+    drift.insert(drift.end(), aa.drift.begin(), aa.drift.end());
+    perf::ComparisonReport& r = aa.pairs;
     if (r.changes.empty()) {
       std::fprintf(stderr, "tinyperf calibrate: %s ran zero benchmarks\n", Terminal(name).c_str());
       return kExitInvalid;

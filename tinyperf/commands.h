@@ -16,8 +16,12 @@ inline constexpr int kExitUsage = 2;    // bad flags, missing or unreadable file
 void AddOlympicsCommands(CLI::App& app, std::function<int()>& run);
 // Adds `report INPUT [--out DIR]` (report_command.cc).
 void AddReportCommand(CLI::App& app, std::function<int()>& run);
+// Adds `compare BASELINE CURRENT [--threshold] [--alpha] [--metric] [--noise] [--format]`
+// (compare_command.cc): perf::CompareFiles, rendered.
 void AddCompareCommand(CLI::App& app, std::function<int()>& run);
 void AddBaselineCommand(CLI::App& app, std::function<int()>& run);
+// Adds `calibrate [BINARY...]` (calibrate_command.cc): runs the binaries, then
+// perf::CompareAAPairs and perf::ProfileFromAA.
 void AddCalibrateCommand(CLI::App& app, std::function<int()>& run);
 void AddHistoryCommand(CLI::App& app, std::function<int()>& run);
 // Adds `count BINARY [-- ARGS]` (count_command.cc): instruction counts under Valgrind.

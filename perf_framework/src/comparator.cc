@@ -7,34 +7,13 @@
 #include <sstream>
 
 #include "perf_framework/environment.h"
+#include "perf_framework/format.h"
 
 namespace perf {
 
-const char* VerdictName(Verdict v) {
-  switch (v) {
-    case Verdict::kFaster:
-      return "faster";
-    case Verdict::kSlower:
-      return "slower";
-    case Verdict::kEquivalent:
-      return "equivalent";
-    case Verdict::kInconclusive:
-      return "inconclusive";
-    case Verdict::kError:
-      return "error";
-  }
-  return "invalid";
-}
-
 namespace {
 
-std::string Fixed(double v, int digits) {
-  std::ostringstream os;
-  os.setf(std::ios::fixed);
-  os.precision(digits);
-  os << v;
-  return os.str();
-}
+using format::Fixed;
 
 std::string SpeedupText(const Interval& s) {
   return Fixed(s.estimate, 4) + "× [" + Fixed(s.low, 4) + ", " + Fixed(s.high, 4) + "]";
@@ -89,8 +68,9 @@ ComparisonResult DecideFromSpeedups(std::vector<double> speedups, double look_co
         std::isinf(lo) || std::isinf(hi) ? INFINITY : (std::log(hi) - std::log(lo)) / 2;
     const double gap = std::fabs(std::log(r.speedup.estimate));
     const double needed = std::max(gap, std::log1p(margin) - gap);
-    const double factor = std::isinf(half) ? 4.0 : std::pow(half / std::max(needed, 1e-9), 2);
-    r.rounds_to_settle = static_cast<int>(std::min(1e9, std::ceil(n * std::max(factor, 1.0))));
+    const double rounds =
+        std::isinf(half) ? 4 * n : std::max(n, SamplesToNarrow(n, half, std::max(needed, 1e-9)));
+    r.rounds_to_settle = static_cast<int>(std::min(1e9, std::ceil(rounds)));
     r.reason = "inconclusive: speedup " + SpeedupText(r.speedup) +
                " neither excludes 1 nor lies "
                "within ±" +

@@ -12,48 +12,21 @@
 #include <numeric>
 #include <random>
 
+#include "statistics_internal.h"
+
 namespace perf {
 
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using internal::CheckConfidence;
+using internal::Interpolate;
+using internal::kInf;
+using internal::PercentileOfSorted;
+using internal::PositionOfPercentile;
+using internal::Sorted;
 
 void CheckNotEmpty(std::span<const double> x, const char* fn) {
   PERF_CHECK(!x.empty(), fn, ": empty sample");
-}
-
-void CheckConfidence(double confidence, const char* fn) {
-  PERF_CHECK(confidence > 0 && confidence < 1, fn, ": confidence ", confidence,
-             " must be in (0, 1)");
-}
-
-std::vector<double> Sorted(std::span<const double> x) {
-  std::vector<double> s(x.begin(), x.end());
-  std::sort(s.begin(), s.end());
-  return s;
-}
-
-// Where the p-th percentile of n sorted values lies (Hyndman & Fan type 7): a fraction `frac` of
-// the way from the value at 0-based rank `lo` to the one at rank `hi`.
-struct PercentilePosition {
-  size_t lo, hi;
-  double frac;
-};
-
-PercentilePosition PositionOfPercentile(size_t n, double p) {
-  const double h = (static_cast<double>(n) - 1) * p / 100.0;
-  const auto lo = static_cast<size_t>(std::floor(h));
-  return {lo, std::min(lo + 1, n - 1), h - static_cast<double>(lo)};
-}
-
-// One formula for every percentile, so that a percentile found without sorting (the
-// Hodges–Lehmann median) is the very double that sorting gives.
-double Interpolate(double low, double high, double frac) { return low + frac * (high - low); }
-
-double PercentileOfSorted(const std::vector<double>& s, double p) {
-  const PercentilePosition at = PositionOfPercentile(s.size(), p);
-  return Interpolate(s[at.lo], s[at.hi], at.frac);
 }
 
 std::vector<double> Logs(std::span<const double> x, const char* fn) {
@@ -189,6 +162,19 @@ double MedianAbsolutePercentError(std::span<const double> x) {
   err.reserve(x.size());
   for (double v : x) err.push_back(std::fabs(v - m) / std::fabs(m));
   return Median(err);
+}
+
+double BetweenGroupVariance(const std::vector<std::vector<double>>& groups) {
+  if (groups.size() < 2) return kNaN;
+  std::vector<double> means;
+  double within = 0, size = 0;  // averages over the groups
+  for (const std::vector<double>& g : groups) {
+    if (g.size() < 2) return kNaN;
+    means.push_back(Mean(g));
+    within += Variance(g) / static_cast<double>(groups.size());
+    size += static_cast<double>(g.size()) / static_cast<double>(groups.size());
+  }
+  return std::max(0.0, Variance(means) - within / size);
 }
 
 double Lag1Autocorrelation(std::span<const double> x) {
@@ -402,105 +388,6 @@ std::vector<double> HolmAdjust(std::span<const double> p_values) {
 // ---------------------------------------------------------------------------------------------
 // Effect sizes.
 
-namespace {
-
-void CheckShiftSamples(std::span<const double> a, std::span<const double> b, double confidence,
-                       const char* fn) {
-  CheckConfidence(confidence, fn);
-  PERF_CHECK(!a.empty() && !b.empty(), fn, ": needs two non-empty samples");
-  for (const std::span<const double> x : {a, b}) {
-    for (const double v : x) PERF_CHECK(std::isfinite(v), fn, ": value ", v, " is not finite");
-  }
-}
-
-// Rank (1-based, from the bottom) of the differences that bound the Moses interval: the normal
-// approximation to the Mann–Whitney null distribution. Below 1 there is no interval.
-int64_t MosesRank(size_t a_size, size_t b_size, double confidence) {
-  const auto m = static_cast<double>(a_size), n = static_cast<double>(b_size);
-  const double z = NormalQuantile(1 - (1 - confidence) / 2);
-  return static_cast<int64_t>(std::floor(m * n / 2 - z * std::sqrt(m * n * (m + n + 1) / 12)));
-}
-
-// Doubles as unsigned integers in the order they sort: consecutive keys are consecutive doubles
-// (-0 just below +0), so halving a range of keys halves the doubles between two values.
-constexpr uint64_t kSignBit = uint64_t{1} << 63;
-uint64_t OrderKey(double v) {
-  const auto bits = std::bit_cast<uint64_t>(v);
-  return (bits & kSignBit) != 0 ? ~bits : bits | kSignBit;
-}
-double FromOrderKey(uint64_t key) {
-  return std::bit_cast<double>((key & kSignBit) != 0 ? key & ~kSignBit : ~key);
-}
-
-// How many of the differences b_j - a_i are <= t; a and b sorted ascending. As a_i grows every
-// b_j - a_i shrinks, so the number of j with b_j - a_i <= t never falls and one walk counts all:
-// O(m + n).
-int64_t CountDifferencesAtMost(std::span<const double> a, std::span<const double> b, double t) {
-  int64_t count = 0;
-  size_t j = 0;
-  for (const double ai : a) {
-    while (j < b.size() && b[j] - ai <= t) ++j;
-    count += static_cast<int64_t>(j);
-  }
-  return count;
-}
-
-// The k-th smallest (1-based) of the m·n differences b_j - a_i exactly as double arithmetic
-// rounds them; a and b sorted ascending, finite. Rounding is monotone, so the rounded differences
-// still sort along the rows and columns of the X + Y matrix and can be counted by a walk. The
-// answer is one of them, a double, and "at least k differences <= t" holds from it upwards, so a
-// binary search over every double between the smallest and the largest difference lands on it
-// exactly: at most 64 halvings of the key range, each one O(m + n) count, and no m·n array.
-// (Johnson & Mizoguchi's selection in X + Y needs fewer counts, but its weighted medians of
-// candidate ranges are much more code, and this takes a fraction of a second at 100,000 a side.)
-double KthDifference(std::span<const double> a, std::span<const double> b, int64_t k) {
-  uint64_t lo = OrderKey(b.front() - a.back()), hi = OrderKey(b.back() - a.front());
-  while (lo < hi) {
-    const uint64_t mid = lo + (hi - lo) / 2;
-    if (CountDifferencesAtMost(a, b, FromOrderKey(mid)) >= k) {
-      hi = mid;
-    } else {
-      lo = mid + 1;
-    }
-  }
-  // A zero answer stops the search at -0, the lower key of the two zeros; but the differences
-  // x - x that make zeros are +0, and so is what sorting returns. (-0 + 0 is +0; nothing else
-  // changes by adding 0.)
-  return FromOrderKey(lo) + 0.0;
-}
-
-}  // namespace
-
-Interval HodgesLehmannShift(std::span<const double> a, std::span<const double> b,
-                            double confidence) {
-  CheckShiftSamples(a, b, confidence, "HodgesLehmannShift");
-  const std::vector<double> sa = Sorted(a), sb = Sorted(b);
-  const int64_t pairs = static_cast<int64_t>(a.size()) * static_cast<int64_t>(b.size());
-  const auto kth = [&](int64_t k) { return KthDifference(sa, sb, k); };
-  const PercentilePosition mid = PositionOfPercentile(static_cast<size_t>(pairs), 50);
-  const double low_mid = kth(static_cast<int64_t>(mid.lo) + 1);
-  const double high_mid = mid.hi == mid.lo ? low_mid : kth(static_cast<int64_t>(mid.hi) + 1);
-  const double estimate = Interpolate(low_mid, high_mid, mid.frac);
-  const int64_t k = MosesRank(a.size(), b.size(), confidence);
-  if (k < 1) return {estimate, -kInf, kInf, confidence};
-  return {estimate, kth(k), kth(pairs - k + 1), confidence};
-}
-
-Interval HodgesLehmannShiftNaive(std::span<const double> a, std::span<const double> b,
-                                 double confidence) {
-  CheckShiftSamples(a, b, confidence, "HodgesLehmannShiftNaive");
-  std::vector<double> diffs;
-  diffs.reserve(a.size() * b.size());
-  for (double bj : b) {
-    for (double ai : a) diffs.push_back(bj - ai);
-  }
-  std::sort(diffs.begin(), diffs.end());
-  const double estimate = PercentileOfSorted(diffs, 50);
-  const int64_t k = MosesRank(a.size(), b.size(), confidence);
-  if (k < 1) return {estimate, -kInf, kInf, confidence};
-  return {estimate, diffs[k - 1], diffs[diffs.size() - k], confidence};
-}
-
 double CohensD(std::span<const double> a, std::span<const double> b) {
   PERF_CHECK(a.size() >= 2 && b.size() >= 2, "CohensD: needs at least 2 values per sample");
   const double na = static_cast<double>(a.size()), nb = static_cast<double>(b.size());
@@ -564,6 +451,11 @@ double RelativeChangeToEffect(double relative_change, double cv) {
   PERF_CHECK(relative_change > -1 && cv > 0, "RelativeChangeToEffect: change ", relative_change,
              ", cv ", cv);
   return std::log1p(relative_change) / std::sqrt(std::log1p(cv * cv));
+}
+
+double SamplesToNarrow(double n, double half_width, double needed) {
+  const double ratio = half_width / needed;
+  return n * ratio * ratio;
 }
 
 double EffectToRelativeChange(double d, double cv) {

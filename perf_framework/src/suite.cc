@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "fileio/fileio.h"
+#include "perf_framework/format.h"
 
 namespace perf {
 
@@ -45,12 +46,10 @@ const char* ClaimVerdictName(ClaimVerdict v) {
 
 namespace {
 
-std::string Num(double v) {
-  std::ostringstream os;
-  os.precision(4);
-  os << v;
-  return os.str();
-}
+using format::JsonNumber;
+
+// Reasons show an unbounded interval as [-inf, inf], so not format::Num's "–".
+std::string Num(double v) { return format::Significant(v, 4); }
 
 std::string WithInterval(const Evidence& e) {
   std::string s = Num(e.value) + (e.unit.empty() ? "" : " " + e.unit);
@@ -62,9 +61,6 @@ std::string WithInterval(const Evidence& e) {
 ClaimOutcome Outcome(ClaimVerdict v, std::string reason, Evidence e) {
   return {v, std::move(reason), std::move(e)};
 }
-
-// A number, or null for NaN/inf (JSON has neither); read back as NaN.
-nlohmann::json JsonNumber(double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; }
 
 }  // namespace
 

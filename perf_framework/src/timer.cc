@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "perf_framework/environment.h"
+#include "perf_framework/format.h"
 
 namespace perf {
 
@@ -47,12 +48,7 @@ ClockProperties MeasureClock(Clock& clock) {
 
 namespace {
 
-std::string Percent(double fraction) {
-  std::ostringstream os;
-  os.precision(3);
-  os << fraction * 100 << "%";
-  return os.str();
-}
+std::string Percent(double fraction) { return format::Significant(fraction * 100, 3) + "%"; }
 
 // Touches a buffer twice the size of the last-level cache so earlier data is evicted.
 void FlushCaches() {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -469,6 +470,160 @@ TEST(PerfRegressionTest, WarnsWhenTooFewRepetitionsCanReachSignificance) {
   ASSERT_FALSE(m.warnings.empty());
   EXPECT_THAT(m.warnings.back(), HasSubstr("Run at least 8 repetitions per side"));
   EXPECT_TRUE(CompareRuns(MakeRun({{"BM_A", kBase}}), MakeRun({{"BM_A", kBase}})).warnings.empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// What tinyperf compare and calibrate call: the noise-warning policy, the held-out A/A protocol
+// and the comparison of two paths.
+
+NoiseProfile ProfileWith(std::vector<FamilyNoise> families, std::vector<BenchmarkDrift> drift) {
+  NoiseProfile p;
+  p.threshold_pct = 10;
+  p.families = std::move(families);
+  p.drift = std::move(drift);
+  p.recommended_runs = p.drift.empty() ? 0 : 4;
+  p.benchmarks = 40;
+  p.false_alarms = 2;
+  p.expected_false_alarms = 0.5;
+  return p;
+}
+
+// A profile without drift (version 1) says significance is overstated and names each benchmark
+// whose family resolves worse than the threshold; one with drift says it joined the intervals.
+TEST(PerfRegressionTest, NoiseWarningsFollowTheProfilesVersion) {
+  const ComparisonReport r =
+      CompareRuns(MakeRun({{"BM_A/1", kBase}, {"BM_B/1", kBase}, {"BM_C", kBase}}),
+                  MakeRun({{"BM_A/1", kBase}, {"BM_B/1", kBase}, {"BM_C", kBase}}));
+  const std::string false_alarms =
+      "noise profile n.json: 2 false alarm(s) in 40 A/A benchmarks; expect about 0.5 false "
+      "regression(s) per whole-suite comparison";
+  const NoiseProfile v1 = ProfileWith({{"BM_A", 3, 1, 12, kNaN}, {"BM_B", 3, 1, 5, kNaN}}, {});
+  const std::vector<std::string> old = NoiseWarnings(v1, "n.json", r, 10);
+  ASSERT_EQ(old.size(), 3u);
+  EXPECT_THAT(old[0], HasSubstr("n.json has no drift between runs (version 1)"));
+  EXPECT_EQ(old[1],
+            "BM_A/1: this machine's A/A resolution for its family is 12% (n.json), above the "
+            "threshold: a regression that size can hide in the noise");
+  EXPECT_EQ(old[2], false_alarms);
+  EXPECT_EQ(NoiseWarnings(v1, "n.json", r, 12).size(), 2u);  // 12% resolves a 12% threshold
+
+  const NoiseProfile v2 =
+      ProfileWith({{"BM_A", 3, 1, 12, 2.0}, {"BM_B", 3, 1, 5, 2.0}}, {{"BM_A/1", 6, 2.0}});
+  const std::vector<std::string> now = NoiseWarnings(v2, "n.json", r, 10);
+  ASSERT_EQ(now.size(), 2u);
+  EXPECT_EQ(now[0],
+            "drift between runs from n.json is part of every interval and p-value; 4 run(s) per "
+            "side resolve 10% for the median benchmark");
+  EXPECT_EQ(now[1], false_alarms);
+}
+
+// Round 0's second run is 30% slower, every other run steady. Held out of its own pair, the drift
+// of the other runs is 0, so pair 0 is compared without it and called a regression: the false
+// alarm calibrate must count. The other pairs see round 0 among their others and carry drift.
+TEST(PerfRegressionTest, AAPairsHoldTheirOwnRunsOutOfTheDrift) {
+  std::vector<BenchmarkRun> runs;
+  for (int k = 0; k < 6; ++k) runs.push_back(MakeRun({{"BM_A", Scaled(kBase, k == 1 ? 1.3 : 1)}}));
+  const AAComparison aa = CompareAAPairs(runs, 0.10);
+  ASSERT_EQ(aa.drift.size(), 1u);
+  EXPECT_EQ(aa.drift[0].runs, 6);
+  EXPECT_GT(aa.drift[0].process_drift_pct, 5);
+  ASSERT_EQ(aa.pairs.changes.size(), 3u);
+  EXPECT_EQ(aa.pairs.changes[0].verdict, ChangeVerdict::kRegression);
+  EXPECT_THAT(aa.pairs.changes[0].method, Not(HasSubstr("process drift")));
+  for (const int k : {1, 2}) {
+    EXPECT_THAT(aa.pairs.changes[k].method, HasSubstr("+ process drift"));
+    EXPECT_NE(aa.pairs.changes[k].verdict, ChangeVerdict::kRegression);
+  }
+  EXPECT_EQ(ProfileFromAA({aa.pairs}, "box", 3, 10, aa.drift).false_alarms, 1);
+  EXPECT_THAT(
+      [&] {
+        CompareAAPairs({runs.begin(), runs.begin() + 4}, 0.10);
+      },
+      ThrowsMessage<Error>(HasSubstr("CompareAAPairs: 4 runs are not 3 or more pairs")));
+}
+
+std::string WriteJson(const std::string& name, const nlohmann::json& j) {
+  const std::string path = ::testing::TempDir() + name;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path) << j.dump();
+  return path;
+}
+
+nlohmann::json BenchJson(const std::string& name, const std::vector<double>& times) {
+  return {{"context", {{"host_name", "box"}}}, {"benchmarks", Repetitions(name, times)}};
+}
+
+// Files or directories of runs, told apart by content; the errors name the file.
+TEST(PerfRegressionTest, CompareFilesReadsFilesAndDirectoriesOfRuns) {
+  const std::string dir = ::testing::TempDir() + "compare_files/";
+  std::filesystem::remove_all(dir);
+  const std::string a = WriteJson("compare_files/a.json", BenchJson("BM_A", kBase));
+  const std::string b = WriteJson("compare_files/b.json", BenchJson("BM_A", Scaled(kBase, 1.3)));
+  const FileComparison single = CompareFiles(a, b);
+  ASSERT_TRUE(single.benchmarks.has_value());
+  EXPECT_FALSE(single.claims.has_value());
+  EXPECT_EQ(single.benchmarks->regressions, 1);
+  EXPECT_EQ(single.benchmarks->options.threshold, 0.10);
+
+  for (int k = 0; k < 3; ++k) {
+    WriteJson("compare_files/runs_a/" + std::to_string(k) + ".json", BenchJson("BM_A", kBase));
+    WriteJson("compare_files/runs_b/" + std::to_string(k) + ".json",
+              BenchJson("BM_A", Scaled(kBase, 1.02)));
+  }
+  CompareFilesOptions cpu;
+  cpu.threshold_pct = 5;
+  cpu.metric = "cpu_time";
+  const FileComparison merged = CompareFiles(dir + "runs_a", dir + "runs_b", cpu);
+  ASSERT_TRUE(merged.benchmarks.has_value());
+  const BenchmarkChange& c = merged.benchmarks->changes.at(0);
+  EXPECT_EQ(c.runs_baseline, 3);
+  EXPECT_EQ(c.n_current, 30);
+  EXPECT_NEAR(c.baseline_median, 2 * Median(kBase), 1e-9);  // cpu_time is twice real_time here
+  EXPECT_EQ(merged.benchmarks->options.threshold, 0.05);
+
+  const std::string other = WriteJson("compare_files/other.json", {{"something", 1}});
+  EXPECT_THAT([&] { CompareFiles(a, other); },
+              ThrowsMessage<Error>(HasSubstr("other.json: neither Google Benchmark JSON")));
+  const std::string results = WriteJson("compare_files/results.json", {{"schema", "x"}});
+  EXPECT_THAT([&] { CompareFiles(a, results); },
+              ThrowsMessage<Error>(HasSubstr("are different kinds of file")));
+  EXPECT_THAT([&] { CompareFiles(dir + "runs_a", results); },
+              ThrowsMessage<Error>(HasSubstr("results.json: not Google Benchmark JSON")));
+  std::filesystem::create_directories(dir + "empty");
+  EXPECT_THAT([&] { CompareFiles(dir + "runs_a", dir + "empty"); },
+              ThrowsMessage<Error>(HasSubstr("empty: no *.json files in the directory")));
+  // The profile is read first: a bad one is reported whatever the inputs.
+  CompareFilesOptions not_a_profile;
+  not_a_profile.noise_profile = a;
+  EXPECT_THAT([&] { CompareFiles(a, other, not_a_profile); },
+              ThrowsMessage<Error>(HasSubstr("a.json: not a noise profile")));
+}
+
+// With a profile, its drift joins the interval and its warnings join the report's.
+TEST(PerfRegressionTest, CompareFilesAppliesTheNoiseProfile) {
+  const std::string a = WriteJson("compare_noise/a.json", BenchJson("BM_A/1", kBase));
+  const std::string b = WriteJson("compare_noise/b.json", BenchJson("BM_A/1", Scaled(kBase, 1.3)));
+  const NoiseProfile p = ProfileWith({{"BM_A", 3, 1, 12, 2.0}}, {{"BM_A/1", 6, 2.0}});
+  const std::string profile = WriteJson("compare_noise/noise.json", p.ToJson());
+  CompareFilesOptions o;
+  o.noise_profile = profile;
+  const FileComparison r = CompareFiles(a, b, o);
+  ASSERT_TRUE(r.benchmarks.has_value());
+  EXPECT_THAT(r.benchmarks->changes.at(0).method, HasSubstr("+ process drift"));
+  EXPECT_NEAR(r.benchmarks->changes.at(0).process_drift_pct, 2.0, 1e-12);
+  EXPECT_EQ(r.benchmarks->warnings, NoiseWarnings(p, profile, *r.benchmarks, 10));
+}
+
+// One vocabulary, two readings: the comparator's and regression detection's names.
+TEST(PerfRegressionTest, VerdictNamesComeFromOneTable) {
+  EXPECT_EQ(ChangeVerdict::kRegression, Verdict::kSlower);
+  EXPECT_STREQ(ChangeVerdictName(ChangeVerdict::kRegression), "regression");
+  EXPECT_STREQ(ChangeVerdictName(ChangeVerdict::kImprovement), "improvement");
+  EXPECT_STREQ(ChangeVerdictName(ChangeVerdict::kUnchanged), "unchanged");
+  EXPECT_STREQ(VerdictName(Verdict::kEquivalent), "equivalent");
+  EXPECT_STREQ(VerdictName(Verdict::kError), "error");
+  EXPECT_EQ(BenchmarkMetricNames(), "real_time or cpu_time");
+  EXPECT_STREQ(FindBenchmarkMetric("cpu_time").unit, "ns");
 }
 
 }  // namespace

@@ -416,5 +416,21 @@ TEST(PerfStatisticsTest, EquivalenceTestShowsNoChangePositively) {
   EXPECT_LE(equivalent_shifted, 25);  // an 8% change is not "within ±5%" (alpha = 5%)
 }
 
+// Groups {1, 3} and {5, 7}: the means 2 and 6 vary by 8, the groups by 2 inside, of which
+// 2 / 2 values = 1 reaches the means: 7 between them. Means closer than their own noise give 0.
+TEST(PerfStatisticsTest, BetweenGroupVarianceByHand) {
+  EXPECT_DOUBLE_EQ(BetweenGroupVariance({{1, 3}, {5, 7}}), 7);
+  EXPECT_DOUBLE_EQ(BetweenGroupVariance({{1, 3}, {1.5, 2.5}}), 0);
+  EXPECT_TRUE(std::isnan(BetweenGroupVariance({{1, 3}})));
+  EXPECT_TRUE(std::isnan(BetweenGroupVariance({{1, 3}, {5}})));
+}
+
+// An interval twice as wide as needed takes four times the samples; a narrow one, fewer.
+TEST(PerfStatisticsTest, SamplesToNarrowScalesAsOneOverRootN) {
+  EXPECT_DOUBLE_EQ(SamplesToNarrow(10, 0.2, 0.1), 40);
+  EXPECT_DOUBLE_EQ(SamplesToNarrow(10, 0.1, 0.1), 10);
+  EXPECT_DOUBLE_EQ(SamplesToNarrow(10, 0.05, 0.1), 2.5);
+}
+
 }  // namespace
 }  // namespace perf

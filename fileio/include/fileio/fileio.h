@@ -1,6 +1,7 @@
 // Whole-file reads, crash-safe writes and directory listings, shared by tinytorch and
-// perf_framework (which must not depend on each other). Errors are std::runtime_error naming the
-// path and the OS error; each library rethrows them as its own exception type.
+// perf_framework. Dependencies run one way, tinytorch → perf_framework → fileio: perf_framework
+// never depends on tinytorch (fileio/CMakeLists.txt says why). Errors are std::runtime_error
+// naming the path and the OS error; each library rethrows them as its own exception type.
 #pragma once
 
 #include <string>

@@ -19,11 +19,9 @@
 #include <vector>
 
 #include "perf_framework/timer.h"
+#include "perf_framework/verdict.h"
 
 namespace perf {
-
-enum class Verdict { kFaster, kSlower, kEquivalent, kInconclusive, kError };
-const char* VerdictName(Verdict v);  // "faster", "slower", "equivalent", "inconclusive", "error"
 
 struct ComparatorOptions {
   double alpha = 0.05;               // family-wise, over all looks

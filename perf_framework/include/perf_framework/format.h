@@ -1,9 +1,13 @@
-// Number and name formatting shared by the report writers (Markdown, HTML, comparisons,
-// tinyperf's messages), so a value reads the same in every output.
+// Number and name formatting shared by the report writers (Markdown, HTML, comparisons, JSON,
+// tinyperf's messages), so a value reads the same in every output. Every number perf_framework
+// writes as text or JSON goes through one of these.
 #pragma once
 
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
+#include <ios>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -13,13 +17,39 @@
 
 namespace perf::format {
 
-// 4 significant digits; "–" for a value that is not finite (not measured).
-inline std::string Num(double v) {
-  if (!std::isfinite(v)) return "–";
+// `digits` significant digits, as a stream writes them ("0.1235", "1.235e+06", "nan", "inf").
+inline std::string Significant(double v, int digits) {
   std::ostringstream os;
-  os.precision(4);
+  os.precision(digits);
   os << v;
   return os.str();
+}
+
+// `digits` digits after the point ("2.50", "nan").
+inline std::string Fixed(double v, int digits) {
+  std::ostringstream os;
+  os.setf(std::ios::fixed);
+  os.precision(digits);
+  os << v;
+  return os.str();
+}
+
+// 4 significant digits; "–" for a value that is not finite (not measured).
+inline std::string Num(double v) { return std::isfinite(v) ? Significant(v, 4) : "–"; }
+
+// A signed change in %, one decimal ("+12.3%", "-4.0%"); "n/a" when not finite.
+inline std::string SignedPercent(double v) {
+  if (!std::isfinite(v)) return "n/a";
+  char buf[32];
+  // %+.1f of a huge change would have hundreds of digits (and not fit); three significant digits
+  // say as much about a change beyond a billion percent.
+  std::snprintf(buf, sizeof buf, std::abs(v) < 1e9 ? "%+.1f%%" : "%+.3g%%", v);
+  return buf;
+}
+
+// A number in JSON, or null for NaN and infinities (JSON has neither); readers take null as NaN.
+inline nlohmann::json JsonNumber(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nullptr;
 }
 
 // "2.123 x [2.05, 2.4]": the value, its unit and, when there is one, its interval.

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -14,6 +15,9 @@
 #include "perf_framework/error.h"
 
 namespace perf {
+
+// What a statistic is when it is undefined (the variance of one value) or was not measured.
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // ---------------------------------------------------------------------------------------------
 // Descriptive statistics.
@@ -37,6 +41,12 @@ double MedianAbsolutePercentError(std::span<const double> x);
 // Lag-1 autocorrelation: Σ(x_t - x̄)(x_{t+1} - x̄) / Σ(x_t - x̄)²; NaN for n < 3 or zero variance.
 // Values far from 0 (beyond about ±2/√n) mean the samples drift or oscillate: not independent.
 double Lag1Autocorrelation(std::span<const double> x);
+// One-way random-effects ANOVA (method of moments): the variance between the groups' true means
+// beyond what their within-group spread explains, max(0, variance of the group means − mean
+// within-group variance / mean group size). On log times with runs (processes) as groups it is
+// the drift between runs that repetitions inside one run cannot show. NaN unless there are 2 or
+// more groups of 2 or more values each.
+double BetweenGroupVariance(const std::vector<std::vector<double>>& groups);
 
 // ---------------------------------------------------------------------------------------------
 // Distribution quantiles (Boost.Math).
@@ -150,6 +160,11 @@ double MinimumDetectableEffect(int64_t n, double alpha = 0.05, double power = 0.
 // times with coefficient of variation `cv`: log(1 + change) / sqrt(log(1 + cv²)).
 double RelativeChangeToEffect(double relative_change, double cv);
 double EffectToRelativeChange(double d, double cv);
+// Samples per side at which an interval of half-width `half_width`, measured with `n` per side,
+// narrows to `needed`, its width falling as 1/√n: n · (half_width / needed)². The estimate of
+// what would settle an inconclusive verdict, in the comparator's rounds and in regression
+// detection's repetitions or runs; each caller rounds and bounds it as its reason says.
+double SamplesToNarrow(double n, double half_width, double needed);
 
 // ---------------------------------------------------------------------------------------------
 // Outliers: classified and reported, never dropped.

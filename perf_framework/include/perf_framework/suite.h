@@ -44,7 +44,7 @@ inline constexpr ClaimKind kAllClaimKinds[] = {ClaimKind::kContract, ClaimKind::
 const char* ClaimVerdictName(ClaimVerdict v);  // "PASS", "PARTIAL", "FAIL", "ERROR"
 
 struct Evidence {
-  static constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
+  static constexpr double kNone = kNaN;  // not measured
   double value = kNone;  // the measured quantity, in `unit`
   double low = kNone;    // its interval (NaN when there is none)
   double high = kNone;
