@@ -52,8 +52,9 @@ enum class LazyOp : uint8_t {
   // Run by their eager kernels.
   kMatMul,
   kSoftmax,
+  kCount  // not an op: the number of ops, which lazy.cc's op table must match
 };
-const char* LazyOpName(LazyOp op);
+const char* LazyOpName(LazyOp op);  // "?" for a value that is no op
 
 struct LazyNode;  // the recorded op; immutable once built, so graphs may be shared across threads
 
