@@ -96,12 +96,12 @@ Tensor Gelu(const Tensor& x, GeluApproximation approximation) {
     });
   }
   Tensor y = CostlyArrayOp(x, "Gelu", [](float* out, const float* in, int64_t n) {
-    kernels::GeluExact(out, in, n, kernels::ActiveIsa());
+    kernels::GeluExact(out, in, n, ActiveSimdLevel());
   });
   // d/dx = Φ(x) + x·φ(x).
   return WithGrad(y, x, "Gelu", [](const Tensor& g, const Tensor& in, const Tensor&) {
     const Tensor d = CostlyArrayOp(in, "GeluBackward", [](float* out, const float* v, int64_t n) {
-      kernels::GeluExactDerivative(out, v, n, kernels::ActiveIsa());
+      kernels::GeluExactDerivative(out, v, n, ActiveSimdLevel());
     });
     return g * d;
   });

@@ -77,7 +77,7 @@ void ScalarBlock(float* out, const float* a, const float*, int64_t len, float s)
   for (int64_t j = 0; j < len; ++j) out[j] = f(a[j]);
 }
 void GeluExactBlock(float* out, const float* a, const float*, int64_t len, float) {
-  kernels::GeluExact(out, a, len, kernels::ActiveIsa());
+  kernels::GeluExact(out, a, len, ActiveSimdLevel());
 }
 
 constexpr LazyOpInfo kLazyOps[] = {
