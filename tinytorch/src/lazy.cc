@@ -47,7 +47,7 @@ using BlockFn = void (*)(float* out, const float* a, const float* b, int64_t len
 struct LazyOpInfo {
   LazyOp op;
   const char* name;
-  EagerFn eager;
+  EagerFn eager;  // every op but kLeaf
   BlockFn block;  // elementwise (fusable) ops only, else null
 };
 
@@ -81,8 +81,7 @@ void GeluExactBlock(float* out, const float* a, const float*, int64_t len, float
 }
 
 constexpr LazyOpInfo kLazyOps[] = {
-    {LazyOp::kLeaf, "Leaf", [](const LazyNode& n, const std::vector<Tensor>&) { return n.value; },
-     nullptr},
+    {LazyOp::kLeaf, "Leaf", nullptr, nullptr},  // a leaf is read (LazyNode::value), never run
     {LazyOp::kAdd, "Add", EagerBinary<Add>, BinaryBlock<ops::Add>},
     {LazyOp::kSub, "Sub", EagerBinary<Sub>, BinaryBlock<ops::Sub>},
     {LazyOp::kMul, "Mul", EagerBinary<Mul>, BinaryBlock<ops::Mul>},
