@@ -6,7 +6,6 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -14,6 +13,7 @@
 #include <unordered_set>
 
 #include "elementwise_ops.h"
+#include "enum_table.h"
 #include "kernels/erf.h"
 #include "tensor_internal.h"
 #include "tinytorch/autograd.h"
@@ -123,15 +123,8 @@ constexpr LazyOpInfo kLazyOps[] = {
      [](const LazyNode& n, const std::vector<Tensor>& in) { return Softmax(in[0], n.dim); },
      nullptr},
 };
-static_assert(std::size(kLazyOps) == static_cast<size_t>(LazyOp::kCount),
-              "kLazyOps needs one entry per LazyOp");
-constexpr bool InEnumOrder() {
-  for (size_t i = 0; i < std::size(kLazyOps); ++i) {
-    if (kLazyOps[i].op != static_cast<LazyOp>(i)) return false;
-  }
-  return true;
-}
-static_assert(InEnumOrder(), "kLazyOps[i] must describe LazyOp i");
+static_assert(internal::IsEnumTable(kLazyOps, &LazyOpInfo::op),
+              "kLazyOps needs one entry per LazyOp, in enum order");
 
 // Nodes are recorded only by this file's ops, so a node's op is always valid.
 const LazyOpInfo& Info(LazyOp op) { return kLazyOps[static_cast<size_t>(op)]; }

@@ -1,7 +1,7 @@
 // MatMul: torch.matmul's shape rules (1-d promotion, broadcast batch dims) over a GEMM backend.
 #include <climits>
-#include <iterator>
 
+#include "enum_table.h"
 #include "kernels/gemm.h"
 #include "tensor_internal.h"
 #include "tinytorch/acceleration.h"
@@ -17,7 +17,7 @@ using kernels::GemmFn;
 namespace {
 
 // One entry per MatMulBackend, in enum order: adding a backend means adding its entry here, and
-// the static_asserts below fail until one does.
+// the static_assert below fails until one does.
 struct BackendInfo {
   MatMulBackend backend;
   const char* name;  // for TT_MATMUL_BACKEND, the caches and the reports
@@ -31,15 +31,8 @@ constexpr BackendInfo kBackends[] = {
     {MatMulBackend::kThreaded, "threaded", kernels::GemmThreaded},
     {MatMulBackend::kOpenBlas, "openblas", kernels::GemmOpenBlas},
 };
-static_assert(std::size(kBackends) == static_cast<size_t>(MatMulBackend::kCount),
-              "kBackends needs one entry per MatMulBackend");
-constexpr bool InEnumOrder() {
-  for (size_t i = 0; i < std::size(kBackends); ++i) {
-    if (kBackends[i].backend != static_cast<MatMulBackend>(i)) return false;
-  }
-  return true;
-}
-static_assert(InEnumOrder(), "kBackends[i] must describe MatMulBackend i");
+static_assert(internal::IsEnumTable(kBackends, &BackendInfo::backend),
+              "kBackends needs one entry per MatMulBackend, in enum order");
 
 bool Valid(MatMulBackend backend) { return backend < MatMulBackend::kCount; }
 

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "enum_table.h"
 #include "tinytorch/error.h"
 
 namespace tinytorch {
@@ -33,15 +34,8 @@ constexpr SimdLevelInfo kSimdLevels[] = {
     {SimdLevel::kAvx2, "avx2"},
     {SimdLevel::kAvx512, "avx512"},
 };
-static_assert(std::size(kSimdLevels) == static_cast<size_t>(SimdLevel::kCount),
-              "kSimdLevels needs one entry per SimdLevel");
-constexpr bool InEnumOrder() {
-  for (size_t i = 0; i < std::size(kSimdLevels); ++i) {
-    if (kSimdLevels[i].level != static_cast<SimdLevel>(i)) return false;
-  }
-  return true;
-}
-static_assert(InEnumOrder(), "kSimdLevels[i] must describe SimdLevel i");
+static_assert(internal::IsEnumTable(kSimdLevels, &SimdLevelInfo::level),
+              "kSimdLevels needs one entry per SimdLevel, in enum order");
 
 SimdLevel Detect() {
   __builtin_cpu_init();
