@@ -1,4 +1,5 @@
-// Module 17: the SIMD/thread knobs, the raw GEMM and the fused operators.
+// Module 17: the raw GEMM and the fused operators. The SIMD and thread knobs live beside their
+// store and the CPU detection, in kernels/cpu.cc.
 #include "tinytorch/acceleration.h"
 
 #include "activation_math.h"
@@ -8,47 +9,6 @@
 #include "tensor_internal.h"
 
 namespace tinytorch {
-
-namespace {
-
-kernels::Isa ToIsa(SimdLevel level) { return static_cast<kernels::Isa>(level); }
-SimdLevel FromIsa(kernels::Isa isa) { return static_cast<SimdLevel>(isa); }
-
-}  // namespace
-
-const char* SimdLevelName(SimdLevel level) {
-  switch (level) {
-    case SimdLevel::kScalar:
-      return "scalar";
-    case SimdLevel::kAvx2:
-      return "avx2";
-    case SimdLevel::kAvx512:
-      return "avx512";
-  }
-  return "invalid";
-}
-
-SimdLevel DetectedSimdLevel() { return FromIsa(kernels::DetectedIsa()); }
-SimdLevel ActiveSimdLevel() { return FromIsa(kernels::ActiveIsa()); }
-
-SimdLevel SetSimdLevel(SimdLevel level) {
-  TT_CHECK(static_cast<int>(level) <= static_cast<int>(SimdLevel::kAvx512),
-           "SetSimdLevel: unknown level ", static_cast<int>(level));
-  TT_CHECK(kernels::IsaSupported(ToIsa(level)), "SetSimdLevel: this CPU does not support ",
-           SimdLevelName(level), " (best: ", SimdLevelName(DetectedSimdLevel()), ")");
-  const SimdLevel previous = ActiveSimdLevel();
-  kernels::SetActiveIsa(ToIsa(level));
-  return previous;
-}
-
-int SetNumThreads(int threads) {
-  TT_CHECK(threads >= 1, "SetNumThreads: threads ", threads, " must be at least 1");
-  const int previous = kernels::ThreadCount();
-  kernels::SetThreadCount(threads);
-  return previous;
-}
-
-int NumThreads() { return kernels::ThreadCount(); }
 
 void Gemm(MatMulBackend backend, float* c, const float* a, const float* b, int64_t m, int64_t n,
           int64_t k) {
@@ -80,7 +40,7 @@ Tensor LinearGelu(const Tensor& x, const Tensor& weight, const Tensor& bias,
     if (approximation == GeluApproximation::kTanh) {
       for (int64_t j = 0; j < cols; ++j) row[j] = internal::GeluTanhValue(row[j]);
     } else {
-      kernels::GeluExact(row, row, cols, kernels::ActiveIsa());
+      kernels::GeluExact(row, row, cols, ActiveSimdLevel());
     }
   }
   return out;

@@ -5,7 +5,7 @@
 #include <limits>
 #include <numbers>
 
-#include "activation_math.h"
+#include "elementwise_ops.h"
 #include "kernels/erf.h"
 #include "tensor_internal.h"
 
@@ -63,14 +63,14 @@ Tensor WithGrad(Tensor out, const Tensor& x, const char* name, G grad) {
 }  // namespace
 
 Tensor Relu(const Tensor& x) {
-  return WithGrad(UnaryOp(x, "Relu", [](float v) { return internal::ReluValue(v); }), x, "Relu",
+  return WithGrad(UnaryOp(x, "Relu", internal::ops::Relu{}), x, "Relu",
                   [](const Tensor& g, const Tensor& in, const Tensor&) {
                     return g * Gt(in, Tensor::Scalar(0.f));
                   });
 }
 
 Tensor Sigmoid(const Tensor& x) {
-  Tensor y = UnaryOp(x, "Sigmoid", [](float v) { return internal::SigmoidValue(v); });
+  Tensor y = UnaryOp(x, "Sigmoid", internal::ops::Sigmoid{});
   return WithGrad(y, x, "Sigmoid", [](const Tensor& g, const Tensor&, const Tensor& s) {
     return g * s * (1.f - s);
   });
@@ -78,14 +78,14 @@ Tensor Sigmoid(const Tensor& x) {
 
 Tensor Tanh(const Tensor& x) {
   return WithGrad(
-      UnaryOp(x, "Tanh", [](float v) { return std::tanh(v); }), x, "Tanh",
+      UnaryOp(x, "Tanh", internal::ops::Tanh{}), x, "Tanh",
       [](const Tensor& g, const Tensor&, const Tensor& t) { return g * (1.f - t * t); });
 }
 
 Tensor Gelu(const Tensor& x, GeluApproximation approximation) {
   if (approximation == GeluApproximation::kTanh) {
     constexpr float kAlpha = 0.7978845608028654f;  // √(2/π)
-    Tensor y = CostlyUnaryOp(x, "Gelu", [](float v) { return internal::GeluTanhValue(v); });
+    Tensor y = CostlyUnaryOp(x, "Gelu", internal::ops::GeluTanh{});
     // d/dx = 0.5·(1 + t) + 0.5·x·(1 - t²)·α·(1 + 3·0.044715·x²), t = tanh(α(x + 0.044715x³)).
     return WithGrad(y, x, "Gelu", [](const Tensor& g, const Tensor& in, const Tensor&) {
       const Tensor d = CostlyUnaryOp(in, "GeluBackward", [](float v) {
@@ -96,12 +96,12 @@ Tensor Gelu(const Tensor& x, GeluApproximation approximation) {
     });
   }
   Tensor y = CostlyArrayOp(x, "Gelu", [](float* out, const float* in, int64_t n) {
-    kernels::GeluExact(out, in, n, kernels::ActiveIsa());
+    kernels::GeluExact(out, in, n, ActiveSimdLevel());
   });
   // d/dx = Φ(x) + x·φ(x).
   return WithGrad(y, x, "Gelu", [](const Tensor& g, const Tensor& in, const Tensor&) {
     const Tensor d = CostlyArrayOp(in, "GeluBackward", [](float* out, const float* v, int64_t n) {
-      kernels::GeluExactDerivative(out, v, n, kernels::ActiveIsa());
+      kernels::GeluExactDerivative(out, v, n, ActiveSimdLevel());
     });
     return g * d;
   });

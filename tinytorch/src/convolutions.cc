@@ -124,7 +124,7 @@ Tensor Convolve2dInference(const Tensor& xc, const Tensor& wm, const Tensor& bia
   const int64_t out_channels = wm.size(0);
   Tensor out = internal::EmptyLike({g.n, out_channels, g.ho, g.wo});
   const Tensor bc = bias.defined() ? bias.Contiguous() : Tensor();
-  const int64_t tasks = std::min<int64_t>(g.n, kernels::ThreadCount());
+  const int64_t tasks = std::min<int64_t>(g.n, NumThreads());
   kernels::ParallelFor(tasks, [&](int64_t t) {
     thread_local std::vector<float> cols;
     cols.resize(static_cast<size_t>(g.cols() * g.positions()));
@@ -155,7 +155,7 @@ Tensor Convolve2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int
   const Tensor xc = x.Contiguous();
   const Tensor wm = weight.Contiguous().Detach().View({out_channels, g.cols()});
   const bool needs_grad = NeedsGrad(x, weight) || (bias.defined() && NeedsGrad(bias));
-  if (!needs_grad && g.n >= kernels::ThreadCount() && g.positions() > 0 && g.cols() > 0) {
+  if (!needs_grad && g.n >= NumThreads() && g.positions() > 0 && g.cols() > 0) {
     return Convolve2dInference(xc, wm, bias.defined() ? bias.Detach() : bias, g);
   }
   Tensor cols = internal::EmptyLike({g.n, g.cols(), g.positions()});

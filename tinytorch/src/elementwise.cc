@@ -3,6 +3,7 @@
 #include <cmath>
 #include <ostream>
 
+#include "elementwise_ops.h"
 #include "tensor_internal.h"
 #include "tinytorch/tensor.h"
 
@@ -15,6 +16,7 @@ using internal::EmptyLike;
 using internal::ForEachRow;
 using internal::NeedsGrad;
 using internal::UnaryOp;
+namespace ops = internal::ops;
 
 Shape BroadcastShapes(const Shape& a, const Shape& b, const char* op) {
   const size_t n = std::max(a.size(), b.size());
@@ -97,7 +99,7 @@ Tensor& InPlaceOp(Tensor& a, const Tensor& b, const char* op, F f) {
 using Grads = std::vector<Tensor>;
 
 Tensor Add(const Tensor& a, const Tensor& b) {
-  Tensor out = BinaryOp(a, b, "Add", [](float x, float y) { return x + y; });
+  Tensor out = BinaryOp(a, b, "Add", ops::Add{});
   if (NeedsGrad(a, b)) {
     Attach(out, "Add", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) -> Grads {
       return {SumToShape(g, sa), SumToShape(g, sb)};
@@ -107,7 +109,7 @@ Tensor Add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor Sub(const Tensor& a, const Tensor& b) {
-  Tensor out = BinaryOp(a, b, "Sub", [](float x, float y) { return x - y; });
+  Tensor out = BinaryOp(a, b, "Sub", ops::Sub{});
   if (NeedsGrad(a, b)) {
     Attach(out, "Sub", {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) -> Grads {
       return {SumToShape(g, sa), SumToShape(-g, sb)};
@@ -117,7 +119,7 @@ Tensor Sub(const Tensor& a, const Tensor& b) {
 }
 
 Tensor Mul(const Tensor& a, const Tensor& b) {
-  Tensor out = BinaryOp(a, b, "Mul", [](float x, float y) { return x * y; });
+  Tensor out = BinaryOp(a, b, "Mul", ops::Mul{});
   if (NeedsGrad(a, b)) {
     Attach(out, "Mul", {a, b}, [a, b](const Tensor& g) -> Grads {
       return {SumToShape(g * b, a.shape()), SumToShape(g * a, b.shape())};
@@ -127,7 +129,7 @@ Tensor Mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor Div(const Tensor& a, const Tensor& b) {
-  Tensor out = BinaryOp(a, b, "Div", [](float x, float y) { return x / y; });
+  Tensor out = BinaryOp(a, b, "Div", ops::Div{});
   if (NeedsGrad(a, b)) {
     Attach(out, "Div", {a, b}, [a, b](const Tensor& g) -> Grads {
       return {SumToShape(g / b, a.shape()), SumToShape(-g * a / (b * b), b.shape())};
@@ -211,19 +213,16 @@ Tensor Unary(const Tensor& x, const char* name, F f, G grad) {
 }  // namespace
 
 Tensor Neg(const Tensor& x) {
-  return Unary(
-      x, "Neg", [](float v) { return -v; },
-      [](const Tensor& g, const Tensor&, const Tensor&) { return -g; });
+  return Unary(x, "Neg", ops::Neg{},
+               [](const Tensor& g, const Tensor&, const Tensor&) { return -g; });
 }
 Tensor Exp(const Tensor& x) {
-  return Unary(
-      x, "Exp", [](float v) { return std::exp(v); },
-      [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y; });
+  return Unary(x, "Exp", ops::Exp{},
+               [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y; });
 }
 Tensor Log(const Tensor& x) {
-  return Unary(
-      x, "Log", [](float v) { return std::log(v); },
-      [](const Tensor& g, const Tensor& in, const Tensor&) { return g / in; });
+  return Unary(x, "Log", ops::Log{},
+               [](const Tensor& g, const Tensor& in, const Tensor&) { return g / in; });
 }
 Tensor Log1p(const Tensor& x) {
   return Unary(
@@ -231,9 +230,8 @@ Tensor Log1p(const Tensor& x) {
       [](const Tensor& g, const Tensor& in, const Tensor&) { return g / (in + 1.f); });
 }
 Tensor Sqrt(const Tensor& x) {
-  return Unary(
-      x, "Sqrt", [](float v) { return std::sqrt(v); },
-      [](const Tensor& g, const Tensor&, const Tensor& y) { return g / (y * 2.f); });
+  return Unary(x, "Sqrt", ops::Sqrt{},
+               [](const Tensor& g, const Tensor&, const Tensor& y) { return g / (y * 2.f); });
 }
 Tensor Abs(const Tensor& x) {
   // d|x|/dx = sign(x), with 0 at 0 as in PyTorch.
@@ -280,45 +278,41 @@ Tensor operator/(const Tensor& a, const Tensor& b) { return Div(a, b); }
 Tensor operator-(const Tensor& x) { return Neg(x); }
 
 Tensor operator+(const Tensor& a, float b) {
-  return Unary(
-      a, "Add", [b](float x) { return x + b; },
-      [](const Tensor& g, const Tensor&, const Tensor&) { return g; });
+  return Unary(a, "Add", ops::AddScalar{b},
+               [](const Tensor& g, const Tensor&, const Tensor&) { return g; });
 }
 Tensor operator-(const Tensor& a, float b) { return a + (-b); }
 Tensor operator*(const Tensor& a, float b) {
-  return Unary(
-      a, "Mul", [b](float x) { return x * b; },
-      [b](const Tensor& g, const Tensor&, const Tensor&) { return g * b; });
+  return Unary(a, "Mul", ops::MulScalar{b},
+               [b](const Tensor& g, const Tensor&, const Tensor&) { return g * b; });
 }
 Tensor operator/(const Tensor& a, float b) {
-  return Unary(
-      a, "Div", [b](float x) { return x / b; },
-      [b](const Tensor& g, const Tensor&, const Tensor&) { return g / b; });
+  return Unary(a, "Div", ops::DivScalar{b},
+               [b](const Tensor& g, const Tensor&, const Tensor&) { return g / b; });
 }
 Tensor operator+(float a, const Tensor& b) { return b + a; }
 Tensor operator-(float a, const Tensor& b) {
-  return Unary(
-      b, "Sub", [a](float x) { return a - x; },
-      [](const Tensor& g, const Tensor&, const Tensor&) { return -g; });
+  return Unary(b, "Sub", ops::RSubScalar{a},
+               [](const Tensor& g, const Tensor&, const Tensor&) { return -g; });
 }
 Tensor operator*(float a, const Tensor& b) { return b * a; }
 Tensor operator/(float a, const Tensor& b) {
-  return Unary(
-      b, "Div", [a](float x) { return a / x; },
-      [a](const Tensor& g, const Tensor& in, const Tensor&) { return -g * a / (in * in); });
+  return Unary(b, "Div", ops::RDivScalar{a}, [a](const Tensor& g, const Tensor& in, const Tensor&) {
+    return -g * a / (in * in);
+  });
 }
 
 Tensor& Tensor::operator+=(const Tensor& other) {
-  return InPlaceOp(*this, other, "Tensor::operator+=", [](float x, float y) { return x + y; });
+  return InPlaceOp(*this, other, "Tensor::operator+=", ops::Add{});
 }
 Tensor& Tensor::operator-=(const Tensor& other) {
-  return InPlaceOp(*this, other, "Tensor::operator-=", [](float x, float y) { return x - y; });
+  return InPlaceOp(*this, other, "Tensor::operator-=", ops::Sub{});
 }
 Tensor& Tensor::operator*=(const Tensor& other) {
-  return InPlaceOp(*this, other, "Tensor::operator*=", [](float x, float y) { return x * y; });
+  return InPlaceOp(*this, other, "Tensor::operator*=", ops::Mul{});
 }
 Tensor& Tensor::operator/=(const Tensor& other) {
-  return InPlaceOp(*this, other, "Tensor::operator/=", [](float x, float y) { return x / y; });
+  return InPlaceOp(*this, other, "Tensor::operator/=", ops::Div{});
 }
 Tensor& Tensor::operator+=(float value) { return *this += Tensor::Scalar(value); }
 Tensor& Tensor::operator-=(float value) { return *this -= Tensor::Scalar(value); }

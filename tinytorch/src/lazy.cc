@@ -12,7 +12,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "activation_math.h"
+#include "elementwise_ops.h"
+#include "enum_table.h"
 #include "kernels/erf.h"
 #include "tensor_internal.h"
 #include "tinytorch/autograd.h"
@@ -29,60 +30,114 @@ struct LazyNode {
   Tensor value;        // leaves only
 };
 
-const char* LazyOpName(LazyOp op) {
-  switch (op) {
-    case LazyOp::kLeaf:
-      return "Leaf";
-    case LazyOp::kAdd:
-      return "Add";
-    case LazyOp::kSub:
-      return "Sub";
-    case LazyOp::kMul:
-      return "Mul";
-    case LazyOp::kDiv:
-      return "Div";
-    case LazyOp::kAddScalar:
-      return "AddScalar";
-    case LazyOp::kMulScalar:
-      return "MulScalar";
-    case LazyOp::kDivScalar:
-      return "DivScalar";
-    case LazyOp::kRSubScalar:
-      return "RSubScalar";
-    case LazyOp::kRDivScalar:
-      return "RDivScalar";
-    case LazyOp::kNeg:
-      return "Neg";
-    case LazyOp::kExp:
-      return "Exp";
-    case LazyOp::kLog:
-      return "Log";
-    case LazyOp::kSqrt:
-      return "Sqrt";
-    case LazyOp::kRelu:
-      return "Relu";
-    case LazyOp::kSigmoid:
-      return "Sigmoid";
-    case LazyOp::kTanh:
-      return "Tanh";
-    case LazyOp::kGelu:
-      return "Gelu";
-    case LazyOp::kGeluTanh:
-      return "GeluTanh";
-    case LazyOp::kMatMul:
-      return "MatMul";
-    case LazyOp::kSoftmax:
-      return "Softmax";
-  }
-  return "?";
+namespace {
+
+namespace ops = internal::ops;
+
+// ---------------------------------------------------------------------------------------------
+// The op table: one entry per LazyOp, in enum order, holding everything the recorder, the planner
+// and the two ways of running a node need to know about the op.
+
+// The eager op a node stands for, on its materialized inputs.
+using EagerFn = Tensor (*)(const LazyNode& node, const std::vector<Tensor>& in);
+// One block of a fused pass: out[j] = op(a[j], b[j]) for j < len, through the formula the eager
+// op uses (b only for binary ops; s is the node's scalar).
+using BlockFn = void (*)(float* out, const float* a, const float* b, int64_t len, float s);
+
+struct LazyOpInfo {
+  LazyOp op;
+  const char* name;
+  EagerFn eager;  // every op but kLeaf
+  BlockFn block;  // elementwise (fusable) ops only, else null
+};
+
+template <Tensor (*Op)(const Tensor&)>
+Tensor EagerUnary(const LazyNode&, const std::vector<Tensor>& in) {
+  return Op(in[0]);
 }
+template <Tensor (*Op)(const Tensor&, const Tensor&)>
+Tensor EagerBinary(const LazyNode&, const std::vector<Tensor>& in) {
+  return Op(in[0], in[1]);
+}
+
+// The formula is a template argument, so each block loop inlines it as the eager loop does.
+template <class F>
+void BinaryBlock(float* out, const float* a, const float* b, int64_t len, float) {
+  const F f{};
+  for (int64_t j = 0; j < len; ++j) out[j] = f(a[j], b[j]);
+}
+template <class F>
+void UnaryBlock(float* out, const float* a, const float*, int64_t len, float) {
+  const F f{};
+  for (int64_t j = 0; j < len; ++j) out[j] = f(a[j]);
+}
+template <class F>  // a formula with an operand s
+void ScalarBlock(float* out, const float* a, const float*, int64_t len, float s) {
+  const F f{s};
+  for (int64_t j = 0; j < len; ++j) out[j] = f(a[j]);
+}
+void GeluExactBlock(float* out, const float* a, const float*, int64_t len, float) {
+  kernels::GeluExact(out, a, len, ActiveSimdLevel());
+}
+
+constexpr LazyOpInfo kLazyOps[] = {
+    {LazyOp::kLeaf, "Leaf", nullptr, nullptr},  // a leaf is read (LazyNode::value), never run
+    {LazyOp::kAdd, "Add", EagerBinary<Add>, BinaryBlock<ops::Add>},
+    {LazyOp::kSub, "Sub", EagerBinary<Sub>, BinaryBlock<ops::Sub>},
+    {LazyOp::kMul, "Mul", EagerBinary<Mul>, BinaryBlock<ops::Mul>},
+    {LazyOp::kDiv, "Div", EagerBinary<Div>, BinaryBlock<ops::Div>},
+    {LazyOp::kAddScalar, "AddScalar",
+     [](const LazyNode& n, const std::vector<Tensor>& in) { return in[0] + n.scalar; },
+     ScalarBlock<ops::AddScalar>},
+    {LazyOp::kMulScalar, "MulScalar",
+     [](const LazyNode& n, const std::vector<Tensor>& in) { return in[0] * n.scalar; },
+     ScalarBlock<ops::MulScalar>},
+    {LazyOp::kDivScalar, "DivScalar",
+     [](const LazyNode& n, const std::vector<Tensor>& in) { return in[0] / n.scalar; },
+     ScalarBlock<ops::DivScalar>},
+    {LazyOp::kRSubScalar, "RSubScalar",
+     [](const LazyNode& n, const std::vector<Tensor>& in) { return n.scalar - in[0]; },
+     ScalarBlock<ops::RSubScalar>},
+    {LazyOp::kRDivScalar, "RDivScalar",
+     [](const LazyNode& n, const std::vector<Tensor>& in) { return n.scalar / in[0]; },
+     ScalarBlock<ops::RDivScalar>},
+    {LazyOp::kNeg, "Neg", EagerUnary<Neg>, UnaryBlock<ops::Neg>},
+    {LazyOp::kExp, "Exp", EagerUnary<Exp>, UnaryBlock<ops::Exp>},
+    {LazyOp::kLog, "Log", EagerUnary<Log>, UnaryBlock<ops::Log>},
+    {LazyOp::kSqrt, "Sqrt", EagerUnary<Sqrt>, UnaryBlock<ops::Sqrt>},
+    {LazyOp::kRelu, "Relu", EagerUnary<Relu>, UnaryBlock<ops::Relu>},
+    {LazyOp::kSigmoid, "Sigmoid", EagerUnary<Sigmoid>, UnaryBlock<ops::Sigmoid>},
+    {LazyOp::kTanh, "Tanh", EagerUnary<Tanh>, UnaryBlock<ops::Tanh>},
+    {LazyOp::kGelu, "Gelu",
+     [](const LazyNode&, const std::vector<Tensor>& in) {
+       return Gelu(in[0], GeluApproximation::kNone);
+     },
+     GeluExactBlock},
+    {LazyOp::kGeluTanh, "GeluTanh",
+     [](const LazyNode&, const std::vector<Tensor>& in) {
+       return Gelu(in[0], GeluApproximation::kTanh);
+     },
+     UnaryBlock<ops::GeluTanh>},
+    {LazyOp::kMatMul, "MatMul", EagerBinary<MatMul>, nullptr},
+    {LazyOp::kSoftmax, "Softmax",
+     [](const LazyNode& n, const std::vector<Tensor>& in) { return Softmax(in[0], n.dim); },
+     nullptr},
+};
+static_assert(internal::IsEnumTable(kLazyOps, &LazyOpInfo::op),
+              "kLazyOps needs one entry per LazyOp, in enum order");
+
+// Nodes are recorded only by this file's ops, so a node's op is always valid.
+const LazyOpInfo& Info(LazyOp op) { return kLazyOps[static_cast<size_t>(op)]; }
+
+}  // namespace
+
+const char* LazyOpName(LazyOp op) { return op < LazyOp::kCount ? Info(op).name : "?"; }
 
 namespace {
 
 using NodePtr = std::shared_ptr<const LazyNode>;
 
-bool IsElementwise(LazyOp op) { return op != LazyOp::kLeaf && op < LazyOp::kMatMul; }
-bool IsBinary(LazyOp op) { return op >= LazyOp::kAdd && op <= LazyOp::kDiv; }
+bool IsElementwise(LazyOp op) { return Info(op).block != nullptr; }
 
 const NodePtr& Checked(const LazyTensor& t, const char* op) {
   TT_CHECK(t.defined(), "lazy ", op, ": operand is an undefined LazyTensor");
@@ -131,67 +186,16 @@ Shape MatMulShape(const Shape& a, const Shape& b) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The eager op a node stands for, on materialized inputs.
-
-Tensor RunEager(const LazyNode& n, const std::vector<Tensor>& in) {
-  const float s = n.scalar;
-  switch (n.op) {
-    case LazyOp::kLeaf:
-      return n.value;
-    case LazyOp::kAdd:
-      return Add(in[0], in[1]);
-    case LazyOp::kSub:
-      return Sub(in[0], in[1]);
-    case LazyOp::kMul:
-      return Mul(in[0], in[1]);
-    case LazyOp::kDiv:
-      return Div(in[0], in[1]);
-    case LazyOp::kAddScalar:
-      return in[0] + s;
-    case LazyOp::kMulScalar:
-      return in[0] * s;
-    case LazyOp::kDivScalar:
-      return in[0] / s;
-    case LazyOp::kRSubScalar:
-      return s - in[0];
-    case LazyOp::kRDivScalar:
-      return s / in[0];
-    case LazyOp::kNeg:
-      return Neg(in[0]);
-    case LazyOp::kExp:
-      return Exp(in[0]);
-    case LazyOp::kLog:
-      return Log(in[0]);
-    case LazyOp::kSqrt:
-      return Sqrt(in[0]);
-    case LazyOp::kRelu:
-      return Relu(in[0]);
-    case LazyOp::kSigmoid:
-      return Sigmoid(in[0]);
-    case LazyOp::kTanh:
-      return Tanh(in[0]);
-    case LazyOp::kGelu:
-      return Gelu(in[0], GeluApproximation::kNone);
-    case LazyOp::kGeluTanh:
-      return Gelu(in[0], GeluApproximation::kTanh);
-    case LazyOp::kMatMul:
-      return MatMul(in[0], in[1]);
-    case LazyOp::kSoftmax:
-      return Softmax(in[0], n.dim);
-  }
-  detail::Throw("lazy Eval: unknown op ", static_cast<int>(n.op));
-}
-
-// ---------------------------------------------------------------------------------------------
 // The fused pass: a little program over slots, run block by block. Slots [0, inputs) are the
-// group's inputs; each instruction writes the next slot. Every instruction applies the eager
-// op's scalar formula, so the pass computes exactly what the chain of eager ops computes.
+// group's inputs; each instruction writes the next slot. Every instruction is its op's BlockFn
+// from kLazyOps, the eager op's own formula, so the pass computes exactly what the chain of
+// eager ops computes.
 
 constexpr int64_t kBlock = 512;  // floats per slot: a group of a dozen ops stays in L1/L2
 
 struct Instr {
-  LazyOp op;
-  int a, b;  // source slots (b only for binary ops)
+  BlockFn block;  // the op's entry in kLazyOps
+  int a, b;       // source slots (b only for binary ops, else -1)
   float scalar;
 };
 
@@ -199,59 +203,6 @@ struct FusedInput {
   const float* data;  // packed
   int64_t period;     // its element count: 1 (broadcast scalar), n (same shape) or a suffix
 };
-
-template <class F>
-inline void Map1(float* out, const float* a, int64_t len, F f) {
-  for (int64_t j = 0; j < len; ++j) out[j] = f(a[j]);
-}
-template <class F>
-inline void Map2(float* out, const float* a, const float* b, int64_t len, F f) {
-  for (int64_t j = 0; j < len; ++j) out[j] = f(a[j], b[j]);
-}
-
-void Apply(const Instr& in, float* out, const float* a, const float* b, int64_t len) {
-  const float s = in.scalar;
-  switch (in.op) {
-    case LazyOp::kAdd:
-      return Map2(out, a, b, len, [](float x, float y) { return x + y; });
-    case LazyOp::kSub:
-      return Map2(out, a, b, len, [](float x, float y) { return x - y; });
-    case LazyOp::kMul:
-      return Map2(out, a, b, len, [](float x, float y) { return x * y; });
-    case LazyOp::kDiv:
-      return Map2(out, a, b, len, [](float x, float y) { return x / y; });
-    case LazyOp::kAddScalar:
-      return Map1(out, a, len, [s](float x) { return x + s; });
-    case LazyOp::kMulScalar:
-      return Map1(out, a, len, [s](float x) { return x * s; });
-    case LazyOp::kDivScalar:
-      return Map1(out, a, len, [s](float x) { return x / s; });
-    case LazyOp::kRSubScalar:
-      return Map1(out, a, len, [s](float x) { return s - x; });
-    case LazyOp::kRDivScalar:
-      return Map1(out, a, len, [s](float x) { return s / x; });
-    case LazyOp::kNeg:
-      return Map1(out, a, len, [](float x) { return -x; });
-    case LazyOp::kExp:
-      return Map1(out, a, len, [](float x) { return std::exp(x); });
-    case LazyOp::kLog:
-      return Map1(out, a, len, [](float x) { return std::log(x); });
-    case LazyOp::kSqrt:
-      return Map1(out, a, len, [](float x) { return std::sqrt(x); });
-    case LazyOp::kRelu:
-      return Map1(out, a, len, [](float x) { return internal::ReluValue(x); });
-    case LazyOp::kSigmoid:
-      return Map1(out, a, len, [](float x) { return internal::SigmoidValue(x); });
-    case LazyOp::kTanh:
-      return Map1(out, a, len, [](float x) { return std::tanh(x); });
-    case LazyOp::kGelu:
-      return kernels::GeluExact(out, a, len, kernels::ActiveIsa());
-    case LazyOp::kGeluTanh:
-      return Map1(out, a, len, [](float x) { return internal::GeluTanhValue(x); });
-    default:
-      detail::Throw("lazy Eval: ", LazyOpName(in.op), " is not elementwise");
-  }
-}
 
 // Writes the program's last slot to `out` (n packed floats). `out` may be one of the inputs: each
 // block reads all it needs from an input before the last instruction writes that block.
@@ -287,7 +238,7 @@ void RunFused(const std::vector<FusedInput>& inputs, const std::vector<Instr>& p
       const size_t slot = inputs.size() + t;
       float* dst = t + 1 == program.size() ? out + start : &scratch[slot * block];
       const Instr& ins = program[t];
-      Apply(ins, dst, src[ins.a], IsBinary(ins.op) ? src[ins.b] : nullptr, len);
+      ins.block(dst, src[ins.a], ins.b >= 0 ? src[ins.b] : nullptr, len, ins.scalar);
       src[slot] = dst;
     }
   }
@@ -295,11 +246,6 @@ void RunFused(const std::vector<FusedInput>& inputs, const std::vector<Instr>& p
 
 // ---------------------------------------------------------------------------------------------
 // The planner.
-
-struct Plan {
-  std::vector<const LazyNode*> order;  // topological, resolved nodes only
-  std::unordered_map<const LazyNode*, int> index;
-};
 
 // True when a fused pass over `out` can read `in` directly: same shape, a broadcast scalar, or
 // a trailing-dims suffix (a bias row), which the pass reads by period.
@@ -433,8 +379,8 @@ class Evaluator {
     }
     for (int m : members) {
       const std::vector<int>& in = inputs_[m];
-      program.push_back(
-          {order_[m]->op, slot.at(in[0]), in.size() > 1 ? slot.at(in[1]) : -1, order_[m]->scalar});
+      program.push_back({Info(order_[m]->op).block, slot.at(in[0]),
+                         in.size() > 1 ? slot.at(in[1]) : -1, order_[m]->scalar});
     }
   }
 
@@ -471,7 +417,7 @@ class Evaluator {
       } else {
         std::vector<Tensor> in;
         for (int j : inputs_[i]) in.push_back(value_[j]);
-        value_[i] = RunEager(node, in);
+        value_[i] = Info(node.op).eager(node, in);
         ++stats_.kernels;
       }
       for (int j : deps[i]) {

@@ -1,6 +1,7 @@
 // MatMul: torch.matmul's shape rules (1-d promotion, broadcast batch dims) over a GEMM backend.
 #include <climits>
 
+#include "enum_table.h"
 #include "kernels/gemm.h"
 #include "tensor_internal.h"
 #include "tinytorch/acceleration.h"
@@ -13,25 +14,27 @@ using internal::EmptyLike;
 
 using kernels::GemmFn;
 
-GemmFn kernels::GemmFor(MatMulBackend backend) {
-  switch (backend) {
-    case MatMulBackend::kNaive:
-      return kernels::GemmNaive;
-    case MatMulBackend::kReordered:
-      return kernels::GemmReordered;
-    case MatMulBackend::kBlocked:
-      return kernels::GemmBlocked;
-    case MatMulBackend::kSimd:
-      return kernels::GemmSimd;
-    case MatMulBackend::kThreaded:
-      return kernels::GemmThreaded;
-    case MatMulBackend::kOpenBlas:
-      return kernels::GemmOpenBlas;
-  }
-  detail::Throw("MatMul: unknown backend ", static_cast<int>(backend));
-}
-
 namespace {
+
+// One entry per MatMulBackend, in enum order: adding a backend means adding its entry here, and
+// the static_assert below fails until one does.
+struct BackendInfo {
+  MatMulBackend backend;
+  const char* name;  // for TT_MATMUL_BACKEND, the caches and the reports
+  GemmFn gemm;
+};
+constexpr BackendInfo kBackends[] = {
+    {MatMulBackend::kNaive, "naive", kernels::GemmNaive},
+    {MatMulBackend::kReordered, "reordered", kernels::GemmReordered},
+    {MatMulBackend::kBlocked, "blocked", kernels::GemmBlocked},
+    {MatMulBackend::kSimd, "simd", kernels::GemmSimd},
+    {MatMulBackend::kThreaded, "threaded", kernels::GemmThreaded},
+    {MatMulBackend::kOpenBlas, "openblas", kernels::GemmOpenBlas},
+};
+static_assert(internal::IsEnumTable(kBackends, &BackendInfo::backend),
+              "kBackends needs one entry per MatMulBackend, in enum order");
+
+bool Valid(MatMulBackend backend) { return backend < MatMulBackend::kCount; }
 
 kernels::MatrixRef Ref(const Tensor& t, int64_t offset) {
   return {t.data<float>() + offset, t.strides()[t.dim() - 2], t.strides()[t.dim() - 1]};
@@ -39,22 +42,13 @@ kernels::MatrixRef Ref(const Tensor& t, int64_t offset) {
 
 }  // namespace
 
+GemmFn kernels::GemmFor(MatMulBackend backend) {
+  if (!Valid(backend)) detail::Throw("MatMul: unknown backend ", static_cast<int>(backend));
+  return kBackends[static_cast<size_t>(backend)].gemm;
+}
+
 const char* MatMulBackendName(MatMulBackend backend) {
-  switch (backend) {
-    case MatMulBackend::kNaive:
-      return "naive";
-    case MatMulBackend::kReordered:
-      return "reordered";
-    case MatMulBackend::kBlocked:
-      return "blocked";
-    case MatMulBackend::kSimd:
-      return "simd";
-    case MatMulBackend::kThreaded:
-      return "threaded";
-    case MatMulBackend::kOpenBlas:
-      return "openblas";
-  }
-  return "invalid";
+  return Valid(backend) ? kBackends[static_cast<size_t>(backend)].name : "invalid";
 }
 
 // The default backend is chosen per shape class (matmul_choice.cc); the size of one GEMM decides.

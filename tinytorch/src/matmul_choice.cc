@@ -99,12 +99,21 @@ std::optional<MatMulChoice> ReadCache() {
   }
 }
 
+// "naive, reordered, ...": every name ParseMatMulBackend accepts.
+std::string BackendNames() {
+  std::string names;
+  for (const MatMulBackend b : kAllMatMulBackends) {
+    names += (names.empty() ? "" : ", ") + std::string(MatMulBackendName(b));
+  }
+  return names;
+}
+
 MatMulChoice Resolve() {
   const std::string forced = EnvOr("TT_MATMUL_BACKEND", "");
   if (!forced.empty()) {
     const std::optional<MatMulBackend> b = ParseMatMulBackend(forced);
-    TT_CHECK(b.has_value(), "TT_MATMUL_BACKEND=", forced,
-             " is not a MatMul backend (naive, reordered, blocked, simd, threaded, openblas)");
+    TT_CHECK(b.has_value(), "TT_MATMUL_BACKEND=", forced, " is not a MatMul backend (",
+             BackendNames(), ")");
     return Uniform(*b, "TT_MATMUL_BACKEND=" + forced);
   }
   if (std::optional<MatMulChoice> cached = ReadCache()) return *cached;

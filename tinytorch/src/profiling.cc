@@ -186,7 +186,7 @@ MachinePeaks Probe() {
   // A triad over 3 × 64 MiB (far beyond any cache), split across the worker threads.
   constexpr int64_t kElements = int64_t{16} << 20;
   std::vector<float> x(kElements), y(kElements, 1.f), z(kElements, 2.f);
-  const int64_t tasks = kernels::ThreadCount();
+  const int64_t tasks = NumThreads();
   const double s = BestSeconds(0.25, [&] {
     kernels::ParallelFor(tasks, [&](int64_t t) {
       const int64_t lo = kElements * t / tasks, hi = kElements * (t + 1) / tasks;

@@ -184,7 +184,7 @@ Tensor DequantizeInt8(const QuantizedTensor& q) {
 void GemmInt8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t n, int64_t k) {
   TT_CHECK(m >= 0 && n >= 0 && k >= 0 && k <= kernels::kMaxInt8Depth, "GemmInt8: sizes m=", m,
            ", n=", n, ", k=", k, " must be non-negative with k <= ", kernels::kMaxInt8Depth);
-  kernels::GemmU8S8(c, a, w, m, n, k, kernels::ActiveIsa());
+  kernels::GemmU8S8(c, a, w, m, n, k, ActiveSimdLevel());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -203,7 +203,7 @@ struct ActivationQuant {
 // min/max unnoticed and its conversion to uint8 is undefined behaviour.
 ActivationQuant ActivationParams(const float* x, int64_t n, const std::optional<QuantRange>& fixed,
                                  const char* op) {
-  const kernels::RangeScan scan = kernels::RangeWithZero(x, n, kernels::ActiveIsa());
+  const kernels::RangeScan scan = kernels::RangeWithZero(x, n, ActiveSimdLevel());
   TT_CHECK(scan.first_nonfinite < 0, op, ": input has a non-finite value (",
            x[scan.first_nonfinite < 0 ? 0 : scan.first_nonfinite], ") at flat index ",
            scan.first_nonfinite, "; int8 inputs must be finite");
@@ -225,7 +225,7 @@ void Int8Product(const std::vector<uint8_t>& a, ActivationQuant aq, int64_t rows
   thread_local std::vector<int32_t> acc;
   acc.resize(static_cast<size_t>(rows * out));
   kernels::GemmU8S8(acc.data(), a.data(), weight.values.data<int8_t>(), rows, out, k,
-                    kernels::ActiveIsa());
+                    ActiveSimdLevel());
   const float* scales = weight.scales.data<float>();
   const bool per_channel = weight.scales.numel() > 1;
   const int32_t* zw = weight.zero_points.defined() ? weight.zero_points.data<int32_t>() : nullptr;
@@ -299,7 +299,7 @@ Tensor QuantizedLinear::Forward(const Tensor& x) {
   const float* px = xc.data<float>();
   const ActivationQuant aq = ActivationParams(px, xc.numel(), activation_range_, op);
   std::vector<uint8_t> a(static_cast<size_t>(xc.numel()));
-  kernels::QuantizeU8(a.data(), px, xc.numel(), aq.scale, aq.zero_point, kernels::ActiveIsa());
+  kernels::QuantizeU8(a.data(), px, xc.numel(), aq.scale, aq.zero_point, ActiveSimdLevel());
   Shape out_shape = x.shape();
   out_shape.back() = out_features_;
   Tensor out = internal::EmptyLike(out_shape);
@@ -342,7 +342,7 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
   for (int64_t img = 0; img < g.n; ++img) {
     internal::Im2Col(cols.data(), xc.data<float>() + img * g.c * g.h * g.w, g);
     kernels::QuantizeU8(codes.data(), cols.data(), kdim * positions, aq.scale, aq.zero_point,
-                        kernels::ActiveIsa());
+                        ActiveSimdLevel());
     for (int64_t r = 0; r < kdim; ++r) {
       for (int64_t p = 0; p < positions; ++p) a[p * kdim + r] = codes[r * positions + p];
     }

@@ -13,10 +13,16 @@
 
 namespace tinytorch {
 
-// The vector ISA of the SIMD and int8 kernels. kAvx512 means AVX-512 F/BW/VL with VNNI.
-enum class SimdLevel : uint8_t { kScalar, kAvx2, kAvx512 };
-const char* SimdLevelName(SimdLevel level);
-SimdLevel DetectedSimdLevel();  // the best level this CPU supports
+// The vector ISA of the SIMD and int8 kernels, ascending: a CPU that has a level has the ones
+// below it. kAvx512 means AVX-512 F/BW/VL with VNNI.
+enum class SimdLevel : uint8_t {
+  kScalar,
+  kAvx2,
+  kAvx512,
+  kCount  // not a level: the number of levels, which kernels/cpu.cc's table must match
+};
+const char* SimdLevelName(SimdLevel level);  // "invalid" for a value that is none
+SimdLevel DetectedSimdLevel();               // the best level this CPU supports
 // The detected level unless overridden: by SetSimdLevel, or for the whole process by
 // TT_SIMD_LEVEL=scalar|avx2|avx512 in the environment (a level the CPU lacks is ignored).
 SimdLevel ActiveSimdLevel();

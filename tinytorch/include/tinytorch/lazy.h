@@ -10,7 +10,8 @@
 //
 // Results equal eager results bit for bit: unfused nodes run the eager kernels themselves
 // (MatMul through the default backend, Softmax, the elementwise ops), and a fused pass applies
-// the same scalar formula per element in the same order, so fusion reorders no arithmetic.
+// the eager op's own scalar formula (one definition serves both) per element in the same order,
+// so fusion reorders no arithmetic.
 //
 // A leaf shares its tensor's storage: a write to that tensor before Eval is seen by Eval. Eval
 // does not cache: evaluating a graph twice computes it twice (keep the Tensor it returns).
@@ -52,8 +53,9 @@ enum class LazyOp : uint8_t {
   // Run by their eager kernels.
   kMatMul,
   kSoftmax,
+  kCount  // not an op: the number of ops, which lazy.cc's op table must match
 };
-const char* LazyOpName(LazyOp op);
+const char* LazyOpName(LazyOp op);  // "?" for a value that is no op
 
 struct LazyNode;  // the recorded op; immutable once built, so graphs may be shared across threads
 

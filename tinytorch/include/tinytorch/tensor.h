@@ -3,6 +3,7 @@
 // Math lives in free functions and operators; views and reductions are methods.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -284,12 +285,18 @@ enum class MatMulBackend : uint8_t {
   kBlocked,    // ikj over cache tiles
   kSimd,       // packed panels + register-blocked AVX2/AVX-512 micro-kernel, one thread
   kThreaded,   // kSimd on every core
-  kOpenBlas    // cblas_sgemm from Debian's OpenBLAS
+  kOpenBlas,   // cblas_sgemm from Debian's OpenBLAS
+  kCount       // not a backend: the number of backends, which matmul.cc's table must match
 };
-inline constexpr MatMulBackend kAllMatMulBackends[] = {
-    MatMulBackend::kNaive, MatMulBackend::kReordered, MatMulBackend::kBlocked,
-    MatMulBackend::kSimd,  MatMulBackend::kThreaded,  MatMulBackend::kOpenBlas};
-const char* MatMulBackendName(MatMulBackend backend);
+namespace detail {
+constexpr auto AllMatMulBackends() {
+  std::array<MatMulBackend, static_cast<size_t>(MatMulBackend::kCount)> all{};
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<MatMulBackend>(i);
+  return all;
+}
+}  // namespace detail
+inline constexpr auto kAllMatMulBackends = detail::AllMatMulBackends();  // in enum order
+const char* MatMulBackendName(MatMulBackend backend);  // "invalid" for a value that is none
 // The backend MatMul(a, b) uses, chosen per machine and per shape class (DefaultMatMulChoice in
 // acceleration.h says how); Set... overrides it process-wide for every shape.
 void SetDefaultMatMulBackend(MatMulBackend backend);

@@ -1,5 +1,6 @@
-// CPU feature detection through GCC's __builtin_cpu_supports (cpuid + the OS's XSAVE state), and
-// the worker pool of the threaded kernels.
+// The CPU knobs of acceleration.h and their one store: the SIMD level (detected through GCC's
+// __builtin_cpu_supports: cpuid + the OS's XSAVE state) and the thread count; and the worker pool
+// of the threaded kernels.
 #include "kernels/cpu.h"
 
 #include <algorithm>
@@ -9,50 +10,105 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <iterator>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
-namespace tinytorch::kernels {
+#include "enum_table.h"
+#include "tinytorch/error.h"
+
+namespace tinytorch {
 
 namespace {
 
-Isa Detect() {
+// One entry per SimdLevel, in enum order: the names of SimdLevelName and TT_SIMD_LEVEL.
+struct SimdLevelInfo {
+  SimdLevel level;
+  const char* name;
+};
+constexpr SimdLevelInfo kSimdLevels[] = {
+    {SimdLevel::kScalar, "scalar"},
+    {SimdLevel::kAvx2, "avx2"},
+    {SimdLevel::kAvx512, "avx512"},
+};
+static_assert(internal::IsEnumTable(kSimdLevels, &SimdLevelInfo::level),
+              "kSimdLevels needs one entry per SimdLevel, in enum order");
+
+SimdLevel Detect() {
   __builtin_cpu_init();
   // The AVX-512 level is the one the int8 kernels need too (BW for byte shuffles, VNNI for
   // vpdpbusd), so one level serves both GEMMs.
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
-    return Isa::kAvx512;
+    return SimdLevel::kAvx512;
   }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
-  return Isa::kScalar;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SimdLevel::kAvx2;
+  return SimdLevel::kScalar;
 }
+
+bool Supported(SimdLevel level) { return level <= DetectedSimdLevel(); }
 
 // TT_SIMD_LEVEL=scalar|avx2|avx512 starts a process at a lower level than the CPU's (to measure
 // the AVX2 path on an AVX-512 machine, or under a tool that cannot run AVX-512); a level the CPU
 // lacks, or a name that is none, is ignored with a message on stderr.
-Isa Initial() {
-  const Isa detected = DetectedIsa();
+SimdLevel Initial() {
+  const SimdLevel detected = DetectedSimdLevel();
   const char* want = std::getenv("TT_SIMD_LEVEL");
   if (want == nullptr || *want == '\0') return detected;
-  constexpr std::pair<const char*, Isa> kNames[] = {
-      {"scalar", Isa::kScalar}, {"avx2", Isa::kAvx2}, {"avx512", Isa::kAvx512}};
-  for (const auto& [name, isa] : kNames) {
-    if (std::strcmp(want, name) != 0) continue;
-    if (IsaSupported(isa)) return isa;
-    std::fprintf(stderr, "tinytorch: TT_SIMD_LEVEL=%s is not supported by this CPU; ignored\n",
-                 want);
-    return detected;
+  std::string names;  // "scalar, avx2 or avx512"
+  for (size_t i = 0; i < std::size(kSimdLevels); ++i) {
+    const auto& [level, name] = kSimdLevels[i];
+    if (std::strcmp(want, name) == 0) {
+      if (Supported(level)) return level;
+      std::fprintf(stderr, "tinytorch: TT_SIMD_LEVEL=%s is not supported by this CPU; ignored\n",
+                   want);
+      return detected;
+    }
+    names += (i == 0 ? "" : i + 1 == std::size(kSimdLevels) ? " or " : ", ") + std::string(name);
   }
-  std::fprintf(stderr, "tinytorch: TT_SIMD_LEVEL=%s is not scalar, avx2 or avx512; ignored\n",
-               want);
+  std::fprintf(stderr, "tinytorch: TT_SIMD_LEVEL=%s is not %s; ignored\n", want, names.c_str());
   return detected;
 }
 
-std::atomic<Isa> g_active{Initial()};
+// The one store of each knob, read by every kernel on every call.
+std::atomic<SimdLevel> g_active{Initial()};
 std::atomic<int> g_threads{static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))};
+
+}  // namespace
+
+const char* SimdLevelName(SimdLevel level) {
+  return level < SimdLevel::kCount ? kSimdLevels[static_cast<size_t>(level)].name : "invalid";
+}
+
+SimdLevel DetectedSimdLevel() {
+  static const SimdLevel detected = Detect();
+  return detected;
+}
+
+SimdLevel ActiveSimdLevel() { return g_active.load(std::memory_order_relaxed); }
+
+SimdLevel SetSimdLevel(SimdLevel level) {
+  TT_CHECK(level < SimdLevel::kCount, "SetSimdLevel: unknown level ", static_cast<int>(level));
+  TT_CHECK(Supported(level), "SetSimdLevel: this CPU does not support ", SimdLevelName(level),
+           " (best: ", SimdLevelName(DetectedSimdLevel()), ")");
+  return g_active.exchange(level);
+}
+
+int SetNumThreads(int threads) {
+  TT_CHECK(threads >= 1, "SetNumThreads: threads ", threads, " must be at least 1");
+  return g_threads.exchange(threads);
+}
+
+int NumThreads() { return g_threads.load(std::memory_order_relaxed); }
+
+}  // namespace tinytorch
+
+namespace tinytorch::kernels {
+
+namespace {
 
 // Workers sleep on a condition variable between jobs; a job is a body, a task count and a shared
 // counter that every participant (workers and the caller) claims tasks from.
@@ -132,21 +188,8 @@ std::mutex g_pool_mutex;  // one job at a time; held for the whole ParallelFor
 
 }  // namespace
 
-Isa DetectedIsa() {
-  static const Isa detected = Detect();
-  return detected;
-}
-
-bool IsaSupported(Isa isa) { return static_cast<int>(isa) <= static_cast<int>(DetectedIsa()); }
-
-Isa ActiveIsa() { return g_active.load(std::memory_order_relaxed); }
-void SetActiveIsa(Isa isa) { g_active.store(isa); }
-
-int ThreadCount() { return g_threads.load(std::memory_order_relaxed); }
-void SetThreadCount(int threads) { g_threads.store(threads); }
-
 void ParallelFor(int64_t tasks, const std::function<void(int64_t)>& body) {
-  const int64_t threads = std::min<int64_t>(tasks, ThreadCount());
+  const int64_t threads = std::min<int64_t>(tasks, NumThreads());
   std::unique_lock lock(g_pool_mutex, std::try_to_lock);
   if (threads <= 1 || !lock.owns_lock()) {
     for (int64_t t = 0; t < tasks; ++t) body(t);
@@ -154,9 +197,9 @@ void ParallelFor(int64_t tasks, const std::function<void(int64_t)>& body) {
   }
   // Rebuilt when the thread count changes; the caller is one of the participants.
   static std::unique_ptr<Pool> pool;
-  if (!pool || pool->workers() != ThreadCount() - 1) {
+  if (!pool || pool->workers() != NumThreads() - 1) {
     pool.reset();
-    pool = std::make_unique<Pool>(ThreadCount() - 1);
+    pool = std::make_unique<Pool>(NumThreads() - 1);
   }
   pool->Run(tasks, body);
 }

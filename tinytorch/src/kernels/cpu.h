@@ -1,24 +1,15 @@
-// Which vector ISA the fast kernels use: detected once, overridable (tests force each level to
-// check every kernel against its scalar reference on the same machine).
+// The CPU knobs the fast kernels read, SimdLevel and the thread count (declared in acceleration.h,
+// stored in cpu.cc: ActiveSimdLevel(), NumThreads()), and the worker pool of the threaded kernels.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 
+#include "tinytorch/acceleration.h"
+
 namespace tinytorch::kernels {
 
-enum class Isa : uint8_t { kScalar, kAvx2, kAvx512 };
-
-Isa DetectedIsa();
-bool IsaSupported(Isa isa);
-Isa ActiveIsa();
-void SetActiveIsa(Isa isa);  // caller has checked IsaSupported
-
-// Worker threads for the threaded kernels (the hardware's count initially).
-int ThreadCount();
-void SetThreadCount(int threads);
-
-// Runs body(t) for every t in [0, tasks) on up to ThreadCount() threads (the caller's included)
+// Runs body(t) for every t in [0, tasks) on up to NumThreads() threads (the caller's included)
 // and waits; the first exception thrown by a task is rethrown after all have finished. Workers
 // persist between calls, so a call costs a wake-up, not a thread start. A call made while
 // another is running (from a task or another thread) runs its tasks serially on the caller.

@@ -58,13 +58,14 @@ void ErfNaive(float* out, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = std::erf(x[i]);
 }
 
-void Erf(float* out, const float* x, int64_t n, Isa isa) {
+void Erf(float* out, const float* x, int64_t n, SimdLevel isa) {
   switch (isa) {
-    case Isa::kAvx512:
+    case SimdLevel::kAvx512:
       return ErfAvx512(out, x, n);
-    case Isa::kAvx2:
+    case SimdLevel::kAvx2:
       return ErfAvx2(out, x, n);
-    case Isa::kScalar:
+    case SimdLevel::kScalar:
+    case SimdLevel::kCount:  // not a level
       break;
   }
   ErfNaive(out, x, n);
@@ -74,7 +75,7 @@ namespace {
 
 // out[i] = combine(x[i], erf(x[i]/√2)), the erf taken kChunk values at a time through Erf.
 template <class Combine>
-void WithErfOfScaled(float* out, const float* x, int64_t n, Isa isa, Combine combine) {
+void WithErfOfScaled(float* out, const float* x, int64_t n, SimdLevel isa, Combine combine) {
   float t[kChunk];
   for (int64_t i = 0; i < n; i += kChunk) {
     const int64_t m = std::min(kChunk, n - i);
@@ -86,11 +87,11 @@ void WithErfOfScaled(float* out, const float* x, int64_t n, Isa isa, Combine com
 
 }  // namespace
 
-void GeluExact(float* out, const float* x, int64_t n, Isa isa) {
+void GeluExact(float* out, const float* x, int64_t n, SimdLevel isa) {
   WithErfOfScaled(out, x, n, isa, [](float v, float e) { return 0.5f * v * (1.f + e); });
 }
 
-void GeluExactDerivative(float* out, const float* x, int64_t n, Isa isa) {
+void GeluExactDerivative(float* out, const float* x, int64_t n, SimdLevel isa) {
   WithErfOfScaled(out, x, n, isa, [](float v, float e) {
     return 0.5f * (1.f + e) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v);
   });

@@ -14,11 +14,11 @@ namespace tinytorch::kernels {
 
 // out[i] = erf(x[i]); out may alias x.
 void ErfNaive(float* out, const float* x, int64_t n);  // std::erf, the reference
-void Erf(float* out, const float* x, int64_t n, Isa isa);
+void Erf(float* out, const float* x, int64_t n, SimdLevel isa);
 
 // The exact GELU and its derivative over an array, through Erf at `isa`; out may alias x.
 //   gelu(v) = 0.5·v·(1 + erf(v/√2));  gelu'(v) = 0.5·(1 + erf(v/√2)) + v·φ(v).
-void GeluExact(float* out, const float* x, int64_t n, Isa isa);
-void GeluExactDerivative(float* out, const float* x, int64_t n, Isa isa);
+void GeluExact(float* out, const float* x, int64_t n, SimdLevel isa);
+void GeluExactDerivative(float* out, const float* x, int64_t n, SimdLevel isa);
 
 }  // namespace tinytorch::kernels

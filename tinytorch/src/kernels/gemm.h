@@ -22,9 +22,11 @@ struct MatrixRef {
 void GemmNaive(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
 void GemmReordered(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
 void GemmBlocked(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
-// Packed panels and a register-blocked micro-kernel for ActiveIsa() (kScalar is the reference).
+// Packed panels and a register-blocked micro-kernel for ActiveSimdLevel() (kScalar is the
+// reference).
 void GemmSimd(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
-void GemmSimdIsa(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k, Isa isa);
+void GemmSimdIsa(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k,
+                 SimdLevel isa);
 // GemmSimd on row bands of c, one per thread.
 void GemmThreaded(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
 void GemmOpenBlas(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);

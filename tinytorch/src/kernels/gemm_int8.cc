@@ -112,8 +112,8 @@ struct Tiles {
   TileFn by_rows[4];  // by_rows[r - 1] handles r rows, so batch-1 inference wastes nothing
 };
 
-Tiles TilesFor(Isa isa) {
-  if (isa == Isa::kAvx512) {
+Tiles TilesFor(SimdLevel isa) {
+  if (isa == SimdLevel::kAvx512) {
     return {4, {TileVnni<1>, TileVnni<2>, TileVnni<3>, TileVnni<4>}};
   }
   return {2, {TileAvx2<1>, TileAvx2<2>, TileAvx2<3>, TileAvx2<4>}};
@@ -206,8 +206,8 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void TilePacked(
 }  // namespace
 
 void GemmU8S8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t n, int64_t k,
-              Isa isa) {
-  if (isa == Isa::kScalar) return GemmU8S8Naive(c, a, w, m, n, k);
+              SimdLevel isa) {
+  if (isa == SimdLevel::kScalar) return GemmU8S8Naive(c, a, w, m, n, k);
   if (k == 0) {
     std::fill(c, c + m * n, 0);
     return;
@@ -221,7 +221,7 @@ void GemmU8S8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t 
   thread_local std::vector<uint8_t> packed;
   uint8_t* panel = nullptr;
   const int64_t groups = (k + 3) / 4, strip_bytes = groups * 64;
-  if (isa == Isa::kAvx512 && m >= kStrip) {
+  if (isa == SimdLevel::kAvx512 && m >= kStrip) {
     const int64_t strips = (m + kStrip - 1) / kStrip;
     packed.resize(static_cast<size_t>(strips * strip_bytes));
     panel = packed.data();

@@ -14,7 +14,7 @@ namespace tinytorch::kernels {
 void GemmU8S8Naive(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t n, int64_t k);
 // The kernel for `isa`, threaded over column blocks when the product is large.
 void GemmU8S8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t n, int64_t k,
-              Isa isa);
+              SimdLevel isa);
 
 constexpr int64_t kMaxInt8Depth = 65792;
 

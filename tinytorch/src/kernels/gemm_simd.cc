@@ -105,13 +105,14 @@ __attribute__((target("avx512f,fma"))) void MicroAvx512(int64_t kc, const float*
   }
 }
 
-MicroKernel MicroFor(Isa isa) {
+MicroKernel MicroFor(SimdLevel isa) {
   switch (isa) {
-    case Isa::kAvx512:
+    case SimdLevel::kAvx512:
       return {12, 32, MicroAvx512};
-    case Isa::kAvx2:
+    case SimdLevel::kAvx2:
       return {6, 16, MicroAvx2};
-    case Isa::kScalar:
+    case SimdLevel::kScalar:
+    case SimdLevel::kCount:  // not a level
       break;
   }
   return {4, 8, MicroScalar};
@@ -180,20 +181,21 @@ void GemmPacked(float* c, int64_t ldc, MatrixRef a, MatrixRef b, int64_t m, int6
 
 }  // namespace
 
-void GemmSimdIsa(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k, Isa isa) {
+void GemmSimdIsa(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k,
+                 SimdLevel isa) {
   GemmPacked(c, n, a, b, m, n, k, MicroFor(isa));
 }
 
 void GemmSimd(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k) {
-  GemmSimdIsa(c, a, b, m, n, k, ActiveIsa());
+  GemmSimdIsa(c, a, b, m, n, k, ActiveSimdLevel());
 }
 
 // Splits the larger of m and n into one band per thread; each band is an independent packed GEMM
 // (b or a is packed once per band, which costs O(k·n) against the band's O(m·n·k / threads)).
 // Below ~2 MFLOP a thread costs more to start than it saves.
 void GemmThreaded(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k) {
-  const MicroKernel micro = MicroFor(ActiveIsa());
-  const int64_t threads = ThreadCount();
+  const MicroKernel micro = MicroFor(ActiveSimdLevel());
+  const int64_t threads = NumThreads();
   if (threads <= 1 || m * n * k < (int64_t{1} << 21)) {
     GemmPacked(c, n, a, b, m, n, k, micro);
     return;

@@ -69,12 +69,13 @@ __attribute__((target("avx512f"))) void QuantizeU8Avx512(uint8_t* out, const flo
 
 }  // namespace
 
-RangeScan RangeWithZero(const float* x, int64_t n, Isa isa) {
-  return isa == Isa::kAvx512 ? RangeWithZeroAvx512(x, n) : RangeWithZeroNaive(x, n);
+RangeScan RangeWithZero(const float* x, int64_t n, SimdLevel isa) {
+  return isa == SimdLevel::kAvx512 ? RangeWithZeroAvx512(x, n) : RangeWithZeroNaive(x, n);
 }
 
-void QuantizeU8(uint8_t* out, const float* x, int64_t n, float scale, int32_t zero_point, Isa isa) {
-  if (isa == Isa::kAvx512) return QuantizeU8Avx512(out, x, n, scale, zero_point);
+void QuantizeU8(uint8_t* out, const float* x, int64_t n, float scale, int32_t zero_point,
+                SimdLevel isa) {
+  if (isa == SimdLevel::kAvx512) return QuantizeU8Avx512(out, x, n, scale, zero_point);
   QuantizeU8Naive(out, x, n, scale, zero_point);
 }
 

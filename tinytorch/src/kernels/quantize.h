@@ -14,10 +14,11 @@ struct RangeScan {
   int64_t first_nonfinite = -1;  // index of the first NaN or ±inf (min and max are then unset)
 };
 RangeScan RangeWithZeroNaive(const float* x, int64_t n);
-RangeScan RangeWithZero(const float* x, int64_t n, Isa isa);
+RangeScan RangeWithZero(const float* x, int64_t n, SimdLevel isa);
 
 // out[i] = clamp(nearbyint(x[i] / scale) + zero_point, 0, 255) for finite x and scale > 0.
 void QuantizeU8Naive(uint8_t* out, const float* x, int64_t n, float scale, int32_t zero_point);
-void QuantizeU8(uint8_t* out, const float* x, int64_t n, float scale, int32_t zero_point, Isa isa);
+void QuantizeU8(uint8_t* out, const float* x, int64_t n, float scale, int32_t zero_point,
+                SimdLevel isa);
 
 }  // namespace tinytorch::kernels
