@@ -41,6 +41,16 @@ BenchmarkRun ParseGoogleBenchmark(const nlohmann::json& j, const std::string& so
              ": not Google Benchmark JSON (no 'benchmarks' array)");
   static const std::map<std::string, double> kToNs = {
       {"ns", 1.0}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+  // An optional field of the wrong type is an error naming it, as a missing required one is.
+  const auto optional = [](const nlohmann::json& b, const char* key, auto fallback,
+                           const std::string& where) {
+    if (!b.contains(key)) return fallback;
+    try {
+      return b.at(key).get<decltype(fallback)>();
+    } catch (const nlohmann::json::exception&) {
+      detail::Throw(where, ": field '", key, "' has the wrong type (", b.at(key).type_name(), ")");
+    }
+  };
   BenchmarkRun run;
   run.source = source;
   run.context = j.value("context", nlohmann::json::object());
@@ -58,17 +68,17 @@ BenchmarkRun ParseGoogleBenchmark(const nlohmann::json& j, const std::string& so
     const std::string name = b.contains("run_name") && b["run_name"].is_string()
                                  ? b["run_name"].get<std::string>()
                                  : b["name"].get<std::string>();
-    if (b.value("error_occurred", false)) {
-      entry(name).error = b.value("error_message", std::string("error_occurred"));
+    if (optional(b, "error_occurred", false, where)) {
+      entry(name).error = optional(b, "error_message", std::string("error_occurred"), where);
       continue;
     }
-    const std::string run_type = b.value("run_type", std::string("iteration"));
-    const std::string aggregate = b.value("aggregate_name", std::string());
+    const std::string run_type = optional(b, "run_type", std::string("iteration"), where);
+    const std::string aggregate = optional(b, "aggregate_name", std::string(), where);
     // Only a central value stands in for samples; stddev, cv, BigO and RMS are not times of a run.
     if (run_type == "aggregate" && aggregate != "median" && aggregate != "mean") continue;
     PERF_CHECK(b.contains(metric) && b[metric].is_number(), where, " (", name, "): no numeric '",
                metric, "'");
-    const std::string unit = b.value("time_unit", std::string("ns"));
+    const std::string unit = optional(b, "time_unit", std::string("ns"), where);
     const auto scale = kToNs.find(unit);
     PERF_CHECK(scale != kToNs.end(), where, ": unknown time_unit '", unit, "'");
     const double ns = b[metric].get<double>() * scale->second;
@@ -655,34 +665,37 @@ nlohmann::json NoiseProfile::ToJson() const {
 }
 
 NoiseProfile NoiseProfile::FromJson(const nlohmann::json& j, const std::string& source) {
-  PERF_CHECK(j.is_object() && j.value("schema", "") == "tinytorch-noise-profile", source,
-             ": not a noise profile (schema 'tinytorch-noise-profile')");
-  const int version = j.value("schema_version", 0);
+  PERF_CHECK(j.is_object() && j.contains("schema") && j["schema"] == "tinytorch-noise-profile",
+             source, ": not a noise profile (schema 'tinytorch-noise-profile')");
+  const int version =
+      j.contains("schema_version") ? JsonInt(j["schema_version"], source + ": schema_version") : 0;
   PERF_CHECK(version == 1 || version == 2, source, ": noise profile version ", version,
              " is not 1 or 2");
   NoiseProfile p;
   try {
     p.fingerprint = j.at("fingerprint").get<std::string>();
-    p.rounds = j.at("rounds").get<int>();
-    p.repetitions = j.at("repetitions").get<int>();
+    p.rounds = JsonInt(j.at("rounds"), source + ": rounds");
+    p.repetitions = JsonInt(j.at("repetitions"), source + ": repetitions");
     p.threshold_pct = j.at("threshold_pct").get<double>();
-    p.benchmarks = j.at("benchmarks").get<int>();
-    p.false_alarms = j.at("false_alarms").get<int>();
+    p.benchmarks = JsonInt(j.at("benchmarks"), source + ": benchmarks");
+    p.false_alarms = JsonInt(j.at("false_alarms"), source + ": false_alarms");
     p.false_alarm_rate = j.at("false_alarm_rate").get<double>();
     p.false_alarm_low = j.at("false_alarm_rate_ci").at(0).get<double>();
     p.false_alarm_high = j.at("false_alarm_rate_ci").at(1).get<double>();
     p.expected_false_alarms = j.at("expected_false_alarms").get<double>();
     for (const auto& f : j.at("families")) {
       const auto& drift = version == 1 ? nlohmann::json() : f.at("process_drift_pct");
-      p.families.push_back({f.at("family").get<std::string>(), f.at("benchmarks").get<int>(),
+      p.families.push_back({f.at("family").get<std::string>(),
+                            JsonInt(f.at("benchmarks"), source + ": families[].benchmarks"),
                             f.at("median_abs_change_pct").get<double>(),
                             f.at("resolution_pct").get<double>(),
                             drift.is_null() ? NAN : drift.get<double>()});
     }
     if (version == 2) {
-      p.recommended_runs = j.at("recommended_runs").get<int>();
+      p.recommended_runs = JsonInt(j.at("recommended_runs"), source + ": recommended_runs");
       for (const auto& d : j.at("drift")) {
-        p.drift.push_back({d.at("name").get<std::string>(), d.at("runs").get<int>(),
+        p.drift.push_back({d.at("name").get<std::string>(),
+                           JsonInt(d.at("runs"), source + ": drift[].runs"),
                            d.at("process_drift_pct").get<double>()});
         PERF_CHECK(std::isfinite(p.drift.back().process_drift_pct) &&
                        p.drift.back().process_drift_pct >= 0,
