@@ -108,12 +108,12 @@ BenchmarkResult BenchmarkResult::FromJson(const std::string& text) {
   const char* op = "BenchmarkResult::FromJson";
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    detail::Throw(op, ": not valid JSON (", e.what(), ")");
+    j = perf::ParseJson(text, op);
+  } catch (const perf::Error& e) {
+    throw Error(e.what());
   }
   TT_CHECK(j.is_object(), op, ": expected an object");
-  TT_CHECK(j.value("schema", "") == "tinytorch.benchmark_result/1", op,
+  TT_CHECK(j.contains("schema") && j["schema"] == "tinytorch.benchmark_result/1", op,
            ": field 'schema' must be \"tinytorch.benchmark_result/1\"");
   const auto field = [&](const char* key) -> const nlohmann::json& {
     TT_CHECK(j.contains(key), op, ": missing field '", key, "'");

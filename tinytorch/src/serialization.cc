@@ -114,8 +114,10 @@ StateDict DeserializeStateDict(std::string_view bytes, const std::string& source
     const size_t nbytes = static_cast<size_t>(n) * ElementSize(dtype);
     TT_CHECK(nbytes / ElementSize(dtype) == static_cast<size_t>(n), "LoadStateDict: ", source,
              " entry '", name, "' is too large");
+    // The data before the tensor: a corrupt shape must not allocate what the file cannot fill.
+    const std::string_view data = r.Take(nbytes, "tensor data");
     Tensor t = Tensor::Zeros(shape, dtype);
-    std::memcpy(t.storage()->data(), r.Take(nbytes, "tensor data").data(), nbytes);
+    std::memcpy(t.storage()->data(), data.data(), nbytes);
     TT_CHECK(state.emplace(std::move(name), t).second, "LoadStateDict: ", source,
              " has a duplicate entry");
   }
