@@ -3,6 +3,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -254,11 +255,11 @@ Idx ReadIdx(const std::string& path, int64_t want_dims, int64_t limit, const cha
     const int64_t size =
         (int64_t{p[0]} << 24) | (int64_t{p[1]} << 16) | (int64_t{p[2]} << 8) | p[3];
     idx.dims.push_back(size);
-    approx_items *= static_cast<double>(size);
+    approx_items *= static_cast<double>(std::max<int64_t>(size, 1));
+    TT_CHECK(approx_items < 0x1p62, op, ": '", path, "' has a header ", idx.dims,
+             " larger than any file");
+    items *= size;
   }
-  TT_CHECK(approx_items < 0x1p62, op, ": '", path, "' has a header ", idx.dims,
-           " larger than any file");
-  for (int64_t size : idx.dims) items *= size;
   TT_CHECK(b.size() - idx.data_offset == static_cast<size_t>(items), op, ": '", path, "' has ",
            b.size() - idx.data_offset, " data bytes, its header ", idx.dims, " says ", items);
   TT_CHECK(limit >= -1, op, ": limit ", limit, " must be -1 (all) or non-negative");
