@@ -477,9 +477,9 @@ TEST(PerfRegressionTest, WarnsWhenTooFewRepetitionsCanReachSignificance) {
 TEST(PerfRegressionTest, FuzzFoundInputsNameTheFileAndTheField) {
   EXPECT_THAT(
       [] {
-        ParseGoogleBenchmark(nlohmann::json::parse(
-                                 R"({"benchmarks": [{"name": "a", "error_occurred": "yes"}]})"),
-                             "g.json");
+        ParseGoogleBenchmark(
+            nlohmann::json::parse(R"({"benchmarks": [{"name": "a", "error_occurred": "yes"}]})"),
+            "g.json");
       },
       ThrowsMessage<Error>(
           HasSubstr("g.json: benchmarks[0]: field 'error_occurred' has the wrong type (string)")));
@@ -487,9 +487,13 @@ TEST(PerfRegressionTest, FuzzFoundInputsNameTheFileAndTheField) {
   j["benchmarks"][1]["time_unit"] = 5;
   EXPECT_THAT([&] { ParseGoogleBenchmark(j, "u.json"); },
               ThrowsMessage<Error>(HasSubstr("u.json: benchmarks[1]: field 'time_unit'")));
-  EXPECT_THAT([] { NoiseProfile::FromJson({{"schema", 1}}, "n.json"); },
-              ThrowsMessage<Error>(HasSubstr("n.json: not a noise profile")));
-  const ComparisonReport aa = CompareRuns(MakeRun({{"BM_A/1", kBase}}), MakeRun({{"BM_A/1", kBase}}));
+  EXPECT_THAT(
+      [] {
+        NoiseProfile::FromJson({{"schema", 1}}, "n.json");
+      },
+      ThrowsMessage<Error>(HasSubstr("n.json: not a noise profile")));
+  const ComparisonReport aa =
+      CompareRuns(MakeRun({{"BM_A/1", kBase}}), MakeRun({{"BM_A/1", kBase}}));
   nlohmann::json p = ProfileFromAA({aa}, "box", 3, 10).ToJson();
   p["rounds"] = 1e10;
   EXPECT_THAT([&] { NoiseProfile::FromJson(p, "n.json"); },

@@ -445,8 +445,8 @@ TEST(PerfSuiteTest, FuzzFoundResultsFilesGiveClearErrors) {
   EXPECT_THAT([&] { ReadResults(path); },
               ThrowsMessage<Error>(HasSubstr("field 'logical_cores' must be an integer")));
   // 100000 nested arrays overflowed the stack in the copies after the parse.
-  write(good.dump().insert(1, R"("deep": )" + std::string(100000, '[') +
-                                  std::string(100000, ']') + ","));
+  write(good.dump().insert(
+      1, R"("deep": )" + std::string(100000, '[') + std::string(100000, ']') + ","));
   EXPECT_THAT([&] { ReadResults(path); },
               ThrowsMessage<Error>(HasSubstr("nested deeper than 64 levels")));
   const std::string nested(kMaxJsonDepth, '[');
