@@ -4,20 +4,23 @@
 #   scripts/test.sh                      every test, release build
 #   scripts/test.sh -L module_01_tensor  any ctest arguments pass through
 #   scripts/test.sh --asan [-L unit]     the same under AddressSanitizer + UBSan
+#   scripts/test.sh --tsan               the concurrent code's tests (-L threads) under ThreadSanitizer
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 preset=release
-if [[ "${1:-}" == "--asan" ]]; then
-  preset=asan
+if [[ "${1:-}" == "--asan" || "${1:-}" == "--tsan" ]]; then
+  preset=${1#--}
   shift
 fi
 scripts/build.sh "$preset"
 source scripts/references.sh
 if [[ "$preset" == release ]]; then
   tt_references build
-else  # a sanitizer build measures nothing; it only takes the kernel
+elif [[ "$preset" == asan ]]; then  # a sanitizer build measures nothing; it only takes the kernel
   eval "$("build-$preset/bin/tinyperf" env --exports)"
+else  # the tsan build preset builds only the thread tests, which run OpenBLAS single-threaded
+  set -- -L threads "$@"
 fi
 # ctest's own summary stays the last thing printed (CI reads it).
 ctest --preset "$preset" -j "$(nproc)" "$@"

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "perf_framework/error.h"
+#include "perf_framework/suite.h"
 
 namespace perf {
 
@@ -139,7 +140,8 @@ BlasInfo BlasInfo::FromJson(const nlohmann::json& j) {
     b.kernel = j.value("kernel", "");
     b.best_kernel = j.value("best_kernel", "");
     b.coretype_setting = j.value("coretype_setting", "");
-    b.threads = j.value("threads", 0);
+    b.threads =
+        j.contains("threads") ? JsonInt(j.at("threads"), "environment.blas: field 'threads'") : 0;
     b.degraded = j.value("degraded", false);
     b.reason = j.value("reason", "");
   } catch (const nlohmann::json::exception& e) {

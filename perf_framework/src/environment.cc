@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "perf_framework/error.h"
+#include "perf_framework/suite.h"
 
 #ifndef PERF_COMPILE_FLAGS
 #define PERF_COMPILE_FLAGS "unknown"
@@ -181,7 +182,7 @@ Environment Environment::FromJson(const nlohmann::json& j) {
   try {
     env.cpu_model = j.at("cpu_model").get<std::string>();
     env.cpu_flags = j.at("cpu_flags").get<std::vector<std::string>>();
-    env.logical_cores = j.at("logical_cores").get<int>();
+    env.logical_cores = JsonInt(j.at("logical_cores"), "environment: field 'logical_cores'");
     env.governor = j.at("governor").get<std::string>();
     env.compiler = j.at("compiler").get<std::string>();
     env.compile_flags = j.at("compile_flags").get<std::string>();

@@ -162,34 +162,37 @@ nlohmann::json NoiseProfile::ToJson() const {
 }
 
 NoiseProfile NoiseProfile::FromJson(const nlohmann::json& j, const std::string& source) {
-  PERF_CHECK(j.is_object() && j.value("schema", "") == "tinytorch-noise-profile", source,
-             ": not a noise profile (schema 'tinytorch-noise-profile')");
-  const int version = j.value("schema_version", 0);
+  PERF_CHECK(j.is_object() && j.contains("schema") && j["schema"] == "tinytorch-noise-profile",
+             source, ": not a noise profile (schema 'tinytorch-noise-profile')");
+  const int version =
+      j.contains("schema_version") ? JsonInt(j["schema_version"], source + ": schema_version") : 0;
   PERF_CHECK(version == 1 || version == 2, source, ": noise profile version ", version,
              " is not 1 or 2");
   NoiseProfile p;
   try {
     p.fingerprint = j.at("fingerprint").get<std::string>();
-    p.rounds = j.at("rounds").get<int>();
-    p.repetitions = j.at("repetitions").get<int>();
+    p.rounds = JsonInt(j.at("rounds"), source + ": rounds");
+    p.repetitions = JsonInt(j.at("repetitions"), source + ": repetitions");
     p.threshold_pct = j.at("threshold_pct").get<double>();
-    p.benchmarks = j.at("benchmarks").get<int>();
-    p.false_alarms = j.at("false_alarms").get<int>();
+    p.benchmarks = JsonInt(j.at("benchmarks"), source + ": benchmarks");
+    p.false_alarms = JsonInt(j.at("false_alarms"), source + ": false_alarms");
     p.false_alarm_rate = j.at("false_alarm_rate").get<double>();
     p.false_alarm_low = j.at("false_alarm_rate_ci").at(0).get<double>();
     p.false_alarm_high = j.at("false_alarm_rate_ci").at(1).get<double>();
     p.expected_false_alarms = j.at("expected_false_alarms").get<double>();
     for (const auto& f : j.at("families")) {
       const auto& drift = version == 1 ? nlohmann::json() : f.at("process_drift_pct");
-      p.families.push_back({f.at("family").get<std::string>(), f.at("benchmarks").get<int>(),
+      p.families.push_back({f.at("family").get<std::string>(),
+                            JsonInt(f.at("benchmarks"), source + ": families[].benchmarks"),
                             f.at("median_abs_change_pct").get<double>(),
                             f.at("resolution_pct").get<double>(),
                             drift.is_null() ? kNaN : drift.get<double>()});
     }
     if (version == 2) {
-      p.recommended_runs = j.at("recommended_runs").get<int>();
+      p.recommended_runs = JsonInt(j.at("recommended_runs"), source + ": recommended_runs");
       for (const auto& d : j.at("drift")) {
-        p.drift.push_back({d.at("name").get<std::string>(), d.at("runs").get<int>(),
+        p.drift.push_back({d.at("name").get<std::string>(),
+                           JsonInt(d.at("runs"), source + ": drift[].runs"),
                            d.at("process_drift_pct").get<double>()});
         PERF_CHECK(std::isfinite(p.drift.back().process_drift_pct) &&
                        p.drift.back().process_drift_pct >= 0,

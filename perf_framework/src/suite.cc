@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "fileio/fileio.h"
 #include "perf_framework/format.h"
@@ -285,6 +286,7 @@ namespace {
 template <class T>
 T Field(const nlohmann::json& j, const std::string& key, const std::string& where) {
   PERF_CHECK(j.is_object() && j.contains(key), where, ": missing field '", key, "'");
+  if constexpr (std::is_same_v<T, int>) return JsonInt(j.at(key), where + ": field '" + key + "'");
   try {
     return j.at(key).get<T>();
   } catch (const nlohmann::json::exception&) {
@@ -377,6 +379,29 @@ void WriteResults(const SuiteResults& results, const std::string& path) {
   }
 }
 
+nlohmann::json ParseJson(std::string_view text, const std::string& source) {
+  const auto bounded = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    PERF_CHECK(depth <= kMaxJsonDepth, source, ": not valid JSON (nested deeper than ",
+               kMaxJsonDepth, " levels)");
+    return true;
+  };
+  try {
+    return nlohmann::json::parse(text, bounded);
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
+    detail::Throw(source, ": not valid JSON (", e.what(), ")");
+  }
+}
+
+int JsonInt(const nlohmann::json& v, const std::string& what) {
+  const bool fits = v.is_number_unsigned() ? v.get<uint64_t>() <= std::numeric_limits<int>::max()
+                    : v.is_number_integer()
+                        ? v.get<int64_t>() >= std::numeric_limits<int>::min() &&
+                              v.get<int64_t>() <= std::numeric_limits<int>::max()
+                        : false;
+  PERF_CHECK(fits, what, " must be an integer that fits an int, got ", v.dump());
+  return static_cast<int>(v.get<int64_t>());
+}
+
 nlohmann::json ReadJsonFile(const std::string& path) {
   std::string text;
   try {
@@ -384,11 +409,7 @@ nlohmann::json ReadJsonFile(const std::string& path) {
   } catch (const std::runtime_error& e) {
     throw Error(e.what());
   }
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    detail::Throw(path, ": not valid JSON (", e.what(), ")");
-  }
+  return ParseJson(text, path);
 }
 
 SuiteResults ReadResults(const std::string& path) {

@@ -138,5 +138,14 @@ TEST(BenchmarkingTest, ParetoFrontierKeepsExactlyTheNonDominated) {
   EXPECT_TRUE(ParetoFrontier({}, obj).empty());
 }
 
+// Inputs tests/fuzz/benchmark_result_fuzzer found or its harness confirmed: nlohmann exceptions
+// (a number beyond double's range, a schema that is not a string) escaped the reader.
+TEST(BenchmarkingTest, FuzzFoundResultsAreErrors) {
+  EXPECT_THAT([] { BenchmarkResult::FromJson(R"({"ci_low": 0.2e3635293320805})"); },
+              ThrowsMessage<Error>(HasSubstr("BenchmarkResult::FromJson: not valid JSON")));
+  EXPECT_THAT([] { BenchmarkResult::FromJson(R"({"schema": 1})"); },
+              ThrowsMessage<Error>(HasSubstr("field 'schema' must be")));
+}
+
 }  // namespace
 }  // namespace tinytorch

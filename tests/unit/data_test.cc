@@ -198,5 +198,16 @@ TEST(DataTest, IdxImagesAndLabelsPlainOrGzip) {
               ThrowsMessage<Error>(HasSubstr("cannot open")));
 }
 
+// tests/fuzz/idx_fuzzer found a header of three 2^32-ish sizes whose product overflowed int64
+// (undefined behaviour) before it was compared with the data.
+TEST(DataTest, FuzzFoundIdxHeaderBeyondAnyFileIsAnError) {
+  const std::string path =
+      WriteIdx("huge.idx", {0, 0, 8, 3, 1, 0, 0, 1, 0x89, 0, 0, 0, 0xff, 0xff, 0xff, 0xff},
+               {1, 2, 3}, false);
+  EXPECT_THAT([&] { LoadIdxImages(path); },
+              ThrowsMessage<Error>(HasSubstr("huge.idx' has a header [16777217, 2298478592, "
+                                             "4294967295] larger than any file")));
+}
+
 }  // namespace
 }  // namespace tinytorch

@@ -194,5 +194,34 @@ INSTANTIATE_TEST_SUITE_P(PyTorch, LayersGoldenTest,
                          ::testing::ValuesIn(testing::LoadGoldenCases("module_03_layers.json")),
                          testing::GoldenCaseName);
 
+// tests/fuzz/checkpoint_fuzzer found a state file whose entry claims 2^40 elements and holds
+// none: the reader allocated the tensor before it looked for the data (a terabyte, then a crash).
+TEST(LayersTest, FuzzFoundStateFileWithAHugeShapeIsTruncatedNotAllocated) {
+  std::string bytes = SerializeStateDict({{"w", Tensor::Zeros({1})}});
+  bytes.resize(bytes.size() - 8 - 4);  // no checksum, no data
+  const int64_t huge = int64_t{1} << 40;
+  bytes.replace(bytes.size() - 8, 8, reinterpret_cast<const char*>(&huge), 8);
+  uint64_t h = 0xcbf29ce484222325ULL;  // serialization.h's FNV-1a 64 checksum
+  for (char c : bytes) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
+  bytes.append(reinterpret_cast<const char*>(&h), 8);
+  EXPECT_THAT([&] { DeserializeStateDict(bytes, "huge.state"); },
+              ThrowsMessage<Error>(HasSubstr("huge.state is truncated (reading tensor data")));
+}
+
+// tests/fuzz/checkpoint_fuzzer found an empty entry of shape [0, 2^61, 512]: its element count
+// is 0, but the strides of its other sizes overflowed int64 (undefined behaviour).
+TEST(LayersTest, FuzzFoundEmptyStateEntryWithOverflowingStridesIsAnError) {
+  std::string bytes = SerializeStateDict({{"w", Tensor::Zeros({0, 1, 1})}});
+  bytes.resize(bytes.size() - 8);  // the checksum; an empty tensor has no data
+  const int64_t dims[] = {0, int64_t{1} << 61, 512};
+  bytes.replace(bytes.size() - sizeof dims, sizeof dims, reinterpret_cast<const char*>(dims),
+                sizeof dims);
+  uint64_t h = 0xcbf29ce484222325ULL;  // serialization.h's FNV-1a 64 checksum
+  for (char c : bytes) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
+  bytes.append(reinterpret_cast<const char*>(&h), 8);
+  EXPECT_THAT([&] { DeserializeStateDict(bytes, "strides.state"); },
+              ThrowsMessage<Error>(HasSubstr("has too many elements")));
+}
+
 }  // namespace
 }  // namespace tinytorch

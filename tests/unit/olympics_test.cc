@@ -241,5 +241,21 @@ TEST(OlympicsTest, LeaderboardMarkdownEscapesHostileNames) {
   EXPECT_THAT(md, HasSubstr("…"));
 }
 
+// Inputs tests/fuzz/olympics_submission_fuzzer found or its harness confirmed: a number beyond
+// double's range escaped as nlohmann::out_of_range, and a deeply nested environment ran out of
+// stack. Both are now tinytorch::Error, and ValidateSubmission reports them as errors.
+TEST(OlympicsTest, FuzzFoundSubmissionsAreErrors) {
+  const std::string valid = Valid().ToJson();
+  const std::string huge = std::string(valid).insert(1, R"("x": 1e999,)");
+  EXPECT_THAT([&] { Submission::FromJson(huge); },
+              ThrowsMessage<Error>(HasSubstr("submission: not valid JSON")));
+  const std::string deep = std::string(valid).insert(
+      1, R"("x": )" + std::string(100000, '[') + std::string(100000, ']') + ",");
+  EXPECT_THAT([&] { Submission::FromJson(deep); },
+              ThrowsMessage<Error>(HasSubstr("nested deeper than")));
+  EXPECT_FALSE(ValidateSubmission(huge).valid());
+  EXPECT_FALSE(ValidateSubmission(deep).valid());
+}
+
 }  // namespace
 }  // namespace tinytorch

@@ -626,5 +626,34 @@ TEST(PerfRegressionTest, VerdictNamesComeFromOneTable) {
   EXPECT_STREQ(FindBenchmarkMetric("cpu_time").unit, "ns");
 }
 
+// Inputs tests/fuzz/{gbench_json,noise_profile}_fuzzer's harnesses confirmed: an optional field
+// of the wrong type escaped as nlohmann::type_error, and a float count was converted to int
+// (undefined behaviour). Each now names the file and the field.
+TEST(PerfRegressionTest, FuzzFoundInputsNameTheFileAndTheField) {
+  EXPECT_THAT(
+      [] {
+        ParseGoogleBenchmark(
+            nlohmann::json::parse(R"({"benchmarks": [{"name": "a", "error_occurred": "yes"}]})"),
+            "g.json");
+      },
+      ThrowsMessage<Error>(
+          HasSubstr("g.json: benchmarks[0]: field 'error_occurred' has the wrong type (string)")));
+  nlohmann::json j = {{"benchmarks", Repetitions("BM_A", {1, 2})}};
+  j["benchmarks"][1]["time_unit"] = 5;
+  EXPECT_THAT([&] { ParseGoogleBenchmark(j, "u.json"); },
+              ThrowsMessage<Error>(HasSubstr("u.json: benchmarks[1]: field 'time_unit'")));
+  EXPECT_THAT(
+      [] {
+        NoiseProfile::FromJson({{"schema", 1}}, "n.json");
+      },
+      ThrowsMessage<Error>(HasSubstr("n.json: not a noise profile")));
+  const ComparisonReport aa =
+      CompareRuns(MakeRun({{"BM_A/1", kBase}}), MakeRun({{"BM_A/1", kBase}}));
+  nlohmann::json p = ProfileFromAA({aa}, "box", 3, 10).ToJson();
+  p["rounds"] = 1e10;
+  EXPECT_THAT([&] { NoiseProfile::FromJson(p, "n.json"); },
+              ThrowsMessage<Error>(HasSubstr("n.json: rounds must be an integer")));
+}
+
 }  // namespace
 }  // namespace perf

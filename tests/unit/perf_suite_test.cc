@@ -426,5 +426,36 @@ TEST(PerfReportTest, LogChartsSurviveHostileValues) {
   EXPECT_THAT(ResultsHtml(r, {charts[5]}), HasSubstr("<circle"));  // one point is drawn
 }
 
+// Inputs tests/fuzz/results_fuzzer found or that its harness confirmed: each was a crash, an
+// escaping nlohmann exception or undefined behaviour before the reader rejected it by name.
+TEST(PerfSuiteTest, FuzzFoundResultsFilesGiveClearErrors) {
+  const std::string path = ::testing::TempDir() + "fuzzed_results.json";
+  const auto write = [&](const std::string& text) { std::ofstream(path) << text; };
+  write(R"({"claims": [{"elapsed_seconds": 0.007094261e904460}]})");  // out_of_range.406
+  EXPECT_THAT([&] { ReadResults(path); }, ThrowsMessage<Error>(HasSubstr("not valid JSON")));
+  const nlohmann::json good = Sample().ToJson();
+  nlohmann::json j = good;
+  j["schema_version"] = 1e10;  // converting it to int was undefined behaviour
+  write(j.dump());
+  EXPECT_THAT([&] { ReadResults(path); },
+              ThrowsMessage<Error>(HasSubstr("field 'schema_version' must be an integer")));
+  j = good;
+  j["environment"]["logical_cores"] = -1e300;
+  write(j.dump());
+  EXPECT_THAT([&] { ReadResults(path); },
+              ThrowsMessage<Error>(HasSubstr("field 'logical_cores' must be an integer")));
+  // 100000 nested arrays overflowed the stack in the copies after the parse.
+  write(good.dump().insert(
+      1, R"("deep": )" + std::string(100000, '[') + std::string(100000, ']') + ","));
+  EXPECT_THAT([&] { ReadResults(path); },
+              ThrowsMessage<Error>(HasSubstr("nested deeper than 64 levels")));
+  const std::string nested(kMaxJsonDepth, '[');
+  EXPECT_EQ(ParseJson(nested + std::string(kMaxJsonDepth, ']'), "ok").size(), 1u);
+  EXPECT_EQ(JsonInt(nlohmann::json::parse("-7"), "n"), -7);
+  EXPECT_THAT([] { JsonInt(nlohmann::json::parse("4294967296"), "n"); },
+              ThrowsMessage<Error>(HasSubstr("n must be an integer that fits an int")));
+  EXPECT_THAT([] { JsonInt(2.5, "n"); }, ThrowsMessage<Error>(HasSubstr("got 2.5")));
+}
+
 }  // namespace
 }  // namespace perf

@@ -173,5 +173,18 @@ TEST(TokenizationTest, SavedTokenizersEncodeIdentically) {
               ThrowsMessage<Error>(HasSubstr("uses an id not defined before it")));
 }
 
+// tests/fuzz/tokenizer_fuzzer's harness confirmed that a section count was allocated before
+// its lines were read (99999999999 specials: a 2.4 TB vector). A count the file cannot hold is
+// now an error naming the line; a last line without its newline still loads.
+TEST(TokenizationTest, FuzzFoundSectionCountBeyondTheFileIsAnError) {
+  const std::string huge = TempPath("huge.tok");
+  std::ofstream(huge) << "tinytorch-tokenizer 1 bpe\nspecials 99999999999\n";
+  EXPECT_THAT([&] { BPETokenizer::Load(huge); },
+              ThrowsMessage<Error>(AllOf(HasSubstr("line 2"), HasSubstr("more than the rest"))));
+  const std::string unterminated = TempPath("unterminated.tok");
+  std::ofstream(unterminated) << "tinytorch-tokenizer 1 bpe\nspecials 0\nmerges 1\n104 101";
+  EXPECT_EQ(BPETokenizer::Load(unterminated).merges().size(), 1u);
+}
+
 }  // namespace
 }  // namespace tinytorch

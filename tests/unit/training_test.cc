@@ -209,5 +209,23 @@ TEST(TrainingTest, FourStepsMatchPyTorch) {
   testing::RecordDouble("max_abs_error", worst);
 }
 
+// The harness tests/fuzz/checkpoint_fuzzer confirmed that a NaN epoch in the history was
+// converted to int64 (undefined behaviour); the checkpoint is now rejected before anything changes.
+TEST(TrainingTest, FuzzFoundCheckpointWithANaNEpochIsRejected) {
+  const std::string path = ::testing::TempDir() + "nan_epoch.ckpt";
+  auto model = Mlp(3);
+  SGD opt(model->Parameters(), {.lr = 0.1f});
+  Trainer trainer(*model, opt, CrossEntropyLoss());
+  DataLoader loader(Data(8, 1), {.batch_size = 8});
+  trainer.RunEpoch(loader);
+  trainer.SaveCheckpoint(path);
+  StateDict state = LoadStateDict(path);
+  state.at("trainer/history").at({0, 0}) = std::nanf("");
+  SaveStateDict(state, path);
+  EXPECT_THAT([&] { trainer.LoadCheckpoint(path); },
+              ThrowsMessage<Error>(HasSubstr("'trainer/history' row 0 has epoch nan")));
+  EXPECT_EQ(trainer.history().size(), 1u);
+}
+
 }  // namespace
 }  // namespace tinytorch

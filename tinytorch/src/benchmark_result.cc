@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "benchmarking_internal.h"
+#include "perf_framework/error.h"
 #include "perf_framework/statistics.h"
+#include "perf_framework/suite.h"
 #include "tinytorch/benchmarking.h"
 #include "tinytorch/error.h"
 
@@ -96,12 +98,12 @@ BenchmarkResult BenchmarkResult::FromJson(const std::string& text) {
   const char* op = "BenchmarkResult::FromJson";
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    detail::Throw(op, ": not valid JSON (", e.what(), ")");
+    j = perf::ParseJson(text, op);
+  } catch (const perf::Error& e) {
+    throw Error(e.what());
   }
   TT_CHECK(j.is_object(), op, ": expected an object");
-  TT_CHECK(j.value("schema", "") == "tinytorch.benchmark_result/1", op,
+  TT_CHECK(j.contains("schema") && j["schema"] == "tinytorch.benchmark_result/1", op,
            ": field 'schema' must be \"tinytorch.benchmark_result/1\"");
   const auto field = [&](const char* key) -> const nlohmann::json& {
     TT_CHECK(j.contains(key), op, ": missing field '", key, "'");

@@ -3,6 +3,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -248,11 +249,15 @@ Idx ReadIdx(const std::string& path, int64_t want_dims, int64_t limit, const cha
   idx.data_offset = 4 + 4 * static_cast<size_t>(want_dims);
   TT_CHECK(b.size() >= idx.data_offset, op, ": '", path, "' ends inside its header");
   int64_t items = 1;
+  double approx_items = 1;  // three sizes up to 2^32 each overflow int64; no file holds 2^62 bytes
   for (int64_t d = 0; d < want_dims; ++d) {
     const uint8_t* p = b.data() + 4 + 4 * d;
     const int64_t size =
         (int64_t{p[0]} << 24) | (int64_t{p[1]} << 16) | (int64_t{p[2]} << 8) | p[3];
     idx.dims.push_back(size);
+    approx_items *= static_cast<double>(std::max<int64_t>(size, 1));
+    TT_CHECK(approx_items < 0x1p62, op, ": '", path, "' has a header ", idx.dims,
+             " larger than any file");
     items *= size;
   }
   TT_CHECK(b.size() - idx.data_offset == static_cast<size_t>(items), op, ": '", path, "' has ",

@@ -8,6 +8,7 @@
 
 #include "perf_framework/environment.h"
 #include "perf_framework/escape.h"
+#include "perf_framework/suite.h"
 #include "printf.h"
 #include "tinytorch/error.h"
 
@@ -217,9 +218,9 @@ std::string Submission::ToJson() const {
 Submission Submission::FromJson(const std::string& text) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    detail::Throw("submission: not valid JSON (", e.what(), ")");
+    j = perf::ParseJson(text, "submission");
+  } catch (const perf::Error& e) {
+    throw Error(e.what());
   }
   TT_CHECK(j.is_object(), "submission: expected a JSON object");
   const std::string schema = String(j, "schema");

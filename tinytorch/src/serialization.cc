@@ -1,6 +1,7 @@
 // Named-tensor file format and atomic writes (format documented in serialization.h).
 #include "tinytorch/serialization.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstring>
@@ -111,11 +112,17 @@ StateDict DeserializeStateDict(std::string_view bytes, const std::string& source
     Shape shape(ndim);
     for (auto& d : shape) d = r.Get<int64_t>("dims");
     const int64_t n = internal::NumelOf(shape, "LoadStateDict");
+    // An empty tensor's other sizes still make its strides (from sizes of at least 1).
+    Shape strided = shape;
+    for (int64_t& d : strided) d = std::max<int64_t>(d, 1);
+    (void)internal::NumelOf(strided, "LoadStateDict");
     const size_t nbytes = static_cast<size_t>(n) * ElementSize(dtype);
     TT_CHECK(nbytes / ElementSize(dtype) == static_cast<size_t>(n), "LoadStateDict: ", source,
              " entry '", name, "' is too large");
+    // The data before the tensor: a corrupt shape must not allocate what the file cannot fill.
+    const std::string_view data = r.Take(nbytes, "tensor data");
     Tensor t = Tensor::Zeros(shape, dtype);
-    std::memcpy(t.storage()->data(), r.Take(nbytes, "tensor data").data(), nbytes);
+    std::memcpy(t.storage()->data(), data.data(), nbytes);
     TT_CHECK(state.emplace(std::move(name), t).second, "LoadStateDict: ", source,
              " has a duplicate entry");
   }

@@ -144,6 +144,11 @@ class TokenizerFileReader {
     int64_t n = -1;
     Line() >> word >> n;
     Expect(word == name && n >= 0, "expected section '" + name + " <count>'");
+    // Each entry is a line of at least one character and a newline (the last may lack it): a
+    // larger count is a corrupt file, not a vector to allocate.
+    Expect(n <= (in_.rdbuf()->in_avail() + 1) / 2,
+           "section '" + name + "' counts " + std::to_string(n) +
+               " entries, more than the rest of the file holds");
     return n;
   }
   std::string HexLine() {

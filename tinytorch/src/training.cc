@@ -231,6 +231,12 @@ void Trainer::LoadCheckpoint(const std::string& path) {
   TT_CHECK(hist.dtype() == DType::kFloat32 && hist.dim() == 2 && hist.size(1) == kHistoryColumns,
            "Trainer::LoadCheckpoint: ", path, ": 'trainer/history' has shape ", hist.shape(),
            ", expected (epochs, ", kHistoryColumns, ")");
+  for (int64_t r = 0; r < hist.size(0); ++r) {  // NaN or 1e30 would not convert to an epoch
+    const double epoch = hist.at({r, 0});
+    TT_CHECK(epoch >= 0 && epoch <= 1e9 && epoch == std::floor(epoch),
+             "Trainer::LoadCheckpoint: ", path, ": 'trainer/history' row ", r, " has epoch ", epoch,
+             ", not a whole number");
+  }
   for (const char* key : {"epoch", "global_step"}) {
     const Tensor& t = trainer_state.at(key);
     TT_CHECK(t.dtype() == DType::kInt64 && t.numel() == 1 && t.at<int64_t>({}) >= 0,

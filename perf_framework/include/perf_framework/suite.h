@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -106,6 +107,15 @@ SuiteResults ReadResults(const std::string& path);
 // A whole JSON file, parsed; throws perf::Error naming the path when it cannot be read or is not
 // valid JSON ("<path>: not valid JSON (...)").
 nlohmann::json ReadJsonFile(const std::string& path);
+// Every JSON reader's parser (ReadJsonFile's, and tinytorch's for the JSON it is handed): throws
+// perf::Error "<source>: not valid JSON (...)" on a syntax error, a number beyond double's range
+// and nesting deeper than kMaxJsonDepth, which no file of ours has and which would overflow the
+// stack in the recursive copies and dumps that follow a parse.
+inline constexpr int kMaxJsonDepth = 64;
+nlohmann::json ParseJson(std::string_view text, const std::string& source);
+// A JSON integer that fits an int, for count and version fields; throws perf::Error naming `what`
+// otherwise (converting a float such as 1e10 to int is undefined behaviour, and 2.5 is no count).
+int JsonInt(const nlohmann::json& v, const std::string& what);
 
 class PerformanceTestSuite {
  public:
