@@ -30,8 +30,8 @@ SimdLevel ActiveSimdLevel();
 SimdLevel SetSimdLevel(SimdLevel level);
 
 // Threads for the kernels that split their work: MatMulBackend::kThreaded, the int8 GEMM,
-// convolution and the attention softmax (the hardware's count initially). Throws unless threads
-// >= 1. Returns the previous count.
+// convolution and the attention softmax (initially the CPUs this process may run on: its
+// affinity mask). Throws unless threads >= 1. Returns the previous count.
 int SetNumThreads(int threads);
 int NumThreads();
 

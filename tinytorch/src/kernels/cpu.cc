@@ -3,6 +3,8 @@
 // of the threaded kernels.
 #include "kernels/cpu.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -75,7 +77,17 @@ SimdLevel Initial() {
 
 // The one store of each knob, read by every kernel on every call.
 std::atomic<SimdLevel> g_active{Initial()};
-std::atomic<int> g_threads{static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))};
+// The CPUs this process may run on, not the machine's: under taskset, a cgroup cpuset or
+// `tinyperf count` (which pins to one CPU so counts do not depend on scheduling) more threads than
+// CPUs only take turns. glibc 2.36's hardware_concurrency counts the machine's.
+int UsableCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+std::atomic<int> g_threads{UsableCpus()};
 
 }  // namespace
 
