@@ -43,6 +43,19 @@ int RenderClaims(const CompareOptions& o, const std::vector<perf::VerdictChange>
   return worse > 0 ? kExitInvalid : kExitOk;
 }
 
+// A timing or a count comparison in the chosen format; exit 1 on a regression.
+template <class Report>
+int Render(const CompareOptions& o, const Report& report) {
+  if (o.format == "json") {
+    std::printf("%s\n", report.ToJson().dump(2).c_str());
+  } else if (o.format == "markdown") {
+    std::printf("%s", report.ToMarkdown().c_str());
+  } else {
+    std::printf("%s", report.ToText().c_str());
+  }
+  return report.regressions > 0 ? kExitInvalid : kExitOk;
+}
+
 // --metric instructions (or another count): two `tinyperf count` files, compared by the relative
 // change of a deterministic number (counts.h); 1% unless --threshold says otherwise.
 int CompareCountFiles(const CompareOptions& o) {
@@ -62,14 +75,7 @@ int CompareCountFiles(const CompareOptions& o) {
                  perf::escape::Terminal(o.current).c_str());
     return kExitUsage;
   }
-  if (o.format == "json") {
-    std::printf("%s\n", report.ToJson().dump(2).c_str());
-  } else if (o.format == "markdown") {
-    std::printf("%s", report.ToMarkdown().c_str());
-  } else {
-    std::printf("%s", report.ToText().c_str());
-  }
-  return report.regressions > 0 ? kExitInvalid : kExitOk;
+  return Render(o, report);
 }
 
 int Compare(const CompareOptions& o) {
@@ -93,14 +99,7 @@ int Compare(const CompareOptions& o) {
                  perf::escape::Terminal(o.current).c_str());
     return kExitUsage;
   }
-  if (o.format == "json") {
-    std::printf("%s\n", report.ToJson().dump(2).c_str());
-  } else if (o.format == "markdown") {
-    std::printf("%s", report.ToMarkdown().c_str());
-  } else {
-    std::printf("%s", report.ToText().c_str());
-  }
-  return report.regressions > 0 ? kExitInvalid : kExitOk;
+  return Render(o, report);
 }
 
 }  // namespace

@@ -99,6 +99,8 @@ TEST(MemoizationPerfTest, CachedGenerationScalesWithALowerExponent) {
                 // The two comparisons are independent: their log-speedup standard errors (from
                 // the intervals' widths) add in quadrature.
                 const auto se = [](const perf::ComparisonResult& c) {
+                  // Too few rounds for an interval (a loaded machine): unknown, so inconclusive.
+                  if (!(c.speedup.low > 0) || !std::isfinite(c.speedup.high)) return double{INFINITY};
                   return std::log(c.speedup.high / c.speedup.low) /
                          (2 * perf::NormalQuantile(0.5 + c.speedup.confidence / 2));
                 };
