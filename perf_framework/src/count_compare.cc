@@ -1,5 +1,6 @@
 // Comparing instruction counts (counts.h): a deterministic figure per benchmark, so the relative
 // change decides; rendered as text, Markdown and JSON like the timing comparison.
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>

@@ -399,6 +399,14 @@ CountRun CountBenchmarks(const CountOptions& options,
   } else {
     fs::create_directories(counter.dir);
   }
+  // Valgrind's files go with the temporary directory, on an error too.
+  struct RemoveTemporary {
+    std::string dir;
+    ~RemoveTemporary() {
+      std::error_code ec;
+      if (!dir.empty()) fs::remove_all(dir, ec);
+    }
+  } cleanup{options.work_dir.empty() ? counter.dir : std::string()};
   const char* simd = std::getenv("TT_SIMD_LEVEL");
   const std::string simd_level = simd != nullptr && *simd != '\0' ? simd : "avx2";
   counter.env["TT_SIMD_LEVEL"] = simd_level;
@@ -460,10 +468,6 @@ CountRun CountBenchmarks(const CountOptions& options,
       {"threads", "pinned to one CPU"},
   };
   run.context["count"] = how;
-  if (options.work_dir.empty()) {
-    std::error_code ec;
-    fs::remove_all(counter.dir, ec);
-  }
   return run;
 }
 
