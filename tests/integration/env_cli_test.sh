@@ -66,6 +66,12 @@ expect "$dir/bogus.txt" "TT_MATMUL_BACKEND=fastest is not a MatMul backend" "bog
 for f in "$TT_CACHE_DIR"/matmul-*.json; do echo '{"schema": 7' >"$f"; done
 OPENBLAS_CORETYPE=Prescott "$tinyperf" env --format json >"$dir/damaged.json" || fail "exit $?"
 expect "$dir/damaged.json" '"matmul_choice": "rule:' "a damaged cache falls back to the rule"
+# A hostile cache: too large to be one (not read), or nested 60,000 deep (the bounded parse).
+for bytes in 1000000 60000; do
+  for f in "$TT_CACHE_DIR"/matmul-*.json; do head -c "$bytes" /dev/zero | tr '\0' '[' >"$f"; done
+  OPENBLAS_CORETYPE=Prescott "$tinyperf" env --format json >"$dir/deep.json" || fail "cache of $bytes '[': exit $?"
+  expect "$dir/deep.json" '"matmul_choice": "rule:' "a cache of $bytes '[' falls back to the rule"
+done
 
 # A process started below the CPU's SIMD level says so; a bad level is named and ignored.
 if grep -qw avx2 /proc/cpuinfo; then

@@ -13,6 +13,7 @@
 #include "fileio/fileio.h"
 #include "kernels/gemm.h"
 #include "perf_framework/environment.h"
+#include "perf_framework/suite.h"
 #include "tinytorch/acceleration.h"
 #include "tinytorch/error.h"
 #include "tinytorch/tensor.h"
@@ -83,7 +84,11 @@ std::optional<MatMulChoice> ReadCache() {
   const std::string path = MatMulCachePath();
   if (!std::filesystem::exists(path)) return std::nullopt;
   try {
-    const nlohmann::json j = nlohmann::json::parse(fileio::ReadAll(path));
+    // Anything may be in a cache directory: a file far larger than the few hundred bytes TuneMatMul
+    // writes is not read, and the parse is perf's bounded one (nesting depth, number range).
+    constexpr std::uintmax_t kMaxCacheBytes = 1 << 16;
+    if (std::filesystem::file_size(path) > kMaxCacheBytes) return std::nullopt;
+    const nlohmann::json j = perf::ParseJson(fileio::ReadAll(path), path);
     if (j.at("schema") != kCacheSchema || j.at("fingerprint") != perf::ThisMachineFingerprint()) {
       return std::nullopt;
     }
