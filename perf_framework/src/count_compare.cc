@@ -10,6 +10,7 @@
 #include "perf_framework/error.h"
 #include "perf_framework/escape.h"
 #include "perf_framework/format.h"
+#include "perf_framework/suite.h"
 
 namespace perf {
 namespace {
@@ -85,10 +86,10 @@ CountSet ParseCounts(const nlohmann::json& j, const std::string& source) {
     const std::string where = source + ": benchmarks[" + std::to_string(index++) + "]";
     PERF_CHECK(b.is_object() && b.contains("name") && b["name"].is_string(), where,
                ": no string 'name'");
-    if (b.value("run_type", std::string("iteration")) != "iteration") continue;
-    const std::string name = b.value("run_name", b["name"].get<std::string>());
-    if (b.contains("error_occurred") && b["error_occurred"] == true) {
-      set.errors.emplace_back(name, b.value("error_message", std::string("error")));
+    if (JsonOptional(b, "run_type", std::string("iteration"), where) != "iteration") continue;
+    const std::string name = JsonOptional(b, "run_name", b["name"].get<std::string>(), where);
+    if (JsonOptional(b, "error_occurred", false, where)) {
+      set.errors.emplace_back(name, JsonOptional(b, "error_message", std::string("error"), where));
       continue;
     }
     std::map<std::string, double> counters;

@@ -20,6 +20,7 @@
 
 #include "fileio/fileio.h"
 #include "perf_framework/error.h"
+#include "perf_framework/suite.h"
 
 extern char** environ;
 
@@ -230,27 +231,27 @@ struct Counter {
       return count;
     }
     // The benchmark's own JSON: iterations per repetition, errors, the context.
+    // What a binary writes is read like any file: bounded parse, fields checked by type.
     nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(ReadOrEmpty(json_out));
-    } catch (const nlohmann::json::exception& e) {
-      count.error = std::string("its --benchmark_out JSON is unreadable: ") + e.what();
-      return count;
-    }
-    if (context.is_null() && j.is_object() && j.contains("context")) context = j["context"];
-    if (!j.is_object() || !j.contains("benchmarks") || !j["benchmarks"].is_array()) {
-      count.error = "its --benchmark_out JSON has no benchmarks array";
-      return count;
-    }
     const nlohmann::json* last = nullptr;
-    for (const auto& b : j["benchmarks"]) {
-      if (!b.is_object()) continue;
-      if (b.value("run_type", "iteration") != "iteration") continue;
-      if (b.value("error_occurred", false)) {
-        count.error = "the benchmark reported an error: " + b.value("error_message", "");
-        return count;
+    try {
+      j = ParseJson(ReadOrEmpty(json_out), json_out);
+      if (context.is_null() && j.is_object() && j.contains("context")) context = j["context"];
+      PERF_CHECK(j.is_object() && j.contains("benchmarks") && j["benchmarks"].is_array(),
+                 json_out, ": no benchmarks array");
+      for (const auto& b : j["benchmarks"]) {
+        if (!b.is_object()) continue;
+        if (JsonOptional(b, "run_type", std::string("iteration"), json_out) != "iteration") continue;
+        if (JsonOptional(b, "error_occurred", false, json_out)) {
+          count.error = "the benchmark reported an error: " +
+                        JsonOptional(b, "error_message", std::string(), json_out);
+          return count;
+        }
+        last = &b;
       }
-      last = &b;
+    } catch (const Error& e) {
+      count.error = std::string("its --benchmark_out JSON is unusable: ") + e.what();
+      return count;
     }
     if (last == nullptr || !last->contains("iterations") ||
         !(*last)["iterations"].is_number_integer()) {

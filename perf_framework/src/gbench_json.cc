@@ -35,16 +35,6 @@ BenchmarkRun ParseGoogleBenchmark(const nlohmann::json& j, const std::string& so
              ": not Google Benchmark JSON (no 'benchmarks' array)");
   static const std::map<std::string, double> kToNs = {
       {"ns", 1.0}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
-  // An optional field of the wrong type is an error naming it, as a missing required one is.
-  const auto optional = [](const nlohmann::json& b, const char* key, auto fallback,
-                           const std::string& where) {
-    if (!b.contains(key)) return fallback;
-    try {
-      return b.at(key).get<decltype(fallback)>();
-    } catch (const nlohmann::json::exception&) {
-      detail::Throw(where, ": field '", key, "' has the wrong type (", b.at(key).type_name(), ")");
-    }
-  };
   BenchmarkRun run;
   run.source = source;
   run.unit = m.unit;
@@ -63,17 +53,17 @@ BenchmarkRun ParseGoogleBenchmark(const nlohmann::json& j, const std::string& so
     const std::string name = b.contains("run_name") && b["run_name"].is_string()
                                  ? b["run_name"].get<std::string>()
                                  : b["name"].get<std::string>();
-    if (optional(b, "error_occurred", false, where)) {
-      entry(name).error = optional(b, "error_message", std::string("error_occurred"), where);
+    if (JsonOptional(b, "error_occurred", false, where)) {
+      entry(name).error = JsonOptional(b, "error_message", std::string("error_occurred"), where);
       continue;
     }
-    const std::string run_type = optional(b, "run_type", std::string("iteration"), where);
-    const std::string aggregate = optional(b, "aggregate_name", std::string(), where);
+    const std::string run_type = JsonOptional(b, "run_type", std::string("iteration"), where);
+    const std::string aggregate = JsonOptional(b, "aggregate_name", std::string(), where);
     // Only a central value stands in for samples; stddev, cv, BigO and RMS are not times of a run.
     if (run_type == "aggregate" && aggregate != "median" && aggregate != "mean") continue;
     PERF_CHECK(b.contains(metric) && b[metric].is_number(), where, " (", name, "): no numeric '",
                metric, "'");
-    const std::string unit = optional(b, "time_unit", std::string("ns"), where);
+    const std::string unit = JsonOptional(b, "time_unit", std::string("ns"), where);
     const auto scale = kToNs.find(unit);
     PERF_CHECK(scale != kToNs.end(), where, ": unknown time_unit '", unit, "'");
     const double ns = b[metric].get<double>() * scale->second;

@@ -161,6 +161,11 @@ TEST(CompareCounts, HostileOrBrokenFilesAreRejectedWithTheEntry) {
   j = CountFile(1, 2);
   j["benchmarks"][1]["name"] = "BM_Spin";
   EXPECT_NE(message(j).find("appears twice"), std::string::npos);
+  j = CountFile(1, 2);
+  j["benchmarks"][0]["run_type"] = 7;
+  EXPECT_NE(message(j).find("f.json: benchmarks[0]: field 'run_type' has the wrong type (number)"),
+            std::string::npos)
+      << message(j);
   // A benchmark that failed to count is kept as an error, not a zero.
   j = CountFile(1, 2);
   j["benchmarks"][1]["error_occurred"] = true;

@@ -31,6 +31,7 @@
 
 #include "perf_framework/comparator.h"
 #include "perf_framework/environment.h"
+#include "perf_framework/error.h"
 
 namespace perf {
 
@@ -116,6 +117,17 @@ nlohmann::json ParseJson(std::string_view text, const std::string& source);
 // A JSON integer that fits an int, for count and version fields; throws perf::Error naming `what`
 // otherwise (converting a float such as 1e10 to int is undefined behaviour, and 2.5 is no count).
 int JsonInt(const nlohmann::json& v, const std::string& what);
+// An optional field: `fallback` when `j` lacks `key`; throws perf::Error "<where>: field '<key>'
+// has the wrong type (...)" when it is there with another type, as a missing required one would.
+template <class T>
+T JsonOptional(const nlohmann::json& j, const char* key, T fallback, const std::string& where) {
+  if (!j.contains(key)) return fallback;
+  try {
+    return j.at(key).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    detail::Throw(where, ": field '", key, "' has the wrong type (", j.at(key).type_name(), ")");
+  }
+}
 
 class PerformanceTestSuite {
  public:
