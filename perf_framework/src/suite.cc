@@ -133,6 +133,34 @@ ClaimOutcome DecideWithin(Evidence e, double lo, double hi, const std::string& w
                  std::move(e));
 }
 
+ClaimOutcome Bound::Decide(Evidence e, const std::string& what) const {
+  switch (side) {
+    case Side::kAtLeast:
+      return DecideAtLeast(std::move(e), lo, what);
+    case Side::kAtMost:
+      return DecideAtMost(std::move(e), hi, what);
+    case Side::kWithin:
+      return DecideWithin(std::move(e), lo, hi, what);
+  }
+  detail::Throw("Bound: invalid side");
+}
+
+Claim MakeClaim(ClaimHead head, Bound bound, std::function<Evidence()> measure,
+                double timeout_seconds) {
+  PERF_CHECK(measure != nullptr, "claim '", head.id, "': no measure function");
+  std::string quantity = head.quantity.empty() ? head.metric : head.quantity;
+  return {std::move(head.module),
+          std::move(head.id),
+          std::move(head.statement),
+          std::move(head.metric),
+          head.kind,
+          bound.threshold(),
+          [bound, quantity = std::move(quantity), measure = std::move(measure)] {
+            return bound.Decide(measure(), quantity);
+          },
+          timeout_seconds};
+}
+
 ClaimOutcome Combine(const std::vector<ClaimOutcome>& parts) {
   PERF_CHECK(!parts.empty(), "Combine: no criteria");
   ClaimOutcome out;

@@ -16,9 +16,9 @@
 namespace tinytorch {
 namespace {
 
+using perf::Bound;
 using perf::Claim;
 using perf::ClaimKind;
-using perf::ClaimOutcome;
 using testing::CheckClaim;
 
 constexpr const char* kModule = "module_17_acceleration";
@@ -48,17 +48,12 @@ perf::ComparisonResult CompareBackends(MatMulBackend baseline, MatMulBackend can
 Claim LadderStep(MatMulBackend lower, MatMulBackend upper) {
   const std::string id =
       std::string("matmul_") + MatMulBackendName(upper) + "_over_" + MatMulBackendName(lower);
-  return {kModule,
-          id,
-          std::string("At 256x256, the ") + MatMulBackendName(upper) + " GEMM is faster than the " +
-              MatMulBackendName(lower) + " one",
-          "speedup",
-          ClaimKind::kContract,
-          1.0,
-          [=] {
-            return perf::DecideAtLeast(perf::SpeedupEvidence(CompareBackends(lower, upper, 256)),
-                                       1.0, "speedup");
-          }};
+  return perf::MakeClaim({kModule, id,
+                          std::string("At 256x256, the ") + MatMulBackendName(upper) +
+                              " GEMM is faster than the " + MatMulBackendName(lower) + " one",
+                          "speedup", ClaimKind::kContract},
+                         Bound::AtLeast(1.0),
+                         [=] { return perf::SpeedupEvidence(CompareBackends(lower, upper, 256)); });
 }
 
 TEST(AccelerationPerfTest, MatmulLadderIsOrdered) {
@@ -72,50 +67,50 @@ TEST(AccelerationPerfTest, MatmulLadderIsOrdered) {
 TEST(AccelerationPerfTest, TargetOwnGemmNearOpenBlas) {
   for (const auto& [n, goal] :
        {std::pair<int64_t, double>{256, 0.90}, {1024, 0.90}, {2048, 0.95}}) {
-    CheckClaim({kModule, "own_sgemm_vs_openblas_" + std::to_string(n),
-                "Our threaded GEMM runs a " + std::to_string(n) + "x" + std::to_string(n) +
-                    " product at least " + perf::format::Num(goal) +
-                    "x as fast as OpenBLAS (ratio = OpenBLAS time / ours)",
-                "speed ratio", ClaimKind::kTarget, goal, [n, goal] {
-                  return perf::DecideAtLeast(
-                      perf::SpeedupEvidence(
-                          CompareBackends(MatMulBackend::kOpenBlas, MatMulBackend::kThreaded, n)),
-                      goal, "speed ratio");
-                }});
+    CheckClaim(
+        perf::MakeClaim({kModule, "own_sgemm_vs_openblas_" + std::to_string(n),
+                         "Our threaded GEMM runs a " + std::to_string(n) + "x" + std::to_string(n) +
+                             " product at least " + perf::format::Num(goal) +
+                             "x as fast as OpenBLAS (ratio = OpenBLAS time / ours)",
+                         "speed ratio", ClaimKind::kTarget},
+                        Bound::AtLeast(goal), [n] {
+                          return perf::SpeedupEvidence(CompareBackends(
+                              MatMulBackend::kOpenBlas, MatMulBackend::kThreaded, n));
+                        }));
   }
 }
 
 TEST(AccelerationPerfTest, PublishedNaiveToLibrarySpeedup) {
-  CheckClaim({kModule, "naive_to_library_5_to_100x",
-              "Going from naive loops to an optimized library gives 5-100x (256x256 GEMM, naive "
-              "vs OpenBLAS)",
-              "speedup", ClaimKind::kPublishedClaim, 5.0, [] {
-                return perf::DecideWithin(
-                    perf::SpeedupEvidence(
-                        CompareBackends(MatMulBackend::kNaive, MatMulBackend::kOpenBlas, 256)),
-                    5, 100, "speedup");
-              }});
+  CheckClaim(perf::MakeClaim(
+      {kModule, "naive_to_library_5_to_100x",
+       "Going from naive loops to an optimized library gives 5-100x (256x256 GEMM, naive vs "
+       "OpenBLAS)",
+       "speedup", ClaimKind::kPublishedClaim},
+      Bound::Within(5, 100), [] {
+        return perf::SpeedupEvidence(
+            CompareBackends(MatMulBackend::kNaive, MatMulBackend::kOpenBlas, 256));
+      }));
 }
 
 TEST(AccelerationPerfTest, PublishedCacheBlockingGain) {
-  CheckClaim({kModule, "cache_blocking_20_to_50pct",
-              "Cache blocking gives 20-50% over the plain reordered loop (512x512 GEMM)", "speedup",
-              ClaimKind::kPublishedClaim, 1.2, [] {
-                return perf::DecideWithin(
-                    perf::SpeedupEvidence(
-                        CompareBackends(MatMulBackend::kReordered, MatMulBackend::kBlocked, 512)),
-                    1.2, 1.5, "speedup");
-              }});
+  CheckClaim(
+      perf::MakeClaim({kModule, "cache_blocking_20_to_50pct",
+                       "Cache blocking gives 20-50% over the plain reordered loop (512x512 GEMM)",
+                       "speedup", ClaimKind::kPublishedClaim},
+                      Bound::Within(1.2, 1.5), [] {
+                        return perf::SpeedupEvidence(CompareBackends(MatMulBackend::kReordered,
+                                                                     MatMulBackend::kBlocked, 512));
+                      }));
 }
 
 TEST(AccelerationPerfTest, PublishedVectorizationGain) {
-  CheckClaim({kModule, "vectorization_2_to_5x",
-              "Vectorization gives 2-5x (256x256 GEMM, blocked scalar vs SIMD)", "speedup",
-              ClaimKind::kPublishedClaim, 2.0, [] {
-                return perf::DecideWithin(perf::SpeedupEvidence(CompareBackends(
-                                              MatMulBackend::kBlocked, MatMulBackend::kSimd, 256)),
-                                          2, 5, "speedup");
-              }});
+  CheckClaim(perf::MakeClaim({kModule, "vectorization_2_to_5x",
+                              "Vectorization gives 2-5x (256x256 GEMM, blocked scalar vs SIMD)",
+                              "speedup", ClaimKind::kPublishedClaim},
+                             Bound::Within(2, 5), [] {
+                               return perf::SpeedupEvidence(CompareBackends(
+                                   MatMulBackend::kBlocked, MatMulBackend::kSimd, 256));
+                             }));
 }
 
 // Fused against unfused on the same inputs, outputs checked equal first.
@@ -133,47 +128,46 @@ TEST(AccelerationPerfTest, FusedSoftmaxAndLayerNormBeatUnfused) {
   Generator gen(2);
   const Tensor x = Tensor::RandN({512, 1024}, gen), w = Tensor::RandN({1024}, gen),
                b = Tensor::RandN({1024}, gen);
-  CheckClaim({kModule, "fused_softmax_faster",
-              "The one-pass softmax is faster than max, subtract, exp, sum, divide (512x1024)",
-              "speedup", ClaimKind::kContract, 1.0, [&] {
-                return perf::DecideAtLeast(
-                    perf::SpeedupEvidence(CompareFusion(
-                        "softmax", [&] { return SoftmaxUnfused(x); }, [&] { return Softmax(x); })),
-                    1.0, "speedup");
-              }});
-  CheckClaim({kModule, "fused_layer_norm_faster",
-              "The fused layer norm is faster than its five-op composition (512x1024)", "speedup",
-              ClaimKind::kContract, 1.0, [&] {
-                return perf::DecideAtLeast(
-                    perf::SpeedupEvidence(CompareFusion(
-                        "layer norm", [&] { return LayerNormalizeUnfused(x, w, b); },
-                        [&] { return LayerNormalize(x, w, b); })),
-                    1.0, "speedup");
-              }});
+  CheckClaim(perf::MakeClaim(
+      {kModule, "fused_softmax_faster",
+       "The one-pass softmax is faster than max, subtract, exp, sum, divide (512x1024)", "speedup",
+       ClaimKind::kContract},
+      Bound::AtLeast(1.0), [&] {
+        return perf::SpeedupEvidence(CompareFusion(
+            "softmax", [&] { return SoftmaxUnfused(x); }, [&] { return Softmax(x); }));
+      }));
+  CheckClaim(
+      perf::MakeClaim({kModule, "fused_layer_norm_faster",
+                       "The fused layer norm is faster than its five-op composition (512x1024)",
+                       "speedup", ClaimKind::kContract},
+                      Bound::AtLeast(1.0), [&] {
+                        return perf::SpeedupEvidence(CompareFusion(
+                            "layer norm", [&] { return LayerNormalizeUnfused(x, w, b); },
+                            [&] { return LayerNormalize(x, w, b); }));
+                      }));
 }
 
 // Our Linear+GELU fusion only folds the bias and GELU into one pass after the GEMM, which the
 // GEMM's own cost dwarfs; measured as a claim rather than promised.
 TEST(AccelerationPerfTest, FusedLinearGeluEpilogue) {
-  CheckClaim({kModule, "fused_linear_gelu_faster",
-              "Fusing bias + GELU into one pass after the GEMM speeds up Linear+GELU (batch 64, "
-              "512 -> 2048)",
-              "speedup", ClaimKind::kPublishedClaim, 1.0, [] {
-                Generator gen(2);
-                const Tensor x = Tensor::RandN({64, 512}, gen), w = Tensor::RandN({512, 2048}, gen),
-                             b = Tensor::RandN({2048}, gen);
-                return perf::DecideAtLeast(
-                    perf::SpeedupEvidence(CompareFusion(
-                        "linear_gelu", [&] { return LinearGeluUnfused(x, w, b); },
-                        [&] { return LinearGelu(x, w, b); })),
-                    1.0, "speedup");
-              }});
+  CheckClaim(perf::MakeClaim(
+      {kModule, "fused_linear_gelu_faster",
+       "Fusing bias + GELU into one pass after the GEMM speeds up Linear+GELU (batch 64, 512 -> "
+       "2048)",
+       "speedup", ClaimKind::kPublishedClaim},
+      Bound::AtLeast(1.0), [] {
+        Generator gen(2);
+        const Tensor x = Tensor::RandN({64, 512}, gen), w = Tensor::RandN({512, 2048}, gen),
+                     b = Tensor::RandN({2048}, gen);
+        return perf::SpeedupEvidence(CompareFusion(
+            "linear_gelu", [&] { return LinearGeluUnfused(x, w, b); },
+            [&] { return LinearGelu(x, w, b); }));
+      }));
 }
 
 // Dispatch overhead: MatMul on Tensors (checks, allocation, the backend switch) against the raw
 // GEMM of the same backend; overhead = time(MatMul) / time(Gemm) − 1 = 1 / speedup − 1.
-ClaimOutcome DispatchOverhead(int64_t n,
-                              const std::function<ClaimOutcome(perf::Evidence)>& decide) {
+perf::Evidence DispatchOverhead(int64_t n) {
   Gemms g(n);
   const Tensor a = Tensor::FromData(g.a, {n, n}), b = Tensor::FromData(g.b, {n, n});
   const NoGradGuard no_grad;
@@ -191,24 +185,19 @@ ClaimOutcome DispatchOverhead(int64_t n,
       perf::Evidence::kNone;  // the sign test is of "no difference", not of the bound
   overhead.unit = "fraction";
   overhead.details["size"] = n;
-  return decide(overhead);
+  return overhead;
 }
 
 TEST(AccelerationPerfTest, DispatchOverheadIsSmall) {
-  CheckClaim({kModule, "dispatch_overhead_at_most_5pct",
-              "Dispatch through MatMul adds at most 5% to a 256x256 OpenBLAS GEMM", "overhead",
-              ClaimKind::kContract, 0.05, [] {
-                return DispatchOverhead(256, [](perf::Evidence e) {
-                  return perf::DecideAtMost(std::move(e), 0.05, "dispatch overhead");
-                });
-              }});
-  CheckClaim({kModule, "dispatch_overhead_5_to_20pct",
-              "Backend dispatch adds 5-20% (64x64 OpenBLAS GEMM, where fixed costs weigh most)",
-              "overhead", ClaimKind::kPublishedClaim, 0.05, [] {
-                return DispatchOverhead(64, [](perf::Evidence e) {
-                  return perf::DecideWithin(std::move(e), 0.05, 0.20, "dispatch overhead");
-                });
-              }});
+  CheckClaim(perf::MakeClaim({kModule, "dispatch_overhead_at_most_5pct",
+                              "Dispatch through MatMul adds at most 5% to a 256x256 OpenBLAS GEMM",
+                              "overhead", ClaimKind::kContract, "dispatch overhead"},
+                             Bound::AtMost(0.05), [] { return DispatchOverhead(256); }));
+  CheckClaim(perf::MakeClaim(
+      {kModule, "dispatch_overhead_5_to_20pct",
+       "Backend dispatch adds 5-20% (64x64 OpenBLAS GEMM, where fixed costs weigh most)",
+       "overhead", ClaimKind::kPublishedClaim, "dispatch overhead"},
+      Bound::Within(0.05, 0.20), [] { return DispatchOverhead(64); }));
 }
 
 }  // namespace

@@ -24,17 +24,17 @@ std::shared_ptr<Sequential> PrunedCsr(double sparsity) {
 }
 
 TEST(CompressionPerfTest, NinetyPercentCsrTakesAQuarterOfTheBytes) {
-  CheckClaim({"module_16_compression", "prune90_csr_bytes",
-              "90% magnitude pruning stored as CSR takes <= 25% of the dense weight bytes",
-              "fraction", ClaimKind::kContract, 0.25, [] {
-                const auto dense = testing::TrainedDigitsMlp();
-                const auto sparse = PrunedCsr(0.9);
-                return perf::DecideAtMost(
-                    ExactEvidence(1 / WeightByteRatio(*dense, *sparse), "fraction",
-                                  {{"dense_bytes", WeightBytes(*dense)},
-                                   {"csr_bytes", WeightBytes(*sparse)}}),
-                    0.25, "CSR/dense bytes");
-              }});
+  CheckClaim(perf::MakeClaim(
+      {"module_16_compression", "prune90_csr_bytes",
+       "90% magnitude pruning stored as CSR takes <= 25% of the dense weight bytes", "fraction",
+       ClaimKind::kContract, "CSR/dense bytes"},
+      perf::Bound::AtMost(0.25), [] {
+        const auto dense = testing::TrainedDigitsMlp();
+        const auto sparse = PrunedCsr(0.9);
+        return ExactEvidence(
+            1 / WeightByteRatio(*dense, *sparse), "fraction",
+            {{"dense_bytes", WeightBytes(*dense)}, {"csr_bytes", WeightBytes(*sparse)}});
+      }));
 }
 
 TEST(CompressionPerfTest, PublishedPruningWithoutAccuracyLoss) {

@@ -17,6 +17,7 @@
 namespace tinytorch {
 namespace {
 
+using perf::Bound;
 using perf::ClaimKind;
 using testing::CheckClaim;
 using testing::ExactEvidence;
@@ -58,75 +59,77 @@ perf::Evidence LazySpeedup(const std::string& name, const std::function<Tensor()
 }
 
 TEST(LazyPerfTest, LazyResultsEqualEagerBitForBit) {
-  CheckClaim({kModule, "lazy_equals_eager",
-              "Lazy evaluation (fused, simplified, buffers reused) gives the eager results bit for "
-              "bit: softmax(a@b + c*2), an 8-op chain, a LoRA layer and the digits MLP's layers",
-              "mismatched elements", ClaimKind::kContract, 0, [] {
-                const Inputs in(128, 1 << 16);
-                Generator gen(12);
-                Linear base(256, 128, gen);
-                LoRALinear lora(base, gen, 8, 16.f);
-                {
-                  NoGradGuard no_grad;
-                  Tensor b = lora.lora_b();
-                  b.CopyFrom(Tensor::RandN({8, 128}, gen));
-                }
-                const Tensor h = Tensor::RandN({64, 256}, gen);
-                const NoGradGuard no_grad;
-                int64_t bad = 0, checked = 0;
-                const auto check = [&](const Tensor& lazy, const Tensor& eager) {
-                  bad += BitMismatches(lazy, eager);
-                  checked += eager.numel();
-                };
-                check(Softmax(MatMul(Lazy(in.a), Lazy(in.b)) + Lazy(in.c) * 2.f).Eval(),
-                      Softmax(MatMul(in.a, in.b) + in.c * 2.f));
-                check(Chain(Lazy(in.x), Lazy(in.y)).Eval(), Chain(in.x, in.y));
-                check(lora.Forward(Lazy(h)).Eval(), lora.Forward(h));
-                check(Gelu(MatMul(Lazy(h), Lazy(base.weight())) + Lazy(base.bias())).Eval(),
-                      Gelu(MatMul(h, base.weight()) + base.bias()));
-                return perf::DecideAtMost(
-                    ExactEvidence(static_cast<double>(bad), "elements", {{"checked", checked}}), 0,
-                    "mismatched elements");
-              }});
+  CheckClaim(perf::MakeClaim(
+      {kModule, "lazy_equals_eager",
+       "Lazy evaluation (fused, simplified, buffers reused) gives the eager results bit for bit: "
+       "softmax(a@b + c*2), an 8-op chain, a LoRA layer and the digits MLP's layers",
+       "mismatched elements", ClaimKind::kContract},
+      Bound::AtMost(0), [] {
+        const Inputs in(128, 1 << 16);
+        Generator gen(12);
+        Linear base(256, 128, gen);
+        LoRALinear lora(base, gen, 8, 16.f);
+        {
+          NoGradGuard no_grad;
+          Tensor b = lora.lora_b();
+          b.CopyFrom(Tensor::RandN({8, 128}, gen));
+        }
+        const Tensor h = Tensor::RandN({64, 256}, gen);
+        const NoGradGuard no_grad;
+        int64_t bad = 0, checked = 0;
+        const auto check = [&](const Tensor& lazy, const Tensor& eager) {
+          bad += BitMismatches(lazy, eager);
+          checked += eager.numel();
+        };
+        check(Softmax(MatMul(Lazy(in.a), Lazy(in.b)) + Lazy(in.c) * 2.f).Eval(),
+              Softmax(MatMul(in.a, in.b) + in.c * 2.f));
+        check(Chain(Lazy(in.x), Lazy(in.y)).Eval(), Chain(in.x, in.y));
+        check(lora.Forward(Lazy(h)).Eval(), lora.Forward(h));
+        check(Gelu(MatMul(Lazy(h), Lazy(base.weight())) + Lazy(base.bias())).Eval(),
+              Gelu(MatMul(h, base.weight()) + base.bias()));
+        return ExactEvidence(static_cast<double>(bad), "elements", {{"checked", checked}});
+      }));
 }
 
 TEST(LazyPerfTest, FusionSpeedsUpTheComplexGraph) {
-  CheckClaim(
+  CheckClaim(perf::MakeClaim(
       {kModule, "lazy_fusion_complex_graph_faster",
        "Lazy evaluation of softmax(a @ b + c * 2.0) at 256x256 (the add and scale fused into "
        "one pass written over the product) is faster than eager",
-       "speedup", ClaimKind::kPublishedClaim, 1.0, [] {
-         const Inputs in(256, 1);
-         return perf::DecideAtLeast(
-             LazySpeedup(
-                 "complex graph eager vs lazy",
-                 [&] { return Softmax(MatMul(in.a, in.b) + in.c * 2.f); },
-                 [&] { return Softmax(MatMul(Lazy(in.a), Lazy(in.b)) + Lazy(in.c) * 2.f).Eval(); }),
-             1.0, "speedup");
-       }});
+       "speedup", ClaimKind::kPublishedClaim},
+      Bound::AtLeast(1.0), [] {
+        const Inputs in(256, 1);
+        return LazySpeedup(
+            "complex graph eager vs lazy", [&] { return Softmax(MatMul(in.a, in.b) + in.c * 2.f); },
+            [&] { return Softmax(MatMul(Lazy(in.a), Lazy(in.b)) + Lazy(in.c) * 2.f).Eval(); });
+      }));
 }
 
 TEST(LazyPerfTest, FusionSpeedsUpAnElementwiseChain) {
-  CheckClaim({kModule, "lazy_fusion_chain_faster",
-              "Fusing an 8-op elementwise chain over 1M floats into one pass is at least 2x faster "
-              "than 8 eager passes",
-              "speedup", ClaimKind::kPublishedClaim, 2.0, [] {
-                const Inputs in(1, 1 << 20);
-                return perf::DecideAtLeast(
-                    LazySpeedup(
-                        "chain eager vs lazy", [&] { return Chain(in.x, in.y); },
-                        [&] { return Chain(Lazy(in.x), Lazy(in.y)).Eval(); }),
-                    2.0, "speedup");
-              }});
+  CheckClaim(perf::MakeClaim(
+      {kModule, "lazy_fusion_chain_faster",
+       "Fusing an 8-op elementwise chain over 1M floats into one pass is at least 2x faster than 8 "
+       "eager passes",
+       "speedup", ClaimKind::kPublishedClaim},
+      Bound::AtLeast(2.0), [] {
+        const Inputs in(1, 1 << 20);
+        return LazySpeedup(
+            "chain eager vs lazy", [&] { return Chain(in.x, in.y); },
+            [&] { return Chain(Lazy(in.x), Lazy(in.y)).Eval(); });
+      }));
 }
 
 // Recording cost per op, as a fraction of what the same op costs to run eagerly on a small
 // (1024-float) tensor: both timed here, so the figure is a ratio, not an absolute time.
 TEST(LazyPerfTest, RecordingCostsLessThanRunningASmallOp) {
-  CheckClaim({kModule, "lazy_record_overhead",
-              "Recording an op in a lazy graph costs less than half of running it eagerly on "
-              "1024 floats",
-              "fraction", ClaimKind::kPublishedClaim, 0.5, [] {
+  CheckClaim(
+      perf::
+          MakeClaim(
+              {kModule, "lazy_record_overhead",
+               "Recording an op in a lazy graph costs less than half of running it eagerly on 1024 "
+               "floats",
+               "fraction", ClaimKind::kPublishedClaim, "recording cost / eager cost"},
+              Bound::AtMost(0.5), [] {
                 Generator gen(13);
                 const Tensor x = Tensor::RandN({1024}, gen);
                 constexpr int kOps = 64;
@@ -151,8 +154,8 @@ TEST(LazyPerfTest, RecordingCostsLessThanRunningASmallOp) {
                 e.details = {{"record_ns_per_op", record.median_ns / kOps},
                              {"eager_ns_per_op", run.median_ns / kOps},
                              {"interval", "ratio of the two medians' order-statistic intervals"}};
-                return perf::DecideAtMost(e, 0.5, "recording cost / eager cost");
-              }});
+                return e;
+              }));
 }
 
 }  // namespace

@@ -103,17 +103,13 @@ constexpr double kAsFast = 1.0, kParity = 0.95;
 
 perf::Claim RaceClaim(const std::string& id, const std::string& work, double goal,
                       std::function<perf::Evidence()> measure) {
-  return {kModule,
-          id,
-          "tinytorch runs " + work + " at least " +
-              (goal == kAsFast ? "as fast as" : "0.95x as fast as") +
-              " libtorch " TORCH_VERSION " (same threads; ratio = libtorch time / tinytorch time)",
-          "speed ratio",
-          ClaimKind::kTarget,
-          goal,
-          [goal, measure = std::move(measure)] {
-            return perf::DecideAtLeast(measure(), goal, "speed relative to libtorch");
-          }};
+  return perf::MakeClaim(
+      {kModule, id,
+       "tinytorch runs " + work + " at least " +
+           (goal == kAsFast ? "as fast as" : "0.95x as fast as") +
+           " libtorch " TORCH_VERSION " (same threads; ratio = libtorch time / tinytorch time)",
+       "speed ratio", ClaimKind::kTarget, "speed relative to libtorch"},
+      perf::Bound::AtLeast(goal), std::move(measure));
 }
 
 class LibtorchCompareTest : public ::testing::TestWithParam<int64_t> {};

@@ -53,7 +53,7 @@ TEST(NegativeControlsPerfTest, IdenticalOptimizationFailsASpeedupClaim) {
 
 // Of `trials` comparisons of Spin(n) against Spin(n·(1 + slowdown)), how many were declared
 // slower (significant at the comparator's alpha)?
-ClaimOutcome DetectionRate(double slowdown, int trials, double required_rate) {
+perf::Evidence DetectionRate(double slowdown, int trials) {
   uint64_t sink = 0;
   perf::PerformanceComparator comparator({.max_seconds = 3});
   int detected = 0;
@@ -72,7 +72,7 @@ ClaimOutcome DetectionRate(double slowdown, int trials, double required_rate) {
   e.low = rate.low;
   e.high = rate.high;
   e.confidence = rate.confidence;
-  return perf::DecideAtLeast(std::move(e), required_rate, "detection rate");
+  return e;
 }
 
 TEST(NegativeControlsPerfTest, InjectedSlowdownsAreDetected) {
@@ -81,24 +81,25 @@ TEST(NegativeControlsPerfTest, InjectedSlowdownsAreDetected) {
   CheckClaim({kModule, "control_slowdown_20pct_detected",
               "An injected 20% slowdown is declared slower in at least 18 of 20 comparisons",
               "detection rate", ClaimKind::kContract, 0.9, [] {
-                const ClaimOutcome o = DetectionRate(0.20, 20, 0.9);
-                const int detected = o.evidence.details["detected"];
-                ClaimOutcome r = o;
+                ClaimOutcome r;
+                r.evidence = DetectionRate(0.20, 20);
+                const int detected = r.evidence.details["detected"];
                 r.verdict = detected >= 18 ? ClaimVerdict::kPass : ClaimVerdict::kFail;
                 r.reason = std::to_string(detected) + " of 20 detected (at least 18 required)";
                 return r;
               }});
-  CheckClaim({kModule, "benchmarking_detects_over_20pct_reliably",
-              "Benchmarking detects differences > 20% reliably (taken as a detection rate whose "
-              "95% interval lies above 0.9)",
-              "detection rate", ClaimKind::kPublishedClaim, 0.9,
-              [] { return DetectionRate(0.25, 60, 0.9); }});
+  CheckClaim(perf::MakeClaim({kModule, "benchmarking_detects_over_20pct_reliably",
+                              "Benchmarking detects differences > 20% reliably (taken as a "
+                              "detection rate whose 95% interval lies above 0.9)",
+                              "detection rate", ClaimKind::kPublishedClaim},
+                             perf::Bound::AtLeast(0.9), [] { return DetectionRate(0.25, 60); }));
   for (const double slowdown : {0.05, 0.10}) {
     const std::string pct = std::to_string(static_cast<int>(slowdown * 100));
-    CheckClaim({kModule, "control_slowdown_" + pct + "pct_detection_rate",
-                "An injected " + pct + "% slowdown is detected in at least half the comparisons",
-                "detection rate", ClaimKind::kPublishedClaim, 0.5,
-                [slowdown] { return DetectionRate(slowdown, 10, 0.5); }});
+    CheckClaim(perf::MakeClaim(
+        {kModule, "control_slowdown_" + pct + "pct_detection_rate",
+         "An injected " + pct + "% slowdown is detected in at least half the comparisons",
+         "detection rate", ClaimKind::kPublishedClaim},
+        perf::Bound::AtLeast(0.5), [slowdown] { return DetectionRate(slowdown, 10); }));
   }
 }
 

@@ -31,64 +31,64 @@ void Record(const std::string& key, double value) {
 }
 
 TEST(PerfFrameworkRealTest, KnownWorkRatioIsMeasuredWithinTenPercent) {
-  tinytorch::testing::CheckClaim(
+  tinytorch::testing::CheckClaim(MakeClaim(
       {"perf_framework", "timer_known_10x_ratio",
        "ScientificTimer measures a known 10x work ratio within 10% (median of 9 ABBA rounds)",
-       "time ratio", ClaimKind::kContract, 10.0, [] {
-         // Rounds of small, large, large, small (ABBA) cancel drift within a round, and the
-         // median over rounds discards one disturbed by another process: measuring each side
-         // once, back to back, read 12x for 10x in about one run in fifteen on the CI machine.
-         ScientificTimer timer({.max_seconds = 0.4});
-         uint64_t sink = 0;
-         const auto small = [&] { return timer.Measure("spin 2000", [&] { sink += Spin(2000); }); };
-         const auto large = [&] {
-           return timer.Measure("spin 20000", [&] { sink += Spin(20000); });
-         };
-         std::vector<double> ratios;
-         for (int round = 0; round < 9; ++round) {
-           const double s1 = small().median_ns, l1 = large().median_ns;
-           const double l2 = large().median_ns, s2 = small().median_ns;
-           ratios.push_back((l1 + l2) / (s1 + s2));
-         }
-         DoNotOptimize(sink);
-         const Interval ci = OrderStatisticMedianInterval(ratios);
-         Evidence e;
-         e.value = ci.estimate;
-         e.low = ci.low;
-         e.high = ci.high;
-         e.confidence = ci.confidence;
-         e.unit = "x";
-         e.details = {{"round_ratios", ratios}};
-         return DecideWithin(std::move(e), 9.0, 11.0, "measured ratio of 10x work");
-       }});
+       "time ratio", ClaimKind::kContract, "measured ratio of 10x work"},
+      Bound::Within(9.0, 11.0), [] {
+        // Rounds of small, large, large, small (ABBA) cancel drift within a round, and the
+        // median over rounds discards one disturbed by another process: measuring each side
+        // once, back to back, read 12x for 10x in about one run in fifteen on the CI machine.
+        ScientificTimer timer({.max_seconds = 0.4});
+        uint64_t sink = 0;
+        const auto small = [&] { return timer.Measure("spin 2000", [&] { sink += Spin(2000); }); };
+        const auto large = [&] {
+          return timer.Measure("spin 20000", [&] { sink += Spin(20000); });
+        };
+        std::vector<double> ratios;
+        for (int round = 0; round < 9; ++round) {
+          const double s1 = small().median_ns, l1 = large().median_ns;
+          const double l2 = large().median_ns, s2 = small().median_ns;
+          ratios.push_back((l1 + l2) / (s1 + s2));
+        }
+        DoNotOptimize(sink);
+        const Interval ci = OrderStatisticMedianInterval(ratios);
+        Evidence e;
+        e.value = ci.estimate;
+        e.low = ci.low;
+        e.high = ci.high;
+        e.confidence = ci.confidence;
+        e.unit = "x";
+        e.details = {{"round_ratios", ratios}};
+        return e;
+      }));
 }
 
 // Heap bytes are counted from malloc_usable_size, so an allocation of n bytes may read a little
 // more (the allocator's rounding, a page for large blocks): within 5% is the contract.
 TEST(PerfFrameworkRealTest, MemoryMeasurementSeesOneAndTenMebibytes) {
-  tinytorch::testing::CheckClaim(
+  tinytorch::testing::CheckClaim(MakeClaim(
       {"perf_framework", "memory_1mib_vs_10mib",
        "MeasureMemory reports 1 MiB and 10 MiB allocations within 5% (peak and allocated "
        "bytes)",
-       "relative error", ClaimKind::kContract, 0.05, [] {
-         std::vector<ClaimOutcome> parts;
-         nlohmann::json details = nlohmann::json::object();
-         double worst = 0;
-         for (const int64_t mib : {1, 10}) {
-           const int64_t bytes = mib << 20;
-           const MemoryMeasurement m = MeasureMemory([bytes] {
-             auto block = std::make_unique<char[]>(static_cast<size_t>(bytes));
-             DoNotOptimizeAway(block.get());
-           });
-           const double peak_error = std::abs(static_cast<double>(m.peak_bytes - bytes)) / bytes;
-           const double allocated_error =
-               std::abs(static_cast<double>(m.allocated_bytes - bytes)) / bytes;
-           worst = std::max({worst, peak_error, allocated_error});
-           details[std::to_string(mib) + "_mib"] = m.ToJson();
-         }
-         return DecideAtMost(tinytorch::testing::ExactEvidence(worst, "fraction", details), 0.05,
-                             "worst relative error");
-       }});
+       "relative error", ClaimKind::kContract, "worst relative error"},
+      Bound::AtMost(0.05), [] {
+        nlohmann::json details = nlohmann::json::object();
+        double worst = 0;
+        for (const int64_t mib : {1, 10}) {
+          const int64_t bytes = mib << 20;
+          const MemoryMeasurement m = MeasureMemory([bytes] {
+            auto block = std::make_unique<char[]>(static_cast<size_t>(bytes));
+            DoNotOptimizeAway(block.get());
+          });
+          const double peak_error = std::abs(static_cast<double>(m.peak_bytes - bytes)) / bytes;
+          const double allocated_error =
+              std::abs(static_cast<double>(m.allocated_bytes - bytes)) / bytes;
+          worst = std::max({worst, peak_error, allocated_error});
+          details[std::to_string(mib) + "_mib"] = m.ToJson();
+        }
+        return tinytorch::testing::ExactEvidence(worst, "fraction", details);
+      }));
 }
 
 TEST(PerfFrameworkRealTest, IdenticalFunctionsAreNotDeclaredDifferent) {

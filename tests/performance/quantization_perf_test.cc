@@ -64,22 +64,22 @@ perf::Evidence Int8Speedup(int64_t batch) {
 }
 
 TEST(QuantizationPerfTest, PublishedInt8MemoryAndSpeed) {
-  CheckClaim({"module_15_quantization", "int8_4x_memory",
-              "INT8 gives 4x less memory (taken as 3.5-4x of the fp32 weight bytes)", "ratio",
-              ClaimKind::kPublishedClaim, 4.0, [] {
-                const auto fp32 = testing::TrainedDigitsMlp();
-                return perf::DecideWithin(
-                    ExactEvidence(WeightByteRatio(*fp32, *Int8Mlp()), "x", {}), 3.5, 4.0,
-                    "weight-size ratio");
-              }});
+  CheckClaim(
+      perf::MakeClaim({"module_15_quantization", "int8_4x_memory",
+                       "INT8 gives 4x less memory (taken as 3.5-4x of the fp32 weight bytes)",
+                       "ratio", ClaimKind::kPublishedClaim, "weight-size ratio"},
+                      perf::Bound::Within(3.5, 4.0), [] {
+                        const auto fp32 = testing::TrainedDigitsMlp();
+                        return ExactEvidence(WeightByteRatio(*fp32, *Int8Mlp()), "x", {});
+                      }));
   // Latency (one image) and throughput (the whole test set) are different claims; the report
   // shows both.
   for (const int64_t batch : {int64_t{1}, int64_t{360}}) {
-    CheckClaim({"module_15_quantization", "int8_2_to_4x_speedup_batch" + std::to_string(batch),
-                "INT8 gives a 2-4x speedup (digits MLP, batch of " + std::to_string(batch) + ")",
-                "speedup", ClaimKind::kPublishedClaim, 2.0, [batch] {
-                  return perf::DecideWithin(Int8Speedup(batch), 2, 4, "speedup");
-                }});
+    CheckClaim(perf::MakeClaim(
+        {"module_15_quantization", "int8_2_to_4x_speedup_batch" + std::to_string(batch),
+         "INT8 gives a 2-4x speedup (digits MLP, batch of " + std::to_string(batch) + ")",
+         "speedup", ClaimKind::kPublishedClaim},
+        perf::Bound::Within(2, 4), [batch] { return Int8Speedup(batch); }));
   }
 }
 
@@ -87,12 +87,12 @@ TEST(QuantizationPerfTest, PublishedInt8MemoryAndSpeed) {
 // machine) at latency, small-batch and throughput sizes.
 TEST(QuantizationPerfTest, TargetInt8TwiceBestFp32) {
   for (const int64_t batch : {int64_t{1}, int64_t{32}, int64_t{360}}) {
-    CheckClaim({"module_15_quantization", "int8_vs_best_fp32_batch" + std::to_string(batch),
-                "INT8 runs the digits MLP at least 2x as fast as the best fp32 GEMM (batch of " +
-                    std::to_string(batch) + ")",
-                "speedup", ClaimKind::kTarget, 2.0, [batch] {
-                  return perf::DecideAtLeast(Int8Speedup(batch), 2.0, "speedup");
-                }});
+    CheckClaim(perf::MakeClaim(
+        {"module_15_quantization", "int8_vs_best_fp32_batch" + std::to_string(batch),
+         "INT8 runs the digits MLP at least 2x as fast as the best fp32 GEMM (batch of " +
+             std::to_string(batch) + ")",
+         "speedup", ClaimKind::kTarget},
+        perf::Bound::AtLeast(2.0), [batch] { return Int8Speedup(batch); }));
   }
 }
 

@@ -62,6 +62,28 @@ TEST(PerfSuiteTest, AtMostAndWithinRules) {
   EXPECT_EQ(DecideWithin(E(1.3, 1.2, 1.4), 2, 4, "speedup").verdict, ClaimVerdict::kFail);
 }
 
+// The builder writes each bound once: it is both the recorded threshold and the decision.
+TEST(PerfSuiteTest, MakeClaimDecidesAndRecordsTheOneBound) {
+  const Claim at_least = MakeClaim({"m", "fast", "fast enough", "speedup", ClaimKind::kContract},
+                                   Bound::AtLeast(2), [] { return E(2.5, 2.2, 2.8); });
+  EXPECT_EQ(at_least.threshold, 2);
+  EXPECT_EQ(at_least.measure().verdict, ClaimVerdict::kPass);
+  const Claim at_most =
+      MakeClaim({"m", "small", "small enough", "overhead", ClaimKind::kContract, "dispatch cost"},
+                Bound::AtMost(0.05), [] { return E(0.07, 0.06, 0.08); });
+  EXPECT_EQ(at_most.threshold, 0.05);
+  const ClaimOutcome miss = at_most.measure();
+  EXPECT_EQ(miss.verdict, ClaimVerdict::kFail);
+  EXPECT_THAT(miss.reason, HasSubstr("dispatch cost 0.07"));  // the quantity names the value
+  const Claim within = MakeClaim(
+      {"m", "range", "2-4x", "speedup", ClaimKind::kPublishedClaim}, Bound::Within(2, 4),
+      [] { return E(4.2, 3.9, 4.5); }, 7);
+  EXPECT_EQ(within.threshold, 2);  // a range records its low end
+  EXPECT_EQ(within.timeout_seconds, 7);
+  EXPECT_EQ(within.measure().verdict, ClaimVerdict::kPartial);
+  EXPECT_THAT(within.measure().reason, HasSubstr("speedup 4.2"));  // default quantity: the metric
+}
+
 TEST(PerfSuiteTest, CombineNeedsEveryCriterionForPass) {
   const ClaimOutcome pass = DecideAtLeast(E(4, NAN, NAN), 3.9, "ratio");
   const ClaimOutcome fail = DecideAtMost(E(0.02, NAN, NAN), 0.01, "accuracy loss");

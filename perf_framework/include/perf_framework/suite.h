@@ -161,6 +161,28 @@ ClaimOutcome DecideAtMost(Evidence e, double threshold, const std::string& what,
 // PARTIAL when the estimate is inside but the interval crosses a bound, or the estimate is
 // outside but the interval overlaps the range; FAIL when the interval is disjoint from it.
 ClaimOutcome DecideWithin(Evidence e, double lo, double hi, const std::string& what);
+// A claim's bound, written once: the verdict rule above and the threshold the report records both
+// come from it (a range records its low end).
+struct Bound {
+  enum class Side { kAtLeast, kAtMost, kWithin };
+  Side side = Side::kAtLeast;
+  double lo = 0, hi = 0;
+
+  static Bound AtLeast(double v) { return {Side::kAtLeast, v, v}; }
+  static Bound AtMost(double v) { return {Side::kAtMost, v, v}; }
+  static Bound Within(double lo, double hi) { return {Side::kWithin, lo, hi}; }
+  double threshold() const { return side == Side::kAtMost ? hi : lo; }
+  ClaimOutcome Decide(Evidence e, const std::string& what) const;
+};
+// Everything a claim states before it is measured.
+struct ClaimHead {
+  std::string module, id, statement, metric;
+  ClaimKind kind = ClaimKind::kContract;
+  std::string quantity = "";  // what the verdict's reason calls the measured value; default: metric
+};
+// The claim "the quantity `measure` returns meets `bound`".
+Claim MakeClaim(ClaimHead head, Bound bound, std::function<Evidence()> measure,
+                double timeout_seconds = Claim{}.timeout_seconds);
 // Combines several criteria of one claim: PASS if all pass, FAIL if all fail, ERROR if any is
 // ERROR, PARTIAL otherwise; reasons are joined.
 ClaimOutcome Combine(const std::vector<ClaimOutcome>& parts);
