@@ -139,9 +139,10 @@ CountComparison CompareCounts(const CountSet& baseline, const CountSet& current,
   for (const auto& [name, reason] : current.errors) {
     out.warnings.push_back(name + " was not counted in " + current.source + ": " + reason);
   }
+  // `&name = name`: clang 14 cannot capture a structured binding itself.
   for (const auto& [name, counters] : baseline.benchmarks) {
     const auto it = std::find_if(current.benchmarks.begin(), current.benchmarks.end(),
-                                 [&](const auto& c) { return c.first == name; });
+                                 [&name = name](const auto& c) { return c.first == name; });
     if (it == current.benchmarks.end()) {
       out.only_baseline.push_back(name);
       continue;
@@ -178,7 +179,7 @@ CountComparison CompareCounts(const CountSet& baseline, const CountSet& current,
   }
   for (const auto& [name, counters] : current.benchmarks) {
     const auto it = std::find_if(baseline.benchmarks.begin(), baseline.benchmarks.end(),
-                                 [&](const auto& c) { return c.first == name; });
+                                 [&name = name](const auto& c) { return c.first == name; });
     if (it == baseline.benchmarks.end()) out.only_current.push_back(name);
   }
   return out;
