@@ -150,9 +150,14 @@ void InsertRows(Database& db, const std::string& head, size_t width, std::vector
   }
 }
 
-std::optional<int64_t> ExistingRun(Database& db, const std::string& key, const std::string& hash) {
+// Keys are per machine (one machine's client cannot claim another's key); the content hash
+// covers the machine name, so it is unique across all of them.
+std::optional<int64_t> ExistingRun(Database& db, const std::string& machine, const std::string& key,
+                                   const std::string& hash) {
   const auto rows = db.Query(
-      "SELECT id FROM runs WHERE idempotency_key = $1 OR content_sha256 = $2 ORDER BY id", {key, hash});
+      "SELECT r.id FROM runs r JOIN machines m ON m.id = r.machine_id "
+      "WHERE (m.name = $1 AND r.idempotency_key = $2) OR r.content_sha256 = $3 ORDER BY r.id",
+      {machine, key, hash});
   if (rows.empty()) return std::nullopt;
   return AsInt(rows[0][0]);
 }
@@ -162,7 +167,7 @@ std::optional<int64_t> ExistingRun(Database& db, const std::string& key, const s
 ImportResult ImportOnce(Database& db, const RunBundle& bundle, const NormalisedRun& n,
                         const std::string& key, const std::string& hash) {
   Transaction t(db);
-  if (const auto id = ExistingRun(db, key, hash)) return {*id, false};
+  if (const auto id = ExistingRun(db, bundle.machine, key, hash)) return {*id, false};
   const std::string now = UtcNow();
   const int64_t machine = MachineId(db, bundle.machine, now);
   if (n.environment_json != "{}") {
@@ -181,7 +186,7 @@ ImportResult ImportOnce(Database& db, const RunBundle& bundle, const NormalisedR
   if (inserted.empty()) {
     // A concurrent import of this key or content committed first; READ COMMITTED lets this
     // statement see it.
-    if (const auto id = ExistingRun(db, key, hash)) return {*id, false};
+    if (const auto id = ExistingRun(db, bundle.machine, key, hash)) return {*id, false};
     throw RetryableError("store: run conflicted but is not visible yet");
   }
   const int64_t run = AsInt(inserted[0][0]);
