@@ -81,7 +81,8 @@ int Import(const DbOptions& o) {
         const perf::store::ImportResult r =
             store.ImportRun(perf::store::ReadRunFolder(dir, machine));
         std::printf("%s: %s run %lld\n", Terminal(dir).c_str(),
-                    r.created ? "stored as" : "already stored as", static_cast<long long>(r.run_id));
+                    r.created ? "stored as" : "already stored as",
+                    static_cast<long long>(r.run_id));
         return kExitOk;
       });
       if (status == kExitOk) status = one;
@@ -115,8 +116,8 @@ int Export(const DbOptions& o) {
 int Runs(const DbOptions& o) {
   return Guarded("runs", [&] {
     perf::store::Store store = perf::store::Store::Open(o.url);
-    std::printf("%6s  %-20s  %-24s  %-10s  %5s %7s %5s %5s  %8s\n", "id", "machine", "run", "commit",
-                "PASS", "PARTIAL", "FAIL", "ERROR", "samples");
+    std::printf("%6s  %-20s  %-24s  %-10s  %5s %7s %5s %5s  %8s\n", "id", "machine", "run",
+                "commit", "PASS", "PARTIAL", "FAIL", "ERROR", "samples");
     for (const perf::store::RunInfo& r : store.ListRuns({o.machine, o.limit})) {
       std::printf("%6lld  %-20s  %-24s  %-10s  %5d %7d %5d %5d  %8lld\n",
                   static_cast<long long>(r.id), Terminal(r.machine).c_str(),
@@ -140,25 +141,32 @@ void AddDbCommand(CLI::App& app, std::function<int()>& run) {
   add_url(init);
   init->callback([o, &run] { run = [o] { return Init(*o); }; });
 
-  CLI::App* import = db->add_subcommand("import", "Store run folders (validation_results/<stamp>/)");
+  CLI::App* import =
+      db->add_subcommand("import", "Store run folders (validation_results/<stamp>/)");
   add_url(import);
-  import->add_option("run_dirs", o->run_dirs, "Run folders")->required()->check(CLI::ExistingDirectory);
-  import->add_option("--machine", o->machine, "The machine that produced them (default: host name)");
-  import->callback([o, &run] { run = [o] { return Import(*o); }; });
+  import->add_option("run_dirs", o->run_dirs, "Run folders")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  import->add_option("--machine", o->machine,
+                     "The machine that produced them (default: host name)");
+  import->callback([o, &run] { run = [o] { return Import(*o);
+};
+}  // namespace tinyperf
+);
 
-  CLI::App* exp = db->add_subcommand("export", "Write a stored run's documents into a folder");
-  add_url(exp);
-  exp->add_option("run", o->run, "Run id, or run folder name (its newest import)")->required();
-  exp->add_option("out_dir", o->out_dir, "Folder to write (created; existing files must match)")
-      ->required();
-  exp->add_option("--machine", o->machine, "With a run name: that machine's run");
-  exp->callback([o, &run] { run = [o] { return Export(*o); }; });
+CLI::App* exp = db->add_subcommand("export", "Write a stored run's documents into a folder");
+add_url(exp);
+exp->add_option("run", o->run, "Run id, or run folder name (its newest import)")->required();
+exp->add_option("out_dir", o->out_dir, "Folder to write (created; existing files must match)")
+    ->required();
+exp->add_option("--machine", o->machine, "With a run name: that machine's run");
+exp->callback([o, &run] { run = [o] { return Export(*o); }; });
 
-  CLI::App* runs = db->add_subcommand("runs", "The newest stored runs");
-  add_url(runs);
-  runs->add_option("--machine", o->machine, "Only this machine's runs");
-  runs->add_option("--limit", o->limit, "How many (default 20)")->check(CLI::Range(1, 100000));
-  runs->callback([o, &run] { run = [o] { return Runs(*o); }; });
+CLI::App* runs = db->add_subcommand("runs", "The newest stored runs");
+add_url(runs);
+runs->add_option("--machine", o->machine, "Only this machine's runs");
+runs->add_option("--limit", o->limit, "How many (default 20)")->check(CLI::Range(1, 100000));
+runs->callback([o, &run] { run = [o] { return Runs(*o); }; });
 }
 
 }  // namespace tinyperf

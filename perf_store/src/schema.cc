@@ -12,8 +12,9 @@ namespace perf::store {
 namespace {
 
 constexpr Migration kMigrations[] = {
-    {1, "machines, commits, benchmarks, claims, metrics, runs, documents, verdicts, samples, "
-        "changes, tokens",
+    {1,
+     "machines, commits, benchmarks, claims, metrics, runs, documents, verdicts, samples, "
+     "changes, tokens",
      R"sql(
 CREATE TABLE machines (
   id {id},

@@ -183,7 +183,8 @@ void RawExec(const std::string& url, const std::string& sql) {
 TEST_P(StoreTest, InitMigratesAnEmptyDatabaseToTheCurrentSchema) {
   Store s = Open();
   EXPECT_EQ(s.Version(), 0);
-  EXPECT_THAT([&] { s.ListRuns(); }, ::testing::ThrowsMessage<StoreError>(HasSubstr("tinyperf db init")));
+  EXPECT_THAT([&] { s.ListRuns(); },
+              ::testing::ThrowsMessage<StoreError>(HasSubstr("tinyperf db init")));
   EXPECT_EQ(s.Init(), SchemaVersion());
   EXPECT_EQ(s.Version(), SchemaVersion());
   EXPECT_TRUE(s.ListRuns().empty());
@@ -201,10 +202,11 @@ TEST_P(StoreTest, InitAgainChangesNothing) {
 
 TEST_P(StoreTest, ANewerSchemaIsRefusedWithAClearMessage) {
   OpenInit();
-  RawExec(url_, "INSERT INTO schema_migrations (version, name, applied_utc) VALUES "
-                "(99, 'from the future', '2030-01-01T00:00:00Z')");
-  EXPECT_THAT([&] { Open(); },
-              ::testing::ThrowsMessage<StoreError>(HasSubstr("schema version 99 is newer than this tinyperf's")));
+  RawExec(url_,
+          "INSERT INTO schema_migrations (version, name, applied_utc) VALUES "
+          "(99, 'from the future', '2030-01-01T00:00:00Z')");
+  EXPECT_THAT([&] { Open(); }, ::testing::ThrowsMessage<StoreError>(
+                                   HasSubstr("schema version 99 is newer than this tinyperf's")));
 }
 
 // ---- Import and export ----
@@ -366,19 +368,22 @@ TEST_P(StoreTest, MalformedDocumentsNameTheFileAndTheFieldAndStoreNothing) {
     }
     return x;
   };
-  EXPECT_THAT([&] { s.ImportRun(with("results.json", ResultsJson(Commit(1), "MAYBE"))); },
-              ::testing::ThrowsMessage<Error>(AllOf(HasSubstr("results.json"), HasSubstr("verdict"))));
+  EXPECT_THAT(
+      [&] { s.ImportRun(with("results.json", ResultsJson(Commit(1), "MAYBE"))); },
+      ::testing::ThrowsMessage<Error>(AllOf(HasSubstr("results.json"), HasSubstr("verdict"))));
   std::string bad_time = kBenchJson;
   bad_time.replace(bad_time.find("\"real_time\": 1.5"), 16, "\"real_time\": \"x\"");
   EXPECT_THAT([&] { s.ImportRun(with("matmul_bench.json", bad_time)); },
-              ::testing::ThrowsMessage<Error>(
-                  HasSubstr("matmul_bench.json: benchmarks[0]: field 'real_time' must be a number")));
-  EXPECT_THAT([&] { s.ImportRun(with("counts/matmul_bench.json", "{\"benchmarks\": [")); },
-              ::testing::ThrowsMessage<Error>(HasSubstr("counts/matmul_bench.json: not valid JSON")));
+              ::testing::ThrowsMessage<Error>(HasSubstr(
+                  "matmul_bench.json: benchmarks[0]: field 'real_time' must be a number")));
+  EXPECT_THAT(
+      [&] { s.ImportRun(with("counts/matmul_bench.json", "{\"benchmarks\": [")); },
+      ::testing::ThrowsMessage<Error>(HasSubstr("counts/matmul_bench.json: not valid JSON")));
   std::string bad_unit = kBenchJson;
   bad_unit.replace(bad_unit.find("\"us\""), 4, "\"ps\"");
   EXPECT_THAT([&] { s.ImportRun(with("bench/matmul_bench.1.json", bad_unit)); },
-              ::testing::ThrowsMessage<Error>(HasSubstr("bench/matmul_bench.1.json: benchmarks[0]: field 'time_unit'")));
+              ::testing::ThrowsMessage<Error>(
+                  HasSubstr("bench/matmul_bench.1.json: benchmarks[0]: field 'time_unit'")));
   EXPECT_THAT([&] { s.ImportRun(with("report.md", "\xff\xfe")); },
               ::testing::ThrowsMessage<Error>(HasSubstr("report.md): content is not valid UTF-8")));
   EXPECT_TRUE(s.ListRuns().empty());
@@ -425,7 +430,8 @@ TEST(StoreUrlTest, AnUnknownUrlIsRefusedWithoutEchoingItsSecrets) {
       Store::Open(url);
       ADD_FAILURE() << url << " was accepted";
     } catch (const StoreError& e) {
-      ADD_FAILURE() << url << ": a bad URL is the user's input, not a database failure: " << e.what();
+      ADD_FAILURE() << url
+                    << ": a bad URL is the user's input, not a database failure: " << e.what();
     } catch (const Error& e) {
       EXPECT_THAT(e.what(), HasSubstr("sqlite:PATH")) << url;
       EXPECT_THAT(e.what(), Not(HasSubstr("secret")));
@@ -444,7 +450,8 @@ TEST(RunBundleTest, JsonRoundTripAndHostileNames) {
     nlohmann::json j = b.ToJson();
     j["documents"][0]["name"] = name;
     EXPECT_THAT([&] { RunBundle::FromJson(j, "bundle"); },
-                ::testing::ThrowsMessage<Error>(HasSubstr("documents[0].name"))) << name;
+                ::testing::ThrowsMessage<Error>(HasSubstr("documents[0].name")))
+        << name;
   }
   nlohmann::json unsorted = b.ToJson();
   std::swap(unsorted["documents"][0], unsorted["documents"][1]);
