@@ -219,6 +219,8 @@ TEST_P(StoreTest, ImportExportRoundTripIsByteIdentical) {
   Store s = OpenInit();
   const RunBundle read = ReadRunFolder(in, "m1");
   EXPECT_EQ(read.run, "20261201T030000Z");
+  fs::create_directory_symlink("20261201T030000Z", dir_ / "latest");
+  EXPECT_EQ(ReadRunFolder((dir_ / "latest").string() + "/", "m1").run, "20261201T030000Z");
   const ImportResult r = s.ImportRun(read);
   ASSERT_TRUE(r.created);
   WriteRunFolder(s.ExportRun(r.run_id), out);
