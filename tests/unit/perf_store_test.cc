@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -258,6 +259,16 @@ TEST_P(StoreTest, ImportNormalisesVerdictsSamplesAndCounts) {
   const auto instructions = s.Series("BM_A/n:64", "m1", "instructions");
   ASSERT_EQ(instructions.size(), 1u);
   EXPECT_DOUBLE_EQ(instructions[0].value, 2154160.0);
+  const std::vector<VerdictInfo> verdicts = s.ListVerdicts(r.run_id);
+  ASSERT_EQ(verdicts.size(), 3u);
+  EXPECT_EQ(verdicts[2].claim, "claim_2");
+  EXPECT_EQ(verdicts[2].verdict, "FAIL");
+  EXPECT_EQ(verdicts[2].kind, "contract");
+  EXPECT_DOUBLE_EQ(verdicts[2].value, 3.0);
+  EXPECT_TRUE(std::isnan(verdicts[2].low));
+  EXPECT_TRUE(s.ListVerdicts(r.run_id + 1).empty());
+  EXPECT_EQ(s.ListBenchmarks("m1"), std::vector<std::string>{"BM_A/n:64"});
+  EXPECT_TRUE(s.ListBenchmarks("nobody").empty());
   const auto machines = s.ListMachines();
   ASSERT_EQ(machines.size(), 1u);
   EXPECT_EQ(machines[0].name, "m1");
