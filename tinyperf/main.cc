@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   tinyperf::AddHistoryCommand(app, run);
   tinyperf::AddEnvCommand(app, run);
   tinyperf::AddCountCommand(app, run);
+  tinyperf::AddDbCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
