@@ -74,6 +74,9 @@ ctest --test-dir "$ds" --output-on-failure
 tp=$prefix/bin/tinyperf
 step "tinyperf --help"
 "$tp" --help | grep -q calibrate || fail "tinyperf --help does not list calibrate"
+# The data `olympics submit` trains on by default is the installed copy, not the source tree's.
+"$tp" olympics submit --help | grep -qF "=$prefix/share/tinytorch/digits/digits.csv" ||
+  fail "the installed tinyperf does not default to the installed digits data"
 
 step "tinyperf compare: the benchmark before and after the change, alternated"
 mkdir -p "$work/before" "$work/after"
