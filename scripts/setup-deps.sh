@@ -5,6 +5,7 @@
 #   scripts/setup-deps.sh --golden   also what tools/golden/*.py need (PyTorch, SciPy, scikit-learn)
 #   scripts/setup-deps.sh --libtorch also libtorch-dev, for the tinytorch-vs-libtorch comparisons
 #   scripts/setup-deps.sh --fuzz     also clang and its libFuzzer runtime, for scripts/fuzz.sh
+#   scripts/setup-deps.sh --package  also dpkg-dev (dpkg-shlibdeps), for scripts/package.sh
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config git
@@ -15,6 +16,7 @@ case "${1:-}" in
   --golden) packages+=(python3 python3-torch python3-numpy python3-scipy python3-sklearn) ;;
   --libtorch) packages+=(libtorch-dev) ;;
   --fuzz) packages+=(clang libclang-rt-dev) ;;
+  --package) packages+=(dpkg-dev) ;;
 esac
 
 missing=()

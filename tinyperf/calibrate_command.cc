@@ -102,7 +102,8 @@ int Calibrate(CalibrateOptions o) {
       perf::ProfileFromAA(reports, fingerprint, o.rounds, o.repetitions, drift);
   std::string out = o.out;
   if (out.empty()) out = "validation_results/baselines/" + fingerprint + "/noise.json";
-  fs::create_directories(fs::path(out).parent_path());
+  // `--out noise.json` has no directory part to create.
+  if (const fs::path dir = fs::path(out).parent_path(); !dir.empty()) fs::create_directories(dir);
   fileio::WriteAtomically(out, profile.ToJson().dump(2) + "\n");
   std::printf("%s", profile.ToText().c_str());
   std::printf("tinyperf calibrate: wrote %s\n", Terminal(out).c_str());

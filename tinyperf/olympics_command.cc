@@ -35,8 +35,19 @@ std::string ReadInput(const std::string& path) {
 // ---------------------------------------------------------------------------------------------
 // submit
 
+// The digits data set: installed, in <prefix>/TT_INSTALL_DATA_DIR beside bin/tinyperf; in the
+// build tree, the source tree's data/ (TT_DATA_DIR).
+std::string DefaultDigitsCsv() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path installed =
+      self.parent_path().parent_path() / TT_INSTALL_DATA_DIR / "digits" / "digits.csv";
+  if (!ec && fs::is_regular_file(installed, ec)) return installed.string();
+  return TT_DATA_DIR "/digits/digits.csv";
+}
+
 struct SubmitOptions {
-  std::string event, athlete, division = "closed", data = TT_DATA_DIR "/digits/digits.csv", out;
+  std::string event, athlete, division = "closed", data = DefaultDigitsCsv(), out;
   std::vector<std::string> techniques;
   double latency_seconds = 1.0;
   int epochs = 20;

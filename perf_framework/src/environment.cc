@@ -22,9 +22,6 @@
 #ifndef PERF_BUILD_TYPE
 #define PERF_BUILD_TYPE "unknown"
 #endif
-#ifndef PERF_SOURCE_DIR
-#define PERF_SOURCE_DIR "."
-#endif
 
 namespace perf {
 
@@ -124,7 +121,9 @@ Environment CaptureEnvironment() {
   if (env.governor.empty()) env.governor = "unavailable";
   env.compile_flags = PERF_COMPILE_FLAGS;
   env.build_type = PERF_BUILD_TYPE;
-  env.git_commit = Run("git -C '" PERF_SOURCE_DIR "' rev-parse HEAD 2>/dev/null");
+  // The checkout the process runs in, i.e. the measured project's: a path fixed at build time
+  // would name this library's source tree in every installed user's results.
+  env.git_commit = Run("git rev-parse HEAD 2>/dev/null");
   if (env.git_commit.empty()) env.git_commit = "unknown";
   env.utc_time = UtcNow();
   std::istringstream(ReadFirstLine("/proc/loadavg")) >> env.load_average_1min;

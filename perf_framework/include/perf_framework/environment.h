@@ -18,7 +18,7 @@ struct Environment {
   std::string compiler;
   std::string compile_flags;
   std::string build_type;
-  std::string git_commit;  // "unknown" outside a git checkout
+  std::string git_commit;  // of the working directory's checkout; "unknown" outside one
   std::string utc_time;    // ISO 8601, e.g. 2026-11-23T22:15:00Z
   double load_average_1min = 0;
   BlasInfo blas;  // the reference BLAS as this process runs it
