@@ -92,3 +92,19 @@ else()
   set(TT_LIBTORCH_ENABLED OFF)
 endif()
 message(STATUS "tinytorch-vs-libtorch comparisons: ${TT_LIBTORCH_ENABLED} (TT_WITH_LIBTORCH=${TT_WITH_LIBTORCH})")
+
+# The results store (perf_store/): SQLite for the embedded default, libpq for a shared PostgreSQL,
+# libcrypto for the SHA-256 of documents and machine tokens. Only perf::store and tinyperf link
+# them; perf::framework does not, so users of the comparator need none of the three.
+find_package(SQLite3 QUIET)
+if(NOT SQLite3_FOUND)
+  tt_missing("SQLite 3" "libsqlite3-dev")
+endif()
+pkg_check_modules(LIBPQ QUIET IMPORTED_TARGET libpq)
+if(NOT LIBPQ_FOUND)
+  tt_missing("libpq (the PostgreSQL client library)" "libpq-dev")
+endif()
+pkg_check_modules(LIBCRYPTO QUIET IMPORTED_TARGET libcrypto)
+if(NOT LIBCRYPTO_FOUND)
+  tt_missing("OpenSSL's libcrypto (SHA-256)" "libssl-dev")
+endif()

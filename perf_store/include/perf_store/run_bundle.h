@@ -73,6 +73,10 @@ RunBundle ReadRunFolder(const std::string& dir, const std::string& machine);
 // perf::Error) to overwrite an existing file whose content differs.
 void WriteRunFolder(const RunBundle& bundle, const std::string& dir);
 
+// What FromJson checks, for a bundle built in code: names, order, limits, UTF-8. Throws perf::Error
+// naming `source` and the field.
+void CheckBundle(const RunBundle& bundle, const std::string& source);
+
 // Throws perf::Error unless `name` is a valid machine or run name ([A-Za-z0-9._-]{1,64}, not "."
 // or ".."); `what` names it in the message.
 void CheckName(const std::string& name, const std::string& what);

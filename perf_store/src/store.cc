@@ -1,0 +1,481 @@
+// The store's operations, written once over Database: the same SQL runs on SQLite and
+// PostgreSQL. Every value is a statement parameter; only table and column names from this file
+// are ever part of a statement's text.
+#include "perf_store/store.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "database.h"
+#include "normalise.h"
+#include "perf_framework/environment.h"
+#include "schema.h"
+#include "sha256.h"
+
+namespace perf::store {
+
+// ---- Value access (database.h) ----
+
+int64_t AsInt(const Value& v) {
+  if (const auto* n = std::get_if<int64_t>(&v)) return *n;
+  throw StoreError("store: expected an integer column");
+}
+
+double AsDouble(const Value& v) {
+  if (std::holds_alternative<std::nullptr_t>(v)) return std::nan("");
+  if (const auto* d = std::get_if<double>(&v)) return *d;
+  if (const auto* n = std::get_if<int64_t>(&v)) return static_cast<double>(*n);
+  throw StoreError("store: expected a number column");
+}
+
+std::string AsText(const Value& v) {
+  if (std::holds_alternative<std::nullptr_t>(v)) return "";
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  throw StoreError("store: expected a text column");
+}
+
+std::optional<int64_t> AsOptionalInt(const Value& v) {
+  if (std::holds_alternative<std::nullptr_t>(v)) return std::nullopt;
+  return AsInt(v);
+}
+
+void Database::Rollback() noexcept {
+  try {
+    Exec("ROLLBACK");
+  } catch (const std::exception&) {
+    // The connection is gone or the transaction was already over; nothing to undo then.
+  }
+}
+
+namespace {
+
+constexpr int kMaxImportAttempts = 5;
+constexpr size_t kBatchRows = 500;
+constexpr size_t kMaxKeyChars = 200;
+
+Param Nullable(double d) { return std::isnan(d) ? Param(nullptr) : Param(d); }
+
+// Printable ASCII, bounded: an Idempotency-Key header, or "sha256:<hash>".
+void CheckKey(const std::string& key) {
+  PERF_CHECK(!key.empty() && key.size() <= kMaxKeyChars &&
+                 std::all_of(key.begin(), key.end(), [](char c) { return c > ' ' && c < 127; }),
+             "idempotency key must be 1 to ", kMaxKeyChars,
+             " printable ASCII characters without spaces");
+}
+
+bool HexToken(const std::string& token) {
+  return token.size() == 64 && std::all_of(token.begin(), token.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+struct Column {
+  const char* name;
+  Param value;
+};
+
+// The id of the row of `table` whose `key` columns hold these values, inserted (with `extra`)
+// if missing. Concurrent inserters of one row: the loser's INSERT does nothing (PostgreSQL: after
+// waiting for the winner to commit) and its SELECT finds the winner's row.
+int64_t IdOf(Database& db, const std::string& table, const std::vector<Column>& key,
+             const std::vector<Column>& extra = {}) {
+  std::string columns, placeholders, where;
+  std::vector<Param> params, key_params;
+  for (const auto* part : {&key, &extra}) {
+    for (const Column& c : *part) {
+      params.push_back(c.value);
+      const std::string p = "$" + std::to_string(params.size());
+      columns += (columns.empty() ? "" : ", ") + std::string(c.name);
+      placeholders += (placeholders.empty() ? "" : ", ") + p;
+      if (part == &key) {
+        where += (where.empty() ? "" : " AND ") + std::string(c.name) + " = " + p;
+        key_params.push_back(c.value);
+      }
+    }
+  }
+  db.Query("INSERT INTO " + table + " (" + columns + ") VALUES (" + placeholders +
+               ") ON CONFLICT DO NOTHING",
+           params);
+  const auto rows = db.Query("SELECT id FROM " + table + " WHERE " + where, key_params);
+  if (rows.empty()) throw StoreError("store: a " + table + " row vanished after its insertion");
+  return AsInt(rows[0][0]);
+}
+
+int64_t MachineId(Database& db, const std::string& name, const std::string& now) {
+  return IdOf(db, "machines", {{"name", name}},
+              {{"fingerprint", std::string()},
+               {"environment", std::string("{}")},
+               {"first_seen_utc", now},
+               {"last_seen_utc", now}});
+}
+
+// Every call but Init and Version needs the schema this build knows; checked once per Store.
+void RequireCurrent(Database& db) {
+  db.EnsureConnected();
+  if (db.schema_current) return;
+  const int version = db.HasTable("schema_migrations")
+                          ? static_cast<int>(AsOptionalInt(db.Query("SELECT MAX(version) FROM schema_migrations", {})
+                                                               .at(0)
+                                                               .at(0))
+                                                 .value_or(0))
+                          : 0;
+  if (version < SchemaVersion()) {
+    throw StoreError("database schema version " + std::to_string(version) + ", this tinyperf needs " +
+                     std::to_string(SchemaVersion()) + ": run `tinyperf db init --db URL` first");
+  }
+  if (version > SchemaVersion()) {
+    throw StoreError("database schema version " + std::to_string(version) +
+                     " is newer than this tinyperf's " + std::to_string(SchemaVersion()));
+  }
+  db.schema_current = true;
+}
+
+// INSERT INTO <head> VALUES (...), (...) for `flat` (rows of `width` values each), in
+// statements of at most kBatchRows rows: one round trip per batch, not per sample.
+void InsertRows(Database& db, const std::string& head, size_t width, std::vector<Param> flat) {
+  const size_t rows = flat.size() / width;
+  for (size_t first = 0; first < rows; first += kBatchRows) {
+    const size_t n = std::min(kBatchRows, rows - first);
+    std::string sql = "INSERT INTO " + head + " VALUES ";
+    int p = 1;
+    for (size_t r = 0; r < n; ++r) {
+      sql += r ? ", (" : "(";
+      for (size_t c = 0; c < width; ++c) sql += (c ? ", $" : "$") + std::to_string(p++);
+      sql += ")";
+    }
+    db.Query(sql, std::vector<Param>(std::make_move_iterator(flat.begin() + first * width),
+                                     std::make_move_iterator(flat.begin() + (first + n) * width)));
+  }
+}
+
+std::optional<int64_t> ExistingRun(Database& db, const std::string& key, const std::string& hash) {
+  const auto rows = db.Query(
+      "SELECT id FROM runs WHERE idempotency_key = $1 OR content_sha256 = $2 ORDER BY id", {key, hash});
+  if (rows.empty()) return std::nullopt;
+  return AsInt(rows[0][0]);
+}
+
+// One attempt at ImportRun's transaction. Dimension rows are inserted table by table, each in
+// sorted order, so two concurrent imports lock rows in the same order and cannot deadlock.
+ImportResult ImportOnce(Database& db, const RunBundle& bundle, const NormalisedRun& n,
+                        const std::string& key, const std::string& hash) {
+  Transaction t(db);
+  if (const auto id = ExistingRun(db, key, hash)) return {*id, false};
+  const std::string now = UtcNow();
+  const int64_t machine = MachineId(db, bundle.machine, now);
+  if (n.environment_json != "{}") {
+    db.Query("UPDATE machines SET fingerprint = $1, environment = $2, last_seen_utc = $3 WHERE id = $4",
+             {n.fingerprint, n.environment_json, now, machine});
+  } else {
+    db.Query("UPDATE machines SET last_seen_utc = $1 WHERE id = $2", {now, machine});
+  }
+  const Param commit = n.commit.empty() ? Param(nullptr) : Param(IdOf(db, "commits", {{"sha", n.commit}}));
+  const auto inserted = db.Query(
+      "INSERT INTO runs (machine_id, commit_id, name, idempotency_key, content_sha256, "
+      "started_utc, imported_utc, environment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+      "ON CONFLICT DO NOTHING RETURNING id",
+      {machine, commit, bundle.run, key, hash, n.started_utc.empty() ? now : n.started_utc, now,
+       n.environment_json});
+  if (inserted.empty()) {
+    // A concurrent import of this key or content committed first; READ COMMITTED lets this
+    // statement see it.
+    if (const auto id = ExistingRun(db, key, hash)) return {*id, false};
+    throw RetryableError("store: run conflicted but is not visible yet");
+  }
+  const int64_t run = AsInt(inserted[0][0]);
+  for (const RunDocument& d : bundle.documents) {
+    db.Query("INSERT INTO run_documents (run_id, name, sha256, content) VALUES ($1, $2, $3, $4)",
+             {run, d.name, Sha256Hex(d.content), Blob{d.content}});
+  }
+
+  std::set<std::pair<std::string, std::string>> claim_keys;
+  for (const NormalisedVerdict& v : n.verdicts) claim_keys.emplace(v.module, v.claim);
+  std::map<std::pair<std::string, std::string>, int64_t> claims;
+  for (const auto& [module, name] : claim_keys) {
+    claims[{module, name}] = IdOf(db, "claims", {{"module", module}, {"name", name}});
+  }
+  std::vector<Param> verdicts;
+  for (const NormalisedVerdict& v : n.verdicts) {
+    for (Param p : {Param(run), Param(claims.at({v.module, v.claim})), Param(v.kind),
+                    Param(v.verdict), Nullable(v.value), Nullable(v.low), Nullable(v.high),
+                    Param(v.unit), Param(v.reason)}) {
+      verdicts.push_back(std::move(p));
+    }
+  }
+  InsertRows(db, "verdicts (run_id, claim_id, kind, verdict, value, low, high, unit, reason)", 9,
+             std::move(verdicts));
+
+  std::set<std::string> benchmark_names;
+  std::map<std::string, std::string> metric_units;
+  for (const NormalisedSample& s : n.samples) {
+    benchmark_names.insert(s.benchmark);
+    metric_units.emplace(s.metric, s.unit);
+  }
+  std::map<std::string, int64_t> benchmarks, metrics;
+  for (const std::string& b : benchmark_names) benchmarks[b] = IdOf(db, "benchmarks", {{"name", b}});
+  for (const auto& [m, unit] : metric_units) {
+    metrics[m] = IdOf(db, "metrics", {{"name", m}}, {{"unit", unit}});
+  }
+  std::vector<Param> samples;
+  samples.reserve(n.samples.size() * 6);
+  for (const NormalisedSample& s : n.samples) {
+    for (Param p : {Param(run), Param(benchmarks.at(s.benchmark)), Param(metrics.at(s.metric)),
+                    Param(s.document), Param(s.repetition), Param(s.value)}) {
+      samples.push_back(std::move(p));
+    }
+  }
+  InsertRows(db, "samples (run_id, benchmark_id, metric_id, document, repetition, value)", 6,
+             std::move(samples));
+  t.Commit();
+  return {run, true};
+}
+
+}  // namespace
+
+int SchemaVersion() { return static_cast<int>(Migrations().size()); }
+
+Store::Store(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+Store::~Store() = default;
+
+Store Store::Open(const std::string& url) {
+  std::unique_ptr<Database> db;
+  if (url.starts_with("sqlite:")) {
+    const std::string path = url.substr(7);
+    PERF_CHECK(!path.empty(), "database URL 'sqlite:' names no file: expected sqlite:PATH");
+    db = OpenSqlite(path);
+  } else if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    db = OpenPostgres(url);
+  } else {
+    // Only the scheme is echoed: the rest of a URL may hold a password.
+    detail::Throw("database URL '", url.substr(0, std::min<size_t>(url.find(':'), 32)),
+                  url.find(':') != std::string::npos ? ":...'" : "'",
+                  ": expected sqlite:PATH or postgresql://[USER@]HOST[:PORT]/DATABASE");
+  }
+  Store store(std::move(db));
+  const int version = store.Version();
+  if (version > SchemaVersion()) {
+    throw StoreError("database schema version " + std::to_string(version) +
+                     " is newer than this tinyperf's " + std::to_string(SchemaVersion()) +
+                     ": a newer tinyperf migrated it; use that one (this one would misread it)");
+  }
+  return store;
+}
+
+int Store::Version() {
+  std::lock_guard lock(db_->mutex);
+  db_->EnsureConnected();
+  if (!db_->HasTable("schema_migrations")) return 0;
+  const auto rows = db_->Query("SELECT MAX(version) FROM schema_migrations", {});
+  return static_cast<int>(AsOptionalInt(rows.at(0).at(0)).value_or(0));
+}
+
+int Store::Init() {
+  {
+    std::lock_guard lock(db_->mutex);
+    db_->EnsureConnected();
+    for (const Migration& m : Migrations()) {
+      Transaction t(*db_);
+      db_->LockForMigration();
+      db_->Exec(kMigrationsTable);
+      const auto rows = db_->Query("SELECT MAX(version) FROM schema_migrations", {});
+      const int64_t applied = AsOptionalInt(rows.at(0).at(0)).value_or(0);
+      if (applied > SchemaVersion()) {
+        throw StoreError("database schema version " + std::to_string(applied) +
+                         " is newer than this tinyperf's " + std::to_string(SchemaVersion()) +
+                         ": not migrating it");
+      }
+      if (applied >= m.version) continue;
+      db_->Exec(db_->dialect().Expand(m.ddl));
+      db_->Query("INSERT INTO schema_migrations (version, name, applied_utc) VALUES ($1, $2, $3)",
+                 {int64_t{m.version}, std::string(m.name), UtcNow()});
+      t.Commit();
+    }
+  }
+  return Version();
+}
+
+ImportResult Store::ImportRun(const RunBundle& bundle, const std::string& idempotency_key) {
+  CheckBundle(bundle, "run bundle");
+  const NormalisedRun normalised = Normalise(bundle);  // before any write: bad input stores nothing
+  const std::string hash = bundle.ContentHash();
+  const std::string key = idempotency_key.empty() ? "sha256:" + hash : idempotency_key;
+  CheckKey(key);
+  std::lock_guard lock(db_->mutex);
+  RequireCurrent(*db_);
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return ImportOnce(*db_, bundle, normalised, key, hash);
+    } catch (const RetryableError&) {
+      if (attempt == kMaxImportAttempts) throw;
+    }
+  }
+}
+
+RunBundle Store::ExportRun(int64_t run_id) {
+  std::lock_guard lock(db_->mutex);
+  RequireCurrent(*db_);
+  const auto run = db_->Query(
+      "SELECT m.name, r.name FROM runs r JOIN machines m ON m.id = r.machine_id WHERE r.id = $1",
+      {run_id});
+  PERF_CHECK(!run.empty(), "no run with id ", run_id, " in the store");
+  RunBundle b{AsText(run[0][0]), AsText(run[0][1]), {}};
+  for (const Row& d :
+       db_->Query("SELECT name, content FROM run_documents WHERE run_id = $1 ORDER BY name", {run_id})) {
+    b.documents.push_back({AsText(d[0]), AsText(d[1])});
+  }
+  // Byte order, as CheckBundle wants it (a database collation may sort otherwise).
+  std::sort(b.documents.begin(), b.documents.end(),
+            [](const RunDocument& x, const RunDocument& y) { return x.name < y.name; });
+  return b;
+}
+
+std::optional<int64_t> Store::FindRun(const std::string& machine, const std::string& run) {
+  std::lock_guard lock(db_->mutex);
+  RequireCurrent(*db_);
+  const auto rows = db_->Query(
+      "SELECT r.id FROM runs r JOIN machines m ON m.id = r.machine_id "
+      "WHERE r.name = $1 AND ($2 = '' OR m.name = $2) ORDER BY r.imported_utc DESC, r.id DESC LIMIT 1",
+      {run, machine});
+  if (rows.empty()) return std::nullopt;
+  return AsInt(rows[0][0]);
+}
+
+std::string Store::AddToken(const std::string& machine) {
+  CheckName(machine, "machine");
+  std::lock_guard lock(db_->mutex);
+  RequireCurrent(*db_);
+  const std::string token = RandomHex(32);
+  Transaction t(*db_);
+  const std::string now = UtcNow();
+  const int64_t id = MachineId(*db_, machine, now);
+  db_->Query("INSERT INTO tokens (machine_id, token_sha256, created_utc) VALUES ($1, $2, $3)",
+             {id, Sha256Hex(token), now});
+  t.Commit();
+  return token;
+}
+
+std::optional<std::string> Store::MachineForToken(const std::string& token) {
+  if (!HexToken(token)) return std::nullopt;  // not one of ours: no need to ask the database
+  std::lock_guard lock(db_->mutex);
+  RequireCurrent(*db_);
+  const auto rows = db_->Query(
+      "SELECT m.name FROM tokens t JOIN machines m ON m.id = t.machine_id "
+      "WHERE t.token_sha256 = $1 AND t.revoked_utc IS NULL",
+      {Sha256Hex(token)});
+  if (rows.empty()) return std::nullopt;
+  return AsText(rows[0][0]);
+}
+
+int Store::RevokeTokens(const std::string& machine) {
+  std::lock_guard lock(db_->mutex);
+  RequireCurrent(*db_);
+  return static_cast<int>(
+      db_->Query("UPDATE tokens SET revoked_utc = $1 WHERE revoked_utc IS NULL AND machine_id IN "
+                 "(SELECT id FROM machines WHERE name = $2) RETURNING id",
+                 {UtcNow(), machine})
+          .size());
+}
+
+std::vector<MachineInfo> Store::ListMachines() {
+  std::lock_guard lock(db_->mutex);
+  RequireCurrent(*db_);
+  std::vector<MachineInfo> out;
+  for (const Row& r : db_->Query(
+           "SELECT m.name, m.fingerprint, m.environment, m.first_seen_utc, m.last_seen_utc, "
+           "(SELECT COUNT(*) FROM runs r WHERE r.machine_id = m.id) FROM machines m ORDER BY m.name",
+           {})) {
+    out.push_back({AsText(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3]), AsText(r[4]), AsInt(r[5])});
+  }
+  return out;
+}
+
+std::vector<RunInfo> Store::ListRuns(const RunQuery& query) {
+  std::lock_guard lock(db_->mutex);
+  RequireCurrent(*db_);
+  std::vector<RunInfo> out;
+  for (const Row& r : db_->Query(
+           "SELECT r.id, m.name, r.name, c.sha, r.started_utc, r.imported_utc, r.idempotency_key, "
+           "r.content_sha256, "
+           "(SELECT COUNT(*) FROM verdicts v WHERE v.run_id = r.id AND v.verdict = 'PASS'), "
+           "(SELECT COUNT(*) FROM verdicts v WHERE v.run_id = r.id AND v.verdict = 'PARTIAL'), "
+           "(SELECT COUNT(*) FROM verdicts v WHERE v.run_id = r.id AND v.verdict = 'FAIL'), "
+           "(SELECT COUNT(*) FROM verdicts v WHERE v.run_id = r.id AND v.verdict = 'ERROR'), "
+           "(SELECT COUNT(*) FROM samples s WHERE s.run_id = r.id) "
+           "FROM runs r JOIN machines m ON m.id = r.machine_id "
+           "LEFT JOIN commits c ON c.id = r.commit_id WHERE ($1 = '' OR m.name = $1) "
+           "ORDER BY r.started_utc DESC, r.id DESC LIMIT $2",
+           {query.machine, int64_t{std::max(query.limit, 0)}})) {
+    out.push_back({AsInt(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3]), AsText(r[4]),
+                   AsText(r[5]), AsText(r[6]), AsText(r[7]), static_cast<int>(AsInt(r[8])),
+                   static_cast<int>(AsInt(r[9])), static_cast<int>(AsInt(r[10])),
+                   static_cast<int>(AsInt(r[11])), AsInt(r[12])});
+  }
+  return out;
+}
+
+std::vector<SeriesPoint> Store::Series(const std::string& benchmark, const std::string& machine,
+                                       const std::string& metric) {
+  std::lock_guard lock(db_->mutex);
+  RequireCurrent(*db_);
+  std::vector<SeriesPoint> out;
+  for (const Row& r : db_->Query(
+           "SELECT r.id, r.name, c.sha, r.started_utc, s.document, s.repetition, s.value "
+           "FROM samples s JOIN runs r ON r.id = s.run_id JOIN machines m ON m.id = r.machine_id "
+           "LEFT JOIN commits c ON c.id = r.commit_id "
+           "WHERE s.benchmark_id = (SELECT id FROM benchmarks WHERE name = $1) "
+           "AND s.metric_id = (SELECT id FROM metrics WHERE name = $2) AND m.name = $3 "
+           "ORDER BY r.started_utc, r.id, s.document, s.repetition",
+           {benchmark, metric, machine})) {
+    out.push_back({AsInt(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3]), AsText(r[4]),
+                   static_cast<int>(AsInt(r[5])), AsDouble(r[6])});
+  }
+  return out;
+}
+
+int64_t Store::RecordChange(const Change& c) {
+  PERF_CHECK(c.direction == "regression" || c.direction == "improvement",
+             "change direction '", c.direction.substr(0, 32), "' must be regression or improvement");
+  PERF_CHECK(std::isfinite(c.ratio), "change ratio must be a finite number");
+  std::lock_guard lock(db_->mutex);
+  RequireCurrent(*db_);
+  const auto id_of = [&](const char* table, const std::string& name) {
+    const auto rows = db_->Query(std::string("SELECT id FROM ") + table + " WHERE name = $1", {name});
+    PERF_CHECK(!rows.empty(), "change: no ", table, " row named '", name.substr(0, 128), "'");
+    return AsInt(rows[0][0]);
+  };
+  const int64_t machine = id_of("machines", c.machine), benchmark = id_of("benchmarks", c.benchmark),
+                metric = id_of("metrics", c.metric);
+  PERF_CHECK(!db_->Query("SELECT id FROM runs WHERE id = $1 AND machine_id = $2", {c.run_id, machine})
+                  .empty(),
+             "change: run ", c.run_id, " is not a run of machine '", c.machine, "'");
+  const auto rows = db_->Query(
+      "INSERT INTO changes (machine_id, benchmark_id, metric_id, run_id, detected_utc, direction, "
+      "ratio, low, high, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+      {machine, benchmark, metric, c.run_id, c.detected_utc.empty() ? UtcNow() : c.detected_utc,
+       c.direction, c.ratio, Nullable(c.low), Nullable(c.high), c.details_json});
+  return AsInt(rows.at(0).at(0));
+}
+
+std::vector<Change> Store::ListChanges(const std::string& machine) {
+  std::lock_guard lock(db_->mutex);
+  RequireCurrent(*db_);
+  std::vector<Change> out;
+  for (const Row& r : db_->Query(
+           "SELECT x.id, m.name, b.name, t.name, x.run_id, c.sha, x.detected_utc, x.ratio, x.low, "
+           "x.high, x.direction, x.details FROM changes x JOIN machines m ON m.id = x.machine_id "
+           "JOIN benchmarks b ON b.id = x.benchmark_id JOIN metrics t ON t.id = x.metric_id "
+           "JOIN runs r ON r.id = x.run_id LEFT JOIN commits c ON c.id = r.commit_id "
+           "WHERE ($1 = '' OR m.name = $1) ORDER BY x.detected_utc DESC, x.id DESC",
+           {machine})) {
+    out.push_back({AsInt(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3]), AsInt(r[4]),
+                   AsText(r[5]), AsText(r[6]), AsDouble(r[7]), AsDouble(r[8]), AsDouble(r[9]),
+                   AsText(r[10]), AsText(r[11])});
+  }
+  return out;
+}
+
+}  // namespace perf::store
