@@ -2,11 +2,16 @@
 #include "perf_server/server.h"
 
 #include <httplib.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <ctime>
 #include <string_view>
 #include <thread>
@@ -299,34 +304,64 @@ void Server::Run() {
 
 void Server::Stop() { impl_->http.stop(); }
 
+namespace {
+
+// The write end of ServeUntilSignal's self-pipe: a signal handler may only do async-signal-safe
+// things, and write(2) is one.
+std::atomic<int> signal_pipe_write = -1;
+
+extern "C" void OnStopSignal(int) {
+  const int saved_errno = errno;
+  const char byte = 1;
+  [[maybe_unused]] const ssize_t n = ::write(signal_pipe_write.load(), &byte, 1);
+  errno = saved_errno;
+}
+
+}  // namespace
+
 void ServeUntilSignal(Server& server, const std::function<void(int port)>& on_listening) {
-  // Blocked here, the signals stay blocked in every thread the server starts afterwards, and the
-  // watcher below receives them synchronously: no async-signal-safety concerns.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigset_t previous;
-  pthread_sigmask(SIG_BLOCK, &signals, &previous);
-  const int port = server.Bind();
+  // A handler, not sigwait in a thread with the signals blocked: threads started before this
+  // (OpenBLAS starts its pool when the library loads) would not block them, and the default
+  // action would end the process in the middle of requests.
+  int fds[2];
+  PERF_CHECK(::pipe2(fds, O_CLOEXEC) == 0, "serve: cannot create a pipe: ", std::strerror(errno));
+  signal_pipe_write = fds[1];
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  struct sigaction old_int {}, old_term {};
+  sigaction(SIGINT, &action, &old_int);
+  sigaction(SIGTERM, &action, &old_term);
+  auto restore = [&] {
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+    signal_pipe_write = -1;
+    ::close(fds[0]);
+    ::close(fds[1]);
+  };
+  int port = 0;
+  try {
+    port = server.Bind();
+  } catch (...) {
+    restore();
+    throw;
+  }
   std::atomic<bool> done = false;
   std::thread watcher([&] {
     // Stop() before Run() has started listening does nothing: once a signal came, keep asking.
     bool stopping = false;
-    const timespec poll{0, 100'000'000};
     while (!done) {
-      stopping = stopping || sigtimedwait(&signals, nullptr, &poll) > 0;
-      if (stopping) {
-        server.Stop();
-        nanosleep(&poll, nullptr);
-      }
+      pollfd p{fds[0], POLLIN, 0};
+      if (::poll(&p, 1, 100) > 0) stopping = true;
+      if (stopping) server.Stop();
     }
   });
   on_listening(port);
   server.Run();
   done = true;
   watcher.join();
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  restore();
 }
 
 }  // namespace perf::server

@@ -407,9 +407,10 @@ class ServeProcess {
     char c;
     while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
     out_ = out[0];
-    const size_t at = line.find("listening on http://127.0.0.1:");
+    constexpr std::string_view kPrefix = "listening on http://127.0.0.1:";
+    const size_t at = line.find(kPrefix);
     EXPECT_NE(at, std::string::npos) << line;
-    port_ = at == std::string::npos ? -1 : std::stoi(line.substr(line.rfind(':') + 1));
+    if (at != std::string::npos) port_ = std::atoi(line.c_str() + at + kPrefix.size());
   }
   ~ServeProcess() {
     if (pid_ > 0) Signal(SIGKILL);

@@ -51,8 +51,8 @@ class Server {
 };
 
 // Binds, calls `on_listening(port)`, and serves until SIGINT or SIGTERM arrives; then stops
-// gracefully (in-flight requests finish) and returns. Blocks both signals in the calling thread
-// (and so in the server's threads) to receive them synchronously.
+// gracefully (in-flight requests finish) and returns. Handles both signals while it runs (their
+// previous handlers are restored afterwards); one server per process at a time.
 void ServeUntilSignal(Server& server, const std::function<void(int port)>& on_listening);
 
 }  // namespace perf::server
