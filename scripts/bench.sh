@@ -8,12 +8,16 @@
 # directory's files and counts the runs: the drift between runs shrinks with more of them, not
 # with more repetitions). Exit non-zero when a binary fails or runs zero benchmarks (a filter or
 # registration mistake must not pass as "no regressions").
+# Run alone (no OUT_DIR), it writes OUT_DIR/environment.json and imports OUT_DIR into the results
+# database (tinyperf db import; TT_DB_URL, default sqlite:validation_results/perf.db).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 build="${TT_BUILD_DIR:-build}"
 source scripts/references.sh
 tt_references "$build"
+standalone=0
+[[ $# -eq 0 ]] && standalone=1  # not a step of run_all or the nightly, which import their folder
 out="${1:-validation_results/bench/$(date -u +%Y%m%dT%H%M%SZ)}"
 shift $(( $# > 0 ? 1 : 0 ))
 mkdir -p "$out"
@@ -42,4 +46,17 @@ for ((run = 1; run <= runs; run++)); do
   done
 done
 echo "bench: results in $out"
+# A run of its own goes into the results database, with the environment it ran in (the commit
+# among it). A failed import is reported; the results stay in $out.
+if [[ $standalone -eq 1 ]]; then
+  tinyperf="$build/bin/tinyperf"
+  if "$tinyperf" env --format json >"$out/environment.json.tmp" &&
+     mv "$out/environment.json.tmp" "$out/environment.json" &&
+     "$tinyperf" db import "$out" --db "${TT_DB_URL:-sqlite:validation_results/perf.db}"; then
+    :
+  else
+    rm -f "$out/environment.json.tmp"
+    echo "bench: importing $out into the results database failed (the results are kept)"
+  fi
+fi
 exit $status

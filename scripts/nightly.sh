@@ -3,7 +3,8 @@
 # every Google Benchmark binary with 10 repetitions (scripts/bench.sh), compared with this
 # machine's committed baseline (validation_results/baselines/<fingerprint>/, see `tinyperf
 # baseline`), and a Markdown summary (summary.md in the run directory; appended to
-# $GITHUB_STEP_SUMMARY when set), and the trend report over all stored runs (tinyperf history).
+# $GITHUB_STEP_SUMMARY when set), and the trend report over all stored runs (tinyperf history);
+# the run folder is then imported into the results database (tinyperf db import).
 # With a noise profile for this machine (`tinyperf calibrate`), the comparison counts each
 # benchmark's drift between runs, and the benchmarks run as many times as the profile says the
 # 10% threshold needs (recommended_runs), at most TT_NIGHTLY_MAX_RUNS (default 3). A family
@@ -20,7 +21,7 @@ build="${TT_BUILD_DIR:-build}"
 source scripts/references.sh
 tt_references "$build"
 tinyperf="$build/bin/tinyperf"
-scripts/run_all.sh
+TT_DB_IMPORT=0 scripts/run_all.sh  # imported below, with the benchmarks
 status=$?
 run_dir="validation_results/$(readlink validation_results/latest)"
 fingerprint=$("$tinyperf" baseline fingerprint)
@@ -75,6 +76,10 @@ fi
   echo "Full report: $run_dir/report.md and report.html; trends: validation_results/history.html"
 } >"$run_dir/summary.md"
 [[ -n "${GITHUB_STEP_SUMMARY:-}" ]] && cat "$run_dir/summary.md" >>"$GITHUB_STEP_SUMMARY"
+# The whole run, benchmarks included, into the results database (README "Results database"). A
+# failed import is reported and does not fail the night; the run folder stays as it is.
+"$tinyperf" db import "$run_dir" --db "${TT_DB_URL:-sqlite:validation_results/perf.db}" ||
+  echo "nightly: importing $run_dir into the results database failed (the run folder is kept)"
 cat "$run_dir/summary.md"
 echo "nightly: exit $status"
 exit $status

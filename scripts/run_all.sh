@@ -6,6 +6,7 @@
 # docs/results-schema.md) and claims.md, plus ctest logs and benchmark JSON, and points
 # validation_results/latest at it. Contract verdicts are compared with the committed baseline
 # report (tests/data/regression/validation_baseline.json); a worse one fails the run.
+# At the end the run is imported into the results database (tinyperf db import).
 # Exit status: non-zero when any test fails, a contract is not PASS or is worse than in the
 # baseline, or anything is ERROR; published-claim verdicts never change it.
 set -euo pipefail
@@ -21,7 +22,7 @@ start=$(date +%s)
 export TT_VALIDATION_DIR="$PWD/$out/claims"
 
 mapfile -t labels < <(ctest --test-dir "$build" --print-labels |
-                      sed -n 's/^  \(module_.*\|perf_framework\|regression_.*\)$/\1/p')
+                      sed -n 's/^  \(module_.*\|perf_framework\|perf_store\|regression_.*\)$/\1/p')
 rows=()
 failed_total=0
 step=0
@@ -129,4 +130,11 @@ echo
 echo "| module | tests | passed | failed | verdict |"
 printf '%s\n' "${rows[@]}"
 echo "run_all: report written to $out/report.md and $out/report.html (${elapsed} s)"
+# The run into the results database (README "Results database"; TT_DB_URL, default
+# sqlite:validation_results/perf.db). The nightly sets TT_DB_IMPORT=0 and imports the folder itself
+# once its benchmarks are in it. A failed import is reported; the run folder stays as it is.
+if [[ "${TT_DB_IMPORT:-1}" != 0 ]]; then
+  "$build/bin/tinyperf" db import "$out" --db "${TT_DB_URL:-sqlite:validation_results/perf.db}" ||
+    echo "run_all: importing $out into the results database failed (the run folder is kept)"
+fi
 [[ $failed_total -eq 0 ]]

@@ -29,6 +29,9 @@ void AddCountCommand(CLI::App& app, std::function<int()>& run);
 // The OPENBLAS_CORETYPE that runs this process's OpenBLAS at its best, when it fell back and the
 // user set nothing, after a child process has checked it computes right; empty otherwise.
 std::string CheckedBestCoretype();
+// Adds `db init|import|export|runs [--db URL]` (db_command.cc): the results database
+// (perf_store/store.h).
+void AddDbCommand(CLI::App& app, std::function<int()>& run);
 // Adds `env [--format text|json] [--tune] [--exports]` (env_command.cc).
 void AddEnvCommand(CLI::App& app, std::function<int()>& run);
 // Adds `serve --db URL [--listen HOST:PORT]` (serve_command.cc): perf::server::Server until

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   tinyperf::AddHistoryCommand(app, run);
   tinyperf::AddEnvCommand(app, run);
   tinyperf::AddCountCommand(app, run);
+  tinyperf::AddDbCommand(app, run);
   tinyperf::AddServeCommand(app, run);
   tinyperf::AddTokenCommands(app, run);
   tinyperf::AddSubmitCommand(app, run);

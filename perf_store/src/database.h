@@ -34,8 +34,8 @@ using Row = std::vector<Value>;
 // Typed access to a row's column; throws StoreError when the column holds another type (a schema
 // mismatch, never the user's input).
 int64_t AsInt(const Value& v);
-double AsDouble(const Value& v);        // NULL reads as NaN; an integer converts
-std::string AsText(const Value& v);     // NULL reads as ""
+double AsDouble(const Value& v);     // NULL reads as NaN; an integer converts
+std::string AsText(const Value& v);  // NULL reads as ""
 std::optional<int64_t> AsOptionalInt(const Value& v);
 
 // The DDL words that differ. Migrations write {id}, {blob} and {real}; Dialect::Expand replaces

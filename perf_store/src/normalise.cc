@@ -24,10 +24,10 @@ struct TimeUnit {
 };
 constexpr TimeUnit kTimeUnits[] = {{"ns", 1.0}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
 // Numeric fields of an iteration row that describe the run rather than measure it.
-constexpr const char* kBookkeeping[] = {"family_index",      "per_family_instance_index",
-                                        "repetitions",       "repetition_index",
-                                        "threads",           "iterations",
-                                        "real_time",         "cpu_time"};
+constexpr const char* kBookkeeping[] = {"family_index", "per_family_instance_index",
+                                        "repetitions",  "repetition_index",
+                                        "threads",      "iterations",
+                                        "real_time",    "cpu_time"};
 
 bool IsHex(const std::string& s) {
   return std::all_of(s.begin(), s.end(),
@@ -70,8 +70,8 @@ void ReadResults(const RunDocument& d, NormalisedRun& out) {
     const std::string where = d.name + ": claims[" + std::to_string(i) + "]";
     const Evidence& e = c.outcome.evidence;
     out.verdicts.push_back({StorableText(c.module, where + ".module", kMaxNameChars),
-                            StorableText(c.id, where + ".id", kMaxNameChars),
-                            ClaimKindName(c.kind), ClaimVerdictName(c.outcome.verdict),
+                            StorableText(c.id, where + ".id", kMaxNameChars), ClaimKindName(c.kind),
+                            ClaimVerdictName(c.outcome.verdict),
                             StorableText(e.unit, where + ".evidence.unit", kMaxNameChars),
                             StorableText(c.outcome.reason, where + ".reason", 1 << 16), e.value,
                             e.low, e.high});
@@ -103,10 +103,10 @@ void ReadBenchmarks(const RunDocument& d, const nlohmann::json& j, NormalisedRun
     PERF_CHECK(row.is_object(), where, " must be an object, got ", row.type_name());
     if (JsonOptional<std::string>(row, "run_type", "iteration", where) == "aggregate") continue;
     if (JsonOptional<bool>(row, "error_occurred", false, where)) continue;  // nothing measured
-    const std::string name = StorableText(
-        JsonOptional<std::string>(row, "run_name", JsonOptional<std::string>(row, "name", "", where),
-                                  where),
-        where + ".run_name", kMaxNameChars);
+    const std::string name =
+        StorableText(JsonOptional<std::string>(
+                         row, "run_name", JsonOptional<std::string>(row, "name", "", where), where),
+                     where + ".run_name", kMaxNameChars);
     PERF_CHECK(!name.empty(), where, ": missing field 'name'");
     const int64_t repetition =
         row.contains("repetition_index")

@@ -41,7 +41,8 @@ class PostgresDatabase final : public Database {
       throw StoreError("postgresql: cannot connect: " + Trim(why));
     }
     // CREATE TABLE IF NOT EXISTS and friends report NOTICEs that libpq would print to stderr.
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     name_ = std::string("postgresql database '") + PQdb(conn_) + "'";
   }
   ~PostgresDatabase() override { PQfinish(conn_); }
@@ -52,10 +53,11 @@ class PostgresDatabase final : public Database {
     if (PQstatus(conn_) == CONNECTION_OK) return;
     PQreset(conn_);
     if (PQstatus(conn_) != CONNECTION_OK) {
-      throw StoreError(name_ + ": connection lost and not re-established: " +
-                       Trim(PQerrorMessage(conn_)));
+      throw StoreError(name_ +
+                       ": connection lost and not re-established: " + Trim(PQerrorMessage(conn_)));
     }
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
   }
 
   void Exec(const std::string& sql) override { Check(PQexec(conn_, sql.c_str()), sql); }
@@ -74,7 +76,8 @@ class PostgresDatabase final : public Database {
       } else if (const auto* s = std::get_if<std::string>(&p)) {
         // Text parameters end at a NUL; the normaliser rejects NULs before they get here.
         if (s->find('\0') != std::string::npos) {
-          throw StoreError(name_ + ": a text value holds a NUL byte (in: " + sql.substr(0, 80) + ")");
+          throw StoreError(name_ + ": a text value holds a NUL byte (in: " + sql.substr(0, 80) +
+                           ")");
         }
         text[i] = *s;
       } else {

@@ -31,7 +31,8 @@ bool NameChar(char c) {
 
 // [A-Za-z0-9._-]{1,max}, not starting with '.': no "..", no hidden files, no separators.
 bool PlainName(std::string_view s, size_t max_chars) {
-  return !s.empty() && s.size() <= max_chars && s[0] != '.' && std::all_of(s.begin(), s.end(), NameChar);
+  return !s.empty() && s.size() <= max_chars && s[0] != '.' &&
+         std::all_of(s.begin(), s.end(), NameChar);
 }
 
 bool DocumentName(std::string_view name) {
@@ -45,8 +46,9 @@ bool DocumentName(std::string_view name) {
     }
   }
   return PlainName(file, kMaxFileNameChars) &&
-         std::any_of(std::begin(kDocumentSuffixes), std::end(kDocumentSuffixes),
-                     [&](const char* s) { return file.ends_with(s) && file.size() > std::strlen(s); });
+         std::any_of(
+             std::begin(kDocumentSuffixes), std::end(kDocumentSuffixes),
+             [&](const char* s) { return file.ends_with(s) && file.size() > std::strlen(s); });
 }
 
 // Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF).
@@ -130,8 +132,8 @@ nlohmann::json RunBundle::ToJson() const {
 
 RunBundle RunBundle::FromJson(const nlohmann::json& j, const std::string& source) {
   PERF_CHECK(j.is_object(), source, ": a run bundle must be a JSON object, got ", j.type_name());
-  PERF_CHECK(RequiredString(j, "schema", source) == kBundleSchema, source, ": field 'schema' must be '",
-             kBundleSchema, "'");
+  PERF_CHECK(RequiredString(j, "schema", source) == kBundleSchema, source,
+             ": field 'schema' must be '", kBundleSchema, "'");
   PERF_CHECK(j.contains("schema_version"), source, ": missing field 'schema_version'");
   const int version = JsonInt(j.at("schema_version"), source + ": field 'schema_version'");
   PERF_CHECK(version >= 1 && version <= kBundleSchemaVersion, source, ": schema_version ", version,
@@ -148,8 +150,8 @@ RunBundle RunBundle::FromJson(const nlohmann::json& j, const std::string& source
   for (size_t i = 0; i < docs.size(); ++i) {
     const std::string where = source + ": documents[" + std::to_string(i) + "]";
     PERF_CHECK(docs[i].is_object(), where, " must be an object, got ", docs[i].type_name());
-    b.documents.push_back({RequiredString(docs[i], "name", where),
-                           RequiredString(docs[i], "content", where)});
+    b.documents.push_back(
+        {RequiredString(docs[i], "name", where), RequiredString(docs[i], "content", where)});
   }
   CheckBundle(b, source);
   return b;
@@ -172,8 +174,9 @@ std::string RunBundle::ContentHash() const {
 }
 
 const RunDocument* RunBundle::Find(const std::string& name) const {
-  const auto it = std::lower_bound(documents.begin(), documents.end(), name,
-                                   [](const RunDocument& d, const std::string& n) { return d.name < n; });
+  const auto it =
+      std::lower_bound(documents.begin(), documents.end(), name,
+                       [](const RunDocument& d, const std::string& n) { return d.name < n; });
   return it != documents.end() && it->name == name ? &*it : nullptr;
 }
 

@@ -12,8 +12,9 @@ namespace perf::store {
 namespace {
 
 constexpr Migration kMigrations[] = {
-    {1, "machines, commits, benchmarks, claims, metrics, runs, documents, verdicts, samples, "
-        "changes, tokens",
+    {1,
+     "machines, commits, benchmarks, claims, metrics, runs, documents, verdicts, samples, "
+     "changes, tokens",
      R"sql(
 CREATE TABLE machines (
   id {id},
@@ -32,11 +33,12 @@ CREATE TABLE runs (
   machine_id BIGINT NOT NULL REFERENCES machines (id),
   commit_id BIGINT REFERENCES commits (id),
   name TEXT NOT NULL,
-  idempotency_key TEXT NOT NULL UNIQUE,
+  idempotency_key TEXT NOT NULL,
   content_sha256 TEXT NOT NULL UNIQUE,
   started_utc TEXT NOT NULL,
   imported_utc TEXT NOT NULL,
-  environment TEXT NOT NULL
+  environment TEXT NOT NULL,
+  UNIQUE (machine_id, idempotency_key)
 );
 CREATE INDEX runs_by_machine ON runs (machine_id, started_utc);
 CREATE TABLE run_documents (

@@ -27,9 +27,9 @@ std::string NumberedParameters(const std::string& sql) {
 class SqliteDatabase final : public Database {
  public:
   explicit SqliteDatabase(const std::string& path) : path_(path) {
-    const int rc = sqlite3_open_v2(path.c_str(), &db_,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                   nullptr);
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
       const std::string why = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
       sqlite3_close(db_);
@@ -120,7 +120,8 @@ class SqliteDatabase final : public Database {
         default: {  // TEXT or BLOB: bytes either way (a zero-length blob has a null pointer)
           const void* data = sqlite3_column_blob(stmt, c);
           const int size = sqlite3_column_bytes(stmt, c);
-          row.emplace_back(data ? std::string(static_cast<const char*>(data), size) : std::string());
+          row.emplace_back(data ? std::string(static_cast<const char*>(data), size)
+                                : std::string());
         }
       }
     }

@@ -115,15 +115,17 @@ int64_t MachineId(Database& db, const std::string& name, const std::string& now)
 void RequireCurrent(Database& db) {
   db.EnsureConnected();
   if (db.schema_current) return;
-  const int version = db.HasTable("schema_migrations")
-                          ? static_cast<int>(AsOptionalInt(db.Query("SELECT MAX(version) FROM schema_migrations", {})
-                                                               .at(0)
-                                                               .at(0))
-                                                 .value_or(0))
-                          : 0;
+  const int version =
+      db.HasTable("schema_migrations")
+          ? static_cast<int>(
+                AsOptionalInt(
+                    db.Query("SELECT MAX(version) FROM schema_migrations", {}).at(0).at(0))
+                    .value_or(0))
+          : 0;
   if (version < SchemaVersion()) {
-    throw StoreError("database schema version " + std::to_string(version) + ", this tinyperf needs " +
-                     std::to_string(SchemaVersion()) + ": run `tinyperf db init --db URL` first");
+    throw StoreError("database schema version " + std::to_string(version) +
+                     ", this tinyperf needs " + std::to_string(SchemaVersion()) +
+                     ": run `tinyperf db init --db URL` first");
   }
   if (version > SchemaVersion()) {
     throw StoreError("database schema version " + std::to_string(version) +
@@ -150,11 +152,24 @@ void InsertRows(Database& db, const std::string& head, size_t width, std::vector
   }
 }
 
-std::optional<int64_t> ExistingRun(Database& db, const std::string& key, const std::string& hash) {
+// Keys are per machine (one machine's client cannot claim another's key); the content hash
+// covers the machine name, so it is unique across all of them.
+std::optional<int64_t> ExistingRun(Database& db, const std::string& machine, const std::string& key,
+                                   const std::string& hash) {
   const auto rows = db.Query(
-      "SELECT id FROM runs WHERE idempotency_key = $1 OR content_sha256 = $2 ORDER BY id", {key, hash});
+      "SELECT r.id FROM runs r JOIN machines m ON m.id = r.machine_id "
+      "WHERE (m.name = $1 AND r.idempotency_key = $2) OR r.content_sha256 = $3 ORDER BY r.id",
+      {machine, key, hash});
   if (rows.empty()) return std::nullopt;
   return AsInt(rows[0][0]);
+}
+
+// One read statement under the Store's lock, on the current schema.
+std::vector<Row> LockedQuery(Database& db, const std::string& sql,
+                             const std::vector<Param>& params) {
+  std::lock_guard lock(db.mutex);
+  RequireCurrent(db);
+  return db.Query(sql, params);
 }
 
 // One attempt at ImportRun's transaction. Dimension rows are inserted table by table, each in
@@ -162,16 +177,18 @@ std::optional<int64_t> ExistingRun(Database& db, const std::string& key, const s
 ImportResult ImportOnce(Database& db, const RunBundle& bundle, const NormalisedRun& n,
                         const std::string& key, const std::string& hash) {
   Transaction t(db);
-  if (const auto id = ExistingRun(db, key, hash)) return {*id, false};
+  if (const auto id = ExistingRun(db, bundle.machine, key, hash)) return {*id, false};
   const std::string now = UtcNow();
   const int64_t machine = MachineId(db, bundle.machine, now);
   if (n.environment_json != "{}") {
-    db.Query("UPDATE machines SET fingerprint = $1, environment = $2, last_seen_utc = $3 WHERE id = $4",
-             {n.fingerprint, n.environment_json, now, machine});
+    db.Query(
+        "UPDATE machines SET fingerprint = $1, environment = $2, last_seen_utc = $3 WHERE id = $4",
+        {n.fingerprint, n.environment_json, now, machine});
   } else {
     db.Query("UPDATE machines SET last_seen_utc = $1 WHERE id = $2", {now, machine});
   }
-  const Param commit = n.commit.empty() ? Param(nullptr) : Param(IdOf(db, "commits", {{"sha", n.commit}}));
+  const Param commit =
+      n.commit.empty() ? Param(nullptr) : Param(IdOf(db, "commits", {{"sha", n.commit}}));
   const auto inserted = db.Query(
       "INSERT INTO runs (machine_id, commit_id, name, idempotency_key, content_sha256, "
       "started_utc, imported_utc, environment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
@@ -181,7 +198,7 @@ ImportResult ImportOnce(Database& db, const RunBundle& bundle, const NormalisedR
   if (inserted.empty()) {
     // A concurrent import of this key or content committed first; READ COMMITTED lets this
     // statement see it.
-    if (const auto id = ExistingRun(db, key, hash)) return {*id, false};
+    if (const auto id = ExistingRun(db, bundle.machine, key, hash)) return {*id, false};
     throw RetryableError("store: run conflicted but is not visible yet");
   }
   const int64_t run = AsInt(inserted[0][0]);
@@ -198,9 +215,9 @@ ImportResult ImportOnce(Database& db, const RunBundle& bundle, const NormalisedR
   }
   std::vector<Param> verdicts;
   for (const NormalisedVerdict& v : n.verdicts) {
-    for (Param p : {Param(run), Param(claims.at({v.module, v.claim})), Param(v.kind),
-                    Param(v.verdict), Nullable(v.value), Nullable(v.low), Nullable(v.high),
-                    Param(v.unit), Param(v.reason)}) {
+    for (Param p :
+         {Param(run), Param(claims.at({v.module, v.claim})), Param(v.kind), Param(v.verdict),
+          Nullable(v.value), Nullable(v.low), Nullable(v.high), Param(v.unit), Param(v.reason)}) {
       verdicts.push_back(std::move(p));
     }
   }
@@ -214,7 +231,8 @@ ImportResult ImportOnce(Database& db, const RunBundle& bundle, const NormalisedR
     metric_units.emplace(s.metric, s.unit);
   }
   std::map<std::string, int64_t> benchmarks, metrics;
-  for (const std::string& b : benchmark_names) benchmarks[b] = IdOf(db, "benchmarks", {{"name", b}});
+  for (const std::string& b : benchmark_names)
+    benchmarks[b] = IdOf(db, "benchmarks", {{"name", b}});
   for (const auto& [m, unit] : metric_units) {
     metrics[m] = IdOf(db, "metrics", {{"name", m}}, {{"unit", unit}});
   }
@@ -323,8 +341,8 @@ RunBundle Store::ExportRun(int64_t run_id) {
       {run_id});
   PERF_CHECK(!run.empty(), "no run with id ", run_id, " in the store");
   RunBundle b{AsText(run[0][0]), AsText(run[0][1]), {}};
-  for (const Row& d :
-       db_->Query("SELECT name, content FROM run_documents WHERE run_id = $1 ORDER BY name", {run_id})) {
+  for (const Row& d : db_->Query(
+           "SELECT name, content FROM run_documents WHERE run_id = $1 ORDER BY name", {run_id})) {
     b.documents.push_back({AsText(d[0]), AsText(d[1])});
   }
   // Byte order, as CheckBundle wants it (a database collation may sort otherwise).
@@ -334,12 +352,11 @@ RunBundle Store::ExportRun(int64_t run_id) {
 }
 
 std::optional<int64_t> Store::FindRun(const std::string& machine, const std::string& run) {
-  std::lock_guard lock(db_->mutex);
-  RequireCurrent(*db_);
-  const auto rows = db_->Query(
-      "SELECT r.id FROM runs r JOIN machines m ON m.id = r.machine_id "
-      "WHERE r.name = $1 AND ($2 = '' OR m.name = $2) ORDER BY r.imported_utc DESC, r.id DESC LIMIT 1",
-      {run, machine});
+  const auto rows = LockedQuery(*db_,
+                                "SELECT r.id FROM runs r JOIN machines m ON m.id = r.machine_id "
+                                "WHERE r.name = $1 AND ($2 = '' OR m.name = $2) ORDER BY "
+                                "r.imported_utc DESC, r.id DESC LIMIT 1",
+                                {run, machine});
   if (rows.empty()) return std::nullopt;
   return AsInt(rows[0][0]);
 }
@@ -360,44 +377,42 @@ std::string Store::AddToken(const std::string& machine) {
 
 std::optional<std::string> Store::MachineForToken(const std::string& token) {
   if (!HexToken(token)) return std::nullopt;  // not one of ours: no need to ask the database
-  std::lock_guard lock(db_->mutex);
-  RequireCurrent(*db_);
-  const auto rows = db_->Query(
-      "SELECT m.name FROM tokens t JOIN machines m ON m.id = t.machine_id "
-      "WHERE t.token_sha256 = $1 AND t.revoked_utc IS NULL",
-      {Sha256Hex(token)});
+  const auto rows =
+      LockedQuery(*db_,
+                  "SELECT m.name FROM tokens t JOIN machines m ON m.id = t.machine_id "
+                  "WHERE t.token_sha256 = $1 AND t.revoked_utc IS NULL",
+                  {Sha256Hex(token)});
   if (rows.empty()) return std::nullopt;
   return AsText(rows[0][0]);
 }
 
 int Store::RevokeTokens(const std::string& machine) {
-  std::lock_guard lock(db_->mutex);
-  RequireCurrent(*db_);
   return static_cast<int>(
-      db_->Query("UPDATE tokens SET revoked_utc = $1 WHERE revoked_utc IS NULL AND machine_id IN "
-                 "(SELECT id FROM machines WHERE name = $2) RETURNING id",
-                 {UtcNow(), machine})
+      LockedQuery(*db_,
+                  "UPDATE tokens SET revoked_utc = $1 WHERE revoked_utc IS NULL AND machine_id IN "
+                  "(SELECT id FROM machines WHERE name = $2) RETURNING id",
+                  {UtcNow(), machine})
           .size());
 }
 
 std::vector<MachineInfo> Store::ListMachines() {
-  std::lock_guard lock(db_->mutex);
-  RequireCurrent(*db_);
   std::vector<MachineInfo> out;
-  for (const Row& r : db_->Query(
+  for (const Row& r : LockedQuery(
+           *db_,
            "SELECT m.name, m.fingerprint, m.environment, m.first_seen_utc, m.last_seen_utc, "
-           "(SELECT COUNT(*) FROM runs r WHERE r.machine_id = m.id) FROM machines m ORDER BY m.name",
+           "(SELECT COUNT(*) FROM runs r WHERE r.machine_id = m.id) FROM machines m ORDER BY "
+           "m.name",
            {})) {
-    out.push_back({AsText(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3]), AsText(r[4]), AsInt(r[5])});
+    out.push_back(
+        {AsText(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3]), AsText(r[4]), AsInt(r[5])});
   }
   return out;
 }
 
 std::vector<RunInfo> Store::ListRuns(const RunQuery& query) {
-  std::lock_guard lock(db_->mutex);
-  RequireCurrent(*db_);
   std::vector<RunInfo> out;
-  for (const Row& r : db_->Query(
+  for (const Row& r : LockedQuery(
+           *db_,
            "SELECT r.id, m.name, r.name, c.sha, r.started_utc, r.imported_utc, r.idempotency_key, "
            "r.content_sha256, "
            "(SELECT COUNT(*) FROM verdicts v WHERE v.run_id = r.id AND v.verdict = 'PASS'), "
@@ -419,10 +434,9 @@ std::vector<RunInfo> Store::ListRuns(const RunQuery& query) {
 
 std::vector<SeriesPoint> Store::Series(const std::string& benchmark, const std::string& machine,
                                        const std::string& metric) {
-  std::lock_guard lock(db_->mutex);
-  RequireCurrent(*db_);
   std::vector<SeriesPoint> out;
-  for (const Row& r : db_->Query(
+  for (const Row& r : LockedQuery(
+           *db_,
            "SELECT r.id, r.name, c.sha, r.started_utc, s.document, s.repetition, s.value "
            "FROM samples s JOIN runs r ON r.id = s.run_id JOIN machines m ON m.id = r.machine_id "
            "LEFT JOIN commits c ON c.id = r.commit_id "
@@ -437,21 +451,23 @@ std::vector<SeriesPoint> Store::Series(const std::string& benchmark, const std::
 }
 
 int64_t Store::RecordChange(const Change& c) {
-  PERF_CHECK(c.direction == "regression" || c.direction == "improvement",
-             "change direction '", c.direction.substr(0, 32), "' must be regression or improvement");
+  PERF_CHECK(c.direction == "regression" || c.direction == "improvement", "change direction '",
+             c.direction.substr(0, 32), "' must be regression or improvement");
   PERF_CHECK(std::isfinite(c.ratio), "change ratio must be a finite number");
   std::lock_guard lock(db_->mutex);
   RequireCurrent(*db_);
   const auto id_of = [&](const char* table, const std::string& name) {
-    const auto rows = db_->Query(std::string("SELECT id FROM ") + table + " WHERE name = $1", {name});
+    const auto rows =
+        db_->Query(std::string("SELECT id FROM ") + table + " WHERE name = $1", {name});
     PERF_CHECK(!rows.empty(), "change: no ", table, " row named '", name.substr(0, 128), "'");
     return AsInt(rows[0][0]);
   };
-  const int64_t machine = id_of("machines", c.machine), benchmark = id_of("benchmarks", c.benchmark),
-                metric = id_of("metrics", c.metric);
-  PERF_CHECK(!db_->Query("SELECT id FROM runs WHERE id = $1 AND machine_id = $2", {c.run_id, machine})
-                  .empty(),
-             "change: run ", c.run_id, " is not a run of machine '", c.machine, "'");
+  const int64_t machine = id_of("machines", c.machine),
+                benchmark = id_of("benchmarks", c.benchmark), metric = id_of("metrics", c.metric);
+  PERF_CHECK(
+      !db_->Query("SELECT id FROM runs WHERE id = $1 AND machine_id = $2", {c.run_id, machine})
+           .empty(),
+      "change: run ", c.run_id, " is not a run of machine '", c.machine, "'");
   const auto rows = db_->Query(
       "INSERT INTO changes (machine_id, benchmark_id, metric_id, run_id, detected_utc, direction, "
       "ratio, low, high, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -461,19 +477,18 @@ int64_t Store::RecordChange(const Change& c) {
 }
 
 std::vector<Change> Store::ListChanges(const std::string& machine) {
-  std::lock_guard lock(db_->mutex);
-  RequireCurrent(*db_);
   std::vector<Change> out;
-  for (const Row& r : db_->Query(
+  for (const Row& r : LockedQuery(
+           *db_,
            "SELECT x.id, m.name, b.name, t.name, x.run_id, c.sha, x.detected_utc, x.ratio, x.low, "
            "x.high, x.direction, x.details FROM changes x JOIN machines m ON m.id = x.machine_id "
            "JOIN benchmarks b ON b.id = x.benchmark_id JOIN metrics t ON t.id = x.metric_id "
            "JOIN runs r ON r.id = x.run_id LEFT JOIN commits c ON c.id = r.commit_id "
            "WHERE ($1 = '' OR m.name = $1) ORDER BY x.detected_utc DESC, x.id DESC",
            {machine})) {
-    out.push_back({AsInt(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3]), AsInt(r[4]),
-                   AsText(r[5]), AsText(r[6]), AsDouble(r[7]), AsDouble(r[8]), AsDouble(r[9]),
-                   AsText(r[10]), AsText(r[11])});
+    out.push_back({AsInt(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3]), AsInt(r[4]), AsText(r[5]),
+                   AsText(r[6]), AsDouble(r[7]), AsDouble(r[8]), AsDouble(r[9]), AsText(r[10]),
+                   AsText(r[11])});
   }
   return out;
 }

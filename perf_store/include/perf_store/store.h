@@ -41,7 +41,7 @@ struct ImportResult {
 struct MachineInfo {
   std::string name;
   std::string fingerprint;       // perf::MachineFingerprint of its latest environment; "" if none
-  std::string environment_json;  // the latest run's environment block; "{}" before any run
+  std::string environment_json;  // the most recently imported run's environment; "{}" before one
   std::string first_seen_utc, last_seen_utc;
   int64_t runs = 0;
 };
@@ -104,8 +104,9 @@ class Store {
   int Version();  // the applied schema version, 0 for an empty database
 
   // Stores `bundle` once: in one transaction, the run, its documents verbatim and the normalised
-  // rows. When a run with this idempotency key or this content hash is already stored, nothing is
-  // written and created is false. An empty key means "the content hash". Safe to call
+  // rows. When a run of bundle.machine with this idempotency key, or a run with this content hash,
+  // is already stored, nothing is written and created is false (keys are per machine: 1 to 200
+  // printable ASCII characters). An empty key means "sha256:" + ContentHash(). Safe to call
   // concurrently from threads or processes holding their own Store (and from threads sharing one:
   // calls on one Store are serialised). Throws perf::Error naming the document and field on
   // malformed documents (nothing is stored then), StoreError on a database failure.
