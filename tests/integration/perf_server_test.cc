@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -87,9 +88,10 @@ std::pair<size_t, size_t> CountRuns(const std::string& url) {
 // An in-process server on a free loopback port, with a store holding three machines' tokens.
 class ServerTest : public ::testing::Test {
  protected:
-  void Start(perf::server::ServerOptions o = {}) {
+  // On a fresh SQLite file, or on `url` (the PostgreSQL cases: a database their wrapper emptied).
+  void Start(perf::server::ServerOptions o = {}, const std::string& url = "") {
     dir_ = FreshDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    url_ = "sqlite:" + (dir_ / "perf.db").string();
+    url_ = url.empty() ? "sqlite:" + (dir_ / "perf.db").string() : url;
     {
       Store s = Store::Open(url_);
       s.Init();
@@ -147,10 +149,23 @@ TEST_F(ServerTest, StoresARunOnceHoweverOftenItIsRetried) {
   EXPECT_EQ(CountRuns(url_), std::make_pair(size_t{1}, size_t{1}));
 }
 
-TEST_F(ServerTest, ThreeMachinesEightClientsFiftyEachAllStoredNoneTwice) {
+// The SQLite cases, and the PostgreSQL ones where tests/integration/postgres_server_test.sh
+// started a throwaway cluster (TT_TEST_POSTGRES_URL; without it these cases do not exist, and
+// that ctest entry fails without PostgreSQL instead).
+class BackendServerTest : public ServerTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  std::string Url() const {
+    if (GetParam() == "sqlite") return "";
+    const char* url = std::getenv("TT_TEST_POSTGRES_URL");
+    EXPECT_NE(url, nullptr);
+    return url ? url : "";
+  }
+};
+
+TEST_P(BackendServerTest, ThreeMachinesEightClientsFiftyEachAllStoredNoneTwice) {
   perf::server::ServerOptions o;
   o.submissions_per_minute = 0;  // this test is about concurrency, not the rate limit
-  Start(o);
+  Start(o, Url());
   constexpr int kClients = 8, kEach = 50;
   std::atomic<int> created = 0, repeated = 0, failed = 0;
   std::vector<std::thread> clients;
@@ -185,6 +200,55 @@ TEST_F(ServerTest, ThreeMachinesEightClientsFiftyEachAllStoredNoneTwice) {
     EXPECT_EQ(m.runs, clients_of_m * kEach) << m.name;
   }
 }
+
+// The database stopped under a running server (TT_TEST_POSTGRES_STOP and _START: the wrapper's
+// pg_ctl commands): 503 with Retry-After while it is down, the client's run waits in the outbox,
+// and once it is back the server reconnects by itself and the outbox delivers.
+class DatabaseRestartTest : public BackendServerTest {};
+
+TEST_P(DatabaseRestartTest, RestartedUnderARunningServerIs503ThenRecovers) {
+  const char* stop = std::getenv("TT_TEST_POSTGRES_STOP");
+  const char* start = std::getenv("TT_TEST_POSTGRES_START");
+  ASSERT_TRUE(stop && start) << "run through tests/integration/postgres_server_test.sh";
+  Start({}, Url());
+  const RunBundle before = MakeBundle("m1", "before");
+  ASSERT_EQ(Post(Body(before), tokens_["m1"], before.ContentHash())->status, 201);
+
+  ASSERT_EQ(std::system(stop), 0);
+  httplib::Client c = Client();
+  auto r = c.Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(Error(r).at("field"), "database");
+  const RunBundle during = MakeBundle("m1", "during");
+  r = Post(Body(during), tokens_["m1"], during.ContentHash());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_FALSE(r->get_header_value("Retry-After").empty());
+  perf::server::SubmitOptions o;
+  o.server_url = "http://127.0.0.1:" + std::to_string(port_);
+  o.token = tokens_["m1"];
+  o.outbox_dir = (dir_ / "outbox").string();
+  EXPECT_EQ(perf::server::SubmitBundle(during, o).delivery, perf::server::Delivery::kQueued);
+
+  ASSERT_EQ(std::system(start), 0);
+  // pg_ctl -w returned once the server accepts connections: the next request reconnects.
+  r = c.Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  const perf::server::FlushResult f = perf::server::FlushOutbox(o);
+  EXPECT_EQ(f.delivered, 1);
+  EXPECT_EQ(CountRuns(url_), std::make_pair(size_t{2}, size_t{2}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, BackendServerTest, ::testing::Values("sqlite"));
+std::vector<std::string> PostgresIfStarted() {
+  return std::getenv("TT_TEST_POSTGRES_URL") ? std::vector<std::string>{"postgres"}
+                                             : std::vector<std::string>{};
+}
+INSTANTIATE_TEST_SUITE_P(Postgres, BackendServerTest, ::testing::ValuesIn(PostgresIfStarted()));
+// An embedded SQLite file does not go down under its server: PostgreSQL only.
+INSTANTIATE_TEST_SUITE_P(Postgres, DatabaseRestartTest, ::testing::ValuesIn(PostgresIfStarted()));
 
 TEST_F(ServerTest, RefusesMissingBadRevokedAndOtherMachinesTokens) {
   Start();
