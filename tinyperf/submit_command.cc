@@ -2,8 +2,9 @@
 // sends a validation run folder to the results server (perf_server/submit.h), after whatever
 // waits in the outbox. Exit 0 when the run was stored, was already stored, or waits in the outbox
 // (the server was unreachable or answered 429/5xx: the message says "queued"); 2 when the server
-// refused it (4xx other than 429: not queued, fix and resubmit), when an outbox entry was
-// refused, or on a bad flag or unreadable run folder; 1 when the outbox cannot be written.
+// refused it (4xx other than 429: not queued, fix and resubmit), when an outbox entry or the
+// token was refused, or on a bad flag or unreadable run folder; 1 when the outbox cannot be
+// written.
 #include <unistd.h>
 
 #include <cstdio>
@@ -34,7 +35,8 @@ std::string HostName() {
   return name;
 }
 
-// The outbox first, so runs arrive in the order they were made. Returns the number refused.
+// The outbox first, so runs arrive in the order they were made. Returns the number refused
+// (one more when the token was: the entries wait, but the user must act).
 int Flush(const perf::server::SubmitOptions& o) {
   const perf::server::FlushResult f = perf::server::FlushOutbox(o);
   for (const std::string& m : f.messages) std::fprintf(stderr, "tinyperf submit: %s\n", Terminal(m).c_str());
@@ -42,7 +44,7 @@ int Flush(const perf::server::SubmitOptions& o) {
     std::printf("tinyperf submit: outbox %s: %d delivered, %d still waiting, %d refused\n",
                 Terminal(o.outbox_dir).c_str(), f.delivered, f.waiting, f.rejected);
   }
-  return f.rejected;
+  return f.rejected + (f.token_refused ? 1 : 0);
 }
 
 int Submit(const SubmitOptions& o) {

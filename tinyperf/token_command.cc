@@ -23,6 +23,7 @@ int Token(const TokenOptions& o, bool add) {
     perf::store::Store store = perf::store::Store::Open(o.db);
     if (add) {
       std::printf("%s\n", store.AddToken(o.machine).c_str());
+      std::fflush(stdout);  // the token first, whatever stdout and stderr are joined into
       std::fprintf(stderr,
                    "tinyperf token: a new token for machine '%s' (shown once; only its hash is "
                    "stored)\n",

@@ -145,6 +145,7 @@ FlushResult FlushOutbox(const SubmitOptions& o) {
       fs::remove(entry);
       ++f.delivered;
     } else if (Retryable(a.status) || a.status == 401 || a.status == 403) {
+      f.token_refused = a.status == 401 || a.status == 403;
       f.waiting += static_cast<int>(entries.size() - i);
       f.messages.push_back(entry.string() + ": " + a.message + "; " +
                            std::to_string(entries.size() - i) + " run(s) still wait");

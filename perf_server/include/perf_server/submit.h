@@ -50,6 +50,7 @@ struct FlushResult {
   int waiting = 0;    // still in the outbox
   int rejected = 0;   // moved to <outbox>/rejected/ with the answer in <key>.error.txt
   std::vector<std::string> messages;  // one line per entry not delivered (unescaped)
+  bool token_refused = false;  // stopped by a 401 or 403: the token, not the server, is at fault
 };
 
 // Sends every entry of the outbox (oldest first), deleting each only after a 2xx. Stops at the
