@@ -81,16 +81,10 @@ std::string IdempotencyKey(const httplib::Request& req) {
 // The request body, at most `limit` bytes after any Content-Encoding is undone (httplib
 // decompresses gzip and Brotli before the receiver sees the bytes, so a small compressed body
 // cannot expand past the limit); HttpError 413 otherwise. A declared Content-Length over the limit
-// is refused before anything is buffered.
+// is refused without buffering anything.
 std::string ReadBody(const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& reader, size_t limit) {
-  const std::string too_large =
-      "request body larger than the server's limit of " + std::to_string(limit) + " bytes";
-  // The connection cannot be reused once a body was left unread.
-  auto refuse = [&] {
-    res.set_header("Connection", "close");
-    return HttpError{413, too_large, "body"};
-  };
+  bool over = false;
   if (req.has_header("Content-Length")) {
     const std::string s = req.get_header_value("Content-Length");
     uint64_t declared = 0;
@@ -98,29 +92,31 @@ std::string ReadBody(const httplib::Request& req, httplib::Response& res,
     if (ec != std::errc() || end != s.data() + s.size()) {
       throw HttpError{400, "Content-Length is not a number", "Content-Length"};
     }
-    if (declared > limit) {
-      // Read and drop up to another `limit` bytes first: a client still writing a body the
-      // server stopped reading gets a reset, not this answer, and would take the 413 for an
-      // outage. A far larger body is cut off.
-      uint64_t dropped = 0;
-      reader([&](const char*, size_t n) {
-        dropped += n;
-        return dropped <= limit;
-      });
-      throw refuse();
-    }
+    over = declared > limit;
   }
+  // Past the limit the rest is read and dropped, up to kDrainFactor times the limit: a client
+  // still writing a body the server stopped reading gets a reset instead of the 413, and would
+  // take it for an outage and retry forever. A far larger body is cut off.
+  constexpr uint64_t kDrainFactor = 4;
   std::string body;
-  bool over = false;
+  uint64_t dropped = 0;
   const bool complete = reader([&](const char* data, size_t n) {
-    if (body.size() + n > limit) {
-      over = true;
-      return false;
+    if (!over && body.size() + n <= limit) {
+      body.append(data, n);
+      return true;
     }
-    body.append(data, n);
-    return true;
+    over = true;
+    body.clear();
+    dropped += n;
+    return dropped <= kDrainFactor * limit;
   });
-  if (over) throw refuse();
+  if (over) {
+    res.set_header("Connection", "close");  // what follows an unread body is not a request
+    throw HttpError{413,
+                    "request body larger than the server's limit of " + std::to_string(limit) +
+                        " bytes",
+                    "body"};
+  }
   if (!complete) throw HttpError{400, "request body could not be read completely", "body"};
   return body;
 }

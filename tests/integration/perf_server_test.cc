@@ -249,6 +249,7 @@ std::vector<std::string> PostgresIfStarted() {
 INSTANTIATE_TEST_SUITE_P(Postgres, BackendServerTest, ::testing::ValuesIn(PostgresIfStarted()));
 // An embedded SQLite file does not go down under its server: PostgreSQL only.
 INSTANTIATE_TEST_SUITE_P(Postgres, DatabaseRestartTest, ::testing::ValuesIn(PostgresIfStarted()));
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DatabaseRestartTest);  // no cases without a cluster
 
 TEST_F(ServerTest, RefusesMissingBadRevokedAndOtherMachinesTokens) {
   Start();
