@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   tinyperf::AddServeCommand(app, run);
   tinyperf::AddTokenCommands(app, run);
   tinyperf::AddSubmitCommand(app, run);
+  tinyperf::AddPublishCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -18,6 +18,7 @@
 
 #include "api.h"
 #include "perf_framework/error.h"
+#include "perf_server/dashboard.h"
 #include "perf_framework/escape.h"
 #include "perf_framework/suite.h"
 #include "rate_limiter.h"
@@ -233,6 +234,18 @@ struct Server::Impl {
                                 " (run tinyperf db init)");
       }
       return nlohmann::json{{"status", "ok"}, {"schema_version", version}};
+    });
+    http.Get("/", [this](const httplib::Request& req, httplib::Response& res) {
+      Guarded(res, [&] {
+        CheckParams(req.params, {});
+        const std::string page = pool.With([](store::Store& s) { return DashboardHtml(s); });
+        res.status = 200;
+        // The page loads nothing: a name that slipped past escaping still could not fetch.
+        res.set_header("Content-Security-Policy",
+                       "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'");
+        res.set_header("X-Content-Type-Options", "nosniff");
+        res.set_content(page, "text/html; charset=utf-8");
+      });
     });
     // Anything httplib answers itself (404, 400 for a request it cannot parse, ...) is JSON too.
     http.set_error_handler(httplib::Server::HandlerWithResponse(

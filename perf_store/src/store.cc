@@ -450,6 +450,14 @@ std::vector<SeriesPoint> Store::Series(const std::string& benchmark, const std::
   return out;
 }
 
+std::vector<std::string> Store::ListBenchmarks() {
+  std::vector<std::string> out;
+  for (const Row& r : LockedQuery(*db_, "SELECT name FROM benchmarks ORDER BY name", {})) {
+    out.push_back(AsText(r[0]));
+  }
+  return out;
+}
+
 int64_t Store::RecordChange(const Change& c) {
   PERF_CHECK(c.direction == "regression" || c.direction == "improvement", "change direction '",
              c.direction.substr(0, 32), "' must be regression or improvement");

@@ -403,6 +403,58 @@ TEST_F(ServerTest, ReadApiAnswersJsonAndValidatesItsParameters) {
   Error(r);
 }
 
+// The dashboard at /: the matrix, a recorded change marked on its cell and listed, a trend chart
+// per benchmark and machine, and a hostile benchmark name shown as text, never as markup.
+TEST_F(ServerTest, DashboardShowsMatrixChangesAndHistoryEscaped) {
+  Start();
+  const std::string hostile = "BM_<script>alert(1)</script>";
+  int64_t latest = 0;
+  for (int run = 0; run < 3; ++run) {
+    for (const char* m : {"m1", "m2"}) {
+      RunBundle b = MakeBundle(m, "2026120" + std::to_string(run + 1) + "T000000Z", 100 + run);
+      nlohmann::json doc = nlohmann::json::parse(b.documents[0].content);
+      doc["benchmarks"][0]["run_name"] = hostile;
+      doc["benchmarks"][0]["name"] = hostile;
+      b.documents[0].content = doc.dump(2);
+      const auto r = Post(Body(b), tokens_[m], b.ContentHash());
+      ASSERT_EQ(r->status, 201) << r->body;
+      if (std::string(m) == "m1") latest = nlohmann::json::parse(r->body).at("run_id");
+    }
+  }
+  perf::store::Change c;
+  c.machine = "m1";
+  c.benchmark = "BM_Add/64";
+  c.metric = "real_time";
+  c.run_id = latest;
+  c.ratio = 1.25;
+  c.low = 1.2;
+  c.high = 1.3;
+  c.direction = "regression";
+  Store::Open(url_).RecordChange(c);
+
+  const auto r = Client().Get("/");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_NE(r->get_header_value("Content-Type").find("text/html"), std::string::npos);
+  EXPECT_NE(r->get_header_value("Content-Security-Policy").find("default-src 'none'"),
+            std::string::npos);
+  const std::string& page = r->body;
+  auto count = [&](const std::string& s) {
+    size_t n = 0;
+    for (size_t at = page.find(s); at != std::string::npos; at = page.find(s, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(page.find("<script>alert"), std::string::npos);
+  EXPECT_NE(page.find("BM_&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_EQ(count("<th class=\"machine\""), 3u);  // m1, m2, and m3 (no runs: empty cells)
+  EXPECT_EQ(count("<tr data-benchmark="), 2u);     // BM_Add/64 and the hostile name
+  EXPECT_EQ(count("<td class=\"cell regression\""), 1u);
+  EXPECT_EQ(count("<tr class=\"change regression\""), 1u);
+  EXPECT_EQ(count("class=\"chart trend-chart\""), 4u);  // 2 benchmarks × m1, m2
+  EXPECT_EQ(count("<td class=\"cell empty\""), 2u);     // m3's column
+  EXPECT_EQ(Client().Get("/?x=1")->status, 400);
+}
+
 // A run folder on disk, as `tinyperf submit` reads it.
 TEST(SubmitTest, QueuesWhileTheServerIsDownAndTheOutboxDeliversOnce) {
   const fs::path dir = FreshDir("outbox");

@@ -11,6 +11,7 @@
 //       /api/v1/series?benchmark=&machine=[&metric=], /api/v1/regressions[?machine=&limit=]
 //        200, 400 for a bad query parameter, 503 database unavailable.
 //   GET /healthz         200 {"status": "ok"} when the database answers, 503 otherwise.
+//   GET /                the dashboard (dashboard.h), HTML.
 #pragma once
 
 #include <cstddef>

@@ -130,6 +130,8 @@ class Store {
   // "cpu_time", "instructions", ...) on `machine`, oldest run first.
   std::vector<SeriesPoint> Series(const std::string& benchmark, const std::string& machine,
                                   const std::string& metric);
+  // Every benchmark name any run reported (Google Benchmark run_name), sorted.
+  std::vector<std::string> ListBenchmarks();
   int64_t RecordChange(const Change& change);
   std::vector<Change> ListChanges(const std::string& machine = "");
 
