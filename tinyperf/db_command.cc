@@ -134,6 +134,9 @@ void AddDbCommand(CLI::App& app, std::function<int()>& run) {
   auto o = std::make_shared<DbOptions>();
   CLI::App* db = app.add_subcommand("db", "The results database: init, import, export, runs");
   db->require_subcommand(1);
+  db->footer(
+      "Exit status: 0 ok, 2 bad input (usage, a malformed or unreadable run folder, an unknown "
+      "run, a bad URL), 1 the database failed.");
   const auto add_url = [&](CLI::App* c) {
     c->add_option("--db", o->url, "sqlite:PATH or postgresql://... (default " + o->url + ")");
   };

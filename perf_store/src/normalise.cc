@@ -126,12 +126,15 @@ void ReadBenchmarks(const RunDocument& d, const nlohmann::json& j, NormalisedRun
         if (row.contains(key)) add(key, "ns", TimeField(row, key, u->ns, where));
       }
     }
-    for (const auto& [key, value] : row.items()) {
-      if (!value.is_number() || std::any_of(std::begin(kBookkeeping), std::end(kBookkeeping),
-                                            [&](const char* b) { return key == b; })) {
+    for (const auto& field : row.items()) {
+      const std::string& key = field.key();  // not a structured binding: clang 15 (fuzz preset)
+                                             // cannot capture one in the lambda below
+      if (!field.value().is_number() ||
+          std::any_of(std::begin(kBookkeeping), std::end(kBookkeeping),
+                      [&](const char* b) { return key == b; })) {
         continue;
       }
-      add(StorableText(key, where + " field name", 128), "", value.get<double>());
+      add(StorableText(key, where + " field name", 128), "", field.value().get<double>());
     }
     PERF_CHECK(out.samples.size() <= kMaxSamplesPerRun, d.name, ": more than ", kMaxSamplesPerRun,
                " samples in one run");

@@ -185,8 +185,11 @@ RunBundle ReadRunFolder(const std::string& dir, const std::string& machine) {
   PERF_CHECK(fs::is_directory(dir), dir, ": not a run folder (no such directory)");
   RunBundle b;
   b.machine = machine;
-  b.run = fs::path(dir).lexically_normal().filename().string();
-  if (b.run.empty()) b.run = fs::path(dir).lexically_normal().parent_path().filename().string();
+  // The folder's own name, also through a link: validation_results/latest is the run it points to.
+  std::error_code ec;
+  b.run = fs::canonical(dir, ec).filename().string();
+  PERF_CHECK(!ec, dir, ": cannot resolve the run folder (", ec.message(), ")");
+  size_t total = 0;  // bytes read so far: stop before holding more than a bundle may
   for (const char* folder : kDocumentFolders) {
     const std::string sub = *folder ? dir + "/" + folder : dir;
     for (const char* suffix : kDocumentSuffixes) {
@@ -194,11 +197,14 @@ RunBundle ReadRunFolder(const std::string& dir, const std::string& machine) {
         const std::string file = fs::path(path).filename().string();
         const std::string name = *folder ? std::string(folder) + "/" + file : file;
         if (!DocumentName(name)) continue;  // a hidden or oddly named file is not a document
-        std::error_code ec;
         const auto size = fs::file_size(path, ec);
         PERF_CHECK(!ec, path, ": cannot read its size (", ec.message(), ")");
         PERF_CHECK(size <= kMaxDocumentBytes, path, ": ", size, " bytes, at most ",
                    kMaxDocumentBytes, " allowed in a run document");
+        total += size;
+        PERF_CHECK(total <= kMaxBundleBytes && b.documents.size() < kMaxDocuments, dir,
+                   ": more than ", kMaxBundleBytes, " bytes or ", kMaxDocuments,
+                   " documents in one run folder");
         try {
           b.documents.push_back({name, fileio::ReadAll(path)});
         } catch (const std::runtime_error& e) {

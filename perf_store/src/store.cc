@@ -450,11 +450,30 @@ std::vector<SeriesPoint> Store::Series(const std::string& benchmark, const std::
   return out;
 }
 
-std::vector<std::string> Store::ListBenchmarks() {
+std::vector<VerdictInfo> Store::ListVerdicts(int64_t run_id) {
+  std::vector<VerdictInfo> out;
+  for (const Row& r : LockedQuery(*db_,
+                                  "SELECT c.module, c.name, v.kind, v.verdict, v.value, v.low, "
+                                  "v.high, v.unit, v.reason FROM verdicts v JOIN claims c ON "
+                                  "c.id = v.claim_id WHERE v.run_id = $1 ORDER BY c.module, c.name",
+                                  {run_id})) {
+    out.push_back({AsText(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3]), AsDouble(r[4]),
+                   AsDouble(r[5]), AsDouble(r[6]), AsText(r[7]), AsText(r[8])});
+  }
+  return out;
+}
+
+std::vector<std::string> Store::ListBenchmarks(const std::string& machine) {
   std::vector<std::string> out;
-  for (const Row& r : LockedQuery(*db_, "SELECT name FROM benchmarks ORDER BY name", {})) {
+  for (const Row& r :
+       LockedQuery(*db_,
+                   "SELECT b.name FROM benchmarks b WHERE EXISTS (SELECT 1 FROM samples s JOIN "
+                   "runs r ON r.id = s.run_id JOIN machines m ON m.id = r.machine_id WHERE "
+                   "s.benchmark_id = b.id AND ($1 = '' OR m.name = $1)) ORDER BY b.name",
+                   {machine})) {
     out.push_back(AsText(r[0]));
   }
+  std::sort(out.begin(), out.end());  // byte order, whatever the database's collation
   return out;
 }
 

@@ -35,6 +35,7 @@ cleanup_postgres() {
   rm -rf "$tmp"
 }
 trap cleanup_postgres EXIT
+trap 'exit 1' INT TERM HUP  # a timeout's SIGTERM also runs the cleanup (through EXIT)
 
 if ! "${as_postgres[@]}" "$bindir/initdb" -D "$tmp/data" --auth=trust -U postgres -E UTF8 \
        --locale=C --no-sync >"$tmp/initdb.log" 2>&1; then

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -219,6 +220,8 @@ TEST_P(StoreTest, ImportExportRoundTripIsByteIdentical) {
   Store s = OpenInit();
   const RunBundle read = ReadRunFolder(in, "m1");
   EXPECT_EQ(read.run, "20261201T030000Z");
+  fs::create_directory_symlink("20261201T030000Z", dir_ / "latest");
+  EXPECT_EQ(ReadRunFolder((dir_ / "latest").string() + "/", "m1").run, "20261201T030000Z");
   const ImportResult r = s.ImportRun(read);
   ASSERT_TRUE(r.created);
   WriteRunFolder(s.ExportRun(r.run_id), out);
@@ -256,6 +259,16 @@ TEST_P(StoreTest, ImportNormalisesVerdictsSamplesAndCounts) {
   const auto instructions = s.Series("BM_A/n:64", "m1", "instructions");
   ASSERT_EQ(instructions.size(), 1u);
   EXPECT_DOUBLE_EQ(instructions[0].value, 2154160.0);
+  const std::vector<VerdictInfo> verdicts = s.ListVerdicts(r.run_id);
+  ASSERT_EQ(verdicts.size(), 3u);
+  EXPECT_EQ(verdicts[2].claim, "claim_2");
+  EXPECT_EQ(verdicts[2].verdict, "FAIL");
+  EXPECT_EQ(verdicts[2].kind, "contract");
+  EXPECT_DOUBLE_EQ(verdicts[2].value, 3.0);
+  EXPECT_TRUE(std::isnan(verdicts[2].low));
+  EXPECT_TRUE(s.ListVerdicts(r.run_id + 1).empty());
+  EXPECT_EQ(s.ListBenchmarks("m1"), std::vector<std::string>{"BM_A/n:64"});
+  EXPECT_TRUE(s.ListBenchmarks("nobody").empty());
   const auto machines = s.ListMachines();
   ASSERT_EQ(machines.size(), 1u);
   EXPECT_EQ(machines[0].name, "m1");

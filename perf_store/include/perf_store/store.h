@@ -62,6 +62,15 @@ struct RunQuery {
   int limit = 100;      // newest first
 };
 
+// One claim's verdict in one run (results.json's claims, normalised).
+struct VerdictInfo {
+  std::string module, claim;  // the claim's key: "module_17_acceleration", "blocked_over_reordered"
+  std::string kind;           // "contract", "published_claim", "target"
+  std::string verdict;        // "PASS", "PARTIAL", "FAIL", "ERROR"
+  double value = 0, low = 0, high = 0;  // NaN when not measured / no interval
+  std::string unit, reason;
+};
+
 // One repetition of one benchmark's metric in one run.
 struct SeriesPoint {
   int64_t run_id = 0;
@@ -130,8 +139,10 @@ class Store {
   // "cpu_time", "instructions", ...) on `machine`, oldest run first.
   std::vector<SeriesPoint> Series(const std::string& benchmark, const std::string& machine,
                                   const std::string& metric);
-  // Every benchmark name any run reported (Google Benchmark run_name), sorted.
-  std::vector<std::string> ListBenchmarks();
+  // Every claim's verdict in run `run_id`, by module and claim (empty for an unknown run).
+  std::vector<VerdictInfo> ListVerdicts(int64_t run_id);
+  // The benchmark names with samples on `machine` (every machine when ""), sorted.
+  std::vector<std::string> ListBenchmarks(const std::string& machine = "");
   int64_t RecordChange(const Change& change);
   std::vector<Change> ListChanges(const std::string& machine = "");
 
