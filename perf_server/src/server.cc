@@ -31,6 +31,10 @@ namespace {
 constexpr size_t kMaxTokenBytes = 256;
 constexpr size_t kMaxKeyBytes = 128;
 constexpr int kRetryAfterUnavailableS = 5;
+// Past the body limit the rest is read and dropped, up to this many times the limit: a client
+// still writing a body the server stopped reading gets a reset instead of the answer, and would
+// take it for an outage and retry forever. A far larger body is cut off.
+constexpr uint64_t kDrainFactor = 4;
 
 void Reply(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
@@ -95,10 +99,7 @@ std::string ReadBody(const httplib::Request& req, httplib::Response& res,
     }
     over = declared > limit;
   }
-  // Past the limit the rest is read and dropped, up to kDrainFactor times the limit: a client
-  // still writing a body the server stopped reading gets a reset instead of the 413, and would
-  // take it for an outage and retry forever. A far larger body is cut off.
-  constexpr uint64_t kDrainFactor = 4;
+  // Past the limit the rest is read and dropped (kDrainFactor).
   std::string body;
   uint64_t dropped = 0;
   const bool complete = reader([&](const char* data, size_t n) {
@@ -120,6 +121,16 @@ std::string ReadBody(const httplib::Request& req, httplib::Response& res,
   }
   if (!complete) throw HttpError{400, "request body could not be read completely", "body"};
   return body;
+}
+
+// Reads and drops the body of a request refused before reading it, up to kDrainFactor + 1 times
+// `limit` bytes (see ReadBody).
+void DrainBody(const httplib::ContentReader& reader, size_t limit) {
+  uint64_t dropped = 0;
+  reader([&](const char*, size_t n) {
+    dropped += n;
+    return dropped <= (kDrainFactor + 1) * limit;
+  });
 }
 
 // For the answers httplib gives itself, before any route runs.
@@ -161,16 +172,26 @@ struct Server::Impl {
 
   void SubmitRun(const httplib::Request& req, httplib::Response& res,
                  const httplib::ContentReader& reader) {
-    const std::string token = BearerToken(req);
-    const std::string key = IdempotencyKey(req);
-    const std::optional<std::string> machine =
-        pool.With([&](store::Store& s) { return s.MachineForToken(token); });
-    if (!machine) throw HttpError{401, "unknown or revoked token", "Authorization"};
-    if (const int wait_s = limiter.Take(*machine); wait_s > 0) {
-      res.set_header("Retry-After", std::to_string(wait_s));
-      throw HttpError{429, "too many submissions from machine '" + *machine + "'; retry in " +
-                               std::to_string(wait_s) + " s",
-                      "Authorization"};
+    std::string key, machine;
+    try {
+      const std::string token = BearerToken(req);
+      key = IdempotencyKey(req);
+      const std::optional<std::string> owner =
+          pool.With([&](store::Store& s) { return s.MachineForToken(token); });
+      if (!owner) throw HttpError{401, "unknown or revoked token", "Authorization"};
+      machine = *owner;
+      if (const int wait_s = limiter.Take(machine); wait_s > 0) {
+        res.set_header("Retry-After", std::to_string(wait_s));
+        throw HttpError{429, "too many submissions from machine '" + machine + "'; retry in " +
+                                 std::to_string(wait_s) + " s",
+                        "Authorization"};
+      }
+    } catch (...) {
+      // Refused before the body was read: read and drop it, or a client still writing it gets a
+      // reset instead of this answer (and would queue a run whose token is wrong).
+      DrainBody(reader, options.max_body_bytes);
+      res.set_header("Connection", "close");
+      throw;
     }
     const std::string body = ReadBody(req, res, reader, options.max_body_bytes);
     store::RunBundle bundle;
@@ -179,9 +200,9 @@ struct Server::Impl {
     } catch (const perf::Error& e) {
       throw HttpError{400, e.what(), "body"};
     }
-    if (bundle.machine != *machine) {
+    if (bundle.machine != machine) {
       throw HttpError{403,
-                      "this token submits for machine '" + *machine + "', the bundle is from '" +
+                      "this token submits for machine '" + machine + "', the bundle is from '" +
                           bundle.machine + "'",
                       "machine"};
     }

@@ -265,6 +265,13 @@ TEST_F(ServerTest, RefusesMissingBadRevokedAndOtherMachinesTokens) {
   r = Post(body, tokens_["m2"], "k");  // m2's token, m1's bundle
   EXPECT_EQ(r->status, 403);
   EXPECT_EQ(Error(r).at("field"), "machine");
+  // A body of several MiB with a wrong token: the 401 arrives (the server reads the body it
+  // refused unread), not a reset the client would take for an outage.
+  RunBundle large = MakeBundle("m1", "large");
+  large.documents.push_back({"report.md", std::string(6 << 20, 'x')});
+  r = Post(Body(large), std::string(64, 'a'), "k");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 401);
   Store::Open(url_).RevokeTokens("m1");
   r = Post(body, tokens_["m1"], "k");
   EXPECT_EQ(r->status, 401);
