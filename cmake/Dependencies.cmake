@@ -53,6 +53,14 @@ if(NOT OPENBLAS_FOUND)
   tt_missing("OpenBLAS" "libopenblas-dev")
 endif()
 
+# cpp-httplib (Debian builds it as a shared library with OpenSSL, zlib and Brotli): the results
+# server and the submission client. pkg-config, because its compile definitions must match the
+# library's build (they change the layout of its classes).
+pkg_check_modules(HTTPLIB QUIET IMPORTED_TARGET cpp-httplib)
+if(NOT HTTPLIB_FOUND)
+  tt_missing("cpp-httplib (HTTP server and client for tinyperf serve/submit)" "libcpp-httplib-dev")
+endif()
+
 # libtorch (Debian's libtorch-dev, PyTorch 1.13 C++ library) is optional: with it, the
 # tinytorch-vs-libtorch targets are built. Nothing else needs it. TT_WITH_LIBTORCH is AUTO by
 # default and decided afresh at every configure, so a build configured before libtorch-dev was

@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(g++ make cmake pkg-config git
           libgtest-dev libgmock-dev libbenchmark-dev libboost-dev nlohmann-json3-dev libopenblas-dev libcli11-dev
           zlib1g-dev dataset-fashion-mnist chromium valgrind
-          libsqlite3-dev libpq-dev libssl-dev postgresql)
+          libsqlite3-dev libpq-dev libssl-dev postgresql libcpp-httplib-dev)
 case "${1:-}" in
   --golden) packages+=(python3 python3-torch python3-numpy python3-scipy python3-sklearn) ;;
   --libtorch) packages+=(libtorch-dev) ;;

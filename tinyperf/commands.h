@@ -34,5 +34,14 @@ std::string CheckedBestCoretype();
 void AddDbCommand(CLI::App& app, std::function<int()>& run);
 // Adds `env [--format text|json] [--tune] [--exports]` (env_command.cc).
 void AddEnvCommand(CLI::App& app, std::function<int()>& run);
+// Adds `serve --db URL [--listen HOST:PORT]` (serve_command.cc): perf::server::Server until
+// SIGINT/SIGTERM.
+void AddServeCommand(CLI::App& app, std::function<int()>& run);
+// Adds `token add|revoke --db URL --machine NAME` (token_command.cc).
+void AddTokenCommands(CLI::App& app, std::function<int()>& run);
+// Adds `submit [RUN_DIR] --server URL --token TOKEN [--flush]` (submit_command.cc).
+void AddSubmitCommand(CLI::App& app, std::function<int()>& run);
+// Adds `publish --db URL --out DIR` (publish_command.cc): the dashboard as DIR/index.html.
+void AddPublishCommand(CLI::App& app, std::function<int()>& run);
 
 }  // namespace tinyperf

@@ -39,6 +39,10 @@ int main(int argc, char** argv) {
   tinyperf::AddEnvCommand(app, run);
   tinyperf::AddCountCommand(app, run);
   tinyperf::AddDbCommand(app, run);
+  tinyperf::AddServeCommand(app, run);
+  tinyperf::AddTokenCommands(app, run);
+  tinyperf::AddSubmitCommand(app, run);
+  tinyperf::AddPublishCommand(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -437,6 +437,8 @@ namespace {
 // is), so the padded range and every position stay finite.
 constexpr double kMaxTrendValue = 1e300;
 
+}  // namespace
+
 std::string TrendSvg(const HistorySeries& s, size_t runs) {
   const double left = 60, right = 600, top = 24, bottom = 130;
   const size_t points = std::min(s.values.size(), s.runs.size());
@@ -494,8 +496,6 @@ std::string TrendSvg(const HistorySeries& s, size_t runs) {
   svg << "</svg>\n";
   return svg.str();
 }
-
-}  // namespace
 
 std::string History::ToHtml() const {
   std::ostringstream html;

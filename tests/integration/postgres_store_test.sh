@@ -1,9 +1,6 @@
 #!/usr/bin/env bash
-# The results store on PostgreSQL: starts a throwaway cluster (initdb and pg_ctl from Debian's
-# postgresql, as the postgres user when run as root, because PostgreSQL refuses to run as root;
-# trust authentication, its unix socket in a temporary directory, TCP on 127.0.0.1 only, a free
-# port), runs perf_store_test's Postgres/* cases and a `tinyperf db` import/export round trip
-# against it, and stops and removes it on every exit, failed or not.
+# The results store on PostgreSQL: starts a throwaway cluster (throwaway_postgres.sh), runs
+# perf_store_test's Postgres/* cases and a `tinyperf db` import/export round trip against it.
 #   postgres_store_test.sh PERF_STORE_TEST TINYPERF SOURCE_DIR
 # Fails (never skips) when PostgreSQL is not installed, naming the package.
 set -euo pipefail
@@ -11,57 +8,7 @@ test_bin=$1
 tinyperf=$2
 src=$3
 
-# The newest installed server version; Debian installs each under /usr/lib/postgresql/<major>/.
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
-if [[ -z "$bindir" || ! -x "$bindir/initdb" || ! -x "$bindir/pg_ctl" ]]; then
-  echo "postgres_store_test: no PostgreSQL server (/usr/lib/postgresql/*/bin/initdb): install the" \
-       "Debian package 'postgresql' (apt-get install postgresql; scripts/setup-deps.sh does)" >&2
-  exit 1
-fi
-
-tmp=$(mktemp -d /tmp/tt-pg-test.XXXXXX)
-as_postgres=()
-if [[ $(id -u) -eq 0 ]]; then
-  if ! id postgres >/dev/null 2>&1; then
-    echo "postgres_store_test: running as root but there is no 'postgres' user to run the" \
-         "server as (the postgresql package creates it)" >&2
-    rm -rf "$tmp"
-    exit 1
-  fi
-  chown postgres: "$tmp"
-  as_postgres=(runuser -u postgres --)
-fi
-cleanup() {
-  "${as_postgres[@]}" "$bindir/pg_ctl" -D "$tmp/data" -m immediate -w stop >/dev/null 2>&1 || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP  # a timeout's SIGTERM also runs cleanup (through EXIT)
-
-if ! "${as_postgres[@]}" "$bindir/initdb" -D "$tmp/data" --auth=trust -U postgres -E UTF8 \
-       --locale=C --no-sync >"$tmp/initdb.log" 2>&1; then
-  cat "$tmp/initdb.log" >&2
-  exit 1
-fi
-# A port nobody listens on; another process may take it before the server does, so a failed
-# start tries another one.
-started=0
-for attempt in 1 2 3 4 5 6 7 8; do
-  port=$(( 20000 + RANDOM % 40000 ))
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
-  if "${as_postgres[@]}" "$bindir/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 60 \
-       -o "-c listen_addresses=127.0.0.1 -p $port -k $tmp -c fsync=off" start >/dev/null 2>&1; then
-    started=1
-    break
-  fi
-done
-if [[ $started -ne 1 ]]; then
-  echo "postgres_store_test: the PostgreSQL server did not start; its log:" >&2
-  cat "$tmp/server.log" >&2 || true
-  exit 1
-fi
-url="postgresql://postgres@127.0.0.1:$port/postgres"
-echo "postgres_store_test: PostgreSQL $(basename "$(dirname "$bindir")") on 127.0.0.1:$port"
+source "$(dirname "$0")/throwaway_postgres.sh" postgres_store_test
 
 # The same cases as on SQLite; none selected would pass silently, so count them first.
 cases=$(TT_TEST_POSTGRES_URL=$url "$test_bin" --gtest_list_tests --gtest_filter='Postgres/*' |

@@ -45,6 +45,11 @@ struct History {
   std::string ToHtml() const;
 };
 
+// One inline SVG line chart of `s` (a point per value at x = its run index among `runs` runs,
+// change points dashed, every label HTML-escaped); History::ToHtml and the results server's
+// dashboard draw with it.
+std::string TrendSvg(const HistorySeries& s, size_t runs);
+
 // Reads every run directory of `validation_dir`; throws perf::Error when there is none.
 History BuildHistory(const std::string& validation_dir);
 

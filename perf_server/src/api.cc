@@ -1,0 +1,152 @@
+// Query validation and JSON rendering of the read API (api.h).
+#include "api.h"
+
+#include <charconv>
+
+#include "perf_framework/suite.h"
+
+namespace perf::server {
+
+namespace {
+
+constexpr size_t kMaxParamBytes = 256;
+
+// A JSON document the store kept as text (an environment, a change's details), embedded as JSON;
+// as a string when it does not parse (it was written by another build, or by hand).
+nlohmann::json Embedded(const std::string& text) {
+  try {
+    return perf::ParseJson(text, "stored JSON");
+  } catch (const perf::Error&) {
+    return text;
+  }
+}
+
+}  // namespace
+
+nlohmann::json ErrorJson(const std::string& message, const std::string& field) {
+  return {{"error", message}, {"field", field.empty() ? nlohmann::json(nullptr) : nlohmann::json(field)}};
+}
+
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+void CheckParams(const std::multimap<std::string, std::string>& params,
+                 const std::set<std::string>& allowed) {
+  for (const auto& [name, value] : params) {
+    if (!allowed.contains(name)) {
+      std::string names;
+      for (const std::string& a : allowed) names += (names.empty() ? "" : ", ") + a;
+      throw HttpError{400,
+                      "unknown query parameter (expected " + (names.empty() ? "none" : names) + ")",
+                      name.substr(0, kMaxParamBytes)};
+    }
+  }
+}
+
+std::string Param(const std::multimap<std::string, std::string>& params, const std::string& name,
+                  bool required) {
+  const size_t n = params.count(name);
+  if (n == 0) {
+    if (required) throw HttpError{400, "missing query parameter", name};
+    return "";
+  }
+  if (n > 1) throw HttpError{400, "query parameter given more than once", name};
+  const std::string& v = params.find(name)->second;
+  if (v.empty() && required) throw HttpError{400, "empty query parameter", name};
+  if (v.size() > kMaxParamBytes) {
+    throw HttpError{400, "query parameter longer than " + std::to_string(kMaxParamBytes) + " bytes",
+                    name};
+  }
+  for (const unsigned char c : v) {
+    if (c < 0x20 || c == 0x7f) throw HttpError{400, "control character in query parameter", name};
+  }
+  return v;
+}
+
+std::string MachineParam(const std::multimap<std::string, std::string>& params, bool required) {
+  std::string m = Param(params, "machine", required);
+  if (m.empty()) return m;
+  try {
+    store::CheckName(m, "machine");
+  } catch (const perf::Error& e) {
+    throw HttpError{400, e.what(), "machine"};
+  }
+  return m;
+}
+
+int LimitParam(const std::multimap<std::string, std::string>& params, int fallback, int max) {
+  const std::string s = Param(params, "limit", false);
+  if (s.empty()) return fallback;
+  int v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < 1 || v > max) {
+    throw HttpError{400, "limit must be an integer from 1 to " + std::to_string(max), "limit"};
+  }
+  return v;
+}
+
+nlohmann::json MachinesJson(const std::vector<store::MachineInfo>& machines) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const store::MachineInfo& m : machines) {
+    out.push_back({{"name", m.name},
+                   {"fingerprint", m.fingerprint},
+                   {"environment", Embedded(m.environment_json)},
+                   {"first_seen_utc", m.first_seen_utc},
+                   {"last_seen_utc", m.last_seen_utc},
+                   {"runs", m.runs}});
+  }
+  return {{"machines", out}};
+}
+
+nlohmann::json RunsJson(const std::vector<store::RunInfo>& runs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const store::RunInfo& r : runs) {
+    out.push_back({{"id", r.id},
+                   {"machine", r.machine},
+                   {"run", r.run},
+                   {"commit", r.commit},
+                   {"started_utc", r.started_utc},
+                   {"imported_utc", r.imported_utc},
+                   {"idempotency_key", r.idempotency_key},
+                   {"content_sha256", r.content_sha256},
+                   {"verdicts",
+                    {{"PASS", r.pass}, {"PARTIAL", r.partial}, {"FAIL", r.fail}, {"ERROR", r.error}}},
+                   {"samples", r.samples}});
+  }
+  return {{"runs", out}};
+}
+
+nlohmann::json SeriesJson(const std::vector<store::SeriesPoint>& points) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const store::SeriesPoint& p : points) {
+    out.push_back({{"run_id", p.run_id},
+                   {"run", p.run},
+                   {"commit", p.commit},
+                   {"started_utc", p.started_utc},
+                   {"document", p.document},
+                   {"repetition", p.repetition},
+                   {"value", p.value}});
+  }
+  return out;
+}
+
+nlohmann::json ChangesJson(const std::vector<store::Change>& changes) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const store::Change& c : changes) {
+    out.push_back({{"id", c.id},
+                   {"machine", c.machine},
+                   {"benchmark", c.benchmark},
+                   {"metric", c.metric},
+                   {"run_id", c.run_id},
+                   {"commit", c.commit},
+                   {"detected_utc", c.detected_utc},
+                   {"ratio", c.ratio},
+                   {"interval", {c.low, c.high}},
+                   {"direction", c.direction},
+                   {"details", Embedded(c.details_json)}});
+  }
+  return {{"changes", out}};
+}
+
+}  // namespace perf::server

@@ -1,0 +1,44 @@
+// The JSON API's pieces that know nothing of HTTP: errors as data, query validation, and the
+// rendering of store rows. server.cc wires them to routes.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "perf_store/store.h"
+
+namespace perf::server {
+
+// A request the server refuses: rendered as {"error": message, "field": field or null}.
+struct HttpError {
+  int status;
+  std::string message;
+  std::string field;  // the header, query parameter or body field at fault; "" for none
+};
+
+nlohmann::json ErrorJson(const std::string& message, const std::string& field);
+// `j` as the response body: UTF-8 kept, invalid bytes replaced (names come from files anyone
+// wrote; a dump must never throw half-way through an answer).
+std::string Dump(const nlohmann::json& j);
+
+// Throws HttpError 400 naming the first parameter not in `allowed`.
+void CheckParams(const std::multimap<std::string, std::string>& params,
+                 const std::set<std::string>& allowed);
+// The value of `name` ("" when absent and not required); throws HttpError 400 when required and
+// missing, repeated, longer than 256 bytes, or holding a control character.
+std::string Param(const std::multimap<std::string, std::string>& params, const std::string& name,
+                  bool required);
+// A machine name parameter, checked like perf_store's names (400 otherwise).
+std::string MachineParam(const std::multimap<std::string, std::string>& params, bool required);
+// `limit` as an integer in [1, max] (`fallback` when absent); 400 otherwise.
+int LimitParam(const std::multimap<std::string, std::string>& params, int fallback, int max);
+
+nlohmann::json MachinesJson(const std::vector<store::MachineInfo>& machines);
+nlohmann::json RunsJson(const std::vector<store::RunInfo>& runs);
+nlohmann::json SeriesJson(const std::vector<store::SeriesPoint>& points);
+nlohmann::json ChangesJson(const std::vector<store::Change>& changes);
+
+}  // namespace perf::server

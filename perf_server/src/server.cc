@@ -1,0 +1,397 @@
+// The results server (server.h): routes, the submission protocol, and the server's lifetime.
+#include "perf_server/server.h"
+
+#include <httplib.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <ctime>
+#include <string_view>
+#include <thread>
+
+#include "api.h"
+#include "perf_framework/error.h"
+#include "perf_server/dashboard.h"
+#include "perf_framework/escape.h"
+#include "perf_framework/suite.h"
+#include "rate_limiter.h"
+#include "store_pool.h"
+
+namespace perf::server {
+
+namespace {
+
+constexpr size_t kMaxTokenBytes = 256;
+constexpr size_t kMaxKeyBytes = 128;
+constexpr int kRetryAfterUnavailableS = 5;
+// Past the body limit the rest is read and dropped, up to this many times the limit: a client
+// still writing a body the server stopped reading gets a reset instead of the answer, and would
+// take it for an outage and retry forever. A far larger body is cut off.
+constexpr uint64_t kDrainFactor = 4;
+
+void Reply(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_content(Dump(body), "application/json; charset=utf-8");
+}
+
+bool TokenChar(char c) {  // RFC 6750's b64token alphabet
+  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-._~+/=").find(c) !=
+                                                            std::string_view::npos;
+}
+
+// The bearer token of `req`; HttpError 401 naming the Authorization header otherwise.
+std::string BearerToken(const httplib::Request& req) {
+  if (!req.has_header("Authorization")) {
+    throw HttpError{401, "missing Authorization: Bearer TOKEN header", "Authorization"};
+  }
+  const std::string h = req.get_header_value("Authorization");
+  constexpr std::string_view kScheme = "bearer ";
+  std::string scheme = h.substr(0, kScheme.size());
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != kScheme) {
+    throw HttpError{401, "Authorization must be 'Bearer TOKEN'", "Authorization"};
+  }
+  std::string token = h.substr(kScheme.size());
+  if (token.empty() || token.size() > kMaxTokenBytes ||
+      !std::all_of(token.begin(), token.end(), TokenChar)) {
+    throw HttpError{401, "malformed bearer token", "Authorization"};
+  }
+  return token;
+}
+
+// The Idempotency-Key header: 1 to 128 of [A-Za-z0-9._:-]; HttpError 400 otherwise.
+std::string IdempotencyKey(const httplib::Request& req) {
+  if (!req.has_header("Idempotency-Key")) {
+    throw HttpError{400, "missing Idempotency-Key header (the same key for every retry of a run)",
+                    "Idempotency-Key"};
+  }
+  const std::string key = req.get_header_value("Idempotency-Key");
+  const bool ok = !key.empty() && key.size() <= kMaxKeyBytes &&
+                  std::all_of(key.begin(), key.end(), [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                           c == ':' || c == '-';
+                  });
+  if (!ok) throw HttpError{400, "Idempotency-Key must be 1 to 128 of [A-Za-z0-9._:-]", "Idempotency-Key"};
+  return key;
+}
+
+// The request body, at most `limit` bytes after any Content-Encoding is undone (httplib
+// decompresses gzip and Brotli before the receiver sees the bytes, so a small compressed body
+// cannot expand past the limit); HttpError 413 otherwise. A declared Content-Length over the limit
+// is refused without buffering anything.
+std::string ReadBody(const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& reader, size_t limit) {
+  bool over = false;
+  if (req.has_header("Content-Length")) {
+    const std::string s = req.get_header_value("Content-Length");
+    uint64_t declared = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), declared);
+    if (ec != std::errc() || end != s.data() + s.size()) {
+      throw HttpError{400, "Content-Length is not a number", "Content-Length"};
+    }
+    over = declared > limit;
+  }
+  // Past the limit the rest is read and dropped (kDrainFactor).
+  std::string body;
+  uint64_t dropped = 0;
+  const bool complete = reader([&](const char* data, size_t n) {
+    if (!over && body.size() + n <= limit) {
+      body.append(data, n);
+      return true;
+    }
+    over = true;
+    body.clear();
+    dropped += n;
+    return dropped <= kDrainFactor * limit;
+  });
+  if (over) {
+    res.set_header("Connection", "close");  // what follows an unread body is not a request
+    throw HttpError{413,
+                    "request body larger than the server's limit of " + std::to_string(limit) +
+                        " bytes",
+                    "body"};
+  }
+  if (!complete) throw HttpError{400, "request body could not be read completely", "body"};
+  return body;
+}
+
+// Reads and drops the body of a request refused before reading it, up to kDrainFactor + 1 times
+// `limit` bytes (see ReadBody).
+void DrainBody(const httplib::ContentReader& reader, size_t limit) {
+  uint64_t dropped = 0;
+  reader([&](const char*, size_t n) {
+    dropped += n;
+    return dropped <= (kDrainFactor + 1) * limit;
+  });
+}
+
+// For the answers httplib gives itself, before any route runs.
+std::string StatusText(int status) {
+  switch (status) {
+    case 400: return "malformed HTTP request";
+    case 404: return "no such resource";
+    case 405: return "method not allowed";
+    case 413: return "request too large";
+    case 414: return "request URI too long";
+    default: return "HTTP error " + std::to_string(status);
+  }
+}
+
+}  // namespace
+
+struct Server::Impl {
+  explicit Impl(ServerOptions o)
+      : options(std::move(o)),
+        pool(options.db_url),
+        limiter(options.submissions_per_minute, options.submission_burst) {}
+
+  // validate → one store call → render, for every route. The handler throws HttpError for the
+  // client's mistakes; StoreError is the database's (503, worth retrying).
+  template <class F>
+  void Guarded(httplib::Response& res, F&& f) {
+    try {
+      f();
+    } catch (const HttpError& e) {
+      Reply(res, e.status, ErrorJson(e.message, e.field));
+    } catch (const store::StoreError& e) {
+      res.set_header("Retry-After", std::to_string(kRetryAfterUnavailableS));
+      Reply(res, 503,
+            ErrorJson("database unavailable: " + escape::Shorten(e.what(), 300), "database"));
+    } catch (const std::exception& e) {
+      Reply(res, 500, ErrorJson("internal error: " + escape::Shorten(e.what(), 300), ""));
+    }
+  }
+
+  void SubmitRun(const httplib::Request& req, httplib::Response& res,
+                 const httplib::ContentReader& reader) {
+    std::string key, machine;
+    try {
+      const std::string token = BearerToken(req);
+      key = IdempotencyKey(req);
+      const std::optional<std::string> owner =
+          pool.With([&](store::Store& s) { return s.MachineForToken(token); });
+      if (!owner) throw HttpError{401, "unknown or revoked token", "Authorization"};
+      machine = *owner;
+      if (const int wait_s = limiter.Take(machine); wait_s > 0) {
+        res.set_header("Retry-After", std::to_string(wait_s));
+        throw HttpError{429, "too many submissions from machine '" + machine + "'; retry in " +
+                                 std::to_string(wait_s) + " s",
+                        "Authorization"};
+      }
+    } catch (...) {
+      // Refused before the body was read: read and drop it, or a client still writing it gets a
+      // reset instead of this answer (and would queue a run whose token is wrong).
+      DrainBody(reader, options.max_body_bytes);
+      res.set_header("Connection", "close");
+      throw;
+    }
+    const std::string body = ReadBody(req, res, reader, options.max_body_bytes);
+    store::RunBundle bundle;
+    try {
+      bundle = store::RunBundle::FromJson(perf::ParseJson(body, "request body"), "request body");
+    } catch (const perf::Error& e) {
+      throw HttpError{400, e.what(), "body"};
+    }
+    if (bundle.machine != machine) {
+      throw HttpError{403,
+                      "this token submits for machine '" + machine + "', the bundle is from '" +
+                          bundle.machine + "'",
+                      "machine"};
+    }
+    store::ImportResult r;
+    try {
+      r = pool.With([&](store::Store& s) { return s.ImportRun(bundle, key); });
+    } catch (const store::StoreError&) {
+      throw;
+    } catch (const perf::Error& e) {
+      throw HttpError{400, e.what(), "documents"};
+    }
+    Reply(res, r.created ? 201 : 200,
+          {{"run_id", r.run_id}, {"created", r.created}, {"machine", bundle.machine},
+           {"run", bundle.run}});
+  }
+
+  void Routes() {
+    http.Post("/api/v1/runs", [this](const httplib::Request& req, httplib::Response& res,
+                                     const httplib::ContentReader& reader) {
+      Guarded(res, [&] { SubmitRun(req, res, reader); });
+    });
+    Get("/api/v1/machines", {}, [this](const httplib::Params&) {
+      return MachinesJson(pool.With([](store::Store& s) { return s.ListMachines(); }));
+    });
+    Get("/api/v1/runs", {"machine", "limit"}, [this](const httplib::Params& p) {
+      store::RunQuery q;
+      q.machine = MachineParam(p, false);
+      q.limit = LimitParam(p, 100, 10000);
+      return RunsJson(pool.With([&](store::Store& s) { return s.ListRuns(q); }));
+    });
+    Get("/api/v1/series", {"benchmark", "machine", "metric"}, [this](const httplib::Params& p) {
+      const std::string benchmark = Param(p, "benchmark", true);
+      const std::string machine = MachineParam(p, true);
+      std::string metric = Param(p, "metric", false);
+      if (metric.empty()) metric = "real_time";
+      nlohmann::json points = SeriesJson(
+          pool.With([&](store::Store& s) { return s.Series(benchmark, machine, metric); }));
+      return nlohmann::json{{"benchmark", benchmark}, {"machine", machine}, {"metric", metric},
+                            {"points", std::move(points)}};
+    });
+    Get("/api/v1/regressions", {"machine"}, [this](const httplib::Params& p) {
+      const std::string machine = MachineParam(p, false);
+      return ChangesJson(pool.With([&](store::Store& s) { return s.ListChanges(machine); }));
+    });
+    Get("/healthz", {}, [this](const httplib::Params&) {
+      const int version = pool.With([](store::Store& s) { return s.Version(); });
+      if (version != store::SchemaVersion()) {
+        throw store::StoreError("database schema version " + std::to_string(version) +
+                                ", this server needs " + std::to_string(store::SchemaVersion()) +
+                                " (run tinyperf db init)");
+      }
+      return nlohmann::json{{"status", "ok"}, {"schema_version", version}};
+    });
+    http.Get("/", [this](const httplib::Request& req, httplib::Response& res) {
+      Guarded(res, [&] {
+        CheckParams(req.params, {});
+        const std::string page = pool.With([](store::Store& s) { return DashboardHtml(s); });
+        res.status = 200;
+        // The page loads nothing: a name that slipped past escaping still could not fetch.
+        res.set_header("Content-Security-Policy",
+                       "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'");
+        res.set_header("X-Content-Type-Options", "nosniff");
+        res.set_content(page, "text/html; charset=utf-8");
+      });
+    });
+    // Anything httplib answers itself (404, 400 for a request it cannot parse, ...) is JSON too.
+    http.set_error_handler(httplib::Server::HandlerWithResponse(
+        [](const httplib::Request&, httplib::Response& res) {
+      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+      Reply(res, res.status, ErrorJson(StatusText(res.status), ""));
+      return httplib::Server::HandlerResponse::Handled;
+    }));
+  }
+
+  // A GET route whose query parameters must be among `allowed`, answering `render(params)`.
+  template <class F>
+  void Get(const std::string& path, std::set<std::string> allowed, F render) {
+    http.Get(path, [this, allowed = std::move(allowed), render](const httplib::Request& req,
+                                                                httplib::Response& res) {
+      Guarded(res, [&] {
+        CheckParams(req.params, allowed);
+        Reply(res, 200, render(req.params));
+      });
+    });
+  }
+
+  ServerOptions options;
+  StorePool pool;
+  RateLimiter limiter;
+  httplib::Server http;
+  bool bound = false;
+};
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  // Fail at start, not at the first request, on a wrong URL or a database not yet initialised.
+  const int version = impl_->pool.With([](store::Store& s) { return s.Version(); });
+  PERF_CHECK(version == store::SchemaVersion(), "serve: the database at ", impl_->options.db_url,
+             " has schema version ", version, ", this build needs ", store::SchemaVersion(),
+             ": run tinyperf db init --db ", impl_->options.db_url);
+  PERF_CHECK(impl_->options.threads >= 1 && impl_->options.threads <= 256,
+             "serve: threads must be 1 to 256, not ", impl_->options.threads);
+  const size_t threads = static_cast<size_t>(impl_->options.threads);
+  impl_->http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  impl_->http.set_read_timeout(30);
+  impl_->http.set_write_timeout(30);
+  impl_->Routes();
+}
+
+Server::~Server() = default;
+
+int Server::Bind() {
+  const ServerOptions& o = impl_->options;
+  int port = o.port;
+  if (o.port == 0) {
+    port = impl_->http.bind_to_any_port(o.host);
+  } else if (!impl_->http.bind_to_port(o.host, o.port)) {
+    port = -1;
+  }
+  PERF_CHECK(port > 0, "serve: cannot listen on ", o.host, ":", o.port,
+             " (address in use, or not an address of this machine)");
+  impl_->bound = true;
+  return port;
+}
+
+void Server::Run() {
+  PERF_CHECK(impl_->bound, "Server::Run: call Bind first");
+  impl_->http.listen_after_bind();
+}
+
+void Server::Stop() { impl_->http.stop(); }
+
+namespace {
+
+// The write end of ServeUntilSignal's self-pipe: a signal handler may only do async-signal-safe
+// things, and write(2) is one.
+std::atomic<int> signal_pipe_write = -1;
+
+extern "C" void OnStopSignal(int) {
+  const int saved_errno = errno;
+  const char byte = 1;
+  [[maybe_unused]] const ssize_t n = ::write(signal_pipe_write.load(), &byte, 1);
+  errno = saved_errno;
+}
+
+}  // namespace
+
+void ServeUntilSignal(Server& server, const std::function<void(int port)>& on_listening) {
+  // A handler, not sigwait in a thread with the signals blocked: threads started before this
+  // (OpenBLAS starts its pool when the library loads) would not block them, and the default
+  // action would end the process in the middle of requests.
+  int fds[2];
+  PERF_CHECK(::pipe2(fds, O_CLOEXEC) == 0, "serve: cannot create a pipe: ", std::strerror(errno));
+  signal_pipe_write = fds[1];
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  struct sigaction old_int {}, old_term {};
+  sigaction(SIGINT, &action, &old_int);
+  sigaction(SIGTERM, &action, &old_term);
+  auto restore = [&] {
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+    signal_pipe_write = -1;
+    ::close(fds[0]);
+    ::close(fds[1]);
+  };
+  int port = 0;
+  try {
+    port = server.Bind();
+  } catch (...) {
+    restore();
+    throw;
+  }
+  std::atomic<bool> done = false;
+  std::thread watcher([&] {
+    // Stop() before Run() has started listening does nothing: once a signal came, keep asking.
+    bool stopping = false;
+    while (!done) {
+      pollfd p{fds[0], POLLIN, 0};
+      if (::poll(&p, 1, 100) > 0) stopping = true;
+      if (stopping) server.Stop();
+    }
+  });
+  on_listening(port);
+  server.Run();
+  done = true;
+  watcher.join();
+  restore();
+}
+
+}  // namespace perf::server
