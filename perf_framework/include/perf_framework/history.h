@@ -27,8 +27,8 @@ std::vector<ChangePoint> FindChangePoints(const std::vector<double>& values,
                                           size_t min_segment = 3);
 
 // Instruction counts do not drift: each step between two consecutive values beyond threshold_pct
-// (relative) is a change point, its p_value NaN (there is no test to make). Non-positive or
-// non-finite neighbours give none.
+// (relative) is a change point, its p_value NaN (there is no test to make). A step from a
+// non-positive or non-finite value, or to a non-finite one, gives none (there is no ratio).
 std::vector<ChangePoint> CountSteps(const std::vector<double>& values, double threshold_pct = 1.0);
 
 // The prefixes of a benchmark's series names: its median time and its instruction count.
