@@ -60,6 +60,27 @@ int Render(const CompareOptions& o, const Report& report) {
   return report.regressions > 0 ? kExitInvalid : kExitOk;
 }
 
+// An input that cannot be read, or is of the wrong kind: named on stderr, exit 2.
+int Unreadable(const std::exception& e) {
+  std::fprintf(stderr, "tinyperf compare: %s\n", perf::escape::Terminal(e.what()).c_str());
+  return kExitUsage;
+}
+
+// Two inputs without a benchmark in common (`what`: "appears", "has instructions"): exit 2.
+int NothingInCommon(const CompareOptions& o, const std::string& what) {
+  std::fprintf(stderr, "tinyperf compare: no benchmark %s in both %s and %s\n", what.c_str(),
+               perf::escape::Terminal(o.baseline).c_str(),
+               perf::escape::Terminal(o.current).c_str());
+  return kExitUsage;
+}
+
+perf::CompareFilesOptions FilesOptions(const CompareOptions& o) {
+  return {.threshold_pct = o.threshold_pct,
+          .alpha = o.alpha,
+          .metric = o.metric,
+          .noise_profile = o.noise};
+}
+
 // --metric instructions (or another count): two `tinyperf count` files, compared by the relative
 // change of a deterministic number (counts.h); 1% unless --threshold says otherwise.
 int CompareCountFiles(const CompareOptions& o) {
@@ -70,15 +91,9 @@ int CompareCountFiles(const CompareOptions& o) {
         perf::ParseCounts(perf::ReadJsonFile(o.current), o.current), o.metric,
         o.threshold_given ? o.threshold_pct : 1.0, o.jitter_pct);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf compare: %s\n", perf::escape::Terminal(e.what()).c_str());
-    return kExitUsage;
+    return Unreadable(e);
   }
-  if (report.changes.empty()) {
-    std::fprintf(stderr, "tinyperf compare: no benchmark has %s in both %s and %s\n",
-                 o.metric.c_str(), perf::escape::Terminal(o.baseline).c_str(),
-                 perf::escape::Terminal(o.current).c_str());
-    return kExitUsage;
-  }
+  if (report.changes.empty()) return NothingInCommon(o, "has " + o.metric);
   return Render(o, report);
 }
 
@@ -86,23 +101,12 @@ int CompareCountFiles(const CompareOptions& o) {
 int CompareTimesAndCounts(const CompareOptions& o) {
   perf::TimeAndCountComparison report;
   try {
-    report = perf::CompareTimesAndCounts(o.baseline, o.current,
-                                         {.threshold_pct = o.threshold_pct,
-                                          .alpha = o.alpha,
-                                          .metric = o.metric,
-                                          .noise_profile = o.noise},
-                                         o.counts[0], o.counts[1], o.count_threshold_pct,
-                                         o.jitter_pct);
+    report = perf::CompareTimesAndCounts(o.baseline, o.current, FilesOptions(o), o.counts[0],
+                                         o.counts[1], o.count_threshold_pct, o.jitter_pct);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf compare: %s\n", perf::escape::Terminal(e.what()).c_str());
-    return kExitUsage;
+    return Unreadable(e);
   }
-  if (report.rows.empty()) {
-    std::fprintf(stderr, "tinyperf compare: no benchmark appears in both %s and %s\n",
-                 perf::escape::Terminal(o.baseline).c_str(),
-                 perf::escape::Terminal(o.current).c_str());
-    return kExitUsage;
-  }
+  if (report.rows.empty()) return NothingInCommon(o, "appears");
   return Render(o, report);
 }
 
@@ -118,24 +122,13 @@ int Compare(const CompareOptions& o) {
   if (!o.counts.empty()) return CompareTimesAndCounts(o);
   perf::FileComparison result;
   try {
-    result = perf::CompareFiles(o.baseline, o.current,
-                                {.threshold_pct = o.threshold_pct,
-                                 .alpha = o.alpha,
-                                 .metric = o.metric,
-                                 .noise_profile = o.noise});
+    result = perf::CompareFiles(o.baseline, o.current, FilesOptions(o));
     if (result.claims) return RenderClaims(o, *result.claims);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf compare: %s\n", perf::escape::Terminal(e.what()).c_str());
-    return kExitUsage;
+    return Unreadable(e);
   }
-  const perf::ComparisonReport& report = *result.benchmarks;
-  if (report.changes.empty()) {
-    std::fprintf(stderr, "tinyperf compare: no benchmark appears in both %s and %s\n",
-                 perf::escape::Terminal(o.baseline).c_str(),
-                 perf::escape::Terminal(o.current).c_str());
-    return kExitUsage;
-  }
-  return Render(o, report);
+  if (result.benchmarks->changes.empty()) return NothingInCommon(o, "appears");
+  return Render(o, *result.benchmarks);
 }
 
 }  // namespace
