@@ -32,7 +32,12 @@ RunBenchmarks ReadRunBenchmarks(const std::string& run_dir) {
   }
   for (const std::string& f : fileio::ListFiles((dir / "counts").string(), ".json")) {
     try {
-      for (auto& [name, counters] : ParseCounts(ReadJsonFile(f), f).benchmarks) {
+      CountSet set = ParseCounts(ReadJsonFile(f), f);
+      for (const auto& [name, reason] : set.errors) {
+        out.warnings.push_back("counts/" + fs::path(f).filename().string() + ": " + name +
+                               " was not counted: " + reason);
+      }
+      for (auto& [name, counters] : set.benchmarks) {
         const bool seen = std::any_of(out.counts.begin(), out.counts.end(),
                                       [&name](const auto& c) { return c.first == name; });
         if (seen) {
