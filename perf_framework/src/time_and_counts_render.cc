@@ -1,5 +1,6 @@
 // Times beside instruction counts (time_and_counts.h) rendered: a terminal table, a Markdown
 // section and JSON, each row with its reading and, below the table, what each reading found means.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
@@ -67,6 +68,7 @@ std::string Summary(const TimeAndCountComparison& r) {
 }
 
 constexpr size_t kNameWidth = 44;
+constexpr size_t kCountedOnlyNamed = 5;
 
 }  // namespace
 
@@ -95,8 +97,12 @@ std::string TimeAndCountComparison::ToText() const {
       << std::right << std::setw(9) << SignedPercent(row.l1d_change_pct) << ' ' << std::setw(9)
       << SignedPercent(row.ll_change_pct) << "  " << Info(row.reading).name << "\n";
   }
-  for (const std::string& n : counted_only) {
-    s << "counted, not timed: " << format::TerminalName(n) << "\n";
+  // A count directory often holds every binary's counts, the timing one binary: name a few.
+  for (size_t i = 0; i < std::min(counted_only.size(), kCountedOnlyNamed); ++i) {
+    s << "counted, not timed: " << format::TerminalName(counted_only[i]) << "\n";
+  }
+  if (counted_only.size() > kCountedOnlyNamed) {
+    s << "counted, not timed: " << counted_only.size() - kCountedOnlyNamed << " more\n";
   }
   const auto found = ReadingsFound(*this);
   if (!found.empty()) s << "\nWhat the readings mean:\n";
