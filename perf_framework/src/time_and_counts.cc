@@ -118,7 +118,7 @@ TimeAndCountComparison JoinTimesAndCounts(ComparisonReport times, CountCompariso
                              row.l1d, row.ll);
     const bool count_regression = row.instructions && row.instructions->verdict == "regression";
     out.regressions += t.verdict == ChangeVerdict::kRegression || count_regression;
-    out.disagreements += Info(row.reading).disagreement;
+    out.disagreements += Explain(row.reading).disagreement;
     out.rows.push_back(std::move(row));
   }
   for (const CountChange& c : counts.changes) {

@@ -95,7 +95,7 @@ std::string TimeAndCountComparison::ToText() const {
       << (row.instructions ? CountPct(row.instructions->change_pct) : "n/a") << "  " << std::left
       << std::setw(22) << (row.instructions ? CountVerdict(*row.instructions) : "not counted")
       << std::right << std::setw(9) << SignedPercent(row.l1d_change_pct) << ' ' << std::setw(9)
-      << SignedPercent(row.ll_change_pct) << "  " << Info(row.reading).name << "\n";
+      << SignedPercent(row.ll_change_pct) << "  " << Explain(row.reading).name << "\n";
   }
   // A count directory often holds every binary's counts, the timing one binary: name a few.
   for (size_t i = 0; i < std::min(counted_only.size(), kCountedOnlyNamed); ++i) {
@@ -107,7 +107,7 @@ std::string TimeAndCountComparison::ToText() const {
   const auto found = ReadingsFound(*this);
   if (!found.empty()) s << "\nWhat the readings mean:\n";
   for (const auto& [reading, n] : found) {
-    s << "  " << Info(reading).name << " (" << n << "): " << Info(reading).meaning << "\n";
+    s << "  " << Explain(reading).name << " (" << n << "): " << Explain(reading).meaning << "\n";
   }
   s << "\n" << kWhyBoth << "\n" << Summary(*this) << "\n";
   return s.str();
@@ -133,13 +133,13 @@ std::string TimeAndCountComparison::ToMarkdown() const {
        "| LL misses | reading |\n|---|---|---|---:|---|---:|---:|---|\n";
   for (const TimeAndCount& row : rows) {
     const BenchmarkChange& t = row.time;
-    const bool flag = Info(row.reading).disagreement;
+    const bool flag = Explain(row.reading).disagreement;
     s << "| " << format::MarkdownName(t.name) << " | " << SignedPercent(t.change_pct) << " "
       << TimeInterval(t) << " | " << TimeVerdict(t) << " | "
       << (row.instructions ? CountPct(row.instructions->change_pct) : "–") << " | "
       << (row.instructions ? CountVerdict(*row.instructions) : "not counted") << " | "
       << SignedPercent(row.l1d_change_pct) << " | " << SignedPercent(row.ll_change_pct) << " | "
-      << (flag ? "**" : "") << Info(row.reading).name << (flag ? "**" : "") << " |\n";
+      << (flag ? "**" : "") << Explain(row.reading).name << (flag ? "**" : "") << " |\n";
   }
   if (!counted_only.empty()) {
     s << "\nCounted, not timed: " << counted_only.size() << " benchmark(s).\n";
@@ -147,7 +147,7 @@ std::string TimeAndCountComparison::ToMarkdown() const {
   const auto found = ReadingsFound(*this);
   if (!found.empty()) s << "\n";
   for (const auto& [reading, n] : found) {
-    s << "- **" << Info(reading).name << "** (" << n << "): " << Info(reading).meaning << "\n";
+    s << "- **" << Explain(reading).name << "** (" << n << "): " << Explain(reading).meaning << "\n";
   }
   s << "\n" << kWhyBoth << "\n";
   return s.str();
@@ -183,9 +183,9 @@ nlohmann::json TimeAndCountComparison::ToJson() const {
           {"severity", t.severity.empty() ? nullptr : nlohmann::json(t.severity)},
           {"method", t.method}}},
         {"instructions", nullptr},
-        {"reading", Info(row.reading).name},
-        {"disagreement", Info(row.reading).disagreement},
-        {"meaning", Info(row.reading).meaning}};
+        {"reading", Explain(row.reading).name},
+        {"disagreement", Explain(row.reading).disagreement},
+        {"meaning", Explain(row.reading).meaning}};
     if (row.instructions) {
       const CountChange& c = *row.instructions;
       e["instructions"] = {{"baseline", c.baseline},

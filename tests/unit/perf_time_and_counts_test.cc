@@ -61,14 +61,14 @@ TEST(ReadChange, TableOfCases) {
     EXPECT_EQ(ReadChange(c.time, c.instructions, c.l1d, c.ll), c.expected)
         << "time " << DirectionName(c.time) << ", instructions " << DirectionName(c.instructions)
         << ", l1d " << DirectionName(c.l1d) << ", ll " << DirectionName(c.ll) << ": got "
-        << Info(ReadChange(c.time, c.instructions, c.l1d, c.ll)).name;
+        << Explain(ReadChange(c.time, c.instructions, c.l1d, c.ll)).name;
   }
 }
 
 TEST(ReadChange, EveryCombinationHasAReadingAndOnlyTheExpectedOnesDisagree) {
   std::set<std::string> names;
   for (const ReadingInfo& r : kReadings) {
-    EXPECT_EQ(&Info(r.reading), &r) << r.name;  // the table is in enum order
+    EXPECT_EQ(&Explain(r.reading), &r) << r.name;  // the table is in enum order
     EXPECT_TRUE(names.insert(r.name).second) << r.name;
     EXPECT_GT(std::string(r.meaning).size(), 40u) << r.name;
   }
@@ -80,7 +80,7 @@ TEST(ReadChange, EveryCombinationHasAReadingAndOnlyTheExpectedOnesDisagree) {
           // Agreement is exactly "the time moved as the work did"; a known time moving against
           // a known count is always a disagreement.
           const bool known = t != kUnknown && i != kUnknown;
-          EXPECT_EQ(Info(r).disagreement, known && t != i)
+          EXPECT_EQ(Explain(r).disagreement, known && t != i)
               << DirectionName(t) << DirectionName(i) << DirectionName(l1) << DirectionName(ll);
         }
       }

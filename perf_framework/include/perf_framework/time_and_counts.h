@@ -107,7 +107,14 @@ inline constexpr ReadingInfo kReadings[] = {
      "not to executing; saving work will not help until the waiting is cut"},
 };
 static_assert(std::size(kReadings) == static_cast<size_t>(Reading::kSavedWorkIdle) + 1);
-constexpr const ReadingInfo& Info(Reading r) { return kReadings[static_cast<size_t>(r)]; }
+static_assert([] {
+  for (size_t i = 0; i < std::size(kReadings); ++i) {
+    if (static_cast<size_t>(kReadings[i].reading) != i) return false;
+  }
+  return true;
+}(), "kReadings is in Reading order");
+// The row of kReadings for `r`: its name, whether it is a disagreement, and what it means.
+constexpr const ReadingInfo& Explain(Reading r) { return kReadings[static_cast<size_t>(r)]; }
 
 // The rule, a pure function of the four directions:
 //   instructions unknown                      not-counted
