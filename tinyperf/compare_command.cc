@@ -138,7 +138,8 @@ void AddCompareCommand(CLI::App& app, std::function<int()>& run) {
   CLI::App* c = app.add_subcommand(
       "compare",
       "Compare two runs: Google Benchmark JSON (run with --benchmark_repetitions=N) benchmark by "
-      "benchmark, or two results.json claim by claim. Exit 1 on a regression");
+      "benchmark (with --counts, each benchmark's instruction count beside its time), or two "
+      "results.json claim by claim. Exit 1 on a regression");
   c->add_option("baseline", o->baseline, "Baseline file, or a directory of Google Benchmark runs")
       ->required()
       ->check(CLI::ExistingPath);
