@@ -8,6 +8,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include "perf_framework/error.h"
 #include "perf_framework/history.h"
 #include "support/report_testing.h"
@@ -90,10 +92,14 @@ TEST(PerfHistoryTest, ReadsRunDirectoriesIntoSeries) {
   EXPECT_THAT(html, ::testing::Not(HasSubstr("<script")));
 
   fs::remove_all(root / "not-a-run");
-  const fs::path empty = fs::path(::testing::TempDir()) / "perf_history_empty";
+  // /tmp is shared with other checkouts' test runs: start from an empty directory of our own.
+  const fs::path empty =
+      fs::path(::testing::TempDir()) / ("perf_history_empty_" + std::to_string(::getpid()));
+  fs::remove_all(empty);
   fs::create_directories(empty);
   EXPECT_THAT([&] { BuildHistory(empty.string()); },
               ThrowsMessage<Error>(HasSubstr("no run directories")));
+  fs::remove_all(empty);
 }
 
 // A count does not drift: a step beyond 1% between two runs is a change point at once, with no
@@ -115,7 +121,8 @@ TEST(PerfHistoryTest, ACountStepIsAChangePointAtOnce) {
 // draws the two side by side and history.md marks the count step as exact.
 TEST(PerfHistoryTest, InstructionSeriesStandBesideTheirTimes) {
   namespace fs = std::filesystem;
-  const fs::path root = fs::path(::testing::TempDir()) / "perf_history_counts";
+  const fs::path root =
+      fs::path(::testing::TempDir()) / ("perf_history_counts_" + std::to_string(::getpid()));
   fs::remove_all(root);
   for (int i = 0; i < 3; ++i) {
     const fs::path dir = root / ("2026112" + std::to_string(i) + "T000000Z");
