@@ -8,7 +8,9 @@
 #   scripts/count.sh               count, compare; exit 1 on a regression (above 1%)
 #   scripts/count.sh --accept      count and make the result the baseline (an intended change;
 #                                  commit validation_results/baselines/counts/)
-#   scripts/count.sh --out DIR     where the counts go (default build-count/counts)
+#   scripts/count.sh --out DIR     where the counts go (default build-count/counts): DIR/<binary>.json,
+#                                  a count directory `tinyperf compare --counts` and a validation
+#                                  run folder's counts/ read; the negative control's in DIR/control/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -71,11 +73,12 @@ if [[ $accept == 1 ]]; then
 fi
 
 # The negative control: 2% more work must be caught (threshold 1%).
+mkdir -p "$out/control"
 TT_BENCH_SLOWDOWN=0.02 "$tinyperf" count --filter 'BM_SpinControl/n:10000$' \
-  --out "$out/control-slowdown.json" build-count/bin/timer_bench >/dev/null
-if "$tinyperf" compare --metric instructions "$out/timer_bench.json" "$out/control-slowdown.json" \
-  >"$out/control-compare.txt"; then
-  cat "$out/control-compare.txt"
+  --out "$out/control/slowdown.json" build-count/bin/timer_bench >/dev/null
+if "$tinyperf" compare --metric instructions "$out/timer_bench.json" "$out/control/slowdown.json" \
+  >"$out/control/compare.txt"; then
+  cat "$out/control/compare.txt"
   echo "count.sh: FAIL: a 2% injected slowdown was not called a regression" >&2
   exit 1
 fi

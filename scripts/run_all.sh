@@ -7,8 +7,12 @@
 # validation_results/latest at it. Contract verdicts are compared with the committed baseline
 # report (tests/data/regression/validation_baseline.json); a worse one fails the run.
 # At the end the run is imported into the results database (tinyperf db import).
+# With TT_COUNTS=1 it also counts the instruction-count gate's suite under Valgrind
+# (scripts/count.sh, about 2 minutes plus building the `count` preset) into <run>/counts/, so
+# report.html and `tinyperf history` show each counted benchmark's instructions beside its time.
 # Exit status: non-zero when any test fails, a contract is not PASS or is worse than in the
-# baseline, or anything is ERROR; published-claim verdicts never change it.
+# baseline, anything is ERROR, or (TT_COUNTS=1) the counts regressed; published-claim verdicts
+# never change it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +30,9 @@ mapfile -t labels < <(ctest --test-dir "$build" --print-labels |
 rows=()
 failed_total=0
 step=0
-steps=$(( ${#labels[@]} + 2 ))
+count_run="${TT_COUNTS:-0}"
+[[ "$count_run" =~ ^[01]$ ]] || { echo "run_all: TT_COUNTS=$count_run must be 0 or 1" >&2; exit 2; }
+steps=$(( ${#labels[@]} + 2 + count_run ))
 progress() { printf 'run_all: [%2d/%d] %-26s ' "$1" "$steps" "$2"; }
 for label in "${labels[@]}"; do
   step=$(( step + 1 ))
@@ -66,14 +72,31 @@ for b in "$build"/bin/*_bench; do benches+=("$(basename "$b")"); done
 echo "$bench_status (${#benches[@]} binaries, $(grep -o '[0-9]* timings' "$out/bench.log" |
   awk '{n += $1} END {print n + 0}') timings, $(( $(date +%s) - t0 )) s)"
 
+# Instruction counts beside the times: the count gate's suite, compared with its committed
+# baseline like in CI (a regression fails the run).
+count_status="not counted (TT_COUNTS=1 counts)"
+if [[ $count_run == 1 ]]; then
+  step=$(( step + 1 ))
+  progress "$step" "instruction counts"
+  t0=$(date +%s)
+  if scripts/count.sh --out "$out/counts" >"$out/count.log" 2>&1; then
+    count_status=PASS
+  else
+    count_status=FAIL
+    failed_total=$(( failed_total + 1 ))
+  fi
+  echo "$count_status ($(grep -o 'counted the suite in [0-9]* s' "$out/count.log" || echo 'see count.log'), $(( $(date +%s) - t0 )) s)"
+fi
+
 # The claims, merged and compared with the committed baseline report; report.html with the
-# speedup chart and the matmul and KV-cache scaling charts.
+# speedup chart, the matmul and KV-cache scaling charts, and the counts beside the times.
 step=$(( step + 1 ))
 progress "$step" "claims report"
 claims_status=PASS
 if ! "$build/bin/tinyperf" report "$out/claims" --out "$out" \
      --baseline tests/data/regression/validation_baseline.json \
-     --bench "$out/matmul_bench.json" "$out/kv_cache_bench.json" >"$out/tinyperf_report.log" 2>&1; then
+     --bench "$out/matmul_bench.json" "$out/kv_cache_bench.json" --benchmarks "$out" \
+     >"$out/tinyperf_report.log" 2>&1; then
   claims_status=FAIL
   failed_total=$(( failed_total + 1 ))
 fi
@@ -117,6 +140,14 @@ elapsed=$(( $(date +%s) - start ))
       echo
     fi
   done
+  echo "## Instruction counts (status: $count_status)"
+  echo
+  if [[ -d "$out/counts" ]]; then
+    echo "Per benchmark beside its time in report.html; the gate's comparisons in counts/*.compare.txt."
+  else
+    echo "This run was not counted: TT_COUNTS=1 scripts/validate.sh counts the gate's suite."
+  fi
+  echo
   echo "## Timing regressions between runs"
   echo
   echo "This report compares the claims' verdicts with tests/data/regression/validation_baseline.json."

@@ -16,8 +16,9 @@ inline constexpr int kExitUsage = 2;    // bad flags, missing or unreadable file
 void AddOlympicsCommands(CLI::App& app, std::function<int()>& run);
 // Adds `report INPUT [--out DIR]` (report_command.cc).
 void AddReportCommand(CLI::App& app, std::function<int()>& run);
-// Adds `compare BASELINE CURRENT [--threshold] [--alpha] [--metric] [--noise] [--format]`
-// (compare_command.cc): perf::CompareFiles, rendered.
+// Adds `compare BASELINE CURRENT [--threshold] [--alpha] [--metric] [--noise] [--format]
+// [--counts BASELINE_COUNTS CURRENT_COUNTS]` (compare_command.cc): perf::CompareFiles, or with
+// --counts perf::CompareTimesAndCounts, rendered.
 void AddCompareCommand(CLI::App& app, std::function<int()>& run);
 void AddBaselineCommand(CLI::App& app, std::function<int()>& run);
 // Adds `calibrate [BINARY...]` (calibrate_command.cc): runs the binaries, then

@@ -1,6 +1,8 @@
 // tinyperf compare BASELINE CURRENT: regression detection between two runs (perf::CompareFiles:
 // Google Benchmark runs benchmark by benchmark, two results.json claim by claim), rendered as
-// text, Markdown or JSON. Exit 0 no regression, 1 at least one, 2 bad input or usage.
+// text, Markdown or JSON; with --counts BASELINE_COUNTS CURRENT_COUNTS the instruction counts of
+// the same benchmarks beside the times, each pair read (perf::CompareTimesAndCounts).
+// Exit 0 no regression, 1 at least one, 2 bad input or usage.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -12,6 +14,7 @@
 #include "perf_framework/escape.h"
 #include "perf_framework/regression.h"
 #include "perf_framework/report.h"
+#include "perf_framework/time_and_counts.h"
 
 namespace tinyperf {
 
@@ -21,7 +24,8 @@ struct CompareOptions {
   std::string baseline, current, format = "text", metric = perf::kDefaultBenchmarkMetric, noise;
   double threshold_pct = 10, alpha = 0.05;
   bool threshold_given = false;
-  double jitter_pct = 0;
+  double jitter_pct = 0, count_threshold_pct = 1;
+  std::vector<std::string> counts;  // --counts: the baseline's and the current run's count files
 };
 
 int RenderClaims(const CompareOptions& o, const std::vector<perf::VerdictChange>& changes) {
@@ -56,6 +60,27 @@ int Render(const CompareOptions& o, const Report& report) {
   return report.regressions > 0 ? kExitInvalid : kExitOk;
 }
 
+// An input that cannot be read, or is of the wrong kind: named on stderr, exit 2.
+int Unreadable(const std::exception& e) {
+  std::fprintf(stderr, "tinyperf compare: %s\n", perf::escape::Terminal(e.what()).c_str());
+  return kExitUsage;
+}
+
+// Two inputs without a benchmark in common (`what`: "appears", "has instructions"): exit 2.
+int NothingInCommon(const CompareOptions& o, const std::string& what) {
+  std::fprintf(stderr, "tinyperf compare: no benchmark %s in both %s and %s\n", what.c_str(),
+               perf::escape::Terminal(o.baseline).c_str(),
+               perf::escape::Terminal(o.current).c_str());
+  return kExitUsage;
+}
+
+perf::CompareFilesOptions FilesOptions(const CompareOptions& o) {
+  return {.threshold_pct = o.threshold_pct,
+          .alpha = o.alpha,
+          .metric = o.metric,
+          .noise_profile = o.noise};
+}
+
 // --metric instructions (or another count): two `tinyperf count` files, compared by the relative
 // change of a deterministic number (counts.h); 1% unless --threshold says otherwise.
 int CompareCountFiles(const CompareOptions& o) {
@@ -66,40 +91,44 @@ int CompareCountFiles(const CompareOptions& o) {
         perf::ParseCounts(perf::ReadJsonFile(o.current), o.current), o.metric,
         o.threshold_given ? o.threshold_pct : 1.0, o.jitter_pct);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf compare: %s\n", perf::escape::Terminal(e.what()).c_str());
-    return kExitUsage;
+    return Unreadable(e);
   }
-  if (report.changes.empty()) {
-    std::fprintf(stderr, "tinyperf compare: no benchmark has %s in both %s and %s\n",
-                 o.metric.c_str(), perf::escape::Terminal(o.baseline).c_str(),
-                 perf::escape::Terminal(o.current).c_str());
-    return kExitUsage;
+  if (report.changes.empty()) return NothingInCommon(o, "has " + o.metric);
+  return Render(o, report);
+}
+
+// --counts: times and instruction counts side by side (time_and_counts.h).
+int CompareTimesAndCounts(const CompareOptions& o) {
+  perf::TimeAndCountComparison report;
+  try {
+    report = perf::CompareTimesAndCounts(o.baseline, o.current, FilesOptions(o), o.counts[0],
+                                         o.counts[1], o.count_threshold_pct, o.jitter_pct);
+  } catch (const std::exception& e) {
+    return Unreadable(e);
   }
+  if (report.rows.empty()) return NothingInCommon(o, "appears");
   return Render(o, report);
 }
 
 int Compare(const CompareOptions& o) {
-  if (perf::IsCountMetric(o.metric)) return CompareCountFiles(o);
+  if (perf::IsCountMetric(o.metric)) {
+    if (!o.counts.empty()) {
+      std::fprintf(stderr, "tinyperf compare: --counts goes beside a time metric, not --metric %s\n",
+                   o.metric.c_str());
+      return kExitUsage;
+    }
+    return CompareCountFiles(o);
+  }
+  if (!o.counts.empty()) return CompareTimesAndCounts(o);
   perf::FileComparison result;
   try {
-    result = perf::CompareFiles(o.baseline, o.current,
-                                {.threshold_pct = o.threshold_pct,
-                                 .alpha = o.alpha,
-                                 .metric = o.metric,
-                                 .noise_profile = o.noise});
+    result = perf::CompareFiles(o.baseline, o.current, FilesOptions(o));
     if (result.claims) return RenderClaims(o, *result.claims);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf compare: %s\n", perf::escape::Terminal(e.what()).c_str());
-    return kExitUsage;
+    return Unreadable(e);
   }
-  const perf::ComparisonReport& report = *result.benchmarks;
-  if (report.changes.empty()) {
-    std::fprintf(stderr, "tinyperf compare: no benchmark appears in both %s and %s\n",
-                 perf::escape::Terminal(o.baseline).c_str(),
-                 perf::escape::Terminal(o.current).c_str());
-    return kExitUsage;
-  }
-  return Render(o, report);
+  if (result.benchmarks->changes.empty()) return NothingInCommon(o, "appears");
+  return Render(o, *result.benchmarks);
 }
 
 }  // namespace
@@ -109,7 +138,8 @@ void AddCompareCommand(CLI::App& app, std::function<int()>& run) {
   CLI::App* c = app.add_subcommand(
       "compare",
       "Compare two runs: Google Benchmark JSON (run with --benchmark_repetitions=N) benchmark by "
-      "benchmark, or two results.json claim by claim. Exit 1 on a regression");
+      "benchmark (with --counts, each benchmark's instruction count beside its time), or two "
+      "results.json claim by claim. Exit 1 on a regression");
   c->add_option("baseline", o->baseline, "Baseline file, or a directory of Google Benchmark runs")
       ->required()
       ->check(CLI::ExistingPath);
@@ -131,6 +161,15 @@ void AddCompareCommand(CLI::App& app, std::function<int()>& run) {
                 "ll_misses or branch_mispredicts")
       ->check(CLI::IsMember({"real_time", "cpu_time", "instructions", "l1d_misses", "ll_misses",
                              "branch_mispredicts"}));
+  c->add_option("--counts", o->counts,
+                "Instruction counts beside the times: BASELINE_COUNTS CURRENT_COUNTS, each a "
+                "`tinyperf count` file or a directory of them; each benchmark's time and count "
+                "changes are read together (more work, cache misses, hidden work)")
+      ->expected(2)
+      ->check(CLI::ExistingPath);
+  c->add_option("--count-threshold", o->count_threshold_pct,
+                "With --counts: the instruction change in % that is a regression (default 1)")
+      ->check(CLI::Range(0.001, 1000.0));
   c->add_option("--noise", o->noise,
                 "A noise profile from tinyperf calibrate: warns where noise exceeds the threshold")
       ->check(CLI::ExistingFile);

@@ -2,13 +2,15 @@
 // results files (what the validation suites write under TT_VALIDATION_DIR) it merges them into
 // results.json; given a results.json it re-renders it. Either way claims.md and report.html are
 // written to the output directory; with --baseline the verdicts are compared with a committed
-// results file, and --bench adds a log-log scaling chart per Google Benchmark JSON file.
+// results file, --bench adds a log-log scaling chart per Google Benchmark JSON file, and
+// --benchmarks RUN_DIR a table of the run's counted benchmarks, time beside instructions.
 // Exit 0 when every contract PASSes, nothing is ERROR and no contract is worse than in the
 // baseline; 1 otherwise; 2 when an input cannot be read.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -25,7 +27,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct ReportOptions {
-  std::string input, out, baseline;
+  std::string input, out, baseline, benchmarks;
   std::vector<std::string> bench;
 };
 
@@ -49,6 +51,8 @@ int Report(const ReportOptions& o) {
     std::fprintf(stderr, "tinyperf report: %s\n", perf::escape::Terminal(e.what()).c_str());
     return kExitUsage;
   }
+  std::optional<perf::RunBenchmarks> benchmarks;
+  if (!o.benchmarks.empty()) benchmarks = perf::ReadRunBenchmarks(o.benchmarks);
   std::string out = o.out.empty() ? fs::path(o.input).parent_path().string() : o.out;
   if (out.empty()) out = ".";
   fs::create_directories(out);
@@ -56,7 +60,8 @@ int Report(const ReportOptions& o) {
   std::string md = perf::ResultsMarkdown(results);
   if (!o.baseline.empty()) md += "\n" + perf::BaselineMarkdown(changes, o.baseline);
   fileio::WriteAtomically(out + "/claims.md", md);
-  fileio::WriteAtomically(out + "/report.html", perf::ResultsHtml(results, charts, changes));
+  fileio::WriteAtomically(out + "/report.html", perf::ResultsHtml(results, charts, changes,
+                                                                 benchmarks ? &*benchmarks : nullptr));
   std::printf("%s", md.c_str());
   const auto worse = std::count_if(changes.begin(), changes.end(),
                                    [](const perf::VerdictChange& c) { return c.worse; });
@@ -87,6 +92,10 @@ void AddReportCommand(CLI::App& app, std::function<int()>& run) {
   r->add_option("--bench", o->bench,
                 "Google Benchmark JSON files (--benchmark_out), drawn as log-log scaling charts")
       ->check(CLI::ExistingFile);
+  r->add_option("--benchmarks", o->benchmarks,
+                "A validation run folder: each counted benchmark's median time (*_bench.json) "
+                "beside its instructions per iteration (counts/*.json, tinyperf count)")
+      ->check(CLI::ExistingDirectory);
   r->callback([o, &run] { run = [o] { return Report(*o); }; });
 }
 

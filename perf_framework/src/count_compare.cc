@@ -4,8 +4,11 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <map>
 #include <sstream>
 
+#include "fileio/fileio.h"
 #include "perf_framework/counts.h"
 #include "perf_framework/error.h"
 #include "perf_framework/escape.h"
@@ -109,6 +112,27 @@ CountSet ParseCounts(const nlohmann::json& j, const std::string& source) {
     set.benchmarks.emplace_back(name, std::move(counters));
   }
   return set;
+}
+
+CountSet ReadCounts(const std::string& path) {
+  if (!std::filesystem::is_directory(path)) return ParseCounts(ReadJsonFile(path), path);
+  const std::vector<std::string> files = fileio::ListFiles(path, ".json");
+  PERF_CHECK(!files.empty(), path, ": no *.json count files in the directory");
+  CountSet all;
+  all.source = path;
+  std::map<std::string, std::string> file_of;  // benchmark -> the file it came from
+  for (const std::string& f : files) {
+    CountSet one = ParseCounts(ReadJsonFile(f), f);
+    if (all.context.is_null()) all.context = one.context;
+    for (auto& b : one.benchmarks) {
+      const auto [it, fresh] = file_of.emplace(b.first, f);
+      PERF_CHECK(fresh, "benchmark '", escape::Shorten(b.first, 80), "' is counted in both ",
+                 it->second, " and ", f);
+      all.benchmarks.push_back(std::move(b));
+    }
+    for (auto& e : one.errors) all.errors.push_back(std::move(e));
+  }
+  return all;
 }
 
 CountComparison CompareCounts(const CountSet& baseline, const CountSet& current,

@@ -9,11 +9,11 @@
 #include <regex>
 #include <sstream>
 
-#include "fileio/fileio.h"
 #include "perf_framework/error.h"
 #include "perf_framework/escape.h"
 #include "perf_framework/format.h"
 #include "perf_framework/regression.h"
+#include "perf_framework/run_folder.h"
 #include "perf_framework/statistics.h"
 #include "perf_framework/suite.h"
 
@@ -66,6 +66,23 @@ std::vector<ChangePoint> FindChangePoints(const std::vector<double>& values, dou
   return out;
 }
 
+std::vector<ChangePoint> CountSteps(const std::vector<double>& values, double threshold_pct) {
+  std::vector<ChangePoint> out;
+  for (size_t i = 1; i < values.size(); ++i) {
+    const double before = values[i - 1], after = values[i];
+    if (!(before > 0) || !std::isfinite(before) || !std::isfinite(after)) continue;
+    const double pct = 100 * (after / before - 1);
+    if (std::abs(pct) > threshold_pct) {
+      out.push_back({.index = i,
+                     .before_median = before,
+                     .after_median = after,
+                     .change_pct = pct,
+                     .p_value = kNaN});
+    }
+  }
+  return out;
+}
+
 History BuildHistory(const std::string& validation_dir) {
   namespace fs = std::filesystem;
   PERF_CHECK(fs::is_directory(validation_dir), "BuildHistory: '", validation_dir,
@@ -82,7 +99,7 @@ History BuildHistory(const std::string& validation_dir) {
   PERF_CHECK(!dirs.empty(), "BuildHistory: no run directories (YYYYMMDDTHHMMSSZ) in '",
              validation_dir, "'");
   History h;
-  std::map<std::string, HistorySeries> claims, benches;
+  std::map<std::string, HistorySeries> claims, benches, counts;
   for (const fs::path& dir : dirs) {
     const size_t run = h.runs.size();
     bool any = false;
@@ -100,22 +117,25 @@ History BuildHistory(const std::string& validation_dir) {
         h.warnings.push_back(dir.filename().string() + ": results.json skipped: " + e.what());
       }
     }
-    // The nightly's repetitions when present, else run_all's single runs.
-    const fs::path bench_dir = fs::is_directory(dir / "bench") ? dir / "bench" : dir;
-    for (const std::string& f : fileio::ListFiles(bench_dir.string(), "_bench.json")) {
-      try {
-        for (const BenchmarkSamples& b : ReadGoogleBenchmark(f).benchmarks) {
-          if (b.samples.empty()) continue;
-          HistorySeries& s = benches["bench " + b.name];
-          s.unit = "ns";
-          s.runs.push_back(run);
-          s.values.push_back(Median(b.samples));
-          any = true;
-        }
-      } catch (const std::exception& e) {
-        h.warnings.push_back(dir.filename().string() + ": " + fs::path(f).filename().string() +
-                             " skipped: " + e.what());
-      }
+    RunBenchmarks bench = ReadRunBenchmarks(dir.string());
+    for (const auto& [name, median] : bench.median_ns) {
+      HistorySeries& s = benches[kBenchSeries + name];
+      s.unit = "ns";
+      s.runs.push_back(run);
+      s.values.push_back(median);
+      any = true;
+    }
+    for (const auto& [name, counters] : bench.counts) {
+      const auto it = counters.find("instructions");
+      if (it == counters.end()) continue;
+      HistorySeries& s = counts[kInstructionsSeries + name];
+      s.unit = "per iteration";
+      s.runs.push_back(run);
+      s.values.push_back(it->second);
+      any = true;
+    }
+    for (const std::string& w : bench.warnings) {
+      h.warnings.push_back(dir.filename().string() + ": " + w);
     }
     if (any) {
       h.runs.push_back(dir.filename().string());
@@ -123,10 +143,10 @@ History BuildHistory(const std::string& validation_dir) {
       h.warnings.push_back(dir.filename().string() + ": no results.json or benchmark JSON");
     }
   }
-  for (auto* group : {&claims, &benches}) {
+  for (auto* group : {&claims, &benches, &counts}) {
     for (auto& [metric, s] : *group) {
       s.metric = metric;
-      s.change_points = FindChangePoints(s.values);
+      s.change_points = group == &counts ? CountSteps(s.values) : FindChangePoints(s.values);
       h.series.push_back(std::move(s));
     }
   }
@@ -144,7 +164,13 @@ std::string ChangePointRow(const HistorySeries& s, const ChangePoint& c, const s
       << escape::MarkdownCell(run) << " | " << std::setprecision(4) << c.before_median << ' '
       << unit << " | " << c.after_median << ' ' << unit << " | " << std::showpos << std::fixed
       << std::setprecision(1) << c.change_pct << "% | " << std::noshowpos << std::defaultfloat
-      << std::setprecision(2) << c.p_value << " |\n";
+      << std::setprecision(2);
+  if (std::isfinite(c.p_value)) {
+    row << c.p_value;
+  } else {
+    row << "exact (count)";
+  }
+  row << " |\n";
   return row.str();
 }
 
@@ -159,7 +185,8 @@ std::string History::ToMarkdown() const {
      << escape::MarkdownCell(runs.empty() ? "" : runs.back()) << "), " << series.size()
      << " metrics, " << flagged
      << " with a change point (a shift of more than 10% between two stretches of runs, "
-        "Mann-Whitney p < 0.01: about 6 runs on each side are needed).\n\n";
+        "Mann-Whitney p < 0.01: about 6 runs on each side are needed; for instruction counts, "
+        "which are exact, any step of more than 1% from one run to the next).\n\n";
   for (const std::string& w : warnings) md << "> " << escape::MarkdownCell(w) << "\n";
   if (!warnings.empty()) md << "\n";
   if (flagged == 0) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <set>
 #include <sstream>
@@ -326,10 +327,51 @@ std::string TargetsHtml(const std::vector<ClaimResult>& claims) {
   return html.str();
 }
 
+// Each counted benchmark's median time beside its counts; the counts' own conditions said, since
+// they are not the timed build's (a count is comparable between runs, not a cycle count of the
+// time beside it).
+std::string BenchmarkCountsHtml(const RunBenchmarks& b) {
+  std::ostringstream html;
+  html << "<h2>Benchmarks: time and instructions</h2>\n";
+  for (const std::string& w : b.warnings) html << "<p class=\"warn\">" << Html(w) << "</p>\n";
+  if (b.counts.empty()) {
+    html << "<p>This run was not counted (<code>TT_COUNTS=1 scripts/validate.sh</code> counts "
+            "it, or <code>scripts/count.sh --out RUN_DIR/counts</code>).</p>\n";
+    return html.str();
+  }
+  html << "<p>Median time per iteration as this run measured it; instructions, simulated cache "
+          "misses and branch mispredictions per iteration as <code>tinyperf count</code> "
+          "measured them under Valgrind (the <code>count</code> build, AVX2 path, one CPU). The "
+          "count is exact and comparable from run to run; the time is what this machine gave, "
+          "noise included.</p>\n<table id=\"bench-counts\"><tr><th>benchmark</th><th>median "
+          "time</th><th>instructions</th><th>L1d misses</th><th>LL misses</th><th>branch "
+          "mispredicts</th></tr>\n";
+  const auto counter = [](const std::map<std::string, double>& c, const char* k) {
+    const auto it = c.find(k);
+    // Whole instructions of large counts (4 significant digits would hide a 0.1% change).
+    if (it == c.end()) return std::string("–");
+    return std::isfinite(it->second) && std::abs(it->second) < 1e15
+               ? format::Fixed(it->second, std::abs(it->second) >= 100 ? 0 : 2)
+               : Num(it->second);
+  };
+  for (const auto& [name, counts] : b.counts) {
+    const auto t = std::find_if(b.median_ns.begin(), b.median_ns.end(),
+                                [&name](const auto& m) { return m.first == name; });
+    html << "<tr><td>" << Html(name) << "</td><td class=\"time\">"
+         << (t == b.median_ns.end() ? "–" : Num(t->second) + " ns")
+         << "</td><td class=\"instructions\">" << counter(counts, "instructions") << "</td><td>"
+         << counter(counts, "l1d_misses") << "</td><td>" << counter(counts, "ll_misses")
+         << "</td><td>" << counter(counts, "branch_mispredicts") << "</td></tr>\n";
+  }
+  html << "</table>\n";
+  return html.str();
+}
+
 }  // namespace
 
 std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& charts,
-                        const std::vector<VerdictChange>& changes) {
+                        const std::vector<VerdictChange>& changes,
+                        const RunBenchmarks* benchmarks) {
   const Environment& env = r.environment;
   std::ostringstream html;
   html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Validation "
@@ -406,6 +448,7 @@ std::string ResultsHtml(const SuiteResults& r, const std::vector<ScalingChart>& 
   html << "<h2>Speedups</h2>\n" << SpeedupChart(r.claims);
   if (!charts.empty()) html << "<h2>Scaling</h2>\n";
   for (const ScalingChart& chart : charts) html << ScalingSvg(chart);
+  if (benchmarks != nullptr) html << BenchmarkCountsHtml(*benchmarks);
 
   std::map<std::string, std::vector<const ClaimResult*>> by_module;
   for (const ClaimResult& c : r.claims) by_module[c.module].push_back(&c);
@@ -484,7 +527,9 @@ std::string TrendSvg(const HistorySeries& s, size_t runs) {
     const double at = (x(s.runs[c.index - 1]) + x(s.runs[c.index])) / 2;
     svg << "<line class=\"change-point\" x1=\"" << at << "\" y1=\"" << top << "\" x2=\"" << at
         << "\" y2=\"" << bottom << "\" stroke=\"#c62828\" stroke-dasharray=\"4 3\"><title>"
-        << Num(c.change_pct) << "% (p = " << Num(c.p_value) << ")</title></line>";
+        << Num(c.change_pct) << "% ("
+        << (std::isfinite(c.p_value) ? "p = " + Num(c.p_value) : std::string("exact count"))
+        << ")</title></line>";
   }
   svg << "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"";
   for (const size_t i : drawn) svg << x(s.runs[i]) << "," << y(value(i)) << " ";
@@ -502,18 +547,52 @@ std::string History::ToHtml() const {
   html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
        << "<title>Performance history</title>\n<style>body{font-family:sans-serif;margin:2em;"
           "color:#222}svg text{font-size:11px}.warn{background:#fff8e1;padding:4px 10px}"
+          ".time-and-count{display:flex;flex-wrap:wrap}"
           "</style></head><body>\n<h1>Performance history</h1>\n<p>"
        << runs.size() << " runs";
   if (!runs.empty()) html << ", " << Html(runs.front()) << " to " << Html(runs.back());
   html << ". Dashed red lines: change points (a shift of more than 10% between two stretches "
-          "of runs, Mann–Whitney p &lt; 0.01).</p>\n";
+          "of runs, Mann–Whitney p &lt; 0.01; in an instruction count, any step of more than "
+          "1%). A benchmark's instructions per iteration, when the runs were counted, stand "
+          "beside its time.</p>\n";
   for (const std::string& w : warnings) html << "<p class=\"warn\">" << Html(w) << "</p>\n";
+  // A benchmark's instruction series goes beside its time series, in one row.
+  std::map<std::string, const HistorySeries*> counts;
+  for (const HistorySeries& s : series) {
+    if (s.metric.rfind(kInstructionsSeries, 0) == 0) {
+      counts[s.metric.substr(std::strlen(kInstructionsSeries))] = &s;
+    }
+  }
+  const auto partner = [&counts](const HistorySeries& s) -> const HistorySeries* {
+    if (s.metric.rfind(kBenchSeries, 0) != 0) return nullptr;
+    const auto it = counts.find(s.metric.substr(std::strlen(kBenchSeries)));
+    return it == counts.end() ? nullptr : it->second;
+  };
+  std::set<const HistorySeries*> paired;
+  for (const HistorySeries& s : series) {
+    if (const HistorySeries* p = partner(s)) paired.insert(p);
+  }
+  const auto flags = [&partner](const HistorySeries* s) {
+    const HistorySeries* p = partner(*s);
+    return s->change_points.size() + (p ? p->change_points.size() : 0);
+  };
   std::vector<const HistorySeries*> order;
-  for (const HistorySeries& s : series) order.push_back(&s);
-  std::stable_sort(order.begin(), order.end(), [](const HistorySeries* a, const HistorySeries* b) {
-    return a->change_points.size() > b->change_points.size();
-  });
-  for (const HistorySeries* s : order) html << TrendSvg(*s, runs.size());
+  for (const HistorySeries& s : series) {
+    if (paired.count(&s) == 0) order.push_back(&s);
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [&flags](const HistorySeries* a, const HistorySeries* b) {
+                     return flags(a) > flags(b);
+                   });
+  for (const HistorySeries* s : order) {
+    const HistorySeries* p = partner(*s);
+    if (p == nullptr) {
+      html << TrendSvg(*s, runs.size());
+      continue;
+    }
+    html << "<div class=\"time-and-count\">" << TrendSvg(*s, runs.size())
+         << TrendSvg(*p, runs.size()) << "</div>\n";
+  }
   html << "</body></html>\n";
   return html.str();
 }

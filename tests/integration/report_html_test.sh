@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tinyperf report end to end, and its HTML checked in a real browser: the committed baseline
 # results and a Google Benchmark sample render to report.html, which headless Chromium must load
-# (exit 0, nothing logged by the page) with its charts present in the live DOM; a worse contract
+# (exit 0, nothing logged by the page) with its charts, and a run folder's instruction counts
+# beside its times (tests/data/time_and_counts/after), present in the live DOM; a worse contract
 # than the baseline must exit 1 and name the claim; a malformed benchmark file must exit 2.
 #   report_html_test.sh <tinyperf> <test data dir> <scratch dir>
 set -uo pipefail
@@ -14,7 +15,8 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 baseline="$data/regression/validation_baseline.json"
 "$tinyperf" report "$baseline" --out "$dir/report" --baseline "$baseline" \
-  --bench "$data/report/matmul_bench_sample.json" >"$dir/report.log" 2>&1 \
+  --bench "$data/report/matmul_bench_sample.json" --benchmarks "$data/time_and_counts/after" \
+  >"$dir/report.log" 2>&1 \
   || { fail "tinyperf report on the baseline itself exited $?"; cat "$dir/report.log"; }
 html="$dir/report/report.html"
 [[ -s "$html" ]] || fail "no report.html"
@@ -41,6 +43,19 @@ else
   claims=$(grep -o '"statement":' "$baseline" | wc -l)
   rows=$(grep -o 'class="verdict"' "$dir/dom.html" | wc -l)
   [[ $claims -eq $rows ]] || fail "$claims claims in the results, $rows verdict cells in the DOM"
+  # The time-and-instructions table: one row per counted benchmark, the count beside the time,
+  # a hostile name as text (its <b> escaped, no element made of it).
+  counted=$(grep -o '"instructions":' "$data/time_and_counts/after/counts/fixture_bench.json" | wc -l)
+  cells=$(grep -o '<td class="instructions">[0-9]*</td>' "$dir/dom.html" | wc -l)
+  [[ $counted -ge 1 && $counted -eq $cells ]] ||
+    fail "$counted counted benchmarks, $cells instruction cells in the DOM"
+  grep -q '<td class="time">1200 ns</td><td class="instructions">120000</td>' "$dir/dom.html" ||
+    fail "BM_MoreWork's instructions are not beside its time in the DOM"
+  grep -q '<td class="time">–</td><td class="instructions">10000</td>' "$dir/dom.html" ||
+    fail "a counted benchmark without a time is not shown with its count"
+  grep -q '<table id="bench-counts">' "$dir/dom.html" || fail "no time-and-instructions table in the DOM"
+  grep -q 'BM_Pipe|`odd`&lt;b&gt;&amp;/n:8' "$dir/dom.html" || fail "the hostile name is not text in the DOM"
+  grep -q '`odd`<b>' "$dir/dom.html" && fail "a benchmark name became markup in the DOM"
   targets=$(grep -o '"kind": "target"' "$baseline" | wc -l)
   statuses=$(grep -oE 'class="status"[^>]*>(MET|MISSED|ERROR)<' "$dir/dom.html" | wc -l)
   [[ $targets -ge 1 && $targets -eq $statuses ]] ||

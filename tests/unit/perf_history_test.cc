@@ -3,9 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+
+#include <unistd.h>
 
 #include "perf_framework/error.h"
 #include "perf_framework/history.h"
@@ -89,10 +92,73 @@ TEST(PerfHistoryTest, ReadsRunDirectoriesIntoSeries) {
   EXPECT_THAT(html, ::testing::Not(HasSubstr("<script")));
 
   fs::remove_all(root / "not-a-run");
-  const fs::path empty = fs::path(::testing::TempDir()) / "perf_history_empty";
+  // /tmp is shared with other checkouts' test runs: start from an empty directory of our own.
+  const fs::path empty =
+      fs::path(::testing::TempDir()) / ("perf_history_empty_" + std::to_string(::getpid()));
+  fs::remove_all(empty);
   fs::create_directories(empty);
   EXPECT_THAT([&] { BuildHistory(empty.string()); },
               ThrowsMessage<Error>(HasSubstr("no run directories")));
+  fs::remove_all(empty);
+}
+
+// A count does not drift: a step beyond 1% between two runs is a change point at once, with no
+// test behind it (p NaN); a step within 1% is none, and so is a step from zero (no ratio).
+TEST(PerfHistoryTest, ACountStepIsAChangePointAtOnce) {
+  const std::vector<ChangePoint> c = CountSteps({1000, 1000, 1020, 1020, 1025, 0, 900});
+  ASSERT_EQ(c.size(), 2u);  // 1000 -> 1020 (+2%) and 1025 -> 0; not +0.5%, not from 0
+  EXPECT_EQ(c[0].index, 2u);
+  EXPECT_DOUBLE_EQ(c[0].change_pct, 2);
+  EXPECT_TRUE(std::isnan(c[0].p_value));
+  EXPECT_EQ(c[1].index, 5u);
+  EXPECT_DOUBLE_EQ(c[1].change_pct, -100);
+  EXPECT_EQ(CountSteps({100, 98.9}).size(), 1u);  // down too
+  EXPECT_THAT(CountSteps({}), IsEmpty());
+  EXPECT_THAT(CountSteps({5}), IsEmpty());
+}
+
+// A run folder with counts/ gives an instruction series beside the time series; history.html
+// draws the two side by side and history.md marks the count step as exact.
+TEST(PerfHistoryTest, InstructionSeriesStandBesideTheirTimes) {
+  namespace fs = std::filesystem;
+  const fs::path root =
+      fs::path(::testing::TempDir()) / ("perf_history_counts_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  for (int i = 0; i < 3; ++i) {
+    const fs::path dir = root / ("2026112" + std::to_string(i) + "T000000Z");
+    fs::create_directories(dir / "counts");
+    const nlohmann::json times = {{"benchmarks",
+                                   {{{"name", "BM_A/8"},
+                                     {"run_type", "iteration"},
+                                     {"real_time", 100.0},
+                                     {"cpu_time", 100.0},
+                                     {"time_unit", "ns"}}}}};
+    std::ofstream(dir / "a_bench.json") << times.dump();
+    const nlohmann::json counts = {
+        {"benchmarks", {{{"name", "BM_A/8"}, {"instructions", i < 2 ? 5000.0 : 5500.0}}}}};
+    std::ofstream(dir / "counts" / "a_bench.json") << counts.dump();
+  }
+  std::ofstream(root / "20261122T000000Z" / "counts" / "broken.json") << "{";
+  const History h = BuildHistory(root.string());
+  ASSERT_EQ(h.series.size(), 2u);
+  EXPECT_EQ(h.series[0].metric, "bench BM_A/8");
+  EXPECT_EQ(h.series[1].metric, "instructions BM_A/8");
+  EXPECT_EQ(h.series[1].values, (std::vector<double>{5000, 5000, 5500}));
+  ASSERT_EQ(h.series[1].change_points.size(), 1u);
+  ASSERT_EQ(h.warnings.size(), 1u);
+  EXPECT_THAT(h.warnings[0], HasSubstr("20261122T000000Z: counts/broken.json skipped"));
+  EXPECT_THAT(h.ToMarkdown(), HasSubstr("| `instructions BM_A/8` | 3 | 20261122T000000Z | 5000 "
+                                        "per iteration | 5500 per iteration | +10.0% | exact "
+                                        "(count) |"));
+  const std::string html = h.ToHtml();
+  EXPECT_EQ(Occurrences(html, "class=\"time-and-count\""), 1u);
+  EXPECT_EQ(Occurrences(html, "class=\"chart trend-chart\""), 2u);  // each series drawn once
+  EXPECT_THAT(html, HasSubstr("exact count"));
+  // The pair sits inside one flex row: the time chart first, its count next.
+  const size_t pair = html.find("class=\"time-and-count\"");
+  EXPECT_LT(pair, html.find("aria-label=\"bench BM_A/8\""));
+  EXPECT_LT(html.find("aria-label=\"bench BM_A/8\""), html.find("aria-label=\"instructions BM_A/8\""));
+  fs::remove_all(root);
 }
 
 // Trend charts get what a results file can hold: NaN and infinite values are left out and

@@ -403,6 +403,29 @@ TEST(PerfReportTest, HtmlReportIsSelfContained) {
   EXPECT_THAT(html, HasSubstr("no_interval"));
 }
 
+// A run folder's counts beside its times: one row per counted benchmark, whole instruction
+// counts, a missing time shown as such, names escaped; a run without counts says how to count it.
+TEST(PerfReportTest, HtmlReportPutsInstructionsBesideTimes) {
+  const SuiteResults r = Sample();
+  RunBenchmarks b;
+  b.median_ns = {{"BM_A/64", 1234.25}, {"BM_NotCounted", 9}};
+  b.counts = {{"BM_A/64", {{"instructions", 123456789}, {"l1d_misses", 12.5}}},
+              {"BM_<b>&|x", {{"instructions", 7}}}};
+  b.warnings = {"counts/x.json skipped: <bad>"};
+  const std::string html = ResultsHtml(r, {}, {}, &b);
+  EXPECT_THAT(html, HasSubstr("<table id=\"bench-counts\">"));
+  EXPECT_THAT(html, HasSubstr("<tr><td>BM_A/64</td><td class=\"time\">1234 ns</td><td "
+                              "class=\"instructions\">123456789</td><td>12.50</td><td>–</td>"));
+  EXPECT_THAT(html, HasSubstr("<td>BM_&lt;b&gt;&amp;|x</td><td class=\"time\">–</td><td "
+                              "class=\"instructions\">7.00</td>"));
+  EXPECT_THAT(html, HasSubstr("counts/x.json skipped: &lt;bad&gt;"));
+  EXPECT_EQ(Occurrences(html, "class=\"instructions\""), 2u);  // the not-counted one has no row
+  EXPECT_THAT(html, ::testing::Not(HasSubstr("<b>&")));
+  EXPECT_THAT(ResultsHtml(r, {}, {}, nullptr), ::testing::Not(HasSubstr("bench-counts")));
+  const RunBenchmarks none;
+  EXPECT_THAT(ResultsHtml(r, {}, {}, &none), HasSubstr("This run was not counted"));
+}
+
 // Log axes get what a benchmark file or a claim can hold: zero, negative, subnormal, huge, NaN and
 // infinite values, one point, a flat series. A zero once sent the tick loop from decade INT_MIN
 // and allocated gigabytes. Points a log axis cannot show are left out and counted; the rest draw

@@ -120,6 +120,10 @@ struct CountSet {
   std::vector<std::pair<std::string, std::string>> errors;  // benchmarks that were not counted
 };
 CountSet ParseCounts(const nlohmann::json& j, const std::string& source);
+// A count file, or every *.json file of a directory (scripts/count.sh --out, a baseline directory)
+// as one set, the first file's context kept. Throws perf::Error naming the file that cannot be
+// read, and both files when a benchmark appears in two.
+CountSet ReadCounts(const std::string& path);
 
 struct CountChange {
   std::string name;

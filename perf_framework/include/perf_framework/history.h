@@ -1,8 +1,8 @@
 // Trends over validation runs: every run directory under validation_results/ (named by its UTC
-// start, e.g. 20261124T093430Z/) contributes its claims' measured values (results.json) and its
-// benchmarks' median times (bench/*.json from the nightly, else the single runs *_bench.json),
-// one series per metric, and each series is searched for change points: shifts that persist, not
-// one noisy run.
+// start, e.g. 20261124T093430Z/) contributes its claims' measured values (results.json), its
+// benchmarks' median times and, when the run was counted, their instructions per iteration
+// (run_folder.h), one series per metric, and each series is searched for change points: shifts
+// that persist, not one noisy run. A count is exact, so every step beyond 1% is one (CountSteps).
 #pragma once
 
 #include <string>
@@ -26,8 +26,18 @@ std::vector<ChangePoint> FindChangePoints(const std::vector<double>& values,
                                           double min_change = 0.10, double alpha = 0.01,
                                           size_t min_segment = 3);
 
+// Instruction counts do not drift: each step between two consecutive values beyond threshold_pct
+// (relative) is a change point, its p_value NaN (there is no test to make). A step from a
+// non-positive or non-finite value, or to a non-finite one, gives none (there is no ratio).
+std::vector<ChangePoint> CountSteps(const std::vector<double>& values, double threshold_pct = 1.0);
+
+// The prefixes of a benchmark's series names: its median time and its instruction count.
+inline constexpr const char* kBenchSeries = "bench ";
+inline constexpr const char* kInstructionsSeries = "instructions ";
+
 struct HistorySeries {
-  std::string metric;  // "claim module_17_acceleration/naive_to_library_5_to_100x", "bench BM_..."
+  // "claim module_17_acceleration/naive_to_library_5_to_100x", "bench BM_...", "instructions BM_..."
+  std::string metric;
   std::string unit;
   std::vector<size_t> runs;  // indices into History::runs
   std::vector<double> values;
@@ -36,12 +46,13 @@ struct HistorySeries {
 
 struct History {
   std::vector<std::string> runs;      // run directory names, oldest first
-  std::vector<HistorySeries> series;  // claims first, then benchmarks, each sorted by name
+  // claims first, then benchmark times, then instruction counts, each sorted by name
+  std::vector<HistorySeries> series;
   std::vector<std::string> warnings;  // runs that could not be read, and why
 
   std::string ToMarkdown() const;
   // Self-contained: one inline SVG line chart per series with change points marked, series with
-  // change points first; no script.
+  // change points first, a benchmark's instruction series beside its time series; no script.
   std::string ToHtml() const;
 };
 

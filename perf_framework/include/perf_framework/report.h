@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "perf_framework/run_folder.h"
 #include "perf_framework/suite.h"
 
 namespace perf {
@@ -64,9 +65,12 @@ ScalingChart ScalingChartFromGoogleBenchmark(const nlohmann::json& j, const std:
 
 // The whole report as one HTML page: environment, stability warnings, verdict counts, changes
 // against the baseline, a chart of every speedup claim (bar at the estimate, whiskers at the
-// interval, log axis, the line at 1×), the log-log scaling charts, and a verdict table per
-// module. Needs no network and runs no script.
+// interval, log axis, the line at 1×), the log-log scaling charts, with `benchmarks` (a run
+// folder's, run_folder.h) a table of every counted benchmark's median time beside its
+// instructions and simulated cache misses per iteration, and a verdict table per module. Needs
+// no network and runs no script.
 std::string ResultsHtml(const SuiteResults& results, const std::vector<ScalingChart>& charts = {},
-                        const std::vector<VerdictChange>& changes = {});
+                        const std::vector<VerdictChange>& changes = {},
+                        const RunBenchmarks* benchmarks = nullptr);
 
 }  // namespace perf
