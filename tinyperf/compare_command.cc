@@ -59,16 +59,10 @@ int Render(const CompareOptions& o, const Report& report) {
 // --metric instructions (or another count): two `tinyperf count` files, compared by the relative
 // change of a deterministic number (counts.h); 1% unless --threshold says otherwise.
 int CompareCountFiles(const CompareOptions& o) {
-  perf::CountComparison report;
-  try {
-    report = perf::CompareCounts(
-        perf::ParseCounts(perf::ReadJsonFile(o.baseline), o.baseline),
-        perf::ParseCounts(perf::ReadJsonFile(o.current), o.current), o.metric,
-        o.threshold_given ? o.threshold_pct : 1.0, o.jitter_pct);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf compare: %s\n", perf::escape::Terminal(e.what()).c_str());
-    return kExitUsage;
-  }
+  const perf::CountComparison report =
+      perf::CompareCounts(perf::ParseCounts(perf::ReadJsonFile(o.baseline), o.baseline),
+                          perf::ParseCounts(perf::ReadJsonFile(o.current), o.current), o.metric,
+                          o.threshold_given ? o.threshold_pct : 1.0, o.jitter_pct);
   if (report.changes.empty()) {
     std::fprintf(stderr, "tinyperf compare: no benchmark has %s in both %s and %s\n",
                  o.metric.c_str(), perf::escape::Terminal(o.baseline).c_str(),
@@ -80,18 +74,12 @@ int CompareCountFiles(const CompareOptions& o) {
 
 int Compare(const CompareOptions& o) {
   if (perf::IsCountMetric(o.metric)) return CompareCountFiles(o);
-  perf::FileComparison result;
-  try {
-    result = perf::CompareFiles(o.baseline, o.current,
-                                {.threshold_pct = o.threshold_pct,
-                                 .alpha = o.alpha,
-                                 .metric = o.metric,
-                                 .noise_profile = o.noise});
-    if (result.claims) return RenderClaims(o, *result.claims);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf compare: %s\n", perf::escape::Terminal(e.what()).c_str());
-    return kExitUsage;
-  }
+  const perf::FileComparison result = perf::CompareFiles(o.baseline, o.current,
+                                                         {.threshold_pct = o.threshold_pct,
+                                                          .alpha = o.alpha,
+                                                          .metric = o.metric,
+                                                          .noise_profile = o.noise});
+  if (result.claims) return RenderClaims(o, *result.claims);
   const perf::ComparisonReport& report = *result.benchmarks;
   if (report.changes.empty()) {
     std::fprintf(stderr, "tinyperf compare: no benchmark appears in both %s and %s\n",

@@ -45,7 +45,8 @@ struct History {
   std::string ToHtml() const;
 };
 
-// Reads every run directory of `validation_dir`; throws perf::Error when there is none.
+// Reads every run directory of `validation_dir`; a run that cannot be read is a warning. Throws
+// perf::Error when there is no run directory, or none can be read.
 History BuildHistory(const std::string& validation_dir);
 
 }  // namespace perf
