@@ -640,6 +640,14 @@ def edge_shapes():
         fwd.add(f"mse_{r}_0x4", "mse", [p, t], F.mse_loss(p, t, reduction=r), attrs={"reduction": r})
         fwd.add(f"cross_entropy_{r}_0x10", "cross_entropy", [logits, targets],
                 F.cross_entropy(logits, targets, reduction=r), attrs={"reduction": r})
+    # Convolution, pooling and attention over an empty batch or an empty sequence.
+    x, wt, b = randn(0, 3, 7, 7), randn(4, 3, 3, 3, scale=0.3), randn(4, scale=0.1)
+    bwd.add_grad("conv2d_batch0", "conv2d", [x, wt, b], lambda x_, w_, b_: F.conv2d(x_, w_, b_, padding=1),
+                 attrs={"stride": 1, "padding": 1})
+    bwd.add_grad("max_pool2d_batch0", "max_pool2d", [randn(0, 3, 6, 6)], lambda t: F.max_pool2d(t, 2, 2, 0),
+                 attrs={"kernel": 2, "stride": 2, "padding": 0})
+    q, k, v = randn(2, 0, 4), randn(2, 5, 4), randn(2, 5, 6)
+    bwd.add_grad("sdpa_no_queries", "sdpa", [q, k, v], attention_ref, attrs={"causal": False})
     return fwd, bwd
 
 
