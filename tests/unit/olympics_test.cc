@@ -288,6 +288,22 @@ TEST(OlympicsTest, TiesShareARankWhateverTheSelfReportedFields) {
                                  std::pair(4, "bo")));
 }
 
+// Issue 23: one athlete appears once, with their best submission; the others are counted.
+TEST(OlympicsTest, OneAthleteAppearsOnceWithTheirBest) {
+  const Leaderboard board = BuildLeaderboard(
+      OlympicEvent::kLatencySprint, "closed",
+      {File("a1.json", Valid("alice", 2.0)), File("b.json", Valid("bob", 2.5)),
+       File("a2.json", Valid("alice", 3.0)), File("a3.json", Valid("alice", 3.0))});
+  ASSERT_EQ(board.entries.size(), 2u);
+  EXPECT_EQ(board.entries[0].submission.athlete, "alice");
+  EXPECT_EQ(board.entries[0].source, "a2.json");  // of two equal bests, the first source
+  EXPECT_EQ(board.entries[1].submission.athlete, "bob");
+  EXPECT_EQ(board.entries[1].rank, 2);
+  EXPECT_EQ(board.superseded, 2);
+  EXPECT_THAT(board.ToMarkdown(), HasSubstr("2 more valid submission(s) by athletes already"));
+  EXPECT_EQ(nlohmann::json::parse(board.ToJson())["superseded"], 2);
+}
+
 // Issue 23: the numbers of a row went through a 256-byte buffer; an interval bound of 1e300 cut
 // the row mid-cell, and the next row was glued to it.
 TEST(OlympicsTest, LeaderboardRowsAreNeverCutByABuffer) {

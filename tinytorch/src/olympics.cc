@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "perf_framework/environment.h"
 #include "perf_framework/escape.h"
@@ -413,6 +414,17 @@ Leaderboard BuildLeaderboard(OlympicEvent event, const std::string& division,
               }
               return a.source < b.source;
             });
+  // One row per athlete: the sort put each one's best first.
+  std::set<std::string> seen;
+  std::vector<LeaderboardEntry> best;
+  for (LeaderboardEntry& e : board.entries) {
+    if (seen.insert(e.submission.athlete).second) {
+      best.push_back(std::move(e));
+    } else {
+      ++board.superseded;
+    }
+  }
+  board.entries = std::move(best);
   for (size_t i = 0; i < board.entries.size(); ++i) {
     const bool tie = i > 0 && Printed(board.entries[i].scores.event_score) ==
                                   Printed(board.entries[i - 1].scores.event_score);
@@ -458,6 +470,10 @@ std::string Leaderboard::ToMarkdown() const {
     s += "\n" + std::to_string(skipped_other) +
          " valid submission(s) for other events or divisions.\n";
   }
+  if (superseded > 0) {
+    s += "\n" + std::to_string(superseded) +
+         " more valid submission(s) by athletes already ranked: each athlete's best counts.\n";
+  }
   return s;
 }
 
@@ -465,7 +481,8 @@ std::string Leaderboard::ToJson() const {
   nlohmann::json j = {{"schema", "tinyperf.olympics.leaderboard/1"},
                       {"event", EventName(event)},
                       {"division", division},
-                      {"skipped_other", skipped_other}};
+                      {"skipped_other", skipped_other},
+                      {"superseded", superseded}};
   j["entries"] = nlohmann::json::array();
   for (const LeaderboardEntry& e : entries) {
     j["entries"].push_back({{"rank", e.rank},

@@ -139,13 +139,16 @@ struct Leaderboard {
   std::vector<LeaderboardEntry> entries;                      // in rank order
   std::vector<std::pair<std::string, std::string>> rejected;  // (source, first error)
   int skipped_other = 0;  // valid submissions for another event or division
+  int superseded = 0;     // valid submissions of an athlete already on the board with a better one
   std::string ToMarkdown() const;
   std::string ToJson() const;
 };
 // Ranks the valid submissions for `event` in `division` (each submission is one entry) by event
 // score, higher first. Scores are compared at the 4 significant digits the board prints, and
 // equal scores share a rank (1, 1, 3). Within a tie the print order is athlete name, then source:
-// deterministic, and never decided by a self-reported field such as the timestamp.
+// deterministic, and never decided by a self-reported field such as the timestamp. One athlete
+// (the exact name) appears once: their best-scoring submission (of equal ones, the first source);
+// the others are counted as superseded.
 // `submissions` holds (source, JSON text) pairs.
 Leaderboard BuildLeaderboard(OlympicEvent event, const std::string& division,
                              const std::vector<std::pair<std::string, std::string>>& submissions);
