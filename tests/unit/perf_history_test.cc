@@ -90,6 +90,7 @@ TEST(PerfHistoryTest, ReadsRunDirectoriesIntoSeries) {
 
   fs::remove_all(root / "not-a-run");
   const fs::path empty = fs::path(::testing::TempDir()) / "perf_history_empty";
+  fs::remove_all(empty);  // a run directory from an earlier run of this test would be read
   fs::create_directories(empty);
   EXPECT_THAT([&] { BuildHistory(empty.string()); },
               ThrowsMessage<Error>(HasSubstr("no run directories")));
