@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "commands.h"
@@ -61,14 +60,9 @@ int Update(const std::string& run_dir, const std::string& root) {
   // Every file must be a readable benchmark run with at least one benchmark before anything is
   // replaced.
   for (const std::string& f : files) {
-    try {
-      if (perf::ReadGoogleBenchmark(f).benchmarks.empty()) {
-        std::fprintf(stderr, "tinyperf baseline update: %s holds no benchmarks\n",
-                     Terminal(f).c_str());
-        return kExitUsage;
-      }
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "tinyperf baseline update: %s\n", Terminal(e.what()).c_str());
+    if (perf::ReadGoogleBenchmark(f).benchmarks.empty()) {
+      std::fprintf(stderr, "tinyperf baseline update: %s holds no benchmarks\n",
+                   Terminal(f).c_str());
       return kExitUsage;
     }
   }
@@ -114,14 +108,7 @@ std::pair<std::vector<std::string>, std::string> CountFiles(const std::string& d
 }
 
 int UpdateCounts(const std::string& dir, const std::string& root) {
-  std::vector<std::string> files;
-  std::string key;
-  try {
-    std::tie(files, key) = CountFiles(dir);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf baseline update --counts: %s\n", Terminal(e.what()).c_str());
-    return kExitUsage;
-  }
+  const auto [files, key] = CountFiles(dir);
   const fs::path dest = fs::path(root) / "counts" / key;
   fs::create_directories(dest);
   for (const std::string& old : fileio::ListFiles(dest.string(), ".json")) fs::remove(old);
@@ -134,13 +121,8 @@ int UpdateCounts(const std::string& dir, const std::string& root) {
 }
 
 int CountsPath(const std::string& file, const std::string& root) {
-  std::string key;
-  try {
-    key = perf::CountBaselineKey(perf::ParseCounts(perf::ReadJsonFile(file), file).context);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf baseline path --counts: %s\n", Terminal(e.what()).c_str());
-    return kExitUsage;
-  }
+  const std::string key =
+      perf::CountBaselineKey(perf::ParseCounts(perf::ReadJsonFile(file), file).context);
   const fs::path dir = fs::path(root) / "counts" / key;
   if (fs::is_directory(dir)) {
     std::printf("%s\n", dir.string().c_str());
@@ -180,8 +162,9 @@ void AddBaselineCommand(CLI::App& app, std::function<int()>& run) {
   });
 
   CLI::App* update = b->add_subcommand(
-      "update", "Promote RUN_DIR/bench/*.json to this machine's baseline (or, with --counts, "
-                "RUN_DIR/*.json from tinyperf count to the count baseline)");
+      "update",
+      "Promote RUN_DIR/bench/*.json to this machine's baseline (or, with --counts, "
+      "RUN_DIR/*.json from tinyperf count to the count baseline)");
   auto counts_flag = std::make_shared<bool>(false);
   update->add_option("run_dir", *run_dir, "A nightly run directory, or a directory of count files")
       ->required()

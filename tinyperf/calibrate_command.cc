@@ -72,7 +72,7 @@ int Calibrate(CalibrateOptions o) {
         if (std::system(cmd.c_str()) != 0) {
           std::fprintf(stderr, "tinyperf calibrate: %s failed (%s)\n", Terminal(name).c_str(),
                        Terminal(cmd).c_str());
-          return kExitInvalid;
+          return kExitUsage;  // a binary that cannot run is bad input, not a finding
         }
       }
     }
@@ -88,7 +88,7 @@ int Calibrate(CalibrateOptions o) {
     perf::ComparisonReport& r = aa.pairs;
     if (r.changes.empty()) {
       std::fprintf(stderr, "tinyperf calibrate: %s ran zero benchmarks\n", Terminal(name).c_str());
-      return kExitInvalid;
+      return kExitUsage;
     }
     for (const perf::BenchmarkChange& c : r.changes) {
       if (c.verdict == perf::ChangeVerdict::kRegression) {

@@ -7,10 +7,16 @@
 
 namespace tinyperf {
 
-// Exit codes of every subcommand.
+// Exit codes of every subcommand. A command returns kExitOk or kExitInvalid itself; main() turns
+// a CLI11 parse error or any exception into kExitUsage.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitInvalid = 1;  // the input was read but is invalid (or a run failed)
-inline constexpr int kExitUsage = 2;    // bad flags, missing or unreadable files
+inline constexpr int kExitInvalid = 1;  // a finding: the inputs were read and something is wrong
+inline constexpr int kExitUsage = 2;    // bad input or usage: nothing was judged
+inline constexpr const char* kExitCodesHelp =
+    "Exit status (every command): 0 success; 1 a finding (a regression, a contract not PASS, an "
+    "invalid submission, a benchmark that failed under count, no baseline for this machine, a "
+    "BLAS kernel that computes wrong); 2 bad input or usage (an unknown option, a missing, "
+    "unreadable or malformed file, a binary that cannot run, an output that cannot be written).";
 
 // Adds `olympics submit|validate|leaderboard`; the chosen command stores its action in `run`.
 void AddOlympicsCommands(CLI::App& app, std::function<int()>& run);

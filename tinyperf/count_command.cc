@@ -91,7 +91,7 @@ void AddCountCommand(CLI::App& app, std::function<int()>& run) {
   cmd->footer(
       "Valgrind executes up to AVX2: count binaries from the `portable` preset. TT_SIMD_LEVEL is "
       "set to avx2 for the child unless set already. Exit: 0 every benchmark counted, 1 some "
-      "failed, 2 usage.");
+      "failed, 2 usage or a binary that cannot be counted.");
   cmd->callback([&run, args] { run = [args] { return Count(*args); }; });
 }
 

@@ -2,8 +2,9 @@
 // values and benchmark medians), with change points, as history.md and a self-contained
 // history.html (inline SVG line charts) written into the directory. Exit 0; 1 when a change
 // point was found in a run in the last `--recent` runs (a shift that just happened); 2 when there
-// are no runs to read.
+// are no runs, or none can be read.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -22,14 +23,9 @@ struct HistoryOptions {
 };
 
 int History(const HistoryOptions& o) {
-  perf::History h;
-  try {
-    h = perf::BuildHistory(o.dir);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf history: %s\n", perf::escape::Terminal(e.what()).c_str());
-    return kExitUsage;
-  }
+  const perf::History h = perf::BuildHistory(o.dir);
   const std::string out = o.out.empty() ? o.dir : o.out;
+  std::filesystem::create_directories(out);  // as report does with its --out
   fileio::WriteAtomically(out + "/history.md", h.ToMarkdown());
   fileio::WriteAtomically(out + "/history.html", h.ToHtml());
   std::printf("%s\ntinyperf history: wrote %s/history.md and %s/history.html\n",

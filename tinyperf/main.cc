@@ -13,6 +13,20 @@
 #include "commands.h"
 #include "perf_framework/escape.h"
 
+namespace {
+
+// "tinyperf olympics validate": the subcommands the command line chose, to head an error.
+std::string CommandPath(const CLI::App& app) {
+  std::string path = "tinyperf";
+  for (const CLI::App* cmd = &app; !cmd->get_subcommands().empty();) {
+    cmd = cmd->get_subcommands().front();
+    path += " " + cmd->get_name();
+  }
+  return path;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   // calibrate times benchmark binaries in child processes: they, and the fingerprint their noise
   // profile is stored under, must see OpenBLAS at its best kernel. OpenBLAS picks its kernel at
@@ -28,7 +42,7 @@ int main(int argc, char** argv) {
   }
   CLI::App app{"tinyperf: the TinyTorch performance validation tool"};
   app.require_subcommand(1);
-  app.footer("Exit status: 0 ok/valid, 1 invalid input or failed run, 2 usage error.");
+  app.footer(tinyperf::kExitCodesHelp);
   std::function<int()> run;
   tinyperf::AddOlympicsCommands(app, run);
   tinyperf::AddReportCommand(app, run);
@@ -53,10 +67,14 @@ int main(int argc, char** argv) {
     app.exit(e);  // prints the error and a pointer to --help
     return tinyperf::kExitUsage;
   }
+  // The one place exceptions become exit codes: a command returns 1 itself for what it found, so
+  // anything thrown is input it could not use (a file missing, unreadable or malformed; a binary
+  // that will not run; an output that cannot be written): 2.
   try {
     return run ? run() : tinyperf::kExitUsage;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf: %s\n", perf::escape::Terminal(e.what()).c_str());
-    return tinyperf::kExitInvalid;
+    std::fprintf(stderr, "%s: %s\n", CommandPath(app).c_str(),
+                 perf::escape::Terminal(e.what()).c_str());
+    return tinyperf::kExitUsage;
   }
 }

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "fileio/fileio.h"
 #include "perf_framework/environment.h"
+#include "perf_framework/escape.h"
 #include "perf_framework/statistics.h"
 #include "tinytorch/digits.h"
 #include "tinytorch/tinytorch.h"
@@ -18,19 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace tinytorch;
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// An unreadable input file is a usage error (exit 2), not an invalid submission.
-std::string ReadInput(const std::string& path) {
-  try {
-    return ReadFile(path);
-  } catch (const Error& e) {
-    throw UsageError(e.what());
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // submit
@@ -62,44 +50,18 @@ std::shared_ptr<Sequential> FloatCopy(const Sequential& model, uint64_t seed) {
   return copy;
 }
 
-double Fraction(const std::string& technique, const std::string& value) {
-  size_t used = 0;
-  double f = -1;
-  try {
-    f = std::stod(value, &used);
-  } catch (const std::exception&) {
-  }
-  if (used != value.size() || !(f >= 0 && f < 1)) {
-    throw UsageError("technique '" + technique + "': '" + value + "' is not a fraction in [0, 1)");
-  }
-  return f;
-}
-
-struct Technique {
-  std::string text, name;
-  double fraction = 0;  // prune and structured
-};
-
 // Parses and checks the list before any training starts. Pruning needs float Linear layers, so it
 // must come before int8 and sparse, which are alternatives to each other.
-std::vector<Technique> ParseTechniques(const std::vector<std::string>& techniques) {
-  std::vector<Technique> out;
+std::vector<OlympicTechnique> ParseTechniques(const std::vector<std::string>& techniques) {
+  std::vector<OlympicTechnique> out;
   bool converted = false;  // int8 or sparse seen: no float Linear layers left after it
   for (const std::string& t : techniques) {
-    const size_t eq = t.find('=');
-    Technique step{t, t.substr(0, eq)};
-    const bool fraction = step.name == "prune" || step.name == "structured";
-    const bool convert = step.name == "int8" || step.name == "sparse";
-    if (!(fraction && eq != std::string::npos) && !(convert && eq == std::string::npos)) {
-      throw UsageError("unknown technique '" + t +
-                       "' (int8, sparse, prune=<fraction>, structured=<fraction>)");
-    }
+    OlympicTechnique step = ParseOlympicTechnique(t);
     if (converted) {
-      throw UsageError("technique '" + t + "' cannot follow int8 or sparse (pruning needs float " +
-                       "layers; int8 and sparse are alternatives)");
+      throw Error("technique '" + t + "' cannot follow int8 or sparse (pruning needs float " +
+                  "layers; int8 and sparse are alternatives)");
     }
-    if (fraction) step.fraction = Fraction(t, t.substr(eq + 1));
-    converted = convert;
+    converted = step.name == "int8" || step.name == "sparse";
     out.push_back(std::move(step));
   }
   return out;
@@ -107,10 +69,10 @@ std::vector<Technique> ParseTechniques(const std::vector<std::string>& technique
 
 // Applies the techniques in order to a copy of `base`.
 std::shared_ptr<Sequential> ApplyTechniques(const std::shared_ptr<Sequential>& base,
-                                            const std::vector<Technique>& techniques,
+                                            const std::vector<OlympicTechnique>& techniques,
                                             const Tensor& calibration, uint64_t seed) {
   std::shared_ptr<Sequential> model = FloatCopy(*base, seed);
-  for (const Technique& t : techniques) {
+  for (const OlympicTechnique& t : techniques) {
     if (t.name == "int8") {
       model = QuantizeModel(*model, {}, calibration);
     } else if (t.name == "sparse") {
@@ -125,12 +87,12 @@ std::shared_ptr<Sequential> ApplyTechniques(const std::shared_ptr<Sequential>& b
 }
 
 OlympicMetrics Metrics(const ModelBenchmark& r) {
-  if (!r.ok) throw std::runtime_error("benchmark of '" + r.model + "' failed: " + r.error);
+  if (!r.ok) throw Error("benchmark of '" + r.model + "' failed: " + r.error);
   const perf::Interval median = perf::OrderStatisticMedianInterval(r.latency.values);
   if (!std::isfinite(median.low) || !std::isfinite(median.high)) {
-    throw std::runtime_error("benchmark of '" + r.model + "' took too few latency samples (" +
-                             std::to_string(r.latency.count) + ") for an interval; raise " +
-                             "--latency-seconds");
+    throw Error("benchmark of '" + r.model + "' took too few latency samples (" +
+                std::to_string(r.latency.count) + ") for an interval; raise " +
+                "--latency-seconds");
   }
   return {.model = r.model,
           .accuracy = {r.accuracy, r.accuracy_low, r.accuracy_high},
@@ -139,18 +101,21 @@ OlympicMetrics Metrics(const ModelBenchmark& r) {
           .evaluated = r.evaluated};
 }
 
+// File names, and the names and values errors quote, come from whoever wrote the file: on the
+// terminal they are text, never control sequences.
 void PrintCheck(const std::string& source, const SubmissionCheck& check) {
-  std::printf("%s: %s\n", source.c_str(), check.valid() ? "valid" : "INVALID");
-  for (const std::string& e : check.errors) std::printf("  error: %s\n", e.c_str());
-  for (const std::string& w : check.warnings) std::printf("  warning: %s\n", w.c_str());
+  using perf::escape::Terminal;
+  std::printf("%s: %s\n", Terminal(source).c_str(), check.valid() ? "valid" : "INVALID");
+  for (const std::string& e : check.errors) std::printf("  error: %s\n", Terminal(e).c_str());
+  for (const std::string& w : check.warnings) std::printf("  warning: %s\n", Terminal(w).c_str());
 }
 
 int Submit(const SubmitOptions& o) {
   const OlympicEvent event = ParseOlympicEvent(o.event);
   if (o.division != "closed" && o.division != "open") {
-    throw UsageError("--division must be closed or open, got '" + o.division + "'");
+    throw Error("--division must be closed or open, got '" + o.division + "'");
   }
-  const std::vector<Technique> techniques = ParseTechniques(o.techniques);
+  const std::vector<OlympicTechnique> techniques = ParseTechniques(o.techniques);
   const digits::Split split = digits::Load(o.data);
   Generator gen(o.seed);
   std::shared_ptr<Sequential> base = digits::BuildMlp(gen);
@@ -200,7 +165,7 @@ int Submit(const SubmitOptions& o) {
 int Validate(const std::vector<std::string>& files) {
   bool all_valid = true;
   for (const std::string& f : files) {
-    const SubmissionCheck check = ValidateSubmission(ReadInput(f));
+    const SubmissionCheck check = ValidateSubmission(ReadFile(f));
     PrintCheck(f, check);
     all_valid = all_valid && check.valid();
   }
@@ -213,10 +178,10 @@ std::vector<std::pair<std::string, std::string>> Submissions(
   std::vector<std::pair<std::string, std::string>> out;
   for (const std::string& p : paths) {
     if (!fs::is_directory(p)) {
-      out.emplace_back(p, ReadInput(p));
+      out.emplace_back(p, ReadFile(p));
       continue;
     }
-    for (const std::string& f : fileio::ListFiles(p, ".json")) out.emplace_back(f, ReadInput(f));
+    for (const std::string& f : fileio::ListFiles(p, ".json")) out.emplace_back(f, ReadFile(f));
   }
   return out;
 }
@@ -228,16 +193,6 @@ int ShowLeaderboard(const std::string& event, const std::string& division,
   std::printf("%s",
               format == "json" ? (board.ToJson() + "\n").c_str() : board.ToMarkdown().c_str());
   return board.rejected.empty() ? kExitOk : kExitInvalid;
-}
-
-// Usage errors (unknown event, unreadable file) exit 2; anything else the command reports itself.
-int Guard(const std::function<int()>& f) {
-  try {
-    return f();
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "tinyperf olympics: %s\n", e.what());
-    return kExitUsage;
-  }
 }
 
 }  // namespace
@@ -275,14 +230,13 @@ void AddOlympicsCommands(CLI::App& app, std::function<int()>& run) {
       ->capture_default_str();
   s->add_option("--seed", submit->seed, "Seed of the baseline's initialisation and shuffling")
       ->capture_default_str();
-  s->callback(
-      [submit, &run] { run = [submit] { return Guard([&] { return Submit(*submit); }); }; });
+  s->callback([submit, &run] { run = [submit] { return Submit(*submit); }; });
 
   auto files = std::make_shared<std::vector<std::string>>();
   CLI::App* v =
       olympics->add_subcommand("validate", "Check submission files; exit 1 if any is invalid");
   v->add_option("files", *files, "Submission JSON files")->required();
-  v->callback([files, &run] { run = [files] { return Guard([&] { return Validate(*files); }); }; });
+  v->callback([files, &run] { run = [files] { return Validate(*files); }; });
 
   struct BoardOptions {
     std::string event, division = "closed", format = "markdown";
@@ -302,9 +256,7 @@ void AddOlympicsCommands(CLI::App& app, std::function<int()>& run) {
   l->add_option("paths", board->paths, "Submission files or directories of *.json")->required();
   l->callback([board, &run] {
     run = [board] {
-      return Guard([&] {
-        return ShowLeaderboard(board->event, board->division, board->format, board->paths);
-      });
+      return ShowLeaderboard(board->event, board->division, board->format, board->paths);
     };
   });
 }

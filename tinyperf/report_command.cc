@@ -36,20 +36,14 @@ int Report(const ReportOptions& o) {
   perf::SuiteResults results;
   std::vector<perf::VerdictChange> changes;
   std::vector<perf::ScalingChart> charts;
-  try {
-    results =
-        merge ? perf::MergeResultsDirectory(o.input, "validation") : perf::ReadResults(o.input);
-    if (!o.baseline.empty())
-      changes = perf::CompareToBaseline(perf::ReadResults(o.baseline), results);
-    for (const std::string& file : o.bench) {
-      perf::ScalingChart chart =
-          perf::ScalingChartFromGoogleBenchmark(perf::ReadJsonFile(file), file);
-      chart.title = fs::path(file).stem().string();
-      if (!chart.series.empty()) charts.push_back(std::move(chart));
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tinyperf report: %s\n", perf::escape::Terminal(e.what()).c_str());
-    return kExitUsage;
+  results = merge ? perf::MergeResultsDirectory(o.input, "validation") : perf::ReadResults(o.input);
+  if (!o.baseline.empty())
+    changes = perf::CompareToBaseline(perf::ReadResults(o.baseline), results);
+  for (const std::string& file : o.bench) {
+    perf::ScalingChart chart =
+        perf::ScalingChartFromGoogleBenchmark(perf::ReadJsonFile(file), file);
+    chart.title = fs::path(file).stem().string();
+    if (!chart.series.empty()) charts.push_back(std::move(chart));
   }
   std::optional<perf::RunBenchmarks> benchmarks;
   if (!o.benchmarks.empty()) benchmarks = perf::ReadRunBenchmarks(o.benchmarks);

@@ -143,6 +143,10 @@ History BuildHistory(const std::string& validation_dir) {
       h.warnings.push_back(dir.filename().string() + ": no results.json or benchmark JSON");
     }
   }
+  // One bad run among good ones is a warning on the report; nothing readable at all is not an
+  // empty history but input to fix.
+  PERF_CHECK(!h.runs.empty(), "BuildHistory: none of the ", dirs.size(), " run directories in '",
+             validation_dir, "' could be read (", h.warnings.front(), ")");
   for (auto* group : {&claims, &benches, &counts}) {
     for (auto& [metric, s] : *group) {
       s.metric = metric;

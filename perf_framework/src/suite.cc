@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "fileio/fileio.h"
+#include "perf_framework/escape.h"
 #include "perf_framework/format.h"
 
 namespace perf {
@@ -408,9 +409,20 @@ void WriteResults(const SuiteResults& results, const std::string& path) {
 }
 
 nlohmann::json ParseJson(std::string_view text, const std::string& source) {
-  const auto bounded = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+  // The keys of each object being read, innermost last. nlohmann would keep the last of two equal
+  // keys, another parser the first: a file that reads differently to different readers is a
+  // forgery waiting to happen (a verdict or an athlete given twice), so it is an error.
+  std::vector<std::set<std::string>> keys;
+  const auto bounded = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
     PERF_CHECK(depth <= kMaxJsonDepth, source, ": not valid JSON (nested deeper than ",
                kMaxJsonDepth, " levels)");
+    if (event == Event::object_start) keys.emplace_back();
+    if (event == Event::object_end) keys.pop_back();
+    if (event == Event::key && !keys.back().insert(parsed.get<std::string>()).second) {
+      detail::Throw(source, ": not valid JSON (duplicate key '",
+                    escape::Shorten(parsed.get<std::string>(), 80), "' in one object)");
+    }
     return true;
   };
   try {

@@ -106,6 +106,12 @@ const std::map<std::string, GoldenOp>& GoldenOps() {
          EXPECT_TRUE(AllClose(blas, naive, 1e-5, 1e-5)) << "OpenBLAS vs naive";
          return blas;
        }},
+      // Views and joins (the zero-size-dim cases of edge_shapes.json).
+      {"transpose",
+       [](const Inputs& in, const Attrs& a) { return in.at(0).Transpose(a["dim0"], a["dim1"]); }},
+      {"reshape",
+       [](const Inputs& in, const Attrs& a) { return in.at(0).Reshape(a["shape"].get<Shape>()); }},
+      {"stack", [](const Inputs& in, const Attrs&) { return Stack(in); }},
       // Module 02.
       {"relu", Unary(Relu)},
       {"sigmoid", Unary(Sigmoid)},

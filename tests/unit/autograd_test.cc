@@ -65,6 +65,34 @@ TEST(AutogradTest, ViewsPassGradientsToTheirBase) {
   EXPECT_EQ(w.grad().ToVector(), (std::vector<float>{1, 0, 1, 11, 10, 11}));
 }
 
+// Issue 23: the backward of Sum, Mean and MatMul through a zero-size dim that is not the first.
+TEST(AutogradTest, BackwardThroughZeroSizeDims) {
+  Tensor x = Tensor::Zeros({3, 0}).set_requires_grad(true);
+  x.Flatten().Sum().Backward();
+  EXPECT_EQ(x.grad().shape(), (Shape{3, 0}));
+
+  Tensor a = Tensor::Zeros({3, 0}).set_requires_grad(true);
+  Tensor b = Tensor::Zeros({0, 4}).set_requires_grad(true);
+  const Tensor out = MatMul(a, b);
+  EXPECT_EQ(out.ToVector(), std::vector<float>(12, 0.f));
+  out.Sum().Backward();
+  EXPECT_EQ(a.grad().shape(), (Shape{3, 0}));
+  EXPECT_EQ(b.grad().shape(), (Shape{0, 4}));
+
+  // An empty batch still gives the full-size operand a (zero) gradient.
+  Tensor rows = Tensor::Zeros({0, 3}).set_requires_grad(true);
+  Tensor w = Tensor::Ones({3, 4}).set_requires_grad(true);
+  (MatMul(rows, w) + 1.f).Sum().Backward();
+  EXPECT_EQ(w.grad().ToVector(), std::vector<float>(12, 0.f));
+
+  // The mean over an empty dim is NaN; its gradient has no element to carry it.
+  Tensor m = Tensor::Zeros({2, 0}).set_requires_grad(true);
+  const Tensor mean = m.Mean(1);
+  EXPECT_TRUE(std::isnan(mean.ToVector()[0]));
+  mean.Sum().Backward();
+  EXPECT_EQ(m.grad().shape(), (Shape{2, 0}));
+}
+
 TEST(AutogradTest, NoGradGuardAndDetachStopRecording) {
   const Tensor x = Leaf({1}, {1});
   {
@@ -274,6 +302,11 @@ TEST_P(AutogradGoldenTest, GradientsMatchPyTorch) {
 
 INSTANTIATE_TEST_SUITE_P(PyTorch, AutogradGoldenTest,
                          ::testing::ValuesIn(testing::LoadGoldenCases("module_06_autograd.json")),
+                         testing::GoldenCaseName);
+
+// Backward through zero-size dims: gradients of empty inputs are empty, of the others PyTorch's.
+INSTANTIATE_TEST_SUITE_P(EdgeShapes, AutogradGoldenTest,
+                         ::testing::ValuesIn(testing::LoadGoldenCases("edge_shapes_grad.json")),
                          testing::GoldenCaseName);
 
 }  // namespace

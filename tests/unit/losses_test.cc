@@ -103,10 +103,17 @@ TEST(LossesTest, BinaryCrossEntropyWithLogitsMatchesADoubleReference) {
   EXPECT_FLOAT_EQ(BinaryCrossEntropyWithLogitsLoss()(T({40}, {1}), T({0}, {1})).item(), 40.f);
 }
 
-TEST(LossesTest, MeanOverEmptyBatchIsAnError) {
-  EXPECT_THAT([] { MSELoss()(Tensor::Zeros({0}), Tensor::Zeros({0})); },
-              ThrowsMessage<Error>(HasSubstr("MSELoss: mean over an empty batch")));
+// As in PyTorch (issue 23): the mean loss over an empty batch is NaN, the sum 0.
+TEST(LossesTest, EmptyBatchMeanIsNaNAndSumIsZero) {
+  EXPECT_TRUE(std::isnan(MSELoss()(Tensor::Zeros({0}), Tensor::Zeros({0})).item()));
   EXPECT_EQ(MSELoss(Reduction::kSum)(Tensor::Zeros({0}), Tensor::Zeros({0})).item(), 0.f);
+  const Tensor no_targets = Tensor::FromData(std::vector<int64_t>{}, {0});
+  EXPECT_TRUE(std::isnan(CrossEntropyLoss()(Tensor::Zeros({0, 10}), no_targets).item()));
+  EXPECT_EQ(CrossEntropyLoss(Reduction::kNone)(Tensor::Zeros({0, 10}), no_targets).shape(),
+            (Shape{0}));
+  const Tensor none = Tensor::Zeros({0, 3});
+  EXPECT_TRUE(std::isnan(BinaryCrossEntropyLoss()(none, none).item()));
+  EXPECT_EQ(BinaryCrossEntropyWithLogitsLoss(Reduction::kSum)(none, none).item(), 0.f);
 }
 
 // ---------------------------------------------------------------------------------------------

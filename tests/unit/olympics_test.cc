@@ -175,7 +175,7 @@ std::pair<std::string, std::string> File(const std::string& name, const Submissi
 
 TEST(OlympicsTest, LeaderboardRanksWithSharedRanksAndDeterministicOrder) {
   Submission a = Valid("alice", 3.0), b = Valid("bob", 3.0), c = Valid("carol", 2.0);
-  b.timestamp = "2025-06-01T09:00:00Z";  // same score as alice, earlier: listed first
+  b.timestamp = "2025-06-01T09:00:00Z";  // same score as alice, earlier: no advantage
   Submission d = Valid("dave", 2.0);
   d.event = OlympicEvent::kMemoryChallenge;
   Submission e = Valid("eve", 70);  // implausible
@@ -186,8 +186,8 @@ TEST(OlympicsTest, LeaderboardRanksWithSharedRanksAndDeterministicOrder) {
       File("e.json", e), File("f.json", f), {"g.json", "not json"}};
   const Leaderboard board = BuildLeaderboard(OlympicEvent::kLatencySprint, "closed", files);
   ASSERT_EQ(board.entries.size(), 3u);
-  EXPECT_EQ(board.entries[0].submission.athlete, "bob");
-  EXPECT_EQ(board.entries[1].submission.athlete, "alice");
+  EXPECT_EQ(board.entries[0].submission.athlete, "alice");  // a tie is listed by name
+  EXPECT_EQ(board.entries[1].submission.athlete, "bob");
   EXPECT_EQ(board.entries[2].submission.athlete, "carol");
   EXPECT_EQ(board.entries[0].rank, 1);
   EXPECT_EQ(board.entries[1].rank, 1);
@@ -239,6 +239,97 @@ TEST(OlympicsTest, LeaderboardMarkdownEscapesHostileNames) {
   EXPECT_THAT(md, ::testing::Not(HasSubstr("<script>")));
   EXPECT_THAT(md, ::testing::Not(HasSubstr(std::string(81, 'L'))));
   EXPECT_THAT(md, HasSubstr("…"));
+}
+
+// Issue 23: a key given twice reads one way here and another way elsewhere (a second "athlete"
+// or "optimized" object); the file is rejected naming the key, wherever submissions are read.
+TEST(OlympicsTest, DuplicateKeysAreRejectedNamingTheKey) {
+  const std::string valid = Valid().ToJson();
+  const std::string twice = std::string(valid).insert(1, R"("athlete": "mallory",)");
+  EXPECT_THAT([&] { Submission::FromJson(twice); },
+              ThrowsMessage<Error>(HasSubstr("duplicate key 'athlete'")));
+  EXPECT_THAT(ValidateSubmission(twice).errors, ElementsAre(HasSubstr("duplicate key 'athlete'")));
+  const Leaderboard board =
+      BuildLeaderboard(OlympicEvent::kLatencySprint, "closed", {{"twice.json", twice}});
+  EXPECT_TRUE(board.entries.empty());
+  ASSERT_EQ(board.rejected.size(), 1u);
+  EXPECT_THAT(board.rejected[0].second, HasSubstr("duplicate key 'athlete'"));
+}
+
+TEST(OlympicsTest, UnknownTechniquesAreRejectedListingTheKnownOnes) {
+  EXPECT_EQ(ParseOlympicTechnique("int8").name, "int8");
+  EXPECT_DOUBLE_EQ(ParseOlympicTechnique("prune=0.25").fraction, 0.25);
+  EXPECT_THAT([] { ParseOlympicTechnique("fp16"); },
+              ThrowsMessage<Error>(
+                  HasSubstr("unknown technique 'fp16' (known: int8, sparse, prune=<fraction>, "
+                            "structured=<fraction>)")));
+  for (const char* bad : {"int8=1", "prune", "prune=", "prune=1", "prune=-0.1", "prune=nan",
+                          "prune=0.5x", "structured=inf"}) {
+    EXPECT_THROW(ParseOlympicTechnique(bad), Error) << bad;
+  }
+  Submission s = Valid();
+  s.techniques = {"int8", "magic\x1b[31m"};
+  EXPECT_THAT(ValidateSubmission(s.ToJson()).errors,
+              ElementsAre(HasSubstr("unknown technique 'magic")));
+}
+
+// Issue 23: equal scores share a rank, and the order within a tie is by name, so a self-reported
+// timestamp or efficiency decides nothing; a different score at the 4th digit is a different rank.
+TEST(OlympicsTest, TiesShareARankWhateverTheSelfReportedFields) {
+  Submission zed = Valid("zed", 3.0), amy = Valid("amy", 3.0), max = Valid("max", 3.0004);
+  zed.timestamp = "2001-01-01T00:00:00Z";  // claims to be first
+  const Leaderboard board = BuildLeaderboard(OlympicEvent::kLatencySprint, "closed",
+                                             {File("z.json", zed), File("a.json", amy),
+                                              File("m.json", max), File("b.json", Valid("bo", 2))});
+  ASSERT_EQ(board.entries.size(), 4u);
+  std::vector<std::pair<int, std::string>> ranks;
+  for (const LeaderboardEntry& e : board.entries) ranks.emplace_back(e.rank, e.submission.athlete);
+  EXPECT_THAT(ranks, ElementsAre(std::pair(1, "amy"), std::pair(1, "max"), std::pair(1, "zed"),
+                                 std::pair(4, "bo")));
+}
+
+// Issue 23: one athlete appears once, with their best submission; the others are counted.
+TEST(OlympicsTest, OneAthleteAppearsOnceWithTheirBest) {
+  const Leaderboard board = BuildLeaderboard(
+      OlympicEvent::kLatencySprint, "closed",
+      {File("a1.json", Valid("alice", 2.0)), File("b.json", Valid("bob", 2.5)),
+       File("a2.json", Valid("alice", 3.0)), File("a3.json", Valid("alice", 3.0))});
+  ASSERT_EQ(board.entries.size(), 2u);
+  EXPECT_EQ(board.entries[0].submission.athlete, "alice");
+  EXPECT_EQ(board.entries[0].source, "a2.json");  // of two equal bests, the first source
+  EXPECT_EQ(board.entries[1].submission.athlete, "bob");
+  EXPECT_EQ(board.entries[1].rank, 2);
+  EXPECT_EQ(board.superseded, 2);
+  EXPECT_THAT(board.ToMarkdown(), HasSubstr("2 more valid submission(s) by athletes already"));
+  EXPECT_EQ(nlohmann::json::parse(board.ToJson())["superseded"], 2);
+}
+
+// Issue 23: the numbers of a row went through a 256-byte buffer; an interval bound of 1e300 cut
+// the row mid-cell, and the next row was glued to it.
+TEST(OlympicsTest, LeaderboardRowsAreNeverCutByABuffer) {
+  Submission wide = Valid("wide", 2.0);
+  wide.optimized.latency_ms.low = 1e-300;  // positive, so valid; the speedup bound is ~1e301
+  const Leaderboard board = BuildLeaderboard(OlympicEvent::kLatencySprint, "closed",
+                                             {File("w.json", wide), File("n.json", Valid("next"))});
+  ASSERT_EQ(board.entries.size(), 2u);
+  const std::string md = board.ToMarkdown();
+  const size_t row = md.find("| 2 | wide |");
+  ASSERT_NE(row, std::string::npos) << md;
+  const std::string line = md.substr(row, md.find('\n', row) - row);
+  EXPECT_GT(line.size(), 300u);
+  EXPECT_THAT(line, ::testing::EndsWith("| 2025-06-01T10:00:00Z |"));
+  EXPECT_THAT(md, HasSubstr("\n| 1 | next |"));
+}
+
+// Terminal escape sequences in a name reach neither the Markdown board nor (see the CLI test) the
+// terminal as control characters.
+TEST(OlympicsTest, LeaderboardMarkdownShowsControlCharactersAsText) {
+  const Leaderboard board = BuildLeaderboard(OlympicEvent::kLatencySprint, "closed",
+                                             {File("e.json", Valid("\x1b[2J\x1b]0;pwned\a"))});
+  const std::string md = board.ToMarkdown();
+  EXPECT_EQ(md.find('\x1b'), std::string::npos);
+  EXPECT_EQ(md.find('\a'), std::string::npos);
+  EXPECT_THAT(md, HasSubstr("\\x1b"));
 }
 
 // Inputs tests/fuzz/olympics_submission_fuzzer found or its harness confirmed: a number beyond

@@ -99,6 +99,13 @@ TEST(PerfHistoryTest, ReadsRunDirectoriesIntoSeries) {
   fs::create_directories(empty);
   EXPECT_THAT([&] { BuildHistory(empty.string()); },
               ThrowsMessage<Error>(HasSubstr("no run directories")));
+  // Issue 23: run directories of which none can be read were an empty, successful history.
+  fs::create_directories(empty / "20261124T000000Z");
+  std::ofstream(empty / "20261124T000000Z" / "results.json") << "{\"claims\": [";
+  EXPECT_THAT([&] { BuildHistory(empty.string()); },
+              ThrowsMessage<Error>(HasSubstr("none of the 1 run directories in '" + empty.string() +
+                                             "' could be read (20261124T000000Z: results.json "
+                                             "skipped: ")));
   fs::remove_all(empty);
 }
 

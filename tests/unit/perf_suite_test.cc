@@ -502,5 +502,18 @@ TEST(PerfSuiteTest, FuzzFoundResultsFilesGiveClearErrors) {
   EXPECT_THAT([] { JsonInt(2.5, "n"); }, ThrowsMessage<Error>(HasSubstr("got 2.5")));
 }
 
+// Issue 23: a key given twice reads as the last value in nlohmann and as the first in other
+// parsers, so a contract could be FAIL to one reader and PASS to another. Every reader refuses it.
+TEST(PerfSuiteTest, ParseJsonRejectsDuplicateKeys) {
+  EXPECT_THAT([] { ParseJson(R"({"a": 1, "b": 2, "a": 3})", "dup.json"); },
+              ThrowsMessage<Error>(
+                  HasSubstr("dup.json: not valid JSON (duplicate key 'a' in one object)")));
+  EXPECT_THAT([] { ParseJson(R"({"x": [{"v": 1}, {"w": {"k": 1, "k": 1}}]})", "deep.json"); },
+              ThrowsMessage<Error>(HasSubstr("duplicate key 'k'")));
+  // The same key in different objects, or as a value, is fine.
+  EXPECT_EQ(ParseJson(R"({"a": {"a": "a"}, "b": [{"a": 1}, {"a": 2}]})", "ok")["b"].size(), 2u);
+  EXPECT_EQ(ParseJson(R"([{}, {"": 0}])", "ok").size(), 2u);
+}
+
 }  // namespace
 }  // namespace perf

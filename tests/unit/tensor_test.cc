@@ -72,9 +72,127 @@ TEST(TensorTest, EmptyTensorsAreValid) {
   EXPECT_EQ((e + 1.f).shape(), (Shape{0, 3}));
   EXPECT_EQ(e.Sum().item(), 0.f);
   EXPECT_EQ(e.Sum(0).shape(), (Shape{3}));
-  EXPECT_THAT([&] { e.Mean(); }, ThrowsMessage<Error>(HasSubstr("Mean: cannot average an empty")));
+  EXPECT_TRUE(std::isnan(e.Mean().item()));  // PyTorch: the mean of nothing is NaN
   EXPECT_THAT([&] { e.Max(0); },
               ThrowsMessage<Error>(HasSubstr("Max: cannot reduce an empty dim")));
+  EXPECT_THAT([&] { e.Max(); }, ThrowsMessage<Error>(HasSubstr("Max: cannot reduce an empty dim")));
+  EXPECT_EQ(e.Max(1).shape(), (Shape{0}));  // a non-empty dim of an empty tensor reduces fine
+}
+
+// Issue 23: a zero-size dim that is not the first made a tensor "non-contiguous", so Flatten threw.
+TEST(TensorTest, ZeroSizeDimAnywhereIsContiguousAndViewable) {
+  for (const Shape& shape : {Shape{3, 0}, Shape{0, 5}, Shape{2, 0, 4}, Shape{2, 4, 0}}) {
+    const Tensor z = Tensor::Zeros(shape);
+    EXPECT_EQ(z.numel(), 0);
+    EXPECT_TRUE(z.is_contiguous()) << ::testing::PrintToString(shape);
+    EXPECT_EQ(z.Flatten().shape(), (Shape{0}));
+    EXPECT_EQ(z.View({-1}).shape(), (Shape{0}));
+    EXPECT_TRUE(z.Transpose(0, -1).is_contiguous());  // nothing is out of place
+    EXPECT_TRUE(z.Transpose(0, -1).Contiguous().SharesStorageWith(z));
+    EXPECT_EQ(z.ToVector(), std::vector<float>{});
+  }
+  // PyTorch's strides: a size 0 counts as 1 for the strides of the dims before it.
+  EXPECT_EQ(Tensor::Zeros({3, 0}).strides(), (Shape{1, 1}));
+  EXPECT_EQ(Tensor::Zeros({2, 0, 4}).strides(), (Shape{4, 4, 1}));
+  EXPECT_EQ(Tensor::Zeros({2, 0, 4}).Reshape({4, 0, 2}).shape(), (Shape{4, 0, 2}));
+  EXPECT_EQ(Tensor::Zeros({2, 0, 4}).Reshape({-1, 4}).shape(), (Shape{0, 4}));
+  EXPECT_THROW(Tensor::Zeros({2, 0, 4}).Reshape({0, -1}), Error);  // ambiguous, as in PyTorch
+  // With a 0 beside it, a -1 could be anything: PyTorch calls it ambiguous, so do we.
+  EXPECT_THAT(
+      [&] {
+        Tensor::Zeros({0, 3}).View({-1, 0});
+      },
+      ThrowsMessage<Error>(HasSubstr("the -1 could be any size")));
+  EXPECT_THAT(
+      [&] {
+        Tensor::Zeros({0, 3}).View({2, -1, -1});
+      },
+      ThrowsMessage<Error>(HasSubstr("more than one -1")));
+}
+
+TEST(TensorTest, ZeroSizeDimsThroughElementwiseSlicesAndStack) {
+  const Tensor a = Tensor::Zeros({3, 0});
+  EXPECT_EQ((a + Tensor::Ones({3, 1})).shape(), (Shape{3, 0}));  // 1 broadcasts to 0
+  EXPECT_EQ((Tensor::Ones({1}) * a).shape(), (Shape{3, 0}));
+  EXPECT_THROW(a + Tensor::Ones({3, 2}), Error);  // 2 does not
+  EXPECT_EQ(Exp(a.Transpose(0, 1)).shape(), (Shape{0, 3}));
+  EXPECT_EQ(Tensor::Ones({4, 5}).Slice(1, 3, 3).shape(), (Shape{4, 0}));
+  EXPECT_EQ(Tensor::Ones({4, 5}).Slice(1, 3, 3).Sum(1).ToVector(), std::vector<float>(4, 0.f));
+  EXPECT_EQ(Stack({a, a}).shape(), (Shape{2, 3, 0}));
+  Tensor b = Tensor::Zeros({2, 0, 4});
+  b.Fill(1.f);  // writes nothing, reads nothing out of bounds
+  b += 1.f;
+  EXPECT_EQ(b.Clone().shape(), (Shape{2, 0, 4}));
+  // A step far longer than the dim takes its one element without overflowing the stride.
+  const Tensor s = Tensor::Arange(0, 6).View({2, 3}).Slice(1, 1, 3, int64_t{1} << 62);
+  EXPECT_EQ(s.shape(), (Shape{2, 1}));
+  EXPECT_EQ(s.ToVector(), (std::vector<float>{1, 4}));
+}
+
+TEST(TensorTest, EmptyReductionsFollowPyTorch) {
+  const Tensor x = Tensor::Zeros({3, 0});
+  EXPECT_EQ(x.Sum(1).ToVector(), std::vector<float>(3, 0.f));  // the sum over nothing is 0
+  EXPECT_EQ(x.Sum(0).shape(), (Shape{0}));
+  const std::vector<float> means = x.Mean(1).ToVector();
+  ASSERT_EQ(means.size(), 3u);
+  for (float m : means) EXPECT_TRUE(std::isnan(m));  // the mean over nothing is NaN
+  EXPECT_EQ(x.Mean(0).shape(), (Shape{0}));
+  EXPECT_EQ(x.Mean(0, /*keepdims=*/true).shape(), (Shape{1, 0}));
+  EXPECT_EQ(x.Argmax(0).shape(), (Shape{0}));
+  EXPECT_THAT([&] { x.Argmax(1); }, ThrowsMessage<Error>(HasSubstr("cannot reduce an empty dim")));
+}
+
+// An empty inner dim gives zeros on every backend (the output buffer starts uninitialised).
+TEST(TensorTest, MatMulWithEmptyInnerDimIsZerosOnEveryBackend) {
+  for (MatMulBackend backend : kAllMatMulBackends) {
+    SCOPED_TRACE(MatMulBackendName(backend));
+    const Tensor out = MatMul(Tensor::Ones({3, 0}), Tensor::Ones({0, 4}), backend);
+    EXPECT_EQ(out.shape(), (Shape{3, 4}));
+    EXPECT_EQ(out.ToVector(), std::vector<float>(12, 0.f));
+    const Tensor batched = MatMul(Tensor::Ones({2, 3, 0}), Tensor::Ones({0, 4}), backend);
+    EXPECT_EQ(batched.ToVector(), std::vector<float>(24, 0.f));
+    EXPECT_EQ(MatMul(Tensor::Ones({0, 3}), Tensor::Ones({3, 4}), backend).shape(), (Shape{0, 4}));
+    EXPECT_EQ(MatMul(Tensor::Ones({0}), Tensor::Ones({0})).item(), 0.f);
+  }
+}
+
+// Issue 23: shape arithmetic is overflow-checked and names the shape; a 0 size makes the element
+// count 0, but the strides (from the other sizes) must still fit in int64, as in PyTorch >= 2.
+TEST(TensorTest, HugeShapesAreClearErrorsNotOverflow) {
+  const int64_t big = int64_t{1} << 61;
+  const Tensor fine = Tensor::Zeros({0, big, 2});
+  EXPECT_EQ(fine.numel(), 0);
+  EXPECT_EQ(fine.strides(), (Shape{big * 2, 2, 1}));
+  EXPECT_EQ(fine.Flatten().shape(), (Shape{0}));
+  EXPECT_EQ(fine.Sum(1).shape(), (Shape{0, 2}));
+  EXPECT_THAT(
+      [&] {
+        Tensor::Zeros({0, big, 512});
+      },
+      ThrowsMessage<Error>(
+          HasSubstr("Tensor::Zeros: shape [0, 2305843009213693952, 512] is too large (its strides "
+                    "overflow int64)")));
+  EXPECT_THAT(
+      [&] {
+        Tensor::Zeros({big, 8});
+      },
+      ThrowsMessage<Error>(HasSubstr("is too large (its strides overflow int64)")));
+  EXPECT_THAT(
+      [&] {
+        Tensor::Zeros({big, 2});
+      },
+      ThrowsMessage<Error>(HasSubstr("shape [2305843009213693952, 2] of float32 needs "
+                                     "4611686018427387904 elements of 4 bytes, over the")));
+  EXPECT_THAT(
+      [&] {
+        Tensor::Zeros({3, -1});
+      },
+      ThrowsMessage<Error>(HasSubstr("Tensor::Zeros: negative size in shape [3, -1]")));
+  EXPECT_THAT(
+      [&] {
+        Tensor::Ones({4}).View({big, big, 0});
+      },
+      ThrowsMessage<Error>(HasSubstr("Tensor::View: shape")));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -431,6 +549,11 @@ TEST_P(TensorGoldenTest, MatchesPyTorch) {
 
 INSTANTIATE_TEST_SUITE_P(PyTorch, TensorGoldenTest,
                          ::testing::ValuesIn(testing::LoadGoldenCases("module_01_tensor.json")),
+                         testing::GoldenCaseName);
+
+// Zero-size dims anywhere, forward, as PyTorch gives them (edge_shapes_grad.json has the backward).
+INSTANTIATE_TEST_SUITE_P(EdgeShapes, TensorGoldenTest,
+                         ::testing::ValuesIn(testing::LoadGoldenCases("edge_shapes.json")),
                          testing::GoldenCaseName);
 
 }  // namespace

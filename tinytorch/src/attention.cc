@@ -99,7 +99,9 @@ Tensor ScaledDotProductAttention(const Tensor& q, const Tensor& k, const Tensor&
            k.shape(), " and v ", v.shape(),
            " do not fit (q and k need the same last dim, k and v the same length)");
   const int64_t tq = q.size(-2), tk = k.size(-2), d = q.size(-1);
-  TT_CHECK(tq > 0 && tk > 0, op, ": empty sequence (q ", q.shape(), ", k ", k.shape(), ")");
+  // No query (or an empty batch) is an empty result; no key would leave every query with nothing
+  // to attend to, the error a fully masked row is.
+  TT_CHECK(tk > 0, op, ": no key to attend to (q ", q.shape(), ", k ", k.shape(), ")");
   const float scale = 1.f / std::sqrt(static_cast<float>(d));
 
   Tensor probs, out;

@@ -257,12 +257,6 @@ bool FusableInput(const Shape& in, const Shape& out) {
   return trimmed.size() <= out.size() && std::equal(trimmed.rbegin(), trimmed.rend(), out.rbegin());
 }
 
-int64_t Numel(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t d : s) n *= d;
-  return n;
-}
-
 class Evaluator {
  public:
   Evaluator(const EvalOptions& options, EvalStats& stats) : options_(options), stats_(stats) {}
@@ -456,7 +450,7 @@ class Evaluator {
   // into a released buffer of the right size, or into a fresh one.
   std::pair<Tensor, int> Destination(const Shape& shape, const std::vector<int>& inputs,
                                      const std::vector<int>& remaining) {
-    const size_t bytes = static_cast<size_t>(Numel(shape)) * sizeof(float);
+    const size_t bytes = internal::StorageBytesOf(shape, DType::kFloat32, "Lazy");
     const auto over = [&](std::shared_ptr<Storage> storage) {
       return Tensor::FromStorage(std::move(storage), DType::kFloat32, shape,
                                  internal::ContiguousStrides(shape), 0);

@@ -17,9 +17,7 @@ Tensor Reduce(const Tensor& per_element, Reduction reduction, const char* op) {
     case Reduction::kSum:
       return per_element.Sum();
     case Reduction::kMean:
-      TT_CHECK(per_element.numel() > 0, op, ": mean over an empty batch of shape ",
-               per_element.shape());
-      return per_element.Mean();
+      return per_element.Mean();  // NaN over an empty batch, as in PyTorch
   }
   detail::Throw(op, ": unknown reduction ", static_cast<int>(reduction));
 }
@@ -32,6 +30,7 @@ void CheckSameShape(const Tensor& a, const Tensor& b, const char* op) {
 }
 
 void CheckInUnitInterval(const Tensor& t, const char* op, const char* what) {
+  if (t.numel() == 0) return;  // nothing to check (and no Min or Max of nothing)
   const Tensor mn = t.Min(), mx = t.Max();
   TT_CHECK(mn.item() >= 0.f && mx.item() <= 1.f, op, ": ", what, " must lie in [0, 1], got range [",
            mn.item(), ", ", mx.item(), "]");

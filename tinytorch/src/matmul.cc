@@ -103,7 +103,9 @@ Tensor MatMulForward(const Tensor& a, const Tensor& b, MatMulBackend backend) {
   if (lhs.dim() > 2 && rhs.dim() == 2 && lhs.is_contiguous()) {
     Shape out_shape = lhs.shape();
     out_shape.back() = n;
-    lhs = lhs.View({-1, k});
+    int64_t rows = 1;  // counted, not View's -1, which cannot infer a size beside k = 0
+    for (int64_t d = 0; d + 1 < lhs.dim(); ++d) rows *= lhs.size(d);
+    lhs = lhs.View({rows, k});
     Tensor out = EmptyLike({lhs.size(0), n});
     gemm(out.data<float>(), Ref(lhs, 0), Ref(rhs, 0), lhs.size(0), n, k);
     out = out.View(out_shape);

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "perf_framework/environment.h"
 #include "perf_framework/escape.h"
@@ -215,6 +217,25 @@ std::string Submission::ToJson() const {
   return j.dump(2);
 }
 
+OlympicTechnique ParseOlympicTechnique(const std::string& text) {
+  const size_t eq = text.find('=');
+  OlympicTechnique t{.name = text.substr(0, eq)};
+  const bool fraction = t.name == "prune" || t.name == "structured";
+  const bool convert = t.name == "int8" || t.name == "sparse";
+  TT_CHECK((fraction && eq != std::string::npos) || (convert && eq == std::string::npos),
+           "unknown technique '", perf::escape::Shorten(text, 80),
+           "' (known: int8, sparse, prune=<fraction>, structured=<fraction>)");
+  if (fraction) {
+    const std::string value = text.substr(eq + 1);
+    char* end = nullptr;
+    t.fraction = value.empty() ? -1 : std::strtod(value.c_str(), &end);
+    TT_CHECK(end == value.c_str() + value.size() && t.fraction >= 0 && t.fraction < 1,
+             "technique '", perf::escape::Shorten(text, 80), "': '",
+             perf::escape::Shorten(value, 80), "' is not a fraction in [0, 1)");
+  }
+  return t;
+}
+
 Submission Submission::FromJson(const std::string& text) {
   nlohmann::json j;
   try {
@@ -290,6 +311,13 @@ SubmissionCheck Check(const Submission& s, OlympicScores& scores) {
                  : " (more than 1 point: check that the baseline was fully trained)"));
   }
   if (s.techniques.empty()) check.errors.emplace_back("no techniques listed");
+  for (const std::string& t : s.techniques) {
+    try {
+      (void)ParseOlympicTechnique(t);
+    } catch (const Error& e) {
+      check.errors.emplace_back(e.what());
+    }
+  }
   if (s.event == OlympicEvent::kLatencySprint || s.event == OlympicEvent::kExtremePush) {
     if (sc.speedup_low <= 1 && sc.speedup_high >= 1) {
       check.warnings.push_back(
@@ -379,17 +407,24 @@ Leaderboard BuildLeaderboard(OlympicEvent event, const std::string& division,
             [](const LeaderboardEntry& a, const LeaderboardEntry& b) {
               const double sa = Printed(a.scores.event_score), sb = Printed(b.scores.event_score);
               if (sa != sb) return sa > sb;
-              if (a.scores.efficiency != b.scores.efficiency) {
-                return a.scores.efficiency > b.scores.efficiency;
-              }
-              if (a.submission.timestamp != b.submission.timestamp) {
-                return a.submission.timestamp < b.submission.timestamp;
-              }
+              // A tie shares its rank; the order within it is alphabetical and means nothing, so
+              // no self-reported field (an early timestamp, say) can put anyone first.
               if (a.submission.athlete != b.submission.athlete) {
                 return a.submission.athlete < b.submission.athlete;
               }
               return a.source < b.source;
             });
+  // One row per athlete: the sort put each one's best first.
+  std::set<std::string> seen;
+  std::vector<LeaderboardEntry> best;
+  for (LeaderboardEntry& e : board.entries) {
+    if (seen.insert(e.submission.athlete).second) {
+      best.push_back(std::move(e));
+    } else {
+      ++board.superseded;
+    }
+  }
+  board.entries = std::move(best);
   for (size_t i = 0; i < board.entries.size(); ++i) {
     const bool tie = i > 0 && Printed(board.entries[i].scores.event_score) ==
                                   Printed(board.entries[i - 1].scores.event_score);
@@ -417,12 +452,12 @@ std::string Leaderboard::ToMarkdown() const {
     for (const std::string& t : e.submission.techniques) {
       techniques += (techniques.empty() ? "" : ", ") + t;
     }
-    char numbers[256];
-    std::snprintf(
-        numbers, sizeof numbers, " | %.4g | %.2fx [%.2f, %.2f] | %.2fx | %.4f | %+.2f | %.3f | ",
-        e.scores.event_score, e.scores.speedup, e.scores.speedup_low, e.scores.speedup_high,
-        e.scores.compression_ratio, e.submission.optimized.accuracy.value,
-        100 * e.scores.accuracy_delta, e.scores.efficiency);
+    // Printf sizes its string: a fixed buffer cut a row with a huge interval bound mid-cell and
+    // glued the next row to it.
+    const std::string numbers = Printf(
+        " | %.4g | %.2fx [%.2f, %.2f] | %.2fx | %.4f | %+.2f | %.3f | ", e.scores.event_score,
+        e.scores.speedup, e.scores.speedup_low, e.scores.speedup_high, e.scores.compression_ratio,
+        e.submission.optimized.accuracy.value, 100 * e.scores.accuracy_delta, e.scores.efficiency);
     s += "| " + std::to_string(e.rank) + " | " + cell(e.submission.athlete) + numbers +
          cell(techniques) + " | " + cell(e.submission.timestamp) + " |\n";
   }
@@ -435,6 +470,10 @@ std::string Leaderboard::ToMarkdown() const {
     s += "\n" + std::to_string(skipped_other) +
          " valid submission(s) for other events or divisions.\n";
   }
+  if (superseded > 0) {
+    s += "\n" + std::to_string(superseded) +
+         " more valid submission(s) by athletes already ranked: each athlete's best counts.\n";
+  }
   return s;
 }
 
@@ -442,7 +481,8 @@ std::string Leaderboard::ToJson() const {
   nlohmann::json j = {{"schema", "tinyperf.olympics.leaderboard/1"},
                       {"event", EventName(event)},
                       {"division", division},
-                      {"skipped_other", skipped_other}};
+                      {"skipped_other", skipped_other},
+                      {"superseded", superseded}};
   j["entries"] = nlohmann::json::array();
   for (const LeaderboardEntry& e : entries) {
     j["entries"].push_back({{"rank", e.rank},

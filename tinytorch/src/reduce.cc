@@ -1,6 +1,7 @@
 // Reductions along one axis or over the whole tensor: sum, mean, max, min, argmax.
 // Every reduction views its (contiguous) input as (outer, n, inner) and reduces the middle axis.
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "tensor_internal.h"
@@ -121,6 +122,12 @@ Tensor ExtremeWithGrad(const Tensor& x, int64_t axis, bool keepdims, const char*
   return values;
 }
 
+// The mean of nothing is NaN, as in PyTorch: the sum (0) times a NaN scale, so the backward
+// through it is NaN too wherever it has an element to reach.
+float MeanScale(int64_t n) {
+  return n > 0 ? 1.f / static_cast<float>(n) : std::numeric_limits<float>::quiet_NaN();
+}
+
 Tensor Flat(const Tensor& x, const char* op) {
   CheckFloat(x, op);
   return x.Reshape({x.numel()});
@@ -144,14 +151,12 @@ Tensor Tensor::Sum() const { return Flat(*this, "Sum").Sum(0); }
 Tensor Tensor::Mean(int64_t axis, bool keepdims) const {
   CheckFloat(*this, "Mean");  // before delegating, so errors name Mean, not Sum
   const int64_t n = shape()[NormalizeDim(axis, dim(), "Mean")];
-  TT_CHECK(n > 0, "Mean: cannot average an empty dim (axis ", axis, " of shape ", shape(), ")");
-  return Sum(axis, keepdims) * (1.f / static_cast<float>(n));
+  return Sum(axis, keepdims) * MeanScale(n);
 }
 
 Tensor Tensor::Mean() const {
   CheckFloat(*this, "Mean");
-  TT_CHECK(numel() > 0, "Mean: cannot average an empty tensor of shape ", shape());
-  return Flat(*this, "Mean").Sum(0) * (1.f / static_cast<float>(numel()));
+  return Flat(*this, "Mean").Sum(0) * MeanScale(numel());
 }
 
 Tensor Tensor::Max(int64_t axis, bool keepdims) const {

@@ -111,11 +111,8 @@ StateDict DeserializeStateDict(std::string_view bytes, const std::string& source
              " dims (at most ", kMaxDims, ")");
     Shape shape(ndim);
     for (auto& d : shape) d = r.Get<int64_t>("dims");
+    // Also rejects an empty tensor whose other sizes make strides beyond int64.
     const int64_t n = internal::NumelOf(shape, "LoadStateDict");
-    // An empty tensor's other sizes still make its strides (from sizes of at least 1).
-    Shape strided = shape;
-    for (int64_t& d : strided) d = std::max<int64_t>(d, 1);
-    (void)internal::NumelOf(strided, "LoadStateDict");
     const size_t nbytes = static_cast<size_t>(n) * ElementSize(dtype);
     TT_CHECK(nbytes / ElementSize(dtype) == static_cast<size_t>(n), "LoadStateDict: ", source,
              " entry '", name, "' is too large");

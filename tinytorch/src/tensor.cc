@@ -54,18 +54,44 @@ const char* DTypeName(DType dtype) {
 
 namespace internal {
 
-int64_t NumelOf(const Shape& shape, const char* op) {
-  int64_t n = 1;
+namespace {
+
+// The element count a packed tensor of `shape` spans when every size is taken as at least 1: the
+// largest stride times its size. It must fit in int64 even for an empty tensor, whose strides
+// still come from its other sizes (PyTorch >= 2 and numpy reject such shapes too; PyTorch 1.13
+// let the stride wrap around silently).
+int64_t ExtentOf(const Shape& shape, const char* op) {
+  int64_t extent = 1;
   for (int64_t s : shape) {
     TT_CHECK(s >= 0, op, ": negative size in shape ", shape);
-    TT_CHECK(s == 0 || n <= std::numeric_limits<int64_t>::max() / s, op, ": shape ", shape,
-             " has too many elements");
-    n *= s;
+    TT_CHECK(!__builtin_mul_overflow(extent, std::max<int64_t>(s, 1), &extent), op, ": shape ",
+             shape, " is too large (its strides overflow int64)");
   }
-  return n;
+  return extent;
+}
+
+// No allocation beyond the user half of x86-64's 48-bit address space can succeed; a shape that
+// asks for more is a mistake to name, not a std::bad_alloc to debug.
+constexpr int64_t kMaxStorageBytes = int64_t{1} << 47;
+
+}  // namespace
+
+int64_t NumelOf(const Shape& shape, const char* op) {
+  const int64_t extent = ExtentOf(shape, op);
+  return std::find(shape.begin(), shape.end(), 0) != shape.end() ? 0 : extent;
+}
+
+size_t StorageBytesOf(const Shape& shape, DType dtype, const char* op) {
+  const int64_t n = NumelOf(shape, op);
+  const auto element = static_cast<int64_t>(ElementSize(dtype));
+  TT_CHECK(n <= kMaxStorageBytes / element, op, ": shape ", shape, " of ", DTypeName(dtype),
+           " needs ", n, " elements of ", element, " bytes, over the ", kMaxStorageBytes,
+           "-byte limit of one tensor");
+  return static_cast<size_t>(n * element);
 }
 
 Shape ContiguousStrides(const Shape& shape) {
+  (void)ExtentOf(shape, "Tensor");  // every stride below is at most the extent
   Shape strides(shape.size());
   int64_t s = 1;
   for (size_t i = shape.size(); i-- > 0;) {
@@ -82,8 +108,7 @@ int64_t NormalizeDim(int64_t dim, int64_t ndim, const char* op) {
 }
 
 Tensor EmptyLike(const Shape& shape, DType dtype) {
-  const int64_t n = NumelOf(shape, "Tensor");
-  auto storage = std::make_shared<Storage>(static_cast<size_t>(n) * ElementSize(dtype),
+  auto storage = std::make_shared<Storage>(StorageBytesOf(shape, dtype, "Tensor"),
                                            /*zero_fill=*/false);
   return Tensor::FromStorage(std::move(storage), dtype, shape, ContiguousStrides(shape), 0);
 }
@@ -145,10 +170,10 @@ Tensor Tensor::FromStorage(std::shared_ptr<Storage> storage, DType dtype, Shape 
 }
 
 Tensor Tensor::Zeros(const Shape& shape, DType dtype) {
-  const int64_t n = NumelOf(shape, "Tensor::Zeros");
   Tensor t;
   t.impl_ = std::make_shared<TensorImpl>();
-  t.impl_->storage = std::make_shared<Storage>(static_cast<size_t>(n) * ElementSize(dtype));
+  t.impl_->storage =
+      std::make_shared<Storage>(internal::StorageBytesOf(shape, dtype, "Tensor::Zeros"));
   t.impl_->shape = shape;
   t.impl_->strides = ContiguousStrides(shape);
   t.impl_->dtype = dtype;
@@ -224,8 +249,11 @@ Tensor Tensor::Rand(const Shape& shape, Generator& gen, float low, float high) {
 // Metadata and element access.
 
 int64_t Tensor::numel() const {
+  // A zero size first: the other sizes' product may exceed int64 (only their strides must fit).
+  const Shape& sh = shape();
+  if (std::find(sh.begin(), sh.end(), 0) != sh.end()) return 0;
   int64_t n = 1;
-  for (int64_t s : shape()) n *= s;
+  for (int64_t s : sh) n *= s;
   return n;
 }
 
@@ -234,6 +262,7 @@ int64_t Tensor::size(int64_t d) const { return shape()[NormalizeDim(d, dim(), "T
 bool Tensor::is_contiguous() const {
   const Shape& sh = shape();
   const Shape& st = strides();
+  if (numel() == 0) return true;  // no element to be out of place, as in PyTorch
   int64_t expected = 1;
   for (size_t i = sh.size(); i-- > 0;) {
     if (sh[i] == 1) continue;  // any stride is fine for a size-1 dim
@@ -287,21 +316,16 @@ Tensor Tensor::View(const Shape& new_shape) const {
   TT_CHECK(is_contiguous(), "Tensor::View: tensor of shape ", shape(), " with strides ", strides(),
            " is not contiguous; use Reshape");
   Shape out = new_shape;
-  int64_t known = 1;
-  int64_t infer = -1;
-  for (size_t i = 0; i < out.size(); ++i) {
-    if (out[i] == -1) {
-      TT_CHECK(infer < 0, "Tensor::View: more than one -1 in shape ", new_shape);
-      infer = static_cast<int64_t>(i);
-    } else {
-      TT_CHECK(out[i] >= 0, "Tensor::View: negative size in shape ", new_shape);
-      known *= out[i];
-    }
-  }
-  if (infer >= 0) {
-    TT_CHECK(known != 0 && numel() % known == 0, "Tensor::View: cannot view shape ", shape(),
-             " as ", new_shape);
-    out[infer] = numel() / known;
+  const auto infer = std::find(out.begin(), out.end(), -1);
+  if (infer != out.end()) {
+    TT_CHECK(std::find(infer + 1, out.end(), -1) == out.end(),
+             "Tensor::View: more than one -1 in shape ", new_shape);
+    *infer = 1;
+    const int64_t known = NumelOf(out, "Tensor::View");
+    // With a 0 among the other sizes any value fits the -1: ambiguous, as PyTorch says.
+    TT_CHECK(known != 0 && numel() % known == 0, "Tensor::View: cannot view shape ", shape(), " (",
+             numel(), " elements) as ", new_shape, known == 0 ? ": the -1 could be any size" : "");
+    *infer = numel() / known;
   }
   TT_CHECK(NumelOf(out, "Tensor::View") == numel(), "Tensor::View: cannot view shape ", shape(),
            " (", numel(), " elements) as ", new_shape);
@@ -357,6 +381,7 @@ Tensor Tensor::Slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
   d = NormalizeDim(d, dim(), "Tensor::Slice");
   TT_CHECK(step > 0, "Tensor::Slice: step must be positive, got ", step);
   const int64_t n = shape()[d];
+  step = std::min(step, std::max<int64_t>(n, 1));  // a longer step takes the same one element
   auto clamp = [n](int64_t i) { return std::clamp(i < 0 ? i + n : i, int64_t{0}, n); };
   start = clamp(start);
   end = std::max(clamp(end), start);

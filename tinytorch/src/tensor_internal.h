@@ -30,10 +30,16 @@ void Attach(Tensor& out, const char* name, std::vector<Tensor> inputs, Node::Bac
 // Throws if writing into `t` in place would corrupt a recorded graph.
 void CheckInPlace(const Tensor& t, const char* op);
 
-// Element count of `shape`; throws (naming `op`) on negative sizes or int64 overflow.
+// Element count of `shape` (0 when any size is 0); throws (naming `op` and the shape) on negative
+// sizes or when the strides of a packed tensor of `shape` would overflow int64.
 int64_t NumelOf(const Shape& shape, const char* op);
 
-// Row-major strides for a packed tensor of `shape`.
+// Bytes of a packed tensor of `shape` and `dtype`; throws like NumelOf, and over the per-tensor
+// limit.
+size_t StorageBytesOf(const Shape& shape, DType dtype, const char* op);
+
+// Row-major strides for a packed tensor of `shape` (a size 0 counts as 1, as in PyTorch); throws
+// when they overflow int64.
 Shape ContiguousStrides(const Shape& shape);
 
 // Maps a possibly negative dim into [0, ndim); throws naming `op` when out of range.

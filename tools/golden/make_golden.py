@@ -566,6 +566,91 @@ def training_case():
     return out
 
 
+def edge_shapes():
+    """Zero-size dims anywhere (issue 23): forward cases and backward cases, as PyTorch gives them."""
+    fwd, bwd = Cases(), GradCases()
+    # Elementwise with numpy broadcasting: a size-1 dim broadcasts to 0, a 0 stays 0.
+    for sa, sb in [((3, 0), (3, 0)), ((3, 0), (3, 1)), ((0, 5), (5,)), ((2, 0, 4), (1, 4)), ((3, 0), ())]:
+        a, b = randn(*sa), randn(*sb)
+        tag = f"{'x'.join(map(str, sa))}_{'x'.join(map(str, sb)) or 'scalar'}"
+        fwd.add(f"add_{tag}", "add", [a, b], a + b)
+        bwd.add_grad(f"add_{tag}", "add", [a, b], torch.add)
+        bwd.add_grad(f"mul_{tag}", "mul", [a, b], torch.mul)
+    x = randn(2, 0, 4)
+    fwd.add("exp_2x0x4", "exp", [x], x.exp())
+    fwd.add("relu_transposed_2x0x4", "relu", [(x, {"transpose": [0, 2]})], torch.relu(x.transpose(0, 2)))
+    # Reductions: the sum over nothing is 0, the mean NaN; over a non-empty dim the result is empty.
+    for shape in [(3, 0), (0, 5), (2, 0, 4)]:
+        x = randn(*shape)
+        tag = "x".join(map(str, shape))
+        fwd.add(f"sum_all_{tag}", "sum", [x], x.sum())
+        fwd.add(f"mean_all_{tag}", "mean", [x], x.mean())
+        bwd.add_grad(f"sum_all_{tag}", "sum", [x], lambda t: t.sum())
+        for axis in range(len(shape)):
+            for keep in [False, True]:
+                attrs = {"axis": axis, "keepdims": keep}
+                k = "keep" if keep else "drop"
+                fwd.add(f"sum_axis{axis}_{k}_{tag}", "sum", [x], x.sum(axis, keepdim=keep), attrs=attrs)
+                fwd.add(f"mean_axis{axis}_{k}_{tag}", "mean", [x], x.mean(axis, keepdim=keep), attrs=attrs)
+                bwd.add_grad(f"sum_axis{axis}_{k}_{tag}", "sum", [x], lambda t, a=axis, kd=keep: t.sum(a, keepdim=kd),
+                             attrs=attrs)
+                bwd.add_grad(f"mean_axis{axis}_{k}_{tag}", "mean", [x],
+                             lambda t, a=axis, kd=keep: t.mean(a, keepdim=kd), attrs=attrs)
+                if shape[axis] > 0:  # max over an empty dim has no identity: PyTorch throws
+                    fwd.add(f"max_axis{axis}_{k}_{tag}", "max", [x], x.amax(axis, keepdim=keep), attrs=attrs)
+                    fwd.add(f"argmax_axis{axis}_{k}_{tag}", "argmax", [x], x.argmax(axis, keepdim=keep), attrs=attrs)
+                    bwd.add_grad(f"max_axis{axis}_{k}_{tag}", "max", [x],
+                                 lambda t, a=axis, kd=keep: t.max(a, keepdim=kd).values, attrs=attrs)
+    # MatMul: an empty inner dim gives zeros, an empty outer dim an empty product; 1-d and batched.
+    for sa, sb in [((3, 0), (0, 4)), ((0, 3), (3, 4)), ((3, 4), (4, 0)), ((2, 3, 0), (0, 4)), ((0,), (0, 4)),
+                   ((3, 0), (0,)), ((0,), (0,)), ((0, 3, 2), (2, 5)), ((2, 3, 0), (2, 0, 5))]:
+        a, b = randn(*sa), randn(*sb)
+        name = f"matmul_{'x'.join(map(str, sa))}_{'x'.join(map(str, sb))}"
+        fwd.add(name, "matmul", [a, b], torch.matmul(a, b))
+        bwd.add_grad(name, "matmul", [a, b], torch.matmul)
+    # Views and joins.
+    x = randn(3, 0)
+    fwd.add("transpose_3x0", "transpose", [x], x.t(), attrs={"dim0": 0, "dim1": 1})
+    bwd.add_grad("transpose_3x0", "transpose", [x], lambda t: t.t(), attrs={"dim0": 0, "dim1": 1})
+    for shape, target in [((3, 0), (-1,)), ((2, 0, 4), (0, 8)), ((2, 0, 4), (4, -1, 2)), ((0, 5), (5, 0))]:
+        x = randn(*shape)
+        name = f"reshape_{'x'.join(map(str, shape))}_to_{'x'.join(map(str, target))}"
+        fwd.add(name, "reshape", [x], x.reshape(target), attrs={"shape": list(target)})
+        bwd.add_grad(name, "reshape", [x], lambda t, s=target: t.reshape(s), attrs={"shape": list(target)})
+    a, b = randn(3, 0), randn(3, 0)
+    fwd.add("stack_3x0", "stack", [a, b], torch.stack([a, b]))
+    bwd.add_grad("stack_3x0", "stack", [a, b], lambda *t: torch.stack(t))
+    # Softmax along a non-empty dim of an empty tensor, and along the empty dim itself.
+    x = randn(0, 5)
+    for dim in [0, 1]:
+        fwd.add(f"softmax_dim{dim}_0x5", "softmax", [x], torch.softmax(x, dim), attrs={"dim": dim})
+        fwd.add(f"log_softmax_dim{dim}_0x5", "log_softmax", [x], torch.log_softmax(x, dim), attrs={"dim": dim})
+        bwd.add_grad(f"softmax_dim{dim}_0x5", "softmax", [x], lambda t, d=dim: torch.softmax(t, d), attrs={"dim": dim})
+    # Layers and losses on an empty batch: the mean loss over nothing is NaN, the sum 0.
+    w, b = randn(7, 3), randn(3)
+    fwd.add("linear_0x7_to_3", "linear", [randn(0, 7), w, b], randn(0, 7) @ w + b)
+    x, w, b = randn(0, 8), randn(8), randn(8)
+    bwd.add_grad("layer_norm_0x8", "layer_norm", [x, w, b],
+                 lambda x_, w_, b_: F.layer_norm(x_, x_.shape[-1:], w_, b_, eps=1e-5), attrs={"eps": 1e-5})
+    bwd.add_grad("embedding_no_ids", "embedding", [randn(5, 3), torch.zeros(0, dtype=torch.int64)],
+                 lambda w_, i: F.embedding(i, w_))
+    p, t = randn(0, 4), randn(0, 4)
+    logits, targets = randn(0, 10), torch.zeros(0, dtype=torch.int64)
+    for r in ["mean", "sum", "none"]:
+        fwd.add(f"mse_{r}_0x4", "mse", [p, t], F.mse_loss(p, t, reduction=r), attrs={"reduction": r})
+        fwd.add(f"cross_entropy_{r}_0x10", "cross_entropy", [logits, targets],
+                F.cross_entropy(logits, targets, reduction=r), attrs={"reduction": r})
+    # Convolution, pooling and attention over an empty batch or an empty sequence.
+    x, wt, b = randn(0, 3, 7, 7), randn(4, 3, 3, 3, scale=0.3), randn(4, scale=0.1)
+    bwd.add_grad("conv2d_batch0", "conv2d", [x, wt, b], lambda x_, w_, b_: F.conv2d(x_, w_, b_, padding=1),
+                 attrs={"stride": 1, "padding": 1})
+    bwd.add_grad("max_pool2d_batch0", "max_pool2d", [randn(0, 3, 6, 6)], lambda t: F.max_pool2d(t, 2, 2, 0),
+                 attrs={"kernel": 2, "stride": 2, "padding": 0})
+    q, k, v = randn(2, 0, 4), randn(2, 5, 4), randn(2, 5, 6)
+    bwd.add_grad("sdpa_no_queries", "sdpa", [q, k, v], attention_ref, attrs={"causal": False})
+    return fwd, bwd
+
+
 def write_doc(filename, key, items):
     path = os.path.join(OUT_DIR, filename)
     with open(path + ".tmp", "w") as f:
@@ -592,6 +677,9 @@ def main():
     module_12_attention().write("module_12_attention.json")
     module_13_transformers().write("module_13_transformers.json")
     module_09_depthwise().write("module_09_depthwise.json")
+    fwd, bwd = edge_shapes()
+    fwd.write("edge_shapes.json")
+    bwd.write("edge_shapes_grad.json")
 
 
 if __name__ == "__main__":

@@ -61,7 +61,8 @@ struct History {
 // dashboard draw with it.
 std::string TrendSvg(const HistorySeries& s, size_t runs);
 
-// Reads every run directory of `validation_dir`; throws perf::Error when there is none.
+// Reads every run directory of `validation_dir`; a run that cannot be read is a warning. Throws
+// perf::Error when there is no run directory, or none can be read.
 History BuildHistory(const std::string& validation_dir);
 
 }  // namespace perf

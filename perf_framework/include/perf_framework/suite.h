@@ -40,15 +40,15 @@ inline constexpr int kResultsSchemaVersion = 1;
 
 enum class ClaimKind { kContract, kPublishedClaim, kTarget };
 enum class ClaimVerdict { kPass, kPartial, kFail, kError };
-const char* ClaimKindName(ClaimKind k);        // "contract", "published_claim", "target"
+const char* ClaimKindName(ClaimKind k);  // "contract", "published_claim", "target"
 inline constexpr ClaimKind kAllClaimKinds[] = {ClaimKind::kContract, ClaimKind::kPublishedClaim,
                                                ClaimKind::kTarget};
 const char* ClaimVerdictName(ClaimVerdict v);  // "PASS", "PARTIAL", "FAIL", "ERROR"
 
 struct Evidence {
   static constexpr double kNone = kNaN;  // not measured
-  double value = kNone;  // the measured quantity, in `unit`
-  double low = kNone;    // its interval (NaN when there is none)
+  double value = kNone;                  // the measured quantity, in `unit`
+  double low = kNone;                    // its interval (NaN when there is none)
   double high = kNone;
   double confidence = kNone;
   double p_value = kNone;
@@ -109,9 +109,10 @@ SuiteResults ReadResults(const std::string& path);
 // valid JSON ("<path>: not valid JSON (...)").
 nlohmann::json ReadJsonFile(const std::string& path);
 // Every JSON reader's parser (ReadJsonFile's, and tinytorch's for the JSON it is handed): throws
-// perf::Error "<source>: not valid JSON (...)" on a syntax error, a number beyond double's range
-// and nesting deeper than kMaxJsonDepth, which no file of ours has and which would overflow the
-// stack in the recursive copies and dumps that follow a parse.
+// perf::Error "<source>: not valid JSON (...)" on a syntax error, a number beyond double's range,
+// a key given twice in one object (readers disagree on which one counts), and nesting deeper than
+// kMaxJsonDepth, which no file of ours has and which would overflow the stack in the recursive
+// copies and dumps that follow a parse.
 inline constexpr int kMaxJsonDepth = 64;
 nlohmann::json ParseJson(std::string_view text, const std::string& source);
 // A JSON integer that fits an int, for count and version fields; throws perf::Error naming `what`

@@ -88,6 +88,15 @@ struct OlympicScores {
 OlympicScores ScoreSubmission(OlympicEvent event, const OlympicMetrics& baseline,
                               const OlympicMetrics& optimized);
 
+// One entry of a submission's "techniques", in the grammar `tinyperf olympics submit` applies:
+// int8, sparse, prune=<fraction> or structured=<fraction>, the fraction in [0, 1).
+struct OlympicTechnique {
+  std::string name;     // "int8", "sparse", "prune" or "structured"
+  double fraction = 0;  // prune and structured
+};
+// Throws Error naming `text` and listing the known techniques.
+OlympicTechnique ParseOlympicTechnique(const std::string& text);
+
 struct Submission {
   std::string division = "closed";
   OlympicEvent event = OlympicEvent::kAllAround;
@@ -108,7 +117,8 @@ struct SubmissionCheck {
   std::vector<std::string> warnings;  // worth a look, not disqualifying
   bool valid() const { return errors.empty(); }
 };
-// Never throws. Errors: malformed JSON or schema, metrics that are not measurements, an event the
+// Never throws. Errors: malformed JSON or schema (a key given twice included), metrics that are
+// not measurements, an unknown technique (ParseOlympicTechnique), an event the
 // optimized model does not qualify for, speedup > 50× or compression > 32× (not plausible for the
 // techniques of this course on one machine), an accuracy gain of more than 1 point in the closed
 // division, no techniques. Warnings: a speedup whose interval includes 1, a latency interval wider
@@ -129,13 +139,16 @@ struct Leaderboard {
   std::vector<LeaderboardEntry> entries;                      // in rank order
   std::vector<std::pair<std::string, std::string>> rejected;  // (source, first error)
   int skipped_other = 0;  // valid submissions for another event or division
+  int superseded = 0;     // valid submissions of an athlete already on the board with a better one
   std::string ToMarkdown() const;
   std::string ToJson() const;
 };
 // Ranks the valid submissions for `event` in `division` (each submission is one entry) by event
 // score, higher first. Scores are compared at the 4 significant digits the board prints, and
-// equal scores share a rank (1, 1, 3). Within a tie, and so in print order: higher efficiency,
-// then earlier timestamp, then athlete name, then source — every key deterministic.
+// equal scores share a rank (1, 1, 3). Within a tie the print order is athlete name, then source:
+// deterministic, and never decided by a self-reported field such as the timestamp. One athlete
+// (the exact name) appears once: their best-scoring submission (of equal ones, the first source);
+// the others are counted as superseded.
 // `submissions` holds (source, JSON text) pairs.
 Leaderboard BuildLeaderboard(OlympicEvent event, const std::string& division,
                              const std::vector<std::pair<std::string, std::string>>& submissions);

@@ -177,8 +177,10 @@ class Tensor {
   Tensor& operator/=(float value);
 
   // Reductions. The axis form removes `axis` unless keepdims; the full form returns a 0-d tensor.
-  // Sum of an empty tensor is 0; Mean, Max, Min and Argmax of an empty tensor throw.
-  // Max/Min/Argmax propagate NaN like PyTorch. Argmax returns int64 (the first maximal index).
+  // As in PyTorch, the sum over nothing is 0 and the mean NaN; Max, Min and Argmax over an empty
+  // dim (or of an empty tensor) throw. A reduction over a non-empty dim of an empty tensor is
+  // empty. Max/Min/Argmax propagate NaN like PyTorch. Argmax returns int64 (the first maximal
+  // index).
   Tensor Sum() const;
   Tensor Sum(int64_t axis, bool keepdims = false) const;
   Tensor Mean() const;
