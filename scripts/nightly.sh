@@ -4,15 +4,19 @@
 # machine's committed baseline (validation_results/baselines/<fingerprint>/, see `tinyperf
 # baseline`), and a Markdown summary (summary.md in the run directory; appended to
 # $GITHUB_STEP_SUMMARY when set), and the trend report over all stored runs (tinyperf history);
-# the run folder is then imported into the results database (tinyperf db import).
+# the run folder is then imported into the results database (tinyperf db import) and, when
+# TT_SUBMIT_SERVER and TINYPERF_TOKEN are set, sent to the results server (scripts/submit_run.sh).
 # With a noise profile for this machine (`tinyperf calibrate`), the comparison counts each
 # benchmark's drift between runs, and the benchmarks run as many times as the profile says the
 # 10% threshold needs (recommended_runs), at most TT_NIGHTLY_MAX_RUNS (default 3). A family
 # called a regression is run twice more before the final comparison (scripts/confirm.sh), so a
 # run that was slow as a whole does not fail the night.
 # Exit status: non-zero when the validation failed, a benchmark binary failed or ran zero
-# benchmarks, or the comparison found a regression.
-# Cron, e.g.:  0 3 * * *  cd /path/to/repo && scripts/build.sh && cmake --build build --target nightly
+# benchmarks, the comparison found a regression, or the results server refused the run (a
+# configuration error; a run queued in the outbox because the server was down does not count).
+# Scheduling (README "Scheduling the nightly across a fleet"): tools/systemd/ (service + timer),
+# tools/slurm/nightly.sbatch, or cron, e.g. (submit.env holds TT_SUBMIT_SERVER= and TINYPERF_TOKEN=):
+#   0 3 * * *  cd /path/to/repo && set -a && . /etc/tinytorch/submit.env && set +a && scripts/build.sh && cmake --build build --target nightly
 # After reviewing a run, make it the baseline: build/bin/tinyperf baseline update validation_results/latest
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -80,6 +84,8 @@ fi
 # failed import is reported and does not fail the night; the run folder stays as it is.
 "$tinyperf" db import "$run_dir" --db "${TT_DB_URL:-sqlite:validation_results/perf.db}" ||
   echo "nightly: importing $run_dir into the results database failed (the run folder is kept)"
+# The results server, when configured (the tail of scripts/submit_run.sh says which exits count).
+scripts/submit_run.sh "$run_dir" || status=1
 cat "$run_dir/summary.md"
 echo "nightly: exit $status"
 exit $status
