@@ -84,7 +84,7 @@ fi
 # failed import is reported and does not fail the night; the run folder stays as it is.
 "$tinyperf" db import "$run_dir" --db "${TT_DB_URL:-sqlite:validation_results/perf.db}" ||
   echo "nightly: importing $run_dir into the results database failed (the run folder is kept)"
-# The results server, when configured (the tail of scripts/submit_run.sh says which exits count).
+# The results server, when configured (scripts/submit_run.sh's header says which exits count).
 scripts/submit_run.sh "$run_dir" || status=1
 cat "$run_dir/summary.md"
 echo "nightly: exit $status"
