@@ -6,11 +6,20 @@
 # build-fuzz/findings/<harness>/crash-* (rerun: build-fuzz/bin/<harness>_fuzzer FILE).
 #   scripts/fuzz.sh            10 s per harness (about two minutes with the build cached)
 #   scripts/fuzz.sh 600        ten minutes per harness
+#   scripts/fuzz.sh --replay   every committed seed once, no mutation: deterministic, so CI runs it
+#                              (a reader that regressed on a seed that once found a bug fails it)
 # New inputs that reach new code go to build-fuzz/corpus/<reader>/, never into the committed seeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${1:-10}"
+replay=0
+if [[ "$seconds" == --replay ]]; then
+  replay=1
+elif ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
+  echo "fuzz: usage: scripts/fuzz.sh [SECONDS | --replay]" >&2
+  exit 2
+fi
 scripts/setup-deps.sh --fuzz
 if ! log=$(cmake --preset fuzz 2>&1); then
   echo "$log" >&2
@@ -25,6 +34,16 @@ for seeds in tests/fuzz/corpus/*/; do
   reader=$(basename "$seeds")
   work=build-fuzz/corpus/$reader findings=build-fuzz/findings/$reader
   mkdir -p "$work" "$findings"
+  if (( replay )); then
+    # Given files rather than directories, libFuzzer runs each once and stops.
+    echo "fuzz: $reader: replaying $(find "$seeds" -type f | wc -l) seeds"
+    if ! find "$seeds" -type f -print0 | xargs -0 build-fuzz/bin/"${reader}"_fuzzer \
+         -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 >"$findings/log" 2>&1; then
+      failed+=("$reader")
+      tail -n 40 "$findings/log" >&2
+    fi
+    continue
+  fi
   echo "fuzz: $reader for ${seconds}s"
   # -timeout: one input taking this long is a hang; -rss_limit_mb and -malloc_limit_mb: a file
   # must not make a reader allocate gigabytes. The seed files are up to 12 KB: -max_len above it.

@@ -356,7 +356,7 @@ std::string BenchmarkCountsHtml(const RunBenchmarks& b) {
   };
   for (const auto& [name, counts] : b.counts) {
     const auto t = std::find_if(b.median_ns.begin(), b.median_ns.end(),
-                                [&name](const auto& m) { return m.first == name; });
+                                [&name = name](const auto& m) { return m.first == name; });
     html << "<tr><td>" << Html(name) << "</td><td class=\"time\">"
          << (t == b.median_ns.end() ? "–" : Num(t->second) + " ns")
          << "</td><td class=\"instructions\">" << counter(counts, "instructions") << "</td><td>"

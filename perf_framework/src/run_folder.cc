@@ -39,7 +39,7 @@ RunBenchmarks ReadRunBenchmarks(const std::string& run_dir) {
       }
       for (auto& [name, counters] : set.benchmarks) {
         const bool seen = std::any_of(out.counts.begin(), out.counts.end(),
-                                      [&name](const auto& c) { return c.first == name; });
+                                      [&name = name](const auto& c) { return c.first == name; });
         if (seen) {
           out.warnings.push_back("counts/" + fs::path(f).filename().string() + ": " + name +
                                  " counted in another file too; the first kept");
