@@ -91,12 +91,14 @@ size_t StorageBytesOf(const Shape& shape, DType dtype, const char* op) {
 }
 
 Shape ContiguousStrides(const Shape& shape) {
-  (void)ExtentOf(shape, "Tensor");  // every stride below is at most the extent
+  // ExtentOf's checks, in the same pass as the strides (this runs for every new tensor).
   Shape strides(shape.size());
   int64_t s = 1;
   for (size_t i = shape.size(); i-- > 0;) {
     strides[i] = s;
-    s *= std::max<int64_t>(shape[i], 1);
+    TT_CHECK(shape[i] >= 0, "Tensor: negative size in shape ", shape);
+    TT_CHECK(!__builtin_mul_overflow(s, std::max<int64_t>(shape[i], 1), &s), "Tensor: shape ",
+             shape, " is too large (its strides overflow int64)");
   }
   return strides;
 }
@@ -249,12 +251,15 @@ Tensor Tensor::Rand(const Shape& shape, Generator& gen, float low, float high) {
 // Metadata and element access.
 
 int64_t Tensor::numel() const {
-  // A zero size first: the other sizes' product may exceed int64 (only their strides must fit).
-  const Shape& sh = shape();
-  if (std::find(sh.begin(), sh.end(), 0) != sh.end()) return 0;
-  int64_t n = 1;
-  for (int64_t s : sh) n *= s;
-  return n;
+  // With a zero size the other sizes' product may exceed int64 (only their strides must fit):
+  // unsigned, it wraps harmlessly, and one pass serves both cases.
+  uint64_t n = 1;
+  bool empty = false;
+  for (int64_t s : shape()) {
+    empty |= s == 0;
+    n *= static_cast<uint64_t>(s);
+  }
+  return empty ? 0 : static_cast<int64_t>(n);
 }
 
 int64_t Tensor::size(int64_t d) const { return shape()[NormalizeDim(d, dim(), "Tensor::size")]; }
@@ -262,11 +267,12 @@ int64_t Tensor::size(int64_t d) const { return shape()[NormalizeDim(d, dim(), "T
 bool Tensor::is_contiguous() const {
   const Shape& sh = shape();
   const Shape& st = strides();
-  if (numel() == 0) return true;  // no element to be out of place, as in PyTorch
   int64_t expected = 1;
   for (size_t i = sh.size(); i-- > 0;) {
     if (sh[i] == 1) continue;  // any stride is fine for a size-1 dim
-    if (st[i] != expected) return false;
+    // A tensor with no element has none out of place, as in PyTorch; asked only on a mismatch,
+    // so the common case pays nothing for it.
+    if (st[i] != expected) return std::find(sh.begin(), sh.end(), 0) != sh.end();
     expected *= sh[i];
   }
   return true;
