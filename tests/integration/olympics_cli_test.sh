@@ -7,22 +7,7 @@ tinyperf=$1
 dir=$2
 rm -rf "$dir" && mkdir -p "$dir"
 failures=0
-expect() {  # expect <exit code> <description> <command...>
-  local want=$1 what=$2
-  shift 2
-  "$@" >"$dir/out.txt" 2>&1
-  local got=$?
-  if [[ $got -ne $want ]]; then
-    echo "FAIL: $what: exit $got, expected $want"; cat "$dir/out.txt"; failures=$((failures + 1))
-  else
-    echo "ok: $what (exit $got)"
-  fi
-}
-contains() {  # contains <text> — in the last command's output
-  if ! grep -qF -- "$1" "$dir/out.txt"; then
-    echo "FAIL: output lacks '$1'"; cat "$dir/out.txt"; failures=$((failures + 1))
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/cli_expect.sh"
 
 expect 0 "int8 submission qualifies for the latency sprint" \
   "$tinyperf" olympics submit --event latency_sprint --athlete alice --technique int8 \

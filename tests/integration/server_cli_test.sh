@@ -14,22 +14,7 @@ failures=0
 server_pid=
 cleanup() { [[ -n "$server_pid" ]] && kill -KILL "$server_pid" 2>/dev/null; }
 trap cleanup EXIT
-expect() {  # expect <exit code> <description> <command...>
-  local want=$1 what=$2
-  shift 2
-  "$@" >"$dir/out.txt" 2>&1
-  local got=$?
-  if [[ $got -ne $want ]]; then
-    echo "FAIL: $what: exit $got, expected $want"; cat "$dir/out.txt"; failures=$((failures + 1))
-  else
-    echo "ok: $what (exit $got)"
-  fi
-}
-contains() {  # contains <text> — in the last command's output
-  if ! grep -qF -- "$1" "$dir/out.txt"; then
-    echo "FAIL: output lacks '$1'"; cat "$dir/out.txt"; failures=$((failures + 1))
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/cli_expect.sh"
 # serve_on <HOST:PORT>: starts the server, waits (at most 60 s) for its "listening on" line, and
 # sets server_pid and port.
 serve_on() {
