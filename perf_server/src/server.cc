@@ -211,6 +211,8 @@ struct Server::Impl {
       r = pool.With([&](store::Store& s) { return s.ImportRun(bundle, key); });
     } catch (const store::StoreError&) {
       throw;
+    } catch (const store::KeyReused& e) {
+      throw HttpError{409, e.what(), "Idempotency-Key"};
     } catch (const perf::Error& e) {
       throw HttpError{400, e.what(), "documents"};
     }

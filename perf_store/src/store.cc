@@ -153,13 +153,21 @@ void InsertRows(Database& db, const std::string& head, size_t width, std::vector
 }
 
 // Keys are per machine (one machine's client cannot claim another's key); the content hash
-// covers the machine name, so it is unique across all of them.
+// covers the machine name, so it is unique across all of them. Throws KeyReused when the key
+// names a run of other content.
 std::optional<int64_t> ExistingRun(Database& db, const std::string& machine, const std::string& key,
                                    const std::string& hash) {
   const auto rows = db.Query(
-      "SELECT r.id FROM runs r JOIN machines m ON m.id = r.machine_id "
-      "WHERE (m.name = $1 AND r.idempotency_key = $2) OR r.content_sha256 = $3 ORDER BY r.id",
+      "SELECT r.id, r.content_sha256, m.name, r.idempotency_key FROM runs r JOIN machines m ON "
+      "m.id = r.machine_id WHERE (m.name = $1 AND r.idempotency_key = $2) OR r.content_sha256 = "
+      "$3 ORDER BY r.id",
       {machine, key, hash});
+  for (const Row& r : rows) {
+    if (AsText(r[2]) == machine && AsText(r[3]) == key && AsText(r[1]) != hash) {
+      throw KeyReused("idempotency key '" + key + "' of machine '" + machine + "' names run " +
+                      std::to_string(AsInt(r[0])) + ", whose content differs from this bundle's");
+    }
+  }
   if (rows.empty()) return std::nullopt;
   return AsInt(rows[0][0]);
 }

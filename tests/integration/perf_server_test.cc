@@ -146,6 +146,12 @@ TEST_F(ServerTest, StoresARunOnceHoweverOftenItIsRetried) {
     EXPECT_EQ(again->status, 200) << again->body;
     EXPECT_EQ(nlohmann::json::parse(again->body).at("run_id"), id);
   }
+  // The key reused for another run: refused, not answered with the first run (which would lose
+  // this one while the client deletes it from its outbox).
+  const auto reused = Post(Body(MakeBundle("m1", "20261204T000000Z")), tokens_["m1"], "key-1");
+  ASSERT_TRUE(reused);
+  EXPECT_EQ(reused->status, 409) << reused->body;
+  EXPECT_EQ(nlohmann::json::parse(reused->body).at("field"), "Idempotency-Key");
   EXPECT_EQ(CountRuns(url_), std::make_pair(size_t{1}, size_t{1}));
 }
 

@@ -288,7 +288,8 @@ TEST_P(StoreTest, ARunIsStoredOncePerKeyAndPerContent) {
   EXPECT_FALSE(s.ImportRun(b, "key-2").created);  // same content under another key
   EXPECT_FALSE(s.ImportRun(b).created);           // and under its content hash
   RunBundle other = Bundle("m1", "r2", Commit(2));
-  EXPECT_FALSE(s.ImportRun(other, "key-1").created);  // the key names the first run
+  // The key names the first run: other content under it is refused, not answered with that run.
+  EXPECT_THROW(s.ImportRun(other, "key-1"), perf::store::KeyReused);
   EXPECT_TRUE(s.ImportRun(other, "key-3").created);
   // Keys are per machine: another machine's run under key-1 is its own.
   EXPECT_TRUE(s.ImportRun(Bundle("m2", "r1", Commit(1)), "key-1").created);

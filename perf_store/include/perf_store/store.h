@@ -30,6 +30,14 @@ class StoreError : public perf::Error {
   using perf::Error::Error;
 };
 
+// ImportRun's idempotency key already names another run of this machine with other content: a
+// retry must resend the same bundle, and answering with the earlier run would silently drop this
+// one. Nothing is stored (the server answers 409).
+class KeyReused : public perf::Error {
+ public:
+  using perf::Error::Error;
+};
+
 // The newest schema version this build knows (the number of migrations).
 int SchemaVersion();
 
