@@ -115,17 +115,7 @@ outbox_holds() {
   n=$(find "$outbox" -maxdepth 1 -name '*.json' 2>/dev/null | wc -l)
   [[ $n -eq $1 ]] || fail "the outbox holds $n run(s), expected $1"
 }
-serve_on() {  # serve_on HOST:PORT; sets server_pid and port
-  "$tinyperf" serve --db "$db" --listen "$1" >"$dir/serve.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 600); do
-    grep -q "listening on" "$dir/serve.log" && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$dir/serve.log")
-  [[ -n "$port" ]] || { echo "FAIL: serve did not start"; cat "$dir/serve.log"; exit 1; }
-}
+source "$(dirname "${BASH_SOURCE[0]}")/serve_on.sh"
 stop_server() { kill -TERM "$server_pid"; wait "$server_pid"; server_pid=; }
 
 run="$dir/runs/20261203T030000Z"

@@ -15,19 +15,7 @@ server_pid=
 cleanup() { [[ -n "$server_pid" ]] && kill -KILL "$server_pid" 2>/dev/null; }
 trap cleanup EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/cli_expect.sh"
-# serve_on <HOST:PORT>: starts the server, waits (at most 60 s) for its "listening on" line, and
-# sets server_pid and port.
-serve_on() {
-  "$tinyperf" serve --db "$db" --listen "$1" >"$dir/serve.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 600); do
-    grep -q "listening on" "$dir/serve.log" && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$dir/serve.log")
-  if [[ -z "$port" ]]; then echo "FAIL: serve did not start"; cat "$dir/serve.log"; exit 1; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/serve_on.sh"
 stop_server() {  # SIGTERM: a graceful stop, exit 0
   kill -TERM "$server_pid"
   wait "$server_pid"
