@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <tuple>
 #include <vector>
@@ -199,6 +200,54 @@ TEST(QuantizationTest, Int8GemmIsExactOnEveryLevelAndShape) {
   }
   EXPECT_THAT([] { GemmInt8(nullptr, nullptr, nullptr, 1, 1, 70000); },
               ThrowsMessage<Error>(HasSubstr("GemmInt8: sizes m=1, n=1, k=70000")));
+}
+
+TEST(QuantizationTest, QuantizedLinearIsBitIdenticalOnEveryLevel) {
+  // The scalar level runs the oracle (the int8 GEMM, then the correction in int64 and the
+  // rescale); the AVX-512 level fuses the correction into the GEMM's registers. Every output must
+  // be the same float on every level: ragged rows (tiles of 4), channels (blocks of 16, tiles of
+  // 64), k not a multiple of 4, both weight schemes, with and without bias, and a k past the
+  // fused kernel's int32 range, which takes the unfused path.
+  Generator gen(12);
+  for (const auto& [rows, in, out] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {1, 1, 1}, {1, 64, 128}, {3, 5, 17}, {5, 131, 70}, {33, 64, 10}, {70, 128, 130},
+           {2, 17000, 3}}) {
+    for (const bool bias : {true, false}) {
+      Linear linear(in, out, gen, bias);
+      const Tensor x = Tensor::RandN({rows, in}, gen);
+      for (const QuantScheme scheme : {QuantScheme::kSymmetric, QuantScheme::kAsymmetric}) {
+        QuantizedLinear q(linear, {.scheme = scheme, .per_channel = true});
+        const Tensor expected = [&] {
+          const testing::ScopedSimdLevel scalar(SimdLevel::kScalar);
+          return q(x);
+        }();
+        for (SimdLevel level : testing::SupportedSimdLevels()) {
+          const testing::ScopedSimdLevel scoped(level);
+          const Tensor y = q(x);
+          ASSERT_EQ(std::memcmp(y.data<float>(), expected.data<float>(),
+                                static_cast<size_t>(y.numel()) * sizeof(float)),
+                    0)
+              << SimdLevelName(level) << " rows=" << rows << " in=" << in << " out=" << out
+              << " bias=" << bias << " asymmetric=" << (scheme == QuantScheme::kAsymmetric);
+        }
+      }
+    }
+  }
+}
+
+TEST(QuantizationTest, LoadedQuantizedLinearComputesWithTheLoadedWeights) {
+  // The vector kernel reads weights rearranged at construction; loading a state must rearrange
+  // them again, or the layer would keep computing with the old weights.
+  Generator gen(13);
+  Linear a(40, 24, gen), b(40, 24, gen);
+  QuantizedLinear qa(a), qb(b);
+  const Tensor x = Tensor::RandN({6, 40}, gen);
+  qb.LoadState(qa.GetStateDict());
+  EXPECT_TRUE(AllClose(qb(x), qa(x), 0.f, 0.f));
+  Sequential nested({std::make_shared<QuantizedLinear>(b)});
+  Sequential source({std::make_shared<QuantizedLinear>(a)});
+  nested.LoadState(source.GetStateDict());
+  EXPECT_TRUE(AllClose(nested(x), qa(x), 0.f, 0.f));
 }
 
 TEST(QuantizationTest, ExtremeCodesAccumulateExactly) {

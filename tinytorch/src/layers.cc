@@ -107,6 +107,12 @@ void Module::LoadState(const StateDict& state, bool strict) {
     Tensor dst = target;
     dst.CopyFrom(state.at(name));
   }
+  NotifyStateLoaded();
+}
+
+void Module::NotifyStateLoaded() {
+  for (const auto& [name, child] : children_) child->NotifyStateLoaded();
+  StateLoaded();
 }
 
 void Module::Save(const std::string& path) const { SaveStateDict(GetStateDict(), path); }

@@ -287,6 +287,12 @@ QuantizedLinear::QuantizedLinear(const Linear& linear, const QuantOptions& optio
     : in_features_(linear.in_features()), out_features_(linear.out_features()) {
   InitWeights(linear.weight().Detach().Transpose(0, 1).Contiguous(), linear.bias(), options,
               "QuantizedLinear");
+  StateLoaded();
+}
+
+void QuantizedLinear::StateLoaded() {
+  packed_ = std::make_shared<const kernels::PackedS8>(
+      kernels::PackS8(weight_.values.data<int8_t>(), out_features_, in_features_));
 }
 
 Tensor QuantizedLinear::Forward(const Tensor& x) {
@@ -295,18 +301,39 @@ Tensor QuantizedLinear::Forward(const Tensor& x) {
   TT_CHECK(x.dim() >= 1 && x.size(-1) == in_features_, op, ": input ", x.shape(),
            " must end in in_features=", in_features_);
   const Tensor xc = x.Contiguous();
-  const int64_t rows = xc.numel() / in_features_;
+  const int64_t rows = xc.numel() / in_features_, n = out_features_, k = in_features_;
   const float* px = xc.data<float>();
   const ActivationQuant aq = ActivationParams(px, xc.numel(), activation_range_, op);
-  std::vector<uint8_t> a(static_cast<size_t>(xc.numel()));
+  // Per thread and reused, like the GEMM's own buffers: a fresh allocation per call costs more
+  // than a small layer's product.
+  thread_local std::vector<uint8_t> a;
+  thread_local std::vector<float> scale;
+  thread_local std::vector<int64_t> offset;
+  thread_local std::vector<int32_t> weight_zero;
+  a.resize(static_cast<size_t>(xc.numel()));
   kernels::QuantizeU8(a.data(), px, xc.numel(), aq.scale, aq.zero_point, ActiveSimdLevel());
+  // Fold the activation's scale and zero point into per-channel terms (see Int8Product).
+  const float* s_w = weight_.scales.data<float>();
+  const bool per_channel = weight_.scales.numel() > 1;
+  const int32_t* zw = weight_.zero_points.defined() ? weight_.zero_points.data<int32_t>() : nullptr;
+  const int32_t* row_sums = row_sums_.data<int32_t>();
+  scale.resize(static_cast<size_t>(n));
+  offset.resize(static_cast<size_t>(n));
+  weight_zero.resize(zw ? static_cast<size_t>(n) : 0);
+  for (int64_t j = 0; j < n; ++j) {
+    const int64_t z = zw ? zw[per_channel ? j : 0] : 0;
+    scale[static_cast<size_t>(j)] = aq.scale * s_w[per_channel ? j : 0];
+    offset[static_cast<size_t>(j)] =
+        -int64_t{aq.zero_point} * row_sums[j] + k * int64_t{aq.zero_point} * z;
+    if (zw) weight_zero[static_cast<size_t>(j)] = static_cast<int32_t>(z);
+  }
+  const kernels::Int8Epilogue epilogue{scale.data(), offset.data(), zw ? weight_zero.data() : nullptr,
+                                       bias_.defined() ? bias_.data<float>() : nullptr};
   Shape out_shape = x.shape();
   out_shape.back() = out_features_;
   Tensor out = internal::EmptyLike(out_shape);
-  float* po = out.data<float>();
-  const int64_t n = out_features_;
-  Int8Product(a, aq, rows, weight_, row_sums_, bias_,
-              [po, n](int64_t i, int64_t j, float y) { po[i * n + j] = y; });
+  kernels::LinearU8S8(out.data<float>(), a.data(), weight_.values.data<int8_t>(), *packed_, rows,
+                      epilogue, ActiveSimdLevel());
   return out;
 }
 

@@ -59,6 +59,9 @@ class Module {
   // Registers a trainable tensor (requires_grad set) and returns the shared handle.
   Tensor RegisterParameter(std::string name, Tensor value);
   Tensor RegisterBuffer(std::string name, Tensor value);
+  // Called on this module and every descendant after LoadState has written new values, for a
+  // module that keeps something derived from its state (the quantized Linear's packed weights).
+  virtual void StateLoaded() {}
   template <class M>
   std::shared_ptr<M> RegisterModule(std::string name, std::shared_ptr<M> module) {
     AddChild(std::move(name), module);
@@ -68,6 +71,7 @@ class Module {
  private:
   void AddChild(std::string name, std::shared_ptr<Module> module);
   void Collect(const std::string& prefix, bool buffers, NamedTensors& out) const;
+  void NotifyStateLoaded();
 
   NamedTensors parameters_;
   NamedTensors buffers_;

@@ -15,6 +15,10 @@
 
 namespace tinytorch {
 
+namespace kernels {
+struct PackedS8;  // src/kernels/gemm_int8.h
+}  // namespace kernels
+
 enum class QuantScheme : uint8_t {
   kSymmetric,   // scale = max|r| / 127, zero point 0, values in [-127, 127]
   kAsymmetric,  // scale = (max − min) / 255, values in [-128, 127], zero point maps 0.0 exactly
@@ -82,15 +86,20 @@ class QuantizedLayer : public Module {
 };
 
 // Linear with int8 weights: y = x @ W + b computed as Σ (x_u8 − z_x)(w_s8 − z_w) in int32,
-// scaled by s_x·s_w.
+// scaled by s_x·s_w, in one pass (the GEMM's epilogue applies the correction and the scale).
 class QuantizedLinear : public QuantizedLayer {
  public:
   explicit QuantizedLinear(const Linear& linear, const QuantOptions& options = {});
   Tensor Forward(const Tensor& x) override;
   std::string ToString() const override;
 
+ protected:
+  void StateLoaded() override;  // repacks the weights
+
  private:
   int64_t in_features_, out_features_;
+  // The weights rearranged once for the vector kernel (derived from the state, not part of it).
+  std::shared_ptr<const kernels::PackedS8> packed_;
 };
 
 // Conv2d with int8 weights (O, C·kh·kw): im2col, the int8 GEMM, rescale.

@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <functional>
 #include <vector>
@@ -267,6 +268,187 @@ void GemmU8S8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t 
   } else {
     ParallelFor(blocks, run_block);
   }
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// The fused Linear: GEMM, affine correction and rescale in one pass.
+
+namespace {
+
+constexpr int64_t kLanes = 16;  // output channels per packed block (one zmm of int32 sums)
+
+// Int8Epilogue with the offsets narrowed to int32, which k <= kMaxFusedInt8Depth allows.
+struct Epilogue32 {
+  const float* scale;
+  const int32_t* offset;
+  const int32_t* weight_zero;
+  const float* bias;
+};
+
+// Σ_p a[i, p] for each row, which only asymmetric weights need.
+void RowSums(std::vector<int32_t>& out, const uint8_t* a, int64_t m, int64_t k) {
+  out.assign(static_cast<size_t>(m), 0);
+  for (int64_t i = 0; i < m; ++i) {
+    int32_t s = 0;
+    for (int64_t p = 0; p < k; ++p) s += a[i * k + p];
+    out[static_cast<size_t>(i)] = s;
+  }
+}
+
+// The epilogue on int32 sums c (m, n), in int64 as the oracle computes it.
+void EpilogueScalar(float* y, const int32_t* c, const uint8_t* a, int64_t m, int64_t n, int64_t k,
+                    const Int8Epilogue& e) {
+  std::vector<int32_t> x_sum;
+  if (e.weight_zero) RowSums(x_sum, a, m, k);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t v = int64_t{c[i * n + j]} + e.offset[j];
+      if (e.weight_zero) v -= int64_t{e.weight_zero[j]} * x_sum[static_cast<size_t>(i)];
+      const float scaled = e.scale[j] * static_cast<float>(v);
+      y[i * n + j] = e.bias ? scaled + e.bias[j] : scaled;
+    }
+  }
+}
+
+// Rows [0, MR) × channel blocks [0, NB) of the fused product; `block` points at the first block's
+// packed weights, `j0` is its first channel. Activation rows are `lda` ≥ 4·groups bytes apart, so
+// every group reads 4 whole bytes: the caller pads rows whose k is not a multiple of 4 with
+// zeros (a partial last group read in place costs GCC a copy of every accumulator per step).
+template <int MR, int NB>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void FusedTile(
+    float* y, int64_t n, const uint8_t* a, int64_t lda, const int8_t* block, int64_t groups,
+    int64_t j0, const Epilogue32& e, const int32_t* x_sum) {
+  // Sixteen named accumulators rather than an array, for the reason given in TilePacked: with
+  // an array GCC 12 copies each accumulator between registers after every vpdpbusd.
+  __m512i x00 = _mm512_setzero_si512(), x01 = x00, x02 = x00, x03 = x00, x10 = x00, x11 = x00,
+          x12 = x00, x13 = x00, x20 = x00, x21 = x00, x22 = x00, x23 = x00, x30 = x00, x31 = x00,
+          x32 = x00, x33 = x00;
+  const int64_t block_bytes = groups * 64;
+  // One group: 4 activation bytes of each row broadcast against each block's 16 channels. The
+  // partial last group (k % 4 bytes) is copied into a zeroed word, so nothing past a row is read.
+#define TT_GROUP(g)                                                                 \
+  {                                                                                 \
+    const int8_t* wg = block + (g) * 64;                                            \
+    const __m512i w0 = _mm512_loadu_si512(wg);                                     \
+    const __m512i w1 = NB > 1 ? _mm512_loadu_si512(wg + block_bytes) : w0;          \
+    const __m512i w2 = NB > 2 ? _mm512_loadu_si512(wg + 2 * block_bytes) : w0;      \
+    const __m512i w3 = NB > 3 ? _mm512_loadu_si512(wg + 3 * block_bytes) : w0;      \
+    TT_ROW(g, 0) TT_ROW(g, 1) TT_ROW(g, 2) TT_ROW(g, 3)                             \
+  }
+#define TT_ROW(g, r)                                                         \
+  if constexpr (MR > r) {                                                    \
+    int32_t word;                                                            \
+    std::memcpy(&word, a + r * lda + 4 * (g), 4);                            \
+    const __m512i av = _mm512_set1_epi32(word);                              \
+    x##r##0 = _mm512_dpbusd_epi32(x##r##0, av, w0);                          \
+    if constexpr (NB > 1) x##r##1 = _mm512_dpbusd_epi32(x##r##1, av, w1);    \
+    if constexpr (NB > 2) x##r##2 = _mm512_dpbusd_epi32(x##r##2, av, w2);    \
+    if constexpr (NB > 3) x##r##3 = _mm512_dpbusd_epi32(x##r##3, av, w3);    \
+  }
+  for (int64_t g = 0; g < groups; ++g) TT_GROUP(g)
+#undef TT_ROW
+#undef TT_GROUP
+  // Through memory, as in TilePacked: indexing the named registers as an array in the epilogue
+  // makes GCC keep them in memory inside the loop too.
+  alignas(64) int32_t acc[4][4][kLanes];
+#define TT_STORE(r, b) \
+  if constexpr (MR > r && NB > b) _mm512_store_si512(acc[r][b], x##r##b);
+#define TT_STORE_ROW(r) TT_STORE(r, 0) TT_STORE(r, 1) TT_STORE(r, 2) TT_STORE(r, 3)
+  TT_STORE_ROW(0) TT_STORE_ROW(1) TT_STORE_ROW(2) TT_STORE_ROW(3)
+#undef TT_STORE_ROW
+#undef TT_STORE
+  for (int b = 0; b < NB; ++b) {
+    const int64_t j = j0 + b * kLanes, live = std::min(kLanes, n - j);
+    const __mmask16 mask = static_cast<__mmask16>((1u << live) - 1);
+    const __m512 scale = _mm512_maskz_loadu_ps(mask, e.scale + j);
+    const __m512i offset = _mm512_maskz_loadu_epi32(mask, e.offset + j);
+    const __m512i zero = e.weight_zero ? _mm512_maskz_loadu_epi32(mask, e.weight_zero + j)
+                                       : _mm512_setzero_si512();
+    const __m512 bias = e.bias ? _mm512_maskz_loadu_ps(mask, e.bias + j) : _mm512_setzero_ps();
+    for (int r = 0; r < MR; ++r) {
+      __m512i v = _mm512_add_epi32(_mm512_load_si512(acc[r][b]), offset);
+      if (e.weight_zero) {
+        v = _mm512_sub_epi32(v, _mm512_mullo_epi32(zero, _mm512_set1_epi32(x_sum[r])));
+      }
+      __m512 out = _mm512_mul_ps(scale, _mm512_maskz_cvtepi32_ps(0xFFFF, v));
+      if (e.bias) out = _mm512_add_ps(out, bias);
+      _mm512_mask_storeu_ps(y + r * n + j, mask, out);
+    }
+  }
+}
+
+using FusedTileFn = void (*)(float*, int64_t, const uint8_t*, int64_t, const int8_t*, int64_t,
+                             int64_t, const Epilogue32&, const int32_t*);
+
+// kFusedTiles[rows - 1][blocks - 1]: 4 rows × 4 blocks (64 channels) is 16 accumulators, 4 weight
+// vectors and the broadcasts in 32 registers; the smaller tiles serve the edges and batch 1.
+template <int MR>
+constexpr std::array<FusedTileFn, 4> kFusedRow = {FusedTile<MR, 1>, FusedTile<MR, 2>,
+                                                  FusedTile<MR, 3>, FusedTile<MR, 4>};
+constexpr std::array<std::array<FusedTileFn, 4>, 4> kFusedTiles = {kFusedRow<1>, kFusedRow<2>,
+                                                                   kFusedRow<3>, kFusedRow<4>};
+
+}  // namespace
+
+PackedS8 PackS8(const int8_t* w, int64_t n, int64_t k) {
+  const int64_t blocks = (n + kLanes - 1) / kLanes, groups = (k + 3) / 4;
+  PackedS8 packed{n, k, std::vector<int8_t>(static_cast<size_t>(blocks * groups * 64), 0)};
+  for (int64_t j = 0; j < n; ++j) {
+    for (int64_t p = 0; p < k; ++p) {
+      const int64_t at = ((j / kLanes) * groups + p / 4) * 64 + (j % kLanes) * 4 + p % 4;
+      packed.data[static_cast<size_t>(at)] = w[j * k + p];
+    }
+  }
+  return packed;
+}
+
+void LinearU8S8Naive(float* y, const uint8_t* a, const int8_t* w, int64_t m, int64_t n, int64_t k,
+                     const Int8Epilogue& e) {
+  std::vector<int32_t> c(static_cast<size_t>(m * n));
+  GemmU8S8Naive(c.data(), a, w, m, n, k);
+  EpilogueScalar(y, c.data(), a, m, n, k, e);
+}
+
+void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& packed, int64_t m,
+                const Int8Epilogue& e, SimdLevel isa) {
+  const int64_t n = packed.n, k = packed.k;
+  if (isa != SimdLevel::kAvx512 || k > kMaxFusedInt8Depth || k == 0) {
+    // Reused per thread, as in the quantized layers: a fresh buffer per call costs page faults.
+    thread_local std::vector<int32_t> c;
+    c.resize(static_cast<size_t>(m * n));
+    GemmU8S8(c.data(), a, w, m, n, k, isa);
+    return EpilogueScalar(y, c.data(), a, m, n, k, e);
+  }
+  thread_local std::vector<int32_t> x_sum, offset;
+  if (e.weight_zero) RowSums(x_sum, a, m, k);
+  offset.resize(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j) offset[static_cast<size_t>(j)] = static_cast<int32_t>(e.offset[j]);
+  const Epilogue32 e32{e.scale, offset.data(), e.weight_zero, e.bias};
+  const int32_t* sums = e.weight_zero ? x_sum.data() : nullptr;
+  const int64_t groups = (k + 3) / 4, blocks = (n + kLanes - 1) / kLanes, lda = 4 * groups;
+  thread_local std::vector<uint8_t> padded;
+  if (lda != k) {
+    padded.assign(static_cast<size_t>(m * lda), 0);
+    for (int64_t i = 0; i < m; ++i) std::memcpy(&padded[i * lda], a + i * k, k);
+    a = padded.data();
+  }
+  // Tasks of 32 rows: enough to split batch-scale products over the threads, and each task walks
+  // all channels so a row's activations stay in L1 while the weights stream from L1/L2.
+  constexpr int64_t kTaskRows = 32;
+  const auto rows_task = [&](int64_t task) {
+    const int64_t i_end = std::min(m, (task + 1) * kTaskRows);
+    for (int64_t b = 0; b < blocks; b += 4) {
+      const int64_t nb = std::min<int64_t>(4, blocks - b);
+      for (int64_t i = task * kTaskRows; i < i_end; i += 4) {
+        const int64_t mr = std::min<int64_t>(4, i_end - i);
+        kFusedTiles[static_cast<size_t>(mr - 1)][static_cast<size_t>(nb - 1)](
+            y + i * n, n, a + i * lda, lda, packed.data.data() + b * groups * 64, groups, b * kLanes,
+            e32, sums ? sums + i : nullptr);
+      }
+    }
+  };
+  ParallelFor((m + kTaskRows - 1) / kTaskRows, m * n * k, int64_t{1} << 21, rows_task);
 }
 
 }  // namespace tinytorch::kernels

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "kernels/cpu.h"
 
@@ -17,5 +18,41 @@ void GemmU8S8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t 
               SimdLevel isa);
 
 constexpr int64_t kMaxInt8Depth = 65792;
+
+// A quantized Linear's whole product in one pass: the int8 GEMM with the affine correction and
+// the rescale applied to each sum while it is still in a register,
+//   y[i, j] = scale[j]·(Σ_p a[i, p]·w[j, p] + offset[j] − weight_zero[j]·Σ_p a[i, p]) + bias[j],
+// where the caller folds the activation zero point z_x into offset[j] = −z_x·Σ_p w[j, p] +
+// k·z_x·z_w[j] and s_x into scale[j] = s_x·s_w[j]. The sum is exact in int64 in the naive kernel
+// and in int32 in the vector one, which is why that runs only while every term stays below 2³¹.
+struct Int8Epilogue {
+  const float* scale = nullptr;          // (n)
+  const int64_t* offset = nullptr;       // (n)
+  const int32_t* weight_zero = nullptr;  // (n), nullptr for symmetric weights (all zero)
+  const float* bias = nullptr;           // (n), nullptr for none
+};
+
+// w (n, k) rearranged once for the AVX-512 kernel: for each block of 16 output channels and each
+// group of 4 k values, 64 bytes holding the group's 4 bytes of each channel in turn, zero past n
+// and past k. One vpdpbusd then multiplies 4 broadcast activation bytes into 16 channels' sums,
+// which leaves each sum in its own lane: no horizontal reduction, and the epilogue and the store
+// work on 16 consecutive outputs of a row at a time.
+struct PackedS8 {
+  int64_t n = 0, k = 0;
+  std::vector<int8_t> data;  // blocks · groups · 64 bytes
+};
+PackedS8 PackS8(const int8_t* w, int64_t n, int64_t k);
+
+// The largest k for which the vector kernel's int32 sum of the four terms cannot overflow:
+// each is at most 255·128·k in magnitude.
+constexpr int64_t kMaxFusedInt8Depth = ((int64_t{1} << 31) - 1) / (4 * 255 * 128);
+
+// y (m, n) row-major float. The naive kernel is the oracle: the fast one must match it bit for
+// bit (the same integer, converted and scaled by the same float operations in the same order).
+void LinearU8S8Naive(float* y, const uint8_t* a, const int8_t* w, int64_t m, int64_t n, int64_t k,
+                     const Int8Epilogue& e);
+// `packed` is PackS8(w, n, k); threaded over rows when the product is large.
+void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& packed, int64_t m,
+                const Int8Epilogue& e, SimdLevel isa);
 
 }  // namespace tinytorch::kernels
