@@ -199,19 +199,34 @@ struct ActivationQuant {
   int32_t zero_point;  // in [0, 255]
 };
 
+[[noreturn]] void ThrowNonFinite(const char* op, const float* x, int64_t at) {
+  detail::Throw(op, ": input has a non-finite value (", x[at], ") at flat index ", at,
+                "; int8 inputs must be finite");
+}
+
 // Quantization parameters for the activations x[0, n), which must be finite: a NaN would pass
-// min/max unnoticed and its conversion to uint8 is undefined behaviour.
+// min/max unnoticed and its conversion to uint8 is undefined behaviour. A calibrated range needs
+// no pass over x unless `check` asks for one; QuantizeInputs rejects non-finite values anyway.
 ActivationQuant ActivationParams(const float* x, int64_t n, const std::optional<QuantRange>& fixed,
-                                 const char* op) {
-  const kernels::RangeScan scan = kernels::RangeWithZero(x, n, ActiveSimdLevel());
-  TT_CHECK(scan.first_nonfinite < 0, op, ": input has a non-finite value (",
-           x[scan.first_nonfinite < 0 ? 0 : scan.first_nonfinite], ") at flat index ",
-           scan.first_nonfinite, "; int8 inputs must be finite");
-  const QuantRange r = fixed ? *fixed : QuantRange{scan.min, scan.max};
+                                 const char* op, bool check) {
+  QuantRange r;
+  if (fixed && !check) {
+    r = *fixed;
+  } else {
+    const kernels::RangeScan scan = kernels::RangeWithZero(x, n, ActiveSimdLevel());
+    if (scan.first_nonfinite >= 0) ThrowNonFinite(op, x, scan.first_nonfinite);
+    r = fixed ? *fixed : QuantRange{scan.min, scan.max};
+  }
   const float width = r.max - r.min;
   if (!(width > 0.f)) return {1.f, 0};
   const float scale = width / 255.f;
   return {scale, std::clamp(static_cast<int32_t>(std::nearbyint(-r.min / scale)), 0, 255)};
+}
+
+// out = the u8 codes of x[0, n); throws naming the first non-finite value.
+void QuantizeInputs(uint8_t* out, const float* x, int64_t n, ActivationQuant aq, const char* op) {
+  const int64_t bad = kernels::QuantizeU8(out, x, n, aq.scale, aq.zero_point, ActiveSimdLevel());
+  if (bad >= 0) ThrowNonFinite(op, x, bad);
 }
 
 // out(i, j) receives y[i, j] for i < rows, j < cols, through `store(i, j, value)`.
@@ -303,7 +318,7 @@ Tensor QuantizedLinear::Forward(const Tensor& x) {
   const Tensor xc = x.Contiguous();
   const int64_t rows = xc.numel() / in_features_, n = out_features_, k = in_features_;
   const float* px = xc.data<float>();
-  const ActivationQuant aq = ActivationParams(px, xc.numel(), activation_range_, op);
+  const ActivationQuant aq = ActivationParams(px, xc.numel(), activation_range_, op, false);
   // Per thread and reused, like the GEMM's own buffers: a fresh allocation per call costs more
   // than a small layer's product.
   thread_local std::vector<uint8_t> a;
@@ -311,7 +326,7 @@ Tensor QuantizedLinear::Forward(const Tensor& x) {
   thread_local std::vector<int64_t> offset;
   thread_local std::vector<int32_t> weight_zero;
   a.resize(static_cast<size_t>(xc.numel()));
-  kernels::QuantizeU8(a.data(), px, xc.numel(), aq.scale, aq.zero_point, ActiveSimdLevel());
+  QuantizeInputs(a.data(), px, xc.numel(), aq, op);
   // Fold the activation's scale and zero point into per-channel terms (see Int8Product).
   const float* s_w = weight_.scales.data<float>();
   const bool per_channel = weight_.scales.numel() > 1;
@@ -361,7 +376,10 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
   TT_CHECK(g.c == in_channels_, op, ": input ", x.shape(), " has ", g.c, " channels, expected ",
            in_channels_);
   const Tensor xc = x.Contiguous();
-  const ActivationQuant aq = ActivationParams(xc.data<float>(), xc.numel(), activation_range_, op);
+  // Checked over the whole input: the codes are of im2col's columns, whose indices are not the
+  // input's.
+  const ActivationQuant aq =
+      ActivationParams(xc.data<float>(), xc.numel(), activation_range_, op, true);
   const int64_t kdim = g.cols(), positions = g.positions();
   Tensor out = internal::EmptyLike({g.n, out_channels_, g.ho, g.wo});
   std::vector<float> cols(static_cast<size_t>(kdim * positions));
