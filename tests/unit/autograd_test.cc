@@ -49,6 +49,30 @@ TEST(AutogradTest, GradientsAccumulateUntilZeroed) {
   EXPECT_FALSE(x.grad().defined());
 }
 
+TEST(AutogradTest, LeafGradientsOwnTheirStorage) {
+  // Backward keeps a fresh gradient as the leaf's .grad instead of copying it; one that anything
+  // else can reach must still be copied. Add hands the same upstream gradient to both inputs,
+  // and the caller's grad_output passes through Clone unchanged.
+  Tensor a = Tensor::Ones({2, 3}), b = Tensor::Ones({2, 3});
+  a.set_requires_grad(true);
+  b.set_requires_grad(true);
+  const Tensor gout = Tensor::Full({2, 3}, 2.f);
+  (a + b).Clone().Backward(gout);
+  a.grad().Fill(5.f);
+  EXPECT_EQ(b.grad().at({1, 2}), 2.f);
+  EXPECT_EQ(gout.at({1, 2}), 2.f);
+  // A fresh result (MatMul's weight gradient) is kept, and is the leaf's alone: the next
+  // backward accumulates into it without touching anything else.
+  Tensor w = Tensor::Ones({3, 2});
+  w.set_requires_grad(true);
+  const Tensor x = Tensor::Ones({4, 3});
+  MatMul(x, w).Sum().Backward();
+  const Tensor first = w.grad();
+  MatMul(x, w).Sum().Backward();
+  EXPECT_EQ(first.at({0, 0}), 8.f);
+  EXPECT_EQ(w.grad().at({2, 1}), 8.f);
+}
+
 TEST(AutogradTest, BroadcastGradientsAreReducedToInputShapes) {
   const Tensor a = Leaf({1, 2, 3}, {3, 1});
   const Tensor b = Leaf({1, 1, 1, 1}, {4});

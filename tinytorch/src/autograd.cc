@@ -67,14 +67,30 @@ void Tensor::Backward() const {
 
 namespace {
 
-void AccumulateIntoLeaf(const Tensor& leaf, const Tensor& g) {
+// True when `g` is a packed tensor that nothing else can reach: no other handle to it, no other
+// tensor on its storage, and no spare bytes in that storage. Counts of 1 cannot grow behind our
+// back, since only the caller's handle could copy them.
+bool SoleOwner(const Tensor& g) {
+  TensorImpl& impl = internal::TensorAccess::Impl(g);
+  return impl.grad_fn == nullptr && !impl.requires_grad && impl.offset == 0 &&
+         g.is_contiguous() && impl.storage != nullptr && impl.storage.use_count() == 1 &&
+         impl.storage->bytes() == static_cast<size_t>(g.numel()) * ElementSize(impl.dtype);
+}
+
+// The first gradient of a leaf becomes its .grad. One the graph computed and handed over (`owned`
+// is the only handle, as for a fresh MatMul or Sum result) is kept as it is, as PyTorch's
+// AccumulateGrad does; any other is copied, since it may be a broadcast view, the caller's
+// tensor or shared with another input's gradient (Add returns its upstream gradient twice).
+void AccumulateIntoLeaf(const Tensor& leaf, const Tensor& g, bool owned) {
   TensorImpl& impl = internal::TensorAccess::Impl(leaf);
   TT_CHECK(g.shape() == leaf.shape(), "Backward: internal error, gradient of shape ", g.shape(),
            " for a leaf of shape ", leaf.shape());
   if (impl.grad.defined()) {
     impl.grad += g;
+  } else if (owned && SoleOwner(g)) {
+    impl.grad = g;
   } else {
-    impl.grad = g.Clone();  // own storage: g may be a broadcast view or shared with the graph
+    impl.grad = g.Clone();
   }
 }
 
@@ -108,7 +124,7 @@ void Tensor::Backward(const Tensor& grad_output) const {
            shape());
   NoGradGuard no_grad;
   if (is_leaf()) {
-    AccumulateIntoLeaf(*this, grad_output);
+    AccumulateIntoLeaf(*this, grad_output, /*owned=*/false);
     return;
   }
   Node* root = grad_fn().get();
@@ -118,14 +134,17 @@ void Tensor::Backward(const Tensor& grad_output) const {
     if (it == pending.end()) continue;
     const Tensor g = std::move(it->second);
     pending.erase(it);
-    const std::vector<Tensor> grads = node->Apply(g);
+    std::vector<Tensor> grads = node->Apply(g);
     TT_CHECK(grads.size() == node->inputs().size(), "Backward: ", node->name(), " returned ",
              grads.size(), " gradients for ", node->inputs().size(), " inputs");
     for (size_t i = 0; i < grads.size(); ++i) {
       const Tensor& input = node->inputs()[i];
       if (!grads[i].defined() || !input.requires_grad()) continue;
       if (input.is_leaf()) {
-        AccumulateIntoLeaf(input, grads[i]);
+        // Moved out of `grads`, so a gradient the node returned once is held by this handle
+        // alone; one it returned twice, or the upstream `g` passed through, is not.
+        const Tensor gi = std::move(grads[i]);
+        AccumulateIntoLeaf(input, gi, internal::TensorAccess::Use(gi) == 1);
         continue;
       }
       Tensor& slot = pending[input.grad_fn().get()];

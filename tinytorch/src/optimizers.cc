@@ -98,6 +98,10 @@ void SGD::Step() {
     float* p = params_[k].data<float>();
     const float* g = gc.data<float>();
     const int64_t n = params_[k].numel();
+    if (mu == 0.f && wd == 0.f) {  // plain SGD, the common case: one multiply-add per weight
+      for (int64_t i = 0; i < n; ++i) p[i] -= lr * g[i];
+      continue;
+    }
     if (mu == 0.f) {
       for (int64_t i = 0; i < n; ++i) p[i] -= lr * (g[i] + wd * p[i]);
       continue;

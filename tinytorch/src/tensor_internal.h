@@ -15,6 +15,7 @@ namespace tinytorch::internal {
 
 struct TensorAccess {
   static TensorImpl& Impl(const Tensor& t) { return *t.impl_; }
+  static long Use(const Tensor& t) { return t.impl_.use_count(); }  // handles to t's impl
 };
 
 // True when grad mode is on and any argument requires grad: the cheap test every op makes before
