@@ -4,7 +4,9 @@
 #
 # Install components, which are also the Debian packages (cmake/Package.cmake): `runtime` holds
 # tinyperf and what it reads at run time; `dev` holds the headers, the static libraries and the
-# package configs. A new library joins a package with tt_install_library(); a new package (a
+# package configs of tinytorch and perf_framework; `results` those of the results store and
+# server (perf_store, perf_server), apart because they bring three database and HTTP clients that
+# a user of the comparator does not need. A new library joins a package with tt_install_library(); a new package (a
 # cmake/<package>Config.cmake.in naming its dependencies and a cmake/<package>.pc.in) is then
 # written by tt_install_package().
 include(GNUInstallDirs)
@@ -19,20 +21,25 @@ set(TT_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake)
 # tt_install_package() fails the configure when it is not, so a consumer writes the same name
 # against the build tree (add_subdirectory) and against the installed package (find_package).
 
-# tt_install_library(<target> PACKAGE <package> [HEADERS <dir>])
+# tt_install_library(<target> PACKAGE <package> [HEADERS <dir>] [COMPONENT <component>])
 # Installs <target> into <package>'s export set, and every header under <dir> (the library's
-# include/ folder: the public headers, nothing from src/).
+# include/ folder: the public headers, nothing from src/), as part of <component> (dev unless
+# told; one component per package).
 function(tt_install_library target)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "PACKAGE;HEADERS" "")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "PACKAGE;HEADERS;COMPONENT" "")
+  if(NOT arg_COMPONENT)
+    set(arg_COMPONENT dev)
+  endif()
   install(TARGETS ${target} EXPORT ${arg_PACKAGE}-targets
-    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
-    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT ${arg_COMPONENT}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT ${arg_COMPONENT}
     INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
   if(arg_HEADERS)
-    install(DIRECTORY ${arg_HEADERS}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev
-            FILES_MATCHING PATTERN "*.h")
+    install(DIRECTORY ${arg_HEADERS}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+            COMPONENT ${arg_COMPONENT} FILES_MATCHING PATTERN "*.h")
   endif()
   set_property(GLOBAL APPEND PROPERTY TT_PACKAGE_TARGETS_${arg_PACKAGE} ${target})
+  set_property(GLOBAL PROPERTY TT_PACKAGE_COMPONENT_${arg_PACKAGE} ${arg_COMPONENT})
 endfunction()
 
 # tt_install_package(<package> NAMESPACE <ns>): the export file of the libraries
@@ -54,9 +61,10 @@ function(tt_install_package package)
                           "uses the same name")
     endif()
   endforeach()
+  get_property(component GLOBAL PROPERTY TT_PACKAGE_COMPONENT_${package})
   set(dest ${TT_INSTALL_CMAKEDIR}/${package})
   install(EXPORT ${package}-targets NAMESPACE ${arg_NAMESPACE}:: FILE ${package}-targets.cmake
-          DESTINATION ${dest} COMPONENT dev)
+          DESTINATION ${dest} COMPONENT ${component})
   set(out ${PROJECT_BINARY_DIR}/install/${package})
   configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/${package}Config.cmake.in
                                 ${out}/${package}Config.cmake INSTALL_DESTINATION ${dest})
@@ -64,6 +72,7 @@ function(tt_install_package package)
                                    VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/${package}.pc.in ${out}/${package}.pc @ONLY)
   install(FILES ${out}/${package}Config.cmake ${out}/${package}ConfigVersion.cmake
-          DESTINATION ${dest} COMPONENT dev)
-  install(FILES ${out}/${package}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+          DESTINATION ${dest} COMPONENT ${component})
+  install(FILES ${out}/${package}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
+          COMPONENT ${component})
 endfunction()
