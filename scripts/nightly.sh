@@ -35,7 +35,7 @@ noise=()
 runs=1
 if [[ -f "$profile" ]]; then
   noise=(--noise "$profile")
-  wanted=$(sed -n 's/^ *"recommended_runs": \([0-9]*\).*/\1/p' "$profile")
+  wanted=$("$tinyperf" baseline runs "$profile")
   runs=$(( ${wanted:-1} < ${TT_NIGHTLY_MAX_RUNS:-3} ? ${wanted:-1} : ${TT_NIGHTLY_MAX_RUNS:-3} ))
   (( runs >= 1 )) || runs=1
   echo "nightly: $runs benchmark run(s): the noise profile asks for ${wanted:-?} (cap TT_NIGHTLY_MAX_RUNS=${TT_NIGHTLY_MAX_RUNS:-3})"

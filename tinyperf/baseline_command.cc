@@ -8,6 +8,8 @@
 // Instruction counts are not per machine but per compiler, -march and SIMD path
 // (perf::CountBaselineKey): `update --counts DIR` promotes DIR/*.json, files `tinyperf count`
 // wrote, to <root>/counts/<key>/; `path --counts FILE` prints the directory FILE compares with.
+// `runs PROFILE` prints the runs per side a noise profile (<fingerprint>/noise.json, `tinyperf
+// calibrate`) recommends, for the nightly.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -20,6 +22,7 @@
 #include "perf_framework/environment.h"
 #include "perf_framework/error.h"
 #include "perf_framework/escape.h"
+#include "perf_framework/noise_profile.h"
 #include "perf_framework/regression.h"
 #include "perf_framework/suite.h"
 
@@ -159,6 +162,21 @@ void AddBaselineCommand(CLI::App& app, std::function<int()>& run) {
       ->check(CLI::ExistingFile);
   path->callback([root, counts, &run] {
     run = [root, counts] { return counts->empty() ? Path(*root) : CountsPath(*counts, *root); };
+  });
+
+  CLI::App* runs = b->add_subcommand(
+      "runs",
+      "Print the benchmark runs per side a noise profile recommends for its threshold (0 when "
+      "it cannot tell): what the nightly runs");
+  auto profile = std::make_shared<std::string>();
+  runs->add_option("profile", *profile, "A noise profile from tinyperf calibrate")
+      ->required()
+      ->check(CLI::ExistingFile);
+  runs->callback([profile, &run] {
+    run = [profile] {
+      std::printf("%d\n", perf::NoiseProfile::Read(*profile).recommended_runs);
+      return kExitOk;
+    };
   });
 
   CLI::App* update = b->add_subcommand(

@@ -27,8 +27,8 @@ void AddReportCommand(CLI::App& app, std::function<int()>& run);
 // --counts perf::CompareTimesAndCounts, rendered.
 void AddCompareCommand(CLI::App& app, std::function<int()>& run);
 void AddBaselineCommand(CLI::App& app, std::function<int()>& run);
-// Adds `calibrate [BINARY...]` (calibrate_command.cc): runs the binaries, then
-// perf::CompareAAPairs and perf::ProfileFromAA.
+// Adds `calibrate [BINARY...]` (calibrate_command.cc): perf::Calibrate (calibrate.h) on the
+// binaries, its noise profile written.
 void AddCalibrateCommand(CLI::App& app, std::function<int()>& run);
 void AddHistoryCommand(CLI::App& app, std::function<int()>& run);
 // Adds `count BINARY [-- ARGS]` (count_command.cc): instruction counts under Valgrind.

@@ -86,10 +86,9 @@ perf::CompareFilesOptions FilesOptions(const CompareOptions& o) {
 int CompareCountFiles(const CompareOptions& o) {
   perf::CountComparison report;
   try {
-    report = perf::CompareCounts(
-        perf::ParseCounts(perf::ReadJsonFile(o.baseline), o.baseline),
-        perf::ParseCounts(perf::ReadJsonFile(o.current), o.current), o.metric,
-        o.threshold_given ? o.threshold_pct : 1.0, o.jitter_pct);
+    report = perf::CompareCounts(perf::ParseCounts(perf::ReadJsonFile(o.baseline), o.baseline),
+                                 perf::ParseCounts(perf::ReadJsonFile(o.current), o.current),
+                                 o.metric, o.threshold_given ? o.threshold_pct : 1.0, o.jitter_pct);
   } catch (const std::exception& e) {
     return Unreadable(e);
   }
@@ -111,9 +110,16 @@ int CompareTimesAndCounts(const CompareOptions& o) {
 }
 
 int Compare(const CompareOptions& o) {
+  if (o.format == "families" && (perf::IsCountMetric(o.metric) || !o.counts.empty())) {
+    std::fprintf(stderr,
+                 "tinyperf compare: --format families lists timing regressions, not "
+                 "with --counts or a count --metric\n");
+    return kExitUsage;
+  }
   if (perf::IsCountMetric(o.metric)) {
     if (!o.counts.empty()) {
-      std::fprintf(stderr, "tinyperf compare: --counts goes beside a time metric, not --metric %s\n",
+      std::fprintf(stderr,
+                   "tinyperf compare: --counts goes beside a time metric, not --metric %s\n",
                    o.metric.c_str());
       return kExitUsage;
     }
@@ -123,11 +129,25 @@ int Compare(const CompareOptions& o) {
   perf::FileComparison result;
   try {
     result = perf::CompareFiles(o.baseline, o.current, FilesOptions(o));
+    if (result.claims && o.format == "families") {
+      std::fprintf(stderr,
+                   "tinyperf compare: --format families lists benchmark families; %s and "
+                   "%s are results files\n",
+                   perf::escape::Terminal(o.baseline).c_str(),
+                   perf::escape::Terminal(o.current).c_str());
+      return kExitUsage;
+    }
     if (result.claims) return RenderClaims(o, *result.claims);
   } catch (const std::exception& e) {
     return Unreadable(e);
   }
   if (result.benchmarks->changes.empty()) return NothingInCommon(o, "appears");
+  if (o.format == "families") {
+    for (const std::string& family : result.benchmarks->RegressedFamilies()) {
+      std::printf("%s\n", family.c_str());
+    }
+    return result.benchmarks->regressions > 0 ? kExitInvalid : kExitOk;
+  }
   return Render(o, *result.benchmarks);
 }
 
@@ -173,8 +193,10 @@ void AddCompareCommand(CLI::App& app, std::function<int()>& run) {
   c->add_option("--noise", o->noise,
                 "A noise profile from tinyperf calibrate: warns where noise exceeds the threshold")
       ->check(CLI::ExistingFile);
-  c->add_option("--format", o->format, "text, markdown or json")
-      ->check(CLI::IsMember({"text", "markdown", "json"}));
+  c->add_option("--format", o->format,
+                "text, markdown, json, or families: the benchmark families called regressions, "
+                "one a line (for scripts/confirm.sh)")
+      ->check(CLI::IsMember({"text", "markdown", "json", "families"}));
   c->callback([o, &run] { run = [o] { return Compare(*o); }; });
 }
 

@@ -20,8 +20,6 @@ namespace {
 
 using format::Num;
 
-std::string Family(const std::string& name) { return name.substr(0, name.find('/')); }
-
 }  // namespace
 
 std::vector<BenchmarkDrift> ProcessDrift(const std::vector<BenchmarkRun>& runs) {
@@ -62,7 +60,7 @@ NoiseProfile ProfileFromAA(const std::vector<ComparisonReport>& aa, const std::s
   for (const ComparisonReport& r : aa) {
     p.threshold_pct = 100 * r.options.threshold;
     for (const BenchmarkChange& c : r.changes) {
-      families[Family(c.name)].push_back(&c);
+      families[BenchmarkFamily(c.name)].push_back(&c);
       ++p.benchmarks;
       p.false_alarms += c.verdict == ChangeVerdict::kRegression;
     }
@@ -83,7 +81,7 @@ NoiseProfile ProfileFromAA(const std::vector<ComparisonReport>& aa, const std::s
     f.median_abs_change_pct = Median(abs_change);
     std::vector<double> family_drift;
     for (const BenchmarkDrift& d : drift) {
-      if (Family(d.name) == family) family_drift.push_back(d.process_drift_pct);
+      if (BenchmarkFamily(d.name) == family) family_drift.push_back(d.process_drift_pct);
     }
     if (!family_drift.empty()) f.process_drift_pct = Median(family_drift);
     p.families.push_back(f);
@@ -114,7 +112,7 @@ NoiseProfile ProfileFromAA(const std::vector<ComparisonReport>& aa, const std::s
 
 double NoiseProfile::ResolutionFor(const std::string& benchmark) const {
   for (const FamilyNoise& f : families) {
-    if (f.family == Family(benchmark)) return f.resolution_pct;
+    if (f.family == BenchmarkFamily(benchmark)) return f.resolution_pct;
   }
   return kNaN;
 }
@@ -125,7 +123,8 @@ double NoiseProfile::DriftFor(const std::string& benchmark) const {
   double own = kNaN;
   for (const BenchmarkDrift& d : drift) {
     all.push_back(d.process_drift_pct);
-    if (Family(d.name) == Family(benchmark)) family.push_back(d.process_drift_pct);
+    if (BenchmarkFamily(d.name) == BenchmarkFamily(benchmark))
+      family.push_back(d.process_drift_pct);
     if (d.name == benchmark) own = d.process_drift_pct;
   }
   if (family.empty()) return Median(all) / 100;

@@ -271,4 +271,16 @@ ComparisonReport CompareRuns(const BenchmarkRun& baseline, const BenchmarkRun& c
   return report;
 }
 
+std::string BenchmarkFamily(const std::string& name) { return name.substr(0, name.find('/')); }
+
+std::vector<std::string> ComparisonReport::RegressedFamilies() const {
+  std::vector<std::string> families;
+  for (const BenchmarkChange& c : changes) {
+    if (c.verdict == ChangeVerdict::kRegression) families.push_back(BenchmarkFamily(c.name));
+  }
+  std::sort(families.begin(), families.end());
+  families.erase(std::unique(families.begin(), families.end()), families.end());
+  return families;
+}
+
 }  // namespace perf

@@ -5,7 +5,8 @@
 #      package configs and .pc files (no path into the source or build tree), tinyperf and its
 #      count probe, the digits data;
 #   2. every installed header compiles alone against find_package(...) (headers/);
-#   3. pkg-config alone links a program against both libraries;
+#   3. pkg-config alone links a program against both libraries, and one against the results store
+#      and server (perf_store, perf_server), which also link through their package configs;
 #   4. examples/downstream/ builds against the prefix and its tests pass (the comparator contract);
 #   5. the installed tinyperf on the downstream project's own Google Benchmark binary, as the
 #      README's "tinyperf on your own benchmarks" shows it: --help, compare before/after,
@@ -21,6 +22,7 @@ work=$(realpath "$work")
 prefix=$work/prefix
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "== $* ($(date +%T))"; }
+source "$src/tests/install/downstream.sh"
 
 step "install into $prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
@@ -29,17 +31,21 @@ echo "$(wc -l < "$work/installed.txt") files, $(du -sh "$prefix" | cut -f1):"
 sed 's/^/  /' "$work/installed.txt"
 
 step "installed headers are exactly the public ones"
-(cd "$src/tinytorch/include" && find . -name '*.h'; cd "$src/perf_framework/include" &&
- find . -name '*.h') | sed 's|^\./|include/|' | sort > "$work/public_headers.txt"
+for lib in tinytorch perf_framework perf_store perf_server; do
+  (cd "$src/$lib/include" && find . -name '*.h')
+done | sed 's|^\./|include/|' | sort > "$work/public_headers.txt"
 grep '^include/' "$work/installed.txt" > "$work/installed_headers.txt" || true
 if ! diff "$work/public_headers.txt" "$work/installed_headers.txt"; then
-  fail "installed headers differ from tinytorch/include and perf_framework/include (< public only, > installed only)"
+  fail "installed headers differ from the libraries' include/ folders (< public only, > installed only)"
 fi
 for f in lib/libtinytorch.a lib/libperf_framework.a lib/libfileio.a \
+         lib/libperf_store.a lib/libperf_server.a \
          lib/cmake/tinytorch/tinytorchConfig.cmake lib/cmake/tinytorch/tinytorchConfigVersion.cmake \
          lib/cmake/perf_framework/perf_frameworkConfig.cmake \
          lib/cmake/perf_framework/perf_frameworkConfigVersion.cmake \
+         lib/cmake/perf_store/perf_storeConfig.cmake lib/cmake/perf_server/perf_serverConfig.cmake \
          lib/pkgconfig/tinytorch.pc lib/pkgconfig/perf_framework.pc \
+         lib/pkgconfig/perf_store.pc lib/pkgconfig/perf_server.pc \
          bin/tinyperf bin/tinyperf-count-probe share/tinytorch/digits/digits.csv; do
   grep -qx "$f" "$work/installed.txt" || fail "$f was not installed"
 done
@@ -65,11 +71,19 @@ g++ -std=c++20 -O1 "$src/tests/install/pkgconfig_main.cc" -o "$work/pkgconfig_ma
   $(pkg-config --cflags --libs tinytorch)
 [[ "$("$work/pkgconfig_main")" == "faster 22 2.5" ]] || fail "pkgconfig_main printed the wrong thing"
 
+step "the results store and server link through their package configs and through pkg-config"
+results="schema [0-9]+, token for box, http://localhost:8080"
+[[ "$("$work/headers/results_main" "$work/results_cmake.db")" =~ ^$results$ ]] ||
+  fail "results_main (CMake package configs) printed the wrong thing"
+# shellcheck disable=SC2046  # pkg-config's flags are meant to split
+g++ -std=c++20 -O1 "$src/tests/install/results_main.cc" -o "$work/results_main" \
+  $(pkg-config --cflags --libs perf_server)
+[[ "$("$work/results_main" "$work/results_pc.db")" =~ ^$results$ ]] ||
+  fail "results_main (pkg-config) printed the wrong thing"
+
 step "examples/downstream builds against the prefix, and its tests pass"
 ds=$work/downstream
-cmake -S "$src/examples/downstream" -B "$ds" "${no_registry[@]}" >/dev/null
-cmake --build "$ds" -j 2 >/dev/null
-ctest --test-dir "$ds" --output-on-failure
+downstream_build "$src" "$ds" "$prefix"
 
 tp=$prefix/bin/tinyperf
 step "tinyperf --help"
@@ -79,22 +93,8 @@ step "tinyperf --help"
   fail "the installed tinyperf does not default to the installed digits data"
 
 step "tinyperf compare: the benchmark before and after the change, alternated"
-mkdir -p "$work/before" "$work/after"
-for i in 1 2; do
-  for side in before after; do
-    "$ds/sort_bench_$side" --benchmark_repetitions=5 --benchmark_min_time=0.02 \
-      --benchmark_out="$work/$side/$i.json" --benchmark_out_format=json >>"$work/bench.log" 2>&1
-  done
-done
-set +e
-"$tp" compare "$work/before" "$work/after" > "$work/compare.txt"
-rc=$?
-set -e
-cat "$work/compare.txt"
-[[ $rc == 0 ]] || fail "tinyperf compare exited $rc on a 10x improvement"
-# One row per size, each ending in its verdict (the summary line says "improvement(s)" too).
-[[ $(grep -cE '^BM_SortInts/n:[0-9]+ .* improvement$' "$work/compare.txt") == 2 ]] ||
-  fail "both BM_SortInts sizes should be an improvement"
+downstream_bench "$ds" "$work"
+downstream_compare "$tp" "$work"
 set +e
 "$tp" compare "$work/after" "$work/before" > "$work/compare_reverse.txt"
 rc=$?

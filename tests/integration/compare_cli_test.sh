@@ -86,9 +86,17 @@ grep -q "noise profile .*false regression(s) per whole-suite comparison" "$dir/o
 grep -q '"method": "mann-whitney.*+ process drift"' "$dir/out.txt" \
   || fail "compare with a profile does not account for the drift between runs"
 [[ $(grep -c '"runs_baseline": 4' "$dir/out.txt") -eq 3 ]] || fail "merged runs are not counted"
+runs=$("$tinyperf" baseline runs "$dir/noise.json") || fail "baseline runs exited $?"
+[[ $runs =~ ^[0-9]+$ ]] || fail "baseline runs printed '$runs', not a run count"
 echo '{"schema": "tinytorch-noise-profile", "schema_version": 3}' >"$dir/noise3.json"
 compare 2 "a noise profile of an unknown version" "$dir/a" "$dir/b" --noise "$dir/noise3.json"
 grep -q "noise3.json: noise profile version 3" "$dir/out.txt" || fail "unclear profile error"
+
+# The families called regressions, one a line, for scripts (scripts/confirm.sh).
+compare 1 "the regressed families" "$dir/a" "$dir/s30" --format families
+[[ $(cat "$dir/out.txt") == BM_SpinControl ]] || fail "--format families printed $(cat "$dir/out.txt")"
+compare 0 "no regressed family" "$dir/a" "$dir/b" --format families
+[[ ! -s "$dir/out.txt" ]] || fail "--format families printed a family without a regression"
 
 # Confirmation (scripts/confirm.sh): a run that was slow only once (the slowdown gone when its
 # family is rerun) is no longer a regression; a slowdown that persists still is.

@@ -186,6 +186,28 @@ TEST(PerfRegressionTest, VerdictsAcrossTheRule) {
   EXPECT_NEAR(smallest_adjusted, std::min(1.0, 5 * smallest), 1e-15);
 }
 
+// What scripts/confirm.sh reruns: each regressed family once, sorted; an improvement's family is
+// not one of them.
+TEST(PerfRegressionTest, RegressedFamiliesAreTheFamiliesOfRegressionsOnce) {
+  EXPECT_EQ(BenchmarkFamily("BM_MatMul/n:256/real_time"), "BM_MatMul");
+  EXPECT_EQ(BenchmarkFamily("BM_Plain"), "BM_Plain");
+  const ComparisonReport r = CompareRuns(MakeRun({{"BM_Z/1", kBase},
+                                                  {"BM_Z/2", kBase},
+                                                  {"BM_A/1", kBase},
+                                                  {"BM_Fast/1", kBase},
+                                                  {"BM_Same", kBase}}),
+                                         MakeRun({{"BM_Z/1", Scaled(kBase, 1.5)},
+                                                  {"BM_Z/2", Scaled(kBase, 1.5)},
+                                                  {"BM_A/1", Scaled(kBase, 1.5)},
+                                                  {"BM_Fast/1", Scaled(kBase, 0.5)},
+                                                  {"BM_Same", kBase}}));
+  ASSERT_EQ(r.regressions, 3);
+  EXPECT_EQ(r.RegressedFamilies(), (std::vector<std::string>{"BM_A", "BM_Z"}));
+  EXPECT_TRUE(CompareRuns(MakeRun({{"BM_A", kBase}}), MakeRun({{"BM_A", kBase}}))
+                  .RegressedFamilies()
+                  .empty());
+}
+
 TEST(PerfRegressionTest, AggregatesOnlyGetALabelledThresholdComparison) {
   nlohmann::json a = {{"benchmarks",
                        {{{"name", "BM_A_median"},

@@ -1,6 +1,6 @@
 // The scalar formula of every elementwise op a lazy graph can record, one definition for the eager
-// op (elementwise.cc, activations.cc) and the fused lazy pass (lazy.cc's op table): the two give
-// the same bits because they call the same function, not because two copies agree.
+// op (elementwise.cc, activations.cc) and the fused lazy pass (lazy_ops.cc's op table): the two
+// give the same bits because they call the same function, not because two copies agree.
 //
 // Each formula is a small functor, not a function pointer, so the loops that take it as a template
 // argument inline and vectorise it. A formula with an operand s stores it as its one member.

@@ -63,7 +63,13 @@ struct ComparisonReport {
   std::string ToText() const;
   std::string ToMarkdown() const;
   nlohmann::json ToJson() const;
+  // The families (BenchmarkFamily) of the benchmarks called regressions, sorted, each once: what
+  // scripts/confirm.sh reruns (`tinyperf compare --format families`).
+  std::vector<std::string> RegressedFamilies() const;
 };
+
+// A benchmark's family: its name up to the first '/' ("BM_MatMul" of "BM_MatMul/n:256").
+std::string BenchmarkFamily(const std::string& name);
 
 // The verdict rule, for one benchmark (p_adjusted already Holm-corrected):
 //   regression    p_adjusted < alpha and the estimated slowdown > threshold

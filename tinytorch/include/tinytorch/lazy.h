@@ -53,7 +53,7 @@ enum class LazyOp : uint8_t {
   // Run by their eager kernels.
   kMatMul,
   kSoftmax,
-  kCount  // not an op: the number of ops, which lazy.cc's op table must match
+  kCount  // not an op: the number of ops, which lazy_ops.cc's op table must match
 };
 const char* LazyOpName(LazyOp op);  // "?" for a value that is no op
 
