@@ -183,15 +183,18 @@ std::string OlympicsPageHtml(store::OlympicsStore& o, const store::EventInfo& ev
   if (rows.empty()) h += "<tr><td colspan=\"6\">No verified submission yet.</td></tr>\n";
   h += "</tbody></table>\n<h2>Not ranked yet</h2>\n<table class=\"unranked\"><thead><tr><th>"
        "athlete</th><th>history</th></tr></thead><tbody>\n";
+  bool waiting = false;
   for (const auto& [athlete, subs] : by_athlete) {
     const bool ranked = std::any_of(rows.begin(), rows.end(), [&a = athlete](const auto& r) {
       return r.best.athlete == a;
     });
     if (ranked) continue;
+    waiting = true;
     h += "<tr class=\"waiting\"><td class=\"athlete\">" +
          Html(escape::Shorten(athlete, kMaxNameChars)) + "</td><td>" + HistoryHtml(subs) +
          "</td></tr>\n";
   }
+  if (!waiting) h += "<tr><td colspan=\"2\">Every athlete who submitted is ranked.</td></tr>\n";
   return h + "</tbody></table>\n</body></html>\n";
 }
 
