@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 
+#include "api.h"
 #include "fileio/fileio.h"
 #include "perf_framework/escape.h"
 #include "perf_framework/format.h"
@@ -19,22 +20,18 @@ using format::Num;
 constexpr size_t kMaxNameChars = 64;
 constexpr size_t kMaxReasonChars = 300;
 
-// A JSON document the store kept as text, embedded; as a string when it does not parse.
-nlohmann::json Embedded(const std::string& text) {
-  if (text.empty()) return nullptr;
-  try {
-    return ParseJson(text, "stored JSON");
-  } catch (const Error&) {
-    return text;
-  }
+// A stored JSON document (api.h's Embedded); null when none was stored yet.
+nlohmann::json EmbeddedOrNull(const std::string& text) {
+  return text.empty() ? nlohmann::json() : Embedded(text);
 }
 
 nlohmann::json Number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
 
 // "int8, prune=0.5 (20 epochs, seed 42)" from a stored recipe.
 std::string RecipeText(const std::string& recipe_json) {
-  const nlohmann::json r = Embedded(recipe_json);
-  if (!r.is_object() || !r.contains("techniques") || !r["techniques"].is_array()) return recipe_json;
+  const nlohmann::json r = EmbeddedOrNull(recipe_json);
+  if (!r.is_object() || !r.contains("techniques") || !r["techniques"].is_array())
+    return recipe_json;
   std::string s;
   for (const nlohmann::json& t : r["techniques"]) {
     s += (s.empty() ? "" : ", ") + (t.is_string() ? t.get<std::string>() : t.dump());
@@ -65,21 +62,24 @@ details { margin: 0; } ol { margin: 0.3em 0; padding-left: 1.5em; }
 }  // namespace
 
 nlohmann::json SubmissionJson(const store::SubmissionInfo& s, bool with_claim) {
-  nlohmann::json j = {{"id", s.id},
-                      {"event", s.event},
-                      {"athlete", s.athlete},
-                      {"status", s.status},
-                      {"submitted_utc", s.submitted_utc},
-                      {"finished_utc", s.finished_utc.empty() ? nlohmann::json() : nlohmann::json(s.finished_utc)},
-                      {"attempts", s.attempts},
-                      {"score", Number(s.score)},
-                      {"interval", std::isfinite(s.score) ? nlohmann::json::array({Number(s.score_low), Number(s.score_high)}) : nlohmann::json()},
-                      {"reason", s.reason},
-                      {"recipe", Embedded(s.recipe_json)},
-                      {"fingerprint", s.fingerprint}};
+  nlohmann::json j = {
+      {"id", s.id},
+      {"event", s.event},
+      {"athlete", s.athlete},
+      {"status", s.status},
+      {"submitted_utc", s.submitted_utc},
+      {"finished_utc", s.finished_utc.empty() ? nlohmann::json() : nlohmann::json(s.finished_utc)},
+      {"attempts", s.attempts},
+      {"score", Number(s.score)},
+      {"interval", std::isfinite(s.score)
+                       ? nlohmann::json::array({Number(s.score_low), Number(s.score_high)})
+                       : nlohmann::json()},
+      {"reason", s.reason},
+      {"recipe", EmbeddedOrNull(s.recipe_json)},
+      {"fingerprint", s.fingerprint}};
   if (with_claim) {
-    j["claimed"] = Embedded(s.claimed_json);
-    j["measured"] = Embedded(s.measured_json);
+    j["claimed"] = EmbeddedOrNull(s.claimed_json);
+    j["measured"] = EmbeddedOrNull(s.measured_json);
   }
   return j;
 }
@@ -91,7 +91,7 @@ nlohmann::json EventsJson(const std::vector<store::EventInfo>& events) {
                    {"division", e.division},
                    {"deadline_utc", e.deadline_utc},
                    {"max_submissions", e.max_submissions},
-                   {"rules", Embedded(e.rules_json)},
+                   {"rules", EmbeddedOrNull(e.rules_json)},
                    {"created_utc", e.created_utc}});
   }
   return {{"events", out}};
@@ -110,23 +110,22 @@ nlohmann::json LeaderboardJson(store::OlympicsStore& o, const store::EventInfo& 
                        {"score", Number(r.best.score)},
                        {"interval", {Number(r.best.score_low), Number(r.best.score_high)}},
                        {"submission_id", r.best.id},
-                       {"recipe", Embedded(r.best.recipe_json)},
+                       {"recipe", EmbeddedOrNull(r.best.recipe_json)},
                        {"status", r.best.status},
                        {"submissions", r.submissions},
                        {"history", history[r.best.athlete]}});
   }
   nlohmann::json unranked = nlohmann::json::object();
   for (auto& [athlete, h] : history) {
-    const bool ranked = std::any_of(rows.begin(), rows.end(), [&a = athlete](const auto& r) {
-      return r.best.athlete == a;
-    });
+    const bool ranked = std::any_of(rows.begin(), rows.end(),
+                                    [&a = athlete](const auto& r) { return r.best.athlete == a; });
     if (!ranked) unranked[athlete] = h;
   }
   return {{"event", event.name},
           {"division", event.division},
           {"deadline_utc", event.deadline_utc},
           {"max_submissions", event.max_submissions},
-          {"rules", Embedded(event.rules_json)},
+          {"rules", EmbeddedOrNull(event.rules_json)},
           {"rank_rule", kRankRule},
           {"queue", o.CountByStatus(event.name)},
           {"entries", entries},
@@ -159,14 +158,14 @@ std::string OlympicsPageHtml(store::OlympicsStore& o, const store::EventInfo& ev
   const std::map<std::string, int64_t> queue = o.CountByStatus(event.name);
 
   const std::string title = "TorchPerf Olympics: " + event.name;
-  std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
-                  Html(title) + "</title><style>" + kStyle + "</style></head><body>\n<h1>" +
-                  Html(title) + "</h1>\n<p>" + Html(event.division) +
-                  " division · deadline " + Html(event.deadline_utc) + " · at most " +
-                  std::to_string(event.max_submissions) +
-                  " submissions per athlete</p>\n<p class=\"rule\" id=\"rank-rule\">" +
-                  Html(std::string("Scores are measured by the server, not claimed: ") + kRankRule) +
-                  ".</p>\n<p id=\"queue\">";
+  std::string h =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + Html(title) +
+      "</title><style>" + kStyle + "</style></head><body>\n<h1>" + Html(title) + "</h1>\n<p>" +
+      Html(event.division) + " division · deadline " + Html(event.deadline_utc) + " · at most " +
+      std::to_string(event.max_submissions) +
+      " submissions per athlete</p>\n<p class=\"rule\" id=\"rank-rule\">" +
+      Html(std::string("Scores are measured by the server, not claimed: ") + kRankRule) +
+      ".</p>\n<p id=\"queue\">";
   for (const auto& [status, n] : queue) h += Html(status) + " " + std::to_string(n) + " · ";
   h += std::to_string(all.size()) + " submissions</p>\n";
   h += "<table class=\"leaderboard\"><thead><tr><th>rank</th><th>athlete</th><th>score "
@@ -185,9 +184,8 @@ std::string OlympicsPageHtml(store::OlympicsStore& o, const store::EventInfo& ev
        "athlete</th><th>history</th></tr></thead><tbody>\n";
   bool waiting = false;
   for (const auto& [athlete, subs] : by_athlete) {
-    const bool ranked = std::any_of(rows.begin(), rows.end(), [&a = athlete](const auto& r) {
-      return r.best.athlete == a;
-    });
+    const bool ranked = std::any_of(rows.begin(), rows.end(),
+                                    [&a = athlete](const auto& r) { return r.best.athlete == a; });
     if (ranked) continue;
     waiting = true;
     h += "<tr class=\"waiting\"><td class=\"athlete\">" +
@@ -204,8 +202,9 @@ int PublishOlympics(store::Store& store, const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   PERF_CHECK(!ec, "publish: cannot create ", dir, ": ", ec.message());
-  std::string index = std::string("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                                  "<title>TorchPerf Olympics</title><style>") +
+  std::string index = std::string(
+                          "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                          "<title>TorchPerf Olympics</title><style>") +
                       kStyle + "</style></head><body><h1>TorchPerf Olympics</h1><ul>\n";
   for (const store::EventInfo& e : events) {
     // Event names are identifiers (CheckName): safe as file names.

@@ -39,8 +39,8 @@ store::EventInfo EventOr404(store::OlympicsStore& o, const std::string& name) {
 // The athlete the bearer token belongs to; 401 otherwise.
 std::string Athlete(OlympicsRouteContext& c, const httplib::Request& req) {
   const std::string token = BearerToken(req);
-  const std::optional<std::string> athlete = c.pool.With(
-      [&](store::Store& s) { return store::OlympicsStore(s).AthleteForToken(token); });
+  const std::optional<std::string> athlete =
+      c.pool.With([&](store::Store& s) { return store::OlympicsStore(s).AthleteForToken(token); });
   if (!athlete) throw HttpError{401, "unknown or revoked athlete token", "Authorization"};
   return *athlete;
 }
@@ -56,18 +56,21 @@ tinytorch::Submission CheckedSubmission(const std::string& body, const std::stri
     throw HttpError{400, e.what(), "body"};
   }
   if (s.athlete != athlete) {
-    throw HttpError{403, "this token submits as athlete '" + athlete + "', the submission names '" +
-                             escape::Shorten(s.athlete, 80) + "'",
+    throw HttpError{403,
+                    "this token submits as athlete '" + athlete + "', the submission names '" +
+                        escape::Shorten(s.athlete, 80) + "'",
                     "athlete"};
   }
   if (tinytorch::EventName(s.event) != event.name) {
-    throw HttpError{400, std::string("the submission is for event '") +
-                             tinytorch::EventName(s.event) + "', posted to '" + event.name + "'",
+    throw HttpError{400,
+                    std::string("the submission is for event '") + tinytorch::EventName(s.event) +
+                        "', posted to '" + event.name + "'",
                     "event"};
   }
   if (s.division != event.division) {
-    throw HttpError{400, "event '" + event.name + "' is in the " + event.division +
-                             " division, the submission in the " + s.division,
+    throw HttpError{400,
+                    "event '" + event.name + "' is in the " + event.division +
+                        " division, the submission in the " + s.division,
                     "division"};
   }
   try {
@@ -88,8 +91,9 @@ void Submit(OlympicsRouteContext& c, const httplib::Request& req, httplib::Respo
     athlete = Athlete(c, req);
     if (const int wait_s = c.limiter.Take("athlete:" + athlete); wait_s > 0) {
       res.set_header("Retry-After", std::to_string(wait_s));
-      throw HttpError{429, "too many submissions from athlete '" + athlete + "'; retry in " +
-                               std::to_string(wait_s) + " s",
+      throw HttpError{429,
+                      "too many submissions from athlete '" + athlete + "'; retry in " +
+                          std::to_string(wait_s) + " s",
                       "Authorization"};
     }
     event = c.pool.With([&](store::Store& s) {
@@ -180,8 +184,9 @@ void AddOlympicsRoutes(httplib::Server& http, OlympicsRouteContext ctx) {
   http.Get("/api/v1/olympics/events", [c](const httplib::Request& req, httplib::Response& res) {
     c->guarded(res, [&] {
       CheckParams(req.params, {});
-      Reply(res, 200, EventsJson(c->pool.With(
-                          [](store::Store& s) { return store::OlympicsStore(s).ListEvents(); })));
+      Reply(res, 200, EventsJson(c->pool.With([](store::Store& s) {
+              return store::OlympicsStore(s).ListEvents();
+            })));
     });
   });
   http.Get(base + "/leaderboard", [c](const httplib::Request& req, httplib::Response& res) {
@@ -193,21 +198,20 @@ void AddOlympicsRoutes(httplib::Server& http, OlympicsRouteContext ctx) {
       }));
     });
   });
-  http.Get(std::string("/olympics/") + kEventPattern,
-           [c](const httplib::Request& req, httplib::Response& res) {
-             c->guarded(res, [&] {
-               CheckParams(req.params, {});
-               const std::string page = c->pool.With([&](store::Store& s) {
-                 store::OlympicsStore o(s);
-                 return OlympicsPageHtml(o, EventOr404(o, req.matches[1]));
-               });
-               res.status = 200;
-               res.set_header("Content-Security-Policy",
-                              "default-src 'none'; style-src 'unsafe-inline'");
-               res.set_header("X-Content-Type-Options", "nosniff");
-               res.set_content(page, "text/html; charset=utf-8");
-             });
-           });
+  http.Get(std::string("/olympics/") + kEventPattern, [c](const httplib::Request& req,
+                                                          httplib::Response& res) {
+    c->guarded(res, [&] {
+      CheckParams(req.params, {});
+      const std::string page = c->pool.With([&](store::Store& s) {
+        store::OlympicsStore o(s);
+        return OlympicsPageHtml(o, EventOr404(o, req.matches[1]));
+      });
+      res.status = 200;
+      res.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+      res.set_header("X-Content-Type-Options", "nosniff");
+      res.set_content(page, "text/html; charset=utf-8");
+    });
+  });
 }
 
 }  // namespace perf::server

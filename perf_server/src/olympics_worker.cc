@@ -110,7 +110,7 @@ WorkerStats RunWorker(
       ++stats.lost;
       continue;
     }
-    ++(outcome.status == "verified" ? stats.verified
+    ++(outcome.status == "verified"   ? stats.verified
        : outcome.status == "rejected" ? stats.rejected
                                       : stats.errors);
     if (on_finished) on_finished(*job, outcome);

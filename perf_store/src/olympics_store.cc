@@ -75,8 +75,8 @@ SubmissionInfo ToSubmission(const Row& r) {
 }
 
 EventInfo ToEvent(const Row& r) {
-  return {AsText(r[0]), AsText(r[1]), AsText(r[2]), static_cast<int>(AsInt(r[3])), AsText(r[4]),
-          AsText(r[5])};
+  return {AsText(r[0]), AsText(r[1]), AsText(r[2]), static_cast<int>(AsInt(r[3])),
+          AsText(r[4]), AsText(r[5])};
 }
 
 int64_t AthleteId(Database& db, const std::string& name, const std::string& now) {
@@ -92,7 +92,8 @@ std::vector<int> SharedRanks(const std::vector<std::pair<double, double>>& inter
   size_t opener = 0;
   for (size_t i = 0; i < intervals.size(); ++i) {
     const auto& [low, high] = intervals[i];
-    const bool overlaps = i > 0 && high >= intervals[opener].first && low <= intervals[opener].second;
+    const bool overlaps =
+        i > 0 && high >= intervals[opener].first && low <= intervals[opener].second;
     if (!overlaps) opener = i;
     ranks[i] = static_cast<int>(opener) + 1;
   }
@@ -100,8 +101,8 @@ std::vector<int> SharedRanks(const std::vector<std::pair<double, double>>& inter
 }
 
 void CheckAthleteName(const std::string& name, const std::string& what) {
-  PERF_CHECK(!name.empty() && name.size() <= kMaxAthleteBytes, what, ": an athlete name must be 1 to ",
-             kMaxAthleteBytes, " bytes, got ", name.size());
+  PERF_CHECK(!name.empty() && name.size() <= kMaxAthleteBytes, what,
+             ": an athlete name must be 1 to ", kMaxAthleteBytes, " bytes, got ", name.size());
   for (const unsigned char c : name) {
     PERF_CHECK(c >= 0x20 && c != 0x7f, what, ": control character in the athlete name");
   }
@@ -164,8 +165,9 @@ std::string OlympicsStore::AddAthleteToken(const std::string& athlete) {
   Transaction t(db_);
   const std::string now = UtcNow();
   const int64_t id = AthleteId(db_, athlete, now);
-  db_.Query("INSERT INTO athlete_tokens (athlete_id, token_sha256, created_utc) VALUES ($1, $2, $3)",
-            {id, Sha256Hex(token), now});
+  db_.Query(
+      "INSERT INTO athlete_tokens (athlete_id, token_sha256, created_utc) VALUES ($1, $2, $3)",
+      {id, Sha256Hex(token), now});
   t.Commit();
   return token;
 }
@@ -247,13 +249,13 @@ std::optional<Job> OlympicsStore::Claim(const std::string& worker, int lease_sec
        "verification did not finish in " + std::to_string(kMaxVerifyAttempts) +
            " attempts (each worker died or overran its lease)",
        int64_t{kMaxVerifyAttempts}});
-  const auto claimed = db_.Query(
-      db_.dialect().Expand(
-          "UPDATE olympic_submissions SET status = 'running', claimed_by = $1, "
-          "lease_expires_utc = $2, attempts = attempts + 1 WHERE id = (SELECT id FROM "
-          "olympic_submissions WHERE status = 'pending' OR (status = 'running' AND "
-          "lease_expires_utc <= $3) ORDER BY id LIMIT 1{skip_locked}) RETURNING id"),
-      {worker, UtcAfter(lease_seconds), now});
+  const auto claimed =
+      db_.Query(db_.dialect().Expand(
+                    "UPDATE olympic_submissions SET status = 'running', claimed_by = $1, "
+                    "lease_expires_utc = $2, attempts = attempts + 1 WHERE id = (SELECT id FROM "
+                    "olympic_submissions WHERE status = 'pending' OR (status = 'running' AND "
+                    "lease_expires_utc <= $3) ORDER BY id LIMIT 1{skip_locked}) RETURNING id"),
+                {worker, UtcAfter(lease_seconds), now});
   if (claimed.empty()) {
     t.Commit();
     return std::nullopt;
@@ -266,7 +268,12 @@ std::optional<Job> OlympicsStore::Claim(const std::string& worker, int lease_sec
       {id});
   t.Commit();
   const Row& r = rows.at(0);
-  return Job{AsInt(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3]), AsText(r[4]), AsText(r[5]),
+  return Job{AsInt(r[0]),
+             AsText(r[1]),
+             AsText(r[2]),
+             AsText(r[3]),
+             AsText(r[4]),
+             AsText(r[5]),
              static_cast<int>(AsInt(r[6]))};
 }
 
@@ -300,10 +307,9 @@ std::vector<SubmissionInfo> OlympicsStore::ListSubmissions(const std::string& ev
   std::lock_guard lock(db_.mutex);
   RequireCurrent(db_);
   std::vector<SubmissionInfo> out;
-  for (const Row& r :
-       db_.Query(std::string("SELECT ") + kSubmissionColumns +
-                     " WHERE e.name = $1 AND ($2 = '' OR a.name = $2) ORDER BY s.id",
-                 {event, athlete})) {
+  for (const Row& r : db_.Query(std::string("SELECT ") + kSubmissionColumns +
+                                    " WHERE e.name = $1 AND ($2 = '' OR a.name = $2) ORDER BY s.id",
+                                {event, athlete})) {
     out.push_back(ToSubmission(r));
   }
   return out;
@@ -313,7 +319,8 @@ std::map<std::string, int64_t> OlympicsStore::CountByStatus(const std::string& e
   std::lock_guard lock(db_.mutex);
   RequireCurrent(db_);
   std::map<std::string, int64_t> out;
-  for (const char* status : {"pending", "running", "verified", "rejected", "error"}) out[status] = 0;
+  for (const char* status : {"pending", "running", "verified", "rejected", "error"})
+    out[status] = 0;
   for (const Row& r : db_.Query(
            "SELECT s.status, COUNT(*) FROM olympic_submissions s JOIN olympic_events e ON e.id = "
            "s.event_id WHERE ($1 = '' OR e.name = $1) GROUP BY s.status",

@@ -27,7 +27,7 @@ trap '[[ -n "${server_pid:-}" ]] && kill "$server_pid" 2>/dev/null' EXIT
 # One measured submission; every student's copy names them (the recipe is the same, so each
 # re-measurement must agree with it).
 "$tinyperf" olympics submit --event latency_sprint --athlete template --technique int8 \
-  --epochs 5 --latency-seconds 0.05 --out "$dir/template.json" >/dev/null || fail "submit"
+  --epochs 5 --latency-seconds 0.3 --out "$dir/template.json" >/dev/null || fail "submit"
 size=$(grep -o '"size_bytes": [0-9]*' "$dir/template.json" | head -1 | grep -o '[0-9]*$')
 forged=0
 for s in $(seq "$students"); do
@@ -82,7 +82,7 @@ malformed=$(grep -c '^400$' "$dir/spam_codes.txt")
 start=$(date +%s.%N)
 pids=()
 for w in $(seq "$workers"); do
-  "$tinyperf" serve --worker --drain --db "$db" --worker-id "w$w" --latency-seconds 0.05 \
+  "$tinyperf" serve --worker --drain --db "$db" --worker-id "w$w" --latency-seconds 0.3 \
     >"$dir/worker$w.log" 2>&1 &
   pids+=($!)
 done

@@ -32,7 +32,7 @@ bob_token=$("$tinyperf" token add --db "$db" --athlete bob 2>/dev/null)
 
 serve_on 127.0.0.1:0
 url="http://127.0.0.1:$port"
-measure=(--epochs 5 --latency-seconds 0.05)
+measure=(--epochs 5 --latency-seconds 0.3)
 expect 0 "submit to the server" "$tinyperf" olympics submit --event latency_sprint \
   --athlete "$ada" --technique prune=0.5 --technique int8 "${measure[@]}" --out "$dir/ada.json" \
   --server "$url" --token "$ada_token"
@@ -87,7 +87,7 @@ code=$(curl -s -o "$dir/answer.json" -w '%{http_code}' -X PUT -H "Authorization:
 
 # Two workers drain the queue; each submission is verified by one of them.
 for w in 1 2; do
-  "$tinyperf" serve --worker --drain --db "$db" --worker-id "w$w" --latency-seconds 0.05 \
+  "$tinyperf" serve --worker --drain --db "$db" --worker-id "w$w" --latency-seconds 0.3 \
     >"$dir/worker$w.log" 2>&1 &
   eval "worker$w=\$!"
 done

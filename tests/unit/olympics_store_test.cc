@@ -2,18 +2,19 @@
 // tests/integration/postgres_olympics_test.sh (TT_TEST_POSTGRES_URL, an emptied database per
 // case). Events, athlete tokens, the submission limits, and the verification queue's claims:
 // atomic under concurrent workers, released by an expired lease, never finished twice.
+#include "perf_store/olympics_store.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include "perf_store/olympics_store.h"
 
 namespace perf::store {
 namespace {
@@ -22,6 +23,16 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 enum class Backend { kSqlite, kPostgres };
+
+Outcome Final(const std::string& status, double score = NAN, double low = NAN, double high = NAN) {
+  Outcome o;
+  o.status = status;
+  o.reason = status == "verified" ? "" : "a reason";
+  o.score = score;
+  o.score_low = low;
+  o.score_high = high;
+  return o;
+}
 
 class OlympicsStoreTest : public ::testing::TestWithParam<Backend> {
  protected:
@@ -49,7 +60,11 @@ class OlympicsStoreTest : public ::testing::TestWithParam<Backend> {
   // An open event (deadline far ahead) with `limit` submissions per athlete.
   void CreateEvent(OlympicsStore& o, const std::string& name, int limit,
                    const std::string& deadline = "2999-01-01T00:00:00Z") {
-    o.CreateEvent({.name = name, .deadline_utc = deadline, .max_submissions = limit});
+    EventInfo e;
+    e.name = name;
+    e.deadline_utc = deadline;
+    e.max_submissions = limit;
+    o.CreateEvent(e);
   }
   static NewSubmission Sub(const std::string& event, const std::string& athlete) {
     return {event, athlete, R"({"techniques":["int8"],"epochs":1,"seed":1})", "{}", "fp"};
@@ -124,7 +139,7 @@ TEST_P(OlympicsStoreTest, EnqueueRefusesUnknownLateAndOverLimitSubmissions) {
   // A verification error is the server's fault: it does not use up the athlete's limit.
   const auto job = o.Claim("w", 60);
   ASSERT_TRUE(job);
-  ASSERT_TRUE(o.Finish(job->id, "w", {.status = "error", .reason = "worker crashed"}));
+  ASSERT_TRUE(o.Finish(job->id, "w", Final("error")));
   EXPECT_GT(o.Enqueue(Sub("latency_sprint", "ada")), 0);
   EXPECT_EQ(o.CountByStatus("latency_sprint").at("pending"), 2);
 }
@@ -175,9 +190,7 @@ TEST_P(OlympicsStoreTest, ConcurrentWorkersClaimEachSubmissionOnce) {
       OlympicsStore o(s);
       const std::string name = "worker-" + std::to_string(w);
       while (const auto job = o.Claim(name, 600)) {
-        ASSERT_TRUE(o.Finish(job->id, name,
-                             {.status = "verified", .score = 1.0 * job->id, .score_low = 0,
-                              .score_high = 1e9}));
+        ASSERT_TRUE(o.Finish(job->id, name, Final("verified", 1.0 * job->id, 0, 1e9)));
         std::lock_guard lock(mu);
         claimed.insert(job->id);
       }
@@ -204,10 +217,9 @@ TEST_P(OlympicsStoreTest, AnExpiredLeaseIsReclaimedAndTheOldWorkerCannotFinish) 
   EXPECT_EQ(second->id, id);
   EXPECT_EQ(second->attempts, 2);
   EXPECT_FALSE(o.Claim("third", 600)) << "a live lease must not be claimed";
-  EXPECT_FALSE(o.Finish(id, "dead", {.status = "rejected", .reason = "late"}));
-  EXPECT_TRUE(o.Finish(id, "alive", {.status = "verified", .score = 2, .score_low = 1,
-                                     .score_high = 3}));
-  EXPECT_FALSE(o.Finish(id, "alive", {.status = "rejected"})) << "finished twice";
+  EXPECT_FALSE(o.Finish(id, "dead", Final("rejected")));
+  EXPECT_TRUE(o.Finish(id, "alive", Final("verified", 2, 1, 3)));
+  EXPECT_FALSE(o.Finish(id, "alive", Final("rejected"))) << "finished twice";
   const SubmissionInfo info = *o.GetSubmission(id);
   EXPECT_EQ(info.status, "verified");
   EXPECT_EQ(info.score, 2);
@@ -234,15 +246,16 @@ TEST_P(OlympicsStoreTest, TheLeaderboardRanksEachAthletesBestAndSharesOverlappin
   // score [low, high]: ada 3.0 [2.8, 3.2] and 2.0; bob 2.9 [2.7, 3.1]; cy 2.0 [1.9, 2.1];
   // dee rejected.
   const std::vector<std::tuple<const char*, const char*, double, double, double>> plan = {
-      {"ada", "verified", 2.0, 1.9, 2.1}, {"ada", "verified", 3.0, 2.8, 3.2},
-      {"bob", "verified", 2.9, 2.7, 3.1}, {"cy", "verified", 2.0, 1.9, 2.1},
+      {"ada", "verified", 2.0, 1.9, 2.1},
+      {"ada", "verified", 3.0, 2.8, 3.2},
+      {"bob", "verified", 2.9, 2.7, 3.1},
+      {"cy", "verified", 2.0, 1.9, 2.1},
       {"dee", "rejected", NAN, NAN, NAN}};
   for (const auto& [athlete, status, score, low, high] : plan) {
     o.Enqueue(Sub("latency_sprint", athlete));
     const auto job = o.Claim("w", 60);
     ASSERT_TRUE(job);
-    ASSERT_TRUE(o.Finish(job->id, "w", {.status = status, .score = score, .score_low = low,
-                                        .score_high = high}));
+    ASSERT_TRUE(o.Finish(job->id, "w", Final(status, score, low, high)));
   }
   const std::vector<LeaderboardRow> board = o.Leaderboard("latency_sprint");
   ASSERT_EQ(board.size(), 3u);

@@ -145,27 +145,28 @@ VerificationResult VerifyClaim(const Submission& claimed, const RecipeMeasuremen
        {std::tuple{"baseline", &claimed.baseline, &measured.baseline},
         std::tuple{"optimized", &claimed.optimized, &measured.optimized}}) {
     if (c->size_bytes != m->size_bytes) {
-      v.reasons.push_back(Printf("claimed %s size %lld bytes, re-measured %lld bytes (sizes are "
-                                 "deterministic for a recipe: no tolerance)",
-                                 name, static_cast<long long>(c->size_bytes),
-                                 static_cast<long long>(m->size_bytes)));
+      v.reasons.push_back(Printf(
+          "claimed %s size %lld bytes, re-measured %lld bytes (sizes are "
+          "deterministic for a recipe: no tolerance)",
+          name, static_cast<long long>(c->size_bytes), static_cast<long long>(m->size_bytes)));
     }
     if (!(std::fabs(c->accuracy.value - m->accuracy.value) <= kAccuracyClaimTolerance)) {
-      v.reasons.push_back(Printf("claimed %s accuracy %.4f, re-measured %.4f (tolerance %.2f "
-                                 "points)",
-                                 name, c->accuracy.value, m->accuracy.value,
-                                 100 * kAccuracyClaimTolerance));
+      v.reasons.push_back(
+          Printf("claimed %s accuracy %.4f, re-measured %.4f (tolerance %.2f "
+                 "points)",
+                 name, c->accuracy.value, m->accuracy.value, 100 * kAccuracyClaimTolerance));
     }
   }
   try {
-    const OlympicScores server = ScoreSubmission(claimed.event, measured.baseline,
-                                                 measured.optimized);
-    const double claimed_speedup = claimed.baseline.latency_ms.value /
-                                   claimed.optimized.latency_ms.value;
+    const OlympicScores server =
+        ScoreSubmission(claimed.event, measured.baseline, measured.optimized);
+    const double claimed_speedup =
+        claimed.baseline.latency_ms.value / claimed.optimized.latency_ms.value;
     if (!(claimed_speedup <= kSpeedupClaimFactor * server.speedup_high)) {
-      v.reasons.push_back(Printf("claimed speedup %.2fx is more than %.0fx the re-measured "
-                                 "speedup's upper bound %.2fx",
-                                 claimed_speedup, kSpeedupClaimFactor, server.speedup_high));
+      v.reasons.push_back(
+          Printf("claimed speedup %.2fx is more than %.0fx the re-measured "
+                 "speedup's upper bound %.2fx",
+                 claimed_speedup, kSpeedupClaimFactor, server.speedup_high));
     }
   } catch (const std::exception& e) {
     v.reasons.push_back(std::string("claimed or re-measured numbers cannot be scored: ") +

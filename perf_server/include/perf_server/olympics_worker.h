@@ -16,14 +16,14 @@
 namespace perf::server {
 
 struct WorkerOptions {
-  std::string db_url;           // sqlite:PATH or postgresql://...
-  std::string worker_id;        // unique per worker: "" makes HOST:PID
-  std::string digits_csv;       // the digits data set the recipes train on
+  std::string db_url;            // sqlite:PATH or postgresql://...
+  std::string worker_id;         // unique per worker: "" makes HOST:PID
+  std::string digits_csv;        // the digits data set the recipes train on
   double latency_seconds = 1.0;  // timer budget per model (small in tests; never compare times
                                  // measured with another budget)
-  int lease_seconds = 600;      // a claim not finished in time is released to another worker
-  int poll_ms = 500;            // sleep when the queue is empty
-  bool drain = false;           // return once the queue is empty instead of waiting for more
+  int lease_seconds = 600;       // a claim not finished in time is released to another worker
+  int poll_ms = 500;             // sleep when the queue is empty
+  bool drain = false;            // return once the queue is empty instead of waiting for more
 };
 
 struct WorkerStats {

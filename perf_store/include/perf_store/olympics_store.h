@@ -26,12 +26,12 @@ namespace perf::store {
 inline constexpr int kMaxVerifyAttempts = 3;
 
 struct EventInfo {
-  std::string name;                  // one of tinytorch's five events ("latency_sprint", ...)
-  std::string division = "closed";   // "closed" or "open"
-  std::string deadline_utc;          // YYYY-MM-DDTHH:MM:SSZ: later submissions are refused
-  int max_submissions = 5;           // per athlete; verification errors do not count
-  std::string rules_json = "{}";     // the event's rules when created, for the page
-  std::string created_utc;           // filled in by CreateEvent
+  std::string name;                 // one of tinytorch's five events ("latency_sprint", ...)
+  std::string division = "closed";  // "closed" or "open"
+  std::string deadline_utc;         // YYYY-MM-DDTHH:MM:SSZ: later submissions are refused
+  int max_submissions = 5;          // per athlete; verification errors do not count
+  std::string rules_json = "{}";    // the event's rules when created, for the page
+  std::string created_utc;          // filled in by CreateEvent
 };
 
 // Why Enqueue refused a submission (the server maps each to its status code).
