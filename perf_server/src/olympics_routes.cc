@@ -20,11 +20,14 @@ namespace {
 constexpr size_t kMaxSubmissionBytes = 256u << 10;
 constexpr const char* kEventPattern = "([a-z_]{1,64})";
 
-// The fingerprint of the submitter's machine and build, from the environment it sent (the
-// same one `tinyperf env` prints); "unknown" when that environment is not one.
+// The submitter's machine and binary, from the environment it sent (what `tinyperf env` prints):
+// the machine fingerprint (CPU, cores, compiler, BLAS kernel), the build type and the commit;
+// "unknown" when that environment is not one.
 std::string FingerprintOf(const tinytorch::Submission& s) {
   try {
-    return MachineFingerprint(Environment::FromJson(ParseJson(s.environment_json, "environment")));
+    const Environment env = Environment::FromJson(ParseJson(s.environment_json, "environment"));
+    return escape::Shorten(
+        MachineFingerprint(env) + " " + env.build_type + " " + env.git_commit.substr(0, 12), 200);
   } catch (const std::exception&) {
     return "unknown";
   }

@@ -14,6 +14,8 @@ namespace perf::server {
 
 namespace {
 
+constexpr size_t kMaxCachedBaselines = 32;  // each ~70 KB of float weights
+
 std::string DefaultWorkerId() {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
@@ -32,7 +34,7 @@ std::string MeasuredJson(const tinytorch::VerificationResult& v) {
 }  // namespace
 
 store::Outcome VerifyJob(const store::Job& job, const tinytorch::digits::Split& split,
-                         double latency_seconds) {
+                         double latency_seconds, BaselineCache* baselines) {
   store::Outcome out;
   tinytorch::Submission claimed;
   tinytorch::OlympicRecipe recipe;
@@ -45,7 +47,13 @@ store::Outcome VerifyJob(const store::Job& job, const tinytorch::digits::Split& 
   }
   tinytorch::RecipeMeasurement measured;
   try {
-    measured = tinytorch::MeasureRecipe(recipe, split, latency_seconds);
+    std::shared_ptr<tinytorch::Sequential> baseline;
+    if (baselines) {
+      std::shared_ptr<tinytorch::Sequential>& cached = (*baselines)[{recipe.epochs, recipe.seed}];
+      if (!cached) cached = tinytorch::TrainRecipeBaseline(recipe, split);
+      baseline = cached;
+    }
+    measured = tinytorch::MeasureRecipe(recipe, split, latency_seconds, baseline);
   } catch (const std::exception& e) {
     return {"error", std::string("re-measurement failed: ") + e.what()};
   }
@@ -82,6 +90,7 @@ WorkerStats RunWorker(
              ": run tinyperf db init");
   store::OlympicsStore queue(s);
   WorkerStats stats;
+  BaselineCache baselines;
   const auto idle = [&] { std::this_thread::sleep_for(std::chrono::milliseconds(o.poll_ms)); };
   while (!stop) {
     std::optional<store::Job> job;
@@ -96,7 +105,8 @@ WorkerStats RunWorker(
       idle();
       continue;
     }
-    const store::Outcome outcome = VerifyJob(*job, split, o.latency_seconds);
+    if (baselines.size() >= kMaxCachedBaselines) baselines.clear();
+    const store::Outcome outcome = VerifyJob(*job, split, o.latency_seconds, &baselines);
     bool recorded = false;
     for (int attempt = 0; attempt < 3 && !recorded; ++attempt) {
       try {

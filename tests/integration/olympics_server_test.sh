@@ -81,6 +81,9 @@ code=$(curl -s -o "$dir/answer.json" -w '%{http_code}' -H "Authorization: Bearer
 code=$(curl -s -o "$dir/answer.json" -w '%{http_code}' -H "Authorization: Bearer $ada_token" \
   "$url/api/v1/olympics/latency_sprint/submissions/1")
 [[ $code == 200 ]] && grep -q '"status":"pending"' "$dir/answer.json" || fail "ada's own: $code"
+grep -q '"fingerprint":"unknown"' "$dir/answer.json" && fail "no machine and build fingerprint stored"
+grep -q '"recipe":{"epochs":5,"seed":42,"techniques":\["prune=0.5","int8"\]}' "$dir/answer.json" ||
+  fail "the recipe is not stored: $(cat "$dir/answer.json")"
 code=$(curl -s -o "$dir/answer.json" -w '%{http_code}' -X PUT -H "Authorization: Bearer $bob_token" \
   --data-binary "@$dir/forged.json" "$url/api/v1/olympics/latency_sprint/submissions/1")
 [[ $code == 405 ]] || fail "PUT on a submission: $code, expected 405"

@@ -117,14 +117,22 @@ std::vector<OlympicTechnique> ParseTechniqueList(const std::vector<std::string>&
   return out;
 }
 
-RecipeMeasurement MeasureRecipe(const OlympicRecipe& recipe, const digits::Split& split,
-                                double latency_seconds) {
-  const std::vector<OlympicTechnique> techniques = ParseTechniqueList(recipe.techniques);
-  TT_CHECK(recipe.epochs >= 1 && recipe.epochs <= 1000, "MeasureRecipe: epochs ", recipe.epochs,
-           " outside 1..1000");
+std::shared_ptr<Sequential> TrainRecipeBaseline(const OlympicRecipe& recipe,
+                                                const digits::Split& split) {
+  TT_CHECK(recipe.epochs >= 1 && recipe.epochs <= 1000, "TrainRecipeBaseline: epochs ",
+           recipe.epochs, " outside 1..1000");
   Generator gen(recipe.seed);
   std::shared_ptr<Sequential> base = digits::BuildMlp(gen);
   digits::Train(*base, split, /*images=*/false, recipe.epochs, 2e-3f, recipe.seed);
+  return base;
+}
+
+RecipeMeasurement MeasureRecipe(const OlympicRecipe& recipe, const digits::Split& split,
+                                double latency_seconds,
+                                std::shared_ptr<Sequential> trained_baseline) {
+  const std::vector<OlympicTechnique> techniques = ParseTechniqueList(recipe.techniques);
+  const std::shared_ptr<Sequential> base =
+      trained_baseline ? std::move(trained_baseline) : TrainRecipeBaseline(recipe, split);
   std::shared_ptr<Sequential> optimized =
       ApplyTechniques(base, techniques, split.train_x, recipe.seed);
   std::string label = "digits_mlp";

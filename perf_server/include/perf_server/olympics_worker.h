@@ -8,7 +8,10 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "perf_store/olympics_store.h"
 #include "tinytorch/digits.h"
@@ -31,9 +34,15 @@ struct WorkerStats {
   int lost = 0;  // finished after the lease expired and another worker took it: discarded
 };
 
-// The outcome of one claimed submission. Never throws: a failure is an outcome with status error.
+// Trained baselines by (epochs, seed): most of a class submits with the defaults, and training
+// costs more than measuring. A baseline is deterministic for one build, so reusing it changes
+// nothing but the time.
+using BaselineCache = std::map<std::pair<int, uint64_t>, std::shared_ptr<tinytorch::Sequential>>;
+
+// The outcome of one claimed submission, reusing and filling `baselines` when given. Never
+// throws: a failure is an outcome with status error.
 store::Outcome VerifyJob(const store::Job& job, const tinytorch::digits::Split& split,
-                         double latency_seconds);
+                         double latency_seconds, BaselineCache* baselines = nullptr);
 
 // Claims and verifies until `stop` is set (checked between submissions and while idle), or the
 // queue is empty with `drain`. `on_finished` (optional) is called after each recorded outcome.

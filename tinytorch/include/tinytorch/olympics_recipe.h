@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,13 +38,19 @@ struct RecipeMeasurement {
   OlympicMetrics baseline, optimized;
 };
 
-// Trains the baseline MLP on `split` (recipe.epochs, recipe.seed), applies the techniques to a
-// copy, and measures both with Benchmark: accuracy on the test rows (deterministic for one build),
-// the median latency of a one-example query over `latency_seconds` per model with its interval,
-// and the state size. Throws Error for an invalid recipe, a failed benchmark, or too few latency
-// samples for an interval.
+// The recipe's baseline: the digits MLP trained on `split` with recipe.epochs and recipe.seed.
+// Deterministic for one build, so a verifier may keep it for the next recipe with the same two.
+std::shared_ptr<Sequential> TrainRecipeBaseline(const OlympicRecipe& recipe,
+                                                const digits::Split& split);
+
+// Applies the techniques to a copy of the trained baseline (TrainRecipeBaseline's, trained here
+// when `trained_baseline` is null; it is not modified), and measures both with Benchmark: accuracy
+// on the test rows (deterministic for one build), the median latency of a one-example query over
+// `latency_seconds` per model with its interval, and the state size. Throws Error for an invalid
+// recipe, a failed benchmark, or too few latency samples for an interval.
 RecipeMeasurement MeasureRecipe(const OlympicRecipe& recipe, const digits::Split& split,
-                                double latency_seconds);
+                                double latency_seconds,
+                                std::shared_ptr<Sequential> trained_baseline = nullptr);
 
 // How far a claim may stray from the re-measurement before it is implausible. Accuracy and size
 // are deterministic for a recipe: the tolerance only absorbs float rounding of another CPU or
