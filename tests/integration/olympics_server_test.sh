@@ -106,6 +106,13 @@ grep -h "rejected: claimed baseline size $forged_size bytes" "$dir"/worker*.log 
 
 code=$(curl -s -o "$dir/board.json" -w '%{http_code}' "$url/api/v1/olympics/latency_sprint/leaderboard")
 [[ $code == 200 ]] && grep -q '"rank":1' "$dir/board.json" || fail "leaderboard JSON: $code"
+code=$(curl -s -o "$dir/events.json" -w '%{http_code}' "$url/api/v1/olympics/events")
+[[ $code == 200 ]] && grep -q '"max_submissions":3,"name":"latency_sprint"' "$dir/events.json" ||
+  fail "events JSON: $code $(cat "$dir/events.json")"
+code=$(curl -s -o "$dir/answer.json" -w '%{http_code}' "$url/api/v1/olympics/latency_sprint/leaderboard?x=1")
+[[ $code == 400 ]] && grep -q '"field":"x"' "$dir/answer.json" || fail "an unknown parameter: $code"
+code=$(curl -s -o "$dir/answer.json" -w '%{http_code}' "$url/olympics/no_such_event")
+[[ $code == 404 ]] || fail "the page of an unknown event: $code"
 code=$(curl -s -o "$dir/page.html" -w '%{http_code}' "$url/olympics/latency_sprint")
 [[ $code == 200 ]] || fail "leaderboard page: $code"
 grep -q 'Ada &lt;b&gt;&quot;L&quot;&lt;/b&gt; &amp; co' "$dir/page.html" || fail "the name is not escaped on the page"
