@@ -291,6 +291,7 @@ void AddOlympicsCommands(CLI::App& app, std::function<int()>& run) {
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   s->add_option("--seed", submit->seed, "Seed of the baseline's initialisation and shuffling")
+      ->check(CLI::Range(uint64_t{0}, (uint64_t{1} << 53) - 1))  // exact in the JSON recipe
       ->capture_default_str();
   s->callback([submit, &run] { run = [submit] { return Submit(*submit); }; });
 
