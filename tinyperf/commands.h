@@ -18,8 +18,11 @@ inline constexpr const char* kExitCodesHelp =
     "BLAS kernel that computes wrong); 2 bad input or usage (an unknown option, a missing, "
     "unreadable or malformed file, a binary that cannot run, an output that cannot be written).";
 
-// Adds `olympics submit|validate|leaderboard`; the chosen command stores its action in `run`.
+// Adds `olympics submit|validate|leaderboard|event|publish`; the chosen command stores its action in `run`.
 void AddOlympicsCommands(CLI::App& app, std::function<int()>& run);
+// The digits data set the Olympics train on: installed, <prefix>/share/tinytorch/digits/digits.csv
+// beside bin/tinyperf; in the build tree, the source tree's data/digits/digits.csv.
+std::string DefaultDigitsCsv();
 // Adds `report INPUT [--out DIR]` (report_command.cc).
 void AddReportCommand(CLI::App& app, std::function<int()>& run);
 // Adds `compare BASELINE CURRENT [--threshold] [--alpha] [--metric] [--noise] [--format]

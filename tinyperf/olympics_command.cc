@@ -1,5 +1,7 @@
-// tinyperf olympics: submit (measure a baseline and an optimized model, write a submission),
-// validate (check submission files), leaderboard (rank the valid ones for an event).
+// tinyperf olympics: submit (measure a baseline and an optimized model, write a submission and/or
+// post it to the course's server), validate (check submission files), leaderboard (rank the valid
+// ones for an event), event create|list and publish (the instructor's side, on the server's
+// database).
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -11,10 +13,26 @@
 #include "perf_framework/environment.h"
 #include "perf_framework/escape.h"
 #include "perf_framework/statistics.h"
+#include "perf_server/olympics_client.h"
+#include "perf_server/olympics_page.h"
+#include "perf_store/olympics_store.h"
 #include "tinytorch/digits.h"
 #include "tinytorch/tinytorch.h"
 
 namespace tinyperf {
+
+// The digits data set: installed, in <prefix>/TT_INSTALL_DATA_DIR beside bin/tinyperf; in the
+// build tree, the source tree's data/ (TT_DATA_DIR).
+std::string DefaultDigitsCsv() {
+  std::error_code ec;
+  namespace fs = std::filesystem;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path installed =
+      self.parent_path().parent_path() / TT_INSTALL_DATA_DIR / "digits" / "digits.csv";
+  if (!ec && fs::is_regular_file(installed, ec)) return installed.string();
+  return TT_DATA_DIR "/digits/digits.csv";
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -23,83 +41,14 @@ using namespace tinytorch;
 // ---------------------------------------------------------------------------------------------
 // submit
 
-// The digits data set: installed, in <prefix>/TT_INSTALL_DATA_DIR beside bin/tinyperf; in the
-// build tree, the source tree's data/ (TT_DATA_DIR).
-std::string DefaultDigitsCsv() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  const fs::path installed =
-      self.parent_path().parent_path() / TT_INSTALL_DATA_DIR / "digits" / "digits.csv";
-  if (!ec && fs::is_regular_file(installed, ec)) return installed.string();
-  return TT_DATA_DIR "/digits/digits.csv";
-}
-
 struct SubmitOptions {
   std::string event, athlete, division = "closed", data = DefaultDigitsCsv(), out;
+  std::string server, token, from;  // post to a server (as measured, or the file `from`)
   std::vector<std::string> techniques;
   double latency_seconds = 1.0;
   int epochs = 20;
   uint64_t seed = 42;
 };
-
-// A float copy of the digits MLP with `model`'s weights.
-std::shared_ptr<Sequential> FloatCopy(const Sequential& model, uint64_t seed) {
-  Generator gen(seed);
-  std::shared_ptr<Sequential> copy = digits::BuildMlp(gen);
-  copy->LoadState(model.GetStateDict());
-  return copy;
-}
-
-// Parses and checks the list before any training starts. Pruning needs float Linear layers, so it
-// must come before int8 and sparse, which are alternatives to each other.
-std::vector<OlympicTechnique> ParseTechniques(const std::vector<std::string>& techniques) {
-  std::vector<OlympicTechnique> out;
-  bool converted = false;  // int8 or sparse seen: no float Linear layers left after it
-  for (const std::string& t : techniques) {
-    OlympicTechnique step = ParseOlympicTechnique(t);
-    if (converted) {
-      throw Error("technique '" + t + "' cannot follow int8 or sparse (pruning needs float " +
-                  "layers; int8 and sparse are alternatives)");
-    }
-    converted = step.name == "int8" || step.name == "sparse";
-    out.push_back(std::move(step));
-  }
-  return out;
-}
-
-// Applies the techniques in order to a copy of `base`.
-std::shared_ptr<Sequential> ApplyTechniques(const std::shared_ptr<Sequential>& base,
-                                            const std::vector<OlympicTechnique>& techniques,
-                                            const Tensor& calibration, uint64_t seed) {
-  std::shared_ptr<Sequential> model = FloatCopy(*base, seed);
-  for (const OlympicTechnique& t : techniques) {
-    if (t.name == "int8") {
-      model = QuantizeModel(*model, {}, calibration);
-    } else if (t.name == "sparse") {
-      model = ToSparse(*model);
-    } else if (t.name == "prune") {
-      MagnitudePrune(*model, t.fraction, /*global=*/true);
-    } else {
-      model = StructuredPrune(*model, t.fraction);
-    }
-  }
-  return model;
-}
-
-OlympicMetrics Metrics(const ModelBenchmark& r) {
-  if (!r.ok) throw Error("benchmark of '" + r.model + "' failed: " + r.error);
-  const perf::Interval median = perf::OrderStatisticMedianInterval(r.latency.values);
-  if (!std::isfinite(median.low) || !std::isfinite(median.high)) {
-    throw Error("benchmark of '" + r.model + "' took too few latency samples (" +
-                std::to_string(r.latency.count) + ") for an interval; raise " +
-                "--latency-seconds");
-  }
-  return {.model = r.model,
-          .accuracy = {r.accuracy, r.accuracy_low, r.accuracy_high},
-          .latency_ms = {median.estimate, median.low, median.high},
-          .size_bytes = r.state_bytes,
-          .evaluated = r.evaluated};
-}
 
 // File names, and the names and values errors quote, come from whoever wrote the file: on the
 // terminal they are text, never control sequences.
@@ -110,34 +59,54 @@ void PrintCheck(const std::string& source, const SubmissionCheck& check) {
   for (const std::string& w : check.warnings) std::printf("  warning: %s\n", Terminal(w).c_str());
 }
 
-int Submit(const SubmitOptions& o) {
-  const OlympicEvent event = ParseOlympicEvent(o.event);
-  if (o.division != "closed" && o.division != "open") {
-    throw Error("--division must be closed or open, got '" + o.division + "'");
+// Posts `json` to the server as the token's athlete; kExitOk once queued.
+int Post(const SubmitOptions& o, const std::string& event, const std::string& json) {
+  const perf::server::OlympicsPostResult r =
+      perf::server::PostOlympicsSubmission(o.server, o.token, event, json);
+  if (r.status != 202) {
+    std::fprintf(stderr, "tinyperf olympics submit: not queued: %s\n",
+                 perf::escape::Terminal(r.message).c_str());
+    return r.status == 0 || r.status >= 500 ? kExitUsage : kExitInvalid;
   }
-  const std::vector<OlympicTechnique> techniques = ParseTechniques(o.techniques);
-  const digits::Split split = digits::Load(o.data);
-  Generator gen(o.seed);
-  std::shared_ptr<Sequential> base = digits::BuildMlp(gen);
-  std::printf("training the baseline 64-128-64-10 MLP on %s (%d epochs)...\n", o.data.c_str(),
-              o.epochs);
-  digits::Train(*base, split, /*images=*/false, o.epochs, 2e-3f, o.seed);
-  std::shared_ptr<Sequential> optimized = ApplyTechniques(base, techniques, split.train_x, o.seed);
+  std::printf("queued as submission %lld of %s: the server verifies it by re-measurement (see "
+              "%s/olympics/%s)\n",
+              static_cast<long long>(r.id), event.c_str(),
+              perf::escape::Terminal(o.server).c_str(), event.c_str());
+  return kExitOk;
+}
 
-  std::string label = "digits_mlp";
-  for (const std::string& t : o.techniques) label += "+" + t;
-  const EvaluationSet eval{.name = "digits/test", .inputs = split.test_x, .labels = split.test_y};
-  const Tensor query = split.test_x.Slice(0, 0, 1);
-  const Benchmark bench({.latency_seconds = o.latency_seconds});
+int Submit(const SubmitOptions& o) {
+  if (o.out.empty() && o.server.empty()) throw Error("give --out FILE, --server URL, or both");
+  if (o.server.empty() != o.token.empty()) throw Error("--server and --token go together");
+  if (!o.from.empty()) {
+    // An existing submission file, sent as it is (no measurement).
+    if (o.server.empty()) throw Error("--from sends a file: give --server and --token");
+    const std::string json = ReadFile(o.from);
+    const Submission s = Submission::FromJson(json);
+    return Post(o, EventName(s.event), json);
+  }
+  if (o.event.empty() || o.athlete.empty() || o.techniques.empty()) {
+    throw Error("--event, --athlete and --technique are required unless --from is given");
+  }
+  const OlympicEvent event = ParseOlympicEvent(o.event);
+  const OlympicRecipe recipe{.techniques = o.techniques, .epochs = o.epochs, .seed = o.seed};
+  (void)ParseTechniqueList(recipe.techniques);  // before any training starts
+  const digits::Split split = digits::Load(o.data);
+  std::printf("training the baseline 64-128-64-10 MLP on %s (%d epochs), measuring it and the "
+              "optimized copy...\n",
+              o.data.c_str(), o.epochs);
+  const RecipeMeasurement m = MeasureRecipe(recipe, split, o.latency_seconds);
   Submission s;
   s.division = o.division;
   s.event = event;
   s.athlete = o.athlete;
-  s.baseline = Metrics(bench.Run(BenchmarkModel::Of("digits_mlp", base), query, &eval));
-  s.optimized = Metrics(bench.Run(BenchmarkModel::Of(label, optimized), query, &eval));
+  s.baseline = m.baseline;
+  s.optimized = m.optimized;
   s.techniques = o.techniques;
   s.environment_json = perf::CaptureEnvironment().ToJson().dump();
   s.timestamp = perf::UtcNow();
+  s.epochs = o.epochs;
+  s.seed = static_cast<int64_t>(o.seed);
 
   const OlympicScores scores = ScoreSubmission(event, s.baseline, s.optimized);
   std::printf("baseline  %-40s accuracy %.4f  median %.4f ms  %lld bytes\n",
@@ -153,10 +122,15 @@ int Submit(const SubmitOptions& o) {
       100 * scores.accuracy_delta, scores.efficiency, EventName(event), scores.event_score);
   const std::string json = s.ToJson();
   const SubmissionCheck check = ValidateSubmission(json);
-  if (!fs::path(o.out).parent_path().empty()) fs::create_directories(fs::path(o.out).parent_path());
-  WriteFileAtomically(o.out, json + "\n");
-  PrintCheck(o.out, check);
-  return check.valid() ? kExitOk : kExitInvalid;
+  if (!o.out.empty()) {
+    if (!fs::path(o.out).parent_path().empty()) {
+      fs::create_directories(fs::path(o.out).parent_path());
+    }
+    WriteFileAtomically(o.out, json + "\n");
+  }
+  PrintCheck(o.out.empty() ? "submission" : o.out, check);
+  if (!check.valid()) return kExitInvalid;
+  return o.server.empty() ? kExitOk : Post(o, EventName(event), json);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -195,6 +169,89 @@ int ShowLeaderboard(const std::string& event, const std::string& division,
   return board.rejected.empty() ? kExitOk : kExitInvalid;
 }
 
+// ---------------------------------------------------------------------------------------------
+// event create|list and publish: the instructor's side, on the server's database
+
+struct EventOptions {
+  std::string db, event, deadline, division = "closed";
+  int limit = 5;
+};
+
+int CreateEvent(const EventOptions& o) {
+  perf::store::Store store = perf::store::Store::Open(o.db);
+  perf::store::OlympicsStore(store).CreateEvent(
+      {.name = EventName(ParseOlympicEvent(o.event)),
+       .division = o.division,
+       .deadline_utc = o.deadline,
+       .max_submissions = o.limit,
+       .rules_json = RulesJson(ParseOlympicEvent(o.event)),
+       .created_utc = ""});
+  std::printf("created event %s (%s division, deadline %s, %d submissions per athlete)\n",
+              o.event.c_str(), o.division.c_str(), perf::escape::Terminal(o.deadline).c_str(),
+              o.limit);
+  return kExitOk;
+}
+
+int ListEvents(const std::string& db) {
+  perf::store::Store store = perf::store::Store::Open(db);
+  perf::store::OlympicsStore olympics(store);
+  for (const perf::store::EventInfo& e : olympics.ListEvents()) {
+    const auto counts = olympics.CountByStatus(e.name);
+    std::printf("%-18s %-6s deadline %s  limit %d  pending %lld running %lld verified %lld "
+                "rejected %lld error %lld\n",
+                e.name.c_str(), e.division.c_str(), e.deadline_utc.c_str(), e.max_submissions,
+                static_cast<long long>(counts.at("pending")),
+                static_cast<long long>(counts.at("running")),
+                static_cast<long long>(counts.at("verified")),
+                static_cast<long long>(counts.at("rejected")),
+                static_cast<long long>(counts.at("error")));
+  }
+  return kExitOk;
+}
+
+int Publish(const std::string& db, const std::string& out) {
+  perf::store::Store store = perf::store::Store::Open(db);
+  const int n = perf::server::PublishOlympics(store, out);
+  std::printf("tinyperf olympics publish: wrote %d event page(s) and %s/index.html\n", n,
+              perf::escape::Terminal(out).c_str());
+  return kExitOk;
+}
+
+void AddEventCommands(CLI::App& olympics, std::function<int()>& run) {
+  CLI::App* event = olympics.add_subcommand(
+      "event", "Events on the course's results server (instructor): create, list");
+  event->require_subcommand(1);
+  auto o = std::make_shared<EventOptions>();
+  CLI::App* c = event->add_subcommand(
+      "create", "Open one of the five events, with its rules from tinytorch/olympics.h");
+  c->add_option("--db", o->db, "sqlite:PATH or postgresql://... (the server's)")->required();
+  c->add_option("--event", o->event, "latency_sprint, memory_challenge, accuracy_contest, "
+                                     "all_around or extreme_push")
+      ->required()
+      ->check(CLI::IsMember({"latency_sprint", "memory_challenge", "accuracy_contest",
+                             "all_around", "extreme_push"}));
+  c->add_option("--deadline", o->deadline, "Last accepted submission, YYYY-MM-DDTHH:MM:SSZ (UTC)")
+      ->required();
+  c->add_option("--limit", o->limit, "Submissions per athlete")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  c->add_option("--division", o->division, "closed or open")
+      ->check(CLI::IsMember({"closed", "open"}))
+      ->capture_default_str();
+  c->callback([o, &run] { run = [o] { return CreateEvent(*o); }; });
+  auto db = std::make_shared<std::string>();
+  CLI::App* l = event->add_subcommand("list", "Events with their queue's counts");
+  l->add_option("--db", *db, "sqlite:PATH or postgresql://...")->required();
+  l->callback([db, &run] { run = [db] { return ListEvents(*db); }; });
+
+  auto pub = std::make_shared<std::pair<std::string, std::string>>();
+  CLI::App* p = olympics.add_subcommand(
+      "publish", "Every event's leaderboard as a static site (DIR/index.html, DIR/<event>.html)");
+  p->add_option("--db", pub->first, "sqlite:PATH or postgresql://...")->required();
+  p->add_option("--out", pub->second, "Directory to write")->required();
+  p->callback([pub, &run] { run = [pub] { return Publish(pub->first, pub->second); }; });
+}
+
 }  // namespace
 
 void AddOlympicsCommands(CLI::App& app, std::function<int()>& run) {
@@ -208,19 +265,24 @@ void AddOlympicsCommands(CLI::App& app, std::function<int()>& run) {
   CLI::App* s = olympics->add_subcommand(
       "submit",
       "Train the digits MLP baseline, apply the techniques, measure both (latency, accuracy, "
-      "size) and write a validated submission");
+      "size), and write a validated submission (--out) or post it to the course's server "
+      "(--server, --token)");
   s->add_option("--event", submit->event, "Olympic event (rules: see tinytorch/olympics.h)")
-      ->required()
       ->check(event_check);
-  s->add_option("--athlete", submit->athlete, "Your name on the leaderboard")->required();
+  s->add_option("--athlete", submit->athlete, "Your name on the leaderboard");
   s->add_option("--technique", submit->techniques,
                 "Applied in order: int8, sparse, prune=<fraction>, structured=<fraction> "
-                "(repeatable)")
-      ->required();
+                "(repeatable)");
   s->add_option("--division", submit->division, "closed or open")
       ->check(CLI::IsMember({"closed", "open"}))
       ->capture_default_str();
-  s->add_option("--out", submit->out, "Submission file to write")->required();
+  s->add_option("--out", submit->out, "Submission file to write");
+  s->add_option("--server", submit->server,
+                "Also post it to this results server (http://HOST:PORT), which verifies it by "
+                "re-measurement");
+  s->add_option("--token", submit->token, "Your athlete token (from the instructor)");
+  s->add_option("--from", submit->from,
+                "Post this existing submission file instead of measuring (with --server)");
   s->add_option("--data", submit->data, "digits.csv")->capture_default_str();
   s->add_option("--latency-seconds", submit->latency_seconds, "Timer budget per model")
       ->check(CLI::PositiveNumber)
@@ -229,6 +291,7 @@ void AddOlympicsCommands(CLI::App& app, std::function<int()>& run) {
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   s->add_option("--seed", submit->seed, "Seed of the baseline's initialisation and shuffling")
+      ->check(CLI::Range(uint64_t{0}, (uint64_t{1} << 53) - 1))  // exact in the JSON recipe
       ->capture_default_str();
   s->callback([submit, &run] { run = [submit] { return Submit(*submit); }; });
 
@@ -259,6 +322,7 @@ void AddOlympicsCommands(CLI::App& app, std::function<int()>& run) {
       return ShowLeaderboard(board->event, board->division, board->format, board->paths);
     };
   });
+  AddEventCommands(*olympics, run);
 }
 
 }  // namespace tinyperf

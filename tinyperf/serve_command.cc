@@ -1,7 +1,11 @@
 // tinyperf serve --db URL [--listen HOST:PORT]: the results server (perf_server/server.h) until
-// SIGINT or SIGTERM. Prints "listening on http://HOST:PORT" once it accepts connections (with
+// SIGINT or SIGTERM. With --worker, an Olympics verification worker instead
+// (perf_server/olympics_worker.h): no HTTP, it claims and re-measures queued submissions. Prints "listening on http://HOST:PORT" once it accepts connections (with
 // --listen HOST:0, the port the kernel chose). Exit 0 after a clean stop; 2 when the database or
 // the address cannot be used.
+#include <signal.h>
+
+#include <atomic>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -9,6 +13,7 @@
 #include "commands.h"
 #include "perf_framework/error.h"
 #include "perf_framework/escape.h"
+#include "perf_server/olympics_worker.h"
 #include "perf_server/server.h"
 
 namespace tinyperf {
@@ -19,7 +24,38 @@ struct ServeOptions {
   perf::server::ServerOptions server;
   std::string listen = "127.0.0.1:8080";
   int max_body_mib = 32;
+  bool worker = false;
+  perf::server::WorkerOptions worker_options;
 };
+
+std::atomic<bool> worker_stop = false;
+extern "C" void OnWorkerStop(int) { worker_stop = true; }
+
+// The verification worker until SIGINT or SIGTERM (the submission being measured finishes first)
+// or, with --drain, until the queue is empty.
+int Work(ServeOptions& o) {
+  perf::server::WorkerOptions& w = o.worker_options;
+  w.db_url = o.server.db_url;
+  struct sigaction action {};
+  action.sa_handler = OnWorkerStop;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  std::printf("tinyperf serve --worker: verifying submissions from %s\n",
+              perf::escape::Terminal(w.db_url).c_str());
+  std::fflush(stdout);
+  const perf::server::WorkerStats stats = perf::server::RunWorker(
+      w, worker_stop, [](const perf::store::Job& job, const perf::store::Outcome& outcome) {
+        std::printf("submission %lld (%s, %s): %s%s%s\n", static_cast<long long>(job.id),
+                    job.event.c_str(), perf::escape::Terminal(job.athlete).c_str(),
+                    outcome.status.c_str(), outcome.reason.empty() ? "" : ": ",
+                    perf::escape::Terminal(outcome.reason).c_str());
+        std::fflush(stdout);
+      });
+  std::printf("tinyperf serve --worker: stopped (verified %d, rejected %d, error %d, lost %d)\n",
+              stats.verified, stats.rejected, stats.errors, stats.lost);
+  return kExitOk;
+}
 
 // "HOST:PORT" or "[IPV6]:PORT" into the options.
 void ParseListen(const std::string& listen, perf::server::ServerOptions& o) {
@@ -38,6 +74,7 @@ void ParseListen(const std::string& listen, perf::server::ServerOptions& o) {
 
 int Serve(ServeOptions& o) {
   try {
+    if (o.worker) return Work(o);
     ParseListen(o.listen, o.server);
     o.server.max_body_bytes = static_cast<size_t>(o.max_body_mib) << 20;
     perf::server::Server server(o.server);
@@ -76,6 +113,21 @@ void AddServeCommand(CLI::App& app, std::function<int()>& run) {
   c->add_option("--threads", o->server.threads, "Requests handled at once")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
+  c->add_flag("--worker", o->worker,
+              "Run an Olympics verification worker instead of the HTTP server (several may run)");
+  c->add_option("--worker-id", o->worker_options.worker_id, "Unique worker name (HOST:PID)");
+  o->worker_options.digits_csv = DefaultDigitsCsv();
+  c->add_option("--data", o->worker_options.digits_csv, "digits.csv the recipes train on")
+      ->capture_default_str();
+  c->add_option("--latency-seconds", o->worker_options.latency_seconds,
+                "Worker: timer budget per model (small only in tests)")
+      ->check(CLI::Range(0.001, 60.0))
+      ->capture_default_str();
+  c->add_option("--lease-seconds", o->worker_options.lease_seconds,
+                "Worker: a claim unfinished after this long goes to another worker")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  c->add_flag("--drain", o->worker_options.drain, "Worker: exit once the queue is empty");
   c->callback([o, &run] { run = [o] { return Serve(*o); }; });
 }
 

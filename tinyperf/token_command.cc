@@ -1,12 +1,14 @@
-// tinyperf token add|revoke --db URL --machine NAME: the tokens machines submit with. `add`
-// prints a new token once (only its SHA-256 is stored); `revoke` revokes every token of the
-// machine. Exit 0; 2 when the database cannot be used or the name is invalid.
+// tinyperf token add|revoke --db URL --machine NAME | --athlete NAME: the tokens machines submit
+// runs with, or students submit Olympics entries with. `add` prints a new token once (only its
+// SHA-256 is stored); `revoke` revokes every token of the machine or athlete. Exit 0; 2 when the
+// database cannot be used or the name is invalid.
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include "commands.h"
 #include "perf_framework/escape.h"
+#include "perf_store/olympics_store.h"
 #include "perf_store/store.h"
 
 namespace tinyperf {
@@ -14,11 +16,33 @@ namespace tinyperf {
 namespace {
 
 struct TokenOptions {
-  std::string db, machine;
+  std::string db, machine, athlete;
 };
+
+// An athlete's token: the same protocol on the Olympics' own table.
+int AthleteToken(const TokenOptions& o, bool add) {
+  perf::store::CheckAthleteName(o.athlete, "--athlete");
+  perf::store::Store store = perf::store::Store::Open(o.db);
+  perf::store::OlympicsStore olympics(store);
+  const std::string name = perf::escape::Terminal(o.athlete);
+  if (add) {
+    std::printf("%s\n", olympics.AddAthleteToken(o.athlete).c_str());
+    std::fflush(stdout);
+    std::fprintf(stderr,
+                 "tinyperf token: a new token for athlete '%s' (shown once; only its hash is "
+                 "stored)\n",
+                 name.c_str());
+  } else {
+    std::printf("tinyperf token: revoked %d token(s) of athlete '%s'\n",
+                olympics.RevokeAthleteTokens(o.athlete), name.c_str());
+  }
+  return kExitOk;
+}
 
 int Token(const TokenOptions& o, bool add) {
   try {
+    PERF_CHECK(!o.machine.empty() || !o.athlete.empty(), "give --machine NAME or --athlete NAME");
+    if (!o.athlete.empty()) return AthleteToken(o, add);
     perf::store::CheckName(o.machine, "--machine");
     perf::store::Store store = perf::store::Store::Open(o.db);
     if (add) {
@@ -48,10 +72,14 @@ void AddTokenCommands(CLI::App& app, std::function<int()>& run) {
     auto o = std::make_shared<TokenOptions>();
     CLI::App* c = token->add_subcommand(
         add ? "add" : "revoke",
-        add ? "Print a new token for a machine" : "Revoke every token of a machine");
+        add ? "Print a new token for a machine or an athlete"
+            : "Revoke every token of a machine or an athlete");
     c->add_option("--db", o->db, "sqlite:PATH or postgresql://...")->required();
-    c->add_option("--machine", o->machine, "The machine's name ([A-Za-z0-9._-]{1,64})")
-        ->required();
+    CLI::Option* machine =
+        c->add_option("--machine", o->machine, "The machine's name ([A-Za-z0-9._-]{1,64})");
+    CLI::Option* athlete = c->add_option(
+        "--athlete", o->athlete, "An Olympics athlete's name (1 to 64 bytes of text)");
+    machine->excludes(athlete);  // and Token asks for one of them
     c->callback([o, add, &run] { run = [o, add] { return Token(*o, add); }; });
   }
 }

@@ -11,8 +11,8 @@ namespace {
 
 constexpr size_t kMaxParamBytes = 256;
 
-// A JSON document the store kept as text (an environment, a change's details), embedded as JSON;
-// as a string when it does not parse (it was written by another build, or by hand).
+}  // namespace
+
 nlohmann::json Embedded(const std::string& text) {
   try {
     return perf::ParseJson(text, "stored JSON");
@@ -20,8 +20,6 @@ nlohmann::json Embedded(const std::string& text) {
     return text;
   }
 }
-
-}  // namespace
 
 nlohmann::json ErrorJson(const std::string& message, const std::string& field) {
   return {{"error", message}, {"field", field.empty() ? nlohmann::json(nullptr) : nlohmann::json(field)}};

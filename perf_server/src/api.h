@@ -24,6 +24,10 @@ nlohmann::json ErrorJson(const std::string& message, const std::string& field);
 // wrote; a dump must never throw half-way through an answer).
 std::string Dump(const nlohmann::json& j);
 
+// A JSON document the store kept as text (an environment, a change's details), embedded as JSON;
+// as a string when it does not parse (it was written by another build, or by hand).
+nlohmann::json Embedded(const std::string& text);
+
 // Throws HttpError 400 naming the first parameter not in `allowed`.
 void CheckParams(const std::multimap<std::string, std::string>& params,
                  const std::set<std::string>& allowed);

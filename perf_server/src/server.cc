@@ -17,6 +17,8 @@
 #include <thread>
 
 #include "api.h"
+#include "http_request.h"
+#include "olympics_routes.h"
 #include "perf_framework/error.h"
 #include "perf_server/dashboard.h"
 #include "perf_framework/escape.h"
@@ -36,6 +38,9 @@ constexpr int kRetryAfterUnavailableS = 5;
 // take it for an outage and retry forever. A far larger body is cut off.
 constexpr uint64_t kDrainFactor = 4;
 
+}  // namespace
+
+// The request pieces the Olympics' routes share (http_request.h).
 void Reply(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.set_header("X-Content-Type-Options", "nosniff");
@@ -132,6 +137,8 @@ void DrainBody(const httplib::ContentReader& reader, size_t limit) {
     return dropped <= (kDrainFactor + 1) * limit;
   });
 }
+
+namespace {
 
 // For the answers httplib gives itself, before any route runs.
 std::string StatusText(int status) {
@@ -270,6 +277,10 @@ struct Server::Impl {
         res.set_content(page, "text/html; charset=utf-8");
       });
     });
+    AddOlympicsRoutes(http, {pool, limiter, [this](httplib::Response& res,
+                                                   const std::function<void()>& f) {
+                        Guarded(res, f);
+                      }});
     // Anything httplib answers itself (404, 400 for a request it cannot parse, ...) is JSON too.
     http.set_error_handler(httplib::Server::HandlerWithResponse(
         [](const httplib::Request&, httplib::Response& res) {

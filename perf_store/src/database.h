@@ -40,11 +40,14 @@ std::optional<int64_t> AsOptionalInt(const Value& v);
 
 // The DDL words that differ. Migrations write {id}, {blob} and {real}; Dialect::Expand replaces
 // them (an auto-assigned 64-bit primary key, a byte string, an 8-byte float: SQLite's REAL is
-// PostgreSQL's DOUBLE PRECISION, PostgreSQL's REAL is 4 bytes).
+// PostgreSQL's DOUBLE PRECISION, PostgreSQL's REAL is 4 bytes). Queries write {skip_locked} after
+// a SELECT whose rows a queue's consumers claim: PostgreSQL's FOR UPDATE SKIP LOCKED, nothing on
+// SQLite, where the write transaction (BEGIN IMMEDIATE) already excludes every other writer.
 struct Dialect {
   const char* id;
   const char* blob;
   const char* real;
+  const char* skip_locked;
   std::string Expand(const std::string& ddl) const;
 };
 
@@ -76,6 +79,10 @@ class Database {
 std::unique_ptr<Database> OpenSqlite(const std::string& path);
 // uri: "postgresql://..." or "postgres://...".
 std::unique_ptr<Database> OpenPostgres(const std::string& uri);
+
+// Throws StoreError ("run tinyperf db init") unless the database has this build's schema;
+// reconnects a dropped connection first. Checked once per connection.
+void RequireCurrent(Database& db);
 
 // Rolls back unless committed: an exception anywhere in a transaction leaves nothing behind.
 class Transaction {

@@ -92,6 +92,54 @@ CREATE TABLE tokens (
   revoked_utc TEXT
 )
 )sql"},
+    {2,
+     "olympics: events, athletes, athlete_tokens, olympic_submissions (the verification queue)",
+     R"sql(
+CREATE TABLE olympic_events (
+  id {id},
+  name TEXT NOT NULL UNIQUE,
+  division TEXT NOT NULL CHECK (division IN ('closed', 'open')),
+  deadline_utc TEXT NOT NULL,
+  max_submissions BIGINT NOT NULL CHECK (max_submissions > 0),
+  rules TEXT NOT NULL,
+  created_utc TEXT NOT NULL
+);
+CREATE TABLE athletes (
+  id {id},
+  name TEXT NOT NULL UNIQUE,
+  created_utc TEXT NOT NULL,
+  last_submitted_utc TEXT
+);
+CREATE TABLE athlete_tokens (
+  id {id},
+  athlete_id BIGINT NOT NULL REFERENCES athletes (id),
+  token_sha256 TEXT NOT NULL UNIQUE,
+  created_utc TEXT NOT NULL,
+  revoked_utc TEXT
+);
+CREATE TABLE olympic_submissions (
+  id {id},
+  event_id BIGINT NOT NULL REFERENCES olympic_events (id),
+  athlete_id BIGINT NOT NULL REFERENCES athletes (id),
+  submitted_utc TEXT NOT NULL,
+  status TEXT NOT NULL
+    CHECK (status IN ('pending', 'running', 'verified', 'rejected', 'error')),
+  claimed_by TEXT,
+  lease_expires_utc TEXT,
+  attempts BIGINT NOT NULL DEFAULT 0,
+  recipe TEXT NOT NULL,
+  claimed TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  measured TEXT,
+  score {real},
+  score_low {real},
+  score_high {real},
+  reason TEXT NOT NULL DEFAULT '',
+  finished_utc TEXT
+);
+CREATE INDEX olympic_submissions_queue ON olympic_submissions (status, id);
+CREATE INDEX olympic_submissions_by_athlete ON olympic_submissions (event_id, athlete_id)
+)sql"},
 };
 
 // Versions are 1, 2, 3, ... in order: a gap or a repeat would make Init skip or rerun one.
@@ -111,7 +159,8 @@ std::string Dialect::Expand(const std::string& ddl) const {
   std::string out;
   for (size_t i = 0; i < ddl.size();) {
     bool replaced = false;
-    for (const auto& [word, with] : {std::pair{"{id}", id}, {"{blob}", blob}, {"{real}", real}}) {
+    for (const auto& [word, with] : {std::pair{"{id}", id}, {"{blob}", blob}, {"{real}", real},
+                                       {"{skip_locked}", skip_locked}}) {
       const std::string_view w = word;
       if (ddl.compare(i, w.size(), w) == 0) {
         out += with;

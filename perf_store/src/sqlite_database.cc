@@ -13,7 +13,7 @@ namespace {
 
 constexpr int kBusyTimeoutMs = 10'000;
 
-const Dialect kSqliteDialect{"INTEGER PRIMARY KEY", "BLOB", "REAL"};
+const Dialect kSqliteDialect{"INTEGER PRIMARY KEY", "BLOB", "REAL", ""};
 
 // "$1" -> "?1": one parameter syntax in the shared SQL; SQLite's numbered form is ?NNN.
 std::string NumberedParameters(const std::string& sql) {

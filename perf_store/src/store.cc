@@ -111,6 +111,8 @@ int64_t MachineId(Database& db, const std::string& name, const std::string& now)
                {"last_seen_utc", now}});
 }
 
+}  // namespace
+
 // Every call but Init and Version needs the schema this build knows; checked once per Store.
 void RequireCurrent(Database& db) {
   db.EnsureConnected();
@@ -133,6 +135,8 @@ void RequireCurrent(Database& db) {
   }
   db.schema_current = true;
 }
+
+namespace {
 
 // INSERT INTO <head> VALUES (...), (...) for `flat` (rows of `width` values each), in
 // statements of at most kBatchRows rows: one round trip per batch, not per sample.

@@ -29,17 +29,11 @@ html="$dir/site/index.html"
 [[ -s "$html" ]] || fail "no index.html"
 benchmarks=$(grep -o '"run_name": "[^"]*"' "$sample" | sort -u | wc -l)
 
-browser=$(command -v chromium || command -v chromium-browser || true)
+source "$(dirname "$0")/chromium.sh"
 if [[ -z "$browser" ]]; then
   fail "chromium is not installed (scripts/setup-deps.sh installs it)"
 else
-  timeout 120 "$browser" --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 \
-    --dump-dom "file://$(realpath "$html")" >"$dir/dom.html" 2>"$dir/browser.log"
-  status=$?
-  [[ $status -eq 0 ]] || { fail "chromium exited $status"; tail -20 "$dir/browser.log"; }
-  if grep -E "CONSOLE|Uncaught|Failed to load resource" "$dir/browser.log"; then
-    fail "the page logged errors"
-  fi
+  chromium_dom "$html" "$dir/dom.html" "$dir/browser.log"
   grep -q '<table class="matrix">' "$dir/dom.html" || fail "no matrix in the DOM"
   machines=$(grep -o '<th class="machine"' "$dir/dom.html" | wc -l)
   [[ $machines -eq 2 ]] || fail "$machines machine columns in the DOM, expected 2"
@@ -51,10 +45,7 @@ else
   [[ $charts -eq $((2 * benchmarks)) ]] || fail "$charts trend charts, expected one per benchmark and machine ($((2 * benchmarks)))"
   grep -q '3 runs, 20261201T030000Z to 20261203T030000Z' "$dir/dom.html" || fail "alpha's run span missing"
   grep -q 'id="filter"' "$dir/dom.html" || fail "no filter box"
-  timeout 120 "$browser" --headless --no-sandbox --disable-gpu --window-size=1280,1600 \
-    --screenshot="$dir/dashboard.png" "file://$(realpath "$html")" >/dev/null 2>&1 ||
-    fail "chromium --screenshot exited $?"
-  [[ -s "$dir/dashboard.png" ]] || fail "no screenshot"
+  chromium_screenshot "$html" "$dir/dashboard.png"
 fi
 
 "$tinyperf" publish --db "sqlite:$dir/missing/none.db" --out "$dir/bad" >"$dir/bad.log" 2>&1

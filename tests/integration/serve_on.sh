@@ -1,8 +1,8 @@
-# serve_on <HOST:PORT>: starts `tinyperf serve` on $db, waits (at most 60 s) for its "listening
-# on" line, and sets server_pid and port. Sourced by the server's shell tests after setting
+# serve_on <HOST:PORT> [SERVE OPTIONS...]: starts `tinyperf serve` on $db, waits (at most 60 s)
+# for its "listening on" line, and sets server_pid and port. Sourced by the server's shell tests after setting
 # $tinyperf, $db and $dir (scratch directory); the caller's EXIT trap kills $server_pid.
 serve_on() {
-  "$tinyperf" serve --db "$db" --listen "$1" >"$dir/serve.log" 2>&1 &
+  "$tinyperf" serve --db "$db" --listen "$@" >"$dir/serve.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 600); do
     grep -q "listening on" "$dir/serve.log" && break

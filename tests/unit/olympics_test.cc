@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tinytorch/error.h"
+#include "tinytorch/olympics_recipe.h"
 
 namespace tinytorch {
 namespace {
@@ -346,6 +347,92 @@ TEST(OlympicsTest, FuzzFoundSubmissionsAreErrors) {
               ThrowsMessage<Error>(HasSubstr("nested deeper than")));
   EXPECT_FALSE(ValidateSubmission(huge).valid());
   EXPECT_FALSE(ValidateSubmission(deep).valid());
+}
+
+
+// ---- Verification by re-measurement (olympics_recipe.h): the claim against the server's numbers.
+
+RecipeMeasurement Remeasured(const Submission& s, double speedup) {
+  return {Metrics("digits_mlp", s.baseline.accuracy.value, 12, s.baseline.size_bytes),
+          Metrics("digits_mlp_int8", s.optimized.accuracy.value, 12 / speedup,
+                  s.optimized.size_bytes)};
+}
+
+TEST(OlympicsVerifyTest, AClaimTheServerReproducesIsVerifiedWithTheServersScore) {
+  const Submission claimed = Valid("alice", 2.5);
+  // Another machine: slower overall and a smaller speedup, within the factor allowed.
+  const VerificationResult v = VerifyClaim(claimed, Remeasured(claimed, 1.5));
+  ASSERT_TRUE(v.verified) << ::testing::PrintToString(v.reasons);
+  EXPECT_NEAR(v.score.value, 1.5, 1e-12) << "the server's speedup is ranked, not the claim's";
+  EXPECT_NEAR(v.score.low, 0.95 * 12 / (1.05 * 12 / 1.5), 1e-12);
+  EXPECT_NEAR(v.score.high, 1.05 * 12 / (0.95 * 12 / 1.5), 1e-12);
+  EXPECT_EQ(v.measured.baseline.latency_ms.value, 12);
+}
+
+TEST(OlympicsVerifyTest, ForgedNumbersAreRejectedWithTheRuleAndItsTolerance) {
+  const Submission honest = Valid("alice", 2.5);
+  Submission forged = honest;
+  forged.optimized.accuracy = {0.985, 0.975, 0.995};  // edited after measuring 0.97
+  VerificationResult v = VerifyClaim(forged, Remeasured(honest, 2.5));
+  EXPECT_FALSE(v.verified);
+  EXPECT_THAT(v.reasons, ElementsAre(HasSubstr("claimed optimized accuracy 0.9850, re-measured "
+                                               "0.9700 (tolerance 1.00 points)")));
+  forged = honest;
+  forged.optimized.size_bytes = 9000;
+  v = VerifyClaim(forged, Remeasured(honest, 2.5));
+  EXPECT_THAT(v.reasons, ElementsAre(HasSubstr("claimed optimized size 9000 bytes, re-measured "
+                                               "10000 bytes")));
+  // A speedup claim of 10x where the server measures 2x [1.81, 2.21]: beyond 3 x 2.21.
+  forged = Valid("alice", 10);
+  v = VerifyClaim(forged, Remeasured(honest, 2));
+  EXPECT_THAT(v.reasons, ElementsAre(HasSubstr("claimed speedup 10.00x is more than 3x")));
+  // Half a point of accuracy is float rounding on another CPU, not a forgery.
+  forged = honest;
+  forged.optimized.accuracy = {0.975, 0.965, 0.985};
+  EXPECT_TRUE(VerifyClaim(forged, Remeasured(honest, 2.5)).verified);
+}
+
+TEST(OlympicsVerifyTest, TheServersNumbersMustKeepTheRules) {
+  const Submission claimed = Valid("alice", 2.5);
+  RecipeMeasurement m = Remeasured(claimed, 2.5);
+  m.optimized.accuracy = {0.84, 0.83, 0.85};  // below latency_sprint's 0.85 on the server
+  Submission c = claimed;
+  c.optimized.accuracy = m.optimized.accuracy;
+  const VerificationResult v = VerifyClaim(c, m);
+  EXPECT_FALSE(v.verified);
+  EXPECT_THAT(v.reasons, ::testing::Contains(HasSubstr("rule broken by the re-measured model")));
+}
+
+TEST(OlympicsVerifyTest, RecipesRoundTripAndNameTheirBadFields) {
+  const OlympicRecipe r{.techniques = {"prune=0.5", "int8"}, .epochs = 7, .seed = 9};
+  const OlympicRecipe back = OlympicRecipe::FromJson(r.ToJson());
+  EXPECT_EQ(back.techniques, r.techniques);
+  EXPECT_EQ(back.epochs, 7);
+  EXPECT_EQ(back.seed, 9u);
+  EXPECT_THAT([] { OlympicRecipe::FromJson(R"({"techniques":["int8"],"epochs":0,"seed":1})"); },
+              ThrowsMessage<Error>(HasSubstr("'epochs' must be an integer from 1 to 1000")));
+  EXPECT_THAT([] { OlympicRecipe::FromJson(R"({"techniques":["int8","prune=0.5"],"epochs":1,"seed":1})"); },
+              ThrowsMessage<Error>(HasSubstr("cannot follow int8 or sparse")));
+  EXPECT_THAT([] { OlympicRecipe::FromJson(R"({"techniques":["int8"],"epochs":1,"seed":-1})"); },
+              ThrowsMessage<Error>(HasSubstr("'seed'")));
+  Submission s = Valid();
+  EXPECT_THAT([&] { RecipeOf(s); }, ThrowsMessage<Error>(HasSubstr("states no recipe")));
+  s.epochs = 3;
+  s.seed = 4;
+  const Submission parsed = Submission::FromJson(s.ToJson());
+  EXPECT_EQ(RecipeOf(parsed).epochs, 3);
+  EXPECT_EQ(RecipeOf(parsed).seed, 4u);
+}
+
+TEST(OlympicsVerifyTest, EventScoreIntervalsContainTheirScore) {
+  const Submission s = Valid("alice", 2.5);
+  for (OlympicEvent e : kAllOlympicEvents) {
+    const MeasuredValue v = EventScoreInterval(e, s.baseline, s.optimized);
+    EXPECT_EQ(v.value, ScoreSubmission(e, s.baseline, s.optimized).event_score) << EventName(e);
+    EXPECT_LE(v.low, v.value) << EventName(e);
+    EXPECT_GE(v.high, v.value) << EventName(e);
+  }
+  EXPECT_EQ(EventScoreInterval(OlympicEvent::kMemoryChallenge, s.baseline, s.optimized).low, 4);
 }
 
 }  // namespace

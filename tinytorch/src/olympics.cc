@@ -86,6 +86,16 @@ EventRules RulesFor(OlympicEvent event) {
   return {};
 }
 
+std::string RulesJson(OlympicEvent event) {
+  const EventRules r = RulesFor(event);
+  return nlohmann::json{{"event", EventName(event)},
+                        {"min_accuracy", r.min_accuracy},
+                        {"max_latency_ms", r.max_latency_ms},
+                        {"max_size_bytes", r.max_size_bytes},
+                        {"scored_by", r.scored_by}}
+      .dump();
+}
+
 Qualification QualifiesEvent(OlympicEvent event, const OlympicMetrics& m) {
   CheckMetrics(m, std::string("QualifiesEvent(") + EventName(event) + "): optimized");
   const EventRules rules = RulesFor(event);
@@ -140,6 +150,34 @@ OlympicScores ScoreSubmission(OlympicEvent event, const OlympicMetrics& baseline
       break;
   }
   return s;
+}
+
+MeasuredValue EventScoreInterval(OlympicEvent event, const OlympicMetrics& baseline,
+                                 const OlympicMetrics& optimized) {
+  const OlympicScores s = ScoreSubmission(event, baseline, optimized);
+  const double c = s.compression_ratio;
+  switch (event) {
+    case OlympicEvent::kLatencySprint:
+      return {s.speedup, s.speedup_low, s.speedup_high};
+    case OlympicEvent::kMemoryChallenge:
+      return {c, c, c};
+    case OlympicEvent::kAccuracyContest:
+      return optimized.accuracy;
+    case OlympicEvent::kAllAround: {
+      // A baseline accuracy interval reaching 0 would make the upper bound infinite: the
+      // estimate stands in for it then.
+      const double high_divisor =
+          baseline.accuracy.low > 0 ? baseline.accuracy.low : baseline.accuracy.value;
+      return {s.efficiency,
+              std::min(s.efficiency, std::sqrt(s.speedup_low * c) * optimized.accuracy.low /
+                                         baseline.accuracy.high),
+              std::max(s.efficiency, std::sqrt(s.speedup_high * c) * optimized.accuracy.high /
+                                         high_divisor)};
+    }
+    case OlympicEvent::kExtremePush:
+      return {s.event_score, s.speedup_low * c, s.speedup_high * c};
+  }
+  return {};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -214,6 +252,8 @@ std::string Submission::ToJson() const {
       {"baseline", Json(baseline)}, {"optimized", Json(optimized)},
       {"techniques", techniques},   {"environment", nlohmann::json::parse(environment_json)},
       {"timestamp", timestamp}};
+  if (epochs > 0) j["epochs"] = epochs;
+  if (seed >= 0) j["seed"] = seed;
   return j.dump(2);
 }
 
@@ -267,6 +307,15 @@ Submission Submission::FromJson(const std::string& text) {
   TT_CHECK(env.is_object(), "submission: field 'environment' must be an object");
   s.environment_json = env.dump();
   s.timestamp = String(j, "timestamp");
+  if (j.contains("epochs")) {
+    s.epochs = static_cast<int>(std::clamp<int64_t>(Integer(j, "epochs", ""), -1, 1 << 20));
+    TT_CHECK(s.epochs >= 1 && s.epochs <= 1000, "submission: field 'epochs' must be 1 to 1000");
+  }
+  if (j.contains("seed")) {
+    s.seed = Integer(j, "seed", "");
+    TT_CHECK(s.seed >= 0 && s.seed < (int64_t{1} << 53),
+             "submission: field 'seed' must be an integer in [0, 2^53)");
+  }
   return s;
 }
 

@@ -12,6 +12,8 @@
 //        200, 400 for a bad query parameter, 503 database unavailable.
 //   GET /healthz         200 {"status": "ok"} when the database answers, 503 otherwise.
 //   GET /                the dashboard (dashboard.h), HTML.
+//   /api/v1/olympics/... and /olympics/<event>: the Olympics' submissions and leaderboards
+//        (src/olympics_routes.h lists them with their status codes).
 #pragma once
 
 #include <cstddef>

@@ -155,6 +155,7 @@ class Store {
   std::vector<Change> ListChanges(const std::string& machine = "");
 
  private:
+  friend class OlympicsStore;  // the Olympics' tables (olympics_store.h), on this connection
   explicit Store(std::unique_ptr<Database> db);
   std::unique_ptr<Database> db_;
 };

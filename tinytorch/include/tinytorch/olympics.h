@@ -12,7 +12,8 @@
 //     "baseline":  <metrics>,  "optimized": <metrics>,
 //     "techniques": ["int8", "prune=0.5", ...],   // what was applied to the baseline
 //     "environment": { ... },                      // perf::Environment JSON of the machine
-//     "timestamp": "2026-11-24T10:00:00Z"          // UTC, ISO 8601
+//     "timestamp": "2026-11-24T10:00:00Z",         // UTC, ISO 8601
+//     "epochs": n, "seed": n                       // optional: the recipe's baseline training
 //   }
 //   <metrics> = {
 //     "model": "<name>",
@@ -49,6 +50,9 @@ struct EventRules {
   const char* scored_by = "";  // what the leaderboard ranks by
 };
 EventRules RulesFor(OlympicEvent event);
+// {"event", "min_accuracy", "max_latency_ms", "max_size_bytes", "scored_by"} (0: no bound), as
+// the results server stores an event's rules when the instructor creates it.
+std::string RulesJson(OlympicEvent event);
 
 struct MeasuredValue {
   double value = 0, low = 0, high = 0;  // estimate and its interval
@@ -87,6 +91,12 @@ struct OlympicScores {
 };
 OlympicScores ScoreSubmission(OlympicEvent event, const OlympicMetrics& baseline,
                               const OlympicMetrics& optimized);
+// The event score with a conservative interval from the measurements' intervals: latency_sprint
+// [speedup_low, speedup_high]; memory_challenge the exact compression ratio; accuracy_contest the
+// optimized accuracy's interval; all_around √(speedup bound × compression) × optimized accuracy
+// bound / baseline accuracy's opposite bound; extreme_push the speedup bounds × compression.
+MeasuredValue EventScoreInterval(OlympicEvent event, const OlympicMetrics& baseline,
+                                 const OlympicMetrics& optimized);
 
 // One entry of a submission's "techniques", in the grammar `tinyperf olympics submit` applies:
 // int8, sparse, prune=<fraction> or structured=<fraction>, the fraction in [0, 1).
@@ -105,6 +115,8 @@ struct Submission {
   std::vector<std::string> techniques;
   std::string environment_json = "{}";
   std::string timestamp;  // ISO 8601 UTC
+  int epochs = 0;         // the baseline's training epochs (the recipe); 0: not stated
+  int64_t seed = -1;      // the baseline's seed (the recipe); -1: not stated
 
   std::string ToJson() const;
   // Parses and checks the schema (required fields and their types); throws tinytorch::Error

@@ -17,6 +17,7 @@
 #include "tinytorch/losses.h"         // 04 losses
 #include "tinytorch/memoization.h"    // 18 memoization (KV cache)
 #include "tinytorch/olympics.h"       // 20 capstone (TorchPerf Olympics)
+#include "tinytorch/olympics_recipe.h"  // 20 capstone: rebuilding and re-measuring a submission
 #include "tinytorch/optimizers.h"     // 07 optimizers
 #include "tinytorch/profiling.h"      // 14 profiling
 #include "tinytorch/quantization.h"   // 15 quantization

@@ -1,0 +1,25 @@
+// The request handling every write route shares, defined in server.cc: the bearer token, the
+// bounded body, and the JSON reply. Each throws HttpError (api.h) for the client's mistakes.
+#pragma once
+
+#include <httplib.h>
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace perf::server {
+
+// `body` as the response with `status`, as JSON (Dump), with nosniff.
+void Reply(httplib::Response& res, int status, const nlohmann::json& body);
+// The bearer token of `req` (RFC 6750's alphabet, at most 256 bytes); 401 naming the
+// Authorization header otherwise.
+std::string BearerToken(const httplib::Request& req);
+// The request body, at most `limit` bytes after any Content-Encoding is undone; 413 otherwise (the
+// rest is read and dropped so the client gets the answer), 400 when it cannot be read.
+std::string ReadBody(const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& reader, size_t limit);
+// Reads and drops the body of a request refused before reading it (bounded).
+void DrainBody(const httplib::ContentReader& reader, size_t limit);
+
+}  // namespace perf::server
