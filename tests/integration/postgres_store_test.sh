@@ -35,4 +35,9 @@ grep -q "already stored as run" "$tmp/import2.log"
 "$tinyperf" db export 20261201T030000Z "$tmp/exported" --db "$url" --machine pg-test
 diff -r "$run" "$tmp/exported"
 "$tinyperf" db runs --db "$url"
+# The change detection's rescan on PostgreSQL: one run is no history, so every series is searched
+# and nothing is found (the Postgres/* cases above detect and record changes on this backend).
+"$tinyperf" db detect --db "$url" | tee "$tmp/detect.log"
+benchmarks=$(grep -o '"run_name": "[^"]*"' "$src/tests/data/report/matmul_bench_sample.json" | sort -u | wc -l)
+grep -q "^tinyperf db detect: $benchmarks series searched, 0 changes found, 0 of them new" "$tmp/detect.log"
 echo "postgres_store_test: $cases store cases and the tinyperf db round trip passed on PostgreSQL"

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "fileio/fileio.h"
+#include "perf_framework/environment.h"
 #include "perf_framework/suite.h"
 #include "perf_store/store.h"
 
@@ -99,6 +100,72 @@ RunBundle Bundle(const std::string& machine, const std::string& run, const std::
 }
 
 std::string Commit(int i) { return std::string(39, 'a') + static_cast<char>('0' + i % 10); }
+
+
+// ---- A machine's nightly series: one run a day of one benchmark, its time and its count ----
+
+struct Night {
+  int day;                 // the run's date, 2026-12-<day>
+  double real_ns;          // BM_S's time (its 3 repetitions spread ±1% around it)
+  double instructions;     // BM_S's instruction count, 0 for none
+  std::string commit = "";
+};
+
+std::string EnvironmentJson(const std::string& cpu, const std::vector<std::string>& flags,
+                            const std::string& kernel, const std::string& commit,
+                            const std::string& utc) {
+  Environment e;
+  e.cpu_model = cpu;
+  e.cpu_flags = flags;
+  e.logical_cores = 2;
+  e.governor = "unavailable";
+  e.compiler = "g++ 12.2.0";
+  e.build_type = "Release";
+  e.git_commit = commit.empty() ? "unknown" : commit;
+  e.utc_time = utc;
+  e.blas.library = "OpenBLAS";
+  e.blas.kernel = kernel;
+  return e.ToJson().dump();
+}
+
+RunBundle NightBundle(const std::string& machine, const Night& n,
+                      const std::string& cpu = "Test CPU",
+                      const std::vector<std::string>& flags = {"avx2", "fma"},
+                      const std::string& kernel = "Haswell") {
+  char run[32];
+  std::snprintf(run, sizeof run, "202612%02dT030000Z", n.day);
+  char utc[32];
+  std::snprintf(utc, sizeof utc, "2026-12-%02dT03:00:00Z", n.day);
+  std::string rows;
+  for (int rep = 0; rep < 3; ++rep) {
+    rows += std::string(rep ? ",\n" : "") + R"({"name": "BM_S", "run_name": "BM_S", )" +
+            R"("run_type": "iteration", "repetition_index": )" + std::to_string(rep) +
+            R"(, "iterations": 10, "time_unit": "ns", "real_time": )" +
+            std::to_string(n.real_ns * (0.99 + 0.01 * rep)) + R"(, "cpu_time": 1})";
+  }
+  RunBundle b{machine, run, {}};
+  b.documents.push_back({"bench/s_bench.1.json", "{\"benchmarks\": [" + rows + "]}"});
+  if (n.instructions > 0) {
+    b.documents.push_back(
+        {"counts/s_bench.json", R"({"benchmarks": [{"name": "BM_S", "run_type": "iteration", )"
+                                R"("iterations": 1, "instructions": )" +
+                                    std::to_string(n.instructions) + "}]}"});
+  }
+  b.documents.push_back({"environment.json", EnvironmentJson(cpu, flags, kernel, n.commit, utc)});
+  std::sort(b.documents.begin(), b.documents.end(),
+            [](const RunDocument& x, const RunDocument& y) { return x.name < y.name; });
+  return b;
+}
+
+// 12 nights: the time steps up 30% from night 7 on, the count 5% from night 9 on.
+std::vector<Night> SteppedNights() {
+  std::vector<Night> nights;
+  for (int day = 1; day <= 12; ++day) {
+    nights.push_back({day, day >= 7 ? 1300.0 + day : 1000.0 + day, day >= 9 ? 2.1e6 : 2.0e6,
+                      Commit(day)});
+  }
+  return nights;
+}
 
 // ---- The backends ----
 
@@ -425,6 +492,94 @@ TEST_P(StoreTest, ChangesAreRecordedAndListed) {
   EXPECT_TRUE(s.ListChanges("other").empty());
   c.benchmark = "BM_Unknown";
   EXPECT_THAT([&] { s.RecordChange(c); }, ::testing::ThrowsMessage<Error>(HasSubstr("BM_Unknown")));
+}
+
+TEST_P(StoreTest, ImportDetectsEachChangeOnceAsTheHistoryDoes) {
+  Store s = OpenInit();
+  std::map<int, int64_t> run_of_day;
+  int recorded = 0;
+  for (const Night& n : SteppedNights()) {
+    const ImportResult r = s.ImportRun(NightBundle("m1", n));
+    run_of_day[n.day] = r.run_id;
+    recorded += r.detected.recorded;
+    EXPECT_EQ(r.detected.series, n.instructions > 0 ? 2 : 1) << n.day;
+  }
+  // A flat machine beside it: nothing.
+  for (Night n : SteppedNights()) {
+    n.real_ns = 1000 + n.day % 3;
+    n.instructions = 2e6;
+    s.ImportRun(NightBundle("m2", n));
+  }
+  EXPECT_EQ(recorded, 2);
+  const std::vector<Change> changes = s.ListChanges();
+  ASSERT_EQ(changes.size(), 2u);
+  std::map<std::string, Change> by_metric;
+  for (const Change& c : changes) by_metric[c.metric] = c;
+  const Change& time = by_metric.at("real_time");
+  EXPECT_EQ(time.machine, "m1");
+  EXPECT_EQ(time.benchmark, "BM_S");
+  EXPECT_EQ(time.run_id, run_of_day.at(7));  // the first run after the shift
+  EXPECT_EQ(time.commit, Commit(7));
+  EXPECT_EQ(time.direction, "regression");
+  // As first found, at night 10 (6 runs before, 4 after: Mann-Whitney p = 2/210 < 0.01): the
+  // medians of the per-run medians (each the middle repetition, the night's own value), nights
+  // 1-6 against 7-10.
+  EXPECT_DOUBLE_EQ(time.ratio, 1308.5 / 1003.5);
+  EXPECT_TRUE(std::isnan(time.low));
+  EXPECT_THAT(time.details_json, HasSubstr("Mann-Whitney"));
+  const Change& count = by_metric.at("instructions");
+  EXPECT_EQ(count.run_id, run_of_day.at(9));
+  EXPECT_DOUBLE_EQ(count.ratio, 2.1e6 / 2.0e6);
+  EXPECT_DOUBLE_EQ(count.low, count.ratio);  // exact: no interval to speak of
+  // Importing every run again, and rescanning, records nothing new.
+  for (const Night& n : SteppedNights()) {
+    const ImportResult again = s.ImportRun(NightBundle("m1", n));
+    EXPECT_FALSE(again.created);
+    EXPECT_EQ(again.detected.recorded, 0);
+  }
+  const DetectResult rescan = s.DetectChanges();
+  EXPECT_EQ(rescan.series, 4);  // 2 machines x (time, count)
+  EXPECT_EQ(rescan.found, 2);
+  EXPECT_EQ(rescan.recorded, 0);
+  EXPECT_EQ(s.ListChanges().size(), 2u);
+}
+
+TEST_P(StoreTest, ARescanFindsTheChangesOfRunsImportedWithoutDetection) {
+  Store s = OpenInit();
+  for (const Night& n : SteppedNights()) {
+    EXPECT_EQ(s.ImportRun(NightBundle("m1", n), "", /*detect=*/false).detected.series, 0);
+  }
+  EXPECT_TRUE(s.ListChanges().empty());
+  EXPECT_EQ(s.DetectChanges("other").series, 0);
+  const DetectResult r = s.DetectChanges("m1");
+  EXPECT_EQ(r.series, 2);
+  EXPECT_EQ(r.recorded, 2);
+  EXPECT_EQ(s.DetectChanges("m1").recorded, 0);
+  EXPECT_EQ(RawCount(url_, "SELECT COUNT(*) FROM changes"), 2);
+}
+
+// Two connections importing one machine's nights at once (in the same order, as two retries of
+// one outbox would): each change still recorded once, however the detections interleave.
+TEST_P(StoreTest, ConcurrentImportsOfOneMachineRecordEachChangeOnce) {
+  OpenInit();
+  const std::vector<Night> nights = SteppedNights();
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        Store s = Open();
+        for (size_t i = 0; i < nights.size(); ++i) {
+          s.ImportRun(NightBundle("m1", nights[i]));
+        }
+      } catch (const std::exception& e) {
+        errors[t] = e.what();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(RawCount(url_, "SELECT COUNT(*) FROM changes"), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreTest, ::testing::Values(Backend::kSqlite));
