@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "change_detection.h"
 #include "database.h"
@@ -600,6 +601,55 @@ std::vector<std::string> Store::ListBenchmarks(const std::string& machine) {
     out.push_back(AsText(r[0]));
   }
   std::sort(out.begin(), out.end());  // byte order, whatever the database's collation
+  return out;
+}
+
+std::vector<LatestValue> Store::LatestValues(const std::string& metric) {
+  // The newest run per machine with a sample of the metric: runs_by_machine walked newest first,
+  // each run asked through samples_by_run; then that run's samples of the metric.
+  const auto rows = LockedQuery(
+      *db_,
+      "WITH t AS (SELECT id FROM metrics WHERE name = $1), latest AS (SELECT m.id AS machine_id, "
+      "(SELECT r.id FROM runs r WHERE r.machine_id = m.id AND EXISTS (SELECT 1 FROM samples x, t "
+      "WHERE x.run_id = r.id AND x.metric_id = t.id) ORDER BY r.started_utc DESC, r.id DESC "
+      "LIMIT 1) AS run_id FROM machines m) "
+      "SELECT m.name, b.name, r.id, r.name, c.sha, r.started_utc, s.document, s.value "
+      "FROM latest l JOIN runs r ON r.id = l.run_id JOIN machines m ON m.id = l.machine_id "
+      "JOIN samples s ON s.run_id = r.id JOIN t ON s.metric_id = t.id "
+      "JOIN benchmarks b ON b.id = s.benchmark_id LEFT JOIN commits c ON c.id = r.commit_id "
+      "ORDER BY m.name, b.name, s.document, s.repetition",
+      {metric});
+  std::vector<LatestValue> out;
+  for (size_t first = 0; first < rows.size();) {
+    const std::string machine = AsText(rows[first][0]), benchmark = AsText(rows[first][1]);
+    std::vector<RunSample> samples;
+    size_t end = first;
+    for (; end < rows.size() && AsText(rows[end][0]) == machine &&
+           AsText(rows[end][1]) == benchmark;
+         ++end) {
+      samples.push_back({AsInt(rows[end][2]), AsText(rows[end][6]), AsDouble(rows[end][7])});
+    }
+    const Row& r = rows[first];
+    out.push_back({machine, benchmark, AsInt(r[2]), AsText(r[3]), AsText(r[4]), AsText(r[5]),
+                   PerRunValues(samples).values.at(0), static_cast<int>(end - first)});
+    first = end;
+  }
+  // Byte order, whatever the database's collation.
+  std::sort(out.begin(), out.end(), [](const LatestValue& a, const LatestValue& b) {
+    return std::tie(a.machine, a.benchmark) < std::tie(b.machine, b.benchmark);
+  });
+  return out;
+}
+
+std::vector<RunCommit> Store::ListRunCommits() {
+  std::vector<RunCommit> out;
+  for (const Row& r : LockedQuery(*db_,
+                                  "SELECT m.name, r.id, c.sha FROM runs r JOIN machines m ON m.id "
+                                  "= r.machine_id LEFT JOIN commits c ON c.id = r.commit_id "
+                                  "ORDER BY m.name, r.started_utc, r.id",
+                                  {})) {
+    out.push_back({AsText(r[0]), AsInt(r[1]), AsText(r[2])});
+  }
   return out;
 }
 

@@ -16,6 +16,8 @@
 #include "fileio/fileio.h"
 #include "perf_framework/environment.h"
 #include "perf_framework/suite.h"
+#include "perf_framework/statistics.h"
+#include "perf_store/fleet.h"
 #include "perf_store/store.h"
 
 namespace perf::store {
@@ -582,6 +584,56 @@ TEST_P(StoreTest, ConcurrentImportsOfOneMachineRecordEachChangeOnce) {
   EXPECT_EQ(RawCount(url_, "SELECT COUNT(*) FROM changes"), 2);
 }
 
+// Four AVX-512 machines whose time steps up 30% at night 21 of 40, three AVX2 machines flat, one
+// of which has an instruction count step of its own: the step is seen on 4 of 4 machines of its
+// class and on none of the other (hardware-specific), the lone count step on 1 of 3 (unconfirmed).
+TEST_P(StoreTest, FleetVerdictsCountMachinesOfTheClassAgainstTheirFalseAlarmRates) {
+  Store s = OpenInit();
+  const std::vector<std::string> avx512 = {"avx512f", "avx2", "fma"}, avx2 = {"avx2", "fma"};
+  for (int day = 1; day <= 40; ++day) {
+    for (int m = 0; m < 4; ++m) {
+      const Night n{day, (day >= 21 ? 1300.0 : 1000.0) + (day + m) % 3, 2e6, Commit(day)};
+      s.ImportRun(NightBundle("a" + std::to_string(m), n, "Xeon A", avx512, "SkylakeX"), "", false);
+    }
+    for (int m = 0; m < 3; ++m) {
+      const Night n{day, 1000.0 + (day + m) % 3, m == 0 && day >= 30 ? 2.1e6 : 2e6, Commit(day)};
+      s.ImportRun(NightBundle("b" + std::to_string(m), n, "Epyc B", avx2, "Haswell"), "", false);
+    }
+  }
+  EXPECT_EQ(s.DetectChanges().recorded, 5);
+  const std::vector<FleetChange> fleet = FleetChanges(s);
+  ASSERT_EQ(fleet.size(), 5u);
+  int hardware_specific = 0;
+  for (const FleetChange& f : fleet) {
+    SCOPED_TRACE(f.change.machine + " " + f.change.metric);
+    // 1 change in 39 searched runs of 1 series: Wilson's upper 95% bound.
+    EXPECT_EQ(f.alarms, 1);
+    EXPECT_EQ(f.tested, 39);
+    EXPECT_NEAR(f.false_alarm_rate, 0.13180990169850076, 1e-12);
+    if (f.change.metric == "real_time") {
+      EXPECT_EQ(f.hardware_class, "Xeon A | avx512 | SkylakeX");
+      EXPECT_EQ(f.change.commit, Commit(21));
+      EXPECT_EQ(f.own.k, 4);
+      EXPECT_EQ(f.own.n, 4);
+      // The other three all flagged, each at its rate: 0.1318...^3.
+      EXPECT_NEAR(f.own.p_value, 0.0022900454851106167, 1e-12);
+      ASSERT_EQ(f.other_classes.size(), 1u);
+      EXPECT_EQ(f.other_classes[0].hardware_class, "Epyc B | avx2 | Haswell");
+      EXPECT_EQ(f.other_classes[0].n, 3);
+      EXPECT_EQ(f.other_classes[0].k, 0);
+      hardware_specific += f.status == FleetStatus::kHardwareSpecific;
+    } else {
+      EXPECT_EQ(f.change.machine, "b0");
+      EXPECT_EQ(f.own.k, 1);
+      EXPECT_EQ(f.own.n, 3);
+      EXPECT_DOUBLE_EQ(f.own.p_value, 1.0);
+      EXPECT_EQ(f.status, FleetStatus::kUnconfirmed);
+    }
+  }
+  EXPECT_EQ(hardware_specific, 4);
+  EXPECT_EQ(FleetChanges(s, "b0").size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreTest, ::testing::Values(Backend::kSqlite));
 // Only where the wrapper started a cluster: without TT_TEST_POSTGRES_URL these cases do not exist
 // (the ctest entry PostgresStore runs them through the wrapper, which fails without PostgreSQL).
@@ -589,6 +641,83 @@ INSTANTIATE_TEST_SUITE_P(Postgres, StoreTest,
                          ::testing::ValuesIn(std::getenv("TT_TEST_POSTGRES_URL")
                                                  ? std::vector<Backend>{Backend::kPostgres}
                                                  : std::vector<Backend>{}));
+
+
+// ---- Fleet statistics, pure ----
+
+TEST(FleetTest, HardwareClassIsCpuModelIsaLevelAndBlasKernel) {
+  struct Row {
+    std::string cpu;
+    std::vector<std::string> flags;
+    std::string library, kernel, expected;
+  };
+  const Row rows[] = {
+      {"Intel Xeon Gold 6338", {"sse4_2", "avx2", "fma", "avx512f"}, "OpenBLAS", "SkylakeX",
+       "Intel Xeon Gold 6338 | avx512 | SkylakeX"},
+      {"AMD EPYC 7B13", {"sse4_2", "avx2", "fma"}, "OpenBLAS", "Zen", "AMD EPYC 7B13 | avx2 | Zen"},
+      {"Old", {"sse4_2", "avx2"}, "OpenBLAS", "Sandybridge", "Old | sse4.2 | Sandybridge"},
+      {"Older", {}, "none", "", "Older | baseline | none"},
+      {"", {"avx2", "fma"}, "OpenBLAS", "Haswell", "unknown"},
+  };
+  for (const Row& r : rows) {
+    Environment e;
+    e.cpu_model = r.cpu;
+    e.cpu_flags = r.flags;
+    e.blas.library = r.library;
+    e.blas.kernel = r.kernel;
+    EXPECT_EQ(HardwareClass(e), r.expected) << r.cpu;
+  }
+}
+
+TEST(FleetTest, PoissonBinomialTailMatchesExactValues) {
+  // Exact rational arithmetic (Python's fractions) over the events' outcomes:
+  // P(>= 2 of {0.1, 0.2, 0.3}) = 0.092 + 0.006.
+  const std::vector<double> p = {0.1, 0.2, 0.3};
+  EXPECT_NEAR(PoissonBinomialTail(p, 2), 0.098, 1e-15);
+  EXPECT_NEAR(PoissonBinomialTail(p, 1), 1 - 0.9 * 0.8 * 0.7, 1e-15);
+  EXPECT_NEAR(PoissonBinomialTail(p, 3), 0.006, 1e-15);
+  EXPECT_EQ(PoissonBinomialTail(p, 0), 1.0);
+  EXPECT_EQ(PoissonBinomialTail(p, 4), 0.0);
+  EXPECT_EQ(PoissonBinomialTail({}, 0), 1.0);
+  // Equal rates are the binomial: scipy.stats.binom.sf(2, 20, 0.01) = 0.0010035761681001169.
+  const std::vector<double> equal(20, 0.01);
+  EXPECT_NEAR(PoissonBinomialTail(equal, 3), 0.0010035761681001169, 1e-15);
+  EXPECT_NEAR(PoissonBinomialTail(equal, 3), 1 - BinomialCdf(2, 20, 0.01), 1e-12);
+  EXPECT_THROW(PoissonBinomialTail(std::vector<double>{1.5}, 1), Error);
+}
+
+TEST(FleetTest, FalseAlarmBoundIsWilsonsUpperEnd) {
+  // z²/(n + z²) for no alarm in 100, z = 1.959963984540054.
+  EXPECT_NEAR(FalseAlarmBound(0, 100), 0.03699349820698568, 1e-12);
+  EXPECT_NEAR(FalseAlarmBound(1, 39), 0.13180990169850076, 1e-12);
+  EXPECT_EQ(FalseAlarmBound(0, 0), 1.0);
+}
+
+TEST(FleetTest, JudgeChangeConfirmsOnlyAgreementBeyondNoise) {
+  ClassEvidence own;
+  std::vector<ClassEvidence> others;
+  // Alone in its class: nothing can agree.
+  EXPECT_EQ(JudgeChange({"A", {}, 0}, {}, own, others), FleetStatus::kUnconfirmed);
+  EXPECT_EQ(own.n, 1);
+  EXPECT_EQ(own.k, 1);
+  // 2 of the 3 others flag at 1% each: P = 3 * 0.01² * 0.99 + 0.01³ = 2.98e-4 < 0.01.
+  const ClassRates agree{"A", {0.01, 0.01, 0.01}, 2};
+  EXPECT_EQ(JudgeChange(agree, {}, own, others), FleetStatus::kConfirmed);
+  EXPECT_EQ(own.k, 3);
+  EXPECT_EQ(own.n, 4);
+  EXPECT_NEAR(own.p_value, 2.98e-4, 1e-15);
+  // Another class measured it and stayed flat: hardware-specific.
+  EXPECT_EQ(JudgeChange(agree, {{"B", {0.01, 0.01}, 0}}, own, others),
+            FleetStatus::kHardwareSpecific);
+  ASSERT_EQ(others.size(), 1u);
+  EXPECT_EQ(others[0].n, 2);
+  EXPECT_EQ(others[0].p_value, 1.0);
+  // ... or flagged it too, beyond its noise: fleet-wide, confirmed.
+  EXPECT_EQ(JudgeChange(agree, {{"B", {0.01, 0.01}, 2}}, own, others), FleetStatus::kConfirmed);
+  // One other class member of two flags, at noisy 20% rates: P = 1 - 0.8² = 0.36, noise.
+  EXPECT_EQ(JudgeChange({"A", {0.2, 0.2}, 1}, {}, own, others), FleetStatus::kUnconfirmed);
+  EXPECT_NEAR(own.p_value, 0.36, 1e-15);
+}
 
 // ---- Input checked before any database is touched ----
 

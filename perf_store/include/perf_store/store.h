@@ -109,6 +109,23 @@ struct Change {
   std::string details_json = "{}";
 };
 
+// One machine's latest value of one benchmark's metric: the median of the repetitions (of its
+// bench/ documents when it has any) in the machine's newest run that measured the metric.
+struct LatestValue {
+  std::string machine, benchmark;
+  int64_t run_id = 0;
+  std::string run, commit, started_utc;
+  double value = 0;
+  int repetitions = 0;  // the samples the median is of
+};
+
+// A run's machine and commit ("" unknown), oldest first per machine.
+struct RunCommit {
+  std::string machine;
+  int64_t run_id = 0;
+  std::string commit;
+};
+
 class Database;  // one backend's connection (src/database.h)
 
 class Store {
@@ -163,6 +180,12 @@ class Store {
   std::vector<VerdictInfo> ListVerdicts(int64_t run_id);
   // The benchmark names with samples on `machine` (every machine when ""), sorted.
   std::vector<std::string> ListBenchmarks(const std::string& machine = "");
+  // For every machine, the values of `metric` in its newest run that has any: the dashboard's
+  // matrix in one query (index lookups per machine, then that run's samples), by machine then
+  // benchmark. A benchmark its newest run did not measure is absent.
+  std::vector<LatestValue> LatestValues(const std::string& metric);
+  // Every run's machine and commit: which commits each machine measured.
+  std::vector<RunCommit> ListRunCommits();
   int64_t RecordChange(const Change& change);
   // The per-machine change detection of `tinyperf history` over the stored series of `machine`
   // (every machine when ""): per run the median of its repetitions (its bench/ documents' when it
