@@ -7,8 +7,8 @@
 
 namespace perf::store {
 
-RunValues PerRunValues(const std::vector<RunSample>& samples) {
-  RunValues out;
+PerRun PerRunValues(const std::vector<RunSample>& samples) {
+  PerRun out;
   for (size_t first = 0; first < samples.size();) {
     size_t end = first;
     while (end < samples.size() && samples[end].run_id == samples[first].run_id) ++end;
@@ -28,7 +28,7 @@ RunValues PerRunValues(const std::vector<RunSample>& samples) {
 }
 
 std::vector<DetectedChange> DetectInSeries(const std::vector<RunSample>& samples, bool exact) {
-  const RunValues r = PerRunValues(samples);
+  const PerRun r = PerRunValues(samples);
   const std::vector<ChangePoint> points = exact ? CountSteps(r.values) : FindChangePoints(r.values);
   std::vector<DetectedChange> out;
   for (const ChangePoint& p : points) out.push_back({r.run_ids[p.index], p, r.values.size()});

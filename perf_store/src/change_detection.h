@@ -34,11 +34,11 @@ struct DetectedChange {
 };
 
 // The value of each run, in order: the median of its bench/ samples when it has any, else of all.
-struct RunValues {
+struct PerRun {
   std::vector<int64_t> run_ids;
   std::vector<double> values;
 };
-RunValues PerRunValues(const std::vector<RunSample>& samples);
+PerRun PerRunValues(const std::vector<RunSample>& samples);
 
 std::vector<DetectedChange> DetectInSeries(const std::vector<RunSample>& samples, bool exact);
 

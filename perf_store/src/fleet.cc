@@ -82,10 +82,7 @@ FleetStatus JudgeChange(const ClassRates& own_others, const std::vector<ClassRat
   return !others.empty() && !elsewhere ? FleetStatus::kHardwareSpecific : FleetStatus::kConfirmed;
 }
 
-namespace {
-
-// The class of a stored environment; "unknown" when it is missing or unreadable.
-std::string ClassOf(const std::string& environment_json) {
+std::string HardwareClassOf(const std::string& environment_json) {
   try {
     const nlohmann::json j = nlohmann::json::parse(environment_json);
     if (!j.is_object() || j.empty()) return "unknown";
@@ -95,11 +92,9 @@ std::string ClassOf(const std::string& environment_json) {
   }
 }
 
-}  // namespace
-
 std::vector<FleetChange> FleetChanges(Store& store, const std::string& machine) {
   std::map<std::string, std::string> class_of;
-  for (const MachineInfo& m : store.ListMachines()) class_of[m.name] = ClassOf(m.environment_json);
+  for (const MachineInfo& m : store.ListMachines()) class_of[m.name] = HardwareClassOf(m.environment_json);
   std::map<std::string, std::set<std::string>> commits_of;
   std::map<std::string, int64_t> runs_of;
   for (const RunCommit& r : store.ListRunCommits()) {

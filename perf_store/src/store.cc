@@ -577,6 +577,22 @@ std::vector<SeriesPoint> Store::Series(const std::string& benchmark, const std::
   return out;
 }
 
+std::vector<RunValue> Store::RunValues(const std::string& benchmark, const std::string& machine,
+                                       const std::string& metric) {
+  const std::vector<SeriesPoint> points = Series(benchmark, machine, metric);
+  std::vector<RunSample> samples;
+  for (const SeriesPoint& p : points) samples.push_back({p.run_id, p.document, p.value});
+  const PerRun values = PerRunValues(samples);
+  std::vector<RunValue> out;
+  size_t at = 0;  // the points are in run order too: each run's first point names it
+  for (size_t i = 0; i < values.run_ids.size(); ++i) {
+    while (points[at].run_id != values.run_ids[i]) ++at;
+    out.push_back({points[at].run_id, points[at].run, points[at].commit, points[at].started_utc,
+                   values.values[i]});
+  }
+  return out;
+}
+
 std::vector<VerdictInfo> Store::ListVerdicts(int64_t run_id) {
   std::vector<VerdictInfo> out;
   for (const Row& r : LockedQuery(*db_,

@@ -40,6 +40,9 @@ std::string IsaLevel(const std::vector<std::string>& cpu_flags);
 // Machines whose timings move together: the same CPU model, ISA level and BLAS kernel,
 // "Intel Xeon Gold 6338 | avx512 | SkylakeX". An environment without a CPU model is "unknown".
 std::string HardwareClass(const Environment& env);
+// The class of an environment as the store keeps it (MachineInfo::environment_json): "unknown"
+// when there is none ("{}") or it cannot be read.
+std::string HardwareClassOf(const std::string& environment_json);
 
 // P(at least k of n independent events happen), event i with probability p[i] (each in [0, 1]):
 // the Poisson-binomial upper tail, by the exact O(n²) recurrence over counts. 1 for k <= 0, 0 for

@@ -119,6 +119,14 @@ struct LatestValue {
   int repetitions = 0;  // the samples the median is of
 };
 
+// One run's value of one benchmark's metric on one machine, as change detection sees it: the
+// median of its repetitions (of its bench/ documents when it has any).
+struct RunValue {
+  int64_t run_id = 0;
+  std::string run, commit, started_utc;
+  double value = 0;
+};
+
 // A run's machine and commit ("" unknown), oldest first per machine.
 struct RunCommit {
   std::string machine;
@@ -175,6 +183,9 @@ class Store {
   // Every repetition of `benchmark` (Google Benchmark run_name) and `metric` ("real_time",
   // "cpu_time", "instructions", ...) on `machine`, oldest run first.
   std::vector<SeriesPoint> Series(const std::string& benchmark, const std::string& machine,
+                                  const std::string& metric);
+  // The same series as one value per run, oldest first (what DetectChanges searches).
+  std::vector<RunValue> RunValues(const std::string& benchmark, const std::string& machine,
                                   const std::string& metric);
   // Every claim's verdict in run `run_id`, by module and claim (empty for an unknown run).
   std::vector<VerdictInfo> ListVerdicts(int64_t run_id);
