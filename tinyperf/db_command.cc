@@ -4,6 +4,7 @@
 //   export RUN OUT_DIR           write a stored run's documents back, byte-identical
 //   runs                         the newest runs, with their verdict counts
 //   detect                       (re)scan the stored series for changes and record the new ones
+//   simulate                     the scale benchmark (simulate_command.cc)
 // URL: sqlite:PATH (default sqlite:validation_results/perf.db) or postgresql://...
 // Exit 0 ok; 2 bad input (usage, unreadable or malformed run folder, unknown run, bad URL);
 // 1 the database failed.
@@ -187,6 +188,8 @@ CLI::App* detect = db->add_subcommand(
 add_url(detect);
 detect->add_option("--machine", o->machine, "Only this machine's series");
 detect->callback([o, &run] { run = [o] { return Detect(*o); }; });
+
+AddDbSimulateCommand(*db, run);
 }
 
 }  // namespace tinyperf
