@@ -203,7 +203,7 @@ void ClaimMatrix(std::ostream& html, store::Store& store,
   html << "<table class=\"claims\"><tr><th class=\"name\">claim</th>";
   for (const store::MachineInfo& m : machines) {
     const auto r = run_of.find(m.name);
-    html << "<th class=\"machine\">" << Html(m.name);
+    html << "<th class=\"claims-machine\">" << Html(m.name);
     if (r != run_of.end()) {
       html << "<br><span class=\"commit\" title=\"run " << Html(r->second.run) << "\">"
            << Html(Short(r->second.commit)) << "</span>";
