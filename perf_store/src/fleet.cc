@@ -3,6 +3,7 @@
 #include "perf_store/fleet.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <tuple>
@@ -52,17 +53,12 @@ double FalseAlarmBound(int64_t alarms, int64_t tested) {
   return WilsonInterval(std::min(alarms, tested), tested).high;
 }
 
-const char* FleetStatusName(FleetStatus s) {
-  switch (s) {
-    case FleetStatus::kConfirmed:
-      return "confirmed";
-    case FleetStatus::kHardwareSpecific:
-      return "hardware-specific";
-    case FleetStatus::kUnconfirmed:
-      return "unconfirmed";
-  }
-  return "unconfirmed";
-}
+// FleetStatus's names, in its order.
+constexpr const char* kFleetStatusNames[] = {"confirmed", "hardware-specific", "unconfirmed"};
+static_assert(std::size(kFleetStatusNames) == static_cast<size_t>(FleetStatus::kUnconfirmed) + 1,
+              "a name for every FleetStatus");
+
+const char* FleetStatusName(FleetStatus s) { return kFleetStatusNames[static_cast<size_t>(s)]; }
 
 FleetStatus JudgeChange(const ClassRates& own_others, const std::vector<ClassRates>& other_classes,
                         ClassEvidence& own, std::vector<ClassEvidence>& others) {

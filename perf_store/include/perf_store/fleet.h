@@ -52,6 +52,7 @@ double PoissonBinomialTail(std::span<const double> p, int k);
 // The upper end of the 95% Wilson interval of `alarms` in `tested` (1 when nothing was tested).
 double FalseAlarmBound(int64_t alarms, int64_t tested);
 
+// The last is kUnconfirmed (fleet.cc's name table counts on it).
 enum class FleetStatus { kConfirmed, kHardwareSpecific, kUnconfirmed };
 const char* FleetStatusName(FleetStatus s);  // "confirmed", "hardware-specific", "unconfirmed"
 
