@@ -83,8 +83,8 @@ int Import(const DbOptions& o) {
         const perf::store::ImportResult r =
             store.ImportRun(perf::store::ReadRunFolder(dir, machine));
         std::printf("%s: %s run %lld (%d new changes detected)\n", Terminal(dir).c_str(),
-                    r.created ? "stored as" : "already stored as",
-                    static_cast<long long>(r.run_id), r.detected.recorded);
+                    r.created ? "stored as" : "already stored as", static_cast<long long>(r.run_id),
+                    r.detected.recorded);
         return kExitOk;
       });
       if (status == kExitOk) status = one;
@@ -134,8 +134,9 @@ int Detect(const DbOptions& o) {
   return Guarded("detect", [&] {
     perf::store::Store store = perf::store::Store::Open(o.url);
     const perf::store::DetectResult r = store.DetectChanges(o.machine);
-    std::printf("tinyperf db detect: %d series searched, %d changes found, %d of them new (recorded)\n",
-                r.series, r.found, r.recorded);
+    std::printf(
+        "tinyperf db detect: %d series searched, %d changes found, %d of them new (recorded)\n",
+        r.series, r.found, r.recorded);
     return kExitOk;
   });
 }
@@ -144,7 +145,8 @@ int Detect(const DbOptions& o) {
 
 void AddDbCommand(CLI::App& app, std::function<int()>& run) {
   auto o = std::make_shared<DbOptions>();
-  CLI::App* db = app.add_subcommand("db", "The results database: init, import, export, runs, detect");
+  CLI::App* db =
+      app.add_subcommand("db", "The results database: init, import, export, runs, detect");
   db->require_subcommand(1);
   db->footer(
       "Exit status: 0 ok, 2 bad input (usage, a malformed or unreadable run folder, an unknown "

@@ -43,10 +43,11 @@ int Simulate(const SimulateOptions& o) {
     store.Init();
     PERF_CHECK(store.ListRuns({"", 1}).empty(),
                "simulate: the database already holds runs: simulate into an empty one");
-    std::printf("tinyperf db simulate: %d machines x %d nights x %d benchmarks x %d repetitions "
-                "(seed %llu)\n",
-                sim.machines, sim.nights, sim.benchmarks, sim.repetitions,
-                static_cast<unsigned long long>(sim.seed));
+    std::printf(
+        "tinyperf db simulate: %d machines x %d nights x %d benchmarks x %d repetitions "
+        "(seed %llu)\n",
+        sim.machines, sim.nights, sim.benchmarks, sim.repetitions,
+        static_cast<unsigned long long>(sim.seed));
     std::fflush(stdout);
     auto start = std::chrono::steady_clock::now();
     for (int night = 0; night < sim.nights; ++night) {
@@ -106,8 +107,8 @@ void AddDbSimulateCommand(CLI::App& db, std::function<int()>& run) {
   auto o = std::make_shared<SimulateOptions>();
   CLI::App* c = db.add_subcommand(
       "simulate", "Scale benchmark: import a seeded simulated fleet, detect, judge, render");
-  c->add_option("--db", o->url, "An empty database: sqlite:PATH or postgresql://... (default " +
-                                    o->url + ")");
+  c->add_option("--db", o->url,
+                "An empty database: sqlite:PATH or postgresql://... (default " + o->url + ")");
   c->add_option("--machines", o->sim.machines, "Machines (even: AVX-512 class, odd: AVX2)");
   c->add_option("--nights", o->sim.nights, "Nightly runs per machine");
   c->add_option("--benchmarks", o->sim.benchmarks, "Benchmarks per run");

@@ -124,8 +124,7 @@ ChangesBySeries TimeChanges(const std::vector<store::Change>& changes) {
   return out;
 }
 
-const char* kHead =
-    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>";
+const char* kHead = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>";
 
 // The machine × benchmark matrix of latest median times, one query for all of it.
 void LatestMatrix(std::ostream& html, const std::vector<store::MachineInfo>& machines,
@@ -157,8 +156,8 @@ void LatestMatrix(std::ostream& html, const std::vector<store::MachineInfo>& mac
   html << "</tr>\n";
   for (size_t i = 0; i < benchmarks.size(); ++i) {
     const std::string& b = benchmarks[i];
-    html << "<tr data-benchmark=\"" << Html(b) << "\"><td class=\"name\"><a href=\"#b" << i
-         << "\">" << Html(b) << "</a></td>";
+    html << "<tr data-benchmark=\"" << Html(b) << "\"><td class=\"name\"><a href=\"#b" << i << "\">"
+         << Html(b) << "</a></td>";
     for (const store::MachineInfo& m : machines) {
       const auto it = cell.find({m.name, b});
       if (it == cell.end()) {
@@ -264,17 +263,18 @@ void ChangeList(std::ostream& html, const std::vector<store::FleetChange>& fleet
          << "</td><td>" << Html(c.direction) << "</td><td class=\"fleet " << status << "\">"
          << status << "</td><td class=\"seen-on\">" << f.own.k << " of " << f.own.n
          << "</td><td class=\"name\">" << Html(f.hardware_class) << "</td><td>"
-         << Num(f.own.p_value) << "</td><td class=\"name\">" << (others.empty() ? "–" : Html(others))
-         << "</td><td class=\"false-alarm\" title=\"" << f.alarms << " alarms in " << f.tested
-         << " series-runs\">" << Num(f.false_alarm_rate) << "</td><td>" << Html(c.detected_utc)
-         << "</td></tr>\n";
+         << Num(f.own.p_value) << "</td><td class=\"name\">"
+         << (others.empty() ? "–" : Html(others)) << "</td><td class=\"false-alarm\" title=\""
+         << f.alarms << " alarms in " << f.tested << " series-runs\">" << Num(f.false_alarm_rate)
+         << "</td><td>" << Html(c.detected_utc) << "</td></tr>\n";
   }
   html << "</table>\n";
 }
 
 std::map<std::string, std::string> Classes(const std::vector<store::MachineInfo>& machines) {
   std::map<std::string, std::string> out;
-  for (const store::MachineInfo& m : machines) out[m.name] = store::HardwareClassOf(m.environment_json);
+  for (const store::MachineInfo& m : machines)
+    out[m.name] = store::HardwareClassOf(m.environment_json);
   return out;
 }
 
@@ -291,8 +291,8 @@ std::string DashboardHtml(store::Store& store) {
 
   std::ostringstream html;
   html << kHead << "Fleet performance</title>\n<style>" << kStyle << "</style></head><body>\n"
-       << "<h1>Fleet performance</h1>\n<p>" << machines.size() << " machines, "
-       << benchmarks.size() << " benchmarks, " << changes.size()
+       << "<h1>Fleet performance</h1>\n<p>" << machines.size() << " machines, " << benchmarks.size()
+       << " benchmarks, " << changes.size()
        << " detected changes. Times are the median of a run's repetitions (" << kMetric
        << ", ns).</p>\n"
        << "<p><input id=\"filter\" type=\"search\" placeholder=\"Filter benchmarks\" "

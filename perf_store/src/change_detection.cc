@@ -14,8 +14,9 @@ PerRun PerRunValues(const std::vector<RunSample>& samples) {
     while (end < samples.size() && samples[end].run_id == samples[first].run_id) ++end;
     // The nightly's repetitions (bench/) when the run has them; run_all's single files otherwise
     // (a run folder holds both, and they are not the same measurement).
-    const bool nightly = std::any_of(samples.begin() + first, samples.begin() + end,
-                                     [](const RunSample& s) { return s.document.starts_with("bench/"); });
+    const bool nightly =
+        std::any_of(samples.begin() + first, samples.begin() + end,
+                    [](const RunSample& s) { return s.document.starts_with("bench/"); });
     std::vector<double> values;
     for (size_t i = first; i < end; ++i) {
       if (!nightly || samples[i].document.starts_with("bench/")) values.push_back(samples[i].value);

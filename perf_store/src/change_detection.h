@@ -17,8 +17,7 @@ struct DetectedMetric {
   const char* name;  // the samples' metric
   bool exact;        // an instruction count: every step beyond 1% (CountSteps)
 };
-inline constexpr DetectedMetric kDetectedMetrics[] = {{"real_time", false},
-                                                      {"instructions", true}};
+inline constexpr DetectedMetric kDetectedMetrics[] = {{"real_time", false}, {"instructions", true}};
 
 // One stored repetition of one benchmark's metric, its run's rows together, oldest run first.
 struct RunSample {

@@ -90,7 +90,8 @@ std::string HardwareClassOf(const std::string& environment_json) {
 
 std::vector<FleetChange> FleetChanges(Store& store, const std::string& machine) {
   std::map<std::string, std::string> class_of;
-  for (const MachineInfo& m : store.ListMachines()) class_of[m.name] = HardwareClassOf(m.environment_json);
+  for (const MachineInfo& m : store.ListMachines())
+    class_of[m.name] = HardwareClassOf(m.environment_json);
   std::map<std::string, std::set<std::string>> commits_of;
   std::map<std::string, int64_t> runs_of;
   for (const RunCommit& r : store.ListRunCommits()) {

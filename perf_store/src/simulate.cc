@@ -83,7 +83,8 @@ RunBundle SimulatedRun(const FleetSimulation& sim, int m, int night) {
   std::string rows;
   for (int b = 0; b < sim.benchmarks; ++b) {
     // Each benchmark's level: 1 us to about 1 ms, fixed by the seed, the same on every machine.
-    const double level = 1000.0 * std::exp(7.0 * static_cast<double>(Mix(sim.seed + b) % 1000) / 1000);
+    const double level =
+        1000.0 * std::exp(7.0 * static_cast<double>(Mix(sim.seed + b) % 1000) / 1000);
     double step = 1;
     if (b == 0 && night >= sim.FleetChangeNight()) step = kPlantedStep;
     if (b == 1 && avx512 && night >= sim.Avx512ChangeNight()) step = kPlantedStep;

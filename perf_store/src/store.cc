@@ -302,7 +302,8 @@ DetectResult DetectOnce(Database& db, int64_t machine, const DetectedMetric& met
   DetectResult result;
   Transaction t(db);
   db.Query("UPDATE machines SET last_seen_utc = last_seen_utc WHERE id = $1", {machine});
-  const auto metric_rows = db.Query("SELECT id FROM metrics WHERE name = $1", {std::string(metric.name)});
+  const auto metric_rows =
+      db.Query("SELECT id FROM metrics WHERE name = $1", {std::string(metric.name)});
   if (metric_rows.empty()) return result;  // nothing of this metric stored yet
   const int64_t metric_id = AsInt(metric_rows[0][0]);
   std::string sql =
@@ -310,16 +311,17 @@ DetectResult DetectOnce(Database& db, int64_t machine, const DetectedMetric& met
       "s.run_id WHERE r.machine_id = $1 AND s.metric_id = $2";
   std::vector<Param> params = {machine, metric_id};
   if (only_run) {
-    sql += " AND s.benchmark_id IN (SELECT benchmark_id FROM samples WHERE run_id = $3 AND "
-           "metric_id = $2)";
+    sql +=
+        " AND s.benchmark_id IN (SELECT benchmark_id FROM samples WHERE run_id = $3 AND "
+        "metric_id = $2)";
     params.push_back(*only_run);
   }
   sql += " ORDER BY s.benchmark_id, r.started_utc, r.id, s.document, s.repetition";
   const auto rows = db.Query(sql, params);
   std::set<std::pair<int64_t, int64_t>> recorded;  // (benchmark, run)
-  for (const Row& r : db.Query(
-           "SELECT benchmark_id, run_id FROM changes WHERE machine_id = $1 AND metric_id = $2",
-           {machine, metric_id})) {
+  for (const Row& r :
+       db.Query("SELECT benchmark_id, run_id FROM changes WHERE machine_id = $1 AND metric_id = $2",
+                {machine, metric_id})) {
     recorded.emplace(AsInt(r[0]), AsInt(r[1]));
   }
   for (size_t first = 0; first < rows.size();) {
@@ -346,8 +348,8 @@ DetectResult DetectOnce(Database& db, int64_t machine, const DetectedMetric& met
 // lock on a current schema.
 DetectResult Detect(Database& db, const std::string& machine, std::optional<int64_t> only_run) {
   DetectResult total;
-  for (const Row& m : db.Query("SELECT id FROM machines WHERE ($1 = '' OR name = $1) ORDER BY id",
-                               {machine})) {
+  for (const Row& m :
+       db.Query("SELECT id FROM machines WHERE ($1 = '' OR name = $1) ORDER BY id", {machine})) {
     for (const DetectedMetric& metric : kDetectedMetrics) {
       for (int attempt = 1;; ++attempt) {
         try {
@@ -640,8 +642,8 @@ std::vector<LatestValue> Store::LatestValues(const std::string& metric) {
     const std::string machine = AsText(rows[first][0]), benchmark = AsText(rows[first][1]);
     std::vector<RunSample> samples;
     size_t end = first;
-    for (; end < rows.size() && AsText(rows[end][0]) == machine &&
-           AsText(rows[end][1]) == benchmark;
+    for (;
+         end < rows.size() && AsText(rows[end][0]) == machine && AsText(rows[end][1]) == benchmark;
          ++end) {
       samples.push_back({AsInt(rows[end][2]), AsText(rows[end][6]), AsDouble(rows[end][7])});
     }

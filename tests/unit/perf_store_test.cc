@@ -15,8 +15,8 @@
 
 #include "fileio/fileio.h"
 #include "perf_framework/environment.h"
-#include "perf_framework/suite.h"
 #include "perf_framework/statistics.h"
+#include "perf_framework/suite.h"
 #include "perf_store/fleet.h"
 #include "perf_store/store.h"
 
@@ -103,13 +103,12 @@ RunBundle Bundle(const std::string& machine, const std::string& run, const std::
 
 std::string Commit(int i) { return std::string(39, 'a') + static_cast<char>('0' + i % 10); }
 
-
 // ---- A machine's nightly series: one run a day of one benchmark, its time and its count ----
 
 struct Night {
-  int day;                 // the run's date, 2026-12-<day>
-  double real_ns;          // BM_S's time (its 3 repetitions spread ±1% around it)
-  double instructions;     // BM_S's instruction count, 0 for none
+  int day;              // the run's date, 2026-12-<day>
+  double real_ns;       // BM_S's time (its 3 repetitions spread ±1% around it)
+  double instructions;  // BM_S's instruction count, 0 for none
   std::string commit = "";
 };
 
@@ -163,8 +162,8 @@ RunBundle NightBundle(const std::string& machine, const Night& n,
 std::vector<Night> SteppedNights() {
   std::vector<Night> nights;
   for (int day = 1; day <= 12; ++day) {
-    nights.push_back({day, day >= 7 ? 1300.0 + day : 1000.0 + day, day >= 9 ? 2.1e6 : 2.0e6,
-                      Commit(day)});
+    nights.push_back(
+        {day, day >= 7 ? 1300.0 + day : 1000.0 + day, day >= 9 ? 2.1e6 : 2.0e6, Commit(day)});
   }
   return nights;
 }
@@ -642,7 +641,6 @@ INSTANTIATE_TEST_SUITE_P(Postgres, StoreTest,
                                                  ? std::vector<Backend>{Backend::kPostgres}
                                                  : std::vector<Backend>{}));
 
-
 // ---- Fleet statistics, pure ----
 
 TEST(FleetTest, HardwareClassIsCpuModelIsaLevelAndBlasKernel) {
@@ -652,7 +650,10 @@ TEST(FleetTest, HardwareClassIsCpuModelIsaLevelAndBlasKernel) {
     std::string library, kernel, expected;
   };
   const Row rows[] = {
-      {"Intel Xeon Gold 6338", {"sse4_2", "avx2", "fma", "avx512f"}, "OpenBLAS", "SkylakeX",
+      {"Intel Xeon Gold 6338",
+       {"sse4_2", "avx2", "fma", "avx512f"},
+       "OpenBLAS",
+       "SkylakeX",
        "Intel Xeon Gold 6338 | avx512 | SkylakeX"},
       {"AMD EPYC 7B13", {"sse4_2", "avx2", "fma"}, "OpenBLAS", "Zen", "AMD EPYC 7B13 | avx2 | Zen"},
       {"Old", {"sse4_2", "avx2"}, "OpenBLAS", "Sandybridge", "Old | sse4.2 | Sandybridge"},

@@ -66,10 +66,10 @@ struct ClassEvidence {
 // A recorded change with its fleet verdict.
 struct FleetChange {
   Change change;
-  std::string hardware_class;  // of the change's machine
-  double false_alarm_rate = 1;   // the machine's, for the change's metric (FalseAlarmBound)
+  std::string hardware_class;      // of the change's machine
+  double false_alarm_rate = 1;     // the machine's, for the change's metric (FalseAlarmBound)
   int64_t alarms = 0, tested = 0;  // what the rate is measured on
-  ClassEvidence own;              // its own class (k counts the machine itself)
+  ClassEvidence own;               // its own class (k counts the machine itself)
   std::vector<ClassEvidence> other_classes;  // classes that measured the commit too
   FleetStatus status = FleetStatus::kUnconfirmed;
 };

@@ -50,7 +50,7 @@ struct DetectResult {
 
 struct ImportResult {
   int64_t run_id = 0;
-  bool created = false;  // false: this key or this content was stored before (run_id is that run)
+  bool created = false;   // false: this key or this content was stored before (run_id is that run)
   DetectResult detected;  // the detection over the run's series (all zero without detection)
 };
 
