@@ -633,6 +633,36 @@ TEST_P(StoreTest, FleetVerdictsCountMachinesOfTheClassAgainstTheirFalseAlarmRate
   EXPECT_EQ(FleetChanges(s, "b0").size(), 1u);
 }
 
+TEST_P(StoreTest, LatestValuesAndRunValuesAreOneValuePerRun) {
+  Store s = OpenInit();
+  std::map<int, int64_t> run_of_day;
+  for (const Night& n : SteppedNights())
+    run_of_day[n.day] = s.ImportRun(NightBundle("m1", n)).run_id;
+  // A newer run of m2 with a time but no count.
+  Night other = SteppedNights().back();
+  other.instructions = 0;
+  s.ImportRun(NightBundle("m2", other));
+  const std::vector<LatestValue> times = s.LatestValues("real_time");
+  ASSERT_EQ(times.size(), 2u);
+  EXPECT_EQ(times[0].machine, "m1");
+  EXPECT_EQ(times[0].benchmark, "BM_S");
+  EXPECT_EQ(times[0].run_id, run_of_day.at(12));
+  EXPECT_EQ(times[0].commit, Commit(12));
+  EXPECT_DOUBLE_EQ(times[0].value, 1312.0);  // the median of 0.99, 1.00 and 1.01 x 1312
+  EXPECT_EQ(times[0].repetitions, 3);
+  EXPECT_EQ(times[1].machine, "m2");
+  const std::vector<LatestValue> counts = s.LatestValues("instructions");
+  ASSERT_EQ(counts.size(), 1u);  // m2's run has no count
+  EXPECT_DOUBLE_EQ(counts[0].value, 2.1e6);
+  EXPECT_TRUE(s.LatestValues("no_such_metric").empty());
+  const std::vector<RunValue> values = s.RunValues("BM_S", "m1", "real_time");
+  ASSERT_EQ(values.size(), 12u);
+  EXPECT_DOUBLE_EQ(values[0].value, 1001.0);
+  EXPECT_EQ(values[6].run_id, run_of_day.at(7));
+  EXPECT_EQ(values[6].commit, Commit(7));
+  EXPECT_EQ(s.ListRunCommits().size(), 13u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreTest, ::testing::Values(Backend::kSqlite));
 // Only where the wrapper started a cluster: without TT_TEST_POSTGRES_URL these cases do not exist
 // (the ctest entry PostgresStore runs them through the wrapper, which fails without PostgreSQL).
