@@ -2,6 +2,7 @@
 #include "api.h"
 
 #include <charconv>
+#include <cmath>
 
 #include "perf_framework/suite.h"
 
@@ -129,20 +130,47 @@ nlohmann::json SeriesJson(const std::vector<store::SeriesPoint>& points) {
   return out;
 }
 
-nlohmann::json ChangesJson(const std::vector<store::Change>& changes) {
+namespace {
+
+// A number, or null for NaN (JSON has no NaN: nlohmann would write null anyway, said here).
+nlohmann::json Number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+
+nlohmann::json ChangeJson(const store::Change& c) {
+  return {{"id", c.id},
+          {"machine", c.machine},
+          {"benchmark", c.benchmark},
+          {"metric", c.metric},
+          {"run_id", c.run_id},
+          {"commit", c.commit},
+          {"detected_utc", c.detected_utc},
+          {"ratio", c.ratio},
+          {"interval", {Number(c.low), Number(c.high)}},
+          {"direction", c.direction},
+          {"details", Embedded(c.details_json)}};
+}
+
+}  // namespace
+
+nlohmann::json FleetChangesJson(const std::vector<store::FleetChange>& changes) {
   nlohmann::json out = nlohmann::json::array();
-  for (const store::Change& c : changes) {
-    out.push_back({{"id", c.id},
-                   {"machine", c.machine},
-                   {"benchmark", c.benchmark},
-                   {"metric", c.metric},
-                   {"run_id", c.run_id},
-                   {"commit", c.commit},
-                   {"detected_utc", c.detected_utc},
-                   {"ratio", c.ratio},
-                   {"interval", {c.low, c.high}},
-                   {"direction", c.direction},
-                   {"details", Embedded(c.details_json)}});
+  for (const store::FleetChange& f : changes) {
+    nlohmann::json others = nlohmann::json::array();
+    for (const store::ClassEvidence& c : f.other_classes) {
+      others.push_back({{"hardware_class", c.hardware_class},
+                        {"seen_on", c.k},
+                        {"of", c.n},
+                        {"p_value", c.p_value}});
+    }
+    nlohmann::json j = ChangeJson(f.change);
+    j["fleet"] = {{"status", store::FleetStatusName(f.status)},
+                  {"hardware_class", f.hardware_class},
+                  {"seen_on", f.own.k},
+                  {"of", f.own.n},
+                  {"p_value", f.own.p_value},
+                  {"alpha", store::kFleetAlpha},
+                  {"other_classes", others}};
+    j["false_alarm"] = {{"rate", f.false_alarm_rate}, {"alarms", f.alarms}, {"tested", f.tested}};
+    out.push_back(std::move(j));
   }
   return {{"changes", out}};
 }

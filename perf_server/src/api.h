@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "perf_store/fleet.h"
 #include "perf_store/store.h"
 
 namespace perf::server {
@@ -43,6 +44,10 @@ int LimitParam(const std::multimap<std::string, std::string>& params, int fallba
 nlohmann::json MachinesJson(const std::vector<store::MachineInfo>& machines);
 nlohmann::json RunsJson(const std::vector<store::RunInfo>& runs);
 nlohmann::json SeriesJson(const std::vector<store::SeriesPoint>& points);
-nlohmann::json ChangesJson(const std::vector<store::Change>& changes);
+// The recorded changes (Store::ListChanges's fields), each with its fleet verdict
+// (perf_store/fleet.h) and its machine's false-alarm rate: "fleet": {"status", "hardware_class",
+// "seen_on": k, "of": n, "p_value", "alpha", "other_classes": [{"hardware_class", "seen_on", "of",
+// "p_value"}]}, "false_alarm": {"rate", "alarms", "tested"}.
+nlohmann::json FleetChangesJson(const std::vector<store::FleetChange>& changes);
 
 }  // namespace perf::server

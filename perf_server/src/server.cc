@@ -254,7 +254,8 @@ struct Server::Impl {
     });
     Get("/api/v1/regressions", {"machine"}, [this](const httplib::Params& p) {
       const std::string machine = MachineParam(p, false);
-      return ChangesJson(pool.With([&](store::Store& s) { return s.ListChanges(machine); }));
+      return FleetChangesJson(
+          pool.With([&](store::Store& s) { return store::FleetChanges(s, machine); }));
     });
     Get("/healthz", {}, [this](const httplib::Params&) {
       const int version = pool.With([](store::Store& s) { return s.Version(); });
