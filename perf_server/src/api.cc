@@ -1,8 +1,11 @@
 // Query validation and JSON rendering of the read API (api.h).
 #include "api.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <string_view>
 
 #include "perf_framework/suite.h"
 
@@ -11,6 +14,13 @@ namespace perf::server {
 namespace {
 
 constexpr size_t kMaxParamBytes = 256;
+constexpr size_t kMaxTokenBytes = 256;
+constexpr size_t kMaxKeyBytes = 128;
+
+bool TokenChar(char c) {  // RFC 6750's b64token alphabet
+  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-._~+/=").find(c) !=
+                                                            std::string_view::npos;
+}
 
 }  // namespace
 
@@ -28,6 +38,38 @@ nlohmann::json ErrorJson(const std::string& message, const std::string& field) {
 
 std::string Dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::string BearerToken(const std::optional<std::string>& value) {
+  if (!value) throw HttpError{401, "missing Authorization: Bearer TOKEN header", "Authorization"};
+  const std::string& h = *value;
+  constexpr std::string_view kScheme = "bearer ";
+  std::string scheme = h.substr(0, kScheme.size());
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != kScheme) {
+    throw HttpError{401, "Authorization must be 'Bearer TOKEN'", "Authorization"};
+  }
+  std::string token = h.substr(kScheme.size());
+  if (token.empty() || token.size() > kMaxTokenBytes ||
+      !std::all_of(token.begin(), token.end(), TokenChar)) {
+    throw HttpError{401, "malformed bearer token", "Authorization"};
+  }
+  return token;
+}
+
+std::string IdempotencyKey(const std::optional<std::string>& value) {
+  if (!value) {
+    throw HttpError{400, "missing Idempotency-Key header (the same key for every retry of a run)",
+                    "Idempotency-Key"};
+  }
+  const std::string& key = *value;
+  const bool ok = !key.empty() && key.size() <= kMaxKeyBytes &&
+                  std::all_of(key.begin(), key.end(), [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                           c == ':' || c == '-';
+                  });
+  if (!ok) throw HttpError{400, "Idempotency-Key must be 1 to 128 of [A-Za-z0-9._:-]", "Idempotency-Key"};
+  return key;
 }
 
 void CheckParams(const std::multimap<std::string, std::string>& params,

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,6 +29,12 @@ std::string Dump(const nlohmann::json& j);
 // A JSON document the store kept as text (an environment, a change's details), embedded as JSON;
 // as a string when it does not parse (it was written by another build, or by hand).
 nlohmann::json Embedded(const std::string& text);
+// The request headers the submission route reads; `value` is nullopt when the header is absent.
+// The token of an "Authorization: Bearer TOKEN" header (scheme case-insensitive; the token 1 to 256
+// of RFC 6750's b64token alphabet); throws HttpError 401 naming the header otherwise.
+std::string BearerToken(const std::optional<std::string>& value);
+// The Idempotency-Key header: 1 to 128 of [A-Za-z0-9._:-]; throws HttpError 400 naming it otherwise.
+std::string IdempotencyKey(const std::optional<std::string>& value);
 
 // Throws HttpError 400 naming the first parameter not in `allowed`.
 void CheckParams(const std::multimap<std::string, std::string>& params,

@@ -12,8 +12,8 @@ namespace perf::server {
 
 // `body` as the response with `status`, as JSON (Dump), with nosniff.
 void Reply(httplib::Response& res, int status, const nlohmann::json& body);
-// The bearer token of `req` (RFC 6750's alphabet, at most 256 bytes); 401 naming the
-// Authorization header otherwise.
+// The bearer token of `req`'s Authorization header (api.h's BearerToken: RFC 6750's alphabet, at
+// most 256 bytes); 401 naming the header otherwise.
 std::string BearerToken(const httplib::Request& req);
 // The request body, at most `limit` bytes after any Content-Encoding is undone; 413 otherwise (the
 // rest is read and dropped so the client gets the answer), 400 when it cannot be read.
