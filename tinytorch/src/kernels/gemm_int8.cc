@@ -278,13 +278,6 @@ namespace {
 
 constexpr int64_t kLanes = 16;  // output channels per packed block (one zmm of int32 sums)
 
-// Int8Epilogue with the offsets narrowed to int32, which k <= kMaxFusedInt8Depth allows.
-struct Epilogue32 {
-  const float* scale;
-  const int32_t* offset;
-  const int32_t* weight_zero;
-  const float* bias;
-};
 
 // Σ_p a[i, p] for each row, which only asymmetric weights need.
 void RowSums(std::vector<int32_t>& out, const uint8_t* a, int64_t m, int64_t k) {
@@ -318,7 +311,7 @@ void EpilogueScalar(float* y, const int32_t* c, const uint8_t* a, int64_t m, int
 template <int MR, int NB>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void FusedTile(
     float* y, int64_t n, const uint8_t* a, int64_t lda, const int8_t* block, int64_t groups,
-    int64_t j0, const Epilogue32& e, const int32_t* x_sum) {
+    int64_t j0, const Int8Epilogue& e, const int32_t* x_sum) {
   // Sixteen named accumulators rather than an array, for the reason given in TilePacked: with
   // an array GCC 12 copies each accumulator between registers after every vpdpbusd.
   __m512i x00 = _mm512_setzero_si512(), x01 = x00, x02 = x00, x03 = x00, x10 = x00, x11 = x00,
@@ -362,7 +355,16 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void FusedTile(
     const int64_t j = j0 + b * kLanes, live = std::min(kLanes, n - j);
     const __mmask16 mask = static_cast<__mmask16>((1u << live) - 1);
     const __m512 scale = _mm512_maskz_loadu_ps(mask, e.scale + j);
-    const __m512i offset = _mm512_maskz_loadu_epi32(mask, e.offset + j);
+    // The int64 offsets narrowed (vpmovqd), 8 at a time: k <= kMaxFusedInt8Depth keeps them in
+    // int32's range.
+    alignas(64) int32_t narrow[kLanes];
+    for (int half = 0; half < 2; ++half) {
+      const auto live8 = static_cast<__mmask8>(mask >> (8 * half));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(narrow + 8 * half),
+                         _mm512_maskz_cvtepi64_epi32(
+                             0xFF, _mm512_maskz_loadu_epi64(live8, e.offset + j + 8 * half)));
+    }
+    const __m512i offset = _mm512_load_si512(narrow);
     const __m512i zero = e.weight_zero ? _mm512_maskz_loadu_epi32(mask, e.weight_zero + j)
                                        : _mm512_setzero_si512();
     const __m512 bias = e.bias ? _mm512_maskz_loadu_ps(mask, e.bias + j) : _mm512_setzero_ps();
@@ -379,7 +381,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void FusedTile(
 }
 
 using FusedTileFn = void (*)(float*, int64_t, const uint8_t*, int64_t, const int8_t*, int64_t,
-                             int64_t, const Epilogue32&, const int32_t*);
+                             int64_t, const Int8Epilogue&, const int32_t*);
 
 // kFusedTiles[rows - 1][blocks - 1]: 4 rows × 4 blocks (64 channels) is 16 accumulators, 4 weight
 // vectors and the broadcasts in 32 registers; the smaller tiles serve the edges and batch 1.
@@ -420,14 +422,13 @@ void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& pac
     GemmU8S8(c.data(), a, w, m, n, k, isa);
     return EpilogueScalar(y, c.data(), a, m, n, k, e);
   }
-  thread_local std::vector<int32_t> x_sum, offset;
+  // Per call, not kept per thread like the large buffers: these are small, and a buffer that
+  // persists makes the first forward on each thread look larger than the next in heap measurements.
+  std::vector<int32_t> x_sum;
   if (e.weight_zero) RowSums(x_sum, a, m, k);
-  offset.resize(static_cast<size_t>(n));
-  for (int64_t j = 0; j < n; ++j) offset[static_cast<size_t>(j)] = static_cast<int32_t>(e.offset[j]);
-  const Epilogue32 e32{e.scale, offset.data(), e.weight_zero, e.bias};
   const int32_t* sums = e.weight_zero ? x_sum.data() : nullptr;
   const int64_t groups = (k + 3) / 4, blocks = (n + kLanes - 1) / kLanes, lda = 4 * groups;
-  thread_local std::vector<uint8_t> padded;
+  std::vector<uint8_t> padded;
   if (lda != k) {
     padded.assign(static_cast<size_t>(m * lda), 0);
     for (int64_t i = 0; i < m; ++i) std::memcpy(&padded[i * lda], a + i * k, k);
@@ -444,7 +445,7 @@ void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& pac
         const int64_t mr = std::min<int64_t>(4, i_end - i);
         kFusedTiles[static_cast<size_t>(mr - 1)][static_cast<size_t>(nb - 1)](
             y + i * n, n, a + i * lda, lda, packed.data.data() + b * groups * 64, groups, b * kLanes,
-            e32, sums ? sums + i : nullptr);
+            e, sums ? sums + i : nullptr);
       }
     }
   };
