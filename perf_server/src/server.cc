@@ -73,8 +73,9 @@ std::string BearerToken(const httplib::Request& req) {
 }
 
 // The Idempotency-Key header: 1 to 128 of [A-Za-z0-9._:-]; HttpError 400 otherwise.
-std::string IdempotencyKey(const httplib::Request& req) {
+std::string IdempotencyKey(const httplib::Request& req, bool required) {
   if (!req.has_header("Idempotency-Key")) {
+    if (!required) return "";
     throw HttpError{400, "missing Idempotency-Key header (the same key for every retry of a run)",
                     "Idempotency-Key"};
   }
