@@ -16,13 +16,15 @@
 #include <set>
 #include <thread>
 
+#include "support/store_backend.h"
+
 namespace perf::store {
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-enum class Backend { kSqlite, kPostgres };
+using Backend = perf::testing::StoreBackend;
 
 Outcome Final(const std::string& status, double score = NAN, double low = NAN, double high = NAN) {
   Outcome o;
@@ -37,19 +39,9 @@ Outcome Final(const std::string& status, double score = NAN, double low = NAN, d
 class OlympicsStoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    if (GetParam() == Backend::kSqlite) {
-      dir_ = fs::temp_directory_path() /
-             ("olympics_store_test_" + std::to_string(::getpid()) + "_" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name());
-      fs::remove_all(dir_);
-      fs::create_directories(dir_);
-      url_ = "sqlite:" + (dir_ / "perf.db").string();
-    } else {
-      const char* url = std::getenv("TT_TEST_POSTGRES_URL");
-      ASSERT_NE(url, nullptr) << "TT_TEST_POSTGRES_URL is not set: run the PostgreSQL cases "
-                                 "through tests/integration/postgres_olympics_test.sh";
-      url_ = url;
-    }
+    ASSERT_NO_FATAL_FAILURE(perf::testing::UseStoreBackend(
+        GetParam(), "olympics_store_test", "tests/integration/postgres_olympics_test.sh", dir_,
+        url_));
     Store s = Store::Open(url_);
     ASSERT_EQ(s.Init(), SchemaVersion());
   }
@@ -362,9 +354,7 @@ TEST(SharedRanksTest, ComparesWithTheRanksOpenerNotAChainOfNeighbours) {
 INSTANTIATE_TEST_SUITE_P(Sqlite, OlympicsStoreTest, ::testing::Values(Backend::kSqlite));
 // Only where the wrapper started a cluster (tests/integration/postgres_olympics_test.sh).
 INSTANTIATE_TEST_SUITE_P(Postgres, OlympicsStoreTest,
-                         ::testing::ValuesIn(std::getenv("TT_TEST_POSTGRES_URL")
-                                                 ? std::vector<Backend>{Backend::kPostgres}
-                                                 : std::vector<Backend>{}));
+                         ::testing::ValuesIn(perf::testing::PostgresIfStarted()));
 
 }  // namespace
 }  // namespace perf::store
