@@ -42,6 +42,8 @@ std::string CheckedBestCoretype();
 // Adds `db init|import|export|runs [--db URL]` (db_command.cc): the results database
 // (perf_store/store.h).
 void AddDbCommand(CLI::App& app, std::function<int()>& run);
+// `db simulate`, the store's scale benchmark (simulate_command.cc), added by AddDbCommand.
+void AddDbSimulateCommand(CLI::App& db, std::function<int()>& run);
 // Adds `env [--format text|json] [--tune] [--exports]` (env_command.cc).
 void AddEnvCommand(CLI::App& app, std::function<int()>& run);
 // Adds `serve --db URL [--listen HOST:PORT]` (serve_command.cc): perf::server::Server until

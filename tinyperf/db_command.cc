@@ -3,6 +3,8 @@
 //   import RUN_DIR...            store run folders (each once; a folder stored before is reported)
 //   export RUN OUT_DIR           write a stored run's documents back, byte-identical
 //   runs                         the newest runs, with their verdict counts
+//   detect                       (re)scan the stored series for changes and record the new ones
+//   simulate                     the scale benchmark (simulate_command.cc)
 // URL: sqlite:PATH (default sqlite:validation_results/perf.db) or postgresql://...
 // Exit 0 ok; 2 bad input (usage, unreadable or malformed run folder, unknown run, bad URL);
 // 1 the database failed.
@@ -80,9 +82,9 @@ int Import(const DbOptions& o) {
       const int one = Guarded("import", [&] {
         const perf::store::ImportResult r =
             store.ImportRun(perf::store::ReadRunFolder(dir, machine));
-        std::printf("%s: %s run %lld\n", Terminal(dir).c_str(),
-                    r.created ? "stored as" : "already stored as",
-                    static_cast<long long>(r.run_id));
+        std::printf("%s: %s run %lld (%d new changes detected)\n", Terminal(dir).c_str(),
+                    r.created ? "stored as" : "already stored as", static_cast<long long>(r.run_id),
+                    r.detected.recorded);
         return kExitOk;
       });
       if (status == kExitOk) status = one;
@@ -128,11 +130,23 @@ int Runs(const DbOptions& o) {
   });
 }
 
+int Detect(const DbOptions& o) {
+  return Guarded("detect", [&] {
+    perf::store::Store store = perf::store::Store::Open(o.url);
+    const perf::store::DetectResult r = store.DetectChanges(o.machine);
+    std::printf(
+        "tinyperf db detect: %d series searched, %d changes found, %d of them new (recorded)\n",
+        r.series, r.found, r.recorded);
+    return kExitOk;
+  });
+}
+
 }  // namespace
 
 void AddDbCommand(CLI::App& app, std::function<int()>& run) {
   auto o = std::make_shared<DbOptions>();
-  CLI::App* db = app.add_subcommand("db", "The results database: init, import, export, runs");
+  CLI::App* db =
+      app.add_subcommand("db", "The results database: init, import, export, runs, detect");
   db->require_subcommand(1);
   db->footer(
       "Exit status: 0 ok, 2 bad input (usage, a malformed or unreadable run folder, an unknown "
@@ -170,6 +184,14 @@ add_url(runs);
 runs->add_option("--machine", o->machine, "Only this machine's runs");
 runs->add_option("--limit", o->limit, "How many (default 20)")->check(CLI::Range(1, 100000));
 runs->callback([o, &run] { run = [o] { return Runs(*o); }; });
+
+CLI::App* detect = db->add_subcommand(
+    "detect", "Search the stored series for changes (as tinyperf history) and record new ones");
+add_url(detect);
+detect->add_option("--machine", o->machine, "Only this machine's series");
+detect->callback([o, &run] { run = [o] { return Detect(*o); }; });
+
+AddDbSimulateCommand(*db, run);
 }
 
 }  // namespace tinyperf

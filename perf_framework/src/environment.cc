@@ -100,6 +100,27 @@ std::string UtcNow() {
   return buf;
 }
 
+bool IsUtcTimestamp(std::string_view s) {
+  // Positions of the digits and of the separators of "YYYY-MM-DDTHH:MM:SSZ".
+  constexpr std::string_view kForm = "0000-00-00T00:00:00Z";
+  if (s.size() != kForm.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool digit = s[i] >= '0' && s[i] <= '9';
+    if (kForm[i] == '0' ? !digit : s[i] != kForm[i]) return false;
+  }
+  const auto number = [&](size_t at, size_t n) {
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) v = v * 10 + (s[i] - '0');
+    return v;
+  };
+  const int year = number(0, 4), month = number(5, 2), day = number(8, 2);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (day > kDays[month - 1] + (month == 2 && leap ? 1 : 0)) return false;
+  return number(11, 2) <= 23 && number(14, 2) <= 59 && number(17, 2) <= 60;
+}
+
 namespace {
 
 // What the fingerprint is made of: the CPU, the compiler and the BLAS kernel. No git, no probes.

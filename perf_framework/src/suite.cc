@@ -332,6 +332,42 @@ double NumberOrNaN(const nlohmann::json& j, const std::string& key, const std::s
   return v.get<double>();
 }
 
+// What a claim's evidence says of itself must hold (issue 23: a forged or corrupted file is not
+// "healthy"): bounds ordered, the value inside them, probabilities in [0, 1]. NaN is "not
+// measured" and is checked against nothing.
+void CheckEvidence(const Evidence& e, const std::string& where) {
+  const auto finite_or_none = [&](double v, const char* key) {
+    PERF_CHECK(std::isnan(v) || std::isfinite(v), where, ".", key, " must be finite, got ", v);
+  };
+  finite_or_none(e.value, "value");
+  finite_or_none(e.low, "low");
+  finite_or_none(e.high, "high");
+  PERF_CHECK(std::isnan(e.low) || std::isnan(e.high) || e.low <= e.high, where, ".low ", e.low,
+             " is above .high ", e.high, " (a reversed interval)");
+  PERF_CHECK(std::isnan(e.value) || std::isnan(e.low) || e.value >= e.low, where, ".value ",
+             e.value, " lies below its interval's low ", e.low);
+  PERF_CHECK(std::isnan(e.value) || std::isnan(e.high) || e.value <= e.high, where, ".value ",
+             e.value, " lies above its interval's high ", e.high);
+  PERF_CHECK(std::isnan(e.p_value) || (e.p_value >= 0 && e.p_value <= 1), where, ".p_value ",
+             e.p_value, " is not a probability (0 to 1)");
+  PERF_CHECK(std::isnan(e.confidence) || (e.confidence > 0 && e.confidence < 1), where,
+             ".confidence ", e.confidence, " is not a confidence level (between 0 and 1)");
+}
+
+// A recorded time: UtcNow's form, on the calendar; "" is "not recorded" (results built in code).
+std::string Timestamp(const std::string& s, const std::string& where) {
+  PERF_CHECK(s.empty() || IsUtcTimestamp(s), where, " '", escape::Shorten(s, 40),
+             "' is not a UTC time YYYY-MM-DDTHH:MM:SSZ on the calendar");
+  return s;
+}
+
+// A duration in seconds: finite and not negative.
+double Seconds(double s, const std::string& where) {
+  PERF_CHECK(std::isfinite(s) && s >= 0, where, " must be a finite number of seconds >= 0, got ",
+             s);
+  return s;
+}
+
 ClaimVerdict ParseVerdict(const std::string& s, const std::string& where) {
   for (ClaimVerdict v :
        {ClaimVerdict::kPass, ClaimVerdict::kPartial, ClaimVerdict::kFail, ClaimVerdict::kError}) {
@@ -366,16 +402,26 @@ SuiteResults SuiteResults::FromJson(const nlohmann::json& j, const std::string& 
   } catch (const Error& e) {
     detail::Throw(source, ": ", e.what());
   }
-  r.started_utc = Field<std::string>(j, "started_utc", source);
-  r.elapsed_seconds = Field<double>(j, "elapsed_seconds", source);
+  Timestamp(r.environment.utc_time, source + ": environment.utc_time");
+  r.started_utc = Timestamp(Field<std::string>(j, "started_utc", source), source + ": started_utc");
+  r.elapsed_seconds =
+      Seconds(Field<double>(j, "elapsed_seconds", source), source + ": elapsed_seconds");
   const auto claims = Field<nlohmann::json>(j, "claims", source);
   PERF_CHECK(claims.is_array(), source, ": 'claims' must be an array");
+  std::set<std::string> seen;  // module NUL id of each claim read
   for (size_t i = 0; i < claims.size(); ++i) {
     const std::string where = source + ": claims[" + std::to_string(i) + "]";
     const nlohmann::json& c = claims[i];
     ClaimResult cr;
     cr.module = Field<std::string>(c, "module", where);
     cr.id = Field<std::string>(c, "id", where);
+    PERF_CHECK(cr.module.find('\0') == std::string::npos && cr.id.find('\0') == std::string::npos,
+               where, ": field 'module' or 'id' holds a NUL character");
+    // A claim listed twice would be read one way here and another way elsewhere (a FAIL hidden
+    // behind a later PASS): a forgery, not a result.
+    PERF_CHECK(seen.insert(cr.module + '\0' + cr.id).second, where, ": claim '",
+               escape::Shorten(cr.module, 80), ".", escape::Shorten(cr.id, 80),
+               "' is listed more than once");
     cr.statement = Field<std::string>(c, "statement", where);
     cr.metric = Field<std::string>(c, "metric", where);
     cr.kind = ParseKind(Field<std::string>(c, "kind", where), where);
@@ -391,7 +437,8 @@ SuiteResults SuiteResults::FromJson(const nlohmann::json& j, const std::string& 
     cr.outcome.evidence.p_value = NumberOrNaN(e, "p_value", ewhere);
     cr.outcome.evidence.unit = Field<std::string>(e, "unit", ewhere);
     cr.outcome.evidence.details = Field<nlohmann::json>(e, "details", ewhere);
-    cr.elapsed_seconds = Field<double>(c, "elapsed_seconds", where);
+    CheckEvidence(cr.outcome.evidence, ewhere);
+    cr.elapsed_seconds = Seconds(Field<double>(c, "elapsed_seconds", where), where + ".elapsed_seconds");
     if (c.contains("degraded_reference")) {
       cr.degraded_reference = Field<std::string>(c, "degraded_reference", where);
     }
@@ -409,26 +456,66 @@ void WriteResults(const SuiteResults& results, const std::string& path) {
 }
 
 nlohmann::json ParseJson(std::string_view text, const std::string& source) {
-  // The keys of each object being read, innermost last. nlohmann would keep the last of two equal
-  // keys, another parser the first: a file that reads differently to different readers is a
-  // forgery waiting to happen (a verdict or an athlete given twice), so it is an error.
-  std::vector<std::set<std::string>> keys;
+  // Where the reader is, one frame per open object or array: an object's keys so far (nlohmann
+  // would keep the last of two equal keys, another parser the first: a file that reads
+  // differently to different readers is a forgery waiting to happen, so a repeated key is an
+  // error) and its current key; an array's count of finished elements. The frames name the field
+  // of an error the JSON library finds itself (1e999 overflows wherever it stands).
+  struct Frame {
+    bool array = false;
+    size_t index = 0;
+    std::string key;
+    std::set<std::string> keys;
+  };
+  std::vector<Frame> frames;
+  const auto finished_element = [&] {
+    if (!frames.empty() && frames.back().array) ++frames.back().index;
+  };
   const auto bounded = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using Event = nlohmann::json::parse_event_t;
     PERF_CHECK(depth <= kMaxJsonDepth, source, ": not valid JSON (nested deeper than ",
                kMaxJsonDepth, " levels)");
-    if (event == Event::object_start) keys.emplace_back();
-    if (event == Event::object_end) keys.pop_back();
-    if (event == Event::key && !keys.back().insert(parsed.get<std::string>()).second) {
-      detail::Throw(source, ": not valid JSON (duplicate key '",
-                    escape::Shorten(parsed.get<std::string>(), 80), "' in one object)");
+    switch (event) {
+      case Event::object_start:
+      case Event::array_start:
+        frames.push_back({event == Event::array_start, 0, "", {}});
+        break;
+      case Event::object_end:
+      case Event::array_end:
+        frames.pop_back();
+        finished_element();
+        break;
+      case Event::key:
+        frames.back().key = parsed.get<std::string>();
+        if (!frames.back().keys.insert(frames.back().key).second) {
+          detail::Throw(source, ": not valid JSON (duplicate key '",
+                        escape::Shorten(frames.back().key, 80), "' in one object)");
+        }
+        break;
+      case Event::value:
+        finished_element();
+        break;
     }
     return true;
   };
   try {
     return nlohmann::json::parse(text, bounded);
   } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
-    detail::Throw(source, ": not valid JSON (", e.what(), ")");
+    // The field as a JSON pointer (RFC 6901: '~' as "~0", '/' as "~1"), each key shortened.
+    std::string pointer;
+    for (const Frame& f : frames) {
+      if (!f.array && f.keys.empty()) break;  // an object before its first key is the place
+      pointer += '/';
+      if (f.array) {
+        pointer += std::to_string(f.index);
+        continue;
+      }
+      for (const char c : escape::Shorten(f.key, 80)) {
+        pointer += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+      }
+    }
+    detail::Throw(source, ": not valid JSON", pointer.empty() ? "" : " at " + pointer, " (",
+                  e.what(), ")");
   }
 }
 

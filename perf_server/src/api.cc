@@ -1,7 +1,11 @@
 // Query validation and JSON rendering of the read API (api.h).
 #include "api.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cmath>
+#include <string_view>
 
 #include "perf_framework/suite.h"
 
@@ -10,6 +14,13 @@ namespace perf::server {
 namespace {
 
 constexpr size_t kMaxParamBytes = 256;
+constexpr size_t kMaxTokenBytes = 256;
+constexpr size_t kMaxKeyBytes = 128;
+
+bool TokenChar(char c) {  // RFC 6750's b64token alphabet
+  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-._~+/=").find(c) !=
+                                                            std::string_view::npos;
+}
 
 }  // namespace
 
@@ -27,6 +38,38 @@ nlohmann::json ErrorJson(const std::string& message, const std::string& field) {
 
 std::string Dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::string BearerToken(const std::optional<std::string>& value) {
+  if (!value) throw HttpError{401, "missing Authorization: Bearer TOKEN header", "Authorization"};
+  const std::string& h = *value;
+  constexpr std::string_view kScheme = "bearer ";
+  std::string scheme = h.substr(0, kScheme.size());
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != kScheme) {
+    throw HttpError{401, "Authorization must be 'Bearer TOKEN'", "Authorization"};
+  }
+  std::string token = h.substr(kScheme.size());
+  if (token.empty() || token.size() > kMaxTokenBytes ||
+      !std::all_of(token.begin(), token.end(), TokenChar)) {
+    throw HttpError{401, "malformed bearer token", "Authorization"};
+  }
+  return token;
+}
+
+std::string IdempotencyKey(const std::optional<std::string>& value) {
+  if (!value) {
+    throw HttpError{400, "missing Idempotency-Key header (the same key for every retry of a run)",
+                    "Idempotency-Key"};
+  }
+  const std::string& key = *value;
+  const bool ok = !key.empty() && key.size() <= kMaxKeyBytes &&
+                  std::all_of(key.begin(), key.end(), [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                           c == ':' || c == '-';
+                  });
+  if (!ok) throw HttpError{400, "Idempotency-Key must be 1 to 128 of [A-Za-z0-9._:-]", "Idempotency-Key"};
+  return key;
 }
 
 void CheckParams(const std::multimap<std::string, std::string>& params,
@@ -129,20 +172,47 @@ nlohmann::json SeriesJson(const std::vector<store::SeriesPoint>& points) {
   return out;
 }
 
-nlohmann::json ChangesJson(const std::vector<store::Change>& changes) {
+namespace {
+
+// A number, or null for NaN (JSON has no NaN: nlohmann would write null anyway, said here).
+nlohmann::json Number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+
+nlohmann::json ChangeJson(const store::Change& c) {
+  return {{"id", c.id},
+          {"machine", c.machine},
+          {"benchmark", c.benchmark},
+          {"metric", c.metric},
+          {"run_id", c.run_id},
+          {"commit", c.commit},
+          {"detected_utc", c.detected_utc},
+          {"ratio", c.ratio},
+          {"interval", {Number(c.low), Number(c.high)}},
+          {"direction", c.direction},
+          {"details", Embedded(c.details_json)}};
+}
+
+}  // namespace
+
+nlohmann::json FleetChangesJson(const std::vector<store::FleetChange>& changes) {
   nlohmann::json out = nlohmann::json::array();
-  for (const store::Change& c : changes) {
-    out.push_back({{"id", c.id},
-                   {"machine", c.machine},
-                   {"benchmark", c.benchmark},
-                   {"metric", c.metric},
-                   {"run_id", c.run_id},
-                   {"commit", c.commit},
-                   {"detected_utc", c.detected_utc},
-                   {"ratio", c.ratio},
-                   {"interval", {c.low, c.high}},
-                   {"direction", c.direction},
-                   {"details", Embedded(c.details_json)}});
+  for (const store::FleetChange& f : changes) {
+    nlohmann::json others = nlohmann::json::array();
+    for (const store::ClassEvidence& c : f.other_classes) {
+      others.push_back({{"hardware_class", c.hardware_class},
+                        {"seen_on", c.k},
+                        {"of", c.n},
+                        {"p_value", c.p_value}});
+    }
+    nlohmann::json j = ChangeJson(f.change);
+    j["fleet"] = {{"status", store::FleetStatusName(f.status)},
+                  {"hardware_class", f.hardware_class},
+                  {"seen_on", f.own.k},
+                  {"of", f.own.n},
+                  {"p_value", f.own.p_value},
+                  {"alpha", store::kFleetAlpha},
+                  {"other_classes", others}};
+    j["false_alarm"] = {{"rate", f.false_alarm_rate}, {"alarms", f.alarms}, {"tested", f.tested}};
+    out.push_back(std::move(j));
   }
   return {{"changes", out}};
 }

@@ -4,10 +4,12 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "perf_store/fleet.h"
 #include "perf_store/store.h"
 
 namespace perf::server {
@@ -27,6 +29,12 @@ std::string Dump(const nlohmann::json& j);
 // A JSON document the store kept as text (an environment, a change's details), embedded as JSON;
 // as a string when it does not parse (it was written by another build, or by hand).
 nlohmann::json Embedded(const std::string& text);
+// The request headers the submission route reads; `value` is nullopt when the header is absent.
+// The token of an "Authorization: Bearer TOKEN" header (scheme case-insensitive; the token 1 to 256
+// of RFC 6750's b64token alphabet); throws HttpError 401 naming the header otherwise.
+std::string BearerToken(const std::optional<std::string>& value);
+// The Idempotency-Key header: 1 to 128 of [A-Za-z0-9._:-]; throws HttpError 400 naming it otherwise.
+std::string IdempotencyKey(const std::optional<std::string>& value);
 
 // Throws HttpError 400 naming the first parameter not in `allowed`.
 void CheckParams(const std::multimap<std::string, std::string>& params,
@@ -43,6 +51,10 @@ int LimitParam(const std::multimap<std::string, std::string>& params, int fallba
 nlohmann::json MachinesJson(const std::vector<store::MachineInfo>& machines);
 nlohmann::json RunsJson(const std::vector<store::RunInfo>& runs);
 nlohmann::json SeriesJson(const std::vector<store::SeriesPoint>& points);
-nlohmann::json ChangesJson(const std::vector<store::Change>& changes);
+// The recorded changes (Store::ListChanges's fields), each with its fleet verdict
+// (perf_store/fleet.h) and its machine's false-alarm rate: "fleet": {"status", "hardware_class",
+// "seen_on": k, "of": n, "p_value", "alpha", "other_classes": [{"hardware_class", "seen_on", "of",
+// "p_value"}]}, "false_alarm": {"rate", "alarms", "tested"}.
+nlohmann::json FleetChangesJson(const std::vector<store::FleetChange>& changes);
 
 }  // namespace perf::server

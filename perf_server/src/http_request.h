@@ -6,18 +6,18 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 namespace perf::server {
 
 // `body` as the response with `status`, as JSON (Dump), with nosniff.
 void Reply(httplib::Response& res, int status, const nlohmann::json& body);
-// The bearer token of `req` (RFC 6750's alphabet, at most 256 bytes); 401 naming the
-// Authorization header otherwise.
+// The bearer token of `req`'s Authorization header (api.h's BearerToken: RFC 6750's alphabet, at
+// most 256 bytes); 401 naming the header otherwise.
 std::string BearerToken(const httplib::Request& req);
-// The Idempotency-Key header (1 to 128 of [A-Za-z0-9._:-]); 400 naming it when malformed, or when
-// missing and `required`; "" when missing and not.
-std::string IdempotencyKey(const httplib::Request& req, bool required = true);
+// The value of header `name` of `req` (the first, when repeated), or nullopt when absent.
+std::optional<std::string> Header(const httplib::Request& req, const char* name);
 // The request body, at most `limit` bytes after any Content-Encoding is undone; 413 otherwise (the
 // rest is read and dropped so the client gets the answer), 400 when it cannot be read.
 std::string ReadBody(const httplib::Request& req, httplib::Response& res,

@@ -91,7 +91,10 @@ void Submit(OlympicsRouteContext& c, const httplib::Request& req, httplib::Respo
   std::string athlete, key;
   store::EventInfo event;
   try {
-    key = IdempotencyKey(req, /*required=*/false);
+    // Checked as the runs route checks it; absent, Enqueue keys the content's hash.
+    if (const std::optional<std::string> header = Header(req, "Idempotency-Key")) {
+      key = IdempotencyKey(header);
+    }
     athlete = Athlete(c, req);
     if (const int wait_s = c.limiter.Take("athlete:" + athlete); wait_s > 0) {
       res.set_header("Retry-After", std::to_string(wait_s));

@@ -7,11 +7,14 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
+#include "change_detection.h"
 #include "database.h"
 #include "idempotency.h"
 #include "normalise.h"
 #include "perf_framework/environment.h"
+#include "perf_framework/statistics.h"
 #include "schema.h"
 #include "sha256.h"
 
@@ -181,7 +184,7 @@ std::vector<Row> LockedQuery(Database& db, const std::string& sql,
 ImportResult ImportOnce(Database& db, const RunBundle& bundle, const NormalisedRun& n,
                         const std::string& key, const std::string& hash) {
   Transaction t(db);
-  if (const auto id = ExistingRun(db, bundle.machine, key, hash)) return {*id, false};
+  if (const auto id = ExistingRun(db, bundle.machine, key, hash)) return {*id, false, {}};
   const std::string now = UtcNow();
   const int64_t machine = MachineId(db, bundle.machine, now);
   if (n.environment_json != "{}") {
@@ -202,7 +205,7 @@ ImportResult ImportOnce(Database& db, const RunBundle& bundle, const NormalisedR
   if (inserted.empty()) {
     // A concurrent import of this key or content committed first; READ COMMITTED lets this
     // statement see it.
-    if (const auto id = ExistingRun(db, bundle.machine, key, hash)) return {*id, false};
+    if (const auto id = ExistingRun(db, bundle.machine, key, hash)) return {*id, false, {}};
     throw RetryableError("store: run conflicted but is not visible yet");
   }
   const int64_t run = AsInt(inserted[0][0]);
@@ -251,7 +254,113 @@ ImportResult ImportOnce(Database& db, const RunBundle& bundle, const NormalisedR
   InsertRows(db, "samples (run_id, benchmark_id, metric_id, document, repetition, value)", 6,
              std::move(samples));
   t.Commit();
-  return {run, true};
+  return {run, true, {}};
+}
+
+int64_t InsertChange(Database& db, int64_t machine, int64_t benchmark, int64_t metric,
+                     const Change& c) {
+  const auto rows = db.Query(
+      "INSERT INTO changes (machine_id, benchmark_id, metric_id, run_id, detected_utc, direction, "
+      "ratio, low, high, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+      {machine, benchmark, metric, c.run_id, c.detected_utc.empty() ? UtcNow() : c.detected_utc,
+       c.direction, c.ratio, Nullable(c.low), Nullable(c.high), c.details_json});
+  return AsInt(rows.at(0).at(0));
+}
+
+// A detected change as the changes table holds it: after / before, "regression" when it grew
+// (times and instruction counts are better smaller); an exact count's interval is the ratio
+// itself, a time's is left empty (the test is Mann-Whitney's, whose p the details keep).
+Change ToChange(const DetectedChange& d, bool exact) {
+  const ChangePoint& p = d.point;
+  Change c;
+  c.run_id = d.run_id;
+  c.ratio = p.after_median / p.before_median;
+  c.low = exact ? c.ratio : kNaN;
+  c.high = exact ? c.ratio : kNaN;
+  c.direction = c.ratio > 1 ? "regression" : "improvement";
+  nlohmann::json details = {
+      {"rule", exact ? "count step beyond 1%" : "median shift beyond 10%, Mann-Whitney p < 0.01"},
+      {"before", p.before_median},
+      {"after", p.after_median},
+      {"change_pct", p.change_pct},
+      {"p_value", std::isfinite(p.p_value) ? nlohmann::json(p.p_value) : nlohmann::json()},
+      {"runs", d.runs}};
+  c.details_json = details.dump();
+  return c;
+}
+
+// One machine's series of one metric searched in one transaction (of the benchmarks run `only_run`
+// measured, when given). The machine's row is locked first by an UPDATE that changes nothing, so
+// two detections of one machine on PostgreSQL take turns, and the second (READ COMMITTED) sees the
+// changes the first recorded; SQLite's BEGIN IMMEDIATE makes every writer take turns anyway.
+DetectResult DetectOnce(Database& db, int64_t machine, const DetectedMetric& metric,
+                        std::optional<int64_t> only_run) {
+  DetectResult result;
+  Transaction t(db);
+  db.Query("UPDATE machines SET last_seen_utc = last_seen_utc WHERE id = $1", {machine});
+  const auto metric_rows =
+      db.Query("SELECT id FROM metrics WHERE name = $1", {std::string(metric.name)});
+  if (metric_rows.empty()) return result;  // nothing of this metric stored yet
+  const int64_t metric_id = AsInt(metric_rows[0][0]);
+  std::string sql =
+      "SELECT s.benchmark_id, s.run_id, s.document, s.value FROM samples s JOIN runs r ON r.id = "
+      "s.run_id WHERE r.machine_id = $1 AND s.metric_id = $2";
+  std::vector<Param> params = {machine, metric_id};
+  if (only_run) {
+    sql +=
+        " AND s.benchmark_id IN (SELECT benchmark_id FROM samples WHERE run_id = $3 AND "
+        "metric_id = $2)";
+    params.push_back(*only_run);
+  }
+  sql += " ORDER BY s.benchmark_id, r.started_utc, r.id, s.document, s.repetition";
+  const auto rows = db.Query(sql, params);
+  std::set<std::pair<int64_t, int64_t>> recorded;  // (benchmark, run)
+  for (const Row& r :
+       db.Query("SELECT benchmark_id, run_id FROM changes WHERE machine_id = $1 AND metric_id = $2",
+                {machine, metric_id})) {
+    recorded.emplace(AsInt(r[0]), AsInt(r[1]));
+  }
+  for (size_t first = 0; first < rows.size();) {
+    const int64_t benchmark = AsInt(rows[first][0]);
+    std::vector<RunSample> series;
+    size_t end = first;
+    for (; end < rows.size() && AsInt(rows[end][0]) == benchmark; ++end) {
+      series.push_back({AsInt(rows[end][1]), AsText(rows[end][2]), AsDouble(rows[end][3])});
+    }
+    first = end;
+    ++result.series;
+    for (const DetectedChange& d : DetectInSeries(series, metric.exact)) {
+      ++result.found;
+      if (!recorded.emplace(benchmark, d.run_id).second) continue;
+      InsertChange(db, machine, benchmark, metric_id, ToChange(d, metric.exact));
+      ++result.recorded;
+    }
+  }
+  t.Commit();
+  return result;
+}
+
+// DetectOnce for every detected metric of the machines named (all when ""), under the caller's
+// lock on a current schema.
+DetectResult Detect(Database& db, const std::string& machine, std::optional<int64_t> only_run) {
+  DetectResult total;
+  for (const Row& m :
+       db.Query("SELECT id FROM machines WHERE ($1 = '' OR name = $1) ORDER BY id", {machine})) {
+    for (const DetectedMetric& metric : kDetectedMetrics) {
+      for (int attempt = 1;; ++attempt) {
+        try {
+          const DetectResult r = DetectOnce(db, AsInt(m[0]), metric, only_run);
+          total.series += r.series;
+          total.found += r.found;
+          total.recorded += r.recorded;
+          break;
+        } catch (const RetryableError&) {
+          if (attempt == kMaxImportAttempts) throw;
+        }
+      }
+    }
+  }
+  return total;
 }
 
 }  // namespace
@@ -320,20 +429,32 @@ int Store::Init() {
   return Version();
 }
 
-ImportResult Store::ImportRun(const RunBundle& bundle, const std::string& idempotency_key) {
+ImportResult Store::ImportRun(const RunBundle& bundle, const std::string& idempotency_key,
+                              bool detect) {
   CheckBundle(bundle, "run bundle");
   const NormalisedRun normalised = Normalise(bundle);  // before any write: bad input stores nothing
   const std::string hash = bundle.ContentHash();
   const std::string key = IdempotencyKeyOr(idempotency_key, hash);
   std::lock_guard lock(db_->mutex);
   RequireCurrent(*db_);
+  ImportResult result;
   for (int attempt = 1;; ++attempt) {
     try {
-      return ImportOnce(*db_, bundle, normalised, key, hash);
+      result = ImportOnce(*db_, bundle, normalised, key, hash);
+      break;
     } catch (const RetryableError&) {
       if (attempt == kMaxImportAttempts) throw;
     }
   }
+  // Also when the run was stored before: a retry after a detection that failed detects again.
+  if (detect) result.detected = Detect(*db_, bundle.machine, result.run_id);
+  return result;
+}
+
+DetectResult Store::DetectChanges(const std::string& machine) {
+  std::lock_guard lock(db_->mutex);
+  RequireCurrent(*db_);
+  return Detect(*db_, machine, std::nullopt);
 }
 
 RunBundle Store::ExportRun(int64_t run_id) {
@@ -453,6 +574,22 @@ std::vector<SeriesPoint> Store::Series(const std::string& benchmark, const std::
   return out;
 }
 
+std::vector<RunValue> Store::RunValues(const std::string& benchmark, const std::string& machine,
+                                       const std::string& metric) {
+  const std::vector<SeriesPoint> points = Series(benchmark, machine, metric);
+  std::vector<RunSample> samples;
+  for (const SeriesPoint& p : points) samples.push_back({p.run_id, p.document, p.value});
+  const PerRun values = PerRunValues(samples);
+  std::vector<RunValue> out;
+  size_t at = 0;  // the points are in run order too: each run's first point names it
+  for (size_t i = 0; i < values.run_ids.size(); ++i) {
+    while (points[at].run_id != values.run_ids[i]) ++at;
+    out.push_back({points[at].run_id, points[at].run, points[at].commit, points[at].started_utc,
+                   values.values[i]});
+  }
+  return out;
+}
+
 std::vector<VerdictInfo> Store::ListVerdicts(int64_t run_id) {
   std::vector<VerdictInfo> out;
   for (const Row& r : LockedQuery(*db_,
@@ -480,6 +617,55 @@ std::vector<std::string> Store::ListBenchmarks(const std::string& machine) {
   return out;
 }
 
+std::vector<LatestValue> Store::LatestValues(const std::string& metric) {
+  // The newest run per machine with a sample of the metric: runs_by_machine walked newest first,
+  // each run asked through samples_by_run; then that run's samples of the metric.
+  const auto rows = LockedQuery(
+      *db_,
+      "WITH t AS (SELECT id FROM metrics WHERE name = $1), latest AS (SELECT m.id AS machine_id, "
+      "(SELECT r.id FROM runs r WHERE r.machine_id = m.id AND EXISTS (SELECT 1 FROM samples x, t "
+      "WHERE x.run_id = r.id AND x.metric_id = t.id) ORDER BY r.started_utc DESC, r.id DESC "
+      "LIMIT 1) AS run_id FROM machines m) "
+      "SELECT m.name, b.name, r.id, r.name, c.sha, r.started_utc, s.document, s.value "
+      "FROM latest l JOIN runs r ON r.id = l.run_id JOIN machines m ON m.id = l.machine_id "
+      "JOIN samples s ON s.run_id = r.id JOIN t ON s.metric_id = t.id "
+      "JOIN benchmarks b ON b.id = s.benchmark_id LEFT JOIN commits c ON c.id = r.commit_id "
+      "ORDER BY m.name, b.name, s.document, s.repetition",
+      {metric});
+  std::vector<LatestValue> out;
+  for (size_t first = 0; first < rows.size();) {
+    const std::string machine = AsText(rows[first][0]), benchmark = AsText(rows[first][1]);
+    std::vector<RunSample> samples;
+    size_t end = first;
+    for (;
+         end < rows.size() && AsText(rows[end][0]) == machine && AsText(rows[end][1]) == benchmark;
+         ++end) {
+      samples.push_back({AsInt(rows[end][2]), AsText(rows[end][6]), AsDouble(rows[end][7])});
+    }
+    const Row& r = rows[first];
+    out.push_back({machine, benchmark, AsInt(r[2]), AsText(r[3]), AsText(r[4]), AsText(r[5]),
+                   PerRunValues(samples).values.at(0), static_cast<int>(end - first)});
+    first = end;
+  }
+  // Byte order, whatever the database's collation.
+  std::sort(out.begin(), out.end(), [](const LatestValue& a, const LatestValue& b) {
+    return std::tie(a.machine, a.benchmark) < std::tie(b.machine, b.benchmark);
+  });
+  return out;
+}
+
+std::vector<RunCommit> Store::ListRunCommits() {
+  std::vector<RunCommit> out;
+  for (const Row& r : LockedQuery(*db_,
+                                  "SELECT m.name, r.id, c.sha FROM runs r JOIN machines m ON m.id "
+                                  "= r.machine_id LEFT JOIN commits c ON c.id = r.commit_id "
+                                  "ORDER BY m.name, r.started_utc, r.id",
+                                  {})) {
+    out.push_back({AsText(r[0]), AsInt(r[1]), AsText(r[2])});
+  }
+  return out;
+}
+
 int64_t Store::RecordChange(const Change& c) {
   PERF_CHECK(c.direction == "regression" || c.direction == "improvement", "change direction '",
              c.direction.substr(0, 32), "' must be regression or improvement");
@@ -498,12 +684,7 @@ int64_t Store::RecordChange(const Change& c) {
       !db_->Query("SELECT id FROM runs WHERE id = $1 AND machine_id = $2", {c.run_id, machine})
            .empty(),
       "change: run ", c.run_id, " is not a run of machine '", c.machine, "'");
-  const auto rows = db_->Query(
-      "INSERT INTO changes (machine_id, benchmark_id, metric_id, run_id, detected_utc, direction, "
-      "ratio, low, high, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-      {machine, benchmark, metric, c.run_id, c.detected_utc.empty() ? UtcNow() : c.detected_utc,
-       c.direction, c.ratio, Nullable(c.low), Nullable(c.high), c.details_json});
-  return AsInt(rows.at(0).at(0));
+  return InsertChange(*db_, machine, benchmark, metric, c);
 }
 
 std::vector<Change> Store::ListChanges(const std::string& machine) {

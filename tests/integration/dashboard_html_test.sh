@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The fleet dashboard end to end: five run folders of two machines imported with tinyperf db,
-# published with tinyperf publish, and loaded in headless Chromium, which must load it without a
-# logged error and build the matrix (a column per machine, a row per benchmark), a trend chart
-# per benchmark and machine, and a screenshot.
+# The fleet dashboard end to end: five run folders of two machines imported with tinyperf db (and
+# one validation run with claim verdicts), published with tinyperf publish, and loaded in headless
+# Chromium, which must load it without a logged error and build the matrix (a column per machine,
+# a row per benchmark), the claim verdicts, a trend chart per benchmark and machine, and a
+# screenshot; then a simulated fleet of two hardware classes (tinyperf db simulate, seed 7) whose
+# detected changes must show their fleet verdicts: k of n, class, confirmed / hardware-specific,
+# each machine's false-alarm rate, and each change under its chart with its commit.
 #   dashboard_html_test.sh <tinyperf> <test data dir> <scratch dir>
 set -uo pipefail
 tinyperf=$1
@@ -24,13 +27,28 @@ for spec in alpha:1 alpha:2 alpha:3 beta:1 beta:2; do
     "$sample" >"$run/matmul_bench.json"
   "$tinyperf" db import "$run" --db "$db" --machine "$machine" >/dev/null || fail "db import $run"
 done
+# A validation run of alpha's with claim verdicts (and no benchmarks).
+claims_run="$dir/runs/alpha/20261130T030000Z"
+mkdir -p "$claims_run"
+cp "$data/regression/validation_baseline.json" "$claims_run/results.json"
+"$tinyperf" db import "$claims_run" --db "$db" --machine alpha >/dev/null || fail "db import $claims_run"
 "$tinyperf" publish --db "$db" --out "$dir/site" >"$dir/publish.log" 2>&1 || fail "publish exited $?"
 html="$dir/site/index.html"
 [[ -s "$html" ]] || fail "no index.html"
 benchmarks=$(grep -o '"run_name": "[^"]*"' "$sample" | sort -u | wc -l)
 
+claims=$(grep -o '"statement":' "$data/regression/validation_baseline.json" | wc -l)
+
+# The simulated fleet: 8 machines (4 AVX-512, 4 AVX2) x 30 nights x 4 benchmarks; benchmark 0
+# slower from night 15 on all (8 changes, confirmed), benchmark 1 from night 22 on the AVX-512
+# class only (4 changes, hardware-specific).
+"$tinyperf" db simulate --db "sqlite:$dir/fleet.db" --machines 8 --nights 30 --benchmarks 4 \
+  --repetitions 3 --seed 7 >"$dir/simulate.log" 2>&1 || fail "db simulate exited $?"
+"$tinyperf" publish --db "sqlite:$dir/fleet.db" --out "$dir/fleet" >>"$dir/publish.log" 2>&1 ||
+  fail "publish of the simulated fleet exited $?"
+
 source "$(dirname "$0")/chromium.sh"
-if [[ -z "$browser" ]]; then
+if [[ -z "$chromium_bin" ]]; then
   fail "chromium is not installed (scripts/setup-deps.sh installs it)"
 else
   chromium_dom "$html" "$dir/dom.html" "$dir/browser.log"
@@ -45,7 +63,35 @@ else
   [[ $charts -eq $((2 * benchmarks)) ]] || fail "$charts trend charts, expected one per benchmark and machine ($((2 * benchmarks)))"
   grep -q '3 runs, 20261201T030000Z to 20261203T030000Z' "$dir/dom.html" || fail "alpha's run span missing"
   grep -q 'id="filter"' "$dir/dom.html" || fail "no filter box"
-  chromium_screenshot "$html" "$dir/dashboard.png"
+  # Claim verdicts: a row per claim of alpha's validation run; beta has none (empty cells).
+  rows=$(grep -o '<tr class="claim">' "$dir/dom.html" | wc -l)
+  [[ $claims -ge 1 && $rows -eq $claims ]] || fail "$rows claim rows in the DOM, $claims claims imported"
+  verdicts=$(grep -oE '<td class="verdict (PASS|PARTIAL|FAIL|ERROR)"' "$dir/dom.html" | wc -l)
+  [[ $verdicts -eq $claims ]] || fail "$verdicts verdict cells for alpha, expected $claims"
+  empty=$(grep -o '<td class="verdict empty"' "$dir/dom.html" | wc -l)
+  [[ $empty -eq $claims ]] || fail "$empty empty verdict cells for beta, expected $claims"
+  chromium_screenshot "$html" "$dir/dashboard.png" 1280,1600
+
+  fleet="$dir/fleet/index.html"
+  chromium_dom "$fleet" "$dir/fleet_dom.html" "$dir/fleet_browser.log"
+  count() { grep -o "$1" "$dir/fleet_dom.html" | wc -l; }
+  [[ $(count '<tr class="change regression"') -eq 12 ]] || fail "$(count '<tr class="change regression"') changes listed, expected 12"
+  [[ $(count 'data-fleet="confirmed"') -eq 8 ]] || fail "$(count 'data-fleet="confirmed"') confirmed changes, expected 8"
+  [[ $(count 'data-fleet="hardware-specific"') -eq 4 ]] ||
+    fail "$(count 'data-fleet="hardware-specific"') hardware-specific changes, expected 4"
+  [[ $(count '<td class="seen-on">4 of 4</td>') -eq 12 ]] || fail "not every change seen on 4 of 4 of its class"
+  [[ $(count '<td class="false-alarm"') -eq 12 ]] || fail "a change without its machine's false-alarm rate"
+  grep -q 'Simulated Xeon | avx512 | SkylakeX: 4 of 4' "$dir/fleet_dom.html" ||
+    fail "the fleet-wide change on the AVX2 machines does not show the AVX-512 class's 4 of 4"
+  grep -q 'Simulated EPYC | avx2 | Haswell: 0 of 4' "$dir/fleet_dom.html" ||
+    fail "the hardware-specific changes do not show the flat AVX2 class (0 of 4)"
+  [[ $(count '<th class="machine"') -eq 8 ]] || fail "$(count '<th class="machine"') machine columns, expected 8"
+  # Each recorded time change under its chart, with its commit; each machine's commit in the matrix.
+  [[ $(grep -o '<ul class="chart-changes"><li>[^<]*, commit <span class="commit">[0-9a-f]\{10\}</span>' \
+       "$dir/fleet_dom.html" | wc -l) -eq 12 ]] || fail "not 12 charts listing their change with its commit"
+  [[ $(grep -o '<th class="machine"[^>]*>sim-0[0-7]<br><span class="commit"' "$dir/fleet_dom.html" | wc -l) -eq 8 ]] ||
+    fail "not every machine's column shows its latest commit"
+  chromium_screenshot "$fleet" "$dir/fleet.png" 1600,1400
 fi
 
 "$tinyperf" publish --db "sqlite:$dir/missing/none.db" --out "$dir/bad" >"$dir/bad.log" 2>&1

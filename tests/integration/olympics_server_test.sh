@@ -122,7 +122,7 @@ kill "$server_pid" && wait "$server_pid" 2>/dev/null
 server_pid=
 expect 0 "publish" "$tinyperf" olympics publish --db "$db" --out "$dir/site"
 html="$dir/site/latency_sprint.html"
-if [[ -z "$browser" ]]; then
+if [[ -z "$chromium_bin" ]]; then
   fail "chromium is not installed (scripts/setup-deps.sh installs it)"
 else
   chromium_dom "$html" "$dir/dom.html" "$dir/browser.log"

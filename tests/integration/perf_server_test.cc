@@ -445,6 +445,21 @@ TEST_F(ServerTest, DashboardShowsMatrixChangesAndHistoryEscaped) {
   c.direction = "regression";
   Store::Open(url_).RecordChange(c);
 
+  // The change with its fleet verdict: alone (no commit recorded to match other machines by),
+  // and m1's false-alarm rate beside it: 1 alarm in 2 series x 2 later runs, Wilson's upper end.
+  const auto regressions = Client().Get("/api/v1/regressions?machine=m1");
+  ASSERT_TRUE(regressions);
+  ASSERT_EQ(regressions->status, 200);
+  const nlohmann::json changes = nlohmann::json::parse(regressions->body).at("changes");
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].at("fleet").at("status"), "unconfirmed");
+  EXPECT_EQ(changes[0].at("fleet").at("hardware_class"), "unknown");
+  EXPECT_EQ(changes[0].at("fleet").at("seen_on"), 1);
+  EXPECT_EQ(changes[0].at("fleet").at("of"), 1);
+  EXPECT_EQ(changes[0].at("false_alarm").at("alarms"), 1);
+  EXPECT_EQ(changes[0].at("false_alarm").at("tested"), 4);
+  EXPECT_NEAR(changes[0].at("false_alarm").at("rate").get<double>(), 0.6993581574175981, 1e-12);
+
   const auto r = Client().Get("/");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The results store on PostgreSQL: starts a throwaway cluster (throwaway_postgres.sh), runs
-# perf_store_test's Postgres/* cases and a `tinyperf db` import/export round trip against it.
+# perf_store_test's Postgres/* cases, a `tinyperf db` import/export round trip and detection, and
+# the scale benchmark at a small scale (db_simulate_test.sh) against it.
 #   postgres_store_test.sh PERF_STORE_TEST TINYPERF SOURCE_DIR
 # Fails (never skips) when PostgreSQL is not installed, naming the package.
 set -euo pipefail
@@ -35,4 +36,12 @@ grep -q "already stored as run" "$tmp/import2.log"
 "$tinyperf" db export 20261201T030000Z "$tmp/exported" --db "$url" --machine pg-test
 diff -r "$run" "$tmp/exported"
 "$tinyperf" db runs --db "$url"
+# The change detection's rescan on PostgreSQL: one run is no history, so every series is searched
+# and nothing is found (the Postgres/* cases above detect and record changes on this backend).
+"$tinyperf" db detect --db "$url" | tee "$tmp/detect.log"
+benchmarks=$(grep -o '"run_name": "[^"]*"' "$src/tests/data/report/matmul_bench_sample.json" | sort -u | wc -l)
+grep -q "^tinyperf db detect: $benchmarks series searched, 0 changes found, 0 of them new" "$tmp/detect.log"
+# The scale benchmark's small fleet on PostgreSQL, into an emptied database.
+"$bindir/psql" "$url" -q -v ON_ERROR_STOP=1 -c 'DROP SCHEMA public CASCADE; CREATE SCHEMA public'
+"$(dirname "$0")/db_simulate_test.sh" "$tinyperf" "$url"
 echo "postgres_store_test: $cases store cases and the tinyperf db round trip passed on PostgreSQL"

@@ -21,18 +21,11 @@ baseline="$data/regression/validation_baseline.json"
 html="$dir/report/report.html"
 [[ -s "$html" ]] || fail "no report.html"
 
-browser=$(command -v chromium || command -v chromium-browser || true)
-if [[ -z "$browser" ]]; then
+source "$(dirname "$0")/chromium.sh"
+if [[ -z "$chromium_bin" ]]; then
   fail "chromium is not installed (scripts/setup-deps.sh installs it)"
 else
-  # --dump-dom prints the DOM after the page has loaded: what a reader's browser builds.
-  timeout 120 "$browser" --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 \
-    --dump-dom "file://$(realpath "$html")" >"$dir/dom.html" 2>"$dir/browser.log"
-  status=$?
-  [[ $status -eq 0 ]] || { fail "chromium exited $status"; tail -20 "$dir/browser.log"; }
-  if grep -E "CONSOLE|Uncaught|Failed to load resource" "$dir/browser.log"; then
-    fail "the page logged errors"
-  fi
+  chromium_dom "$html" "$dir/dom.html" "$dir/browser.log"
   grep -q 'id="speedup-chart"' "$dir/dom.html" || fail "no speedup chart in the DOM"
   grep -q 'class="whisker"' "$dir/dom.html" || fail "no confidence whiskers in the DOM"
   grep -q 'class="chart scaling-chart"' "$dir/dom.html" || fail "no scaling chart in the DOM"

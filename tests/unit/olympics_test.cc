@@ -24,7 +24,8 @@ OlympicMetrics Metrics(std::string model, double accuracy, double latency_ms, in
           .accuracy = {accuracy, std::max(0.0, accuracy - 0.01), std::min(1.0, accuracy + 0.01)},
           .latency_ms = {latency_ms, 0.95 * latency_ms, 1.05 * latency_ms},
           .size_bytes = bytes,
-          .evaluated = 360};
+          // Every accuracy these tests use has at most four decimals: a whole count of 10,000.
+          .evaluated = 10000};
 }
 
 TEST(OlympicsTest, EventsEnforceTheirRulesAtTheBoundaries) {
@@ -102,7 +103,7 @@ TEST(OlympicsTest, SubmissionJsonRoundTripsAndNamesBadFields) {
   const Submission back = Submission::FromJson(s.ToJson());
   EXPECT_EQ(back.ToJson(), s.ToJson());
   EXPECT_EQ(back.optimized.latency_ms.high, s.optimized.latency_ms.high);
-  EXPECT_EQ(back.baseline.evaluated, 360);
+  EXPECT_EQ(back.baseline.evaluated, 10000);
 
   const auto broken = [&](const std::function<void(nlohmann::json&)>& edit) {
     nlohmann::json j = nlohmann::json::parse(s.ToJson());
@@ -172,6 +173,32 @@ TEST(OlympicsTest, ValidationRejectsImplausibleSubmissions) {
 
 std::pair<std::string, std::string> File(const std::string& name, const Submission& s) {
   return {name, s.ToJson()};
+}
+
+// An accuracy measured on N examples is k/N (issue 23): 0.9705 of 1000 examples was typed, not
+// measured; so is an accuracy of no examples at all.
+TEST(OlympicsTest, AccuracyMustBeAWholeCountOfTheEvaluatedExamples) {
+  Submission s = Valid();
+  s.baseline.evaluated = s.optimized.evaluated = 1000;
+  s.baseline.accuracy = s.optimized.accuracy = {0.97, 0.96, 0.98};  // 970/1000
+  EXPECT_THAT(Errors(s), ElementsAre());
+  s.optimized.accuracy.value = 6.0 / 7.0;
+  s.optimized.accuracy.low = 0.85;
+  s.optimized.evaluated = 7;  // 6/7, as a double prints it
+  EXPECT_THAT(Errors(s), ElementsAre());
+  s.optimized.accuracy.value = 0.8571;  // 6/7 rounded by hand is no count of 7
+  EXPECT_THAT(Errors(s), ElementsAre(HasSubstr(
+                             "optimized accuracy 0.8571 is not a whole count of its 7 evaluated "
+                             "examples (k/7 for an integer k; the nearest is 6/7)")));
+  s.optimized.accuracy.value = 0.9705;
+  s.optimized.evaluated = 1000;
+  EXPECT_THAT(Errors(s), ElementsAre(HasSubstr("not a whole count of its 1000 evaluated")));
+  s.optimized.evaluated = 0;  // not stated: nothing to check against
+  EXPECT_THAT(Errors(s), ElementsAre());
+  nlohmann::json j = nlohmann::json::parse(Valid().ToJson());
+  j["baseline"]["accuracy"]["evaluated"] = 0;
+  EXPECT_THAT([&] { Submission::FromJson(j.dump()); },
+              ThrowsMessage<Error>(HasSubstr("'baseline.accuracy.evaluated' is 0")));
 }
 
 TEST(OlympicsTest, LeaderboardRanksWithSharedRanksAndDeterministicOrder) {

@@ -121,5 +121,23 @@ TEST(PerfEnvironmentTest, TheProbeReportsTheLoadedOpenBlasOrNone) {
   }
 }
 
+// Recorded times are read back as written by UtcNow; a time the calendar does not have (month
+// 99, February 30, hour 25) is a forgery or a corruption, and so is any other form.
+TEST(PerfEnvironmentTest, UtcTimestampsMustExistOnTheCalendar) {
+  EXPECT_TRUE(IsUtcTimestamp(UtcNow()));
+  for (const char* ok : {"2026-12-03T07:50:51Z", "2024-02-29T00:00:00Z", "2000-02-29T23:59:59Z",
+                         "2016-12-31T23:59:60Z", "0001-01-01T00:00:00Z"}) {
+    EXPECT_TRUE(IsUtcTimestamp(ok)) << ok;
+  }
+  for (const char* bad :
+       {"2026-99-03T07:50:51Z", "2026-00-03T07:50:51Z", "2026-02-30T00:00:00Z",
+        "2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
+        "2026-12-00T00:00:00Z", "2026-12-03T24:00:00Z", "2026-12-03T07:60:00Z",
+        "2026-12-03T07:50:61Z", "2026-12-03 07:50:51Z", "2026-12-03T07:50:51+00:00",
+        "2026-12-03T07:50:51", "2026-12-03T07:50:51.5Z", "yesterday", "", "2026-1a-03T07:50:51Z"}) {
+    EXPECT_FALSE(IsUtcTimestamp(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace perf

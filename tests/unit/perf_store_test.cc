@@ -14,7 +14,10 @@
 #include <thread>
 
 #include "fileio/fileio.h"
+#include "perf_framework/environment.h"
+#include "perf_framework/statistics.h"
 #include "perf_framework/suite.h"
+#include "perf_store/fleet.h"
 #include "perf_store/store.h"
 #include "support/store_backend.h"
 
@@ -100,6 +103,71 @@ RunBundle Bundle(const std::string& machine, const std::string& run, const std::
 }
 
 std::string Commit(int i) { return std::string(39, 'a') + static_cast<char>('0' + i % 10); }
+
+// ---- A machine's nightly series: one run a day of one benchmark, its time and its count ----
+
+struct Night {
+  int day;              // the run's date, 2026-12-<day>
+  double real_ns;       // BM_S's time (its 3 repetitions spread ±1% around it)
+  double instructions;  // BM_S's instruction count, 0 for none
+  std::string commit = "";
+};
+
+std::string EnvironmentJson(const std::string& cpu, const std::vector<std::string>& flags,
+                            const std::string& kernel, const std::string& commit,
+                            const std::string& utc) {
+  Environment e;
+  e.cpu_model = cpu;
+  e.cpu_flags = flags;
+  e.logical_cores = 2;
+  e.governor = "unavailable";
+  e.compiler = "g++ 12.2.0";
+  e.build_type = "Release";
+  e.git_commit = commit.empty() ? "unknown" : commit;
+  e.utc_time = utc;
+  e.blas.library = "OpenBLAS";
+  e.blas.kernel = kernel;
+  return e.ToJson().dump();
+}
+
+RunBundle NightBundle(const std::string& machine, const Night& n,
+                      const std::string& cpu = "Test CPU",
+                      const std::vector<std::string>& flags = {"avx2", "fma"},
+                      const std::string& kernel = "Haswell") {
+  char run[32];
+  std::snprintf(run, sizeof run, "202612%02dT030000Z", n.day);
+  char utc[32];
+  std::snprintf(utc, sizeof utc, "2026-12-%02dT03:00:00Z", n.day);
+  std::string rows;
+  for (int rep = 0; rep < 3; ++rep) {
+    rows += std::string(rep ? ",\n" : "") + R"({"name": "BM_S", "run_name": "BM_S", )" +
+            R"("run_type": "iteration", "repetition_index": )" + std::to_string(rep) +
+            R"(, "iterations": 10, "time_unit": "ns", "real_time": )" +
+            std::to_string(n.real_ns * (0.99 + 0.01 * rep)) + R"(, "cpu_time": 1})";
+  }
+  RunBundle b{machine, run, {}};
+  b.documents.push_back({"bench/s_bench.1.json", "{\"benchmarks\": [" + rows + "]}"});
+  if (n.instructions > 0) {
+    b.documents.push_back(
+        {"counts/s_bench.json", R"({"benchmarks": [{"name": "BM_S", "run_type": "iteration", )"
+                                R"("iterations": 1, "instructions": )" +
+                                    std::to_string(n.instructions) + "}]}"});
+  }
+  b.documents.push_back({"environment.json", EnvironmentJson(cpu, flags, kernel, n.commit, utc)});
+  std::sort(b.documents.begin(), b.documents.end(),
+            [](const RunDocument& x, const RunDocument& y) { return x.name < y.name; });
+  return b;
+}
+
+// 12 nights: the time steps up 30% from night 7 on, the count 5% from night 9 on.
+std::vector<Night> SteppedNights() {
+  std::vector<Night> nights;
+  for (int day = 1; day <= 12; ++day) {
+    nights.push_back(
+        {day, day >= 7 ? 1300.0 + day : 1000.0 + day, day >= 9 ? 2.1e6 : 2.0e6, Commit(day)});
+  }
+  return nights;
+}
 
 // ---- The backends ----
 
@@ -419,11 +487,258 @@ TEST_P(StoreTest, ChangesAreRecordedAndListed) {
   EXPECT_THAT([&] { s.RecordChange(c); }, ::testing::ThrowsMessage<Error>(HasSubstr("BM_Unknown")));
 }
 
+TEST_P(StoreTest, ImportDetectsEachChangeOnceAsTheHistoryDoes) {
+  Store s = OpenInit();
+  std::map<int, int64_t> run_of_day;
+  int recorded = 0;
+  for (const Night& n : SteppedNights()) {
+    const ImportResult r = s.ImportRun(NightBundle("m1", n));
+    run_of_day[n.day] = r.run_id;
+    recorded += r.detected.recorded;
+    EXPECT_EQ(r.detected.series, n.instructions > 0 ? 2 : 1) << n.day;
+  }
+  // A flat machine beside it: nothing.
+  for (Night n : SteppedNights()) {
+    n.real_ns = 1000 + n.day % 3;
+    n.instructions = 2e6;
+    s.ImportRun(NightBundle("m2", n));
+  }
+  EXPECT_EQ(recorded, 2);
+  const std::vector<Change> changes = s.ListChanges();
+  ASSERT_EQ(changes.size(), 2u);
+  std::map<std::string, Change> by_metric;
+  for (const Change& c : changes) by_metric[c.metric] = c;
+  const Change& time = by_metric.at("real_time");
+  EXPECT_EQ(time.machine, "m1");
+  EXPECT_EQ(time.benchmark, "BM_S");
+  EXPECT_EQ(time.run_id, run_of_day.at(7));  // the first run after the shift
+  EXPECT_EQ(time.commit, Commit(7));
+  EXPECT_EQ(time.direction, "regression");
+  // As first found, at night 10 (6 runs before, 4 after: Mann-Whitney p = 2/210 < 0.01): the
+  // medians of the per-run medians (each the middle repetition, the night's own value), nights
+  // 1-6 against 7-10.
+  EXPECT_DOUBLE_EQ(time.ratio, 1308.5 / 1003.5);
+  EXPECT_TRUE(std::isnan(time.low));
+  EXPECT_THAT(time.details_json, HasSubstr("Mann-Whitney"));
+  const Change& count = by_metric.at("instructions");
+  EXPECT_EQ(count.run_id, run_of_day.at(9));
+  EXPECT_DOUBLE_EQ(count.ratio, 2.1e6 / 2.0e6);
+  EXPECT_DOUBLE_EQ(count.low, count.ratio);  // exact: no interval to speak of
+  // Importing every run again, and rescanning, records nothing new.
+  for (const Night& n : SteppedNights()) {
+    const ImportResult again = s.ImportRun(NightBundle("m1", n));
+    EXPECT_FALSE(again.created);
+    EXPECT_EQ(again.detected.recorded, 0);
+  }
+  const DetectResult rescan = s.DetectChanges();
+  EXPECT_EQ(rescan.series, 4);  // 2 machines x (time, count)
+  EXPECT_EQ(rescan.found, 2);
+  EXPECT_EQ(rescan.recorded, 0);
+  EXPECT_EQ(s.ListChanges().size(), 2u);
+}
+
+TEST_P(StoreTest, ARescanFindsTheChangesOfRunsImportedWithoutDetection) {
+  Store s = OpenInit();
+  for (const Night& n : SteppedNights()) {
+    EXPECT_EQ(s.ImportRun(NightBundle("m1", n), "", /*detect=*/false).detected.series, 0);
+  }
+  EXPECT_TRUE(s.ListChanges().empty());
+  EXPECT_EQ(s.DetectChanges("other").series, 0);
+  const DetectResult r = s.DetectChanges("m1");
+  EXPECT_EQ(r.series, 2);
+  EXPECT_EQ(r.recorded, 2);
+  EXPECT_EQ(s.DetectChanges("m1").recorded, 0);
+  EXPECT_EQ(RawCount(url_, "SELECT COUNT(*) FROM changes"), 2);
+}
+
+// Two connections importing one machine's nights at once (in the same order, as two retries of
+// one outbox would): each change still recorded once, however the detections interleave.
+TEST_P(StoreTest, ConcurrentImportsOfOneMachineRecordEachChangeOnce) {
+  OpenInit();
+  const std::vector<Night> nights = SteppedNights();
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        Store s = Open();
+        for (size_t i = 0; i < nights.size(); ++i) {
+          s.ImportRun(NightBundle("m1", nights[i]));
+        }
+      } catch (const std::exception& e) {
+        errors[t] = e.what();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(RawCount(url_, "SELECT COUNT(*) FROM changes"), 2);
+}
+
+// Four AVX-512 machines whose time steps up 30% at night 21 of 40, three AVX2 machines flat, one
+// of which has an instruction count step of its own: the step is seen on 4 of 4 machines of its
+// class and on none of the other (hardware-specific), the lone count step on 1 of 3 (unconfirmed).
+TEST_P(StoreTest, FleetVerdictsCountMachinesOfTheClassAgainstTheirFalseAlarmRates) {
+  Store s = OpenInit();
+  const std::vector<std::string> avx512 = {"avx512f", "avx2", "fma"}, avx2 = {"avx2", "fma"};
+  for (int day = 1; day <= 40; ++day) {
+    for (int m = 0; m < 4; ++m) {
+      const Night n{day, (day >= 21 ? 1300.0 : 1000.0) + (day + m) % 3, 2e6, Commit(day)};
+      s.ImportRun(NightBundle("a" + std::to_string(m), n, "Xeon A", avx512, "SkylakeX"), "", false);
+    }
+    for (int m = 0; m < 3; ++m) {
+      const Night n{day, 1000.0 + (day + m) % 3, m == 0 && day >= 30 ? 2.1e6 : 2e6, Commit(day)};
+      s.ImportRun(NightBundle("b" + std::to_string(m), n, "Epyc B", avx2, "Haswell"), "", false);
+    }
+  }
+  EXPECT_EQ(s.DetectChanges().recorded, 5);
+  const std::vector<FleetChange> fleet = FleetChanges(s);
+  ASSERT_EQ(fleet.size(), 5u);
+  int hardware_specific = 0;
+  for (const FleetChange& f : fleet) {
+    SCOPED_TRACE(f.change.machine + " " + f.change.metric);
+    // 1 change in 39 searched runs of 1 series: Wilson's upper 95% bound.
+    EXPECT_EQ(f.alarms, 1);
+    EXPECT_EQ(f.tested, 39);
+    EXPECT_NEAR(f.false_alarm_rate, 0.13180990169850076, 1e-12);
+    if (f.change.metric == "real_time") {
+      EXPECT_EQ(f.hardware_class, "Xeon A | avx512 | SkylakeX");
+      EXPECT_EQ(f.change.commit, Commit(21));
+      EXPECT_EQ(f.own.k, 4);
+      EXPECT_EQ(f.own.n, 4);
+      // The other three all flagged, each at its rate: 0.1318...^3.
+      EXPECT_NEAR(f.own.p_value, 0.0022900454851106167, 1e-12);
+      ASSERT_EQ(f.other_classes.size(), 1u);
+      EXPECT_EQ(f.other_classes[0].hardware_class, "Epyc B | avx2 | Haswell");
+      EXPECT_EQ(f.other_classes[0].n, 3);
+      EXPECT_EQ(f.other_classes[0].k, 0);
+      hardware_specific += f.status == FleetStatus::kHardwareSpecific;
+    } else {
+      EXPECT_EQ(f.change.machine, "b0");
+      EXPECT_EQ(f.own.k, 1);
+      EXPECT_EQ(f.own.n, 3);
+      EXPECT_DOUBLE_EQ(f.own.p_value, 1.0);
+      EXPECT_EQ(f.status, FleetStatus::kUnconfirmed);
+    }
+  }
+  EXPECT_EQ(hardware_specific, 4);
+  EXPECT_EQ(FleetChanges(s, "b0").size(), 1u);
+}
+
+TEST_P(StoreTest, LatestValuesAndRunValuesAreOneValuePerRun) {
+  Store s = OpenInit();
+  std::map<int, int64_t> run_of_day;
+  for (const Night& n : SteppedNights())
+    run_of_day[n.day] = s.ImportRun(NightBundle("m1", n)).run_id;
+  // A newer run of m2 with a time but no count.
+  Night other = SteppedNights().back();
+  other.instructions = 0;
+  s.ImportRun(NightBundle("m2", other));
+  const std::vector<LatestValue> times = s.LatestValues("real_time");
+  ASSERT_EQ(times.size(), 2u);
+  EXPECT_EQ(times[0].machine, "m1");
+  EXPECT_EQ(times[0].benchmark, "BM_S");
+  EXPECT_EQ(times[0].run_id, run_of_day.at(12));
+  EXPECT_EQ(times[0].commit, Commit(12));
+  EXPECT_DOUBLE_EQ(times[0].value, 1312.0);  // the median of 0.99, 1.00 and 1.01 x 1312
+  EXPECT_EQ(times[0].repetitions, 3);
+  EXPECT_EQ(times[1].machine, "m2");
+  const std::vector<LatestValue> counts = s.LatestValues("instructions");
+  ASSERT_EQ(counts.size(), 1u);  // m2's run has no count
+  EXPECT_DOUBLE_EQ(counts[0].value, 2.1e6);
+  EXPECT_TRUE(s.LatestValues("no_such_metric").empty());
+  const std::vector<RunValue> values = s.RunValues("BM_S", "m1", "real_time");
+  ASSERT_EQ(values.size(), 12u);
+  EXPECT_DOUBLE_EQ(values[0].value, 1001.0);
+  EXPECT_EQ(values[6].run_id, run_of_day.at(7));
+  EXPECT_EQ(values[6].commit, Commit(7));
+  EXPECT_EQ(s.ListRunCommits().size(), 13u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreTest, ::testing::Values(Backend::kSqlite));
 // Only where the wrapper started a cluster: without TT_TEST_POSTGRES_URL these cases do not exist
 // (the ctest entry PostgresStore runs them through the wrapper, which fails without PostgreSQL).
 INSTANTIATE_TEST_SUITE_P(Postgres, StoreTest,
                          ::testing::ValuesIn(perf::testing::PostgresIfStarted()));
+
+// ---- Fleet statistics, pure ----
+
+TEST(FleetTest, HardwareClassIsCpuModelIsaLevelAndBlasKernel) {
+  struct Row {
+    std::string cpu;
+    std::vector<std::string> flags;
+    std::string library, kernel, expected;
+  };
+  const Row rows[] = {
+      {"Intel Xeon Gold 6338",
+       {"sse4_2", "avx2", "fma", "avx512f"},
+       "OpenBLAS",
+       "SkylakeX",
+       "Intel Xeon Gold 6338 | avx512 | SkylakeX"},
+      {"AMD EPYC 7B13", {"sse4_2", "avx2", "fma"}, "OpenBLAS", "Zen", "AMD EPYC 7B13 | avx2 | Zen"},
+      {"Old", {"sse4_2", "avx2"}, "OpenBLAS", "Sandybridge", "Old | sse4.2 | Sandybridge"},
+      {"Older", {}, "none", "", "Older | baseline | none"},
+      {"", {"avx2", "fma"}, "OpenBLAS", "Haswell", "unknown"},
+  };
+  for (const Row& r : rows) {
+    Environment e;
+    e.cpu_model = r.cpu;
+    e.cpu_flags = r.flags;
+    e.blas.library = r.library;
+    e.blas.kernel = r.kernel;
+    EXPECT_EQ(HardwareClass(e), r.expected) << r.cpu;
+  }
+}
+
+TEST(FleetTest, PoissonBinomialTailMatchesExactValues) {
+  // Exact rational arithmetic (Python's fractions) over the events' outcomes:
+  // P(>= 2 of {0.1, 0.2, 0.3}) = 0.092 + 0.006.
+  const std::vector<double> p = {0.1, 0.2, 0.3};
+  EXPECT_NEAR(PoissonBinomialTail(p, 2), 0.098, 1e-15);
+  EXPECT_NEAR(PoissonBinomialTail(p, 1), 1 - 0.9 * 0.8 * 0.7, 1e-15);
+  EXPECT_NEAR(PoissonBinomialTail(p, 3), 0.006, 1e-15);
+  EXPECT_EQ(PoissonBinomialTail(p, 0), 1.0);
+  EXPECT_EQ(PoissonBinomialTail(p, 4), 0.0);
+  EXPECT_EQ(PoissonBinomialTail({}, 0), 1.0);
+  // Equal rates are the binomial: scipy.stats.binom.sf(2, 20, 0.01) = 0.0010035761681001169.
+  const std::vector<double> equal(20, 0.01);
+  EXPECT_NEAR(PoissonBinomialTail(equal, 3), 0.0010035761681001169, 1e-15);
+  EXPECT_NEAR(PoissonBinomialTail(equal, 3), 1 - BinomialCdf(2, 20, 0.01), 1e-12);
+  EXPECT_THROW(PoissonBinomialTail(std::vector<double>{1.5}, 1), Error);
+}
+
+TEST(FleetTest, FalseAlarmBoundIsWilsonsUpperEnd) {
+  // z²/(n + z²) for no alarm in 100, z = 1.959963984540054.
+  EXPECT_NEAR(FalseAlarmBound(0, 100), 0.03699349820698568, 1e-12);
+  EXPECT_NEAR(FalseAlarmBound(1, 39), 0.13180990169850076, 1e-12);
+  EXPECT_EQ(FalseAlarmBound(0, 0), 1.0);
+}
+
+TEST(FleetTest, JudgeChangeConfirmsOnlyAgreementBeyondNoise) {
+  ClassEvidence own;
+  std::vector<ClassEvidence> others;
+  // Alone in its class: nothing can agree.
+  EXPECT_EQ(JudgeChange({"A", {}, 0}, {}, own, others), FleetStatus::kUnconfirmed);
+  EXPECT_EQ(own.n, 1);
+  EXPECT_EQ(own.k, 1);
+  // 2 of the 3 others flag at 1% each: P = 3 * 0.01² * 0.99 + 0.01³ = 2.98e-4 < 0.01.
+  const ClassRates agree{"A", {0.01, 0.01, 0.01}, 2};
+  EXPECT_EQ(JudgeChange(agree, {}, own, others), FleetStatus::kConfirmed);
+  EXPECT_EQ(own.k, 3);
+  EXPECT_EQ(own.n, 4);
+  EXPECT_NEAR(own.p_value, 2.98e-4, 1e-15);
+  // Another class measured it and stayed flat: hardware-specific.
+  EXPECT_EQ(JudgeChange(agree, {{"B", {0.01, 0.01}, 0}}, own, others),
+            FleetStatus::kHardwareSpecific);
+  ASSERT_EQ(others.size(), 1u);
+  EXPECT_EQ(others[0].n, 2);
+  EXPECT_EQ(others[0].p_value, 1.0);
+  // ... or flagged it too, beyond its noise: fleet-wide, confirmed.
+  EXPECT_EQ(JudgeChange(agree, {{"B", {0.01, 0.01}, 2}}, own, others), FleetStatus::kConfirmed);
+  // One other class member of two flags, at noisy 20% rates: P = 1 - 0.8² = 0.36, noise.
+  EXPECT_EQ(JudgeChange({"A", {0.2, 0.2}, 1}, {}, own, others), FleetStatus::kUnconfirmed);
+  EXPECT_NEAR(own.p_value, 0.36, 1e-15);
+}
 
 // ---- Input checked before any database is touched ----
 

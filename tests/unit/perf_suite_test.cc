@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "perf_framework/report.h"
@@ -220,6 +221,53 @@ TEST(PerfSuiteTest, DamagedOrForeignResultsGiveClearErrors) {
       ThrowsMessage<Error>(HasSubstr("claims[0].evidence: field 'value' must be a number")));
   EXPECT_THAT([&] { ReadResults(path + ".missing"); },
               ThrowsMessage<Error>(HasSubstr("cannot open")));
+}
+
+// What a results file claims must be possible (issue 23): a forged or corrupted file is an error
+// naming the file and the field, never a "healthy" run.
+TEST(PerfSuiteTest, ResultsThatClaimTheImpossibleAreErrors) {
+  const nlohmann::json good = Sample().ToJson();
+  const auto read = [](const nlohmann::json& j) { SuiteResults::FromJson(j, "r.json"); };
+  struct Case {
+    const char* what;
+    std::function<void(nlohmann::json&)> edit;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"reversed interval", [](auto& j) { j["claims"][0]["evidence"]["low"] = 2.5; },
+       "r.json: claims[0].evidence.low 2.5 is above .high 2.4 (a reversed interval)"},
+      {"value below its interval", [](auto& j) { j["claims"][0]["evidence"]["value"] = 1.0; },
+       "claims[0].evidence.value 1 lies below its interval's low 2.05"},
+      {"value above its interval", [](auto& j) { j["claims"][0]["evidence"]["value"] = 9.0; },
+       "claims[0].evidence.value 9 lies above its interval's high 2.4"},
+      {"p-value 7", [](auto& j) { j["claims"][0]["evidence"]["p_value"] = 7; },
+       "claims[0].evidence.p_value 7 is not a probability"},
+      {"negative p-value", [](auto& j) { j["claims"][0]["evidence"]["p_value"] = -0.5; },
+       "claims[0].evidence.p_value -0.5 is not a probability"},
+      {"confidence 95", [](auto& j) { j["claims"][0]["evidence"]["confidence"] = 95; },
+       "claims[0].evidence.confidence 95 is not a confidence level"},
+      {"month 99", [](auto& j) { j["started_utc"] = "2026-99-01T00:00:00Z"; },
+       "r.json: started_utc '2026-99-01T00:00:00Z' is not a UTC time"},
+      {"February 30", [](auto& j) { j["environment"]["utc_time"] = "2026-02-30T00:00:00Z"; },
+       "r.json: environment.utc_time '2026-02-30T00:00:00Z' is not a UTC time"},
+      {"negative duration", [](auto& j) { j["claims"][1]["elapsed_seconds"] = -1; },
+       "claims[1].elapsed_seconds must be a finite number of seconds >= 0, got -1"},
+      {"a claim twice", [](auto& j) { j["claims"][1]["id"] = j["claims"][0]["id"]; },
+       "r.json: claims[1]: claim 'perf_framework.with_details' is listed more than once"},
+      {"NUL in an id", [](auto& j) { j["claims"][1]["id"] = std::string("a\0b", 3); },
+       "claims[1]: field 'module' or 'id' holds a NUL character"},
+  };
+  for (const Case& c : cases) {
+    nlohmann::json j = good;
+    c.edit(j);
+    EXPECT_THAT([&] { read(j); }, ThrowsMessage<Error>(HasSubstr(c.error))) << c.what;
+  }
+  nlohmann::json unmeasured = good;  // NaN (null) is "not measured", checked against nothing
+  unmeasured["claims"][0]["evidence"]["low"] = nullptr;
+  unmeasured["claims"][0]["evidence"]["high"] = nullptr;
+  unmeasured["claims"][0]["evidence"]["value"] = 100.0;
+  unmeasured["started_utc"] = "2028-02-29T23:59:60Z";  // a leap day and a leap second exist
+  EXPECT_NO_THROW(read(unmeasured));
 }
 
 // A directory of one-claim results files, as the validation suites write them, merged in
@@ -513,6 +561,21 @@ TEST(PerfSuiteTest, ParseJsonRejectsDuplicateKeys) {
   // The same key in different objects, or as a value, is fine.
   EXPECT_EQ(ParseJson(R"({"a": {"a": "a"}, "b": [{"a": 1}, {"a": 2}]})", "ok")["b"].size(), 2u);
   EXPECT_EQ(ParseJson(R"([{}, {"": 0}])", "ok").size(), 2u);
+}
+
+// The JSON library's own errors (a number out of range, a syntax error) name the field as a JSON
+// pointer beside the file, so that `1e999` deep in a results file can be found (issue 23).
+TEST(PerfSuiteTest, ParseJsonNamesTheFieldOfItsErrors) {
+  EXPECT_THAT([] { ParseJson(R"({"claims": [{"id": "a"}, {"evidence": {"value": 1e999}}]})", "r.json"); },
+              ThrowsMessage<Error>(HasSubstr(
+                  "r.json: not valid JSON at /claims/1/evidence/value ([json.exception.out_of_range.406] "
+                  "number overflow parsing '1e999')")));
+  EXPECT_THAT([] { ParseJson(R"({"a/b": {"t~": [1, 2, -1e400]}})", "p.json"); },
+              ThrowsMessage<Error>(HasSubstr("p.json: not valid JSON at /a~1b/t~0/2 (")));
+  EXPECT_THAT([] { ParseJson(R"({"a": [1, {)", "cut.json"); },
+              ThrowsMessage<Error>(HasSubstr("cut.json: not valid JSON at /a/1 (")));
+  EXPECT_THAT([] { ParseJson("", "empty.json"); },
+              ThrowsMessage<Error>(HasSubstr("empty.json: not valid JSON ([json.exception")));
 }
 
 }  // namespace

@@ -41,6 +41,15 @@ void CheckMetrics(const OlympicMetrics& m, const std::string& who) {
            m.latency_ms.low, ") must be positive");
   TT_CHECK(m.size_bytes > 0, who, " size_bytes ", m.size_bytes, " must be positive");
   TT_CHECK(m.evaluated >= 0, who, " evaluated ", m.evaluated, " must not be negative");
+  // An accuracy measured on N examples is k/N for a whole k; anything else was typed, not
+  // measured. The tolerance only absorbs the decimal printing of k/N (17 significant digits).
+  if (m.evaluated > 0) {
+    const double n = static_cast<double>(m.evaluated);
+    const double k = std::round(m.accuracy.value * n);
+    TT_CHECK(std::abs(m.accuracy.value - k / n) <= 1e-9, who, " accuracy ", m.accuracy.value,
+             " is not a whole count of its ", m.evaluated, " evaluated examples (k/",
+             m.evaluated, " for an integer k; the nearest is ", k, "/", m.evaluated, ")");
+  }
 }
 
 }  // namespace
@@ -237,6 +246,8 @@ OlympicMetrics ParseMetrics(const nlohmann::json& j, const std::string& name) {
   m.accuracy = ParseMeasured(Field(j, "accuracy", path), path + "accuracy");
   if (j.at("accuracy").contains("evaluated")) {
     m.evaluated = Integer(j.at("accuracy"), "evaluated", path + "accuracy.");
+    TT_CHECK(m.evaluated >= 1, "submission: field '", path, "accuracy.evaluated' is ", m.evaluated,
+             ": an accuracy is measured on at least one example");
   }
   m.latency_ms = ParseMeasured(Field(j, "latency_ms", path), path + "latency_ms");
   m.size_bytes = Integer(j, "size_bytes", path);
@@ -389,9 +400,9 @@ SubmissionCheck Check(const Submission& s, OlympicScores& scores) {
     }
   }
   // ISO 8601 UTC strings of the same form compare in time order.
-  if (s.timestamp.size() != 20 || s.timestamp[10] != 'T' || s.timestamp.back() != 'Z') {
+  if (!perf::IsUtcTimestamp(s.timestamp)) {
     check.errors.push_back("timestamp '" + s.timestamp +
-                           "' is not ISO 8601 UTC (YYYY-MM-DDTHH:MM:SSZ)");
+                           "' is not ISO 8601 UTC (YYYY-MM-DDTHH:MM:SSZ) on the calendar");
   } else if (s.timestamp > perf::UtcNow()) {
     check.warnings.push_back("timestamp " + s.timestamp + " is in the future");
   }

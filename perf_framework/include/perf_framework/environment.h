@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "perf_framework/blas.h"
@@ -54,6 +55,10 @@ const BlasInfo& ProcessBlas();
 std::vector<std::string> MachineWarnings();
 
 std::string UtcNow();  // ISO 8601 with seconds, "Z" suffix
+// True for a time of UtcNow's form, RFC 3339 "YYYY-MM-DDTHH:MM:SSZ", that the calendar has: month
+// 1 to 12, the month's days (February 29 in leap years only), hour 0 to 23, minute 0 to 59,
+// second 0 to 60 (a leap second). Every reader of a recorded time checks it with this.
+bool IsUtcTimestamp(std::string_view s);
 
 // A file-name-safe key for "timings from here are comparable": CPU model, logical cores, compiler
 // and the BLAS kernel (the same CPU with another OpenBLAS kernel is another machine), lowercased,

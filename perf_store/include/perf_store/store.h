@@ -41,9 +41,17 @@ class KeyReused : public perf::Error {
 // The newest schema version this build knows (the number of migrations).
 int SchemaVersion();
 
+// What a change detection did (Store::DetectChanges, and ImportRun's).
+struct DetectResult {
+  int series = 0;    // (machine, benchmark, metric) series searched
+  int found = 0;     // change points found in them
+  int recorded = 0;  // of those, the ones not recorded before: recorded now
+};
+
 struct ImportResult {
   int64_t run_id = 0;
-  bool created = false;  // false: this key or this content was stored before (run_id is that run)
+  bool created = false;   // false: this key or this content was stored before (run_id is that run)
+  DetectResult detected;  // the detection over the run's series (all zero without detection)
 };
 
 struct MachineInfo {
@@ -101,6 +109,31 @@ struct Change {
   std::string details_json = "{}";
 };
 
+// One machine's latest value of one benchmark's metric: the median of the repetitions (of its
+// bench/ documents when it has any) in the machine's newest run that measured the metric.
+struct LatestValue {
+  std::string machine, benchmark;
+  int64_t run_id = 0;
+  std::string run, commit, started_utc;
+  double value = 0;
+  int repetitions = 0;  // the samples the median is of
+};
+
+// One run's value of one benchmark's metric on one machine, as change detection sees it: the
+// median of its repetitions (of its bench/ documents when it has any).
+struct RunValue {
+  int64_t run_id = 0;
+  std::string run, commit, started_utc;
+  double value = 0;
+};
+
+// A run's machine and commit ("" unknown), oldest first per machine.
+struct RunCommit {
+  std::string machine;
+  int64_t run_id = 0;
+  std::string commit;
+};
+
 class Database;  // one backend's connection (src/database.h)
 
 class Store {
@@ -127,7 +160,11 @@ class Store {
   // concurrently from threads or processes holding their own Store (and from threads sharing one:
   // calls on one Store are serialised). Throws perf::Error naming the document and field on
   // malformed documents (nothing is stored then), StoreError on a database failure.
-  ImportResult ImportRun(const RunBundle& bundle, const std::string& idempotency_key = "");
+  // With `detect`, the run's machine's series of every benchmark the run measured are then
+  // searched for changes (DetectChanges, in a transaction of its own after the run's: a detection
+  // that fails leaves the run stored, and a retry of the import detects again).
+  ImportResult ImportRun(const RunBundle& bundle, const std::string& idempotency_key = "",
+                         bool detect = true);
   // The run as imported (documents byte-identical). Throws perf::Error for an unknown id.
   RunBundle ExportRun(int64_t run_id);
   // The newest run of `machine` (any machine when "") whose folder name is `run`.
@@ -147,11 +184,29 @@ class Store {
   // "cpu_time", "instructions", ...) on `machine`, oldest run first.
   std::vector<SeriesPoint> Series(const std::string& benchmark, const std::string& machine,
                                   const std::string& metric);
+  // The same series as one value per run, oldest first (what DetectChanges searches).
+  std::vector<RunValue> RunValues(const std::string& benchmark, const std::string& machine,
+                                  const std::string& metric);
   // Every claim's verdict in run `run_id`, by module and claim (empty for an unknown run).
   std::vector<VerdictInfo> ListVerdicts(int64_t run_id);
   // The benchmark names with samples on `machine` (every machine when ""), sorted.
   std::vector<std::string> ListBenchmarks(const std::string& machine = "");
+  // For every machine, the values of `metric` in its newest run that has any: the dashboard's
+  // matrix in one query (index lookups per machine, then that run's samples), by machine then
+  // benchmark. A benchmark its newest run did not measure is absent.
+  std::vector<LatestValue> LatestValues(const std::string& metric);
+  // Every run's machine and commit: which commits each machine measured.
+  std::vector<RunCommit> ListRunCommits();
   int64_t RecordChange(const Change& change);
+  // The per-machine change detection of `tinyperf history` over the stored series of `machine`
+  // (every machine when ""): per run the median of its repetitions (its bench/ documents' when it
+  // has any), then for real_time FindChangePoints (a shift of more than 10% that holds,
+  // Mann-Whitney p < 0.01) and for instructions CountSteps (every step beyond 1%: counts are
+  // exact). Each change found is recorded once, keyed by (machine, benchmark, metric, run): a
+  // change recorded before is not recorded again, and one recorded stays recorded even when more
+  // runs later move or dissolve it (the table says what was reported, and when). Safe to run
+  // concurrently with imports and other detections: a machine's detections take turns.
+  DetectResult DetectChanges(const std::string& machine = "");
   std::vector<Change> ListChanges(const std::string& machine = "");
 
  private:

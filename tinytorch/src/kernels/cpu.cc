@@ -3,10 +3,12 @@
 // of the threaded kernels.
 #include "kernels/cpu.h"
 
+#include <immintrin.h>
 #include <sched.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -122,8 +124,28 @@ namespace tinytorch::kernels {
 
 namespace {
 
-// Workers sleep on a condition variable between jobs; a job is a body, a task count and a shared
-// counter that every participant (workers and the caller) claims tasks from.
+// Waits up to kSpin for ready() to become true, polling; false if it did not. Waking a thread
+// asleep on a futex takes a system call and, in a VM, an inter-processor interrupt and a
+// reschedule on the other side, and back-to-back kernels (the layers of a forward pass, the
+// GEMMs of a backward pass) call the pool again within microseconds. So a worker that finishes
+// a job polls for the next one, and the caller polls for the workers to finish, before either
+// sleeps, as OpenBLAS's and OpenMP's threads do. The window is short enough that an idle
+// process gives its cores back at once.
+template <class Ready>
+bool SpinFor(Ready ready) {
+  constexpr auto kSpin = std::chrono::microseconds(50);
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 1;; ++i) {
+    if (ready()) return true;
+    _mm_pause();
+    if (i % 64 == 0 && std::chrono::steady_clock::now() >= until) return ready();
+  }
+}
+
+// A job is a body, a task count and a shared counter that every participant (workers and the
+// caller) claims tasks from. Workers poll briefly between jobs, then sleep on a condition
+// variable; `generation_` and `busy_` are atomics so polling needs no lock, and every change
+// that a sleeper waits for is also made under the mutex, so no wake-up is lost.
 class Pool {
  public:
   explicit Pool(int workers) {
@@ -132,7 +154,7 @@ class Pool {
   ~Pool() {
     {
       const std::lock_guard lock(mutex_);
-      stop_ = true;
+      stop_.store(true);
     }
     wake_.notify_all();
     for (std::thread& t : threads_) t.join();
@@ -145,14 +167,16 @@ class Pool {
       body_ = &body;
       tasks_ = tasks;
       next_.store(0);
-      busy_ = workers();
+      busy_.store(workers());
       error_ = nullptr;
-      ++generation_;
+      generation_.fetch_add(1, std::memory_order_release);  // publishes the job to pollers
     }
     wake_.notify_all();
     Claim();
-    std::unique_lock lock(mutex_);
-    done_.wait(lock, [this] { return busy_ == 0; });
+    if (!SpinFor([this] { return busy_.load(std::memory_order_acquire) == 0; })) {
+      std::unique_lock lock(mutex_);
+      done_.wait(lock, [this] { return busy_.load() == 0; });
+    }
     body_ = nullptr;
     if (error_) std::rethrow_exception(error_);
   }
@@ -172,15 +196,22 @@ class Pool {
   void Work() {
     uint64_t seen = 0;
     while (true) {
-      {
+      const auto changed = [&] {
+        return stop_.load(std::memory_order_acquire) ||
+               generation_.load(std::memory_order_acquire) != seen;
+      };
+      if (!SpinFor(changed)) {
         std::unique_lock lock(mutex_);
-        wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-        if (stop_) return;
-        seen = generation_;
+        wake_.wait(lock, changed);
       }
+      if (stop_.load()) return;
+      seen = generation_.load(std::memory_order_acquire);
       Claim();
-      const std::lock_guard lock(mutex_);
-      if (--busy_ == 0) done_.notify_one();
+      if (busy_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        // Through the mutex: a caller between its check and its wait cannot miss this.
+        { const std::lock_guard lock(mutex_); }
+        done_.notify_one();
+      }
     }
   }
 
@@ -190,9 +221,9 @@ class Pool {
   const std::function<void(int64_t)>* body_ = nullptr;
   int64_t tasks_ = 0;
   std::atomic<int64_t> next_{0};
-  int busy_ = 0;
-  uint64_t generation_ = 0;
-  bool stop_ = false;
+  std::atomic<int> busy_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};
   std::exception_ptr error_;
 };
 
