@@ -44,6 +44,8 @@ using namespace tinytorch;
 struct SubmitOptions {
   std::string event, athlete, division = "closed", data = DefaultDigitsCsv(), out;
   std::string server, token, from;  // post to a server (as measured, or the file `from`)
+  std::string outbox = perf::server::SubmitOptions().outbox_dir;
+  bool flush = false;  // only send what waits in the outbox
   std::vector<std::string> techniques;
   double latency_seconds = 1.0;
   int epochs = 20;
@@ -59,25 +61,62 @@ void PrintCheck(const std::string& source, const SubmissionCheck& check) {
   for (const std::string& w : check.warnings) std::printf("  warning: %s\n", Terminal(w).c_str());
 }
 
-// Posts `json` to the server as the token's athlete; kExitOk once queued.
-int Post(const SubmitOptions& o, const std::string& event, const std::string& json) {
-  const perf::server::OlympicsPostResult r =
-      perf::server::PostOlympicsSubmission(o.server, o.token, event, json);
-  if (r.status != 202) {
-    std::fprintf(stderr, "tinyperf olympics submit: not queued: %s\n",
-                 perf::escape::Terminal(r.message).c_str());
-    return r.status == 0 || r.status >= 500 ? kExitUsage : kExitInvalid;
+perf::server::SubmitOptions ClientOptions(const SubmitOptions& o) {
+  perf::server::SubmitOptions c;
+  c.server_url = o.server;
+  c.token = o.token;
+  c.outbox_dir = o.outbox;
+  return c;
+}
+
+// Sends what waits in the outbox; returns how many were refused (one more when the token was).
+int Flush(const SubmitOptions& o) {
+  using perf::escape::Terminal;
+  const perf::server::FlushResult f = perf::server::FlushOlympicsOutbox(ClientOptions(o));
+  for (const std::string& m : f.messages) {
+    std::fprintf(stderr, "tinyperf olympics submit: %s\n", Terminal(m).c_str());
   }
-  std::printf("queued as submission %lld of %s: the server verifies it by re-measurement (see "
-              "%s/olympics/%s)\n",
-              static_cast<long long>(r.id), event.c_str(),
-              perf::escape::Terminal(o.server).c_str(), event.c_str());
-  return kExitOk;
+  if (f.delivered + f.waiting + f.rejected > 0) {
+    std::printf("tinyperf olympics submit: outbox %s/olympics: %d delivered, %d still waiting, "
+                "%d refused\n",
+                Terminal(o.outbox).c_str(), f.delivered, f.waiting, f.rejected);
+  }
+  return f.rejected + (f.token_refused ? 1 : 0);
+}
+
+// Posts `json` to the server as the token's athlete (after what waits in the outbox): kExitOk
+// once queued on the server or, when it cannot take it now, in the outbox.
+int Post(const SubmitOptions& o, const std::string& event, const std::string& json) {
+  using perf::escape::Terminal;
+  const int refused = Flush(o);
+  const perf::server::SubmitResult r = perf::server::SubmitOlympics(event, json, ClientOptions(o));
+  switch (r.delivery) {
+    case perf::server::Delivery::kStored:
+    case perf::server::Delivery::kAlreadyStored:
+      std::printf("queued as submission %lld of %s: the server verifies it by re-measurement (see "
+                  "%s/olympics/%s)\n",
+                  static_cast<long long>(r.run_id), event.c_str(), Terminal(o.server).c_str(),
+                  event.c_str());
+      return refused > 0 ? kExitUsage : kExitOk;
+    case perf::server::Delivery::kQueued:
+      std::printf("not yet delivered: waiting in %s (%s); `tinyperf olympics submit --flush` (or "
+                  "the next submit) sends it, under the same key, so it counts once\n",
+                  Terminal(r.outbox_file).c_str(), Terminal(r.message).c_str());
+      return refused > 0 ? kExitUsage : kExitOk;
+    case perf::server::Delivery::kRejected:
+      break;
+  }
+  std::fprintf(stderr, "tinyperf olympics submit: not queued: %s\n", Terminal(r.message).c_str());
+  return kExitInvalid;
 }
 
 int Submit(const SubmitOptions& o) {
   if (o.out.empty() && o.server.empty()) throw Error("give --out FILE, --server URL, or both");
   if (o.server.empty() != o.token.empty()) throw Error("--server and --token go together");
+  if (o.flush) {
+    if (o.server.empty()) throw Error("--flush sends the outbox: give --server and --token");
+    return Flush(o) > 0 ? kExitUsage : kExitOk;
+  }
   if (!o.from.empty()) {
     // An existing submission file, sent as it is (no measurement).
     if (o.server.empty()) throw Error("--from sends a file: give --server and --token");
@@ -281,6 +320,11 @@ void AddOlympicsCommands(CLI::App& app, std::function<int()>& run) {
                 "Also post it to this results server (http://HOST:PORT), which verifies it by "
                 "re-measurement");
   s->add_option("--token", submit->token, "Your athlete token (from the instructor)");
+  s->add_option("--outbox", submit->outbox,
+                "Where submissions the server could not take wait (in olympics/<event>/)")
+      ->capture_default_str();
+  s->add_flag("--flush", submit->flush,
+              "Only send what waits in the outbox (with --server and --token)");
   s->add_option("--from", submit->from,
                 "Post this existing submission file instead of measuring (with --server)");
   s->add_option("--data", submit->data, "digits.csv")->capture_default_str();

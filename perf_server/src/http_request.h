@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 namespace perf::server {
@@ -15,6 +16,8 @@ void Reply(httplib::Response& res, int status, const nlohmann::json& body);
 // The bearer token of `req`'s Authorization header (api.h's BearerToken: RFC 6750's alphabet, at
 // most 256 bytes); 401 naming the header otherwise.
 std::string BearerToken(const httplib::Request& req);
+// The value of header `name` of `req` (the first, when repeated), or nullopt when absent.
+std::optional<std::string> Header(const httplib::Request& req, const char* name);
 // The request body, at most `limit` bytes after any Content-Encoding is undone; 413 otherwise (the
 // rest is read and dropped so the client gets the answer), 400 when it cannot be read.
 std::string ReadBody(const httplib::Request& req, httplib::Response& res,

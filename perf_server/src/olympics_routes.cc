@@ -88,9 +88,13 @@ tinytorch::Submission CheckedSubmission(const std::string& body, const std::stri
 
 void Submit(OlympicsRouteContext& c, const httplib::Request& req, httplib::Response& res,
             const httplib::ContentReader& reader) {
-  std::string athlete;
+  std::string athlete, key;
   store::EventInfo event;
   try {
+    // Checked as the runs route checks it; absent, Enqueue keys the content's hash.
+    if (const std::optional<std::string> header = Header(req, "Idempotency-Key")) {
+      key = IdempotencyKey(header);
+    }
     athlete = Athlete(c, req);
     if (const int wait_s = c.limiter.Take("athlete:" + athlete); wait_s > 0) {
       res.set_header("Retry-After", std::to_string(wait_s));
@@ -103,8 +107,9 @@ void Submit(OlympicsRouteContext& c, const httplib::Request& req, httplib::Respo
       store::OlympicsStore o(s);
       return EventOr404(o, req.matches[1]);
     });
-    // Refused before the body is read; Enqueue checks again in its transaction.
-    if (UtcNow() > event.deadline_utc) {
+    // Refused before the body is read; Enqueue checks again in its transaction. A keyed request
+    // may be the retry of one accepted in time: Enqueue answers it with that one.
+    if (key.empty() && UtcNow() > event.deadline_utc) {
       throw HttpError{403, "event '" + event.name + "' closed at " + event.deadline_utc,
                       "deadline"};
     }
@@ -115,12 +120,14 @@ void Submit(OlympicsRouteContext& c, const httplib::Request& req, httplib::Respo
   }
   const std::string body = ReadBody(req, res, reader, kMaxSubmissionBytes);
   const tinytorch::Submission s = CheckedSubmission(body, athlete, event);
-  int64_t id = 0;
+  store::EnqueueResult r;
   try {
-    id = c.pool.With([&](store::Store& st) {
+    r = c.pool.With([&](store::Store& st) {
       return store::OlympicsStore(st).Enqueue(
-          {event.name, athlete, tinytorch::RecipeOf(s).ToJson(), body, FingerprintOf(s)});
+          {event.name, athlete, tinytorch::RecipeOf(s).ToJson(), body, FingerprintOf(s), key});
     });
+  } catch (const store::KeyReused& e) {
+    throw HttpError{409, e.what(), "Idempotency-Key"};
   } catch (const store::SubmissionRefused& e) {
     using Why = store::SubmissionRefused::Why;
     switch (e.why) {
@@ -133,12 +140,13 @@ void Submit(OlympicsRouteContext& c, const httplib::Request& req, httplib::Respo
         throw HttpError{409, e.what(), "limit"};
     }
   }
-  Reply(res, 202,
-        {{"id", id},
-         {"status", "pending"},
+  Reply(res, r.created ? 202 : 200,
+        {{"id", r.id},
+         {"status", r.status},
+         {"created", r.created},
          {"event", event.name},
          {"athlete", athlete},
-         {"url", "/api/v1/olympics/" + event.name + "/submissions/" + std::to_string(id)}});
+         {"url", "/api/v1/olympics/" + event.name + "/submissions/" + std::to_string(r.id)}});
 }
 
 int64_t IdParam(const std::string& text) {

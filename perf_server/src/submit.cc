@@ -4,8 +4,10 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <regex>
+#include <thread>
 
 #include "fileio/fileio.h"
 #include "perf_framework/error.h"
@@ -33,7 +35,7 @@ Answer Post(const std::string& body, const std::string& key, const SubmitOptions
   client.set_read_timeout(o.timeout_s);
   client.set_write_timeout(o.timeout_s);
   const httplib::Headers headers{{"Authorization", "Bearer " + o.token}, {"Idempotency-Key", key}};
-  const httplib::Result res = client.Post("/api/v1/runs", headers, body, "application/json");
+  const httplib::Result res = client.Post(o.path, headers, body, "application/json");
   if (!res) return {0, "server unreachable (" + httplib::to_string(res.error()) + ")", 0};
   Answer a{res->status, "", 0};
   // The answer is read as hostile as any other input: bounded, and only what we need.
@@ -43,15 +45,33 @@ Answer Post(const std::string& body, const std::string& key, const SubmitOptions
   } catch (const perf::Error&) {
   }
   if (a.status / 100 == 2) {
-    if (j.is_object() && j.contains("run_id") && j["run_id"].is_number_integer()) {
-      a.run_id = j["run_id"].get<int64_t>();
+    for (const char* id : {"run_id", "id"}) {
+      if (j.is_object() && j.contains(id) && j[id].is_number_integer()) {
+        a.run_id = j[id].get<int64_t>();
+        break;
+      }
     }
     return a;
   }
-  const std::string error = j.is_object() && j.contains("error") && j["error"].is_string()
-                                ? j["error"].get<std::string>()
-                                : res->body;
-  a.message = "HTTP " + std::to_string(a.status) + ": " + escape::Shorten(error, kMaxMessageChars);
+  const bool has_error = j.is_object() && j.contains("error") && j["error"].is_string();
+  a.message = "HTTP " + std::to_string(a.status) + ": " +
+              escape::Shorten(has_error ? j["error"].get<std::string>() : res->body,
+                              kMaxMessageChars);
+  if (has_error && j.contains("field") && j["field"].is_string()) {
+    a.message += " (field " + escape::Shorten(j["field"].get<std::string>(), 64) + ")";
+  }
+  return a;
+}
+
+// Post, again with the same key after no answer or a 5xx, o.retries times with doubling waits.
+Answer PostWithRetries(const std::string& body, const std::string& key, const SubmitOptions& o) {
+  Answer a = Post(body, key, o);
+  double wait_s = o.first_backoff_s;
+  for (int retry = 0; retry < o.retries && (a.status == 0 || a.status >= 500); ++retry) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(wait_s));
+    wait_s *= 2;
+    a = Post(body, key, o);
+  }
   return a;
 }
 
@@ -91,15 +111,20 @@ std::string CheckServerUrl(const std::string& url) {
 }
 
 SubmitResult SubmitBundle(const store::RunBundle& bundle, const SubmitOptions& o) {
+  return SubmitBody(bundle.ToJson().dump(), bundle.ContentHash(), "run '" + bundle.run + "'", o);
+}
+
+SubmitResult SubmitBody(const std::string& body, const std::string& key, const std::string& what,
+                        const SubmitOptions& o) {
+  PERF_CHECK(IsKey(key), "submit: the key of ", what, " must be 64 lowercase hex digits");
   SubmitResult r;
-  r.key = bundle.ContentHash();
-  const std::string body = bundle.ToJson().dump();
-  const Answer a = Post(body, r.key, o);
+  r.key = key;
+  const Answer a = PostWithRetries(body, r.key, o);
   r.status = a.status;
   r.message = a.message;
   r.run_id = a.run_id;
-  if (a.status == 201 || a.status == 200) {
-    r.delivery = a.status == 201 ? Delivery::kStored : Delivery::kAlreadyStored;
+  if (a.status / 100 == 2) {
+    r.delivery = a.status == 200 ? Delivery::kAlreadyStored : Delivery::kStored;
   } else if (Retryable(a.status)) {
     r.delivery = Delivery::kQueued;
     r.outbox_file = OutboxPath(o, r.key);
@@ -107,7 +132,7 @@ SubmitResult SubmitBundle(const store::RunBundle& bundle, const SubmitOptions& o
       fs::create_directories(o.outbox_dir);
       fileio::WriteAtomically(r.outbox_file, body);
     } catch (const std::exception& e) {
-      detail::Throw("submit: the server could not take run '", bundle.run, "' (", a.message,
+      detail::Throw("submit: the server could not take ", what, " (", a.message,
                     ") and the outbox cannot hold it: ", e.what());
     }
   } else {
@@ -140,7 +165,7 @@ FlushResult FlushOutbox(const SubmitOptions& o) {
       f.messages.push_back(entry.string() + ": cannot be read: " + e.what());
       continue;
     }
-    const Answer a = Post(body, key, o);
+    const Answer a = PostWithRetries(body, key, o);
     if (a.status / 100 == 2) {
       fs::remove(entry);
       ++f.delivered;

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "database.h"
+#include "idempotency.h"
 #include "perf_framework/environment.h"
 #include "sha256.h"
 
@@ -77,6 +78,29 @@ SubmissionInfo ToSubmission(const Row& r) {
 EventInfo ToEvent(const Row& r) {
   return {AsText(r[0]), AsText(r[1]), AsText(r[2]), static_cast<int>(AsInt(r[3])),
           AsText(r[4]), AsText(r[5])};
+}
+
+// What a retry must resend unchanged: the event and everything the submission stores.
+std::string ContentHash(const NewSubmission& s) {
+  return Sha256Hex(nlohmann::json::array({s.event, s.recipe_json, s.claimed_json, s.fingerprint})
+                       .dump());
+}
+
+// The athlete's submission stored under `key`; KeyReused when its content is not `hash`.
+std::optional<EnqueueResult> Existing(Database& db, int64_t athlete_id, const std::string& athlete,
+                                      const std::string& key, const std::string& hash) {
+  const auto rows = db.Query(
+      "SELECT id, status, content_sha256 FROM olympic_submissions WHERE athlete_id = $1 AND "
+      "idempotency_key = $2",
+      {athlete_id, key});
+  if (rows.empty()) return std::nullopt;
+  const int64_t id = AsInt(rows[0][0]);
+  if (AsText(rows[0][2]) != hash) {
+    throw KeyReused("idempotency key '" + key + "' of athlete '" + athlete +
+                    "' names submission " + std::to_string(id) +
+                    ", whose content differs from this one's");
+  }
+  return EnqueueResult{id, false, AsText(rows[0][1])};
 }
 
 int64_t AthleteId(Database& db, const std::string& name, const std::string& now) {
@@ -194,8 +218,10 @@ int OlympicsStore::RevokeAthleteTokens(const std::string& athlete) {
           .size());
 }
 
-int64_t OlympicsStore::Enqueue(const NewSubmission& s) {
+EnqueueResult OlympicsStore::Enqueue(const NewSubmission& s) {
   using Why = SubmissionRefused::Why;
+  const std::string hash = ContentHash(s);
+  const std::string key = IdempotencyKeyOr(s.idempotency_key, hash);
   std::lock_guard lock(db_.mutex);
   RequireCurrent(db_);
   Transaction t(db_);
@@ -206,16 +232,22 @@ int64_t OlympicsStore::Enqueue(const NewSubmission& s) {
   const int64_t event_id = AsInt(event[0][0]);
   const std::string deadline = AsText(event[0][1]);
   const int64_t limit = AsInt(event[0][2]);
-  if (now > deadline) {
-    throw SubmissionRefused(Why::kDeadline, "event '" + s.event + "' closed at " + deadline);
-  }
   // The UPDATE locks the athlete's row until the commit (PostgreSQL; SQLite's write transaction
   // excludes every other writer anyway): a second submission of this athlete waits here and then
-  // counts this one.
+  // counts this one, or finds it under its key.
   const auto athlete = db_.Query(
       "UPDATE athletes SET last_submitted_utc = $1 WHERE name = $2 RETURNING id", {now, s.athlete});
   if (athlete.empty()) throw SubmissionRefused(Why::kNoAthlete, "no athlete '" + s.athlete + "'");
   const int64_t athlete_id = AsInt(athlete[0][0]);
+  // Before the deadline and the limit: a retry of a submission accepted in time, or the one that
+  // reached the limit, is answered with it.
+  if (auto stored = Existing(db_, athlete_id, s.athlete, key, hash)) {
+    t.Commit();
+    return *stored;
+  }
+  if (now > deadline) {
+    throw SubmissionRefused(Why::kDeadline, "event '" + s.event + "' closed at " + deadline);
+  }
   const int64_t used = AsInt(
       db_.Query("SELECT COUNT(*) FROM olympic_submissions WHERE event_id = $1 AND athlete_id = $2 "
                 "AND status <> 'error'",
@@ -229,10 +261,20 @@ int64_t OlympicsStore::Enqueue(const NewSubmission& s) {
   }
   const auto rows = db_.Query(
       "INSERT INTO olympic_submissions (event_id, athlete_id, submitted_utc, status, recipe, "
-      "claimed, fingerprint) VALUES ($1, $2, $3, 'pending', $4, $5, $6) RETURNING id",
-      {event_id, athlete_id, now, s.recipe_json, s.claimed_json, s.fingerprint});
+      "claimed, fingerprint, idempotency_key, content_sha256) VALUES ($1, $2, $3, 'pending', $4, "
+      "$5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id",
+      {event_id, athlete_id, now, s.recipe_json, s.claimed_json, s.fingerprint, key, hash});
+  if (rows.empty()) {
+    // Only a concurrent insert of this key, which the athlete's row lock makes impossible; the
+    // constraint is the backstop, and the winner's row is the answer.
+    if (auto stored = Existing(db_, athlete_id, s.athlete, key, hash)) {
+      t.Commit();
+      return *stored;
+    }
+    throw StoreError("store: submission key '" + key + "' conflicted but is not visible");
+  }
   t.Commit();
-  return AsInt(rows.at(0).at(0));
+  return {AsInt(rows.at(0).at(0)), true, "pending"};
 }
 
 std::optional<Job> OlympicsStore::Claim(const std::string& worker, int lease_seconds) {

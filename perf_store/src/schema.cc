@@ -135,7 +135,10 @@ CREATE TABLE olympic_submissions (
   score_low {real},
   score_high {real},
   reason TEXT NOT NULL DEFAULT '',
-  finished_utc TEXT
+  finished_utc TEXT,
+  idempotency_key TEXT NOT NULL,
+  content_sha256 TEXT NOT NULL,
+  UNIQUE (athlete_id, idempotency_key)
 );
 CREATE INDEX olympic_submissions_queue ON olympic_submissions (status, id);
 CREATE INDEX olympic_submissions_by_athlete ON olympic_submissions (event_id, athlete_id)

@@ -11,6 +11,7 @@
 
 #include "change_detection.h"
 #include "database.h"
+#include "idempotency.h"
 #include "normalise.h"
 #include "perf_framework/environment.h"
 #include "perf_framework/statistics.h"
@@ -56,17 +57,8 @@ namespace {
 
 constexpr int kMaxImportAttempts = 5;
 constexpr size_t kBatchRows = 500;
-constexpr size_t kMaxKeyChars = 200;
 
 Param Nullable(double d) { return std::isnan(d) ? Param(nullptr) : Param(d); }
-
-// Printable ASCII, bounded: an Idempotency-Key header, or "sha256:<hash>".
-void CheckKey(const std::string& key) {
-  PERF_CHECK(!key.empty() && key.size() <= kMaxKeyChars &&
-                 std::all_of(key.begin(), key.end(), [](char c) { return c > ' ' && c < 127; }),
-             "idempotency key must be 1 to ", kMaxKeyChars,
-             " printable ASCII characters without spaces");
-}
 
 bool HexToken(const std::string& token) {
   return token.size() == 64 && std::all_of(token.begin(), token.end(), [](char c) {
@@ -442,8 +434,7 @@ ImportResult Store::ImportRun(const RunBundle& bundle, const std::string& idempo
   CheckBundle(bundle, "run bundle");
   const NormalisedRun normalised = Normalise(bundle);  // before any write: bad input stores nothing
   const std::string hash = bundle.ContentHash();
-  const std::string key = idempotency_key.empty() ? "sha256:" + hash : idempotency_key;
-  CheckKey(key);
+  const std::string key = IdempotencyKeyOr(idempotency_key, hash);
   std::lock_guard lock(db_->mutex);
   RequireCurrent(*db_);
   ImportResult result;

@@ -16,13 +16,15 @@
 #include <set>
 #include <thread>
 
+#include "support/store_backend.h"
+
 namespace perf::store {
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-enum class Backend { kSqlite, kPostgres };
+using Backend = perf::testing::StoreBackend;
 
 Outcome Final(const std::string& status, double score = NAN, double low = NAN, double high = NAN) {
   Outcome o;
@@ -37,19 +39,9 @@ Outcome Final(const std::string& status, double score = NAN, double low = NAN, d
 class OlympicsStoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    if (GetParam() == Backend::kSqlite) {
-      dir_ = fs::temp_directory_path() /
-             ("olympics_store_test_" + std::to_string(::getpid()) + "_" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name());
-      fs::remove_all(dir_);
-      fs::create_directories(dir_);
-      url_ = "sqlite:" + (dir_ / "perf.db").string();
-    } else {
-      const char* url = std::getenv("TT_TEST_POSTGRES_URL");
-      ASSERT_NE(url, nullptr) << "TT_TEST_POSTGRES_URL is not set: run the PostgreSQL cases "
-                                 "through tests/integration/postgres_olympics_test.sh";
-      url_ = url;
-    }
+    ASSERT_NO_FATAL_FAILURE(perf::testing::UseStoreBackend(
+        GetParam(), "olympics_store_test", "tests/integration/postgres_olympics_test.sh", dir_,
+        url_));
     Store s = Store::Open(url_);
     ASSERT_EQ(s.Init(), SchemaVersion());
   }
@@ -66,8 +58,17 @@ class OlympicsStoreTest : public ::testing::TestWithParam<Backend> {
     e.max_submissions = limit;
     o.CreateEvent(e);
   }
-  static NewSubmission Sub(const std::string& event, const std::string& athlete) {
-    return {event, athlete, R"({"techniques":["int8"],"epochs":1,"seed":1})", "{}", "fp"};
+  // Each call's content differs (a counter in the claim), so without a key each is a new
+  // submission; `key` makes it a client's keyed request.
+  static NewSubmission Sub(const std::string& event, const std::string& athlete,
+                           const std::string& key = "") {
+    static std::atomic<int> made = 0;
+    return {event,
+            athlete,
+            R"({"techniques":["int8"],"epochs":1,"seed":1})",
+            "{\"n\":" + std::to_string(made++) + "}",
+            "fp",
+            key};
   }
 
   fs::path dir_;
@@ -133,14 +134,14 @@ TEST_P(OlympicsStoreTest, EnqueueRefusesUnknownLateAndOverLimitSubmissions) {
   EXPECT_EQ(why(Sub("all_around", "ada")), Why::kNoEvent);
   EXPECT_EQ(why(Sub("latency_sprint", "bob")), Why::kNoAthlete);
   EXPECT_EQ(why(Sub("memory_challenge", "ada")), Why::kDeadline);
-  EXPECT_GT(o.Enqueue(Sub("latency_sprint", "ada")), 0);
-  EXPECT_GT(o.Enqueue(Sub("latency_sprint", "ada")), 0);
+  EXPECT_GT(o.Enqueue(Sub("latency_sprint", "ada")).id, 0);
+  EXPECT_GT(o.Enqueue(Sub("latency_sprint", "ada")).id, 0);
   EXPECT_EQ(why(Sub("latency_sprint", "ada")), Why::kLimit);
   // A verification error is the server's fault: it does not use up the athlete's limit.
   const auto job = o.Claim("w", 60);
   ASSERT_TRUE(job);
   ASSERT_TRUE(o.Finish(job->id, "w", Final("error")));
-  EXPECT_GT(o.Enqueue(Sub("latency_sprint", "ada")), 0);
+  EXPECT_GT(o.Enqueue(Sub("latency_sprint", "ada")).id, 0);
   EXPECT_EQ(o.CountByStatus("latency_sprint").at("pending"), 2);
 }
 
@@ -170,6 +171,80 @@ TEST_P(OlympicsStoreTest, ConcurrentSubmissionsOfOneAthleteNeverPassTheLimit) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(accepted, 5);
   EXPECT_EQ(refused, 11);
+}
+
+TEST_P(OlympicsStoreTest, ARetryWithTheSameKeyIsStoredAndCountedOnce) {
+  Store s = Store::Open(url_);
+  OlympicsStore o(s);
+  CreateEvent(o, "latency_sprint", 2);
+  o.AddAthleteToken("ada");
+  o.AddAthleteToken("bob");
+  const NewSubmission first = Sub("latency_sprint", "ada", "key-1");
+  const EnqueueResult stored = o.Enqueue(first);
+  EXPECT_TRUE(stored.created);
+  EXPECT_EQ(stored.status, "pending");
+  // The response was lost; the client retries: the same submission, nothing new counted.
+  for (int retry = 0; retry < 3; ++retry) {
+    const EnqueueResult again = o.Enqueue(first);
+    EXPECT_FALSE(again.created);
+    EXPECT_EQ(again.id, stored.id);
+    EXPECT_EQ(again.status, "pending");
+  }
+  EXPECT_EQ(o.ListSubmissions("latency_sprint", "ada").size(), 1u);
+  // The same key with other content is refused, nothing stored.
+  NewSubmission other = Sub("latency_sprint", "ada", "key-1");
+  EXPECT_THAT([&] { o.Enqueue(other); },
+              ::testing::ThrowsMessage<KeyReused>(HasSubstr("key-1")));
+  // Keys are per athlete: bob's key-1 is his own.
+  EXPECT_TRUE(o.Enqueue(Sub("latency_sprint", "bob", "key-1")).created);
+  // The limit (2) counted the retries as one: one more fits, and then the limit holds, while a
+  // retry of an accepted one is still answered (not refused as over the limit).
+  EXPECT_TRUE(o.Enqueue(Sub("latency_sprint", "ada", "key-2")).created);
+  EXPECT_THROW(o.Enqueue(Sub("latency_sprint", "ada", "key-3")), SubmissionRefused);
+  EXPECT_EQ(o.Enqueue(first).id, stored.id);
+  // The status answered is the current one.
+  const auto job = o.Claim("w", 60);
+  ASSERT_TRUE(job);
+  ASSERT_EQ(job->id, stored.id);
+  ASSERT_TRUE(o.Finish(job->id, "w", Final("rejected")));
+  EXPECT_EQ(o.Enqueue(first).status, "rejected");
+  EXPECT_EQ(o.ListSubmissions("latency_sprint", "ada").size(), 2u);
+  // Without a key, the content's hash is the key: the same content twice is stored once.
+  CreateEvent(o, "memory_challenge", 5);
+  const NewSubmission unkeyed = Sub("memory_challenge", "ada");
+  EXPECT_TRUE(o.Enqueue(unkeyed).created);
+  EXPECT_FALSE(o.Enqueue(unkeyed).created);
+  EXPECT_EQ(o.ListSubmissions("memory_challenge", "ada").size(), 1u);
+  EXPECT_THAT([&] { o.Enqueue(Sub("latency_sprint", "ada", std::string(201, 'k'))); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("idempotency key must be 1 to 200")));
+}
+
+TEST_P(OlympicsStoreTest, ConcurrentRetriesWithOneKeyStoreOneSubmission) {
+  {
+    Store s = Store::Open(url_);
+    OlympicsStore o(s);
+    CreateEvent(o, "latency_sprint", 5);
+    o.AddAthleteToken("ada");
+  }
+  const NewSubmission sub = Sub("latency_sprint", "ada", "one-key");
+  std::mutex mu;
+  std::set<int64_t> ids;
+  std::atomic<int> created = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      Store s = Store::Open(url_);
+      const EnqueueResult r = OlympicsStore(s).Enqueue(sub);
+      created += r.created ? 1 : 0;
+      std::lock_guard lock(mu);
+      ids.insert(r.id);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(ids.size(), 1u);
+  Store s = Store::Open(url_);
+  EXPECT_EQ(OlympicsStore(s).ListSubmissions("latency_sprint").size(), 1u);
 }
 
 TEST_P(OlympicsStoreTest, ConcurrentWorkersClaimEachSubmissionOnce) {
@@ -209,7 +284,7 @@ TEST_P(OlympicsStoreTest, AnExpiredLeaseIsReclaimedAndTheOldWorkerCannotFinish) 
   OlympicsStore o(s);
   CreateEvent(o, "latency_sprint", 5);
   o.AddAthleteToken("ada");
-  const int64_t id = o.Enqueue(Sub("latency_sprint", "ada"));
+  const int64_t id = o.Enqueue(Sub("latency_sprint", "ada")).id;
   const auto first = o.Claim("dead", 0);  // a lease of 0 s: expired at once, as if it died
   ASSERT_TRUE(first);
   const auto second = o.Claim("alive", 600);
@@ -230,7 +305,7 @@ TEST_P(OlympicsStoreTest, ASubmissionWhoseWorkersKeepDyingEndsAsAnError) {
   OlympicsStore o(s);
   CreateEvent(o, "latency_sprint", 5);
   o.AddAthleteToken("ada");
-  const int64_t id = o.Enqueue(Sub("latency_sprint", "ada"));
+  const int64_t id = o.Enqueue(Sub("latency_sprint", "ada")).id;
   for (int i = 0; i < kMaxVerifyAttempts; ++i) ASSERT_TRUE(o.Claim("dies", 0));
   EXPECT_FALSE(o.Claim("next", 600));
   const SubmissionInfo info = *o.GetSubmission(id);
@@ -279,9 +354,7 @@ TEST(SharedRanksTest, ComparesWithTheRanksOpenerNotAChainOfNeighbours) {
 INSTANTIATE_TEST_SUITE_P(Sqlite, OlympicsStoreTest, ::testing::Values(Backend::kSqlite));
 // Only where the wrapper started a cluster (tests/integration/postgres_olympics_test.sh).
 INSTANTIATE_TEST_SUITE_P(Postgres, OlympicsStoreTest,
-                         ::testing::ValuesIn(std::getenv("TT_TEST_POSTGRES_URL")
-                                                 ? std::vector<Backend>{Backend::kPostgres}
-                                                 : std::vector<Backend>{}));
+                         ::testing::ValuesIn(perf::testing::PostgresIfStarted()));
 
 }  // namespace
 }  // namespace perf::store

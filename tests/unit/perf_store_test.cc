@@ -19,6 +19,7 @@
 #include "perf_framework/suite.h"
 #include "perf_store/fleet.h"
 #include "perf_store/store.h"
+#include "support/store_backend.h"
 
 namespace perf::store {
 namespace {
@@ -174,23 +175,14 @@ std::vector<Night> SteppedNights() {
 int64_t RawCount(const std::string& url, const std::string& sql);
 void RawExec(const std::string& url, const std::string& sql);
 
-enum class Backend { kSqlite, kPostgres };
+using Backend = perf::testing::StoreBackend;
 
 class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    if (GetParam() == Backend::kSqlite) {
-      dir_ = fs::temp_directory_path() /
-             ("perf_store_test_" + std::to_string(::getpid()) + "_" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name());
-      fs::remove_all(dir_);
-      fs::create_directories(dir_);
-      url_ = "sqlite:" + (dir_ / "perf.db").string();
-    } else {
-      const char* url = std::getenv("TT_TEST_POSTGRES_URL");
-      ASSERT_NE(url, nullptr) << "TT_TEST_POSTGRES_URL is not set: run the PostgreSQL cases "
-                                 "through tests/integration/postgres_store_test.sh";
-      url_ = url;
+    ASSERT_NO_FATAL_FAILURE(perf::testing::UseStoreBackend(
+        GetParam(), "perf_store_test", "tests/integration/postgres_store_test.sh", dir_, url_));
+    if (GetParam() == Backend::kPostgres) {
       RawExec(url_, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
       dir_ = fs::temp_directory_path() / ("perf_store_pg_test_" + std::to_string(::getpid()));
       fs::remove_all(dir_);
@@ -667,9 +659,7 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, StoreTest, ::testing::Values(Backend::kSqlite))
 // Only where the wrapper started a cluster: without TT_TEST_POSTGRES_URL these cases do not exist
 // (the ctest entry PostgresStore runs them through the wrapper, which fails without PostgreSQL).
 INSTANTIATE_TEST_SUITE_P(Postgres, StoreTest,
-                         ::testing::ValuesIn(std::getenv("TT_TEST_POSTGRES_URL")
-                                                 ? std::vector<Backend>{Backend::kPostgres}
-                                                 : std::vector<Backend>{}));
+                         ::testing::ValuesIn(perf::testing::PostgresIfStarted()));
 
 // ---- Fleet statistics, pure ----
 

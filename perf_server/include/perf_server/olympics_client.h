@@ -1,24 +1,32 @@
 // The student's side of the Olympics server: `tinyperf olympics submit --server URL --token T`
-// posts a submission to /api/v1/olympics/<event>/submissions. No outbox: a submission is small,
-// made by a person at a terminal, and counts against a limit, so a failure is reported, never
-// retried behind the student's back.
+// posts a submission to /api/v1/olympics/<event>/submissions under a fresh Idempotency-Key, and
+// retries with that key after no answer or a 5xx: the server stores a keyed submission once and
+// counts it once against the limit, so a retry after a lost answer is safe. When the server still
+// cannot take it, the submission waits in the outbox (submit.h's, one directory per event:
+// <outbox>/olympics/<event>/<key>.json) and FlushOlympicsOutbox sends it later, same key.
 #pragma once
 
-#include <cstdint>
 #include <string>
+
+#include "perf_server/submit.h"
 
 namespace perf::server {
 
-struct OlympicsPostResult {
-  int status = 0;       // the HTTP status; 0 when the server did not answer
-  int64_t id = 0;       // the queued submission's id (202)
-  std::string message;  // the server's error and the field it names, or why there was no answer
-                        // (as received: escape to show)
-};
+// Attempts after the first before queuing (waits 1, 2, 4 s by default).
+inline constexpr int kOlympicsRetries = 3;
 
-// Throws perf::Error only for a malformed server URL (CheckServerUrl).
-OlympicsPostResult PostOlympicsSubmission(const std::string& server_url, const std::string& token,
-                                          const std::string& event, const std::string& body,
-                                          int timeout_s = 60);
+// `options` for `event`'s endpoint and outbox directory (under options.outbox_dir), with
+// kOlympicsRetries unless options set retries.
+SubmitOptions OlympicsSubmitOptions(const SubmitOptions& options, const std::string& event);
+
+// Posts `body` (a submission to `event`, one of the five event names) under a new random key.
+// Delivery kStored (202), kAlreadyStored (200), kQueued (in the outbox), kRejected (any other
+// 4xx: the message names the field). Throws perf::Error for a malformed server URL or event name,
+// or when the outbox cannot be written.
+SubmitResult SubmitOlympics(const std::string& event, const std::string& body,
+                            const SubmitOptions& options);
+
+// Sends every event's waiting submissions (FlushOutbox per <outbox>/olympics/<event>/), summed.
+FlushResult FlushOlympicsOutbox(const SubmitOptions& options);
 
 }  // namespace perf::server

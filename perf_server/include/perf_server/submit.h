@@ -18,6 +18,11 @@ struct SubmitOptions {
   std::string token;       // the machine's token (tinyperf token add)
   std::string outbox_dir = "validation_results/outbox";
   int timeout_s = 60;  // connecting, and each read and write of the request
+  std::string path = "/api/v1/runs";  // the endpoint the bodies (and the outbox's entries) go to
+  // Further attempts, with the same key, after no answer or a 5xx, waiting first_backoff_s and
+  // doubling each time; then the body waits in the outbox.
+  int retries = 0;
+  double first_backoff_s = 1.0;
 };
 
 enum class Delivery {
@@ -33,7 +38,7 @@ struct SubmitResult {
   std::string message;  // the server's error, or why the run waits (as received: escape to show)
   std::string key;      // the Idempotency-Key (the bundle's content hash)
   std::string outbox_file;  // for kQueued
-  int64_t run_id = 0;       // for kStored and kAlreadyStored
+  int64_t run_id = 0;       // for kStored and kAlreadyStored (the answer's run_id, or its id)
 };
 
 // Checks `url` is http(s)://HOST[:PORT] with nothing after it but an optional "/"; returns it
@@ -44,6 +49,12 @@ std::string CheckServerUrl(const std::string& url);
 // perf::Error only when the outbox cannot be written (then nothing is queued: the caller must
 // say so loudly).
 SubmitResult SubmitBundle(const store::RunBundle& bundle, const SubmitOptions& options);
+
+// Posts `body` to <server><options.path> under `key` (64 lowercase hex digits, the outbox entry's
+// name), retrying as options say; queued in the outbox when the server still cannot take it.
+// `what` names the body in errors ("run 'x'"). Throws as SubmitBundle.
+SubmitResult SubmitBody(const std::string& body, const std::string& key, const std::string& what,
+                        const SubmitOptions& options);
 
 struct FlushResult {
   int delivered = 0;  // answered 2xx and deleted from the outbox

@@ -47,6 +47,15 @@ struct NewSubmission {
   std::string recipe_json;   // what the worker rebuilds (tinytorch::OlympicRecipe)
   std::string claimed_json;  // the submission as sent: the claimed numbers, the environment
   std::string fingerprint;   // of the submitter's machine and build
+  // The client's Idempotency-Key, per athlete ("" means "sha256:" + the content's hash, as for
+  // runs): a retry with the same key and content is answered with the stored submission.
+  std::string idempotency_key;
+};
+
+struct EnqueueResult {
+  int64_t id = 0;
+  bool created = false;  // false: this athlete's key was stored before (id is that submission)
+  std::string status;    // the submission's status now ("pending" when created)
 };
 
 struct SubmissionInfo {
@@ -109,10 +118,15 @@ class OlympicsStore {
   // Revokes every live token of `athlete`; returns how many.
   int RevokeAthleteTokens(const std::string& athlete);
 
-  // Queues a submission as pending; returns its id. In one transaction that holds the athlete's
-  // row, so concurrent submissions of one athlete cannot both pass the limit. Throws
-  // SubmissionRefused (no such event or athlete, past the deadline, at the limit).
-  int64_t Enqueue(const NewSubmission& s);
+  // Queues a submission as pending. In one transaction that holds the athlete's row, so
+  // concurrent submissions of one athlete cannot both pass the limit. When the athlete's
+  // idempotency key names a stored submission of the same content, nothing is written and that
+  // one is returned (created false), even past the deadline or at the limit: a retry is not a
+  // second submission. UNIQUE (athlete_id, idempotency_key) makes that hold for concurrent
+  // retries too. Throws KeyReused when the key names a submission of other content,
+  // SubmissionRefused (no such event or athlete, past the deadline, at the limit), perf::Error
+  // for a malformed key.
+  EnqueueResult Enqueue(const NewSubmission& s);
   // Claims the oldest pending submission (or one whose lease expired) for `worker`, leased for
   // `lease_seconds` (>= 0; 0 expires at once, for tests). Submissions whose leases expired
   // kMaxVerifyAttempts times become error. nullopt when nothing is claimable.
