@@ -83,6 +83,9 @@ class QuantizedLayer : public Module {
   QuantizedTensor weight_;
   Tensor bias_, row_sums_;
   std::optional<QuantRange> activation_range_;
+
+  // Called after SetActivationRange, for a layer that precomputes from the range.
+  virtual void ActivationRangeChanged() {}
 };
 
 // Linear with int8 weights: y = x @ W + b computed as Σ (x_u8 − z_x)(w_s8 − z_w) in int32,
@@ -98,8 +101,15 @@ class QuantizedLinear : public QuantizedLayer {
 
  private:
   int64_t in_features_, out_features_;
-  // The weights rearranged once for the vector kernel (derived from the state, not part of it).
+  // The per-channel terms of the epilogue for one activation scale and zero point.
+  struct Fold;
+  std::shared_ptr<const Fold> FoldFor(float scale, int32_t zero_point) const;
+  void ActivationRangeChanged() override;
+
+  // Derived from the state and the range, not part of the state: the weights rearranged once for
+  // the vector kernel, and with a static range, its fold (a dynamic range folds per call).
   std::shared_ptr<const kernels::PackedS8> packed_;
+  std::shared_ptr<const Fold> static_fold_;
 };
 
 // Conv2d with int8 weights (O, C·kh·kw): im2col, the int8 GEMM, rescale.
