@@ -278,7 +278,6 @@ namespace {
 
 constexpr int64_t kLanes = 16;  // output channels per packed block (one zmm of int32 sums)
 
-
 // Σ_p a[i, p] for each row, which only asymmetric weights need.
 void RowSums(std::vector<int32_t>& out, const uint8_t* a, int64_t m, int64_t k) {
   out.assign(static_cast<size_t>(m), 0);
@@ -312,14 +311,12 @@ template <int MR, int NB>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void FusedTile(
     float* y, int64_t n, const uint8_t* a, int64_t lda, const int8_t* block, int64_t groups,
     int64_t j0, const Int8Epilogue& e, const int32_t* x_sum) {
-  // Sixteen named accumulators rather than an array, for the reason given in TilePacked: with
-  // an array GCC 12 copies each accumulator between registers after every vpdpbusd.
+  // Sixteen named accumulators, as in TilePacked, where GCC 12 handled an array of them worse.
   __m512i x00 = _mm512_setzero_si512(), x01 = x00, x02 = x00, x03 = x00, x10 = x00, x11 = x00,
           x12 = x00, x13 = x00, x20 = x00, x21 = x00, x22 = x00, x23 = x00, x30 = x00, x31 = x00,
           x32 = x00, x33 = x00;
   const int64_t block_bytes = groups * 64;
-  // One group: 4 activation bytes of each row broadcast against each block's 16 channels. The
-  // partial last group (k % 4 bytes) is copied into a zeroed word, so nothing past a row is read.
+  // One group: 4 activation bytes of each row broadcast against each block's 16 channels.
 #define TT_GROUP(g)                                                                 \
   {                                                                                 \
     const int8_t* wg = block + (g) * 64;                                            \
@@ -342,8 +339,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void FusedTile(
   for (int64_t g = 0; g < groups; ++g) TT_GROUP(g)
 #undef TT_ROW
 #undef TT_GROUP
-  // Through memory, as in TilePacked: indexing the named registers as an array in the epilogue
-  // makes GCC keep them in memory inside the loop too.
+  // Stored once, as in TilePacked; the epilogue then reads them block by block.
   alignas(64) int32_t acc[4][4][kLanes];
 #define TT_STORE(r, b) \
   if constexpr (MR > r && NB > b) _mm512_store_si512(acc[r][b], x##r##b);
