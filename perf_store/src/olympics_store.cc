@@ -47,12 +47,6 @@ bool IsUtcTimestamp(const std::string& s) {
   return true;
 }
 
-bool HexToken(const std::string& token) {
-  return token.size() == 64 && std::all_of(token.begin(), token.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
 SubmissionInfo ToSubmission(const Row& r) {
   SubmissionInfo s;
   s.id = AsInt(r[0]);
@@ -197,7 +191,7 @@ std::string OlympicsStore::AddAthleteToken(const std::string& athlete) {
 }
 
 std::optional<std::string> OlympicsStore::AthleteForToken(const std::string& token) {
-  if (!HexToken(token)) return std::nullopt;
+  if (!IsIssuedToken(token)) return std::nullopt;
   std::lock_guard lock(db_.mutex);
   RequireCurrent(db_);
   const auto rows = db_.Query(

@@ -1,9 +1,11 @@
-// SHA-256 through libcrypto's EVP interface; random bytes through getrandom(2).
+// SHA-256 through libcrypto's EVP interface; random bytes through getrandom(2); the form of an
+// issued token.
 #include "sha256.h"
 
 #include <openssl/evp.h>
 #include <sys/random.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -45,6 +47,12 @@ std::string RandomHex(size_t bytes) {
     got += static_cast<size_t>(n);
   }
   return Hex(buf.data(), bytes);
+}
+
+bool IsIssuedToken(std::string_view token) {
+  return token.size() == 64 && std::all_of(token.begin(), token.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 }  // namespace perf::store

@@ -11,5 +11,8 @@ namespace perf::store {
 std::string Sha256Hex(std::string_view bytes);  // 64 lowercase hex digits
 // `bytes` random bytes from the kernel's pool (getrandom(2), the /dev/urandom source), as hex.
 std::string RandomHex(size_t bytes);
+// True when `token` has the form of a token this store issues (RandomHex(32): 64 lowercase hex
+// digits), so anything else is refused before a database lookup.
+bool IsIssuedToken(std::string_view token);
 
 }  // namespace perf::store

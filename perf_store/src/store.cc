@@ -60,12 +60,6 @@ constexpr size_t kBatchRows = 500;
 
 Param Nullable(double d) { return std::isnan(d) ? Param(nullptr) : Param(d); }
 
-bool HexToken(const std::string& token) {
-  return token.size() == 64 && std::all_of(token.begin(), token.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
 struct Column {
   const char* name;
   Param value;
@@ -500,7 +494,7 @@ std::string Store::AddToken(const std::string& machine) {
 }
 
 std::optional<std::string> Store::MachineForToken(const std::string& token) {
-  if (!HexToken(token)) return std::nullopt;  // not one of ours: no need to ask the database
+  if (!IsIssuedToken(token)) return std::nullopt;  // not one of ours: no need to ask the database
   const auto rows =
       LockedQuery(*db_,
                   "SELECT m.name FROM tokens t JOIN machines m ON m.id = t.machine_id "
