@@ -10,6 +10,7 @@
 #include "support/golden_ops.h"
 #include "support/gradcheck.h"
 #include "support/tensor_testing.h"
+#include "tinytorch/acceleration.h"
 
 namespace tinytorch {
 namespace {
@@ -57,24 +58,36 @@ TEST(ConvolutionsTest, Im2ColMatchesTheDirectReferenceOnAwkwardSizes) {
   struct Case {
     int64_t n, c, h, w, o, k, s, p;
   };
-  for (const Case& c : {Case{1, 1, 1, 1, 1, 1, 1, 0}, Case{2, 3, 7, 5, 4, 3, 2, 1},
-                        Case{1, 5, 13, 13, 3, 5, 3, 2}, Case{3, 2, 33, 17, 2, 4, 1, 0},
-                        Case{4, 3, 6, 9, 5, 3, 3, 2}, Case{5, 2, 2, 3, 3, 5, 1, 2}}) {
-    const Tensor x = Tensor::RandN({c.n, c.c, c.h, c.w}, gen);
-    const Tensor w = Tensor::RandN({c.o, c.c, c.k, c.k}, gen);
-    const Tensor b = Tensor::RandN({c.o}, gen);
-    SCOPED_TRACE(ShapeToString(x.shape()) + " k=" + std::to_string(c.k));
-    EXPECT_TENSOR_CLOSE(Convolve2d(x, w, b, c.s, c.p), Convolve2dNaive(x, w, b, c.s, c.p), 1e-4,
-                        1e-4);
-    EXPECT_TENSOR_CLOSE(Convolve2d(x, w, Tensor(), c.s, c.p),
-                        Convolve2dNaive(x, w, Tensor(), c.s, c.p), 1e-4, 1e-4);
-    // Batches of at least one image per thread take the inference path (images split over
-    // threads) unless a gradient is needed: both paths give the reference's values.
-    Tensor wg = w.Clone();
-    wg.set_requires_grad(true);
-    EXPECT_TENSOR_CLOSE(Convolve2d(x, wg, b, c.s, c.p).Detach(), Convolve2dNaive(x, w, b, c.s, c.p),
-                        1e-4, 1e-4);
+  // The last three: C·kh·kw deeper than one GEMM slice (288 and 360), 64 and 20 output channels
+  // (the 8-row and 12-row AVX-512 kernels), and strips of positions that straddle output rows.
+  const std::vector<Case> cases = {Case{1, 1, 1, 1, 1, 1, 1, 0},     Case{2, 3, 7, 5, 4, 3, 2, 1},
+                                   Case{1, 5, 13, 13, 3, 5, 3, 2},   Case{3, 2, 33, 17, 2, 4, 1, 0},
+                                   Case{4, 3, 6, 9, 5, 3, 3, 2},     Case{5, 2, 2, 3, 3, 5, 1, 2},
+                                   Case{2, 32, 11, 13, 64, 3, 1, 1}, Case{2, 40, 9, 7, 20, 3, 2, 0},
+                                   Case{2, 32, 8, 8, 64, 3, 1, 1}};
+  const SimdLevel original = ActiveSimdLevel();
+  for (const SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+    if (static_cast<int>(level) > static_cast<int>(DetectedSimdLevel())) continue;
+    SetSimdLevel(level);
+    for (const Case& c : cases) {
+      const Tensor x = Tensor::RandN({c.n, c.c, c.h, c.w}, gen);
+      const Tensor w = Tensor::RandN({c.o, c.c, c.k, c.k}, gen);
+      const Tensor b = Tensor::RandN({c.o}, gen);
+      SCOPED_TRACE(ShapeToString(x.shape()) + " k=" + std::to_string(c.k) + " " +
+                   SimdLevelName(level));
+      EXPECT_TENSOR_CLOSE(Convolve2d(x, w, b, c.s, c.p), Convolve2dNaive(x, w, b, c.s, c.p), 1e-4,
+                          1e-4);
+      EXPECT_TENSOR_CLOSE(Convolve2d(x, w, Tensor(), c.s, c.p),
+                          Convolve2dNaive(x, w, Tensor(), c.s, c.p), 1e-4, 1e-4);
+      // Batches of at least one image per thread take the inference path (images split over
+      // threads) unless a gradient is needed: both paths give the reference's values.
+      Tensor wg = w.Clone();
+      wg.set_requires_grad(true);
+      EXPECT_TENSOR_CLOSE(Convolve2d(x, wg, b, c.s, c.p).Detach(),
+                          Convolve2dNaive(x, w, b, c.s, c.p), 1e-4, 1e-4);
+    }
   }
+  SetSimdLevel(original);
 }
 
 TEST(ConvolutionsTest, GradientsMatchFiniteDifferences) {

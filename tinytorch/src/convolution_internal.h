@@ -2,7 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <unordered_map>
+#include <vector>
 
+#include "kernels/gather.h"
 #include "tinytorch/tensor.h"
 
 namespace tinytorch::internal {
@@ -19,5 +22,26 @@ Geometry Check(const char* op, const Tensor& x, int64_t kh, int64_t kw, int64_t 
 
 // cols (C·kh·kw, Ho·Wo) from one image x (C, H, W); padded positions read as 0.
 void Im2Col(float* cols, const float* x, const Geometry& g);
+
+// Writes rows [p0, p0 + kc) and columns [j0, j0 + cols) of an image's im2col matrix in the GEMM's
+// packed panel layout (kernels::PackB, strips of nr) without forming the matrix: a
+// kernels::PanelFn for any image of one geometry. It remembers how it cut each strip, so one
+// packer serves a thread's images (it is not safe to share between threads).
+class ColumnPacker {
+ public:
+  explicit ColumnPacker(const Geometry& g) : g_(g) {}
+  void operator()(float* out, const float* x, int64_t p0, int64_t kc, int64_t j0, int64_t cols,
+                  int64_t nr);
+
+ private:
+  std::vector<kernels::LaneGather> Describe(int64_t j0, int64_t cols, int64_t nr) const;
+  // Any stride and row length, without descriptions: runs of zeros and (strided) row copies.
+  void PackRuns(float* out, const float* x, int64_t p0, int64_t kc, int64_t j0, int64_t cols,
+                int64_t nr) const;
+
+  Geometry g_;
+  int64_t nr_ = 0;
+  std::unordered_map<int64_t, std::vector<kernels::LaneGather>> described_;  // by j0
+};
 
 }  // namespace tinytorch::internal

@@ -9,6 +9,7 @@
 
 #include "convolution_internal.h"
 #include "kernels/cpu.h"
+#include "kernels/gather.h"
 #include "kernels/gemm.h"
 #include "tensor_internal.h"
 
@@ -68,6 +69,99 @@ void Im2Col(float* cols, const float* x, const Geometry& g) {
   }
 }
 
+// The same values as PackB cutting the panel out of Im2Col's matrix, read straight from the image.
+// Which input element lands in each lane of a strip depends on the strip and the tap's (i, j), not
+// on its channel, so each 16-float vector of the strip is described once per tap (two pieces of
+// input rows at most, for stride 1 and rows of 16 or more outputs), the description is kept for
+// the next K slice and image, and every channel replays it from its own plane with masked loads.
+// A 3×3 convolution over 32 channels does only 64 FMAs per packed float, so the packing has to
+// run near copy speed: copying run by run, with the index arithmetic and a call per run, cost a
+// third of the convolution's time, and describing the strips anew for every call a tenth.
+void ColumnPacker::operator()(float* out, const float* x, int64_t p0, int64_t kc, int64_t j0,
+                              int64_t cols, int64_t nr) {
+  const int64_t taps = g_.kh * g_.kw, plane = g_.h * g_.w, strips = (cols + nr - 1) / nr;
+  if (g_.stride != 1 || g_.wo < 16 || nr % 16 != 0) return PackRuns(out, x, p0, kc, j0, cols, nr);
+  const int64_t vectors = nr / 16;
+  if (nr != nr_) {
+    described_.clear();
+    nr_ = nr;
+  }
+  std::vector<kernels::LaneGather>& gathers = described_[j0];
+  if (gathers.empty()) gathers = Describe(j0, cols, nr);
+  const SimdLevel isa = ActiveSimdLevel();
+  // The rows of one channel's taps are consecutive in a strip, and so are their descriptions.
+  for (int64_t p = p0; p < p0 + kc;) {
+    const int64_t t = p % taps, rows = std::min(taps - t, p0 + kc - p);
+    const float* channel = x + p / taps * plane;
+    for (int64_t s = 0; s < strips; ++s) {
+      kernels::GatherLanes(out + (s * kc + p - p0) * nr, channel,
+                           gathers.data() + (s * taps + t) * vectors, rows * vectors, isa);
+    }
+    p += rows;
+  }
+}
+
+std::vector<kernels::LaneGather> ColumnPacker::Describe(int64_t j0, int64_t cols,
+                                                        int64_t nr) const {
+  const int64_t taps = g_.kh * g_.kw, strips = (cols + nr - 1) / nr, vectors = nr / 16;
+  std::vector<kernels::LaneGather> gathers(static_cast<size_t>(strips * taps * vectors));
+  for (int64_t s = 0; s < strips; ++s) {
+    for (int64_t t = 0; t < taps; ++t) {
+      const int64_t i = t / g_.kw, offset = t % g_.kw - g_.pad;
+      for (int64_t v = 0; v < vectors; ++v) {
+        kernels::LaneGather& d = gathers[(s * taps + t) * vectors + v];
+        for (int e = 0; e < 16 && s * nr + 16 * v + e < cols; ++e) {
+          const int64_t position = j0 + s * nr + 16 * v + e;
+          const int64_t y = position / g_.wo + i - g_.pad, xx = position % g_.wo + offset;
+          if (y < 0 || y >= g_.h || xx < 0 || xx >= g_.w) continue;
+          const int64_t at = y * g_.w + xx - e;  // lane e reads channel[at + e]
+          if (d.mask_a == 0 || at == d.offset_a) {
+            d.offset_a = at;
+            d.mask_a |= static_cast<uint16_t>(1u << e);
+          } else {  // the next output row: with 16 or more per row, no vector reaches a third
+            d.offset_b = at;
+            d.mask_b |= static_cast<uint16_t>(1u << e);
+          }
+        }
+      }
+    }
+  }
+  return gathers;
+}
+
+void ColumnPacker::PackRuns(float* out, const float* x, int64_t p0, int64_t kc, int64_t j0,
+                            int64_t cols, int64_t nr) const {
+  const Geometry& g = g_;
+  const int64_t taps = g.kh * g.kw, plane = g.h * g.w, strips = (cols + nr - 1) / nr;
+  // Any stride and row length: each strip row is runs along output rows, each zeros, a copy of an
+  // input row (strided for s > 1), zeros, as in Im2Col.
+  for (int64_t s = 0; s < strips; ++s) {
+    const int64_t first = j0 + s * nr, valid = std::min(nr, cols - s * nr);
+    for (int64_t p = p0; p < p0 + kc; ++p) {
+      float* row = out + (s * kc + p - p0) * nr;
+      const int64_t i = p % taps / g.kw, offset = p % g.kw - g.pad;  // input col = ox·s + offset
+      const float* channel = x + p / taps * plane;
+      const int64_t lo = std::min(g.wo, offset >= 0 ? 0 : (-offset + g.stride - 1) / g.stride);
+      const int64_t hi = std::max(lo, std::min(g.wo, (g.w - offset + g.stride - 1) / g.stride));
+      for (int64_t q = 0; q < valid;) {
+        const int64_t oy = (first + q) / g.wo, ox0 = (first + q) % g.wo;
+        const int64_t end = ox0 + std::min(valid - q, g.wo - ox0);  // this run is [ox0, end)
+        float* dst = row + q - ox0;                                 // dst[ox]
+        const int64_t y = oy * g.stride + i - g.pad;
+        const bool inside = y >= 0 && y < g.h;
+        const int64_t a = inside ? std::clamp(lo, ox0, end) : end;
+        const int64_t b = inside ? std::clamp(hi, a, end) : end;
+        const float* src = channel + y * g.w + offset;
+        std::fill(dst + ox0, dst + a, 0.f);
+        for (int64_t ox = a; ox < b; ++ox) dst[ox] = src[ox * g.stride];
+        std::fill(dst + b, dst + end, 0.f);
+        q += end - ox0;
+      }
+      std::fill(row + valid, row + nr, 0.f);
+    }
+  }
+}
+
 }  // namespace internal
 
 using internal::Check;
@@ -113,27 +207,30 @@ Geometry ConvGeometry(const char* op, const Tensor& x, const Tensor& weight, con
 
 namespace {
 
-// Inference with at least one image per thread: each task takes whole images, lowers one at a
-// time into its own im2col buffer (C·kh·kw × Ho·Wo floats: 1.2 MB for 32 → 64 channels 3×3 at
-// 32², so it stays in L2 between being written and being multiplied), multiplies it by the weight
-// with the one-thread packed GEMM straight into the output, and adds the bias while that block of
-// the output is still in cache. Threads split images, not GEMMs: no fork/join per image, no
-// (N, C·kh·kw, Ho·Wo) buffer through memory.
+// Inference with at least one image per thread: each task takes whole images and multiplies
+// each by the weight with the one-thread packed GEMM straight into the output, packing the GEMM's
+// panels from the image itself (ColumnPacker): the im2col matrix (C·kh·kw × Ho·Wo floats, 1.2 MB
+// for 32 → 64 channels 3×3 at 32²) is never written. The bias is added while that block of the
+// output is still in cache. Threads split images, not GEMMs: no fork/join per image.
 Tensor Convolve2dInference(const Tensor& xc, const Tensor& wm, const Tensor& bias,
                            const Geometry& g) {
   const int64_t out_channels = wm.size(0);
   Tensor out = internal::EmptyLike({g.n, out_channels, g.ho, g.wo});
   const Tensor bc = bias.defined() ? bias.Contiguous() : Tensor();
   const int64_t tasks = std::min<int64_t>(g.n, NumThreads());
+  const SimdLevel isa = ActiveSimdLevel();
   kernels::ParallelFor(tasks, [&](int64_t t) {
-    thread_local std::vector<float> cols;
-    cols.resize(static_cast<size_t>(g.cols() * g.positions()));
     const kernels::MatrixRef w{wm.data<float>(), g.cols(), 1};
+    internal::ColumnPacker pack(g);
     for (int64_t i = g.n * t / tasks; i < g.n * (t + 1) / tasks; ++i) {
-      Im2Col(cols.data(), xc.data<float>() + i * g.c * g.h * g.w, g);
+      const float* image = xc.data<float>() + i * g.c * g.h * g.w;
       float* y = out.data<float>() + i * out_channels * g.positions();
-      kernels::GemmSimd(y, w, {cols.data(), g.positions(), 1}, out_channels, g.positions(),
-                        g.cols());
+      kernels::GemmSimdPanels(
+          y, w,
+          [&](float* panel, int64_t p0, int64_t kc, int64_t j0, int64_t cols, int64_t nr) {
+            pack(panel, image, p0, kc, j0, cols, nr);
+          },
+          out_channels, g.positions(), g.cols(), isa);
       if (bc.defined()) {
         for (int64_t o = 0; o < out_channels; ++o) {
           const float b = bc.data<float>()[o];

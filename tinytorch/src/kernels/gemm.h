@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "kernels/cpu.h"
 #include "tinytorch/tensor.h"
@@ -27,6 +28,17 @@ void GemmBlocked(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64
 void GemmSimd(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
 void GemmSimdIsa(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k,
                  SimdLevel isa);
+// The packed layout of b the micro-kernels read: rows [p0, p0 + kc) and columns [j0, j0 + cols)
+// of b as ceil(cols / nr) strips, strip s holding kc groups of the nr values b[p, j0 + s·nr + j],
+// zero beyond the last column.
+void PackB(float* out, MatrixRef b, int64_t p0, int64_t kc, int64_t j0, int64_t cols, int64_t nr);
+// Fills one panel of an implicit b in PackB's layout, with PackB's arguments after out.
+using PanelFn =
+    std::function<void(float* out, int64_t p0, int64_t kc, int64_t j0, int64_t cols, int64_t nr)>;
+// GemmSimdIsa on a b that is never stored: pack_b writes each panel straight from its source (a
+// convolution packs its input image, skipping the im2col matrix and one pass over it).
+void GemmSimdPanels(float* c, MatrixRef a, const PanelFn& pack_b, int64_t m, int64_t n, int64_t k,
+                    SimdLevel isa);
 // GemmSimd on row bands of c, one per thread.
 void GemmThreaded(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
 void GemmOpenBlas(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);

@@ -17,9 +17,11 @@ namespace {
 
 constexpr int64_t kKc = 256, kMc = 144, kNc = 2048;
 
-// micro(kc, a, b, c, ldc, rows, cols): c[0:rows, 0:cols] += (packed a strip, MR × kc) @ (packed b
-// strip, kc × NR); rows ≤ MR and cols ≤ NR say how much of the tile is inside c.
-using MicroFn = void (*)(int64_t, const float*, const float*, float*, int64_t, int64_t, int64_t);
+// micro(kc, a, b, c, ldc, rows, cols, accumulate): c[0:rows, 0:cols] (+)= (packed a strip,
+// MR × kc) @ (packed b strip, kc × NR); rows ≤ MR and cols ≤ NR say how much of the tile is inside
+// c. The first k slice overwrites c (accumulate = false), so c is never zeroed in a separate pass.
+using MicroFn = void (*)(int64_t, const float*, const float*, float*, int64_t, int64_t, int64_t,
+                         bool);
 struct MicroKernel {
   int64_t mr, nr;
   MicroFn fn;
@@ -27,7 +29,7 @@ struct MicroKernel {
 
 // The reference micro-kernel: plain loops with the same packed layout.
 void MicroScalar(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int64_t rows,
-                 int64_t cols) {
+                 int64_t cols, bool accumulate) {
   constexpr int64_t kMr = 4, kNr = 8;
   float acc[kMr][kNr] = {};
   for (int64_t p = 0; p < kc; ++p, a += kMr, b += kNr) {
@@ -36,7 +38,8 @@ void MicroScalar(int64_t kc, const float* a, const float* b, float* c, int64_t l
     }
   }
   for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t j = 0; j < cols; ++j) c[r * ldc + j] += acc[r][j];
+    for (int64_t j = 0; j < cols; ++j)
+      c[r * ldc + j] = (accumulate ? c[r * ldc + j] : 0.f) + acc[r][j];
   }
 }
 
@@ -44,7 +47,7 @@ void MicroScalar(int64_t kc, const float* a, const float* b, float* c, int64_t l
 // registers.
 __attribute__((target("avx2,fma"))) void MicroAvx2(int64_t kc, const float* a, const float* b,
                                                    float* c, int64_t ldc, int64_t rows,
-                                                   int64_t cols) {
+                                                   int64_t cols, bool accumulate) {
   constexpr int kMr = 6;
   __m256 acc0[kMr], acc1[kMr];
   for (int r = 0; r < kMr; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
@@ -60,8 +63,12 @@ __attribute__((target("avx2,fma"))) void MicroAvx2(int64_t kc, const float* a, c
   if (rows == kMr && cols == 16) {
     for (int r = 0; r < kMr; ++r) {
       float* row = c + r * ldc;
-      _mm256_storeu_ps(row, _mm256_add_ps(_mm256_loadu_ps(row), acc0[r]));
-      _mm256_storeu_ps(row + 8, _mm256_add_ps(_mm256_loadu_ps(row + 8), acc1[r]));
+      if (accumulate) {
+        acc0[r] = _mm256_add_ps(_mm256_loadu_ps(row), acc0[r]);
+        acc1[r] = _mm256_add_ps(_mm256_loadu_ps(row + 8), acc1[r]);
+      }
+      _mm256_storeu_ps(row, acc0[r]);
+      _mm256_storeu_ps(row + 8, acc1[r]);
     }
     return;
   }
@@ -71,44 +78,62 @@ __attribute__((target("avx2,fma"))) void MicroAvx2(int64_t kc, const float* a, c
     _mm256_store_ps(tile[r] + 8, acc1[r]);
   }
   for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t j = 0; j < cols; ++j) c[r * ldc + j] += tile[r][j];
+    for (int64_t j = 0; j < cols; ++j)
+      c[r * ldc + j] = (accumulate ? c[r * ldc + j] : 0.f) + tile[r][j];
   }
 }
 
-// AVX-512: 12 × 32 (two zmm per row) is 24 accumulators of 32 registers; each k step does 24
-// FMAs for 2 vector loads and 12 broadcasts. Edge tiles use masked loads and stores.
+// AVX-512: MR × 16·NV with MR·NV = 24 accumulators of the 32 registers. 12 × 32 does 24 FMAs per
+// k step for 2 vector loads and 12 broadcasts; 8 × 48 for 3 loads and 8 broadcasts. Which one
+// runs is chosen per call by how little of it is padding (MicroFor). Edge tiles use masked loads
+// and stores.
+template <int kMr, int kNv>
 __attribute__((target("avx512f,fma"))) void MicroAvx512(int64_t kc, const float* a, const float* b,
                                                         float* c, int64_t ldc, int64_t rows,
-                                                        int64_t cols) {
-  constexpr int kMr = 12;
-  __m512 acc0[kMr], acc1[kMr];
-  for (int r = 0; r < kMr; ++r) acc0[r] = acc1[r] = _mm512_setzero_ps();
-  for (int64_t p = 0; p < kc; ++p, a += kMr, b += 32) {
-    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+                                                        int64_t cols, bool accumulate) {
+  __m512 acc[kMr][kNv];
+  for (int r = 0; r < kMr; ++r) {
+    for (int v = 0; v < kNv; ++v) acc[r][v] = _mm512_setzero_ps();
+  }
+  for (int64_t p = 0; p < kc; ++p, a += kMr, b += 16 * kNv) {
+    __m512 bv[kNv];
+#pragma GCC unroll 3
+    for (int v = 0; v < kNv; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
 #pragma GCC unroll 12
     for (int r = 0; r < kMr; ++r) {
       const __m512 ar = _mm512_set1_ps(a[r]);
-      acc0[r] = _mm512_fmadd_ps(ar, b0, acc0[r]);
-      acc1[r] = _mm512_fmadd_ps(ar, b1, acc1[r]);
+#pragma GCC unroll 3
+      for (int v = 0; v < kNv; ++v) acc[r][v] = _mm512_fmadd_ps(ar, bv[v], acc[r][v]);
     }
   }
-  const auto lo = static_cast<__mmask16>(cols >= 16 ? 0xFFFF : (1u << cols) - 1);
-  const auto hi = static_cast<__mmask16>(cols >= 32   ? 0xFFFF
-                                         : cols <= 16 ? 0
-                                                      : (1u << (cols - 16)) - 1);
+  __mmask16 mask[kNv];
+  for (int v = 0; v < kNv; ++v) {
+    const int64_t left = cols - 16 * v;
+    mask[v] = static_cast<__mmask16>(left >= 16 ? 0xFFFF : left <= 0 ? 0 : (1u << left) - 1);
+  }
   for (int r = 0; r < kMr; ++r) {
     if (r >= rows) break;
     float* row = c + r * ldc;
-    _mm512_mask_storeu_ps(row, lo, _mm512_add_ps(_mm512_maskz_loadu_ps(lo, row), acc0[r]));
-    _mm512_mask_storeu_ps(row + 16, hi,
-                          _mm512_add_ps(_mm512_maskz_loadu_ps(hi, row + 16), acc1[r]));
+    for (int v = 0; v < kNv; ++v) {
+      const __m512 sum =
+          accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(mask[v], row + 16 * v), acc[r][v])
+                     : acc[r][v];
+      _mm512_mask_storeu_ps(row + 16 * v, mask[v], sum);
+    }
   }
 }
 
-MicroKernel MicroFor(SimdLevel isa) {
+int64_t RoundUp(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
+
+// The micro-kernel for isa and a c of m × n. On AVX-512 the shape whose tiles pad c least: a
+// 64-row c (a convolution's output channels) is 8 strips of 8 rows, not 6 of 12 with 8 rows of
+// zeros; square sizes keep 12 × 32 (it wins ties).
+MicroKernel MicroFor(SimdLevel isa, int64_t m, int64_t n) {
   switch (isa) {
     case SimdLevel::kAvx512:
-      return {12, 32, MicroAvx512};
+      if (RoundUp(m, 8) * RoundUp(n, 48) < RoundUp(m, 12) * RoundUp(n, 32))
+        return {8, 48, MicroAvx512<8, 3>};
+      return {12, 32, MicroAvx512<12, 2>};
     case SimdLevel::kAvx2:
       return {6, 16, MicroAvx2};
     case SimdLevel::kScalar:
@@ -131,8 +156,8 @@ void PackA(float* out, MatrixRef a, int64_t i0, int64_t rows, int64_t p0, int64_
   }
 }
 
-// out holds ceil(cols / nr) strips; strip s is kc groups of nr values b[p0 + p, j0 + s·nr + j],
-// zero beyond the last column.
+}  // namespace
+
 void PackB(float* out, MatrixRef b, int64_t p0, int64_t kc, int64_t j0, int64_t cols, int64_t nr) {
   for (int64_t s = 0; s < cols; s += nr) {
     const int64_t valid = std::min(nr, cols - s);
@@ -148,22 +173,51 @@ void PackB(float* out, MatrixRef b, int64_t p0, int64_t kc, int64_t j0, int64_t 
   }
 }
 
-int64_t RoundUp(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
+namespace {
 
-// c (m, n) with row stride ldc, overwritten.
-void GemmPacked(float* c, int64_t ldc, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k,
-                const MicroKernel& micro) {
-  for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.f);
+// c (m, n) with row stride ldc, overwritten; fill_b(out, p0, kc, j0, cols, nr) fills b's panel
+// (PackB's layout) for rows [p0, p0 + kc) and columns [j0, j0 + cols).
+template <class PackPanel>
+void GemmPacked(float* c, int64_t ldc, MatrixRef a, PackPanel&& fill_b, int64_t m, int64_t n,
+                int64_t k, const MicroKernel& micro) {
+  if (k == 0) {
+    for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.f);
+    return;
+  }
+  // Slices of equal depth: k = 288 (a 3×3 convolution over 32 channels) is 2 × 144, not 256 and
+  // a 32-deep slice that loads and stores all of c for an eighth of the work.
+  const int64_t slices = (k + kKc - 1) / kKc;
+  const int64_t depth = (k + slices - 1) / slices;
   // Per thread, so concurrent GEMMs (the threaded rung) never share a packing buffer.
   thread_local std::vector<float> pack_a, pack_b;
-  const int64_t depth = std::min(kKc, k);
   pack_a.resize(static_cast<size_t>(RoundUp(std::min(kMc, m), micro.mr) * depth));
+  if (m <= kMc) {
+    // One block of a: each strip of b is used by that block alone, right after it is packed, so
+    // it is packed one strip at a time into a buffer that stays in L1 (kc × nr floats, 27 KB for
+    // 144 × 48) rather than as a whole panel through L2 (a 3×3 convolution's panel is 0.6 MB: its
+    // stores were the packing's bottleneck).
+    thread_local std::vector<float> strip;
+    strip.resize(static_cast<size_t>(micro.nr * depth));
+    for (int64_t pc = 0; pc < k; pc += depth) {
+      const int64_t kc = std::min(depth, k - pc);
+      PackA(pack_a.data(), a, 0, m, pc, kc, micro.mr);
+      for (int64_t jr = 0; jr < n; jr += micro.nr) {
+        const int64_t cols = std::min(micro.nr, n - jr);
+        fill_b(strip.data(), pc, kc, jr, cols, micro.nr);
+        for (int64_t ir = 0; ir < m; ir += micro.mr) {
+          micro.fn(kc, pack_a.data() + ir * kc, strip.data(), c + ir * ldc + jr, ldc,
+                   std::min(micro.mr, m - ir), cols, pc > 0);
+        }
+      }
+    }
+    return;
+  }
   pack_b.resize(static_cast<size_t>(RoundUp(std::min(kNc, n), micro.nr) * depth));
   for (int64_t jc = 0; jc < n; jc += kNc) {
     const int64_t nc = std::min(kNc, n - jc);
-    for (int64_t pc = 0; pc < k; pc += kKc) {
-      const int64_t kc = std::min(kKc, k - pc);
-      PackB(pack_b.data(), b, pc, kc, jc, nc, micro.nr);
+    for (int64_t pc = 0; pc < k; pc += depth) {
+      const int64_t kc = std::min(depth, k - pc);
+      fill_b(pack_b.data(), pc, kc, jc, nc, micro.nr);
       for (int64_t ic = 0; ic < m; ic += kMc) {
         const int64_t mc = std::min(kMc, m - ic);
         PackA(pack_a.data(), a, ic, mc, pc, kc, micro.mr);
@@ -171,7 +225,7 @@ void GemmPacked(float* c, int64_t ldc, MatrixRef a, MatrixRef b, int64_t m, int6
           const float* b_strip = pack_b.data() + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += micro.mr) {
             micro.fn(kc, pack_a.data() + ir * kc, b_strip, c + (ic + ir) * ldc + jc + jr, ldc,
-                     std::min(micro.mr, mc - ir), std::min(micro.nr, nc - jr));
+                     std::min(micro.mr, mc - ir), std::min(micro.nr, nc - jr), pc > 0);
           }
         }
       }
@@ -179,40 +233,57 @@ void GemmPacked(float* c, int64_t ldc, MatrixRef a, MatrixRef b, int64_t m, int6
   }
 }
 
+void GemmPacked(float* c, int64_t ldc, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k,
+                const MicroKernel& micro) {
+  GemmPacked(
+      c, ldc, a,
+      [b](float* out, int64_t p0, int64_t kc, int64_t j0, int64_t cols, int64_t nr) {
+        PackB(out, b, p0, kc, j0, cols, nr);
+      },
+      m, n, k, micro);
+}
+
 }  // namespace
 
 void GemmSimdIsa(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k,
                  SimdLevel isa) {
-  GemmPacked(c, n, a, b, m, n, k, MicroFor(isa));
+  GemmPacked(c, n, a, b, m, n, k, MicroFor(isa, m, n));
 }
 
 void GemmSimd(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k) {
   GemmSimdIsa(c, a, b, m, n, k, ActiveSimdLevel());
 }
 
+void GemmSimdPanels(float* c, MatrixRef a, const PanelFn& pack_b, int64_t m, int64_t n, int64_t k,
+                    SimdLevel isa) {
+  GemmPacked(c, n, a, pack_b, m, n, k, MicroFor(isa, m, n));
+}
+
 // Splits the larger of m and n into one band per thread; each band is an independent packed GEMM
 // (b or a is packed once per band, which costs O(k·n) against the band's O(m·n·k / threads)).
 // Below ~2 MFLOP a thread costs more to start than it saves.
 void GemmThreaded(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k) {
-  const MicroKernel micro = MicroFor(ActiveSimdLevel());
+  const SimdLevel isa = ActiveSimdLevel();
   const int64_t threads = NumThreads();
   if (threads <= 1 || m * n * k < (int64_t{1} << 21)) {
-    GemmPacked(c, n, a, b, m, n, k, micro);
+    GemmPacked(c, n, a, b, m, n, k, MicroFor(isa, m, n));
     return;
   }
   const bool split_rows = m >= n;
   const int64_t extent = split_rows ? m : n;
-  const int64_t unit = split_rows ? micro.mr : micro.nr;
+  // The band's unit is the strip of the kernel a whole-size call would use.
+  const MicroKernel whole = MicroFor(isa, m, n);
+  const int64_t unit = split_rows ? whole.mr : whole.nr;
   const int64_t band = RoundUp((extent + threads - 1) / threads, unit);
   const int64_t bands = (extent + band - 1) / band;
   ParallelFor(bands, [&](int64_t t) {
     const int64_t start = t * band, size = std::min(band, extent - start);
     if (split_rows) {
       const MatrixRef a_band{a.data + start * a.row_stride, a.row_stride, a.col_stride};
-      GemmPacked(c + start * n, n, a_band, b, size, n, k, micro);
+      GemmPacked(c + start * n, n, a_band, b, size, n, k, MicroFor(isa, size, n));
     } else {
       const MatrixRef b_band{b.data + start * b.col_stride, b.row_stride, b.col_stride};
-      GemmPacked(c + start, n, a, b_band, m, size, k, micro);
+      GemmPacked(c + start, n, a, b_band, m, size, k, MicroFor(isa, m, size));
     }
   });
 }
