@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/gather.h"
+#include "kernels/gemm.h"
 #include "tinytorch/tensor.h"
 
 namespace tinytorch::internal {
@@ -43,5 +44,23 @@ class ColumnPacker {
   int64_t nr_ = 0;
   std::unordered_map<int64_t, std::vector<kernels::LaneGather>> described_;  // by j0
 };
+
+// Winograd F(2×2, 3×3) (winograd.cc): the inference path of 3×3, stride-1 convolutions with
+// enough channels for the transforms to pay.
+bool WinogradPays(const Geometry& g, int64_t out_channels);
+// The transformed weights U (16, O, C) of an (O, C, 3, 3) weight.
+std::vector<float> WinogradWeights(const float* w, int64_t out_channels, int64_t channels);
+// One thread's buffers for one geometry.
+struct WinogradScratch {
+  WinogradScratch(const Geometry& g, int64_t out_channels);
+  int64_t tiles_wide, tiles_high, rows_per_block, half;
+  std::vector<float> even, odd, v, m;
+};
+// y (O, Ho, Wo) of one image x (C, H, W) from the 16 U_ξ packed for GEMMs (kernels::PackGemmA,
+// O × C, with n = the scratch's tiles per block); bias may be null.
+void WinogradConvolve(float* y, const float* x, const kernels::PackedA* u, const float* bias,
+                      const Geometry& g, int64_t out_channels, WinogradScratch& scratch);
+// Tiles per GEMM block of a geometry (the n to pack U for).
+int64_t WinogradBlockTiles(const Geometry& g);
 
 }  // namespace tinytorch::internal

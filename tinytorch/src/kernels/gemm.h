@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "kernels/cpu.h"
 #include "tinytorch/tensor.h"
@@ -39,6 +40,16 @@ using PanelFn =
 // convolution packs its input image, skipping the im2col matrix and one pass over it).
 void GemmSimdPanels(float* c, MatrixRef a, const PanelFn& pack_b, int64_t m, int64_t n, int64_t k,
                     SimdLevel isa);
+// a packed once for GemmSimdIsa products with many b of up to n columns (n picks the
+// micro-kernel): Winograd's 16 transformed weights meet every block of tiles of every image.
+struct PackedA {
+  int64_t m = 0, k = 0, n = 0;
+  SimdLevel isa = SimdLevel::kScalar;
+  std::vector<float> data;
+};
+PackedA PackGemmA(MatrixRef a, int64_t m, int64_t k, int64_t n, SimdLevel isa);
+// c (a.m, n) = a @ b; n may be smaller than the n a was packed for.
+void GemmSimdPackedA(float* c, const PackedA& a, MatrixRef b, int64_t n);
 // GemmSimd on row bands of c, one per thread.
 void GemmThreaded(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
 void GemmOpenBlas(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);

@@ -175,22 +175,25 @@ void PackB(float* out, MatrixRef b, int64_t p0, int64_t kc, int64_t j0, int64_t 
 
 namespace {
 
-// c (m, n) with row stride ldc, overwritten; fill_b(out, p0, kc, j0, cols, nr) fills b's panel
-// (PackB's layout) for rows [p0, p0 + kc) and columns [j0, j0 + cols).
-template <class PackPanel>
-void GemmPacked(float* c, int64_t ldc, MatrixRef a, PackPanel&& fill_b, int64_t m, int64_t n,
+// Slices of equal depth: k = 288 (a 3×3 convolution over 32 channels) is 2 × 144, not 256 and a
+// 32-deep slice that loads and stores all of c for an eighth of the work.
+int64_t SliceDepth(int64_t k) {
+  if (k <= 0) return 1;  // an empty product still sizes its buffers
+  const int64_t slices = (k + kKc - 1) / kKc;
+  return (k + slices - 1) / slices;
+}
+
+// c (m, n) with row stride ldc, overwritten. block_a(ic, mc, pc, kc) gives a's packed block
+// (PackA's layout) for rows [ic, ic + mc) and depth [pc, pc + kc); fill_b(out, p0, kc, j0, cols,
+// nr) fills b's panel (PackB's layout) for rows [p0, p0 + kc) and columns [j0, j0 + cols).
+template <class BlockOfA, class PackPanel>
+void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, int64_t m, int64_t n,
                 int64_t k, const MicroKernel& micro) {
   if (k == 0) {
     for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.f);
     return;
   }
-  // Slices of equal depth: k = 288 (a 3×3 convolution over 32 channels) is 2 × 144, not 256 and
-  // a 32-deep slice that loads and stores all of c for an eighth of the work.
-  const int64_t slices = (k + kKc - 1) / kKc;
-  const int64_t depth = (k + slices - 1) / slices;
-  // Per thread, so concurrent GEMMs (the threaded rung) never share a packing buffer.
-  thread_local std::vector<float> pack_a, pack_b;
-  pack_a.resize(static_cast<size_t>(RoundUp(std::min(kMc, m), micro.mr) * depth));
+  const int64_t depth = SliceDepth(k);
   if (m <= kMc) {
     // One block of a: each strip of b is used by that block alone, right after it is packed, so
     // it is packed one strip at a time into a buffer that stays in L1 (kc × nr floats, 27 KB for
@@ -200,18 +203,20 @@ void GemmPacked(float* c, int64_t ldc, MatrixRef a, PackPanel&& fill_b, int64_t 
     strip.resize(static_cast<size_t>(micro.nr * depth));
     for (int64_t pc = 0; pc < k; pc += depth) {
       const int64_t kc = std::min(depth, k - pc);
-      PackA(pack_a.data(), a, 0, m, pc, kc, micro.mr);
+      const float* packed_a = block_a(0, m, pc, kc);
       for (int64_t jr = 0; jr < n; jr += micro.nr) {
         const int64_t cols = std::min(micro.nr, n - jr);
         fill_b(strip.data(), pc, kc, jr, cols, micro.nr);
         for (int64_t ir = 0; ir < m; ir += micro.mr) {
-          micro.fn(kc, pack_a.data() + ir * kc, strip.data(), c + ir * ldc + jr, ldc,
+          micro.fn(kc, packed_a + ir * kc, strip.data(), c + ir * ldc + jr, ldc,
                    std::min(micro.mr, m - ir), cols, pc > 0);
         }
       }
     }
     return;
   }
+  // Per thread, so concurrent GEMMs (the threaded rung) never share a packing buffer.
+  thread_local std::vector<float> pack_b;
   pack_b.resize(static_cast<size_t>(RoundUp(std::min(kNc, n), micro.nr) * depth));
   for (int64_t jc = 0; jc < n; jc += kNc) {
     const int64_t nc = std::min(kNc, n - jc);
@@ -220,11 +225,11 @@ void GemmPacked(float* c, int64_t ldc, MatrixRef a, PackPanel&& fill_b, int64_t 
       fill_b(pack_b.data(), pc, kc, jc, nc, micro.nr);
       for (int64_t ic = 0; ic < m; ic += kMc) {
         const int64_t mc = std::min(kMc, m - ic);
-        PackA(pack_a.data(), a, ic, mc, pc, kc, micro.mr);
+        const float* packed_a = block_a(ic, mc, pc, kc);
         for (int64_t jr = 0; jr < nc; jr += micro.nr) {
           const float* b_strip = pack_b.data() + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += micro.mr) {
-            micro.fn(kc, pack_a.data() + ir * kc, b_strip, c + (ic + ir) * ldc + jc + jr, ldc,
+            micro.fn(kc, packed_a + ir * kc, b_strip, c + (ic + ir) * ldc + jc + jr, ldc,
                      std::min(micro.mr, mc - ir), std::min(micro.nr, nc - jr), pc > 0);
           }
         }
@@ -233,17 +238,57 @@ void GemmPacked(float* c, int64_t ldc, MatrixRef a, PackPanel&& fill_b, int64_t 
   }
 }
 
+// Packs a's block on demand into a per-thread buffer.
+auto PackingA(MatrixRef a, int64_t m, int64_t k, const MicroKernel& micro) {
+  thread_local std::vector<float> pack_a;
+  pack_a.resize(static_cast<size_t>(RoundUp(std::min(kMc, m), micro.mr) * SliceDepth(k)));
+  return [a, mr = micro.mr](int64_t ic, int64_t mc, int64_t pc, int64_t kc) -> const float* {
+    PackA(pack_a.data(), a, ic, mc, pc, kc, mr);
+    return pack_a.data();
+  };
+}
+
+auto PackingB(MatrixRef b) {
+  return [b](float* out, int64_t p0, int64_t kc, int64_t j0, int64_t cols, int64_t nr) {
+    PackB(out, b, p0, kc, j0, cols, nr);
+  };
+}
+
 void GemmPacked(float* c, int64_t ldc, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k,
                 const MicroKernel& micro) {
-  GemmPacked(
-      c, ldc, a,
-      [b](float* out, int64_t p0, int64_t kc, int64_t j0, int64_t cols, int64_t nr) {
-        PackB(out, b, p0, kc, j0, cols, nr);
-      },
-      m, n, k, micro);
+  GemmPacked(c, ldc, PackingA(a, m, k, micro), PackingB(b), m, n, k, micro);
 }
 
 }  // namespace
+
+// The blocks of a slice pc are consecutive, each RoundUp(rows, mr) × kc: block (ic, pc) starts at
+// pc · RoundUp(m, mr) + ic · kc (kMc is a multiple of every mr).
+PackedA PackGemmA(MatrixRef a, int64_t m, int64_t k, int64_t n, SimdLevel isa) {
+  const MicroKernel micro = MicroFor(isa, m, n);
+  PackedA packed{m, k, n, isa, {}};
+  const int64_t rows = RoundUp(m, micro.mr), depth = SliceDepth(k);
+  packed.data.resize(static_cast<size_t>(rows * k));
+  for (int64_t pc = 0; pc < k; pc += depth) {
+    const int64_t kc = std::min(depth, k - pc);
+    for (int64_t ic = 0; ic < m; ic += kMc) {
+      PackA(packed.data.data() + pc * rows + ic * kc, a, ic, std::min(kMc, m - ic), pc, kc,
+            micro.mr);
+    }
+  }
+  return packed;
+}
+
+void GemmSimdPackedA(float* c, const PackedA& a, MatrixRef b, int64_t n) {
+  const MicroKernel micro = MicroFor(a.isa, a.m, a.n);
+  const int64_t rows = RoundUp(a.m, micro.mr);
+  const float* data = a.data.data();
+  GemmPacked(
+      c, n,
+      [data, rows](int64_t ic, int64_t, int64_t pc, int64_t kc) {
+        return data + pc * rows + ic * kc;
+      },
+      PackingB(b), a.m, n, a.k, micro);
+}
 
 void GemmSimdIsa(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k,
                  SimdLevel isa) {
@@ -256,7 +301,8 @@ void GemmSimd(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t 
 
 void GemmSimdPanels(float* c, MatrixRef a, const PanelFn& pack_b, int64_t m, int64_t n, int64_t k,
                     SimdLevel isa) {
-  GemmPacked(c, n, a, pack_b, m, n, k, MicroFor(isa, m, n));
+  const MicroKernel micro = MicroFor(isa, m, n);
+  GemmPacked(c, n, PackingA(a, m, k, micro), pack_b, m, n, k, micro);
 }
 
 // Splits the larger of m and n into one band per thread; each band is an independent packed GEMM

@@ -1,0 +1,153 @@
+// Module 09's geometry and im2col lowering, shared by the convolution sources: the im2col matrix
+// itself (for training, whose backward needs it) and the same values written straight into a
+// GEMM's packed panels (for inference).
+#include <algorithm>
+#include <vector>
+
+#include "convolution_internal.h"
+#include "kernels/gather.h"
+#include "tensor_internal.h"
+
+namespace tinytorch::internal {
+
+Geometry Check(const char* op, const Tensor& x, int64_t kh, int64_t kw, int64_t stride,
+               int64_t padding) {
+  CheckFloat(x, op);
+  TT_CHECK(x.dim() == 4, op, ": expects an NCHW input, got shape ", x.shape());
+  TT_CHECK(kh > 0 && kw > 0 && stride > 0 && padding >= 0, op, ": kernel ", kh, "x", kw,
+           ", stride ", stride, " and padding ", padding, " are invalid");
+  Geometry g{x.size(0), x.size(1), x.size(2), x.size(3), kh, kw, stride, padding, 0, 0};
+  TT_CHECK(g.h + 2 * padding >= kh && g.w + 2 * padding >= kw, op, ": kernel ", kh, "x", kw,
+           " is larger than the padded input ", g.h + 2 * padding, "x", g.w + 2 * padding,
+           " (input shape ", x.shape(), ")");
+  g.ho = (g.h + 2 * padding - kh) / stride + 1;
+  g.wo = (g.w + 2 * padding - kw) / stride + 1;
+  return g;
+}
+
+// Each row of cols is one (c, i, j) tap: for output row oy it reads input row y = oy·s + i − pad
+// at columns ox·s + j − pad. The columns that fall inside the input form one range [lo, hi), so
+// the row is zeros, a strided (for s = 1, contiguous) copy, zeros: no test per element.
+void Im2Col(float* cols, const float* x, const Geometry& g) {
+  for (int64_t c = 0; c < g.c; ++c) {
+    for (int64_t i = 0; i < g.kh; ++i) {
+      for (int64_t j = 0; j < g.kw; ++j) {
+        float* row = cols + ((c * g.kh + i) * g.kw + j) * g.positions();
+        const int64_t offset = j - g.pad;  // input column = ox·s + offset
+        const int64_t lo = std::min(g.wo, offset >= 0 ? 0 : (-offset + g.stride - 1) / g.stride);
+        const int64_t hi = std::max(lo, std::min(g.wo, (g.w - offset + g.stride - 1) / g.stride));
+        for (int64_t oy = 0; oy < g.ho; ++oy) {
+          float* out = row + oy * g.wo;
+          const int64_t y = oy * g.stride + i - g.pad;
+          if (y < 0 || y >= g.h) {
+            std::fill(out, out + g.wo, 0.f);
+            continue;
+          }
+          const float* src = x + (c * g.h + y) * g.w + offset;
+          std::fill(out, out + lo, 0.f);
+          if (g.stride == 1) {
+            std::copy(src + lo, src + hi, out + lo);
+          } else {
+            for (int64_t ox = lo; ox < hi; ++ox) out[ox] = src[ox * g.stride];
+          }
+          std::fill(out + hi, out + g.wo, 0.f);
+        }
+      }
+    }
+  }
+}
+
+// The same values as PackB cutting the panel out of Im2Col's matrix, read straight from the image.
+// Which input element lands in each lane of a strip depends on the strip and the tap's (i, j), not
+// on its channel, so each 16-float vector of the strip is described once per tap (two pieces of
+// input rows at most, for stride 1 and rows of 16 or more outputs), the description is kept for
+// the next K slice and image, and every channel replays it from its own plane with masked loads.
+// A 3×3 convolution over 32 channels does only 64 FMAs per packed float, so the packing has to
+// run near copy speed: copying run by run, with the index arithmetic and a call per run, cost a
+// third of the convolution's time, and describing the strips anew for every call a tenth.
+void ColumnPacker::operator()(float* out, const float* x, int64_t p0, int64_t kc, int64_t j0,
+                              int64_t cols, int64_t nr) {
+  const int64_t taps = g_.kh * g_.kw, plane = g_.h * g_.w, strips = (cols + nr - 1) / nr;
+  if (g_.stride != 1 || g_.wo < 16 || nr % 16 != 0) return PackRuns(out, x, p0, kc, j0, cols, nr);
+  const int64_t vectors = nr / 16;
+  if (nr != nr_) {
+    described_.clear();
+    nr_ = nr;
+  }
+  std::vector<kernels::LaneGather>& gathers = described_[j0];
+  if (gathers.empty()) gathers = Describe(j0, cols, nr);
+  const SimdLevel isa = ActiveSimdLevel();
+  // The rows of one channel's taps are consecutive in a strip, and so are their descriptions.
+  for (int64_t p = p0; p < p0 + kc;) {
+    const int64_t t = p % taps, rows = std::min(taps - t, p0 + kc - p);
+    const float* channel = x + p / taps * plane;
+    for (int64_t s = 0; s < strips; ++s) {
+      kernels::GatherLanes(out + (s * kc + p - p0) * nr, channel,
+                           gathers.data() + (s * taps + t) * vectors, rows * vectors, isa);
+    }
+    p += rows;
+  }
+}
+
+std::vector<kernels::LaneGather> ColumnPacker::Describe(int64_t j0, int64_t cols,
+                                                        int64_t nr) const {
+  const int64_t taps = g_.kh * g_.kw, strips = (cols + nr - 1) / nr, vectors = nr / 16;
+  std::vector<kernels::LaneGather> gathers(static_cast<size_t>(strips * taps * vectors));
+  for (int64_t s = 0; s < strips; ++s) {
+    for (int64_t t = 0; t < taps; ++t) {
+      const int64_t i = t / g_.kw, offset = t % g_.kw - g_.pad;
+      for (int64_t v = 0; v < vectors; ++v) {
+        kernels::LaneGather& d = gathers[(s * taps + t) * vectors + v];
+        for (int e = 0; e < 16 && s * nr + 16 * v + e < cols; ++e) {
+          const int64_t position = j0 + s * nr + 16 * v + e;
+          const int64_t y = position / g_.wo + i - g_.pad, xx = position % g_.wo + offset;
+          if (y < 0 || y >= g_.h || xx < 0 || xx >= g_.w) continue;
+          const int64_t at = y * g_.w + xx - e;  // lane e reads channel[at + e]
+          if (d.mask_a == 0 || at == d.offset_a) {
+            d.offset_a = at;
+            d.mask_a |= static_cast<uint16_t>(1u << e);
+          } else {  // the next output row: with 16 or more per row, no vector reaches a third
+            d.offset_b = at;
+            d.mask_b |= static_cast<uint16_t>(1u << e);
+          }
+        }
+      }
+    }
+  }
+  return gathers;
+}
+
+void ColumnPacker::PackRuns(float* out, const float* x, int64_t p0, int64_t kc, int64_t j0,
+                            int64_t cols, int64_t nr) const {
+  const Geometry& g = g_;
+  const int64_t taps = g.kh * g.kw, plane = g.h * g.w, strips = (cols + nr - 1) / nr;
+  // Any stride and row length: each strip row is runs along output rows, each zeros, a copy of an
+  // input row (strided for s > 1), zeros, as in Im2Col.
+  for (int64_t s = 0; s < strips; ++s) {
+    const int64_t first = j0 + s * nr, valid = std::min(nr, cols - s * nr);
+    for (int64_t p = p0; p < p0 + kc; ++p) {
+      float* row = out + (s * kc + p - p0) * nr;
+      const int64_t i = p % taps / g.kw, offset = p % g.kw - g.pad;  // input col = ox·s + offset
+      const float* channel = x + p / taps * plane;
+      const int64_t lo = std::min(g.wo, offset >= 0 ? 0 : (-offset + g.stride - 1) / g.stride);
+      const int64_t hi = std::max(lo, std::min(g.wo, (g.w - offset + g.stride - 1) / g.stride));
+      for (int64_t q = 0; q < valid;) {
+        const int64_t oy = (first + q) / g.wo, ox0 = (first + q) % g.wo;
+        const int64_t end = ox0 + std::min(valid - q, g.wo - ox0);  // this run is [ox0, end)
+        float* dst = row + q - ox0;                                 // dst[ox]
+        const int64_t y = oy * g.stride + i - g.pad;
+        const bool inside = y >= 0 && y < g.h;
+        const int64_t a = inside ? std::clamp(lo, ox0, end) : end;
+        const int64_t b = inside ? std::clamp(hi, a, end) : end;
+        const float* src = channel + y * g.w + offset;
+        std::fill(dst + ox0, dst + a, 0.f);
+        for (int64_t ox = a; ox < b; ++ox) dst[ox] = src[ox * g.stride];
+        std::fill(dst + b, dst + end, 0.f);
+        q += end - ox0;
+      }
+      std::fill(row + valid, row + nr, 0.f);
+    }
+  }
+}
+
+}  // namespace tinytorch::internal

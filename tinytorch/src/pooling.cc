@@ -1,0 +1,125 @@
+// Module 09: max and average pooling, with their backward.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "convolution_internal.h"
+#include "tensor_internal.h"
+#include "tinytorch/convolutions.h"
+
+namespace tinytorch {
+
+using Grads = std::vector<Tensor>;
+using internal::Attach;
+using internal::Check;
+using internal::Geometry;
+using internal::NeedsGrad;
+
+Tensor MaxPool(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
+  const Geometry g = Check("MaxPool", x, kernel, kernel, stride > 0 ? stride : kernel, padding);
+  TT_CHECK(padding * 2 <= kernel, "MaxPool: padding ", padding, " must be at most half the kernel ",
+           kernel);
+  const Tensor xc = x.Contiguous();
+  Tensor out = internal::EmptyLike({g.n, g.c, g.ho, g.wo});
+  std::vector<int64_t> argmax(static_cast<size_t>(out.numel()));
+  const float* in = xc.data<float>();
+  float* o = out.data<float>();
+  for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
+    const float* p = in + plane * g.h * g.w;
+    for (int64_t oy = 0; oy < g.ho; ++oy) {
+      for (int64_t ox = 0; ox < g.wo; ++ox) {
+        float best = -std::numeric_limits<float>::infinity();
+        int64_t best_at = -1;
+        for (int64_t i = 0; i < kernel; ++i) {
+          const int64_t y = oy * g.stride + i - padding;
+          if (y < 0 || y >= g.h) continue;
+          for (int64_t j = 0; j < kernel; ++j) {
+            const int64_t xx = ox * g.stride + j - padding;
+            if (xx < 0 || xx >= g.w) continue;
+            const float v = p[y * g.w + xx];
+            if (best_at < 0 || v > best || std::isnan(v)) {
+              best = v;
+              best_at = y * g.w + xx;
+              if (std::isnan(v)) break;
+            }
+          }
+        }
+        const int64_t k = (plane * g.ho + oy) * g.wo + ox;
+        o[k] = best;
+        argmax[k] = best_at;
+      }
+    }
+  }
+  if (NeedsGrad(x)) {
+    Attach(out, "MaxPool", {x}, [g, argmax = std::move(argmax)](const Tensor& grad) -> Grads {
+      const Tensor gc = grad.Contiguous();
+      Tensor dx = Tensor::Zeros({g.n, g.c, g.h, g.w});
+      float* d = dx.data<float>();
+      const float* gp = gc.data<float>();
+      for (int64_t k = 0; k < gc.numel(); ++k) {
+        d[(k / (g.ho * g.wo)) * g.h * g.w + argmax[k]] += gp[k];
+      }
+      return {dx};
+    });
+  }
+  return out;
+}
+
+namespace {
+
+// Calls visit(output index, input index) for every in-bounds input element of every pooling
+// window, over all N·C planes. Padded positions are skipped.
+template <class Visit>
+void ForEachWindowElement(const Geometry& g, int64_t kernel, Visit&& visit) {
+  for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
+    for (int64_t oy = 0; oy < g.ho; ++oy) {
+      for (int64_t ox = 0; ox < g.wo; ++ox) {
+        const int64_t k = (plane * g.ho + oy) * g.wo + ox;
+        for (int64_t i = 0; i < kernel; ++i) {
+          const int64_t y = oy * g.stride + i - g.pad;
+          if (y < 0 || y >= g.h) continue;
+          for (int64_t j = 0; j < kernel; ++j) {
+            const int64_t xx = ox * g.stride + j - g.pad;
+            if (xx >= 0 && xx < g.w) visit(k, plane * g.h * g.w + y * g.w + xx);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Tensor AvgPool(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
+  const Geometry g = Check("AvgPool", x, kernel, kernel, stride > 0 ? stride : kernel, padding);
+  const Tensor xc = x.Contiguous();
+  Tensor out = Tensor::Zeros({g.n, g.c, g.ho, g.wo});
+  const float scale = 1.f / static_cast<float>(kernel * kernel);
+  float* o = out.data<float>();
+  const float* in = xc.data<float>();
+  ForEachWindowElement(g, kernel, [&](int64_t k, int64_t src) { o[k] += in[src] * scale; });
+  if (NeedsGrad(x)) {
+    Attach(out, "AvgPool", {x}, [g, kernel, scale](const Tensor& grad) -> Grads {
+      const Tensor gc = grad.Contiguous();
+      Tensor dx = Tensor::Zeros({g.n, g.c, g.h, g.w});
+      float* d = dx.data<float>();
+      const float* gp = gc.data<float>();
+      ForEachWindowElement(g, kernel, [&](int64_t k, int64_t src) { d[src] += gp[k] * scale; });
+      return {dx};
+    });
+  }
+  return out;
+}
+
+std::string MaxPool2d::ToString() const {
+  return "MaxPool2d(kernel=" + std::to_string(kernel_) +
+         ", stride=" + std::to_string(stride_ > 0 ? stride_ : kernel_) + ")";
+}
+
+std::string AvgPool2d::ToString() const {
+  return "AvgPool2d(kernel=" + std::to_string(kernel_) +
+         ", stride=" + std::to_string(stride_ > 0 ? stride_ : kernel_) + ")";
+}
+
+}  // namespace tinytorch
