@@ -226,6 +226,20 @@ void ClaimMatrix(std::ostream& html, store::Store& store,
   html << "</table>\n";
 }
 
+// The false-alarm rate's cell: the rate, where it comes from, and what it is measured on.
+void FalseAlarmCell(std::ostream& html, const store::FalseAlarmRate& a) {
+  const bool profile = a.source == store::FalseAlarmSource::kNoiseProfile;
+  html << "<td class=\"false-alarm " << store::FalseAlarmSourceName(a.source) << "\" title=\"";
+  if (profile) {
+    html << "its noise profile (run " << Html(a.profile_run) << "): " << a.alarms
+         << " false alarms in " << a.tested << " A/A comparisons";
+  } else {
+    html << "its stored history: " << a.alarms << " recorded changes in " << a.tested
+         << " series-runs";
+  }
+  html << "\">" << Num(a.rate) << (profile ? " (noise profile)" : " (history)") << "</td>";
+}
+
 void ChangeList(std::ostream& html, const std::vector<store::FleetChange>& fleet) {
   html << "<h2>Detected changes</h2>\n";
   if (fleet.empty()) {
@@ -237,8 +251,10 @@ void ChangeList(std::ostream& html, const std::vector<store::FleetChange>& fleet
           "false-alarm rates (Poisson-binomial tail p &lt; "
        << Num(store::kFleetAlpha)
        << "), hardware-specific when the machines of other classes measured it and stayed "
-          "within their noise. A machine's false-alarm rate is the upper 95% bound of its "
-          "alarms per series and run.</p>\n"
+          "within their noise. A machine's false-alarm rate is the upper 95% bound of the false "
+          "alarms of its noise profile's A/A comparisons (times, when its runs carry a profile "
+          "measured on it as it is now), else of its recorded changes per series and run "
+          "searched; the column says which.</p>\n"
        << "<table class=\"changes\"><tr><th class=\"name\">machine</th><th class=\"name\">"
           "benchmark</th><th>metric</th><th>run</th><th>commit</th><th>ratio</th>"
           "<th>interval</th><th>direction</th><th>fleet</th><th>seen on</th>"
@@ -264,9 +280,9 @@ void ChangeList(std::ostream& html, const std::vector<store::FleetChange>& fleet
          << status << "</td><td class=\"seen-on\">" << f.own.k << " of " << f.own.n
          << "</td><td class=\"name\">" << Html(f.hardware_class) << "</td><td>"
          << Num(f.own.p_value) << "</td><td class=\"name\">"
-         << (others.empty() ? "–" : Html(others)) << "</td><td class=\"false-alarm\" title=\""
-         << f.alarms << " alarms in " << f.tested << " series-runs\">" << Num(f.false_alarm_rate)
-         << "</td><td>" << Html(c.detected_utc) << "</td></tr>\n";
+         << (others.empty() ? "–" : Html(others)) << "</td>";
+    FalseAlarmCell(html, f.false_alarm);
+    html << "<td>" << Html(c.detected_utc) << "</td></tr>\n";
   }
   html << "</table>\n";
 }

@@ -5,7 +5,8 @@
 # a row per benchmark), the claim verdicts, a trend chart per benchmark and machine, and a
 # screenshot; then a simulated fleet of two hardware classes (tinyperf db simulate, seed 7) whose
 # detected changes must show their fleet verdicts: k of n, class, confirmed / hardware-specific,
-# each machine's false-alarm rate, and each change under its chart with its commit.
+# each machine's false-alarm rate and whether it comes from its noise profile or its history, and
+# each change under its chart with its commit.
 #   dashboard_html_test.sh <tinyperf> <test data dir> <scratch dir>
 set -uo pipefail
 tinyperf=$1
@@ -41,7 +42,8 @@ claims=$(grep -o '"statement":' "$data/regression/validation_baseline.json" | wc
 
 # The simulated fleet: 8 machines (4 AVX-512, 4 AVX2) x 30 nights x 4 benchmarks; benchmark 0
 # slower from night 15 on all (8 changes, confirmed), benchmark 1 from night 22 on the AVX-512
-# class only (4 changes, hardware-specific).
+# class only (4 changes, hardware-specific). sim-00..03 carry a noise profile (0 false alarms in
+# 3 rounds x 4 benchmarks), sim-04..07 do not.
 "$tinyperf" db simulate --db "sqlite:$dir/fleet.db" --machines 8 --nights 30 --benchmarks 4 \
   --repetitions 3 --seed 7 >"$dir/simulate.log" 2>&1 || fail "db simulate exited $?"
 "$tinyperf" publish --db "sqlite:$dir/fleet.db" --out "$dir/fleet" >>"$dir/publish.log" 2>&1 ||
@@ -80,7 +82,13 @@ else
   [[ $(count 'data-fleet="hardware-specific"') -eq 4 ]] ||
     fail "$(count 'data-fleet="hardware-specific"') hardware-specific changes, expected 4"
   [[ $(count '<td class="seen-on">4 of 4</td>') -eq 12 ]] || fail "not every change seen on 4 of 4 of its class"
-  [[ $(count '<td class="false-alarm"') -eq 12 ]] || fail "a change without its machine's false-alarm rate"
+  # sim-00..03 carry a noise profile: benchmark 0's change on 4 of them, benchmark 1's on 2.
+  [[ $(count '<td class="false-alarm noise-profile"') -eq 6 ]] ||
+    fail "$(count '<td class="false-alarm noise-profile"') changes with their machine's noise-profile rate, expected 6"
+  [[ $(count '<td class="false-alarm history"') -eq 6 ]] ||
+    fail "$(count '<td class="false-alarm history"') changes with their machine's history rate, expected 6"
+  grep -q 'title="its noise profile (run 20260130T030000Z): 0 false alarms in 12 A/A comparisons">' \
+    "$dir/fleet_dom.html" || fail "a noise-profile rate does not say what it is measured on"
   grep -q 'Simulated Xeon | avx512 | SkylakeX: 4 of 4' "$dir/fleet_dom.html" ||
     fail "the fleet-wide change on the AVX2 machines does not show the AVX-512 class's 4 of 4"
   grep -q 'Simulated EPYC | avx2 | Haswell: 0 of 4' "$dir/fleet_dom.html" ||

@@ -459,6 +459,8 @@ TEST_F(ServerTest, DashboardShowsMatrixChangesAndHistoryEscaped) {
   EXPECT_EQ(changes[0].at("false_alarm").at("alarms"), 1);
   EXPECT_EQ(changes[0].at("false_alarm").at("tested"), 4);
   EXPECT_NEAR(changes[0].at("false_alarm").at("rate").get<double>(), 0.6993581574175981, 1e-12);
+  EXPECT_EQ(changes[0].at("false_alarm").at("source"), "history");  // no run carries a profile
+  EXPECT_TRUE(changes[0].at("false_alarm").at("profile_run").is_null());
 
   const auto r = Client().Get("/");
   ASSERT_TRUE(r);
