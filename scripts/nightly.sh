@@ -8,9 +8,10 @@
 # TT_SUBMIT_SERVER and TINYPERF_TOKEN are set, sent to the results server (scripts/submit_run.sh).
 # With a noise profile for this machine (`tinyperf calibrate`), the comparison counts each
 # benchmark's drift between runs, and the benchmarks run as many times as the profile says the
-# 10% threshold needs (recommended_runs), at most TT_NIGHTLY_MAX_RUNS (default 3). A family
-# called a regression is run twice more before the final comparison (scripts/confirm.sh), so a
-# run that was slow as a whole does not fail the night.
+# 10% threshold needs (recommended_runs), at most TT_NIGHTLY_MAX_RUNS (default 3); the profile is
+# copied into the run folder (noise.json), so it travels with the run to the results database.
+# A family called a regression is run twice more before the final comparison (scripts/confirm.sh),
+# so a run that was slow as a whole does not fail the night.
 # Exit status: non-zero when the validation failed, a benchmark binary failed or ran zero
 # benchmarks, the comparison found a regression, or the results server refused the run (a
 # configuration error; a run queued in the outbox because the server was down does not count).
@@ -35,6 +36,9 @@ noise=()
 runs=1
 if [[ -f "$profile" ]]; then
   noise=(--noise "$profile")
+  # The run carries the profile it was compared with: the results database and server take this
+  # machine's measured false-alarm rate from it for the fleet verdicts (perf_store/fleet.h).
+  cp "$profile" "$run_dir/noise.json"
   wanted=$("$tinyperf" baseline runs "$profile")
   runs=$(( ${wanted:-1} < ${TT_NIGHTLY_MAX_RUNS:-3} ? ${wanted:-1} : ${TT_NIGHTLY_MAX_RUNS:-3} ))
   (( runs >= 1 )) || runs=1

@@ -53,7 +53,8 @@ void AddServeCommand(CLI::App& app, std::function<int()>& run);
 void AddTokenCommands(CLI::App& app, std::function<int()>& run);
 // Adds `submit [RUN_DIR] --server URL --token TOKEN [--flush]` (submit_command.cc).
 void AddSubmitCommand(CLI::App& app, std::function<int()>& run);
-// Adds `publish --db URL --out DIR` (publish_command.cc): the dashboard as DIR/index.html.
+// Adds `publish --db URL --out DIR` (publish_command.cc): the dashboard as DIR/index.html and one
+// page per benchmark under DIR/benchmarks/.
 void AddPublishCommand(CLI::App& app, std::function<int()>& run);
 
 }  // namespace tinyperf

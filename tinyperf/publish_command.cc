@@ -1,12 +1,11 @@
 // tinyperf publish --db URL --out DIR: the fleet dashboard (perf_server/dashboard.h) as a static
-// site, DIR/index.html, written atomically. Exit 0; 2 when the database cannot be read.
+// site: DIR/index.html and one page per benchmark under DIR/benchmarks/, each written atomically.
+// Exit 0; 2 when the database cannot be read or DIR cannot be written.
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "commands.h"
-#include "fileio/fileio.h"
 #include "perf_framework/escape.h"
 #include "perf_server/dashboard.h"
 #include "perf_store/store.h"
@@ -20,18 +19,16 @@ struct PublishOptions {
 };
 
 int Publish(const PublishOptions& o) {
-  std::string page;
+  int pages = 0;
   try {
     perf::store::Store store = perf::store::Store::Open(o.db);
-    page = perf::server::DashboardHtml(store);
+    pages = perf::server::PublishDashboard(store, o.out);
   } catch (const perf::Error& e) {
     std::fprintf(stderr, "tinyperf publish: %s\n", perf::escape::Terminal(e.what()).c_str());
     return kExitUsage;
   }
-  std::filesystem::create_directories(o.out);
-  const std::string path = o.out + "/index.html";
-  fileio::WriteAtomically(path, page);
-  std::printf("tinyperf publish: wrote %s\n", perf::escape::Terminal(path).c_str());
+  std::printf("tinyperf publish: wrote %s/index.html and %d benchmark page(s)\n",
+              perf::escape::Terminal(o.out).c_str(), pages);
   return kExitOk;
 }
 
@@ -39,9 +36,10 @@ int Publish(const PublishOptions& o) {
 
 void AddPublishCommand(CLI::App& app, std::function<int()>& run) {
   auto o = std::make_shared<PublishOptions>();
-  CLI::App* c = app.add_subcommand("publish", "The fleet dashboard as a static site (index.html)");
+  CLI::App* c = app.add_subcommand(
+      "publish", "The fleet dashboard as a static site (index.html, benchmarks/*.html)");
   c->add_option("--db", o->db, "sqlite:PATH or postgresql://...")->capture_default_str();
-  c->add_option("--out", o->out, "The directory to write index.html into")->required();
+  c->add_option("--out", o->out, "The directory to write the site into")->required();
   c->callback([o, &run] { run = [o] { return Publish(*o); }; });
 }
 

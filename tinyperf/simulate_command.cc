@@ -72,13 +72,18 @@ int Simulate(const SimulateOptions& o) {
                 d.recorded, Since(start));
     start = std::chrono::steady_clock::now();
     std::map<perf::store::FleetStatus, int> verdicts;
+    int profiled = 0, total = 0;
     for (const perf::store::FleetChange& f : perf::store::FleetChanges(store)) {
       ++verdicts[f.status];
+      ++total;
+      profiled += f.false_alarm.source == perf::store::FalseAlarmSource::kNoiseProfile;
     }
     std::printf("fleet verdicts: %d confirmed, %d hardware-specific, %d unconfirmed (%.2f s)\n",
                 verdicts[perf::store::FleetStatus::kConfirmed],
                 verdicts[perf::store::FleetStatus::kHardwareSpecific],
                 verdicts[perf::store::FleetStatus::kUnconfirmed], Since(start));
+    std::printf("false-alarm rates: %d from noise profiles, %d from histories\n", profiled,
+                total - profiled);
 
     const std::string benchmark = sim.BenchmarkName(1);
     start = std::chrono::steady_clock::now();

@@ -211,7 +211,13 @@ nlohmann::json FleetChangesJson(const std::vector<store::FleetChange>& changes) 
                   {"p_value", f.own.p_value},
                   {"alpha", store::kFleetAlpha},
                   {"other_classes", others}};
-    j["false_alarm"] = {{"rate", f.false_alarm_rate}, {"alarms", f.alarms}, {"tested", f.tested}};
+    const store::FalseAlarmRate& a = f.false_alarm;
+    j["false_alarm"] = {
+        {"rate", a.rate},
+        {"alarms", a.alarms},
+        {"tested", a.tested},
+        {"source", store::FalseAlarmSourceName(a.source)},
+        {"profile_run", a.profile_run.empty() ? nlohmann::json() : nlohmann::json(a.profile_run)}};
     out.push_back(std::move(j));
   }
   return {{"changes", out}};

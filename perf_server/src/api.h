@@ -54,7 +54,8 @@ nlohmann::json SeriesJson(const std::vector<store::SeriesPoint>& points);
 // The recorded changes (Store::ListChanges's fields), each with its fleet verdict
 // (perf_store/fleet.h) and its machine's false-alarm rate: "fleet": {"status", "hardware_class",
 // "seen_on": k, "of": n, "p_value", "alpha", "other_classes": [{"hardware_class", "seen_on", "of",
-// "p_value"}]}, "false_alarm": {"rate", "alarms", "tested"}.
+// "p_value"}]}, "false_alarm": {"rate", "alarms", "tested", "source": "noise-profile" or
+// "history", "profile_run": the run whose noise profile it is, or null}.
 nlohmann::json FleetChangesJson(const std::vector<store::FleetChange>& changes);
 
 }  // namespace perf::server

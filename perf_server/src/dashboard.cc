@@ -1,14 +1,20 @@
-// The fleet dashboard (dashboard.h): the matrix of latest values and claim verdicts, the detected
-// changes with their fleet verdicts, and each benchmark's history per machine.
+// The fleet dashboard (dashboard.h): the front page (the matrix of latest values and claim
+// verdicts, the detected changes with their fleet verdicts) and one page per benchmark with its
+// history per machine.
 #include "perf_server/dashboard.h"
 
+#include <cctype>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
 #include <utility>
 #include <vector>
 
+#include "fileio/fileio.h"
+#include "perf_framework/error.h"
 #include "perf_framework/escape.h"
 #include "perf_framework/format.h"
 #include "perf_framework/history.h"
@@ -23,6 +29,10 @@ using format::Num;
 
 constexpr const char* kMetric = "real_time";
 constexpr size_t kShortCommit = 10;
+// A static site's benchmark pages: DIR/benchmarks/<name, at most kMaxFileStem characters of it,
+// each outside [A-Za-z0-9_-] as _>-<16 hex digits of a hash of the whole name>.html.
+constexpr const char* kPagesDir = "benchmarks";
+constexpr size_t kMaxFileStem = 96;
 
 const char* kStyle =
     "body{font-family:sans-serif;margin:2em;color:#222}svg text{font-size:11px}"
@@ -34,13 +44,36 @@ const char* kStyle =
     ".fleet.unconfirmed{color:#777}.commit{font-family:monospace;font-weight:normal}"
     "input{font-size:1em;padding:3px;width:24em}";
 
-// Hides the matrix rows and history sections whose benchmark name lacks the filter text.
+// Hides the matrix rows and the detected changes whose benchmark name lacks the filter text.
 const char* kFilterScript =
     "document.getElementById('filter').addEventListener('input',function(e){"
     "var q=e.target.value.toLowerCase();"
     "document.querySelectorAll('[data-benchmark]').forEach(function(el){"
     "el.style.display=el.getAttribute('data-benchmark').toLowerCase().indexOf(q)<0?'none':'';"
     "});});";
+
+// Every byte but RFC 3986's unreserved characters as %XX: any benchmark name as a query value.
+std::string QueryValue(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  return out;
+}
+
+// Where the front page links a benchmark's page, relative to the front page.
+std::string BenchmarkHref(const std::string& benchmark, Site site) {
+  return site == Site::kServer ? "benchmark?name=" + QueryValue(benchmark)
+                               : BenchmarkPageFile(benchmark);
+}
 
 std::string Short(const std::string& commit) {
   return commit.empty() ? "unknown" : commit.substr(0, kShortCommit);
@@ -101,19 +134,22 @@ void MachineChart(std::ostream& html, const std::string& machine, const std::str
   html << "</ul>\n";
 }
 
-void BenchmarkSection(std::ostream& html, store::Store& store, const std::string& benchmark,
-                      const std::string& anchor, const std::vector<store::MachineInfo>& machines,
-                      const ChangesBySeries& changes) {
-  html << "<section class=\"benchmark\" id=\"" << Html(anchor) << "\" data-benchmark=\""
-       << Html(benchmark) << "\"><h3>" << Html(benchmark) << "</h3>\n";
+// One chart per machine that measured `benchmark`; returns how many.
+int BenchmarkSection(std::ostream& html, store::Store& store, const std::string& benchmark,
+                     const std::vector<store::MachineInfo>& machines,
+                     const ChangesBySeries& changes) {
+  html << "<section class=\"benchmark\" data-benchmark=\"" << Html(benchmark) << "\">\n";
   static const std::vector<store::Change> kNone;
+  int charts = 0;
   for (const store::MachineInfo& m : machines) {
     const std::vector<store::RunValue> values = store.RunValues(benchmark, m.name, kMetric);
     if (values.empty()) continue;
     const auto c = changes.find({m.name, benchmark});
     MachineChart(html, m.name, benchmark, values, c == changes.end() ? kNone : c->second);
+    ++charts;
   }
   html << "</section>\n";
+  return charts;
 }
 
 ChangesBySeries TimeChanges(const std::vector<store::Change>& changes) {
@@ -131,7 +167,7 @@ void LatestMatrix(std::ostream& html, const std::vector<store::MachineInfo>& mac
                   const std::vector<std::string>& benchmarks,
                   const std::vector<store::LatestValue>& latest,
                   const std::map<std::string, std::string>& class_of,
-                  const std::vector<store::Change>& changes) {
+                  const std::vector<store::Change>& changes, Site site) {
   std::map<std::pair<std::string, std::string>, const store::LatestValue*> cell;
   std::map<std::string, const store::LatestValue*> run_of;  // machine → its latest run's row
   for (const store::LatestValue& v : latest) {
@@ -154,10 +190,9 @@ void LatestMatrix(std::ostream& html, const std::vector<store::MachineInfo>& mac
     html << "</th>";
   }
   html << "</tr>\n";
-  for (size_t i = 0; i < benchmarks.size(); ++i) {
-    const std::string& b = benchmarks[i];
-    html << "<tr data-benchmark=\"" << Html(b) << "\"><td class=\"name\"><a href=\"#b" << i << "\">"
-         << Html(b) << "</a></td>";
+  for (const std::string& b : benchmarks) {
+    html << "<tr data-benchmark=\"" << Html(b) << "\"><td class=\"name\"><a href=\""
+         << Html(BenchmarkHref(b, site)) << "\">" << Html(b) << "</a></td>";
     for (const store::MachineInfo& m : machines) {
       const auto it = cell.find({m.name, b});
       if (it == cell.end()) {
@@ -226,7 +261,21 @@ void ClaimMatrix(std::ostream& html, store::Store& store,
   html << "</table>\n";
 }
 
-void ChangeList(std::ostream& html, const std::vector<store::FleetChange>& fleet) {
+// The false-alarm rate's cell: the rate, where it comes from, and what it is measured on.
+void FalseAlarmCell(std::ostream& html, const store::FalseAlarmRate& a) {
+  const bool profile = a.source == store::FalseAlarmSource::kNoiseProfile;
+  html << "<td class=\"false-alarm " << store::FalseAlarmSourceName(a.source) << "\" title=\"";
+  if (profile) {
+    html << "its noise profile (run " << Html(a.profile_run) << "): " << a.alarms
+         << " false alarms in " << a.tested << " A/A comparisons";
+  } else {
+    html << "its stored history: " << a.alarms << " recorded changes in " << a.tested
+         << " series-runs";
+  }
+  html << "\">" << Num(a.rate) << (profile ? " (noise profile)" : " (history)") << "</td>";
+}
+
+void ChangeList(std::ostream& html, const std::vector<store::FleetChange>& fleet, Site site) {
   html << "<h2>Detected changes</h2>\n";
   if (fleet.empty()) {
     html << "<p class=\"no-changes\">No change detected yet.</p>\n";
@@ -237,8 +286,10 @@ void ChangeList(std::ostream& html, const std::vector<store::FleetChange>& fleet
           "false-alarm rates (Poisson-binomial tail p &lt; "
        << Num(store::kFleetAlpha)
        << "), hardware-specific when the machines of other classes measured it and stayed "
-          "within their noise. A machine's false-alarm rate is the upper 95% bound of its "
-          "alarms per series and run.</p>\n"
+          "within their noise. A machine's false-alarm rate is the upper 95% bound of the false "
+          "alarms of its noise profile's A/A comparisons (times, when its runs carry a profile "
+          "measured on it as it is now), else of its recorded changes per series and run "
+          "searched; the column says which.</p>\n"
        << "<table class=\"changes\"><tr><th class=\"name\">machine</th><th class=\"name\">"
           "benchmark</th><th>metric</th><th>run</th><th>commit</th><th>ratio</th>"
           "<th>interval</th><th>direction</th><th>fleet</th><th>seen on</th>"
@@ -255,18 +306,18 @@ void ChangeList(std::ostream& html, const std::vector<store::FleetChange>& fleet
     const bool interval = std::isfinite(c.low) && std::isfinite(c.high);
     html << "<tr class=\"change " << (c.direction == "regression" ? "regression" : "improvement")
          << "\" data-benchmark=\"" << Html(c.benchmark) << "\" data-fleet=\"" << status
-         << "\"><td class=\"name\">" << Html(c.machine) << "</td><td class=\"name\">"
-         << Html(c.benchmark) << "</td><td>" << Html(c.metric) << "</td><td>" << c.run_id
-         << "</td><td class=\"commit\">" << Html(Short(c.commit)) << "</td><td>" << Num(c.ratio)
-         << "</td><td>"
+         << "\"><td class=\"name\">" << Html(c.machine) << "</td><td class=\"name\"><a href=\""
+         << Html(BenchmarkHref(c.benchmark, site)) << "\">" << Html(c.benchmark) << "</a></td><td>"
+         << Html(c.metric) << "</td><td>" << c.run_id << "</td><td class=\"commit\">"
+         << Html(Short(c.commit)) << "</td><td>" << Num(c.ratio) << "</td><td>"
          << (interval ? "[" + Num(c.low) + ", " + Num(c.high) + "]" : std::string("–"))
          << "</td><td>" << Html(c.direction) << "</td><td class=\"fleet " << status << "\">"
          << status << "</td><td class=\"seen-on\">" << f.own.k << " of " << f.own.n
          << "</td><td class=\"name\">" << Html(f.hardware_class) << "</td><td>"
          << Num(f.own.p_value) << "</td><td class=\"name\">"
-         << (others.empty() ? "–" : Html(others)) << "</td><td class=\"false-alarm\" title=\""
-         << f.alarms << " alarms in " << f.tested << " series-runs\">" << Num(f.false_alarm_rate)
-         << "</td><td>" << Html(c.detected_utc) << "</td></tr>\n";
+         << (others.empty() ? "–" : Html(others)) << "</td>";
+    FalseAlarmCell(html, f.false_alarm);
+    html << "<td>" << Html(c.detected_utc) << "</td></tr>\n";
   }
   html << "</table>\n";
 }
@@ -278,11 +329,9 @@ std::map<std::string, std::string> Classes(const std::vector<store::MachineInfo>
   return out;
 }
 
-}  // namespace
-
-std::string DashboardHtml(store::Store& store) {
+// The front page, linking the pages of `benchmarks`.
+std::string FrontPage(store::Store& store, const std::vector<std::string>& benchmarks, Site site) {
   const std::vector<store::MachineInfo> machines = store.ListMachines();
-  const std::vector<std::string> benchmarks = store.ListBenchmarks();
   const std::vector<store::LatestValue> latest = store.LatestValues(kMetric);
   const std::vector<store::FleetChange> fleet = store::FleetChanges(store);
   std::vector<store::Change> changes;
@@ -294,31 +343,92 @@ std::string DashboardHtml(store::Store& store) {
        << "<h1>Fleet performance</h1>\n<p>" << machines.size() << " machines, " << benchmarks.size()
        << " benchmarks, " << changes.size()
        << " detected changes. Times are the median of a run's repetitions (" << kMetric
-       << ", ns).</p>\n"
+       << ", ns). Each benchmark's history, one chart per machine, is on its own page: follow "
+          "its name.</p>\n"
        << "<p><input id=\"filter\" type=\"search\" placeholder=\"Filter benchmarks\" "
           "aria-label=\"Filter benchmarks\"></p>\n";
-  LatestMatrix(html, machines, benchmarks, latest, class_of, changes);
+  LatestMatrix(html, machines, benchmarks, latest, class_of, changes, site);
   ClaimMatrix(html, store, machines);
-  ChangeList(html, fleet);
-  html << "<h2>History per benchmark</h2>\n<p>One chart per machine: a point per run (its "
-          "median), dashed red lines at the changes detected and recorded (a shift of more than "
-          "10% that holds, Mann–Whitney p &lt; 0.01), each listed below its chart with its "
-          "commit.</p>\n";
-  const ChangesBySeries by_series = TimeChanges(changes);
-  for (size_t i = 0; i < benchmarks.size(); ++i) {
-    BenchmarkSection(html, store, benchmarks[i], "b" + std::to_string(i), machines, by_series);
-  }
+  ChangeList(html, fleet, site);
   html << "<script>" << kFilterScript << "</script>\n</body></html>\n";
   return html.str();
 }
 
-std::string BenchmarkHistoryHtml(store::Store& store, const std::string& benchmark) {
-  const std::vector<store::MachineInfo> machines = store.ListMachines();
+std::string BenchmarkPage(store::Store& store, const std::string& benchmark,
+                          const std::vector<store::MachineInfo>& machines,
+                          const ChangesBySeries& changes, Site site) {
   std::ostringstream html;
-  html << kHead << Html(benchmark) << "</title>\n<style>" << kStyle << "</style></head><body>\n";
-  BenchmarkSection(html, store, benchmark, "b0", machines, TimeChanges(store.ListChanges()));
+  html << kHead << Html(benchmark) << " – fleet performance</title>\n<style>" << kStyle
+       << "</style></head><body>\n<p class=\"nav\"><a href=\""
+       << (site == Site::kServer ? "./" : "../index.html") << "\">Fleet performance</a></p>\n<h1>"
+       << Html(benchmark)
+       << "</h1>\n<p>One chart per machine: a point per run (the median of its repetitions, "
+       << kMetric
+       << ", ns), dashed red lines at the changes detected and recorded (a shift of more than "
+          "10% that holds, Mann–Whitney p &lt; 0.01), each listed below its chart with its "
+          "commit.</p>\n";
+  if (BenchmarkSection(html, store, benchmark, machines, changes) == 0) {
+    html << "<p class=\"no-runs\">No machine has measured this benchmark.</p>\n";
+  }
   html << "</body></html>\n";
   return html.str();
+}
+
+}  // namespace
+
+std::string DashboardHtml(store::Store& store, Site site) {
+  return FrontPage(store, store.ListBenchmarks(), site);
+}
+
+std::string BenchmarkHistoryHtml(store::Store& store, const std::string& benchmark, Site site) {
+  return BenchmarkPage(store, benchmark, store.ListMachines(), TimeChanges(store.ListChanges()),
+                       site);
+}
+
+std::string BenchmarkPageFile(const std::string& benchmark) {
+  std::string name;
+  for (const char c : benchmark.substr(0, kMaxFileStem)) {
+    name += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
+  }
+  // FNV-1a over the whole name: names that differ only in the replaced or cut characters get
+  // different files.
+  uint64_t h = 14695981039346656037ull;
+  for (const char c : benchmark) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return std::string(kPagesDir) + "/" + name + "-" + hex + ".html";
+}
+
+int PublishDashboard(store::Store& store, const std::string& dir) {
+  namespace fs = std::filesystem;
+  const fs::path pages = fs::path(dir) / kPagesDir;
+  std::error_code ec;
+  fs::create_directories(pages, ec);
+  PERF_CHECK(!ec, "publish: cannot create ", pages.string(), ": ", ec.message());
+  const std::vector<std::string> benchmarks = store.ListBenchmarks();
+  const std::vector<store::MachineInfo> machines = store.ListMachines();
+  const ChangesBySeries changes = TimeChanges(store.ListChanges());
+  std::set<std::string> written;
+  for (const std::string& b : benchmarks) {
+    const std::string file = BenchmarkPageFile(b);
+    PERF_CHECK(written.insert(fs::path(file).filename().string()).second,
+               "publish: two benchmarks map to the page ", file, " (a hash collision)");
+    fileio::WriteAtomically((fs::path(dir) / file).string(),
+                            BenchmarkPage(store, b, machines, changes, Site::kStatic));
+  }
+  // The site shows the store as it is now: a page of a benchmark no longer in it goes.
+  for (const fs::directory_entry& e : fs::directory_iterator(pages)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_regular_file() && name.ends_with(".html") && !written.contains(name)) {
+      fs::remove(e.path());
+    }
+  }
+  fileio::WriteAtomically((fs::path(dir) / "index.html").string(),
+                          FrontPage(store, benchmarks, Site::kStatic));
+  return static_cast<int>(written.size());
 }
 
 }  // namespace perf::server

@@ -1,6 +1,9 @@
 // A token bucket per API token: how often one machine may submit. A machine that retries in a
 // tight loop (a broken client, a leaked token) slows down to the refill rate instead of filling
-// the database; the answer says when to come back (429 with Retry-After).
+// the database; the answer says when to come back (429 with Retry-After). The buckets live in this
+// process's memory: each `tinyperf serve` counts on its own and starts afresh when restarted. The
+// fleet runs one server in front of its database, so one process sees every submission (README,
+// "Results server"); nothing that must hold across processes depends on the limit.
 #pragma once
 
 #include <chrono>

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -233,16 +234,17 @@ struct Server::Impl {
       }
       return nlohmann::json{{"status", "ok"}, {"schema_version", version}};
     });
-    http.Get("/", [this](const httplib::Request& req, httplib::Response& res) {
-      Guarded(res, [&] {
-        CheckParams(req.params, {});
-        const std::string page = pool.With([](store::Store& s) { return DashboardHtml(s); });
-        res.status = 200;
-        // The page loads nothing: a name that slipped past escaping still could not fetch.
-        res.set_header("Content-Security-Policy",
-                       "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'");
-        res.set_header("X-Content-Type-Options", "nosniff");
-        res.set_content(page, "text/html; charset=utf-8");
+    Page("/", {}, [this](const httplib::Params&) {
+      return pool.With([](store::Store& s) { return DashboardHtml(s); });
+    });
+    Page("/benchmark", {"name"}, [this](const httplib::Params& p) {
+      const std::string name = Param(p, "name", true);
+      return pool.With([&](store::Store& s) {
+        const std::vector<std::string> all = s.ListBenchmarks();
+        if (!std::binary_search(all.begin(), all.end(), name)) {
+          throw HttpError{404, "no benchmark of that name has samples", "name"};
+        }
+        return BenchmarkHistoryHtml(s, name);
       });
     });
     AddOlympicsRoutes(http, {pool, limiter, [this](httplib::Response& res,
@@ -266,6 +268,24 @@ struct Server::Impl {
       Guarded(res, [&] {
         CheckParams(req.params, allowed);
         Reply(res, 200, render(req.params));
+      });
+    });
+  }
+
+  // A dashboard page (dashboard.h) whose query parameters must be among `allowed`.
+  template <class F>
+  void Page(const std::string& path, std::set<std::string> allowed, F render) {
+    http.Get(path, [this, allowed = std::move(allowed), render](const httplib::Request& req,
+                                                                httplib::Response& res) {
+      Guarded(res, [&] {
+        CheckParams(req.params, allowed);
+        const std::string page = render(req.params);
+        res.status = 200;
+        // The page loads nothing: a name that slipped past escaping still could not fetch.
+        res.set_header("Content-Security-Policy",
+                       "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'");
+        res.set_header("X-Content-Type-Options", "nosniff");
+        res.set_content(page, "text/html; charset=utf-8");
       });
     });
   }

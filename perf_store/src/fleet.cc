@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "perf_framework/error.h"
+#include "perf_framework/noise_profile.h"
 #include "perf_framework/statistics.h"
 
 namespace perf::store {
@@ -60,6 +61,10 @@ static_assert(std::size(kFleetStatusNames) == static_cast<size_t>(FleetStatus::k
 
 const char* FleetStatusName(FleetStatus s) { return kFleetStatusNames[static_cast<size_t>(s)]; }
 
+const char* FalseAlarmSourceName(FalseAlarmSource s) {
+  return s == FalseAlarmSource::kNoiseProfile ? "noise-profile" : "history";
+}
+
 FleetStatus JudgeChange(const ClassRates& own_others, const std::vector<ClassRates>& other_classes,
                         ClassEvidence& own, std::vector<ClassEvidence>& others) {
   own.hardware_class = own_others.hardware_class;
@@ -88,10 +93,43 @@ std::string HardwareClassOf(const std::string& environment_json) {
   }
 }
 
+namespace {
+
+// The metric a noise profile measures: compare's A/A comparisons are of times.
+constexpr const char* kProfileMetric = "real_time";
+
+// Each machine's rate from its newest noise profile, for the machines whose profile counts (the
+// rule in fleet.h): measured on the machine as it is now, with at least one comparison.
+std::map<std::string, FalseAlarmRate> ProfileRates(Store& store,
+                                                   const std::map<std::string, std::string>& fp) {
+  std::map<std::string, FalseAlarmRate> out;
+  for (const StoredNoiseProfile& s : store.LatestNoiseProfiles()) {
+    NoiseProfile p;
+    try {
+      p = NoiseProfile::FromJson(nlohmann::json::parse(s.content), s.run + "/noise.json");
+    } catch (const std::exception&) {
+      continue;  // checked on import: only a database edited by hand gets here; history then
+    }
+    const auto machine_fp = fp.find(s.machine);
+    if (machine_fp == fp.end() || machine_fp->second.empty() ||
+        machine_fp->second != p.fingerprint || p.benchmarks <= 0) {
+      continue;
+    }
+    out[s.machine] = {FalseAlarmBound(p.false_alarms, p.benchmarks), p.false_alarms, p.benchmarks,
+                      FalseAlarmSource::kNoiseProfile, s.run};
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<FleetChange> FleetChanges(Store& store, const std::string& machine) {
-  std::map<std::string, std::string> class_of;
-  for (const MachineInfo& m : store.ListMachines())
+  std::map<std::string, std::string> class_of, fingerprint_of;
+  for (const MachineInfo& m : store.ListMachines()) {
     class_of[m.name] = HardwareClassOf(m.environment_json);
+    fingerprint_of[m.name] = m.fingerprint;
+  }
+  const std::map<std::string, FalseAlarmRate> profiled = ProfileRates(store, fingerprint_of);
   std::map<std::string, std::set<std::string>> commits_of;
   std::map<std::string, int64_t> runs_of;
   for (const RunCommit& r : store.ListRunCommits()) {
@@ -119,7 +157,11 @@ std::vector<FleetChange> FleetChanges(Store& store, const std::string& machine) 
     return series * std::max<int64_t>(runs_of[m] - 1, 0);
   };
   const auto rate = [&](const std::string& m, const std::string& metric) {
-    return FalseAlarmBound(alarms[{m, metric}], tested(m, metric));
+    if (metric == kProfileMetric) {
+      if (const auto p = profiled.find(m); p != profiled.end()) return p->second;
+    }
+    const int64_t a = alarms[{m, metric}], t = tested(m, metric);
+    return FalseAlarmRate{FalseAlarmBound(a, t), a, t, FalseAlarmSource::kHistory, ""};
   };
 
   std::vector<FleetChange> out;
@@ -128,9 +170,7 @@ std::vector<FleetChange> FleetChanges(Store& store, const std::string& machine) 
     FleetChange f;
     f.change = c;
     f.hardware_class = class_of[c.machine];
-    f.alarms = alarms[{c.machine, c.metric}];
-    f.tested = tested(c.machine, c.metric);
-    f.false_alarm_rate = rate(c.machine, c.metric);
+    f.false_alarm = rate(c.machine, c.metric);
     ClassRates own{f.hardware_class, {}, 0};
     std::map<std::string, ClassRates> other;
     if (!c.commit.empty()) {
@@ -143,7 +183,7 @@ std::vector<FleetChange> FleetChanges(Store& store, const std::string& machine) 
         const std::string& cls = class_of[m];
         ClassRates& into = cls == f.hardware_class ? own : other[cls];
         into.hardware_class = cls;
-        into.rates.push_back(rate(m, c.metric));
+        into.rates.push_back(rate(m, c.metric).rate);
         into.flagged += flagged.contains({m, c.benchmark, c.metric, c.direction, c.commit});
       }
     }

@@ -9,6 +9,7 @@
 
 #include "perf_framework/environment.h"
 #include "perf_framework/error.h"
+#include "perf_framework/noise_profile.h"
 #include "perf_framework/suite.h"
 
 namespace perf::store {
@@ -141,6 +142,17 @@ void ReadBenchmarks(const RunDocument& d, const nlohmann::json& j, NormalisedRun
   }
 }
 
+// The run's noise profile: a profile, whose false-alarm count is one of its comparisons (the
+// fleet verdicts divide one by the other).
+void CheckNoiseProfile(const RunDocument& d) {
+  const NoiseProfile p = NoiseProfile::FromJson(ParseJson(d.content, d.name), d.name);
+  PERF_CHECK(p.benchmarks >= 0, d.name, ": field 'benchmarks' is ", p.benchmarks,
+             ", must not be negative");
+  PERF_CHECK(p.false_alarms >= 0 && p.false_alarms <= p.benchmarks, d.name,
+             ": field 'false_alarms' is ", p.false_alarms, ", must be 0 to 'benchmarks' (",
+             p.benchmarks, ")");
+}
+
 }  // namespace
 
 NormalisedRun Normalise(const RunBundle& bundle) {
@@ -149,10 +161,12 @@ NormalisedRun Normalise(const RunBundle& bundle) {
   if (const RunDocument* e = bundle.Find("environment.json"); e && out.environment_json == "{}") {
     ReadEnvironment(ParseJson(e->content, e->name), e->name, out);
   }
+  if (const RunDocument* p = bundle.Find(kNoiseProfileDocument)) CheckNoiseProfile(*p);
   for (const RunDocument& d : bundle.documents) {
-    // Per-claim files duplicate results.json; they and the Markdown are kept verbatim only.
+    // Per-claim files duplicate results.json; they and the Markdown are kept verbatim only. The
+    // environment and the noise profile were read above.
     if (!d.name.ends_with(".json") || d.name.starts_with("claims/") || d.name == "results.json" ||
-        d.name == "environment.json") {
+        d.name == "environment.json" || d.name == kNoiseProfileDocument) {
       continue;
     }
     const nlohmann::json j = ParseJson(d.content, d.name);

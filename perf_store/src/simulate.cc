@@ -1,6 +1,7 @@
 // The simulated fleet (simulate.h).
 #include "perf_store/simulate.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -8,6 +9,8 @@
 
 #include "perf_framework/environment.h"
 #include "perf_framework/error.h"
+#include "perf_framework/noise_profile.h"
+#include "perf_framework/statistics.h"
 
 namespace perf::store {
 
@@ -16,6 +19,7 @@ namespace {
 constexpr double kRepetitionNoise = 0.02;  // log-normal sigma of one repetition
 constexpr double kRunNoise = 0.01;         // of one run (process) as a whole
 constexpr double kPlantedStep = 1.25;
+constexpr int kCalibrationRounds = 3;  // calibrate's default
 
 // SplitMix64: one well-mixed 64-bit value from a few integers, so every (seed, machine, night)
 // has its own independent stream and any run can be made alone, in any order.
@@ -104,6 +108,23 @@ RunBundle SimulatedRun(const FleetSimulation& sim, int m, int night) {
   RunBundle bundle{sim.MachineName(m), run, {}};
   bundle.documents.push_back({"bench/sim_bench.1.json", "{\"benchmarks\": [" + rows + "\n]}\n"});
   bundle.documents.push_back({"environment.json", env.ToJson().dump(2) + "\n"});
+  if (sim.Calibrated(m)) {
+    // What `tinyperf calibrate` would find: the planted noise (2% per repetition, 1% per run) is
+    // far inside compare's 10% threshold, so its A/A comparisons raise no false alarm.
+    NoiseProfile p;
+    p.fingerprint = MachineFingerprint(env);
+    p.rounds = kCalibrationRounds;
+    p.repetitions = sim.repetitions;
+    p.threshold_pct = 10;
+    p.benchmarks = kCalibrationRounds * sim.benchmarks;
+    p.families = {{"BM_Sim", p.benchmarks, 0, 0, kNaN}};
+    const Interval rate = WilsonInterval(0, p.benchmarks);
+    p.false_alarm_low = rate.low;
+    p.false_alarm_high = rate.high;
+    bundle.documents.push_back({kNoiseProfileDocument, p.ToJson().dump(2) + "\n"});
+  }
+  std::sort(bundle.documents.begin(), bundle.documents.end(),
+            [](const RunDocument& a, const RunDocument& b) { return a.name < b.name; });
   return bundle;
 }
 

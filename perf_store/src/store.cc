@@ -660,6 +660,25 @@ std::vector<RunCommit> Store::ListRunCommits() {
   return out;
 }
 
+std::vector<StoredNoiseProfile> Store::LatestNoiseProfiles() {
+  std::vector<StoredNoiseProfile> out;
+  // Per machine, runs_by_machine walked newest first, each run's document looked up by its key.
+  for (const Row& r : LockedQuery(
+           *db_,
+           "SELECT m.name, r.id, r.name, d.content FROM machines m JOIN runs r ON r.id = (SELECT "
+           "x.id FROM runs x WHERE x.machine_id = m.id AND EXISTS (SELECT 1 FROM run_documents y "
+           "WHERE y.run_id = x.id AND y.name = $1) ORDER BY x.started_utc DESC, x.id DESC LIMIT "
+           "1) JOIN run_documents d ON d.run_id = r.id AND d.name = $1 ORDER BY m.name",
+           {std::string(kNoiseProfileDocument)})) {
+    out.push_back({AsText(r[0]), AsInt(r[1]), AsText(r[2]), AsText(r[3])});
+  }
+  // Byte order, whatever the database's collation.
+  std::sort(out.begin(), out.end(), [](const StoredNoiseProfile& a, const StoredNoiseProfile& b) {
+    return a.machine < b.machine;
+  });
+  return out;
+}
+
 int64_t Store::RecordChange(const Change& c) {
   PERF_CHECK(c.direction == "regression" || c.direction == "improvement", "change direction '",
              c.direction.substr(0, 32), "' must be regression or improvement");

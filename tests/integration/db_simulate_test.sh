@@ -3,7 +3,8 @@
 # checked): 8 machines (4 AVX-512, 4 AVX2) x 30 nights x 4 benchmarks x 3 repetitions, seed 7.
 # Every run and sample is read back, the two planted changes are detected on every machine that
 # has them (benchmark 0 on all 8, benchmark 1 on the 4 AVX-512 ones) and nothing else, and the
-# fleet verdicts say so: 8 confirmed, 4 hardware-specific. A second simulation into the same
+# fleet verdicts say so: 8 confirmed, 4 hardware-specific, the 6 changes of the calibrated
+# machines (sim-00..03) judged with their noise profiles' rates. A second simulation into the same
 # database is refused (exit 2).
 #   db_simulate_test.sh <tinyperf> <database URL: sqlite:PATH (made anew) or an empty PostgreSQL>
 set -uo pipefail
@@ -24,6 +25,7 @@ echo "$out"
 for line in "imported: 240 runs, 2880 samples" \
             "detected: 32 series searched, 12 changes recorded" \
             "fleet verdicts: 8 confirmed, 4 hardware-specific, 0 unconfirmed" \
+            "false-alarm rates: 6 from noise profiles, 6 from histories" \
             "rendered: BM_Sim/b:1, 8 charts of 30 runs each"; do
   grep -qF "$line" <<<"$out" || fail "no line '$line'"
 done

@@ -416,8 +416,9 @@ TEST_F(ServerTest, ReadApiAnswersJsonAndValidatesItsParameters) {
   Error(r);
 }
 
-// The dashboard at /: the matrix, a recorded change marked on its cell and listed, a trend chart
-// per benchmark and machine, and a hostile benchmark name shown as text, never as markup.
+// The dashboard at /: the matrix, a recorded change marked on its cell and listed, each benchmark
+// linked to its page at /benchmark?name= with a trend chart per machine, and a hostile benchmark
+// name shown as text, never as markup, and percent-encoded in its link.
 TEST_F(ServerTest, DashboardShowsMatrixChangesAndHistoryEscaped) {
   Start();
   const std::string hostile = "BM_<script>alert(1)</script>";
@@ -459,6 +460,8 @@ TEST_F(ServerTest, DashboardShowsMatrixChangesAndHistoryEscaped) {
   EXPECT_EQ(changes[0].at("false_alarm").at("alarms"), 1);
   EXPECT_EQ(changes[0].at("false_alarm").at("tested"), 4);
   EXPECT_NEAR(changes[0].at("false_alarm").at("rate").get<double>(), 0.6993581574175981, 1e-12);
+  EXPECT_EQ(changes[0].at("false_alarm").at("source"), "history");  // no run carries a profile
+  EXPECT_TRUE(changes[0].at("false_alarm").at("profile_run").is_null());
 
   const auto r = Client().Get("/");
   ASSERT_TRUE(r);
@@ -478,9 +481,36 @@ TEST_F(ServerTest, DashboardShowsMatrixChangesAndHistoryEscaped) {
   EXPECT_EQ(count("<tr data-benchmark="), 2u);     // BM_Add/64 and the hostile name
   EXPECT_EQ(count("<td class=\"cell regression\""), 1u);
   EXPECT_EQ(count("<tr class=\"change regression\""), 1u);
-  EXPECT_EQ(count("class=\"chart trend-chart\""), 4u);  // 2 benchmarks × m1, m2
-  EXPECT_EQ(count("<td class=\"cell empty\""), 2u);     // m3's column
+  EXPECT_EQ(count("<td class=\"false-alarm history\""), 1u);
+  EXPECT_EQ(count("<td class=\"cell empty\""), 2u);  // m3's column
+  // The charts are on each benchmark's page, linked from its row (and from the change's).
+  EXPECT_EQ(count("trend-chart"), 0u);
+  const std::string hostile_query = "BM_%3Cscript%3Ealert%281%29%3C%2Fscript%3E";
+  EXPECT_EQ(count("<a href=\"benchmark?name=" + hostile_query + "\">"), 1u);
+  EXPECT_EQ(count("<a href=\"benchmark?name=BM_Add%2F64\">"), 2u);
   EXPECT_EQ(Client().Get("/?x=1")->status, 400);
+
+  const auto history = Client().Get("/benchmark?name=" + hostile_query);
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->status, 200) << history->body;
+  EXPECT_NE(history->get_header_value("Content-Security-Policy").find("default-src 'none'"),
+            std::string::npos);
+  const std::string& h = history->body;
+  EXPECT_EQ(h.find("<script>alert"), std::string::npos);
+  EXPECT_NE(h.find("<h1>BM_&lt;script&gt;alert(1)&lt;/script&gt;</h1>"), std::string::npos);
+  EXPECT_NE(h.find("<a href=\"./\">"), std::string::npos);  // back to the front page
+  size_t charts = 0;
+  for (size_t at = h.find("class=\"chart trend-chart\""); at != std::string::npos;
+       at = h.find("class=\"chart trend-chart\"", at + 1)) {
+    ++charts;
+  }
+  EXPECT_EQ(charts, 2u);  // m1 and m2; m3 has no runs
+  const auto unknown = Client().Get("/benchmark?name=BM_Nope");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(Error(unknown).at("field"), "name");
+  EXPECT_EQ(Client().Get("/benchmark")->status, 400);
+  EXPECT_EQ(Client().Get("/benchmark?name=BM_Add%2F64&x=1")->status, 400);
 }
 
 // A run folder on disk, as `tinyperf submit` reads it.

@@ -15,6 +15,7 @@
 
 #include "fileio/fileio.h"
 #include "perf_framework/environment.h"
+#include "perf_framework/noise_profile.h"
 #include "perf_framework/statistics.h"
 #include "perf_framework/suite.h"
 #include "perf_store/fleet.h"
@@ -597,10 +598,11 @@ TEST_P(StoreTest, FleetVerdictsCountMachinesOfTheClassAgainstTheirFalseAlarmRate
   int hardware_specific = 0;
   for (const FleetChange& f : fleet) {
     SCOPED_TRACE(f.change.machine + " " + f.change.metric);
-    // 1 change in 39 searched runs of 1 series: Wilson's upper 95% bound.
-    EXPECT_EQ(f.alarms, 1);
-    EXPECT_EQ(f.tested, 39);
-    EXPECT_NEAR(f.false_alarm_rate, 0.13180990169850076, 1e-12);
+    // No noise profile: 1 change in 39 searched runs of 1 series, Wilson's upper 95% bound.
+    EXPECT_EQ(f.false_alarm.source, FalseAlarmSource::kHistory);
+    EXPECT_EQ(f.false_alarm.alarms, 1);
+    EXPECT_EQ(f.false_alarm.tested, 39);
+    EXPECT_NEAR(f.false_alarm.rate, 0.13180990169850076, 1e-12);
     if (f.change.metric == "real_time") {
       EXPECT_EQ(f.hardware_class, "Xeon A | avx512 | SkylakeX");
       EXPECT_EQ(f.change.commit, Commit(21));
@@ -623,6 +625,115 @@ TEST_P(StoreTest, FleetVerdictsCountMachinesOfTheClassAgainstTheirFalseAlarmRate
   }
   EXPECT_EQ(hardware_specific, 4);
   EXPECT_EQ(FleetChanges(s, "b0").size(), 1u);
+}
+
+// A noise profile as `tinyperf calibrate` writes it: `false_alarms` regressions in `benchmarks`
+// A/A comparisons, measured on the machine of fingerprint `fingerprint`.
+std::string NoiseJson(const std::string& fingerprint, int false_alarms, int benchmarks) {
+  NoiseProfile p;
+  p.fingerprint = fingerprint;
+  p.rounds = 3;
+  p.repetitions = 3;
+  p.threshold_pct = 10;
+  p.benchmarks = benchmarks;
+  p.false_alarms = false_alarms;
+  p.families = {{"BM_S", benchmarks, 1.0, 4.0, kNaN}};
+  return p.ToJson().dump(2);
+}
+
+// The fingerprint of the machine NightBundle describes with `cpu`.
+std::string FingerprintOf(const std::string& cpu, const std::vector<std::string>& flags,
+                          const std::string& kernel) {
+  return MachineFingerprint(
+      Environment::FromJson(nlohmann::json::parse(EnvironmentJson(cpu, flags, kernel, "", ""))));
+}
+
+// The fleet of the test above, some of whose runs carry noise profiles (noise.json): a0..a2's
+// newest says 30 false alarms in 100 A/A comparisons (a2's older one 0 in 100: the newest
+// counts), a3's was measured on other hardware (not its fingerprint: its history counts), and
+// b0's says 0 in 100, which holds for its times but not for its instruction counts. The step
+// seen on all four AVX-512 machines, hardware-specific when judged by their histories, is now
+// judged against the profiles' far higher rates and stays unconfirmed.
+TEST_P(StoreTest, FleetVerdictsTakeTheMachinesRatesFromTheirNoiseProfiles) {
+  Store s = OpenInit();
+  const std::vector<std::string> avx512 = {"avx512f", "avx2", "fma"}, avx2 = {"avx2", "fma"};
+  const std::string a_fp = FingerprintOf("Xeon A", avx512, "SkylakeX"),
+                    b_fp = FingerprintOf("Epyc B", avx2, "Haswell");
+  const auto with_profile = [](RunBundle b, const std::string& profile) {
+    b.documents.push_back({"noise.json", profile});
+    std::sort(b.documents.begin(), b.documents.end(),
+              [](const RunDocument& x, const RunDocument& y) { return x.name < y.name; });
+    return b;
+  };
+  for (int day = 1; day <= 40; ++day) {
+    for (int m = 0; m < 4; ++m) {
+      const Night n{day, (day >= 21 ? 1300.0 : 1000.0) + (day + m) % 3, 2e6, Commit(day)};
+      RunBundle b = NightBundle("a" + std::to_string(m), n, "Xeon A", avx512, "SkylakeX");
+      if (day == 40 && m < 3) b = with_profile(b, NoiseJson(a_fp, 30, 100));
+      if (day == 40 && m == 3) b = with_profile(b, NoiseJson(b_fp, 30, 100));
+      if (day == 10 && m == 2) b = with_profile(b, NoiseJson(a_fp, 0, 100));
+      s.ImportRun(b, "", false);
+    }
+    for (int m = 0; m < 3; ++m) {
+      const Night n{day, 1000.0 + (day + m) % 3, m == 0 && day >= 30 ? 2.1e6 : 2e6, Commit(day)};
+      RunBundle b = NightBundle("b" + std::to_string(m), n, "Epyc B", avx2, "Haswell");
+      if (day == 35 && m == 0) b = with_profile(b, NoiseJson(b_fp, 0, 100));
+      s.ImportRun(b, "", false);
+    }
+  }
+  // Every run stays one document richer and its samples unchanged: the profile is no benchmark.
+  EXPECT_EQ(s.ExportRun(*s.FindRun("a0", "20261240T030000Z")).Find("noise.json")->content,
+            NoiseJson(a_fp, 30, 100));
+  EXPECT_EQ(s.DetectChanges().recorded, 5);
+  const std::vector<StoredNoiseProfile> stored = s.LatestNoiseProfiles();
+  ASSERT_EQ(stored.size(), 5u);  // a0..a3 and b0, each its newest
+  EXPECT_EQ(stored[2].machine, "a2");
+  EXPECT_EQ(stored[2].run, "20261240T030000Z");
+
+  const double noisy = FalseAlarmBound(30, 100), history = FalseAlarmBound(1, 39);
+  for (const FleetChange& f : FleetChanges(s)) {
+    SCOPED_TRACE(f.change.machine + " " + f.change.metric);
+    if (f.change.metric == "instructions") {
+      EXPECT_EQ(f.change.machine, "b0");
+      EXPECT_EQ(f.false_alarm.source, FalseAlarmSource::kHistory);
+      EXPECT_EQ(f.false_alarm.profile_run, "");
+      EXPECT_NEAR(f.false_alarm.rate, history, 1e-12);
+      continue;
+    }
+    const bool a3 = f.change.machine == "a3";
+    EXPECT_EQ(f.false_alarm.source,
+              a3 ? FalseAlarmSource::kHistory : FalseAlarmSource::kNoiseProfile);
+    EXPECT_EQ(f.false_alarm.alarms, a3 ? 1 : 30);
+    EXPECT_EQ(f.false_alarm.tested, a3 ? 39 : 100);
+    EXPECT_EQ(f.false_alarm.profile_run, a3 ? "" : "20261240T030000Z");
+    EXPECT_NEAR(f.false_alarm.rate, a3 ? history : noisy, 1e-12);
+    EXPECT_EQ(f.own.k, 4);
+    EXPECT_EQ(f.own.n, 4);
+    // The other three flagged too, each at its own rate.
+    EXPECT_NEAR(f.own.p_value, a3 ? noisy * noisy * noisy : noisy * noisy * history, 1e-12);
+    EXPECT_EQ(f.status, FleetStatus::kUnconfirmed);
+  }
+}
+
+TEST_P(StoreTest, ANoiseProfileDocumentMustBeAProfile) {
+  Store s = OpenInit();
+  const auto with = [&](const std::string& content) {
+    RunBundle b = Bundle("m1", "r1", Commit(1));
+    b.documents.push_back({"noise.json", content});
+    std::sort(b.documents.begin(), b.documents.end(),
+              [](const RunDocument& x, const RunDocument& y) { return x.name < y.name; });
+    return b;
+  };
+  EXPECT_THAT([&] { s.ImportRun(with("{\"benchmarks\": []}")); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("noise.json: not a noise profile")));
+  EXPECT_THAT([&] { s.ImportRun(with(NoiseJson("fp", 5, 4))); },
+              ::testing::ThrowsMessage<Error>(HasSubstr(
+                  "noise.json: field 'false_alarms' is 5, must be 0 to 'benchmarks' (4)")));
+  EXPECT_TRUE(s.ListRuns().empty());
+  EXPECT_TRUE(s.LatestNoiseProfiles().empty());
+  EXPECT_TRUE(s.ImportRun(with(NoiseJson("fp", 0, 4))).created);
+  ASSERT_EQ(s.LatestNoiseProfiles().size(), 1u);
+  EXPECT_EQ(s.LatestNoiseProfiles()[0].content, NoiseJson("fp", 0, 4));
 }
 
 TEST_P(StoreTest, LatestValuesAndRunValuesAreOneValuePerRun) {

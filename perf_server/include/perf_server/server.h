@@ -11,7 +11,8 @@
 //       /api/v1/series?benchmark=&machine=[&metric=], /api/v1/regressions[?machine=&limit=]
 //        200, 400 for a bad query parameter, 503 database unavailable.
 //   GET /healthz         200 {"status": "ok"} when the database answers, 503 otherwise.
-//   GET /                the dashboard (dashboard.h), HTML.
+//   GET /                the dashboard's front page (dashboard.h), HTML.
+//   GET /benchmark?name= one benchmark's history page, HTML; 404 when no sample has that name.
 //   /api/v1/olympics/... and /olympics/<event>: the Olympics' submissions and leaderboards
 //        (src/olympics_routes.h lists them with their status codes).
 #pragma once

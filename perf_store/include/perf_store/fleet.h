@@ -15,11 +15,19 @@
 // class while the machines of every other class that measured X stay within their noise (their
 // own tail p ≥ kFleetAlpha) is hardware-specific.
 //
-// A machine's false-alarm rate is measured on its own history in the store: the changes it
-// recorded of that metric per series and run searched, every recorded change counted as an
-// alarm (real ones too: the estimate errs toward noisy, which only makes confirmation harder),
-// and the upper end of its 95% Wilson interval taken, so that a machine with a short history
-// cannot look quiet.
+// A machine's false-alarm rate for times comes from its own noise profile when its runs carry
+// one (the run folder's noise.json: the nightly copies in the profile of `tinyperf calibrate`
+// its comparison used; the newest run carrying one counts): the profile's A/A comparisons
+// compared the very same binary with itself, so every regression they called is a false alarm,
+// measured, not assumed. The rate is the upper end of the 95% Wilson interval of its false alarms
+// in its benchmark comparisons. The profile counts only when it describes the machine as it is:
+// its fingerprint is the machine's latest, and it compared at least one benchmark. Otherwise,
+// and always for instruction counts (a profile measures times), the rate is estimated on the
+// machine's own history in the store: the changes it recorded of that metric per series and run
+// searched, every recorded change counted as an alarm (real ones too: the estimate errs toward
+// noisy, which only makes confirmation harder), again at the upper end of its 95% Wilson
+// interval, so that a machine with a short history cannot look quiet. Every verdict says which
+// of the two its machine's rate is (FalseAlarmRate::source).
 #pragma once
 
 #include <span>
@@ -63,13 +71,26 @@ struct ClassEvidence {
   double p_value = 1;  // the tail probability of the rule (above), for this class
 };
 
+// Where a machine's false-alarm rate comes from (the rule above).
+enum class FalseAlarmSource { kNoiseProfile, kHistory };
+const char* FalseAlarmSourceName(FalseAlarmSource s);  // "noise-profile", "history"
+
+// A machine's false-alarm rate for one metric, and what it is measured on.
+struct FalseAlarmRate {
+  double rate = 1;  // FalseAlarmBound(alarms, tested)
+  // kNoiseProfile: the profile's A/A regressions in its benchmark comparisons; kHistory: the
+  // recorded changes in the series-runs searched.
+  int64_t alarms = 0, tested = 0;
+  FalseAlarmSource source = FalseAlarmSource::kHistory;
+  std::string profile_run;  // kNoiseProfile: the run whose noise.json it is; "" otherwise
+};
+
 // A recorded change with its fleet verdict.
 struct FleetChange {
   Change change;
-  std::string hardware_class;      // of the change's machine
-  double false_alarm_rate = 1;     // the machine's, for the change's metric (FalseAlarmBound)
-  int64_t alarms = 0, tested = 0;  // what the rate is measured on
-  ClassEvidence own;               // its own class (k counts the machine itself)
+  std::string hardware_class;                // of the change's machine
+  FalseAlarmRate false_alarm;                // the machine's, for the change's metric
+  ClassEvidence own;                         // its own class (k counts the machine itself)
   std::vector<ClassEvidence> other_classes;  // classes that measured the commit too
   FleetStatus status = FleetStatus::kUnconfirmed;
 };

@@ -37,6 +37,9 @@ struct RunDocument {
 //     environment.git_commit, the full environment JSON), started_utc, and every claim's verdict;
 //   - environment.json (`tinyperf env --format json`, written by scripts/bench.sh): the
 //     environment of a run that has no results.json;
+//   - noise.json (kNoiseProfileDocument; the nightly copies in the machine's `tinyperf calibrate`
+//     profile, the one its comparison used): checked as a noise profile and kept verbatim; the
+//     fleet verdicts (fleet.h) take the machine's false-alarm rate from its newest one;
 //   - every other *.json document whose top level has a "benchmarks" array (Google Benchmark
 //     JSON, and `tinyperf count` output): one sample per iteration row (every repetition;
 //     aggregates are skipped): real_time and cpu_time in ns, and every other numeric field of the
@@ -60,6 +63,9 @@ struct RunBundle {
   // The document named `name`, or nullptr.
   const RunDocument* Find(const std::string& name) const;
 };
+
+// The document that carries the machine's noise profile (perf_framework/noise_profile.h).
+inline constexpr const char* kNoiseProfileDocument = "noise.json";
 
 inline constexpr size_t kMaxDocuments = 4096;
 inline constexpr size_t kMaxDocumentBytes = size_t{32} << 20;

@@ -134,6 +134,15 @@ struct RunCommit {
   std::string commit;
 };
 
+// The noise profile a machine's newest run carrying one holds (its noise.json document, checked
+// as a profile when it was imported).
+struct StoredNoiseProfile {
+  std::string machine;
+  int64_t run_id = 0;
+  std::string run;
+  std::string content;  // the document, verbatim
+};
+
 class Database;  // one backend's connection (src/database.h)
 
 class Store {
@@ -197,6 +206,9 @@ class Store {
   std::vector<LatestValue> LatestValues(const std::string& metric);
   // Every run's machine and commit: which commits each machine measured.
   std::vector<RunCommit> ListRunCommits();
+  // For every machine whose runs carry a noise profile, its newest run's (by start time), by
+  // machine. One document per machine is read, however many runs carry one.
+  std::vector<StoredNoiseProfile> LatestNoiseProfiles();
   int64_t RecordChange(const Change& change);
   // The per-machine change detection of `tinyperf history` over the stored series of `machine`
   // (every machine when ""): per run the median of its repetitions (its bench/ documents' when it
