@@ -99,6 +99,12 @@ std::string RecommendedCoretype(const BlasInfo& info) {
   return fallback ? info.best_kernel : "";
 }
 
+std::string RecommendedThreadTimeout(const BlasInfo& info) {
+  return info.library == "OpenBLAS" && info.threads > 1 && info.thread_timeout_setting.empty()
+             ? "17"
+             : "";
+}
+
 BlasInfo ProbeBlas(std::span<const std::string> flags) {
   BlasInfo info;
   using Text = char* (*)();
@@ -114,6 +120,7 @@ BlasInfo ProbeBlas(std::span<const std::string> flags) {
   words >> name >> info.version;  // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..."
   info.threads = threads != nullptr ? threads() : 0;
   if (const char* set = std::getenv("OPENBLAS_CORETYPE")) info.coretype_setting = set;
+  if (const char* set = std::getenv("OPENBLAS_THREAD_TIMEOUT")) info.thread_timeout_setting = set;
   return AssessBlas(std::move(info), flags);
 }
 
@@ -125,10 +132,16 @@ std::string BlasInfo::Summary() const {
 }
 
 nlohmann::json BlasInfo::ToJson() const {
-  return {
-      {"library", library}, {"version", version},         {"config", config},
-      {"kernel", kernel},   {"best_kernel", best_kernel}, {"coretype_setting", coretype_setting},
-      {"threads", threads}, {"degraded", degraded},       {"reason", reason}};
+  return {{"library", library},
+          {"version", version},
+          {"config", config},
+          {"kernel", kernel},
+          {"best_kernel", best_kernel},
+          {"coretype_setting", coretype_setting},
+          {"thread_timeout_setting", thread_timeout_setting},
+          {"threads", threads},
+          {"degraded", degraded},
+          {"reason", reason}};
 }
 
 BlasInfo BlasInfo::FromJson(const nlohmann::json& j) {
@@ -140,6 +153,7 @@ BlasInfo BlasInfo::FromJson(const nlohmann::json& j) {
     b.kernel = j.value("kernel", "");
     b.best_kernel = j.value("best_kernel", "");
     b.coretype_setting = j.value("coretype_setting", "");
+    b.thread_timeout_setting = j.value("thread_timeout_setting", "");
     b.threads =
         j.contains("threads") ? JsonInt(j.at("threads"), "environment.blas: field 'threads'") : 0;
     b.degraded = j.value("degraded", false);

@@ -66,6 +66,19 @@ TEST(PerfEnvironmentTest, AnExplicitSettingIsRespectedAndReported) {
   EXPECT_EQ(RecommendedCoretype(b), "") << "never override the user's setting";
 }
 
+TEST(PerfEnvironmentTest, AThreadedOpenBlasYieldsItsCoresAsSoonAsTheOtherPools) {
+  BlasInfo b = AssessBlas(OpenBlas("Cooperlake"), kXeonAvx512Vnni);
+  b.threads = 2;
+  EXPECT_EQ(RecommendedThreadTimeout(b), "17");
+  b.threads = 1;  // no idle threads to spin
+  EXPECT_EQ(RecommendedThreadTimeout(b), "");
+  b.threads = 2;
+  b.thread_timeout_setting = "28";
+  EXPECT_EQ(RecommendedThreadTimeout(b), "") << "never override the user's setting";
+  EXPECT_EQ(BlasInfo::FromJson(b.ToJson()).thread_timeout_setting, "28");
+  EXPECT_EQ(RecommendedThreadTimeout(BlasInfo{}), "") << "not OpenBLAS";
+}
+
 TEST(PerfEnvironmentTest, UnknownKernelIsReportedNotGuessed) {
   const BlasInfo b = AssessBlas(OpenBlas("FutureLake"), kSkylakeX);
   EXPECT_FALSE(b.degraded);

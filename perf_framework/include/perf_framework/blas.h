@@ -20,6 +20,7 @@ struct BlasInfo {
   std::string kernel;            // the core kernel it runs (openblas_get_corename()), "Cooperlake"
   std::string best_kernel;       // the kernel this CPU's ISA calls for, "SkylakeX"
   std::string coretype_setting;  // OPENBLAS_CORETYPE as the process saw it; empty when unset
+  std::string thread_timeout_setting;  // OPENBLAS_THREAD_TIMEOUT likewise
   int threads = 0;
   bool degraded = false;
   std::string reason;  // why it is degraded, with what to do; empty when it is not
@@ -49,6 +50,15 @@ BlasInfo AssessBlas(BlasInfo info, std::span<const std::string> cpu_flags);
 // kernel it runs is degraded and nobody set OPENBLAS_CORETYPE; empty otherwise (an explicit
 // setting is respected, a healthy kernel left alone).
 std::string RecommendedCoretype(const BlasInfo& info);
+
+// The OPENBLAS_THREAD_TIMEOUT that lets a threaded OpenBLAS yield its cores as soon as the other
+// pools in a race do: "17" for a threaded OpenBLAS when nobody set it, empty otherwise. OpenBLAS's
+// idle threads spin 2^28 TSC cycles (0.1 s at 2.6 GHz) before they sleep; tinytorch's pool polls
+// 50 µs (kernels/cpu.cc) and libtorch's OpenMP threads sleep at once (OMP_WAIT_POLICY=PASSIVE,
+// which ctest sets). A comparison that alternates the two sides otherwise charges OpenBLAS's spin
+// to whichever runs next: 2^17 cycles is the same 50 µs. Calls back to back (OpenBLAS's own
+// benchmarks) never wait that long, so they keep their speed.
+std::string RecommendedThreadTimeout(const BlasInfo& info);
 
 // The OpenBLAS loaded in this process (found by symbol, so perf_framework does not link it), with
 // its kernel assessed for this CPU. library is "none" when no OpenBLAS is loaded.
