@@ -63,6 +63,13 @@ dpkg-deb -c "$results_deb" | awk '{print $6}' | grep -v '/$' | sort > "$work/res
 for f in ./usr/bin/tinyperf ./usr/bin/tinyperf-count-probe ./usr/share/tinytorch/digits/digits.csv; do
   grep -qx "$f" "$work/runtime_files.txt" || fail "tinyperf lacks $f"
 done
+# Debian policy: every package its copyright file and changelog (cmake/Package.cmake).
+for pair in runtime:tinyperf dev:tinytorch-dev results:perf-results-dev; do
+  for f in copyright changelog.gz; do
+    grep -qx "./usr/share/doc/${pair#*:}/$f" "$work/${pair%%:*}_files.txt" ||
+      fail "${pair#*:} lacks /usr/share/doc/${pair#*:}/$f"
+  done
+done
 if grep -E '^\./usr/(include|lib)/' "$work/runtime_files.txt"; then
   fail "development files in the tinyperf package"
 fi
