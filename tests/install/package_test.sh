@@ -3,7 +3,8 @@
 #   1. their control fields: names, Depends on the Debian packages we build against, and apt
 #      resolving those on this Debian (what `apt install ./*.deb` on a fresh machine resolves);
 #   2. their contents: tinyperf's package holds no development files, each -dev package exactly
-#      its libraries' public headers, the libraries and the package configs;
+#      its libraries' public headers, the libraries and the package configs; each package its
+#      copyright file and changelog;
 #   3. unpacked into a throwaway root: tinyperf --help and compare on two Google Benchmark files,
 #      examples/downstream/ built against the root and its tests run, and a program linked
 #      against the results libraries through their pkg-config files.
