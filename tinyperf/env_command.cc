@@ -2,25 +2,23 @@
 // BLAS with its kernel and whether it is degraded, tinytorch's MatMul choice, and the warnings.
 //   tinyperf env [--format text|json]   print it
 //   tinyperf env --tune                 measure the MatMul choice unless this machine has one
-//   cached tinyperf env --retune               measure it again tinyperf env --exports shell lines
-//   that run the references at their best:
+//                                       cached (--retune: measure it again)
+//   tinyperf env --exports              shell lines that run the references at their best:
 //                                       `export OPENBLAS_CORETYPE=X` when OpenBLAS fell back and
 //                                       nobody set it, after a child process has checked that X
 //                                       computes right. Scripts: eval "$(tinyperf env --exports)"
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
+// The policies are the libraries': which kernel to recommend and the child-process check
+// (perf_framework/blas.h), what computes right and when to tune (tinytorch/acceleration.h).
 #include <unistd.h>
 
 #include <climits>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "commands.h"
+#include "perf_framework/blas.h"
 #include "perf_framework/environment.h"
 #include "tinytorch/acceleration.h"
 
@@ -28,72 +26,49 @@ namespace tinyperf {
 
 namespace {
 
-// Results within this relative error of the naive kernel are right: float32 sums over k <= 513
-// terms differ from each other by a few ulps per term, far below it.
-constexpr double kBlasTolerance = 1e-4;
-
 std::string SelfPath() {
   char buf[PATH_MAX];
   const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
-// Runs `tinyperf env --verify-blas` with OPENBLAS_CORETYPE=coretype (OpenBLAS reads it once, at
-// load time, so only a new process can try a kernel). True when it exits 0. posix_spawn, not
-// fork + setenv: OpenBLAS's threads are running, and a forked child may only exec.
-bool KernelComputesRight(const std::string& coretype) {
-  const std::string self = SelfPath();
-  if (self.empty()) return false;
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::strncmp(*e, "OPENBLAS_CORETYPE=", 18) != 0) env_strings.emplace_back(*e);
-  }
-  env_strings.push_back("OPENBLAS_CORETYPE=" + coretype);
-  std::vector<char*> envp;
-  for (std::string& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::string arg0 = self, arg1 = "env", arg2 = "--verify-blas";
-  char* argv[] = {arg0.data(), arg1.data(), arg2.data(), nullptr};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int spawned = ::posix_spawn(&pid, self.c_str(), &actions, nullptr, argv, envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return false;
-  int status = 0;
-  if (::waitpid(pid, &status, 0) != pid) return false;
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
+// `tinyperf env --verify-blas`: the child process perf::KernelComputesRight runs to try a kernel.
+std::vector<std::string> BlasVerifier() { return {SelfPath(), "env", "--verify-blas"}; }
 
 }  // namespace
 
 std::string CheckedBestCoretype() {
-  const std::string coretype = perf::RecommendedCoretype(perf::ProcessBlas());
-  return !coretype.empty() && KernelComputesRight(coretype) ? coretype : "";
+  return perf::AdviseCoretype(perf::ProcessBlas(), BlasVerifier()).ToExport();
 }
 
 namespace {
 
 int Exports() {
   const perf::BlasInfo& blas = perf::ProcessBlas();
-  const std::string coretype = perf::RecommendedCoretype(blas);
-  if (coretype.empty()) {
+  const std::string timeout = perf::RecommendedThreadTimeout(blas);
+  if (!timeout.empty()) {
+    std::printf(
+        "# tinyperf env: OpenBLAS's idle threads yield their cores after 2^%s cycles (~50 us), "
+        "as tinytorch's pool does, not after 2^28\nexport OPENBLAS_THREAD_TIMEOUT=%s\n",
+        timeout.c_str(), timeout.c_str());
+  }
+  const perf::CoretypeAdvice advice = perf::AdviseCoretype(blas, BlasVerifier());
+  if (advice.recommended.empty()) {
     std::printf("# tinyperf env: %s %s runs kernel '%s'%s; nothing to set\n", blas.library.c_str(),
                 blas.version.c_str(), blas.kernel.c_str(),
                 blas.coretype_setting.empty() ? "" : " (OPENBLAS_CORETYPE set by the user)");
     return kExitOk;
   }
-  if (!KernelComputesRight(coretype)) {
+  if (!advice.computes_right) {
     std::printf("# tinyperf env: OPENBLAS_CORETYPE=%s failed its correctness check; left unset\n",
-                coretype.c_str());
+                advice.recommended.c_str());
     std::fprintf(stderr, "tinyperf env: %s\n", blas.reason.c_str());
     return kExitOk;
   }
   std::printf(
       "# tinyperf env: OpenBLAS fell back to '%s' on this CPU; its '%s' kernel checked "
       "against the naive GEMM\nexport OPENBLAS_CORETYPE=%s\n",
-      blas.kernel.c_str(), coretype.c_str(), coretype.c_str());
+      blas.kernel.c_str(), advice.recommended.c_str(), advice.recommended.c_str());
   return kExitOk;
 }
 
@@ -101,7 +76,7 @@ int VerifyBlas() {
   const double error = tinytorch::BlasMaxRelativeError();
   std::printf("{\"kernel\": \"%s\", \"max_relative_error\": %.3g}\n",
               perf::ProcessBlas().kernel.c_str(), error);
-  return error <= kBlasTolerance ? kExitOk : kExitInvalid;
+  return tinytorch::BlasComputesRight(error) ? kExitOk : kExitInvalid;
 }
 
 std::string Text(const perf::Environment& env, const tinytorch::MatMulChoice& choice) {
@@ -150,14 +125,17 @@ void AddEnvCommand(CLI::App& app, std::function<int()>& run) {
     run = [=] {
       if (*verify) return VerifyBlas();
       if (!try_kernel->empty()) {
-        const bool ok = KernelComputesRight(*try_kernel);
+        const bool ok = perf::KernelComputesRight(*try_kernel, BlasVerifier());
         std::printf("OPENBLAS_CORETYPE=%s: %s\n", try_kernel->c_str(),
                     ok ? "computes right" : "failed the check against the naive GEMM");
         return ok ? kExitOk : kExitInvalid;
       }
       if (*exports) return Exports();
-      const bool measured = tinytorch::DefaultMatMulChoice().source.rfind("measured", 0) == 0;
-      if (*retune || (*tune && !measured)) tinytorch::TuneMatMul();
+      if (*retune) {
+        tinytorch::TuneMatMul();
+      } else if (*tune) {
+        tinytorch::TuneMatMulUnlessMeasured();
+      }
       const perf::Environment env = perf::CaptureEnvironment();
       const tinytorch::MatMulChoice choice = tinytorch::DefaultMatMulChoice();
       if (*format == "json") {

@@ -2,10 +2,15 @@
 #include "perf_framework/blas.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 #include <string_view>
 
@@ -103,6 +108,43 @@ std::string RecommendedThreadTimeout(const BlasInfo& info) {
   return info.library == "OpenBLAS" && info.threads > 1 && info.thread_timeout_setting.empty()
              ? "17"
              : "";
+}
+
+bool KernelComputesRight(const std::string& coretype, const std::vector<std::string>& verifier) {
+  if (verifier.empty() || verifier[0].empty()) return false;
+  // posix_spawn with its own environment, not fork + setenv: OpenBLAS's threads are running, and
+  // a forked child of a threaded process may only exec.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "OPENBLAS_CORETYPE=", 18) != 0) env_strings.emplace_back(*e);
+  }
+  env_strings.push_back("OPENBLAS_CORETYPE=" + coretype);
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args = verifier;
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int spawned =
+      ::posix_spawn(&pid, args[0].c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return false;
+  int status = 0;
+  if (::waitpid(pid, &status, 0) != pid) return false;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+CoretypeAdvice AdviseCoretype(const BlasInfo& info, const std::vector<std::string>& verifier) {
+  CoretypeAdvice advice;
+  advice.recommended = RecommendedCoretype(info);
+  advice.computes_right =
+      !advice.recommended.empty() && KernelComputesRight(advice.recommended, verifier);
+  return advice;
 }
 
 BlasInfo ProbeBlas(std::span<const std::string> flags) {

@@ -3,7 +3,8 @@
 #   1. their control fields: names, Depends on the Debian packages we build against, and apt
 #      resolving those on this Debian (what `apt install ./*.deb` on a fresh machine resolves);
 #   2. their contents: tinyperf's package holds no development files, each -dev package exactly
-#      its libraries' public headers, the libraries and the package configs;
+#      its libraries' public headers, the libraries and the package configs; each package its
+#      copyright file and changelog;
 #   3. unpacked into a throwaway root: tinyperf --help and compare on two Google Benchmark files,
 #      examples/downstream/ built against the root and its tests run, and a program linked
 #      against the results libraries through their pkg-config files.
@@ -62,6 +63,13 @@ dpkg-deb -c "$dev_deb" | awk '{print $6}' | grep -v '/$' | sort > "$work/dev_fil
 dpkg-deb -c "$results_deb" | awk '{print $6}' | grep -v '/$' | sort > "$work/results_files.txt"
 for f in ./usr/bin/tinyperf ./usr/bin/tinyperf-count-probe ./usr/share/tinytorch/digits/digits.csv; do
   grep -qx "$f" "$work/runtime_files.txt" || fail "tinyperf lacks $f"
+done
+# Debian policy: every package its copyright file and changelog (cmake/Package.cmake).
+for pair in runtime:tinyperf dev:tinytorch-dev results:perf-results-dev; do
+  for f in copyright changelog.gz; do
+    grep -qx "./usr/share/doc/${pair#*:}/$f" "$work/${pair%%:*}_files.txt" ||
+      fail "${pair#*:} lacks /usr/share/doc/${pair#*:}/$f"
+  done
 done
 if grep -E '^\./usr/(include|lib)/' "$work/runtime_files.txt"; then
   fail "development files in the tinyperf package"

@@ -49,7 +49,13 @@ expect "$dir/prescott_cached.json" '"matmul_choice": "measured' "a later process
 ls "$TT_CACHE_DIR"/matmul-*prescott*.json >/dev/null 2>&1 || fail "no cache file for the kernel"
 # The user's setting is respected: --exports proposes nothing.
 OPENBLAS_CORETYPE=Prescott "$tinyperf" env --exports >"$dir/exports_explicit.sh"
-reject "$dir/exports_explicit.sh" "export " "an explicit OPENBLAS_CORETYPE is never overridden"
+reject "$dir/exports_explicit.sh" "export OPENBLAS_CORETYPE" "an explicit OPENBLAS_CORETYPE is never overridden"
+# A threaded OpenBLAS spins as briefly as tinytorch's pool, unless the user said otherwise.
+if (( $(nproc) > 1 )); then
+  expect "$dir/exports_explicit.sh" "export OPENBLAS_THREAD_TIMEOUT=17" "OpenBLAS's spin matches the pool's"
+fi
+OPENBLAS_THREAD_TIMEOUT=28 "$tinyperf" env --exports >"$dir/exports_timeout.sh"
+reject "$dir/exports_timeout.sh" "OPENBLAS_THREAD_TIMEOUT" "an explicit OPENBLAS_THREAD_TIMEOUT is never overridden"
 # Whatever it proposes is a valid shell line, and a kernel it proposes computes right.
 "$tinyperf" env --exports >"$dir/exports.sh" || fail "exports exited $?"
 bash -n "$dir/exports.sh" || fail "exports is not valid shell"

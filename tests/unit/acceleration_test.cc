@@ -1,11 +1,18 @@
 // Module 17: every rung of the matmul ladder and every SIMD level against the naive reference on
 // awkward sizes and strided operands, the threaded kernel at several thread counts, the raw GEMM,
-// and fused operators against their unfused compositions (values and gradients).
+// fused operators against their unfused compositions (values and gradients), and the policies of
+// the default GEMM: when the BLAS computes right, and that a measured default is measured once.
 #include "tinytorch/acceleration.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -104,6 +111,33 @@ TEST(AccelerationTest, KnobsValidateTheirArguments) {
     EXPECT_THAT([] { SetSimdLevel(SimdLevel::kAvx512); },
                 ThrowsMessage<Error>(HasSubstr("this CPU does not support avx512")));
   }
+}
+
+// What `tinyperf env --verify-blas` calls a kernel that computes right: within 1e-4 of the naive
+// GEMM, and never a NaN (which compares false with everything).
+TEST(AccelerationTest, BlasComputesRightWithinItsTolerance) {
+  EXPECT_TRUE(BlasComputesRight(0));
+  EXPECT_TRUE(BlasComputesRight(1e-4));
+  EXPECT_FALSE(BlasComputesRight(2e-4));
+  EXPECT_FALSE(BlasComputesRight(std::numeric_limits<double>::infinity()));
+  EXPECT_FALSE(BlasComputesRight(std::numeric_limits<double>::quiet_NaN()));
+  EXPECT_TRUE(BlasComputesRight(BlasMaxRelativeError())) << "this process's OpenBLAS";
+}
+
+// `tinyperf env --tune`: a default that is a measurement already is not measured again.
+TEST(AccelerationTest, TuneUnlessMeasuredMeasuresOnce) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("tt-tune-test-" + std::to_string(::getpid()));
+  ::setenv("TT_CACHE_DIR", dir.c_str(), 1);
+  ::unsetenv("TT_MATMUL_BACKEND");  // an override keeps a tune out of the default
+  const MatMulChoice first = TuneMatMulUnlessMeasured();
+  EXPECT_FALSE(first.measurements_json.empty()) << first.source;
+  EXPECT_EQ(first.source, DefaultMatMulChoice().source);
+  std::filesystem::remove(MatMulCachePath());
+  const MatMulChoice again = TuneMatMulUnlessMeasured();
+  EXPECT_FALSE(std::filesystem::exists(MatMulCachePath())) << "measured a second time";
+  EXPECT_EQ(again.source, first.source);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(AccelerationTest, FusedLinearGeluEqualsUnfusedComposition) {

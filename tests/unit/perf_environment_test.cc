@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,54 @@ TEST(PerfEnvironmentTest, AThreadedOpenBlasYieldsItsCoresAsSoonAsTheOtherPools) 
   EXPECT_EQ(RecommendedThreadTimeout(b), "") << "never override the user's setting";
   EXPECT_EQ(BlasInfo::FromJson(b.ToJson()).thread_timeout_setting, "28");
   EXPECT_EQ(RecommendedThreadTimeout(BlasInfo{}), "") << "not OpenBLAS";
+}
+
+// The child-process check runs the verifier with the kernel to try in its environment, in place
+// of the parent's own OPENBLAS_CORETYPE; a shell that tests the variable stands in for
+// `tinyperf env --verify-blas`.
+std::vector<std::string> AcceptsOnly(const std::string& coretype) {
+  return {"/bin/sh", "-c", "test \"$OPENBLAS_CORETYPE\" = " + coretype};
+}
+
+TEST(PerfEnvironmentTest, AKernelIsTriedInAChildWithTheCoretypeSet) {
+  EXPECT_TRUE(KernelComputesRight("Haswell", AcceptsOnly("Haswell")));
+  EXPECT_FALSE(KernelComputesRight("Prescott", AcceptsOnly("Haswell")));
+  EXPECT_FALSE(KernelComputesRight("Haswell", {"/nonexistent/verifier"})) << "cannot start";
+  EXPECT_FALSE(KernelComputesRight("Haswell", {})) << "no verifier";
+  // The parent's setting is replaced in the child, not passed on beside the kernel tried.
+  const char* had = std::getenv("OPENBLAS_CORETYPE");
+  const std::string saved = had != nullptr ? had : "";
+  ::setenv("OPENBLAS_CORETYPE", "Prescott", 1);
+  EXPECT_TRUE(KernelComputesRight("Haswell", {"/bin/sh", "-c",
+                                              "env | grep -qx OPENBLAS_CORETYPE=Haswell && "
+                                              "! env | grep -q =Prescott"}));
+  if (had != nullptr) {
+    ::setenv("OPENBLAS_CORETYPE", saved.c_str(), 1);
+  } else {
+    ::unsetenv("OPENBLAS_CORETYPE");
+  }
+}
+
+TEST(PerfEnvironmentTest, AdviceExportsTheBestKernelOnlyWhenItComputesRight) {
+  const BlasInfo fallback = AssessBlas(OpenBlas("Prescott"), kXeonAvx512Vnni);
+  const CoretypeAdvice good = AdviseCoretype(fallback, AcceptsOnly("Cooperlake"));
+  EXPECT_EQ(good.recommended, "Cooperlake");
+  EXPECT_TRUE(good.computes_right);
+  EXPECT_EQ(good.ToExport(), "Cooperlake");
+
+  const CoretypeAdvice wrong = AdviseCoretype(fallback, {"/bin/false"});
+  EXPECT_EQ(wrong.recommended, "Cooperlake");
+  EXPECT_FALSE(wrong.computes_right);
+  EXPECT_EQ(wrong.ToExport(), "") << "a kernel that computes wrong is never exported";
+
+  // Nothing to set: a healthy kernel, or the user's own setting (the verifier is not consulted).
+  for (const BlasInfo& b : {AssessBlas(OpenBlas("Cooperlake"), kXeonAvx512Vnni),
+                            AssessBlas(OpenBlas("Prescott", "Prescott"), kXeonAvx512Vnni)}) {
+    const CoretypeAdvice none = AdviseCoretype(b, {"/bin/true"});
+    EXPECT_EQ(none.recommended, "") << b.kernel;
+    EXPECT_FALSE(none.computes_right) << b.kernel;
+    EXPECT_EQ(none.ToExport(), "") << b.kernel;
+  }
 }
 
 TEST(PerfEnvironmentTest, UnknownKernelIsReportedNotGuessed) {

@@ -235,6 +235,16 @@ double BlasMaxRelativeError() {
   return worst;
 }
 
+bool BlasComputesRight(double max_relative_error) {
+  constexpr double kBlasTolerance = 1e-4;
+  return max_relative_error <= kBlasTolerance;
+}
+
+MatMulChoice TuneMatMulUnlessMeasured() {
+  if (DefaultMatMulChoice().measurements_json.empty()) TuneMatMul();
+  return DefaultMatMulChoice();
+}
+
 MatMulChoice TuneMatMul() {
   // One representative square size per class: 64 (small) and 512 (large).
   struct Class {

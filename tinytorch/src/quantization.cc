@@ -229,38 +229,6 @@ void QuantizeInputs(uint8_t* out, const float* x, int64_t n, ActivationQuant aq,
   if (bad >= 0) ThrowNonFinite(op, x, bad);
 }
 
-// out(i, j) receives y[i, j] for i < rows, j < cols, through `store(i, j, value)`.
-template <class Store>
-void Int8Product(const std::vector<uint8_t>& a, ActivationQuant aq, int64_t rows,
-                 const QuantizedTensor& weight, const Tensor& row_sums_tensor, const Tensor& bias,
-                 Store store) {
-  const int64_t out = weight.values.size(0), k = weight.values.size(1);
-  // Reused per thread: a fresh buffer over glibc's mmap threshold costs page faults on every call,
-  // which at batch 360 of a small MLP took longer than the product itself.
-  thread_local std::vector<int32_t> acc;
-  acc.resize(static_cast<size_t>(rows * out));
-  kernels::GemmU8S8(acc.data(), a.data(), weight.values.data<int8_t>(), rows, out, k,
-                    ActiveSimdLevel());
-  const float* scales = weight.scales.data<float>();
-  const bool per_channel = weight.scales.numel() > 1;
-  const int32_t* zw = weight.zero_points.defined() ? weight.zero_points.data<int32_t>() : nullptr;
-  const int32_t* row_sums = row_sums_tensor.data<int32_t>();
-  const float* b = bias.defined() ? bias.data<float>() : nullptr;
-  for (int64_t i = 0; i < rows; ++i) {
-    int32_t x_sum = 0;
-    if (zw) {
-      for (int64_t p = 0; p < k; ++p) x_sum += a[i * k + p];
-    }
-    for (int64_t j = 0; j < out; ++j) {
-      const int32_t z = zw ? zw[per_channel ? j : 0] : 0;
-      const int64_t corrected = int64_t{acc[i * out + j]} - int64_t{aq.zero_point} * row_sums[j] -
-                                int64_t{z} * x_sum + k * int64_t{aq.zero_point} * z;
-      const float y = aq.scale * scales[per_channel ? j : 0] * static_cast<float>(corrected);
-      store(i, j, b ? y + b[j] : y);
-    }
-  }
-}
-
 std::string SchemeText(const QuantizedTensor& q) {
   return std::string(q.scheme == QuantScheme::kSymmetric ? "symmetric" : "asymmetric") +
          (q.channel_axis ? ", per-channel" : ", per-tensor");
@@ -312,16 +280,22 @@ void QuantizedLinear::StateLoaded() {
   ActivationRangeChanged();  // the fold depends on the weights' scales and row sums too
 }
 
-// The activation's scale and zero point folded into per-channel terms (see Int8Product).
-struct QuantizedLinear::Fold {
+// The activation's scale and zero point folded into per-channel terms (see kernels::Int8Epilogue).
+struct QuantizedLayer::Fold {
   std::vector<float> scale;
   std::vector<int64_t> offset;
   std::vector<int32_t> weight_zero;  // empty for symmetric weights
+
+  // The epilogue of these terms and `bias` (float32 (n), or undefined for none).
+  kernels::Int8Epilogue With(const Tensor& bias) const {
+    return {scale.data(), offset.data(), weight_zero.empty() ? nullptr : weight_zero.data(),
+            bias.defined() ? bias.data<float>() : nullptr};
+  }
 };
 
-std::shared_ptr<const QuantizedLinear::Fold> QuantizedLinear::FoldFor(float scale,
-                                                                      int32_t zero_point) const {
-  const int64_t n = out_features_, k = in_features_;
+std::shared_ptr<const QuantizedLayer::Fold> QuantizedLayer::FoldFor(float scale,
+                                                                    int32_t zero_point) const {
+  const int64_t n = weight_.values.size(0), k = weight_.values.size(1);
   const float* s_w = weight_.scales.data<float>();
   const bool per_channel = weight_.scales.numel() > 1;
   const int32_t* zw = weight_.zero_points.defined() ? weight_.zero_points.data<int32_t>() : nullptr;
@@ -362,15 +336,11 @@ Tensor QuantizedLinear::Forward(const Tensor& x) {
   QuantizeInputs(a.data(), px, xc.numel(), aq, op);
   const std::shared_ptr<const Fold> fold =
       activation_range_ ? static_fold_ : FoldFor(aq.scale, aq.zero_point);
-  const kernels::Int8Epilogue epilogue{
-      fold->scale.data(), fold->offset.data(),
-      fold->weight_zero.empty() ? nullptr : fold->weight_zero.data(),
-      bias_.defined() ? bias_.data<float>() : nullptr};
   Shape out_shape = x.shape();
   out_shape.back() = out_features_;
   Tensor out = internal::EmptyLike(out_shape);
   kernels::LinearU8S8(out.data<float>(), a.data(), weight_.values.data<int8_t>(), *packed_, rows,
-                      epilogue, ActiveSimdLevel());
+                      fold->With(bias_), ActiveSimdLevel());
   return out;
 }
 
@@ -403,9 +373,15 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
   const ActivationQuant aq =
       ActivationParams(xc.data<float>(), xc.numel(), activation_range_, op, true);
   const int64_t kdim = g.cols(), positions = g.positions();
+  const std::shared_ptr<const Fold> fold = FoldFor(aq.scale, aq.zero_point);
+  const kernels::Int8Epilogue epilogue = fold->With(bias_);
   Tensor out = internal::EmptyLike({g.n, out_channels_, g.ho, g.wo});
   std::vector<float> cols(static_cast<size_t>(kdim * positions));
   std::vector<uint8_t> codes(static_cast<size_t>(kdim * positions)), a(codes.size());
+  // The int32 sums (positions, O), reused per thread: a fresh buffer over glibc's mmap threshold
+  // costs page faults on every call.
+  thread_local std::vector<int32_t> acc;
+  acc.resize(static_cast<size_t>(positions * out_channels_));
   for (int64_t img = 0; img < g.n; ++img) {
     internal::Im2Col(cols.data(), xc.data<float>() + img * g.c * g.h * g.w, g);
     kernels::QuantizeU8(codes.data(), cols.data(), kdim * positions, aq.scale, aq.zero_point,
@@ -413,9 +389,12 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
     for (int64_t r = 0; r < kdim; ++r) {
       for (int64_t p = 0; p < positions; ++p) a[p * kdim + r] = codes[r * positions + p];
     }
+    kernels::GemmU8S8(acc.data(), a.data(), weight_.values.data<int8_t>(), positions,
+                      out_channels_, kdim, ActiveSimdLevel());
     float* po = out.data<float>() + img * out_channels_ * positions;
-    Int8Product(a, aq, positions, weight_, row_sums_, bias_,
-                [po, positions](int64_t p, int64_t o, float y) { po[o * positions + p] = y; });
+    kernels::EpilogueScalar(
+        acc.data(), a.data(), positions, out_channels_, kdim, epilogue,
+        [po, positions](int64_t p, int64_t o, float y) { po[o * positions + p] = y; });
   }
   return out;
 }

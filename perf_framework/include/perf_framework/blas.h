@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace perf {
 
@@ -59,6 +60,26 @@ std::string RecommendedCoretype(const BlasInfo& info);
 // to whichever runs next: 2^17 cycles is the same 50 µs. Calls back to back (OpenBLAS's own
 // benchmarks) never wait that long, so they keep their speed.
 std::string RecommendedThreadTimeout(const BlasInfo& info);
+
+// Whether OpenBLAS computes right on kernel `coretype` (an OPENBLAS_CORETYPE value): runs
+// `verifier` (argv, argv[0] a path; a program that checks the BLAS it loads and exits 0 when it
+// computes right, as `tinyperf env --verify-blas` does) in a child process whose environment is
+// this one's with OPENBLAS_CORETYPE=coretype, its stdout discarded. OpenBLAS reads the variable
+// once, at load time, so only a new process can try a kernel. False when the child cannot start
+// or does not exit 0.
+bool KernelComputesRight(const std::string& coretype, const std::vector<std::string>& verifier);
+
+// What to set to run `info`'s OpenBLAS at its best: the recommended kernel, exported only once a
+// child process has shown it computes right (a kernel for a CPU that OpenBLAS does not recognise
+// is exactly the case no one has tested).
+struct CoretypeAdvice {
+  std::string recommended;      // RecommendedCoretype(info): empty when there is nothing to set
+  bool computes_right = false;  // `recommended` passed KernelComputesRight
+  // The OPENBLAS_CORETYPE to set: `recommended` when it computes right, else empty.
+  std::string ToExport() const { return computes_right ? recommended : ""; }
+};
+// Runs the check only when there is a kernel to recommend.
+CoretypeAdvice AdviseCoretype(const BlasInfo& info, const std::vector<std::string>& verifier);
 
 // The OpenBLAS loaded in this process (found by symbol, so perf_framework does not link it), with
 // its kernel assessed for this CPU. library is "none" when no OpenBLAS is loaded.

@@ -51,7 +51,8 @@ struct MatMulChoice {
   MatMulBackend small = MatMulBackend::kOpenBlas;
   MatMulBackend large = MatMulBackend::kOpenBlas;
   std::string source;  // how it was chosen, e.g. "measured 2026-12-03T07:30:00Z (cache ...)"
-  // From a measurement: GFLOP/s of each candidate per class, e.g. {"large": {"openblas": 180}}.
+  // From a measurement: GFLOP/s of each candidate per class, e.g. {"large": {"openblas": 180}};
+  // empty when the choice was not measured.
   std::string measurements_json;
   // Set when a measurement shows the BLAS far below our own kernel (under half its speed):
   // a degraded reference even when its kernel name looks right.
@@ -65,6 +66,9 @@ std::optional<MatMulBackend> ParseMatMulBackend(const std::string& name);  // by
 // second), writes the choice to MatMulCachePath() atomically, and makes it this process's default
 // (unless TT_MATMUL_BACKEND or SetDefaultMatMulBackend decided). Returns it.
 MatMulChoice TuneMatMul();
+// TuneMatMul unless the default is a measurement already (this machine's cache, or a tune in this
+// process), so asking for a measured default twice measures once. Returns DefaultMatMulChoice().
+MatMulChoice TuneMatMulUnlessMeasured();
 // $TT_CACHE_DIR, else $XDG_CACHE_HOME/tinytorch, else $HOME/.cache/tinytorch, then
 // matmul-<fingerprint>.json.
 std::string MatMulCachePath();
@@ -72,6 +76,9 @@ std::string MatMulCachePath();
 // The largest |OpenBLAS − naive| / max|naive| over a few odd shapes and layouts (ragged sizes,
 // transposed and strided operands): the check that a kernel chosen for this CPU computes right.
 double BlasMaxRelativeError();
+// Whether a BlasMaxRelativeError is a kernel that computes right: within 1e-4, since float32 sums
+// over k <= 513 terms differ from each other by a few ulps per term, far below it. False for NaN.
+bool BlasComputesRight(double max_relative_error);
 
 // cblas_sgemm calls made by tinytorch in this process: a claim that made any ran on the BLAS.
 int64_t BlasCalls();

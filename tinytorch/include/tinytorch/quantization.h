@@ -86,6 +86,11 @@ class QuantizedLayer : public Module {
 
   // Called after SetActivationRange, for a layer that precomputes from the range.
   virtual void ActivationRangeChanged() {}
+
+  // The per-channel terms of the int8 GEMM's epilogue (kernels::Int8Epilogue) for one activation
+  // scale and zero point, from the weights' scales, zero points and row sums.
+  struct Fold;
+  std::shared_ptr<const Fold> FoldFor(float scale, int32_t zero_point) const;
 };
 
 // Linear with int8 weights: y = x @ W + b computed as Σ (x_u8 − z_x)(w_s8 − z_w) in int32,
@@ -101,9 +106,6 @@ class QuantizedLinear : public QuantizedLayer {
 
  private:
   int64_t in_features_, out_features_;
-  // The per-channel terms of the epilogue for one activation scale and zero point.
-  struct Fold;
-  std::shared_ptr<const Fold> FoldFor(float scale, int32_t zero_point) const;
   void ActivationRangeChanged() override;
 
   // Derived from the state and the range, not part of the state: the weights rearranged once for
@@ -112,7 +114,8 @@ class QuantizedLinear : public QuantizedLayer {
   std::shared_ptr<const Fold> static_fold_;
 };
 
-// Conv2d with int8 weights (O, C·kh·kw): im2col, the int8 GEMM, rescale.
+// Conv2d with int8 weights (O, C·kh·kw): im2col, the int8 GEMM and the epilogue QuantizedLinear
+// applies, its output written transposed into NCHW.
 class QuantizedConv2d : public QuantizedLayer {
  public:
   explicit QuantizedConv2d(const Conv2d& conv, const QuantOptions& options = {});

@@ -274,11 +274,6 @@ void GemmU8S8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t 
 // ---------------------------------------------------------------------------------------------
 // The fused Linear: GEMM, affine correction and rescale in one pass.
 
-namespace {
-
-constexpr int64_t kLanes = 16;  // output channels per packed block (one zmm of int32 sums)
-
-// Σ_p a[i, p] for each row, which only asymmetric weights need.
 void RowSums(std::vector<int32_t>& out, const uint8_t* a, int64_t m, int64_t k) {
   out.assign(static_cast<size_t>(m), 0);
   for (int64_t i = 0; i < m; ++i) {
@@ -288,19 +283,14 @@ void RowSums(std::vector<int32_t>& out, const uint8_t* a, int64_t m, int64_t k) 
   }
 }
 
-// The epilogue on int32 sums c (m, n), in int64 as the oracle computes it.
-void EpilogueScalar(float* y, const int32_t* c, const uint8_t* a, int64_t m, int64_t n, int64_t k,
-                    const Int8Epilogue& e) {
-  std::vector<int32_t> x_sum;
-  if (e.weight_zero) RowSums(x_sum, a, m, k);
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j = 0; j < n; ++j) {
-      int64_t v = int64_t{c[i * n + j]} + e.offset[j];
-      if (e.weight_zero) v -= int64_t{e.weight_zero[j]} * x_sum[static_cast<size_t>(i)];
-      const float scaled = e.scale[j] * static_cast<float>(v);
-      y[i * n + j] = e.bias ? scaled + e.bias[j] : scaled;
-    }
-  }
+namespace {
+
+constexpr int64_t kLanes = 16;  // output channels per packed block (one zmm of int32 sums)
+
+// EpilogueScalar into row-major y (m, n).
+void EpilogueRowMajor(float* y, const int32_t* c, const uint8_t* a, int64_t m, int64_t n,
+                      int64_t k, const Int8Epilogue& e) {
+  EpilogueScalar(c, a, m, n, k, e, [y, n](int64_t i, int64_t j, float v) { y[i * n + j] = v; });
 }
 
 // Rows [0, MR) × channel blocks [0, NB) of the fused product; `block` points at the first block's
@@ -405,7 +395,7 @@ void LinearU8S8Naive(float* y, const uint8_t* a, const int8_t* w, int64_t m, int
                      const Int8Epilogue& e) {
   std::vector<int32_t> c(static_cast<size_t>(m * n));
   GemmU8S8Naive(c.data(), a, w, m, n, k);
-  EpilogueScalar(y, c.data(), a, m, n, k, e);
+  EpilogueRowMajor(y, c.data(), a, m, n, k, e);
 }
 
 void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& packed, int64_t m,
@@ -416,7 +406,7 @@ void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& pac
     thread_local std::vector<int32_t> c;
     c.resize(static_cast<size_t>(m * n));
     GemmU8S8(c.data(), a, w, m, n, k, isa);
-    return EpilogueScalar(y, c.data(), a, m, n, k, e);
+    return EpilogueRowMajor(y, c.data(), a, m, n, k, e);
   }
   // Per call, not kept per thread like the large buffers: these are small, and a buffer that
   // persists makes the first forward on each thread look larger than the next in heap measurements.
