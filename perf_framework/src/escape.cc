@@ -71,9 +71,12 @@ bool IsAsciiAlnum(char c) {
 }  // namespace
 
 std::string Html(std::string_view s) {
+  // Control characters first, as in Terminal: a page is read as source and copied into
+  // terminals too, and a bidi override reorders a line in a browser as in a terminal.
+  const std::string text = Terminal(s);
   std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
+  out.reserve(text.size());
+  for (const char c : text) {
     switch (c) {
       case '&':
         out += "&amp;";

@@ -66,9 +66,14 @@ BenchmarkRun ParseGoogleBenchmark(const nlohmann::json& j, const std::string& so
     const std::string unit = JsonOptional(b, "time_unit", std::string("ns"), where);
     const auto scale = kToNs.find(unit);
     PERF_CHECK(scale != kToNs.end(), where, ": unknown time_unit '", unit, "'");
-    const double ns = b[metric].get<double>() * scale->second;
-    PERF_CHECK(std::isfinite(ns) && ns >= 0, where, " (", name, "): ", metric, " ", ns,
-               " is not a time");
+    // No clock measures a time of 0, a negative one or a subnormal one (below 2.2e-308 of its
+    // unit); compare works on logs, where such a sample is -inf or a ratio of 10^300. So a time
+    // must be positive, finite and normal as written, and finite once in ns.
+    const double value = b[metric].get<double>();
+    const double ns = value * scale->second;
+    PERF_CHECK(std::isnormal(value) && value > 0 && std::isfinite(ns), where, " (", name, "): '",
+               metric, "' is ", b[metric].dump(), " ", unit,
+               ", not a time: a measured time is positive, finite and not subnormal");
     if (run_type == "aggregate") {
       entry(name);
       aggregates[name][aggregate] = ns;

@@ -4,7 +4,7 @@
 # the exit status (2 bad input, 1 only where it means a finding: an invalid submission, a
 # regression, a rejected board entry, 0 for a valid input that carries a hostile name), no crash
 # and no hang (every command under `timeout`), an error that names the file and the field, and
-# output — the terminal's and every Markdown or text file written — free of raw control
+# output — the terminal's and every Markdown, text or HTML file written — free of raw control
 # characters and forged rows (a payload's marker FORGED at the start of a line or table row), and
 # no raw <script> in a Markdown or HTML file.
 #   hostile_sweep_cli_test.sh <tinyperf> <scratch dir> <source dir>
@@ -83,9 +83,9 @@ while IFS=$'\t' read -r name fixture find replace path want expect command; do
   if [[ "$expect" != - ]] && ! grep -qF -- "$expect" "$dir/all.txt"; then
     fail "the output lacks '$expect'"; head -c 2000 "$dir/all.txt"
   fi
-  # What reached the terminal or a Markdown or text file: no raw control character but newline
-  # and tab, no forged line. HTML and Markdown files: no raw <script>.
-  for f in "$dir/all.txt" $(find "$out" -type f \( -name '*.md' -o -name '*.txt' \)); do
+  # What reached the terminal or a Markdown, text or HTML file: no raw control character but
+  # newline and tab, no forged line. HTML and Markdown files: no raw <script>.
+  for f in "$dir/all.txt" $(find "$out" -type f \( -name '*.md' -o -name '*.txt' -o -name '*.html' \)); do
     if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$f"; then
       fail "a raw control character in $(basename "$f")"
     fi

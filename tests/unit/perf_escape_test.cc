@@ -37,6 +37,17 @@ TEST(PerfEscapeTest, HtmlTurnsMarkupIntoText) {
   EXPECT_EQ(Html("BM_MatMul/n:256 é"), "BM_MatMul/n:256 é");
 }
 
+// A page saved from a browser or viewed as source is text too: control characters, bidi
+// overrides and invalid UTF-8 become visible escapes as in Terminal, never raw bytes.
+TEST(PerfEscapeTest, HtmlShowsControlCharactersAsText) {
+  EXPECT_EQ(Html("\x1b[31m<red>"), "\\x1b[31m&lt;red&gt;");
+  EXPECT_EQ(Html(std::string("a\0b\x7f\n\"", 6)), "a\\x00b\\x7f\\n&quot;");
+  EXPECT_EQ(Html("abc\xe2\x80\xae"
+                 "fed"),
+            "abc\\u202efed");
+  EXPECT_EQ(Html("\xff&"), "\\xff&amp;");
+}
+
 TEST(PerfEscapeTest, MarkdownCellEscapesMarkupAndStaysInItsCell) {
   EXPECT_EQ(MarkdownCell("a|b"), "a\\|b");
   EXPECT_EQ(MarkdownCell("<script>"), "\\<script\\>");

@@ -168,6 +168,20 @@ TEST(PerfHistoryTest, InstructionSeriesStandBesideTheirTimes) {
   fs::remove_all(root);
 }
 
+// A metric, unit or run name with terminal escapes reaches history.html as visible text.
+TEST(PerfHistoryTest, HtmlShowsControlCharactersInNames) {
+  History h;
+  h.runs = {"20261124T000000Z\x1b[1m", "20261124T010000Z"};
+  h.series = {HistorySeries{"bench BM_\x1b[31mred", "n\x08s", {0, 1}, {1, 2}, {}}};
+  h.warnings = {"run\x1b[2J skipped"};
+  const std::string html = h.ToHtml();
+  EXPECT_EQ(html.find_first_of("\x1b\x08"), std::string::npos);
+  EXPECT_THAT(html, HasSubstr("bench BM_\\x1b[31mred"));
+  EXPECT_THAT(html, HasSubstr("n\\x08s"));
+  EXPECT_THAT(html, HasSubstr("20261124T000000Z\\x1b[1m"));
+  EXPECT_THAT(html, HasSubstr("run\\x1b[2J skipped"));
+}
+
 // Trend charts get what a results file can hold: NaN and infinite values are left out and
 // counted, values near ±DBL_MAX (whose range overflowed to inf) and subnormal ones, one run, a
 // flat series, a series with nothing to draw and a change point at no boundary still give finite

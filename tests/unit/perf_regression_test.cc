@@ -122,6 +122,42 @@ TEST(PerfRegressionTest, MalformedFilesNameTheFileAndTheProblem) {
               ThrowsMessage<Error>(HasSubstr("/nonexistent/bench.json")));
 }
 
+// No clock measures a time of 0, a negative or a subnormal one: such a time of the compared
+// metric is bad input, named by file, entry and field, in a repetition and in an aggregate alike;
+// the other metric is not read.
+TEST(PerfRegressionTest, TimesThatNoClockMeasuresAreRejected) {
+  for (const double bad : {0.0, -0.0, -1.0, 1e-310, 4.9e-324}) {
+    nlohmann::json j = {{"benchmarks", Repetitions("BM_A/8", {1, 2})}};
+    j["benchmarks"][1]["real_time"] = bad;
+    EXPECT_THAT([&] { ParseGoogleBenchmark(j, "t.json"); },
+                ThrowsMessage<Error>(HasSubstr("t.json: benchmarks[1] (BM_A/8): 'real_time' is ")))
+        << bad;
+    EXPECT_NO_THROW(ParseGoogleBenchmark(j, "t.json", "cpu_time")) << bad;
+  }
+  nlohmann::json j = {{"benchmarks", Repetitions("BM_A", {1, 2})}};
+  j["benchmarks"][0]["real_time"] = 0;
+  EXPECT_THAT([&] { ParseGoogleBenchmark(j, "z.json"); },
+              ThrowsMessage<Error>(HasSubstr(
+                  "z.json: benchmarks[0] (BM_A): 'real_time' is 0 ns, not a time: a measured "
+                  "time is positive, finite and not subnormal")));
+  // A normal time that overflows once in ns.
+  j["benchmarks"][0]["real_time"] = 1e300;
+  j["benchmarks"][0]["time_unit"] = "s";
+  EXPECT_THAT([&] { ParseGoogleBenchmark(j, "o.json"); },
+              ThrowsMessage<Error>(HasSubstr("o.json: benchmarks[0] (BM_A): 'real_time' is ")));
+  const nlohmann::json median = nlohmann::json::parse(
+      R"({"benchmarks": [{"name": "BM_B_median", "run_name": "BM_B", "run_type": "aggregate",
+                          "aggregate_name": "median", "real_time": 0, "cpu_time": 1}]})");
+  EXPECT_THAT([&] { ParseGoogleBenchmark(median, "m.json"); },
+              ThrowsMessage<Error>(HasSubstr("m.json: benchmarks[0] (BM_B): 'real_time' is 0")));
+  // The smallest normal double and a tenth of a nanosecond are still times.
+  j["benchmarks"][0]["real_time"] = 2.2250738585072014e-308;
+  j["benchmarks"][0]["time_unit"] = "ns";
+  EXPECT_EQ(ParseGoogleBenchmark(j, "n.json").benchmarks[0].samples[0], 2.2250738585072014e-308);
+  j["benchmarks"][0]["real_time"] = 0.1;
+  EXPECT_EQ(ParseGoogleBenchmark(j, "n.json").benchmarks[0].samples[0], 0.1);
+}
+
 TEST(PerfRegressionTest, ThirtyPercentSlowerIsAModerateRegressionWithScipysPValue) {
   const ComparisonReport r =
       CompareRuns(MakeRun({{"BM_A", kBase}}), MakeRun({{"BM_A", Scaled(kBase, 1.3)}}));

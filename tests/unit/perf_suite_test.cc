@@ -451,6 +451,19 @@ TEST(PerfReportTest, HtmlReportIsSelfContained) {
   EXPECT_THAT(html, HasSubstr("no_interval"));
 }
 
+// A claim id, statement or series name with terminal escapes reaches the page as visible text.
+TEST(PerfReportTest, HtmlReportShowsControlCharactersInNames) {
+  SuiteResults r = Sample();
+  r.claims[0].id = "evil\x1b[2J";
+  r.claims[0].statement = "bell\x07 and\rreturn";
+  ScalingChart chart{"matmul", "n", "ns", {{"BM_\x1b]0;title\x07", {64, 256}, {2e3, 2e6}}}};
+  const std::string html = ResultsHtml(r, {chart}, CompareToBaseline(r, r));
+  EXPECT_EQ(html.find_first_of("\x1b\x07\r"), std::string::npos);
+  EXPECT_THAT(html, HasSubstr("evil\\x1b[2J"));
+  EXPECT_THAT(html, HasSubstr("bell\\x07 and\\rreturn"));
+  EXPECT_THAT(html, HasSubstr("BM_\\x1b]0;title\\x07"));
+}
+
 // A run folder's counts beside its times: one row per counted benchmark, whole instruction
 // counts, a missing time shown as such, names escaped; a run without counts says how to count it.
 TEST(PerfReportTest, HtmlReportPutsInstructionsBesideTimes) {

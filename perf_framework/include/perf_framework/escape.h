@@ -9,7 +9,9 @@
 
 namespace perf::escape {
 
-// Text for HTML element content and double-quoted attribute values: & < > " as entities.
+// Text for HTML element content and double-quoted attribute values: & < > " as entities, and
+// control characters, bidi controls and invalid UTF-8 made visible as in Terminal (ESC is the
+// text \x1b, a line break \n), so no raw control byte reaches the page.
 std::string Html(std::string_view s);
 
 // Text for a cell of a Markdown (GFM) table, or anywhere in a line of Markdown: \ ` * _ [ ] < > &

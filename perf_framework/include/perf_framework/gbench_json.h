@@ -41,8 +41,10 @@ struct BenchmarkRun {
   std::string unit = "ns";                   // of every sample: the metric's (kBenchmarkMetrics)
 };
 
-// metric: a kBenchmarkMetrics name. Throws perf::Error naming `source` and the entry on malformed
-// input (not JSON, no benchmarks array, a missing or non-numeric time, an unknown time unit).
+// metric: a kBenchmarkMetrics name. Throws perf::Error naming `source`, the entry and the field on
+// malformed input (not JSON, no benchmarks array, a missing or non-numeric time, an unknown time
+// unit, a time of `metric` that is zero, negative, subnormal or overflows once in ns: no clock
+// measures those).
 // A file holding only aggregates (--benchmark_report_aggregates_only) gives one value per
 // benchmark (its median, else its mean), marked aggregate_only.
 BenchmarkRun ParseGoogleBenchmark(const nlohmann::json& j, const std::string& source,
