@@ -31,27 +31,6 @@ __attribute__((target("avx512f"))) void GatherLanesAvx512(float* dst, const floa
   }
 }
 
-// AVX2's masked load takes its mask as a vector: lane e is selected when bit e of bits is set.
-__attribute__((target("avx2"))) __m256i LaneMask(unsigned bits) {
-  const __m256i lane_bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-  const __m256i set = _mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)), lane_bit);
-  return _mm256_cmpeq_epi32(set, lane_bit);
-}
-
-__attribute__((target("avx2"))) void GatherLanesAvx2(float* dst, const float* base,
-                                                     const LaneGather* gathers, int64_t count) {
-  for (int64_t d = 0; d < count; ++d, dst += 16) {
-    const LaneGather& g = gathers[d];
-    for (int half = 0; half < 2; ++half) {
-      const int shift = 8 * half;
-      const __m256i a = LaneMask(g.mask_a >> shift & 0xFF), b = LaneMask(g.mask_b >> shift & 0xFF);
-      const __m256 from_a = _mm256_maskload_ps(base + g.offset_a + shift, a);
-      const __m256 from_b = _mm256_maskload_ps(base + g.offset_b + shift, b);
-      _mm256_storeu_ps(dst + shift, _mm256_or_ps(from_a, from_b));  // unselected lanes are +0
-    }
-  }
-}
-
 }  // namespace
 
 void GatherLanes(float* dst, const float* base, const LaneGather* gathers, int64_t count,
@@ -59,8 +38,7 @@ void GatherLanes(float* dst, const float* base, const LaneGather* gathers, int64
   switch (isa) {
     case SimdLevel::kAvx512:
       return GatherLanesAvx512(dst, base, gathers, count);
-    case SimdLevel::kAvx2:
-      return GatherLanesAvx2(dst, base, gathers, count);
+    case SimdLevel::kAvx2:  // AVX2's masked loads cost more than they save here (convolutions.cc)
     case SimdLevel::kScalar:
     case SimdLevel::kCount:  // not a level
       break;
