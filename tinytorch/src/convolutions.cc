@@ -103,7 +103,8 @@ Tensor Convolve2dInference(const Tensor& xc, const Tensor& wm, const Tensor& bia
   kernels::ParallelFor(tasks, [&](int64_t t) {
     const kernels::MatrixRef w{wm.data<float>(), g.cols(), 1};
     internal::ColumnPacker pack(g);
-    std::vector<float> cols(from_image ? 0 : static_cast<size_t>(g.cols() * g.positions()));
+    thread_local std::vector<float> cols;  // reused, never zeroed: Im2Col writes every element
+    if (!from_image) cols.resize(static_cast<size_t>(g.cols() * g.positions()));
     for (int64_t i = g.n * t / tasks; i < g.n * (t + 1) / tasks; ++i) {
       const float* image = xc.data<float>() + i * g.c * g.h * g.w;
       float* y = out.data<float>() + i * out_channels * g.positions();
