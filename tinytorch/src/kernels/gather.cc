@@ -1,6 +1,7 @@
-// The vector kernels load each piece with one masked load (masked-off lanes are not read, so a
+// The AVX-512 kernel loads each piece with one masked load (masked-off lanes are not read, so a
 // piece that starts left of its row's first element or ends past its last needs no copy of the
-// row); the second piece merges into the first.
+// row); the second piece merges into the first. AVX2's masked loads, which take their mask as a
+// vector, cost more than the packing they save (convolutions.cc), so only AVX-512 has one.
 #include "kernels/gather.h"
 
 #include <immintrin.h>
