@@ -54,7 +54,7 @@ std::vector<float> WinogradWeights(const float* w, int64_t out_channels, int64_t
 struct WinogradScratch {
   WinogradScratch(const Geometry& g, int64_t out_channels);
   int64_t tiles_wide, tiles_high, rows_per_block, half;
-  std::vector<float> even, odd, v, m;
+  std::vector<float> even, odd, padded_row, v, m;
 };
 // y (O, Ho, Wo) of one image x (C, H, W) from the 16 U_ξ packed for GEMMs (kernels::PackGemmA,
 // O × C, with n = the scratch's tiles per block); bias may be null.

@@ -79,6 +79,7 @@ WinogradScratch::WinogradScratch(const Geometry& g, int64_t out_channels)
       half(RoundUp(tiles_wide, kLanes) + kLanes),
       even(static_cast<size_t>(g.c * (2 * tiles_high + 2) * half)),
       odd(even.size()),
+      padded_row(static_cast<size_t>(2 * half), 0.f),
       v(static_cast<size_t>(16 * g.c * (rows_per_block * tiles_wide + kLanes))),
       m(static_cast<size_t>(16 * out_channels * rows_per_block * tiles_wide + kLanes)) {}
 
@@ -86,9 +87,9 @@ void WinogradConvolve(float* y, const float* x, const kernels::PackedA* u, const
                       const Geometry& g, int64_t out_channels, WinogradScratch& s) {
   const int64_t tw = s.tiles_wide, rows = 2 * s.tiles_high + 2, half = s.half;
   // The zero-padded image split by column parity: padded column 2t is even[t], 2t + 1 is odd[t].
-  std::fill(s.even.begin(), s.even.end(), 0.f);
-  std::fill(s.odd.begin(), s.odd.end(), 0.f);
-  std::vector<float> padded(static_cast<size_t>(2 * half), 0.f);
+  // Each image rewrites the same elements (rows and columns inside the input); the padding around
+  // them is zero from the scratch's construction and never written.
+  std::vector<float>& padded = s.padded_row;
   const int64_t copied = std::min(g.w, 2 * (tw + 1) - g.pad);  // columns of x the tiles read
   for (int64_t c = 0; c < g.c; ++c) {
     for (int64_t r = g.pad; r < std::min(rows, g.h + g.pad); ++r) {
