@@ -25,7 +25,7 @@ void BM_SortInts(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_SortInts)->ArgName("n")->Arg(64)->Arg(1024);
+BENCHMARK(BM_SortInts)->ArgName("n")->Arg(256)->Arg(1024);
 
 }  // namespace
 

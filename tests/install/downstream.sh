@@ -13,7 +13,7 @@ downstream_build() {
 }
 
 # downstream_bench BUILD_DIR WORK_DIR: two alternated runs a side into WORK_DIR/{before,after}/, as
-# the README shows it: with one run a side the smaller size's improvement (about 2x) can come out
+# the README shows it: with one run a side the smaller size's improvement (about 6x) can come out
 # inconclusive on a busy machine.
 downstream_bench() {
   mkdir -p "$2/before" "$2/after"

@@ -113,7 +113,7 @@ if ! command -v valgrind >/dev/null; then
   fail "valgrind is not installed (apt-get install valgrind; scripts/setup-deps.sh)"
 fi
 for side in before after; do
-  "$tp" count --filter 'BM_SortInts/n:64' "$ds/sort_bench_$side" --out "$work/count_$side.json"
+  "$tp" count --filter 'BM_SortInts/n:256' "$ds/sort_bench_$side" --out "$work/count_$side.json"
 done
 "$tp" compare --metric instructions "$work/count_before.json" "$work/count_after.json"
 set +e
