@@ -4,9 +4,26 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu.h"
 #include "tensor_internal.h"
 
 namespace tinytorch {
+
+namespace {
+
+// Runs update(begin, end) over [0, n) in chunks, on the worker pool when the buffer is large: an
+// update is a stream through two to four buffers, and once they outgrow the caches two cores
+// stream them nearly twice as fast as one (the MLP's 1024x1024 weight under SGD). Every element
+// gets the same arithmetic wherever its chunk runs, so the result is the serial loop's bit for bit.
+template <class F>
+void UpdateInChunks(int64_t n, F&& update) {
+  constexpr int64_t kChunk = int64_t{1} << 14;
+  kernels::ParallelFor((n + kChunk - 1) / kChunk, n, int64_t{1} << 17, [&](int64_t c) {
+    update(c * kChunk, std::min(n, (c + 1) * kChunk));
+  });
+}
+
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Optimizer.
@@ -99,21 +116,28 @@ void SGD::Step() {
     const float* g = gc.data<float>();
     const int64_t n = params_[k].numel();
     if (mu == 0.f && wd == 0.f) {  // plain SGD, the common case: one multiply-add per weight
-      for (int64_t i = 0; i < n; ++i) p[i] -= lr * g[i];
+      UpdateInChunks(n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) p[i] -= lr * g[i];
+      });
       continue;
     }
     if (mu == 0.f) {
-      for (int64_t i = 0; i < n; ++i) p[i] -= lr * (g[i] + wd * p[i]);
+      UpdateInChunks(n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) p[i] -= lr * (g[i] + wd * p[i]);
+      });
       continue;
     }
     const bool first = !momentum_[k].defined();
     if (first) momentum_[k] = Tensor::Zeros(params_[k].shape());
     float* b = momentum_[k].data<float>();
-    for (int64_t i = 0; i < n; ++i) {
-      const float gi = g[i] + wd * p[i];
-      b[i] = first ? gi : mu * b[i] + damp * gi;
-      p[i] -= lr * (options_.nesterov ? gi + mu * b[i] : b[i]);
-    }
+    const bool nesterov = options_.nesterov;
+    UpdateInChunks(n, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const float gi = g[i] + wd * p[i];
+        b[i] = first ? gi : mu * b[i] + damp * gi;
+        p[i] -= lr * (nesterov ? gi + mu * b[i] : b[i]);
+      }
+    });
   }
 }
 
@@ -170,13 +194,15 @@ void Adam::Step() {
     float* v = exp_avg_sq_[k].data<float>();
     const float* g = gc.data<float>();
     const int64_t n = params_[k].numel();
-    for (int64_t i = 0; i < n; ++i) {
-      if (decoupled) p[i] *= 1.f - lr * wd;
-      const float gi = decoupled ? g[i] : g[i] + wd * p[i];
-      m[i] = b1 * m[i] + (1.f - b1) * gi;
-      v[i] = b2 * v[i] + (1.f - b2) * gi * gi;
-      p[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_c2 + eps);  // as torch.optim.Adam
-    }
+    UpdateInChunks(n, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        if (decoupled) p[i] *= 1.f - lr * wd;
+        const float gi = decoupled ? g[i] : g[i] + wd * p[i];
+        m[i] = b1 * m[i] + (1.f - b1) * gi;
+        v[i] = b2 * v[i] + (1.f - b2) * gi * gi;
+        p[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_c2 + eps);  // as torch.optim.Adam
+      }
+    });
   }
 }
 
