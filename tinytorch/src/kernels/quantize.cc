@@ -21,9 +21,10 @@ RangeScan RangeWithZeroNaive(const float* x, int64_t n) {
 
 int64_t QuantizeU8Naive(uint8_t* out, const float* x, int64_t n, float scale,
                         int32_t zero_point) {
+  const float inv_scale = 1.f / scale;
   for (int64_t i = 0; i < n; ++i) {
     if (!std::isfinite(x[i])) return i;
-    const float q = std::nearbyint(x[i] / scale) + static_cast<float>(zero_point);
+    const float q = std::nearbyint(x[i] * inv_scale) + static_cast<float>(zero_point);
     out[i] = static_cast<uint8_t>(std::clamp(q, 0.f, 255.f));
   }
   return -1;
@@ -60,7 +61,8 @@ __attribute__((target("avx512f"))) int64_t QuantizeU8Avx512(uint8_t* out, const 
                                                             int64_t n, float scale,
                                                             int32_t zero_point) {
   const __m512 inf = _mm512_set1_ps(INFINITY);
-  const __m512 s = _mm512_set1_ps(scale), zp = _mm512_set1_ps(static_cast<float>(zero_point));
+  const __m512 inv_s = _mm512_set1_ps(1.f / scale);
+  const __m512 zp = _mm512_set1_ps(static_cast<float>(zero_point));
   const __m512 lo = _mm512_setzero_ps(), hi = _mm512_set1_ps(255.f);
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
@@ -68,7 +70,7 @@ __attribute__((target("avx512f"))) int64_t QuantizeU8Avx512(uint8_t* out, const 
     const __mmask16 bad = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) |
                           _mm512_cmp_ps_mask(_mm512_abs_ps(v), inf, _CMP_EQ_OQ);
     if (bad) return i + __builtin_ctz(bad);
-    __m512 q = _mm512_maskz_roundscale_ps(0xFFFF, _mm512_div_ps(v, s),
+    __m512 q = _mm512_maskz_roundscale_ps(0xFFFF, _mm512_mul_ps(v, inv_s),
                                           _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
     q = _mm512_maskz_min_ps(0xFFFF, _mm512_maskz_max_ps(0xFFFF, _mm512_add_ps(q, zp), lo), hi);
     _mm512_mask_cvtepi32_storeu_epi8(out + i, m, _mm512_maskz_cvttps_epi32(0xFFFF, q));
