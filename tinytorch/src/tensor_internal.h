@@ -55,43 +55,70 @@ void CheckFloat(const Tensor& t, const char* op);
 // Strides that make `t` (shape broadcastable to `shape`) read as `shape`: 0 on broadcast dims.
 Shape BroadcastStrides(const Tensor& t, const Shape& shape);
 
+// int64 scratch for ForEachRow's dims: on the stack up to kInline values (a rank-6 walk over three
+// operands), on the heap beyond. Four heap vectors per call were a fifth of a small elementwise
+// op's time.
+class DimScratch {
+ public:
+  explicit DimScratch(size_t n) {
+    if (n > kInline) {
+      heap_.resize(n);
+      data_ = heap_.data();
+    }
+  }
+  DimScratch(const DimScratch&) = delete;
+  DimScratch& operator=(const DimScratch&) = delete;
+  int64_t* data() { return data_; }
+
+ private:
+  static constexpr size_t kInline = 32;
+  int64_t inline_[kInline];
+  std::vector<int64_t> heap_;
+  int64_t* data_ = inline_;
+};
+
 // Calls body(offsets, n, inner_strides) once per innermost row of `shape`, where offsets[k] is the
 // element offset of the row's first element in operand k. Dims of size 1 are dropped and adjacent
 // dims that are contiguous for every operand are merged first, so packed operands become a single
 // long row and the body's inner loop is where all the time goes.
 template <size_t N, class Body>
 void ForEachRow(const Shape& shape, const std::array<const Shape*, N>& strides, Body&& body) {
-  std::vector<int64_t> sizes;
-  std::array<std::vector<int64_t>, N> st;
+  const size_t rank = std::max<size_t>(shape.size(), 1);
+  DimScratch scratch(rank * (N + 2));
+  int64_t* const sizes = scratch.data();  // then the row index, then each operand's strides
+  int64_t* const index = sizes + rank;
+  const auto st = [&](size_t k) { return sizes + (2 + k) * rank; };
+  size_t nd = 0;
   for (size_t d = 0; d < shape.size(); ++d) {
     if (shape[d] == 0) return;
     if (shape[d] == 1) continue;
-    bool merge = !sizes.empty();
-    for (size_t k = 0; k < N && merge; ++k) merge = st[k].back() == (*strides[k])[d] * shape[d];
+    bool merge = nd > 0;
+    for (size_t k = 0; k < N && merge; ++k) merge = st(k)[nd - 1] == (*strides[k])[d] * shape[d];
     if (merge) {
-      sizes.back() *= shape[d];
-      for (size_t k = 0; k < N; ++k) st[k].back() = (*strides[k])[d];
+      sizes[nd - 1] *= shape[d];
+      for (size_t k = 0; k < N; ++k) st(k)[nd - 1] = (*strides[k])[d];
     } else {
-      sizes.push_back(shape[d]);
-      for (size_t k = 0; k < N; ++k) st[k].push_back((*strides[k])[d]);
+      sizes[nd] = shape[d];
+      for (size_t k = 0; k < N; ++k) st(k)[nd] = (*strides[k])[d];
+      ++nd;
     }
   }
-  if (sizes.empty()) {  // a single element
-    sizes.push_back(1);
-    for (size_t k = 0; k < N; ++k) st[k].push_back(0);
+  if (nd == 0) {  // a single element
+    sizes[0] = 1;
+    for (size_t k = 0; k < N; ++k) st(k)[0] = 0;
+    nd = 1;
   }
-  const size_t nd = sizes.size();
   std::array<int64_t, N> offsets{};
   std::array<int64_t, N> inner{};
-  for (size_t k = 0; k < N; ++k) inner[k] = st[k][nd - 1];
-  std::vector<int64_t> index(nd, 0);
+  for (size_t k = 0; k < N; ++k) inner[k] = st(k)[nd - 1];
+  std::fill(index, index + nd, 0);
   while (true) {
     body(offsets, sizes[nd - 1], inner);
     size_t d = nd - 1;
     while (d-- > 0) {
-      for (size_t k = 0; k < N; ++k) offsets[k] += st[k][d];
+      for (size_t k = 0; k < N; ++k) offsets[k] += st(k)[d];
       if (++index[d] < sizes[d]) break;
-      for (size_t k = 0; k < N; ++k) offsets[k] -= st[k][d] * sizes[d];
+      for (size_t k = 0; k < N; ++k) offsets[k] -= st(k)[d] * sizes[d];
       index[d] = 0;
     }
     if (d == static_cast<size_t>(-1)) return;
