@@ -73,6 +73,37 @@ TEST(AutogradTest, LeafGradientsOwnTheirStorage) {
   EXPECT_EQ(w.grad().at({2, 1}), 8.f);
 }
 
+// As PyTorch's needs_input_grad: a backward computes only the gradients of inputs that need one
+// (a network's input needs none, and its dA or dx is a large product), and the gradients it does
+// compute are unchanged.
+TEST(AutogradTest, MatMulAndConvolutionComputeOnlyTheGradientsThatAreNeeded) {
+  Generator gen(5);
+  const Tensor x = Tensor::RandN({4, 3}, gen);
+  const Tensor w = Tensor::RandN({3, 5}, gen).set_requires_grad(true);
+  const Tensor ones = Tensor::Ones({4, 5});
+  const std::vector<Tensor> input_free = MatMul(x, w).grad_fn()->Apply(ones);
+  EXPECT_FALSE(input_free[0].defined());
+  ASSERT_TRUE(input_free[1].defined());
+  EXPECT_TENSOR_CLOSE(input_free[1], MatMul(x.Transpose(0, 1), ones), 1e-6, 1e-6);
+  const Tensor xg = x.Clone().set_requires_grad(true);
+  const std::vector<Tensor> weight_free = MatMul(xg, w.Detach()).grad_fn()->Apply(ones);
+  ASSERT_TRUE(weight_free[0].defined());
+  EXPECT_FALSE(weight_free[1].defined());
+  EXPECT_TENSOR_CLOSE(weight_free[0], MatMul(ones, w.Detach().Transpose(0, 1)), 1e-6, 1e-6);
+
+  const Tensor image = Tensor::RandN({2, 3, 6, 6}, gen);
+  const Tensor filters = Tensor::RandN({4, 3, 3, 3}, gen).set_requires_grad(true);
+  const Tensor out = Convolve2d(image, filters, Tensor(), 1, 1);
+  const std::vector<Tensor> conv_grads = out.grad_fn()->Apply(Tensor::Ones(out.shape()));
+  EXPECT_FALSE(conv_grads[0].defined());
+  EXPECT_TRUE(conv_grads[1].defined());
+  const Tensor image_g = image.Clone().set_requires_grad(true);
+  const Tensor out2 = Convolve2d(image_g, filters.Detach(), Tensor(), 1, 1);
+  const std::vector<Tensor> frozen = out2.grad_fn()->Apply(Tensor::Ones(out2.shape()));
+  EXPECT_TRUE(frozen[0].defined());
+  EXPECT_FALSE(frozen[1].defined());
+}
+
 TEST(AutogradTest, BroadcastGradientsAreReducedToInputShapes) {
   const Tensor a = Leaf({1, 2, 3}, {3, 1});
   const Tensor b = Leaf({1, 1, 1, 1}, {4});

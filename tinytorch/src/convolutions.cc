@@ -160,16 +160,22 @@ Tensor Convolve2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int
   if (bias.defined()) inputs.push_back(bias);
   if (NeedsGrad(x, weight) || (bias.defined() && NeedsGrad(bias))) {
     Attach(out, "Convolve2d", inputs,
-           [g, cols, wm, has_bias = bias.defined(),
-            wshape = weight.shape()](const Tensor& grad) -> Grads {
+           [g, cols, wm, has_bias = bias.defined(), wshape = weight.shape(),
+            x_needs = x.requires_grad(), w_needs = weight.requires_grad()](const Tensor& grad)
+               -> Grads {
              const Tensor g3 = grad.Reshape({g.n, wm.size(0), g.positions()});
              // dW = Σₙ dOutₙ · colsₙᵀ;  dcols = Wᵀ · dOut, folded back by col2im;  db = Σ dOut.
-             const Tensor dw = MatMul(g3, cols.Transpose(1, 2)).Sum(0).Reshape(wshape);
-             const Tensor dcols = MatMul(wm.Transpose(0, 1), g3).Contiguous();
-             Tensor dx = Tensor::Zeros({g.n, g.c, g.h, g.w});
-             for (int64_t i = 0; i < g.n; ++i) {
-               Col2Im(dx.data<float>() + i * g.c * g.h * g.w,
-                      dcols.data<float>() + i * g.cols() * g.positions(), g);
+             // Each only when needed: a network's input image needs no dx (PyTorch's
+             // needs_input_grad).
+             Tensor dx, dw;
+             if (w_needs) dw = MatMul(g3, cols.Transpose(1, 2)).Sum(0).Reshape(wshape);
+             if (x_needs) {
+               const Tensor dcols = MatMul(wm.Transpose(0, 1), g3).Contiguous();
+               dx = Tensor::Zeros({g.n, g.c, g.h, g.w});
+               for (int64_t i = 0; i < g.n; ++i) {
+                 Col2Im(dx.data<float>() + i * g.c * g.h * g.w,
+                        dcols.data<float>() + i * g.cols() * g.positions(), g);
+               }
              }
              Grads grads = {dx, dw};
              if (has_bias) grads.push_back(g3.Sum(2).Sum(0));

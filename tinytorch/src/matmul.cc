@@ -75,9 +75,18 @@ Tensor MatMul(const Tensor& a, const Tensor& b, MatMulBackend backend) {
           Tensor go = g;
           if (b.dim() == 1) go = go.Unsqueeze(go.dim());
           if (a.dim() == 1) go = go.Unsqueeze(go.dim() - 1);
-          const Tensor ga = SumToShape(MatMul(go, rhs.Transpose(-1, -2), backend), lhs.shape());
-          const Tensor gb = SumToShape(MatMul(lhs.Transpose(-1, -2), go, backend), rhs.shape());
-          return {ga.Reshape(a.shape()), gb.Reshape(b.shape())};
+          // Only the gradients someone needs, as PyTorch's needs_input_grad: a network's input
+          // needs none, and its dA was a ninth of an MLP training step's GEMM work.
+          Tensor ga, gb;
+          if (a.requires_grad()) {
+            ga = SumToShape(MatMul(go, rhs.Transpose(-1, -2), backend), lhs.shape())
+                     .Reshape(a.shape());
+          }
+          if (b.requires_grad()) {
+            gb = SumToShape(MatMul(lhs.Transpose(-1, -2), go, backend), rhs.shape())
+                     .Reshape(b.shape());
+          }
+          return {ga, gb};
         });
   }
   return out;
