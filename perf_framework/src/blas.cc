@@ -187,22 +187,19 @@ nlohmann::json BlasInfo::ToJson() const {
 }
 
 BlasInfo BlasInfo::FromJson(const nlohmann::json& j) {
+  const std::string where = "environment.blas";
+  PERF_CHECK(j.is_object(), where, ": must be an object, got ", j.type_name());
   BlasInfo b;
-  try {
-    b.library = j.at("library").get<std::string>();
-    b.version = j.value("version", "");
-    b.config = j.value("config", "");
-    b.kernel = j.value("kernel", "");
-    b.best_kernel = j.value("best_kernel", "");
-    b.coretype_setting = j.value("coretype_setting", "");
-    b.thread_timeout_setting = j.value("thread_timeout_setting", "");
-    b.threads =
-        j.contains("threads") ? JsonInt(j.at("threads"), "environment.blas: field 'threads'") : 0;
-    b.degraded = j.value("degraded", false);
-    b.reason = j.value("reason", "");
-  } catch (const nlohmann::json::exception& e) {
-    detail::Throw("environment.blas: ", e.what());
-  }
+  b.library = JsonField<std::string>(j, "library", where);
+  b.version = JsonOptional(j, "version", std::string(), where);
+  b.config = JsonOptional(j, "config", std::string(), where);
+  b.kernel = JsonOptional(j, "kernel", std::string(), where);
+  b.best_kernel = JsonOptional(j, "best_kernel", std::string(), where);
+  b.coretype_setting = JsonOptional(j, "coretype_setting", std::string(), where);
+  b.thread_timeout_setting = JsonOptional(j, "thread_timeout_setting", std::string(), where);
+  b.threads = JsonOptional(j, "threads", 0, where);
+  b.degraded = JsonOptional(j, "degraded", false, where);
+  b.reason = JsonOptional(j, "reason", std::string(), where);
   return b;
 }
 

@@ -198,29 +198,29 @@ nlohmann::json Environment::ToJson() const {
 }
 
 Environment Environment::FromJson(const nlohmann::json& j) {
+  // Every field through JsonField / JsonOptional, so a wrong type names the field (issue 23)
+  // rather than reaching the user as nlohmann's "type must be string, but is number".
+  const std::string where = "environment";
+  PERF_CHECK(j.is_object(), where, ": must be an object, got ", j.type_name());
   Environment env;
-  try {
-    env.cpu_model = j.at("cpu_model").get<std::string>();
-    env.cpu_flags = j.at("cpu_flags").get<std::vector<std::string>>();
-    env.logical_cores = JsonInt(j.at("logical_cores"), "environment: field 'logical_cores'");
-    env.governor = j.at("governor").get<std::string>();
-    env.compiler = j.at("compiler").get<std::string>();
-    env.compile_flags = j.at("compile_flags").get<std::string>();
-    env.build_type = j.at("build_type").get<std::string>();
-    env.git_commit = j.at("git_commit").get<std::string>();
-    env.utc_time = j.at("utc_time").get<std::string>();
-    env.load_average_1min = j.at("load_average_1min").get<double>();
-    if (j.contains("blas")) {
-      env.blas = BlasInfo::FromJson(j.at("blas"));
-    } else {
-      env.blas.library = "not recorded";
-    }
-    env.matmul_default_backend = j.value("matmul_default_backend", "");
-    env.matmul_choice = j.value("matmul_choice", "");
-    env.warnings = j.value("warnings", std::vector<std::string>{});
-  } catch (const nlohmann::json::exception& e) {
-    detail::Throw("environment: ", e.what());
+  env.cpu_model = JsonField<std::string>(j, "cpu_model", where);
+  env.cpu_flags = JsonField<std::vector<std::string>>(j, "cpu_flags", where);
+  env.logical_cores = JsonField<int>(j, "logical_cores", where);
+  env.governor = JsonField<std::string>(j, "governor", where);
+  env.compiler = JsonField<std::string>(j, "compiler", where);
+  env.compile_flags = JsonField<std::string>(j, "compile_flags", where);
+  env.build_type = JsonField<std::string>(j, "build_type", where);
+  env.git_commit = JsonField<std::string>(j, "git_commit", where);
+  env.utc_time = JsonField<std::string>(j, "utc_time", where);
+  env.load_average_1min = JsonField<double>(j, "load_average_1min", where);
+  if (j.contains("blas")) {
+    env.blas = BlasInfo::FromJson(j.at("blas"));
+  } else {
+    env.blas.library = "not recorded";
   }
+  env.matmul_default_backend = JsonOptional(j, "matmul_default_backend", std::string(), where);
+  env.matmul_choice = JsonOptional(j, "matmul_choice", std::string(), where);
+  env.warnings = JsonOptional(j, "warnings", std::vector<std::string>(), where);
   return env;
 }
 

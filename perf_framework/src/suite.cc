@@ -311,18 +311,6 @@ nlohmann::json SuiteResults::ToJson() const {
 
 namespace {
 
-// Reads a field with a type check, naming the file and the JSON path on failure.
-template <class T>
-T Field(const nlohmann::json& j, const std::string& key, const std::string& where) {
-  PERF_CHECK(j.is_object() && j.contains(key), where, ": missing field '", key, "'");
-  if constexpr (std::is_same_v<T, int>) return JsonInt(j.at(key), where + ": field '" + key + "'");
-  try {
-    return j.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    detail::Throw(where, ": field '", key, "' has the wrong type (", j.at(key).type_name(), ")");
-  }
-}
-
 double NumberOrNaN(const nlohmann::json& j, const std::string& key, const std::string& where) {
   PERF_CHECK(j.is_object() && j.contains(key), where, ": missing field '", key, "'");
   const nlohmann::json& v = j.at(key);
@@ -387,15 +375,15 @@ ClaimKind ParseKind(const std::string& s, const std::string& where) {
 
 SuiteResults SuiteResults::FromJson(const nlohmann::json& j, const std::string& source) {
   PERF_CHECK(j.is_object(), source, ": not a JSON object");
-  const auto schema = Field<std::string>(j, "schema", source);
+  const auto schema = JsonField<std::string>(j, "schema", source);
   PERF_CHECK(schema == kResultsSchema, source, ": schema '", schema, "' is not '", kResultsSchema,
              "'");
-  const int version = Field<int>(j, "schema_version", source);
+  const int version = JsonField<int>(j, "schema_version", source);
   PERF_CHECK(version <= kResultsSchemaVersion, source, ": schema_version ", version,
              " was written by a newer tinytorch; this build reads up to ", kResultsSchemaVersion);
   PERF_CHECK(version >= 1, source, ": invalid schema_version ", version);
   SuiteResults r;
-  r.suite = Field<std::string>(j, "suite", source);
+  r.suite = JsonField<std::string>(j, "suite", source);
   PERF_CHECK(j.contains("environment"), source, ": missing field 'environment'");
   try {
     r.environment = Environment::FromJson(j["environment"]);
@@ -403,18 +391,19 @@ SuiteResults SuiteResults::FromJson(const nlohmann::json& j, const std::string& 
     detail::Throw(source, ": ", e.what());
   }
   Timestamp(r.environment.utc_time, source + ": environment.utc_time");
-  r.started_utc = Timestamp(Field<std::string>(j, "started_utc", source), source + ": started_utc");
+  r.started_utc =
+      Timestamp(JsonField<std::string>(j, "started_utc", source), source + ": started_utc");
   r.elapsed_seconds =
-      Seconds(Field<double>(j, "elapsed_seconds", source), source + ": elapsed_seconds");
-  const auto claims = Field<nlohmann::json>(j, "claims", source);
+      Seconds(JsonField<double>(j, "elapsed_seconds", source), source + ": elapsed_seconds");
+  const auto claims = JsonField<nlohmann::json>(j, "claims", source);
   PERF_CHECK(claims.is_array(), source, ": 'claims' must be an array");
   std::set<std::string> seen;  // module NUL id of each claim read
   for (size_t i = 0; i < claims.size(); ++i) {
     const std::string where = source + ": claims[" + std::to_string(i) + "]";
     const nlohmann::json& c = claims[i];
     ClaimResult cr;
-    cr.module = Field<std::string>(c, "module", where);
-    cr.id = Field<std::string>(c, "id", where);
+    cr.module = JsonField<std::string>(c, "module", where);
+    cr.id = JsonField<std::string>(c, "id", where);
     PERF_CHECK(cr.module.find('\0') == std::string::npos && cr.id.find('\0') == std::string::npos,
                where, ": field 'module' or 'id' holds a NUL character");
     // A claim listed twice would be read one way here and another way elsewhere (a FAIL hidden
@@ -422,25 +411,26 @@ SuiteResults SuiteResults::FromJson(const nlohmann::json& j, const std::string& 
     PERF_CHECK(seen.insert(cr.module + '\0' + cr.id).second, where, ": claim '",
                escape::Shorten(cr.module, 80), ".", escape::Shorten(cr.id, 80),
                "' is listed more than once");
-    cr.statement = Field<std::string>(c, "statement", where);
-    cr.metric = Field<std::string>(c, "metric", where);
-    cr.kind = ParseKind(Field<std::string>(c, "kind", where), where);
+    cr.statement = JsonField<std::string>(c, "statement", where);
+    cr.metric = JsonField<std::string>(c, "metric", where);
+    cr.kind = ParseKind(JsonField<std::string>(c, "kind", where), where);
     cr.threshold = NumberOrNaN(c, "threshold", where);
-    cr.outcome.verdict = ParseVerdict(Field<std::string>(c, "verdict", where), where);
-    cr.outcome.reason = Field<std::string>(c, "reason", where);
-    const auto e = Field<nlohmann::json>(c, "evidence", where);
+    cr.outcome.verdict = ParseVerdict(JsonField<std::string>(c, "verdict", where), where);
+    cr.outcome.reason = JsonField<std::string>(c, "reason", where);
+    const auto e = JsonField<nlohmann::json>(c, "evidence", where);
     const std::string ewhere = where + ".evidence";
     cr.outcome.evidence.value = NumberOrNaN(e, "value", ewhere);
     cr.outcome.evidence.low = NumberOrNaN(e, "low", ewhere);
     cr.outcome.evidence.high = NumberOrNaN(e, "high", ewhere);
     cr.outcome.evidence.confidence = NumberOrNaN(e, "confidence", ewhere);
     cr.outcome.evidence.p_value = NumberOrNaN(e, "p_value", ewhere);
-    cr.outcome.evidence.unit = Field<std::string>(e, "unit", ewhere);
-    cr.outcome.evidence.details = Field<nlohmann::json>(e, "details", ewhere);
+    cr.outcome.evidence.unit = JsonField<std::string>(e, "unit", ewhere);
+    cr.outcome.evidence.details = JsonField<nlohmann::json>(e, "details", ewhere);
     CheckEvidence(cr.outcome.evidence, ewhere);
-    cr.elapsed_seconds = Seconds(Field<double>(c, "elapsed_seconds", where), where + ".elapsed_seconds");
+    cr.elapsed_seconds =
+        Seconds(JsonField<double>(c, "elapsed_seconds", where), where + ".elapsed_seconds");
     if (c.contains("degraded_reference")) {
-      cr.degraded_reference = Field<std::string>(c, "degraded_reference", where);
+      cr.degraded_reference = JsonField<std::string>(c, "degraded_reference", where);
     }
     r.claims.push_back(std::move(cr));
   }

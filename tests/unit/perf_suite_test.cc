@@ -19,6 +19,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::ThrowsMessage;
 using tinytorch::testing::Occurrences;
 using tinytorch::testing::SvgAttributesThatAreNotNumbers;
@@ -268,6 +269,67 @@ TEST(PerfSuiteTest, ResultsThatClaimTheImpossibleAreErrors) {
   unmeasured["claims"][0]["evidence"]["value"] = 100.0;
   unmeasured["started_utc"] = "2028-02-29T23:59:60Z";  // a leap day and a leap second exist
   EXPECT_NO_THROW(read(unmeasured));
+}
+
+// A field of the wrong type in the environment (issue 23) names the file and the field's path,
+// never only nlohmann's "type must be string, but is number", which says neither.
+TEST(PerfSuiteTest, WrongTypedEnvironmentFieldsNameTheFileAndTheField) {
+  const std::string path = ::testing::TempDir() + "bad_environment.json";
+  const nlohmann::json good = Sample().ToJson();
+  struct Case {
+    const char* what;
+    std::function<void(nlohmann::json&)> edit;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"number for a string", [](auto& j) { j["environment"]["cpu_model"] = 7; },
+       ": environment: field 'cpu_model' has the wrong type (number)"},
+      {"object for a number",
+       [](auto& j) {
+         j["environment"]["load_average_1min"] = {{"a", 1}};
+       },
+       ": environment: field 'load_average_1min' has the wrong type (object)"},
+      {"boolean for a number", [](auto& j) { j["environment"]["load_average_1min"] = true; },
+       ": environment: field 'load_average_1min' has the wrong type (boolean)"},
+      {"string for a count", [](auto& j) { j["environment"]["logical_cores"] = "2"; },
+       ": environment: field 'logical_cores' must be an integer that fits an int"},
+      {"number among the flags",
+       [](auto& j) {
+         j["environment"]["cpu_flags"] = {"avx", 2};
+       },
+       ": environment: field 'cpu_flags[1]' has the wrong type (number)"},
+      {"string for the flags", [](auto& j) { j["environment"]["cpu_flags"] = "avx"; },
+       ": environment: field 'cpu_flags' has the wrong type (string)"},
+      {"optional field wrong", [](auto& j) { j["environment"]["matmul_choice"] = 1.5; },
+       ": environment: field 'matmul_choice' has the wrong type (number)"},
+      {"optional list wrong",
+       [](auto& j) {
+         j["environment"]["warnings"] = {{{"x", 1}}};
+       },
+       ": environment: field 'warnings[0]' has the wrong type (object)"},
+      {"missing field", [](auto& j) { j["environment"].erase("governor"); },
+       ": environment: missing field 'governor'"},
+      {"not an object",
+       [](auto& j) {
+         j["environment"] = {1, 2};
+       },
+       ": environment: must be an object, got array"},
+      {"blas not an object", [](auto& j) { j["environment"]["blas"] = 3; },
+       ": environment.blas: must be an object, got number"},
+      {"blas field wrong", [](auto& j) { j["environment"]["blas"]["kernel"] = {1}; },
+       ": environment.blas: field 'kernel' has the wrong type (array)"},
+      {"blas flag wrong", [](auto& j) { j["environment"]["blas"]["degraded"] = "no"; },
+       ": environment.blas: field 'degraded' has the wrong type (string)"},
+  };
+  for (const Case& c : cases) {
+    nlohmann::json j = good;
+    c.edit(j);
+    std::ofstream(path, std::ios::trunc) << j.dump();
+    EXPECT_THAT([&] { ReadResults(path); }, ThrowsMessage<Error>(HasSubstr(path + c.error)))
+        << c.what;
+    EXPECT_THAT([&] { ReadResults(path); }, ThrowsMessage<Error>(Not(HasSubstr("json.exception"))))
+        << c.what;
+  }
 }
 
 // A directory of one-claim results files, as the validation suites write them, merged in

@@ -31,7 +31,8 @@ struct BlasInfo {
   std::string Summary() const;
 
   nlohmann::json ToJson() const;
-  static BlasInfo FromJson(const nlohmann::json& j);  // throws perf::Error on a wrong type
+  // Throws perf::Error naming the field ("environment.blas: field 'kernel' has the wrong type").
+  static BlasInfo FromJson(const nlohmann::json& j);
 };
 
 // Which OpenBLAS kernel (OPENBLAS_CORETYPE value) this CPU's ISA calls for, from /proc/cpuinfo

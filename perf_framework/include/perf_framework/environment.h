@@ -31,8 +31,9 @@ struct Environment {
   std::vector<std::string> warnings;
 
   nlohmann::json ToJson() const;
-  // Throws perf::Error on missing fields; blas, the MatMul choice and warnings are optional
-  // (files written before they were recorded read as "not recorded").
+  // Throws perf::Error naming the field ("environment: missing field 'governor'", "environment:
+  // field 'cpu_flags[1]' has the wrong type (number)"); blas, the MatMul choice and warnings are
+  // optional (files written before they were recorded read as "not recorded").
   static Environment FromJson(const nlohmann::json& j);
 };
 

@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "perf_framework/comparator.h"
@@ -118,16 +119,54 @@ nlohmann::json ParseJson(std::string_view text, const std::string& source);
 // A JSON integer that fits an int, for count and version fields; throws perf::Error naming `what`
 // otherwise (converting a float such as 1e10 to int is undefined behaviour, and 2.5 is no count).
 int JsonInt(const nlohmann::json& v, const std::string& what);
+namespace detail {
+template <class T>
+inline constexpr bool kIsVector = false;
+template <class U>
+inline constexpr bool kIsVector<std::vector<U>> = true;
+
+// `v`, the value of field `key` (for an element, "key[i]"), as a T; throws perf::Error
+// "<where>: field '<key>' has the wrong type (<JSON type>)". A list is converted element by
+// element so that the message names the element; a number is only a number (nlohmann would read
+// true as 1); an int is JsonInt's.
+template <class T>
+T JsonAs(const nlohmann::json& v, const std::string& key, const std::string& where) {
+  if constexpr (std::is_same_v<T, int>) {
+    return JsonInt(v, where + ": field '" + key + "'");
+  } else if constexpr (kIsVector<T>) {
+    if (v.is_array()) {
+      T out;
+      for (size_t i = 0; i < v.size(); ++i) {
+        out.push_back(
+            JsonAs<typename T::value_type>(v[i], key + "[" + std::to_string(i) + "]", where));
+      }
+      return out;
+    }
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (v.is_number()) return v.get<T>();
+    detail::Throw(where, ": field '", key, "' has the wrong type (", v.type_name(), ")");
+  }
+  try {
+    return v.get<T>();
+  } catch (const nlohmann::json::exception&) {
+    detail::Throw(where, ": field '", key, "' has the wrong type (", v.type_name(), ")");
+  }
+}
+}  // namespace detail
+
+// A required field of object `j`; throws perf::Error "<where>: missing field '<key>'" or
+// "<where>: field '<key>' has the wrong type (...)" (for a list, "field '<key>[i]'").
+template <class T>
+T JsonField(const nlohmann::json& j, const std::string& key, const std::string& where) {
+  PERF_CHECK(j.is_object() && j.contains(key), where, ": missing field '", key, "'");
+  return detail::JsonAs<T>(j.at(key), key, where);
+}
 // An optional field: `fallback` when `j` lacks `key`; throws perf::Error "<where>: field '<key>'
 // has the wrong type (...)" when it is there with another type, as a missing required one would.
 template <class T>
 T JsonOptional(const nlohmann::json& j, const char* key, T fallback, const std::string& where) {
   if (!j.contains(key)) return fallback;
-  try {
-    return j.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    detail::Throw(where, ": field '", key, "' has the wrong type (", j.at(key).type_name(), ")");
-  }
+  return detail::JsonAs<T>(j.at(key), key, where);
 }
 
 class PerformanceTestSuite {
