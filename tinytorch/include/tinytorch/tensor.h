@@ -74,9 +74,10 @@ struct StorageStats {
 };
 StorageStats GetStorageStats();
 void ResetStoragePeak();  // peak_bytes := live_bytes
-// Freed blocks of 64 KiB or more are kept for reuse by a later tensor of the same size, up to
-// this many bytes in total (1 GiB initially; 0 under AddressSanitizer); 0 frees them all and
-// turns the cache off. Returns the previous limit.
+// Freed blocks are kept for reuse by a later tensor of the same size, up to this many bytes in
+// total (1 GiB initially; 0 under AddressSanitizer); 0 frees them all and turns the cache off,
+// as a heap measurement needs (a block taken from the cache is no allocation it can see).
+// Returns the previous limit.
 int64_t SetStorageCacheLimit(int64_t bytes);
 
 // ---------------------------------------------------------------------------------------------
