@@ -111,6 +111,10 @@ void ForEachRow(const Shape& shape, const std::array<const Shape*, N>& strides, 
   std::array<int64_t, N> offsets{};
   std::array<int64_t, N> inner{};
   for (size_t k = 0; k < N; ++k) inner[k] = st(k)[nd - 1];
+  if (nd == 1) {  // one long row, the packed case: apart from the walk below, whose live values
+    body(offsets, sizes[0], inner);  // made GCC spill inside the row's loop (+30% instructions)
+    return;
+  }
   std::fill(index, index + nd, 0);
   while (true) {
     body(offsets, sizes[nd - 1], inner);
