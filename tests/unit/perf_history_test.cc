@@ -161,6 +161,11 @@ TEST(PerfHistoryTest, InstructionSeriesStandBesideTheirTimes) {
   EXPECT_EQ(Occurrences(html, "class=\"time-and-count\""), 1u);
   EXPECT_EQ(Occurrences(html, "class=\"chart trend-chart\""), 2u);  // each series drawn once
   EXPECT_THAT(html, HasSubstr("exact count"));
+  // The y axis labels end far enough right to hold 11 characters of 12 px text.
+  const size_t label = html.find("text-anchor=\"end\">", html.find("class=\"chart trend-chart\""));
+  ASSERT_NE(label, std::string::npos);
+  const size_t x_at = html.rfind("x=\"", label) + 3;
+  EXPECT_GE(std::stod(html.substr(x_at, html.find('"', x_at) - x_at)), 11 * 7.0);
   // The pair sits inside one flex row: the time chart first, its count next.
   const size_t pair = html.find("class=\"time-and-count\"");
   EXPECT_LT(pair, html.find("aria-label=\"bench BM_A/8\""));
