@@ -218,12 +218,15 @@ ModelBenchmark Benchmark::Run(const BenchmarkModel& model, const Tensor& query,
 
     // With the storage cache off, every tensor's bytes are allocated and freed where the heap
     // measurement sees them; with it on, the peak would depend on what earlier calls left cached.
-    const int64_t cache_limit = SetStorageCacheLimit(0);
+    // Restored however the forward ends (it may throw).
+    struct CacheOff {
+      int64_t limit = SetStorageCacheLimit(0);
+      ~CacheOff() { SetStorageCacheLimit(limit); }
+    } cache_off;
     const perf::MemoryMeasurement memory = perf::MeasureMemory([&] {
       Tensor y = model.forward(query);
       perf::DoNotOptimize(y);
     });
-    SetStorageCacheLimit(cache_limit);
     r.peak_activation_bytes = memory.peak_bytes;
     r.allocated_bytes = memory.allocated_bytes;
     if (options_.memory_limit_bytes > 0 && memory.peak_bytes > options_.memory_limit_bytes) {

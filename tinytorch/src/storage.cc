@@ -32,7 +32,7 @@ Counters& GlobalCounters() {
 // allocates the same shapes every step, and a fresh large block from the OS costs a page fault per
 // page on first touch: tiny_gpt spent 38% of its time in them before this cache. Small blocks
 // come here too: glibc's aligned allocation and its free took a third of the int8 digits MLP's
-// time at batch 1, and the cache makes that MLP and a 100-element Add 8-12% faster
+// time at batch 1, and the cache makes that MLP and a 100x100 Add 8-12% faster
 // (quantized_bench, tensor_bench). Cached bytes are not live bytes.
 class BlockCache {
  public:
