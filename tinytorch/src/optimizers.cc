@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/cpu.h"
 #include "tensor_internal.h"
 
 namespace tinytorch {
@@ -17,10 +16,7 @@ namespace {
 // gets the same arithmetic wherever its chunk runs, so the result is the serial loop's bit for bit.
 template <class F>
 void UpdateInChunks(int64_t n, F&& update) {
-  constexpr int64_t kChunk = int64_t{1} << 14;
-  kernels::ParallelFor((n + kChunk - 1) / kChunk, n, int64_t{1} << 17, [&](int64_t c) {
-    update(c * kChunk, std::min(n, (c + 1) * kChunk));
-  });
+  internal::ForChunks(n, int64_t{1} << 14, int64_t{1} << 17, update);
 }
 
 }  // namespace

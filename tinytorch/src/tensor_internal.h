@@ -151,6 +151,16 @@ Tensor UnaryOp(const Tensor& x, const char* op, F f) {
   return out;
 }
 
+// Runs f(begin, end) over [0, n) in chunks of `chunk`, on the worker pool once n reaches
+// `min_work` (below it waking the workers costs more than they save).
+template <class F>
+void ForChunks(int64_t n, int64_t chunk, int64_t min_work, F&& f) {
+  kernels::ParallelFor((n + chunk - 1) / chunk, n, min_work, [&](int64_t c) {
+    const int64_t begin = c * chunk;
+    f(begin, std::min(n, begin + chunk));
+  });
+}
+
 // UnaryOp for functions costly enough (erf, tanh: ~10 ns a value) that a large packed input pays
 // for waking the threads; each element gets the same f, so the bits equal UnaryOp's.
 template <class F>
@@ -162,8 +172,8 @@ Tensor CostlyUnaryOp(const Tensor& x, const char* op, F f) {
   float* po = out.data<float>();
   const float* px = x.data<float>();
   const int64_t n = x.numel();
-  kernels::ParallelFor((n + kChunk - 1) / kChunk, n, 4 * kChunk, [&](int64_t c) {
-    for (int64_t k = c * kChunk; k < std::min(n, (c + 1) * kChunk); ++k) po[k] = f(px[k]);
+  ForChunks(n, kChunk, 4 * kChunk, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) po[k] = f(px[k]);
   });
   return out;
 }
@@ -179,10 +189,8 @@ Tensor CostlyArrayOp(const Tensor& x, const char* op, F f) {
   float* po = out.data<float>();
   const float* px = xc.data<float>();
   const int64_t n = xc.numel();
-  kernels::ParallelFor((n + kChunk - 1) / kChunk, n, 4 * kChunk, [&](int64_t c) {
-    const int64_t begin = c * kChunk;
-    f(po + begin, px + begin, std::min(n, begin + kChunk) - begin);
-  });
+  ForChunks(n, kChunk, 4 * kChunk,
+            [&](int64_t begin, int64_t end) { f(po + begin, px + begin, end - begin); });
   return out;
 }
 
