@@ -95,8 +95,8 @@ void MlpBenchmark(benchmark::State& state) {
 }
 void BM_MlpInt8(benchmark::State& s) { MlpBenchmark<true>(s); }
 void BM_MlpFp32(benchmark::State& s) { MlpBenchmark<false>(s); }
-BENCHMARK(BM_MlpInt8)->ArgName("batch")->Arg(1)->Arg(360)->UseRealTime();
-BENCHMARK(BM_MlpFp32)->ArgName("batch")->Arg(1)->Arg(360)->UseRealTime();
+BENCHMARK(BM_MlpInt8)->ArgName("batch")->Arg(1)->Arg(32)->Arg(360)->UseRealTime();
+BENCHMARK(BM_MlpFp32)->ArgName("batch")->Arg(1)->Arg(32)->Arg(360)->UseRealTime();
 
 }  // namespace
 }  // namespace tinytorch

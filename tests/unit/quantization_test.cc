@@ -235,6 +235,71 @@ TEST(QuantizationTest, QuantizedLinearIsBitIdenticalOnEveryLevel) {
   }
 }
 
+// memcmp of two float tensors of the same shape: "the same bits", -0 against +0 included.
+bool SameBits(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() &&
+         std::memcmp(a.data<float>(), b.data<float>(),
+                     static_cast<size_t>(a.numel()) * sizeof(float)) == 0;
+}
+
+TEST(QuantizationTest, FusedReLUGivesTheBitsOfTheLayerThenReLU) {
+  // The fused ReLU runs in the epilogue of each kernel (the AVX-512 tile's registers, the scalar
+  // oracle's loop, the convolution's transposed store); each must give Relu(layer(x)) exactly,
+  // zeros as +0, on the shapes of the bit-identity test above.
+  Generator gen(21);
+  for (const auto& [rows, in, out] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {1, 1, 1}, {3, 5, 17}, {33, 64, 10}, {70, 128, 130}, {2, 17000, 3}}) {
+    Linear linear(in, out, gen);
+    const Tensor x = Tensor::RandN({rows, in}, gen);
+    for (const QuantScheme scheme : {QuantScheme::kSymmetric, QuantScheme::kAsymmetric}) {
+      QuantizedLinear plain(linear, {.scheme = scheme}), fused(linear, {.scheme = scheme});
+      fused.FuseReLU();
+      for (SimdLevel level : testing::SupportedSimdLevels()) {
+        const testing::ScopedSimdLevel scoped(level);
+        ASSERT_TRUE(SameBits(fused(x), Relu(plain(x))))
+            << SimdLevelName(level) << " rows=" << rows << " in=" << in << " out=" << out;
+      }
+    }
+  }
+  Conv2d conv(3, 5, 3, gen, /*stride=*/2, /*padding=*/1);
+  const Tensor images = Tensor::RandN({2, 3, 9, 7}, gen);
+  QuantizedConv2d plain(conv), fused(conv);
+  fused.FuseReLU();
+  EXPECT_TRUE(SameBits(fused(images), Relu(plain(images))));
+  EXPECT_THAT(fused.ToString(), HasSubstr("ReLU fused"));
+}
+
+TEST(QuantizationTest, QuantizeModelFusesEachReLUAfterAQuantizedLayer) {
+  // Linear → ReLU pairs fuse and the ReLU's place becomes an Identity (the later layers keep their
+  // positions, so their state names); a ReLU after anything else stays; the model computes the
+  // same bits as the quantized layers and ReLUs run one by one.
+  Generator gen(22);
+  Sequential model({std::make_shared<Linear>(12, 20, gen), std::make_shared<ReLULayer>(),
+                    std::make_shared<Linear>(20, 8, gen), std::make_shared<ReLULayer>(),
+                    std::make_shared<ReLULayer>(), std::make_shared<Linear>(8, 3, gen)});
+  const Tensor calibration = Tensor::RandN({64, 12}, gen), x = Tensor::RandN({5, 12}, gen);
+  const std::shared_ptr<Sequential> q = QuantizeModel(model, {}, calibration);
+  ASSERT_EQ(q->size(), model.size());
+  EXPECT_TRUE(dynamic_cast<QuantizedLayer&>((*q)[0]).fused_relu());
+  EXPECT_EQ((*q)[1].ToString(), "Identity()");
+  EXPECT_TRUE(dynamic_cast<QuantizedLayer&>((*q)[2]).fused_relu());
+  EXPECT_EQ((*q)[3].ToString(), "Identity()");
+  EXPECT_EQ((*q)[4].ToString(), "ReLU()");
+  EXPECT_FALSE(dynamic_cast<QuantizedLayer&>((*q)[5]).fused_relu());
+  EXPECT_THAT(q->GetStateDict(), ::testing::Contains(::testing::Key("5.weight")));
+
+  // The unfused twin: the same Linear layers with ReLUs of a subclass, which QuantizeModel leaves
+  // alone (it fuses only the exact ReLULayer: a subclass may do more), calibrated alike.
+  struct UnfusedReLU : ReLULayer {};
+  const auto& l = model.layers();
+  Sequential twin({l[0], std::make_shared<UnfusedReLU>(), l[2], std::make_shared<UnfusedReLU>(),
+                   l[4], l[5]});
+  const std::shared_ptr<Sequential> unfused = QuantizeModel(twin, {}, calibration);
+  EXPECT_FALSE(dynamic_cast<QuantizedLayer&>((*unfused)[0]).fused_relu());
+  const Tensor expected = (*unfused)(x);
+  EXPECT_TRUE(SameBits((*q)(x), expected));
+}
+
 TEST(QuantizationTest, LoadedQuantizedLinearComputesWithTheLoadedWeights) {
   // The vector kernel reads weights rearranged at construction; loading a state must rearrange
   // them again, or the layer would keep computing with the old weights.

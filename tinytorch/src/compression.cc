@@ -147,7 +147,7 @@ std::shared_ptr<Conv2d> MakeConv(const Conv2d& like, const Tensor& w, const Tens
 bool PassesUnits(const Module& m, bool conv) {
   if (dynamic_cast<const ReLULayer*>(&m) || dynamic_cast<const SigmoidLayer*>(&m) ||
       dynamic_cast<const TanhLayer*>(&m) || dynamic_cast<const GELULayer*>(&m) ||
-      dynamic_cast<const Dropout*>(&m)) {
+      dynamic_cast<const Dropout*>(&m) || dynamic_cast<const Identity*>(&m)) {
     return true;
   }
   return conv && (dynamic_cast<const MaxPool2d*>(&m) || dynamic_cast<const AvgPool2d*>(&m) ||

@@ -73,7 +73,9 @@ int64_t CountFlops(Module& model, const Tensor& input) {
       As<GELULayer>(model) || As<SoftmaxLayer>(model) || As<PositionalEncoding>(model)) {
     return n;
   }
-  if (As<Flatten>(model) || As<Dropout>(model) || As<Embedding>(model)) return 0;
+  if (As<Flatten>(model) || As<Dropout>(model) || As<Embedding>(model) || As<Identity>(model)) {
+    return 0;
+  }
   if (As<MaxPool2d>(model) || As<AvgPool2d>(model)) {
     const NoGradGuard no_grad;
     const int64_t k =

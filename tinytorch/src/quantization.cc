@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <typeinfo>
 #include <vector>
 
 #include "convolution_internal.h"
@@ -286,12 +287,13 @@ struct QuantizedLayer::Fold {
   std::vector<int64_t> offset;
   std::vector<int32_t> weight_zero;  // empty for symmetric weights
 
-  // The epilogue of these terms and `bias` (float32 (n), or undefined for none).
-  kernels::Int8Epilogue With(const Tensor& bias) const {
-    return {scale.data(), offset.data(), weight_zero.empty() ? nullptr : weight_zero.data(),
-            bias.defined() ? bias.data<float>() : nullptr};
-  }
 };
+
+kernels::Int8Epilogue QuantizedLayer::EpilogueOf(const Fold& fold) const {
+  return {fold.scale.data(), fold.offset.data(),
+          fold.weight_zero.empty() ? nullptr : fold.weight_zero.data(),
+          bias_.defined() ? bias_.data<float>() : nullptr, relu_};
+}
 
 std::shared_ptr<const QuantizedLayer::Fold> QuantizedLayer::FoldFor(float scale,
                                                                     int32_t zero_point) const {
@@ -340,13 +342,14 @@ Tensor QuantizedLinear::Forward(const Tensor& x) {
   out_shape.back() = out_features_;
   Tensor out = internal::EmptyLike(out_shape);
   kernels::LinearU8S8(out.data<float>(), a.data(), weight_.values.data<int8_t>(), *packed_, rows,
-                      fold->With(bias_), ActiveSimdLevel());
+                      EpilogueOf(*fold), ActiveSimdLevel());
   return out;
 }
 
 std::string QuantizedLinear::ToString() const {
   return "QuantizedLinear(in_features=" + std::to_string(in_features_) +
-         ", out_features=" + std::to_string(out_features_) + ", int8 " + SchemeText(weight_) + ")";
+         ", out_features=" + std::to_string(out_features_) + ", int8 " + SchemeText(weight_) +
+         (relu_ ? ", ReLU fused" : "") + ")";
 }
 
 QuantizedConv2d::QuantizedConv2d(const Conv2d& conv, const QuantOptions& options) {
@@ -374,7 +377,7 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
       ActivationParams(xc.data<float>(), xc.numel(), activation_range_, op, true);
   const int64_t kdim = g.cols(), positions = g.positions();
   const std::shared_ptr<const Fold> fold = FoldFor(aq.scale, aq.zero_point);
-  const kernels::Int8Epilogue epilogue = fold->With(bias_);
+  const kernels::Int8Epilogue epilogue = EpilogueOf(*fold);
   Tensor out = internal::EmptyLike({g.n, out_channels_, g.ho, g.wo});
   std::vector<float> cols(static_cast<size_t>(kdim * positions));
   std::vector<uint8_t> codes(static_cast<size_t>(kdim * positions)), a(codes.size());
@@ -402,7 +405,8 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
 std::string QuantizedConv2d::ToString() const {
   return "QuantizedConv2d(" + std::to_string(in_channels_) + ", " + std::to_string(out_channels_) +
          ", kernel=" + std::to_string(kernel_) + ", stride=" + std::to_string(stride_) +
-         ", padding=" + std::to_string(padding_) + ", int8 " + SchemeText(weight_) + ")";
+         ", padding=" + std::to_string(padding_) + ", int8 " + SchemeText(weight_) +
+         (relu_ ? ", ReLU fused" : "") + ")";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -413,20 +417,33 @@ namespace {
 std::shared_ptr<Sequential> QuantizeSequential(const Sequential& model,
                                                const QuantizeModelOptions& options, Tensor inputs) {
   auto out = std::make_shared<Sequential>();
-  for (const std::shared_ptr<Module>& layer : model.layers()) {
+  const auto& layers = model.layers();
+  bool fused = false;  // layers[i] is a ReLU the quantized layer before it applies
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const std::shared_ptr<Module>& layer = layers[i];
     const Tensor next = inputs.defined() ? layer->Forward(inputs) : Tensor();
-    std::optional<QuantRange> range;
-    if (inputs.defined()) {
-      range = CalibrateRange(inputs, options.activation_calibration, options.activation_percentile);
-    }
+    std::shared_ptr<QuantizedLayer> q;
     if (const auto* linear = dynamic_cast<const Linear*>(layer.get())) {
-      auto q = std::make_shared<QuantizedLinear>(*linear, options.weights);
-      if (range) q->SetActivationRange(*range);
-      out->Add(q);
+      q = std::make_shared<QuantizedLinear>(*linear, options.weights);
     } else if (const auto* conv = dynamic_cast<const Conv2d*>(layer.get())) {
-      auto q = std::make_shared<QuantizedConv2d>(*conv, options.weights);
-      if (range) q->SetActivationRange(*range);
+      q = std::make_shared<QuantizedConv2d>(*conv, options.weights);
+    }
+    if (q) {
+      if (inputs.defined()) {
+        q->SetActivationRange(CalibrateRange(inputs, options.activation_calibration,
+                                             options.activation_percentile));
+      }
+      // The exact type: a subclass of ReLULayer may do more than a ReLU.
+      fused = i + 1 < layers.size() && layers[i + 1] &&
+              typeid(*layers[i + 1]) == typeid(ReLULayer);
+      if (fused) q->FuseReLU();
       out->Add(q);
+      inputs = next;
+      continue;
+    }
+    if (fused) {
+      out->Add(std::make_shared<Identity>());
+      fused = false;
     } else if (const auto* inner = dynamic_cast<const Sequential*>(layer.get())) {
       out->Add(QuantizeSequential(*inner, options, inputs));
     } else {

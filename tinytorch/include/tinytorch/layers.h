@@ -135,6 +135,15 @@ class Sequential : public Module {
   std::vector<std::shared_ptr<Module>> layers_;
 };
 
+// Passes its input through: what an activation becomes once a quantized layer before it applies
+// it in its own epilogue (QuantizeModel; PyTorch's fuse_modules leaves nn.Identity the same way),
+// so the layers after it keep their positions and state names.
+class Identity : public Module {
+ public:
+  Tensor Forward(const Tensor& x) override { return x; }
+  std::string ToString() const override { return "Identity()"; }
+};
+
 // Activation functions as modules, for use inside Sequential. (The "Layer" suffix keeps them apart
 // from the functions of the same name in activations.h.)
 class ReLULayer : public Module {

@@ -16,7 +16,8 @@
 namespace tinytorch {
 
 namespace kernels {
-struct PackedS8;  // src/kernels/gemm_int8.h
+struct PackedS8;      // src/kernels/gemm_int8.h
+struct Int8Epilogue;  // src/kernels/gemm_int8.h
 }  // namespace kernels
 
 enum class QuantScheme : uint8_t {
@@ -71,6 +72,10 @@ void GemmInt8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t 
 class QuantizedLayer : public Module {
  public:
   void SetActivationRange(QuantRange range);  // static quantization of the inputs
+  // Applies a ReLU to the outputs in the GEMM's epilogue, while they are in registers: the layer
+  // then computes what it and a ReLULayer after it did, to the bit, without a pass of its own.
+  void FuseReLU() { relu_ = true; }
+  bool fused_relu() const { return relu_; }
   const QuantizedTensor& weight() const { return weight_; }
   int64_t WeightBytes() const { return weight_.bytes(); }
 
@@ -83,13 +88,17 @@ class QuantizedLayer : public Module {
   QuantizedTensor weight_;
   Tensor bias_, row_sums_;
   std::optional<QuantRange> activation_range_;
+  bool relu_ = false;
+
+  // The epilogue of `fold`, this layer's bias and its fused ReLU.
+  struct Fold;
+  kernels::Int8Epilogue EpilogueOf(const Fold& fold) const;
 
   // Called after SetActivationRange, for a layer that precomputes from the range.
   virtual void ActivationRangeChanged() {}
 
   // The per-channel terms of the int8 GEMM's epilogue (kernels::Int8Epilogue) for one activation
   // scale and zero point, from the weights' scales, zero points and row sums.
-  struct Fold;
   std::shared_ptr<const Fold> FoldFor(float scale, int32_t zero_point) const;
 };
 
@@ -133,7 +142,9 @@ struct QuantizeModelOptions {
 };
 
 // A new Sequential in which every Linear and Conv2d (nested Sequentials included) is replaced by
-// its quantized twin; other layers are shared with `model`, which is left unchanged. With
+// its quantized twin; other layers are shared with `model`, which is left unchanged. A ReLULayer
+// right after a Linear or Conv2d is fused into the quantized layer's epilogue (FuseReLU) and its
+// place taken by an Identity, as PyTorch's fuse_modules does: the outputs are the same bits. With
 // calibration inputs (a defined tensor), the float model runs on them once and every quantized
 // layer gets a static range from the inputs it saw; without, activations are quantized per call.
 std::shared_ptr<Sequential> QuantizeModel(const Sequential& model,

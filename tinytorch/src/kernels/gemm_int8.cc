@@ -366,6 +366,8 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void FusedTile(
       }
       __m512 out = _mm512_mul_ps(scale, _mm512_maskz_cvtepi32_ps(0xFFFF, v));
       if (e.bias) out = _mm512_add_ps(out, bias);
+      // max returns its second operand for -0 against +0, as ReLU gives +0.
+      if (e.relu) out = _mm512_maskz_max_ps(0xFFFF, out, _mm512_setzero_ps());
       _mm512_mask_storeu_ps(y + r * n + j, mask, out);
     }
   }

@@ -25,11 +25,13 @@ constexpr int64_t kMaxInt8Depth = 65792;
 // where the caller folds the activation zero point z_x into offset[j] = −z_x·Σ_p w[j, p] +
 // k·z_x·z_w[j] and s_x into scale[j] = s_x·s_w[j]. The sum is exact in int64 in the naive kernel
 // and in int32 in the vector one, which is why that runs only while every term stays below 2³¹.
+// With `relu`, y[i, j] is then max(y[i, j], +0), the ReLU of the layer a quantized model fused.
 struct Int8Epilogue {
   const float* scale = nullptr;          // (n)
   const int64_t* offset = nullptr;       // (n)
   const int32_t* weight_zero = nullptr;  // (n), nullptr for symmetric weights (all zero)
   const float* bias = nullptr;           // (n), nullptr for none
+  bool relu = false;
 };
 
 // Σ_p a[i, p] for each row of a (m, k) into out (m): what asymmetric weights' zero points multiply.
@@ -49,7 +51,8 @@ void EpilogueScalar(const int32_t* c, const uint8_t* a, int64_t m, int64_t n, in
       int64_t v = int64_t{c[i * n + j]} + e.offset[j];
       if (e.weight_zero) v -= int64_t{e.weight_zero[j]} * x_sum[static_cast<size_t>(i)];
       const float scaled = e.scale[j] * static_cast<float>(v);
-      store(i, j, e.bias ? scaled + e.bias[j] : scaled);
+      const float y = e.bias ? scaled + e.bias[j] : scaled;
+      store(i, j, e.relu && !(y > 0.f) ? 0.f : y);  // y is finite: ReluValue without the NaN case
     }
   }
 }
