@@ -434,8 +434,8 @@ std::shared_ptr<Sequential> QuantizeSequential(const Sequential& model,
                                              options.activation_percentile));
       }
       // The exact type: a subclass of ReLULayer may do more than a ReLU.
-      fused = i + 1 < layers.size() && layers[i + 1] &&
-              typeid(*layers[i + 1]) == typeid(ReLULayer);
+      const Module* after = i + 1 < layers.size() ? layers[i + 1].get() : nullptr;
+      fused = after != nullptr && typeid(*after) == typeid(ReLULayer);
       if (fused) q->FuseReLU();
       out->Add(q);
       inputs = next;
