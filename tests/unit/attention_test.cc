@@ -9,6 +9,7 @@
 #include <cmath>
 #include <vector>
 
+#include "support/acceleration_testing.h"
 #include "support/golden.h"
 #include "support/golden_ops.h"
 #include "support/gradcheck.h"
@@ -126,6 +127,44 @@ TEST(AttentionTest, ThreadedCausalSoftmaxMatchesOneThreadAndTheComposedOps) {
         ScaledDotProductAttention(q, k, v, Tensor::FromData(keep, {200, 200}), true);
       },
       ThrowsMessage<Error>(HasSubstr("query 150 (row 150 of scores")));
+}
+
+// The softmax's exp is libmvec's vector expf on the AVX2 and AVX-512 levels and std::exp on the
+// scalar one: within an ulp of each other, so the weights agree to a few ulps on every level;
+// masked keys (exp(-inf)) and keys past the causal edge weigh exactly 0 on each, and a query's
+// weights sum to 1.
+TEST(AttentionTest, SoftmaxAgreesOnEveryLevelAndMaskedKeysWeighZero) {
+  Generator gen(6);
+  const Tensor q = Tensor::RandN({2, 37, 8}, gen), k = Tensor::RandN({2, 37, 8}, gen),
+               v = Tensor::RandN({2, 37, 8}, gen);
+  std::vector<float> keep(37 * 37, 1.f);
+  for (int64_t i = 0; i < 37; ++i) keep[i * 37 + (i * 7) % (i + 1)] = i > 0 ? 0.f : 1.f;
+  const Tensor mask = Tensor::FromData(keep, {37, 37});
+  Tensor expected;
+  {
+    const testing::ScopedSimdLevel scalar(SimdLevel::kScalar);
+    ScaledDotProductAttention(q, k, v, mask, true, &expected);
+  }
+  for (const SimdLevel level : testing::SupportedSimdLevels()) {
+    const testing::ScopedSimdLevel scoped(level);
+    Tensor weights;
+    ScaledDotProductAttention(q, k, v, mask, true, &weights);
+    EXPECT_TENSOR_CLOSE(weights, expected, 1e-6, 1e-6) << SimdLevelName(level);
+    const float* w = weights.data<float>();
+    for (int64_t b = 0; b < 2; ++b) {
+      for (int64_t i = 0; i < 37; ++i) {
+        const float* row = w + (b * 37 + i) * 37;
+        double sum = 0;
+        for (int64_t j = 0; j < 37; ++j) {
+          if (j > i || keep[i * 37 + j] == 0.f) {
+            ASSERT_EQ(row[j], 0.f) << SimdLevelName(level) << " query " << i << " key " << j;
+          }
+          sum += row[j];
+        }
+        EXPECT_NEAR(sum, 1.0, 1e-6) << SimdLevelName(level) << " query " << i;
+      }
+    }
+  }
 }
 
 TEST(AttentionTest, GradientsMatchFiniteDifferences) {

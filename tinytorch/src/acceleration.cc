@@ -4,7 +4,7 @@
 
 #include "activation_math.h"
 #include "kernels/cpu.h"
-#include "kernels/erf.h"
+#include "kernels/vector_math.h"
 #include "kernels/gemm.h"
 #include "tensor_internal.h"
 

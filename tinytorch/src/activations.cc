@@ -6,7 +6,7 @@
 #include <numbers>
 
 #include "elementwise_ops.h"
-#include "kernels/erf.h"
+#include "kernels/vector_math.h"
 #include "tensor_internal.h"
 
 namespace tinytorch {

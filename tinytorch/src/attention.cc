@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/cpu.h"
+#include "kernels/vector_math.h"
 #include "tensor_internal.h"
 #include "tinytorch/autograd.h"
 
@@ -22,6 +23,7 @@ namespace {
 int64_t MaskedSoftmaxRows(float* s, const float* keep, int64_t rows, int64_t tq, int64_t tk,
                           bool causal) {
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  const SimdLevel isa = ActiveSimdLevel();
   const auto softmax = [=](int64_t r) {
     float* row = s + r * tk;
     const int64_t visible = causal ? std::min(tk, r % tq + tk - tq + 1) : tk;
@@ -35,11 +37,18 @@ int64_t MaskedSoftmaxRows(float* s, const float* keep, int64_t rows, int64_t tq,
     float max = kNegInf;
     for (int64_t j = 0; j < visible; ++j) max = std::max(max, row[j]);
     if (max == kNegInf) return false;
-    double sum = 0.0;
-    for (int64_t j = 0; j < visible; ++j) {
-      row[j] = std::exp(row[j] - max);
-      sum += row[j];
+    for (int64_t j = 0; j < visible; ++j) row[j] -= max;
+    kernels::Exp(row, row, visible, isa);
+    // Eight running sums: one would make each addition wait for the last (a double add's latency
+    // per key).
+    double sums[8] = {};
+    int64_t p = 0;
+    for (; p + 8 <= visible; p += 8) {
+      for (int l = 0; l < 8; ++l) sums[l] += row[p + l];
     }
+    for (; p < visible; ++p) sums[0] += row[p];
+    const double sum = ((sums[0] + sums[1]) + (sums[2] + sums[3])) +
+                       ((sums[4] + sums[5]) + (sums[6] + sums[7]));
     const auto inv = static_cast<float>(1.0 / sum);
     for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
     return true;

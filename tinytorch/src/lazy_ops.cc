@@ -2,7 +2,7 @@
 // planner and the two ways of running a node need to know about the op.
 #include "elementwise_ops.h"
 #include "enum_table.h"
-#include "kernels/erf.h"
+#include "kernels/vector_math.h"
 #include "lazy_internal.h"
 #include "tinytorch/activations.h"
 

@@ -1,4 +1,7 @@
-// erf over arrays, for the exact GELU (module 02) forward and backward, eager and lazy alike.
+// glibc's vector math (libmvec) over arrays, each beside its scalar reference: erf for the exact
+// GELU (module 02) forward and backward, eager and lazy alike, and exp for attention's softmax.
+//
+// erf:
 // Measured first: in the tiny GPT's training step, scalar erff was 15% of the time. The vector
 // paths call glibc's libmvec (_ZGVeN16v_erff, _ZGVdN8v_erff: glibc 2.35+; a few ulps from erf: 3 at
 // erf(-3.68)), so no approximation of ours stands in for erf. A ragged tail is padded into one more
@@ -20,5 +23,11 @@ void Erf(float* out, const float* x, int64_t n, SimdLevel isa);
 //   gelu(v) = 0.5·v·(1 + erf(v/√2));  gelu'(v) = 0.5·(1 + erf(v/√2)) + v·φ(v).
 void GeluExact(float* out, const float* x, int64_t n, SimdLevel isa);
 void GeluExactDerivative(float* out, const float* x, int64_t n, SimdLevel isa);
+
+// out[i] = exp(x[i]); out may alias x. libmvec's expf is within 1 ulp of std::exp and gives
+// exp(-inf) = 0 exactly, which a masked score needs. Measured first: attention's softmax spent a
+// quarter of its time in scalar expf calls.
+void ExpNaive(float* out, const float* x, int64_t n);  // std::exp, the reference
+void Exp(float* out, const float* x, int64_t n, SimdLevel isa);
 
 }  // namespace tinytorch::kernels

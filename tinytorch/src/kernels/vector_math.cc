@@ -1,5 +1,5 @@
-// erf over arrays: libmvec's vector erff beside std::erf, and the exact GELU built on them.
-#include "kernels/erf.h"
+// libmvec's vector erff and expf beside std::erf and std::exp, and the exact GELU built on erf.
+#include "kernels/vector_math.h"
 
 #include <immintrin.h>
 
@@ -11,6 +11,8 @@
 extern "C" {
 __m512 _ZGVeN16v_erff(__m512 x);
 __m256 _ZGVdN8v_erff(__m256 x);
+__m512 _ZGVeN16v_expf(__m512 x);
+__m256 _ZGVdN8v_expf(__m256 x);
 }
 
 namespace tinytorch::kernels {
@@ -40,12 +42,24 @@ __attribute__((target("avx2,fma"))) inline void Erf8(float* o, const float* v) {
   _mm256_storeu_ps(o, _ZGVdN8v_erff(_mm256_loadu_ps(v)));
 }
 
+__attribute__((target("avx512f"))) inline void Exp16(float* o, const float* v) {
+  _mm512_storeu_ps(o, _ZGVeN16v_expf(_mm512_loadu_ps(v)));
+}
+__attribute__((target("avx2,fma"))) inline void Exp8(float* o, const float* v) {
+  _mm256_storeu_ps(o, _ZGVdN8v_expf(_mm256_loadu_ps(v)));
+}
+
 __attribute__((target("avx512f"))) void ErfAvx512(float* out, const float* x, int64_t n) {
   Blocks<16>(out, x, n, Erf16);
 }
-
 __attribute__((target("avx2,fma"))) void ErfAvx2(float* out, const float* x, int64_t n) {
   Blocks<8>(out, x, n, Erf8);
+}
+__attribute__((target("avx512f"))) void ExpAvx512(float* out, const float* x, int64_t n) {
+  Blocks<16>(out, x, n, Exp16);
+}
+__attribute__((target("avx2,fma"))) void ExpAvx2(float* out, const float* x, int64_t n) {
+  Blocks<8>(out, x, n, Exp8);
 }
 
 constexpr float kInvSqrt2 = 0.70710678118654752f;
@@ -69,6 +83,23 @@ void Erf(float* out, const float* x, int64_t n, SimdLevel isa) {
       break;
   }
   ErfNaive(out, x, n);
+}
+
+void ExpNaive(float* out, const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = std::exp(x[i]);
+}
+
+void Exp(float* out, const float* x, int64_t n, SimdLevel isa) {
+  switch (isa) {
+    case SimdLevel::kAvx512:
+      return ExpAvx512(out, x, n);
+    case SimdLevel::kAvx2:
+      return ExpAvx2(out, x, n);
+    case SimdLevel::kScalar:
+    case SimdLevel::kCount:  // not a level
+      break;
+  }
+  ExpNaive(out, x, n);
 }
 
 namespace {
