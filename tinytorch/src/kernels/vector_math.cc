@@ -66,6 +66,22 @@ constexpr float kInvSqrt2 = 0.70710678118654752f;
 constexpr float kInvSqrt2Pi = 0.3989422804014327f;
 constexpr int64_t kChunk = 256;  // floats of erf argument kept on the stack at a time
 
+// One function's three paths, chosen by `isa`.
+using ArrayFn = void (*)(float*, const float*, int64_t);
+void ByLevel(SimdLevel isa, ArrayFn avx512, ArrayFn avx2, ArrayFn naive, float* out,
+             const float* x, int64_t n) {
+  switch (isa) {
+    case SimdLevel::kAvx512:
+      return avx512(out, x, n);
+    case SimdLevel::kAvx2:
+      return avx2(out, x, n);
+    case SimdLevel::kScalar:
+    case SimdLevel::kCount:  // not a level
+      break;
+  }
+  naive(out, x, n);
+}
+
 }  // namespace
 
 void ErfNaive(float* out, const float* x, int64_t n) {
@@ -73,16 +89,7 @@ void ErfNaive(float* out, const float* x, int64_t n) {
 }
 
 void Erf(float* out, const float* x, int64_t n, SimdLevel isa) {
-  switch (isa) {
-    case SimdLevel::kAvx512:
-      return ErfAvx512(out, x, n);
-    case SimdLevel::kAvx2:
-      return ErfAvx2(out, x, n);
-    case SimdLevel::kScalar:
-    case SimdLevel::kCount:  // not a level
-      break;
-  }
-  ErfNaive(out, x, n);
+  ByLevel(isa, ErfAvx512, ErfAvx2, ErfNaive, out, x, n);
 }
 
 void ExpNaive(float* out, const float* x, int64_t n) {
@@ -90,16 +97,7 @@ void ExpNaive(float* out, const float* x, int64_t n) {
 }
 
 void Exp(float* out, const float* x, int64_t n, SimdLevel isa) {
-  switch (isa) {
-    case SimdLevel::kAvx512:
-      return ExpAvx512(out, x, n);
-    case SimdLevel::kAvx2:
-      return ExpAvx2(out, x, n);
-    case SimdLevel::kScalar:
-    case SimdLevel::kCount:  // not a level
-      break;
-  }
-  ExpNaive(out, x, n);
+  ByLevel(isa, ExpAvx512, ExpAvx2, ExpNaive, out, x, n);
 }
 
 namespace {
