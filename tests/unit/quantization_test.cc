@@ -24,6 +24,13 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
+// memcmp of two float tensors of the same shape: "the same bits", -0 against +0 included.
+bool SameBits(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() &&
+         std::memcmp(a.data<float>(), b.data<float>(),
+                     static_cast<size_t>(a.numel()) * sizeof(float)) == 0;
+}
+
 std::vector<int64_t> Int8Values(const QuantizedTensor& q) {
   std::vector<int64_t> v;
   for (int64_t i = 0; i < q.values.numel(); ++i) v.push_back(q.values.data<int8_t>()[i]);
@@ -224,22 +231,13 @@ TEST(QuantizationTest, QuantizedLinearIsBitIdenticalOnEveryLevel) {
         for (SimdLevel level : testing::SupportedSimdLevels()) {
           const testing::ScopedSimdLevel scoped(level);
           const Tensor y = q(x);
-          ASSERT_EQ(std::memcmp(y.data<float>(), expected.data<float>(),
-                                static_cast<size_t>(y.numel()) * sizeof(float)),
-                    0)
+          ASSERT_TRUE(SameBits(y, expected))
               << SimdLevelName(level) << " rows=" << rows << " in=" << in << " out=" << out
               << " bias=" << bias << " asymmetric=" << (scheme == QuantScheme::kAsymmetric);
         }
       }
     }
   }
-}
-
-// memcmp of two float tensors of the same shape: "the same bits", -0 against +0 included.
-bool SameBits(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() &&
-         std::memcmp(a.data<float>(), b.data<float>(),
-                     static_cast<size_t>(a.numel()) * sizeof(float)) == 0;
 }
 
 TEST(QuantizationTest, FusedReLUGivesTheBitsOfTheLayerThenReLU) {
