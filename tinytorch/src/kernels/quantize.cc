@@ -1,5 +1,4 @@
-// Activation range and uint8 codes: scalar references and AVX-512 kernels (AVX2 machines use the
-// references).
+// Activation range and uint8 codes: scalar references, AVX2 and AVX-512 kernels.
 #include "kernels/quantize.h"
 
 #include <immintrin.h>
@@ -78,16 +77,78 @@ __attribute__((target("avx512f"))) int64_t QuantizeU8Avx512(uint8_t* out, const 
   return -1;
 }
 
+// The AVX2 forms: whole vectors here, the last n % 8 (or % 32) values by the reference, which
+// computes the same bits.
+__attribute__((target("avx2"))) inline int NonFiniteLanes(__m256 v) {
+  const __m256 abs = _mm256_andnot_ps(_mm256_set1_ps(-0.f), v);
+  return _mm256_movemask_ps(_mm256_or_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q),
+                                         _mm256_cmp_ps(abs, _mm256_set1_ps(INFINITY), _CMP_EQ_OQ)));
+}
+
+__attribute__((target("avx2"))) RangeScan RangeWithZeroAvx2(const float* x, int64_t n) {
+  __m256 lo = _mm256_setzero_ps(), hi = lo;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    if (const int bad = NonFiniteLanes(v)) return {0.f, 0.f, i + __builtin_ctz(bad)};
+    lo = _mm256_min_ps(lo, v);
+    hi = _mm256_max_ps(hi, v);
+  }
+  RangeScan r = RangeWithZeroNaive(x + i, n - i);
+  if (r.first_nonfinite >= 0) return {0.f, 0.f, i + r.first_nonfinite};
+  alignas(32) float l[8], h[8];
+  _mm256_store_ps(l, lo);
+  _mm256_store_ps(h, hi);
+  return {std::min(r.min, *std::min_element(l, l + 8)),
+          std::max(r.max, *std::max_element(h, h + 8)), -1};
+}
+
+// 32 values a step: four vectors of int32 codes pack to 32 bytes (packus works within 128-bit
+// lanes, so a permute puts the bytes back in order).
+__attribute__((target("avx2"))) int64_t QuantizeU8Avx2(uint8_t* out, const float* x, int64_t n,
+                                                       float scale, int32_t zero_point) {
+  const __m256 inv_s = _mm256_set1_ps(1.f / scale);
+  const __m256 zp = _mm256_set1_ps(static_cast<float>(zero_point));
+  const __m256 lo = _mm256_setzero_ps(), hi = _mm256_set1_ps(255.f);
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m256i codes[4];
+    for (int part = 0; part < 4; ++part) {
+      const __m256 v = _mm256_loadu_ps(x + i + 8 * part);
+      // The reference writes this step's codes up to the bad value and returns its index.
+      if (NonFiniteLanes(v)) return i + QuantizeU8Naive(out + i, x + i, n - i, scale, zero_point);
+      __m256 q = _mm256_round_ps(_mm256_mul_ps(v, inv_s),
+                                 _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+      q = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(q, zp), lo), hi);
+      codes[part] = _mm256_cvttps_epi32(q);
+    }
+    const __m256i bytes = _mm256_packus_epi16(_mm256_packus_epi32(codes[0], codes[1]),
+                                              _mm256_packus_epi32(codes[2], codes[3]));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                        _mm256_permutevar8x32_epi32(bytes, order));
+  }
+  const int64_t bad = QuantizeU8Naive(out + i, x + i, n - i, scale, zero_point);
+  return bad < 0 ? -1 : i + bad;
+}
+
 }  // namespace
 
 RangeScan RangeWithZero(const float* x, int64_t n, SimdLevel isa) {
-  return isa == SimdLevel::kAvx512 ? RangeWithZeroAvx512(x, n) : RangeWithZeroNaive(x, n);
+  switch (isa) {
+    case SimdLevel::kAvx512: return RangeWithZeroAvx512(x, n);
+    case SimdLevel::kAvx2: return RangeWithZeroAvx2(x, n);
+    default: return RangeWithZeroNaive(x, n);
+  }
 }
 
 int64_t QuantizeU8(uint8_t* out, const float* x, int64_t n, float scale, int32_t zero_point,
                    SimdLevel isa) {
-  if (isa == SimdLevel::kAvx512) return QuantizeU8Avx512(out, x, n, scale, zero_point);
-  return QuantizeU8Naive(out, x, n, scale, zero_point);
+  switch (isa) {
+    case SimdLevel::kAvx512: return QuantizeU8Avx512(out, x, n, scale, zero_point);
+    case SimdLevel::kAvx2: return QuantizeU8Avx2(out, x, n, scale, zero_point);
+    default: return QuantizeU8Naive(out, x, n, scale, zero_point);
+  }
 }
 
 }  // namespace tinytorch::kernels
