@@ -373,6 +373,93 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void FusedTile(
   }
 }
 
+// The AVX2 fused tile reads the same packed weights, 8 channels (half a block) at a time. AVX2 has
+// no exact u8 × s8 dot product (vpmaddubsw saturates its pair sums at int16), so both sides are
+// int16: the activations once per call (rows of `lda` int16, zero past k), the weights as they
+// are loaded. The 16 bytes of 4 channels × 4 k widen to 16 int16, and vpmaddwd against the
+// group's 4 activations (broadcast as one 64-bit word) leaves channel c's two half-sums in lanes
+// 2c and 2c + 1, added together once, after the loop. 4 rows × 8 channels is 8 accumulators,
+// 2 weight vectors and a broadcast in AVX2's 16 registers.
+template <int MR>
+__attribute__((target("avx2"))) void FusedTileAvx2(float* y, int64_t n, const int16_t* a,
+                                                   int64_t lda, const int8_t* half, int64_t groups,
+                                                   int64_t j0, const Int8Epilogue& e,
+                                                   const int32_t* x_sum) {
+  // Named accumulators, as in the AVX-512 tiles: with an array GCC 12 copies each one per step.
+  __m256i x00 = _mm256_setzero_si256(), x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00,
+          x30 = x00, x31 = x00;
+  for (int64_t g = 0; g < groups; ++g) {
+    const int8_t* wg = half + g * 64;
+    const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg)));
+    const __m256i w1 =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg + 16)));
+#define TT_ROW(r)                                                   \
+  if constexpr (MR > r) {                                           \
+    int64_t word;                                                   \
+    std::memcpy(&word, a + r * lda + 4 * g, 8);                     \
+    const __m256i av = _mm256_set1_epi64x(word);                    \
+    x##r##0 = _mm256_add_epi32(x##r##0, _mm256_madd_epi16(av, w0)); \
+    x##r##1 = _mm256_add_epi32(x##r##1, _mm256_madd_epi16(av, w1)); \
+  }
+    TT_ROW(0) TT_ROW(1) TT_ROW(2) TT_ROW(3)
+#undef TT_ROW
+  }
+  const __m256i acc[4][2] = {{x00, x01}, {x10, x11}, {x20, x21}, {x30, x31}};
+  // A partial half (the last 8 channels past n) reads its terms from zero-padded copies.
+  const int64_t live = std::min<int64_t>(8, n - j0);
+  float scale_pad[8] = {}, bias_pad[8] = {};
+  int64_t offset_pad[8] = {};
+  int32_t zero_pad[8] = {};
+  const float* scale_at = e.scale + j0;
+  const float* bias_at = e.bias ? e.bias + j0 : nullptr;
+  const int64_t* offset_at = e.offset + j0;
+  const int32_t* zero_at = e.weight_zero ? e.weight_zero + j0 : nullptr;
+  if (live < 8) {
+    std::copy_n(scale_at, live, scale_pad);
+    std::copy_n(offset_at, live, offset_pad);
+    scale_at = scale_pad;
+    offset_at = offset_pad;
+    if (bias_at) {
+      std::copy_n(bias_at, live, bias_pad);
+      bias_at = bias_pad;
+    }
+    if (zero_at) {
+      std::copy_n(zero_at, live, zero_pad);
+      zero_at = zero_pad;
+    }
+  }
+  const __m256 scale = _mm256_loadu_ps(scale_at);
+  const __m256 bias = bias_at ? _mm256_loadu_ps(bias_at) : _mm256_setzero_ps();
+  const __m256i zero = zero_at ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(zero_at))
+                               : _mm256_setzero_si256();
+  // The int64 offsets' low halves (in int32's range while k <= kMaxFusedInt8Depth).
+  const __m256i low_dwords = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+  const __m256i offset = _mm256_blend_epi32(
+      _mm256_permutevar8x32_epi32(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(offset_at)), low_dwords),
+      _mm256_permutevar8x32_epi32(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(offset_at + 4)), low_dwords),
+      0xF0);
+  const __m256i store_mask =
+      _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(live)),
+                         _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  for (int r = 0; r < MR; ++r) {
+    // hadd pairs the half-sums into channels 0 1 4 5 | 2 3 6 7; the permute puts them in order.
+    __m256i v = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[r][0], acc[r][1]), 0xD8);
+    v = _mm256_add_epi32(v, offset);
+    if (zero_at) v = _mm256_sub_epi32(v, _mm256_mullo_epi32(zero, _mm256_set1_epi32(x_sum[r])));
+    __m256 out = _mm256_mul_ps(scale, _mm256_cvtepi32_ps(v));
+    if (bias_at) out = _mm256_add_ps(out, bias);
+    // max returns its second operand for -0 against +0, as ReLU gives +0.
+    if (e.relu) out = _mm256_max_ps(out, _mm256_setzero_ps());
+    if (live == 8) {
+      _mm256_storeu_ps(y + r * n + j0, out);
+    } else {
+      _mm256_maskstore_ps(y + r * n + j0, store_mask, out);
+    }
+  }
+}
+
 using FusedTileFn = void (*)(float*, int64_t, const uint8_t*, int64_t, const int8_t*, int64_t,
                              int64_t, const Int8Epilogue&, const int32_t*);
 
@@ -408,7 +495,7 @@ void LinearU8S8Naive(float* y, const uint8_t* a, const int8_t* w, int64_t m, int
 void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& packed, int64_t m,
                 const Int8Epilogue& e, SimdLevel isa) {
   const int64_t n = packed.n, k = packed.k;
-  if (isa != SimdLevel::kAvx512 || k > kMaxFusedInt8Depth || k == 0) {
+  if (isa == SimdLevel::kScalar || k > kMaxFusedInt8Depth || k == 0) {
     // Reused per thread, as in the quantized layers: a fresh buffer per call costs page faults.
     thread_local std::vector<int32_t> c;
     c.resize(static_cast<size_t>(m * n));
@@ -421,15 +508,35 @@ void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& pac
   if (e.weight_zero) RowSums(x_sum, a, m, k);
   const int32_t* sums = e.weight_zero ? x_sum.data() : nullptr;
   const int64_t groups = (k + 3) / 4, blocks = (n + kLanes - 1) / kLanes, lda = 4 * groups;
+  // Tasks of 32 rows: enough to split batch-scale products over the threads, and each task walks
+  // all channels so a row's activations stay in L1 while the weights stream from L1/L2.
+  constexpr int64_t kTaskRows = 32;
+  const int64_t tasks = (m + kTaskRows - 1) / kTaskRows;
+  if (isa == SimdLevel::kAvx2) {
+    // The activations widened to int16 once, rows padded with zeros to whole groups.
+    std::vector<int16_t> wide(static_cast<size_t>(m * lda), 0);
+    for (int64_t i = 0; i < m; ++i) std::copy_n(a + i * k, k, &wide[i * lda]);
+    constexpr std::array<decltype(&FusedTileAvx2<1>), 4> kTiles = {
+        FusedTileAvx2<1>, FusedTileAvx2<2>, FusedTileAvx2<3>, FusedTileAvx2<4>};
+    const auto rows_task = [&](int64_t task) {
+      const int64_t i_end = std::min(m, (task + 1) * kTaskRows);
+      for (int64_t j = 0; j < n; j += 8) {
+        const int8_t* half = packed.data.data() + (j / kLanes) * groups * 64 + (j % kLanes) * 4;
+        for (int64_t i = task * kTaskRows; i < i_end; i += 4) {
+          kTiles[static_cast<size_t>(std::min<int64_t>(4, i_end - i) - 1)](
+              y + i * n, n, wide.data() + i * lda, lda, half, groups, j, e,
+              sums ? sums + i : nullptr);
+        }
+      }
+    };
+    return ParallelFor(tasks, m * n * k, int64_t{1} << 21, rows_task);
+  }
   std::vector<uint8_t> padded;
   if (lda != k) {
     padded.assign(static_cast<size_t>(m * lda), 0);
     for (int64_t i = 0; i < m; ++i) std::memcpy(&padded[i * lda], a + i * k, k);
     a = padded.data();
   }
-  // Tasks of 32 rows: enough to split batch-scale products over the threads, and each task walks
-  // all channels so a row's activations stay in L1 while the weights stream from L1/L2.
-  constexpr int64_t kTaskRows = 32;
   const auto rows_task = [&](int64_t task) {
     const int64_t i_end = std::min(m, (task + 1) * kTaskRows);
     for (int64_t b = 0; b < blocks; b += 4) {
@@ -442,7 +549,7 @@ void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& pac
       }
     }
   };
-  ParallelFor((m + kTaskRows - 1) / kTaskRows, m * n * k, int64_t{1} << 21, rows_task);
+  ParallelFor(tasks, m * n * k, int64_t{1} << 21, rows_task);
 }
 
 }  // namespace tinytorch::kernels

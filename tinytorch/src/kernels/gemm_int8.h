@@ -57,11 +57,12 @@ void EpilogueScalar(const int32_t* c, const uint8_t* a, int64_t m, int64_t n, in
   }
 }
 
-// w (n, k) rearranged once for the AVX-512 kernel: for each block of 16 output channels and each
+// w (n, k) rearranged once for the fused kernels: for each block of 16 output channels and each
 // group of 4 k values, 64 bytes holding the group's 4 bytes of each channel in turn, zero past n
 // and past k. One vpdpbusd then multiplies 4 broadcast activation bytes into 16 channels' sums,
 // which leaves each sum in its own lane: no horizontal reduction, and the epilogue and the store
-// work on 16 consecutive outputs of a row at a time.
+// work on 16 consecutive outputs of a row at a time. The AVX2 kernel reads the same bytes as two
+// halves of 8 channels, widened to int16 as it loads them.
 struct PackedS8 {
   int64_t n = 0, k = 0;
   std::vector<int8_t> data;  // blocks · groups · 64 bytes
