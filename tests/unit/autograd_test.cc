@@ -102,6 +102,16 @@ TEST(AutogradTest, MatMulAndConvolutionComputeOnlyTheGradientsThatAreNeeded) {
   const std::vector<Tensor> frozen = out2.grad_fn()->Apply(Tensor::Ones(out2.shape()));
   EXPECT_TRUE(frozen[0].defined());
   EXPECT_FALSE(frozen[1].defined());
+
+  // Which gradients are needed is fixed when the graph is built, as in PyTorch: a flag set on an
+  // input afterwards changes nothing in the backward of either op.
+  Tensor late_x = Tensor::RandN({4, 3}, gen), late_image = image.Clone();
+  const Tensor late_product = MatMul(late_x, w);
+  const Tensor late_conv = Convolve2d(late_image, filters, Tensor(), 1, 1);
+  late_x.set_requires_grad(true);
+  late_image.set_requires_grad(true);
+  EXPECT_FALSE(late_product.grad_fn()->Apply(ones)[0].defined());
+  EXPECT_FALSE(late_conv.grad_fn()->Apply(Tensor::Ones(late_conv.shape()))[0].defined());
 }
 
 TEST(AutogradTest, BroadcastGradientsAreReducedToInputShapes) {

@@ -68,21 +68,24 @@ Tensor MatMul(const Tensor& a, const Tensor& b, MatMulBackend backend) {
   Tensor out = MatMulForward(a, b, backend);
   if (internal::NeedsGrad(a, b)) {
     internal::Attach(
-        out, "MatMul", {a, b}, [a, b, backend](const Tensor& g) -> std::vector<Tensor> {
+        out, "MatMul", {a, b},
+        [a, b, backend, a_needs = a.requires_grad(),
+         b_needs = b.requires_grad()](const Tensor& g) -> std::vector<Tensor> {
           const Tensor lhs = a.dim() == 1 ? a.Unsqueeze(0) : a;
           const Tensor rhs = b.dim() == 1 ? b.Unsqueeze(1) : b;
           // Restore the promoted (..., m, n) shape: n's dim goes back first, then m's before it.
           Tensor go = g;
           if (b.dim() == 1) go = go.Unsqueeze(go.dim());
           if (a.dim() == 1) go = go.Unsqueeze(go.dim() - 1);
-          // Only the gradients someone needs, as PyTorch's needs_input_grad: a network's input
-          // needs none, and its dA was a ninth of an MLP training step's GEMM work.
+          // Only the gradients someone needs, as PyTorch's needs_input_grad, decided when the
+          // graph is built: a network's input needs none, and its dA was a ninth of an MLP
+          // training step's GEMM work.
           Tensor ga, gb;
-          if (a.requires_grad()) {
+          if (a_needs) {
             ga = SumToShape(MatMul(go, rhs.Transpose(-1, -2), backend), lhs.shape())
                      .Reshape(a.shape());
           }
-          if (b.requires_grad()) {
+          if (b_needs) {
             gb = SumToShape(MatMul(lhs.Transpose(-1, -2), go, backend), rhs.shape())
                      .Reshape(b.shape());
           }
