@@ -57,6 +57,39 @@ class SameAllocatorForBoth : public ::testing::Environment {
 [[maybe_unused]] const auto* const kAllocator =
     ::testing::AddGlobalTestEnvironment(new SameAllocatorForBoth);
 
+// Both at the same instruction set. TT_SIMD_LEVEL=avx2 on an AVX-512 machine stands in for an
+// AVX2 one, so libtorch is held to AVX2 as well: ATen's kernels by ATEN_CPU_CAPABILITY and
+// oneDNN's (its convolutions) by DNNL_MAX_CPU_ISA, which ATen's setting does not reach. Set here,
+// before libtorch's first op reads them; a user's own setting is kept. Without this, an "AVX2"
+// conv2d raced oneDNN's AVX-512 kernel (0.88x where the AVX2 one gives 1.46x).
+struct LibtorchIsa {
+  const char* aten;  // ATEN_CPU_CAPABILITY
+  const char* dnnl;  // DNNL_MAX_CPU_ISA
+};
+LibtorchIsa LibtorchIsaFor(SimdLevel level) {
+  switch (level) {
+    case SimdLevel::kScalar: return {"default", "SSE41"};
+    case SimdLevel::kAvx2: return {"avx2", "AVX2"};
+    default: return {nullptr, nullptr};  // the CPU's best: libtorch's own choice
+  }
+}
+
+class SameInstructionSetForBoth : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    if (ActiveSimdLevel() == DetectedSimdLevel()) return;
+    const LibtorchIsa isa = LibtorchIsaFor(ActiveSimdLevel());
+    if (isa.aten) {
+      ASSERT_EQ(setenv("ATEN_CPU_CAPABILITY", isa.aten, /*overwrite=*/0), 0);
+    }
+    if (isa.dnnl) {
+      ASSERT_EQ(setenv("DNNL_MAX_CPU_ISA", isa.dnnl, /*overwrite=*/0), 0);
+    }
+  }
+};
+[[maybe_unused]] const auto* const kInstructionSet =
+    ::testing::AddGlobalTestEnvironment(new SameInstructionSetForBoth);
+
 // Both threaded alike: libtorch's intra-op pool and ours get the same count.
 int Threads() {
   torch::set_num_threads(NumThreads());
@@ -77,6 +110,11 @@ perf::Evidence Race(const std::string& what, const std::function<void()>& libtor
   details["tolerance"] = tolerance;
   details["tinytorch_matmul_backend"] = MatMulBackendName(DefaultMatMulBackend());
   details["libtorch_version"] = TORCH_VERSION;
+  details["tinytorch_simd_level"] = SimdLevelName(ActiveSimdLevel());
+  for (const char* name : {"ATEN_CPU_CAPABILITY", "DNNL_MAX_CPU_ISA"}) {
+    const char* value = std::getenv(name);
+    details[name] = value ? value : "unset";
+  }
   details["malloc_mmap_threshold_bytes"] = kMmapThreshold;
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
   details["omp_wait_policy"] = wait_policy ? wait_policy : "unset";
