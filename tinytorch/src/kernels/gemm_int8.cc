@@ -492,10 +492,26 @@ void LinearU8S8Naive(float* y, const uint8_t* a, const int8_t* w, int64_t m, int
   EpilogueRowMajor(y, c.data(), a, m, n, k, e);
 }
 
+namespace {
+
+// Which path LinearU8S8 takes: the fused kernels need the int32 sum's terms in range.
+bool Fused(int64_t k, SimdLevel isa) {
+  return isa != SimdLevel::kScalar && k <= kMaxFusedInt8Depth && k > 0;
+}
+
+}  // namespace
+
+int64_t LinearU8S8ScratchBytes(int64_t m, int64_t k, SimdLevel isa) {
+  if (!Fused(k, isa)) return 0;
+  const int64_t lda = 4 * ((k + 3) / 4);
+  if (isa == SimdLevel::kAvx2) return m * lda * int64_t{sizeof(int16_t)};
+  return lda == k ? 0 : m * lda;
+}
+
 void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& packed, int64_t m,
-                const Int8Epilogue& e, SimdLevel isa) {
+                const Int8Epilogue& e, SimdLevel isa, std::byte* scratch) {
   const int64_t n = packed.n, k = packed.k;
-  if (isa == SimdLevel::kScalar || k > kMaxFusedInt8Depth || k == 0) {
+  if (!Fused(k, isa)) {
     // Reused per thread, as in the quantized layers: a fresh buffer per call costs page faults.
     thread_local std::vector<int32_t> c;
     c.resize(static_cast<size_t>(m * n));
@@ -514,8 +530,11 @@ void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& pac
   const int64_t tasks = (m + kTaskRows - 1) / kTaskRows;
   if (isa == SimdLevel::kAvx2) {
     // The activations widened to int16 once, rows padded with zeros to whole groups.
-    std::vector<int16_t> wide(static_cast<size_t>(m * lda), 0);
-    for (int64_t i = 0; i < m; ++i) std::copy_n(a + i * k, k, &wide[i * lda]);
+    int16_t* wide = reinterpret_cast<int16_t*>(scratch);
+    for (int64_t i = 0; i < m; ++i) {
+      std::copy_n(a + i * k, k, wide + i * lda);
+      std::fill(wide + i * lda + k, wide + (i + 1) * lda, int16_t{0});
+    }
     constexpr std::array<decltype(&FusedTileAvx2<1>), 4> kTiles = {
         FusedTileAvx2<1>, FusedTileAvx2<2>, FusedTileAvx2<3>, FusedTileAvx2<4>};
     const auto rows_task = [&](int64_t task) {
@@ -524,18 +543,19 @@ void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& pac
         const int8_t* half = packed.data.data() + (j / kLanes) * groups * 64 + (j % kLanes) * 4;
         for (int64_t i = task * kTaskRows; i < i_end; i += 4) {
           kTiles[static_cast<size_t>(std::min<int64_t>(4, i_end - i) - 1)](
-              y + i * n, n, wide.data() + i * lda, lda, half, groups, j, e,
-              sums ? sums + i : nullptr);
+              y + i * n, n, wide + i * lda, lda, half, groups, j, e, sums ? sums + i : nullptr);
         }
       }
     };
     return ParallelFor(tasks, m * n * k, int64_t{1} << 21, rows_task);
   }
-  std::vector<uint8_t> padded;
   if (lda != k) {
-    padded.assign(static_cast<size_t>(m * lda), 0);
-    for (int64_t i = 0; i < m; ++i) std::memcpy(&padded[i * lda], a + i * k, k);
-    a = padded.data();
+    uint8_t* padded = reinterpret_cast<uint8_t*>(scratch);
+    for (int64_t i = 0; i < m; ++i) {
+      std::memcpy(padded + i * lda, a + i * k, k);
+      std::fill(padded + i * lda + k, padded + (i + 1) * lda, uint8_t{0});
+    }
+    a = padded;
   }
   const auto rows_task = [&](int64_t task) {
     const int64_t i_end = std::min(m, (task + 1) * kTaskRows);
