@@ -6,6 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "support/golden.h"
 #include "support/golden_ops.h"
 #include "support/gradcheck.h"
@@ -51,6 +54,29 @@ TEST(ConvolutionsTest, ValuesByHand) {
             (std::vector<float>{12.5f, 16.5f, 24.5f, 28.5f}));
   EXPECT_EQ(MaxPool(x, 2, 1).ToVector(), (std::vector<float>{5, 6, 8, 9}));
   EXPECT_EQ(AvgPool(x, 2, 1).ToVector(), (std::vector<float>{3, 4, 6, 7}));
+}
+
+TEST(ConvolutionsTest, MaxPoolPropagatesNaNAndSendsItsGradientThere) {
+  // As PyTorch's kernel: a NaN in a window is the window's max, the last one in scan order if
+  // there are several, and the backward sends the gradient there; an all -inf window stays -inf.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  Tensor x = Tensor::FromData(std::vector<float>{1, nan, 3, 4,  //
+                                                 -inf, 0, -inf, -inf,  //
+                                                 2, 9, nan, 1,  //
+                                                 5, 6, 7, nan},
+                              {1, 1, 4, 4});
+  const std::vector<float> pooled = MaxPool(x, 2).ToVector();
+  ASSERT_EQ(pooled.size(), 4u);
+  EXPECT_TRUE(std::isnan(pooled[0]));
+  EXPECT_EQ(pooled[1], 4.f);
+  EXPECT_EQ(pooled[2], 9.f);
+  EXPECT_TRUE(std::isnan(pooled[3]));
+  EXPECT_EQ(MaxPool(Tensor::Full({1, 1, 2, 2}, -inf), 2).ToVector(), (std::vector<float>{-inf}));
+  x.set_requires_grad(true);
+  MaxPool(x, 2).Sum().Backward();
+  EXPECT_EQ(x.grad().ToVector(),
+            (std::vector<float>{0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1}));
 }
 
 TEST(ConvolutionsTest, Im2ColMatchesTheDirectReferenceOnAwkwardSizes) {
