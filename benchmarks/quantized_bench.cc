@@ -8,6 +8,7 @@
 
 #include "tinytorch/acceleration.h"
 #include "tinytorch/autograd.h"
+#include "tinytorch/digits.h"
 #include "tinytorch/quantization.h"
 #include "bench_support.h"
 
@@ -97,6 +98,29 @@ void BM_MlpInt8(benchmark::State& s) { MlpBenchmark<true>(s); }
 void BM_MlpFp32(benchmark::State& s) { MlpBenchmark<false>(s); }
 BENCHMARK(BM_MlpInt8)->ArgName("batch")->Arg(1)->Arg(32)->Arg(360)->UseRealTime();
 BENCHMARK(BM_MlpFp32)->ArgName("batch")->Arg(1)->Arg(32)->Arg(360)->UseRealTime();
+
+// The digits CNN (3x3 convs 1->16 on 8x8 and 16->32 on 4x4, pools, a Linear), calibrated the
+// same way: quantized convolutions (im2col, the int8 GEMM, the epilogue) against the fp32 ones.
+template <bool kQuantized>
+void CnnBenchmark(benchmark::State& state) {
+  const int64_t batch = state.range(0);
+  Generator gen(4);
+  const std::shared_ptr<Sequential> cnn = digits::BuildCnn(gen);
+  const std::shared_ptr<Sequential> int8 =
+      QuantizeModel(*cnn, {}, Tensor::RandN({64, 1, 8, 8}, gen));
+  const Tensor x = Tensor::RandN({batch, 1, 8, 8}, gen);
+  const NoGradGuard no_grad;
+  for (auto _ : state) {
+    Tensor y = kQuantized ? (*int8)(x) : (*cnn)(x);
+    benchmark::DoNotOptimize(y.data<float>());
+    benchmark::ClobberMemory();
+  }
+  SetOps(state, batch, 1, 16 * 64 * 9 + 32 * 16 * 144 + 128 * 10);
+}
+void BM_CnnInt8(benchmark::State& s) { CnnBenchmark<true>(s); }
+void BM_CnnFp32(benchmark::State& s) { CnnBenchmark<false>(s); }
+BENCHMARK(BM_CnnInt8)->ArgName("batch")->Arg(1)->Arg(32)->UseRealTime();
+BENCHMARK(BM_CnnFp32)->ArgName("batch")->Arg(1)->Arg(32)->UseRealTime();
 
 }  // namespace
 }  // namespace tinytorch
