@@ -8,6 +8,8 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
+#include <vector>
 
 #include "support/golden.h"
 #include "support/golden_ops.h"
@@ -77,6 +79,24 @@ TEST(ConvolutionsTest, MaxPoolPropagatesNaNAndSendsItsGradientThere) {
   MaxPool(x, 2).Sum().Backward();
   EXPECT_EQ(x.grad().ToVector(),
             (std::vector<float>{0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1}));
+}
+
+TEST(ConvolutionsTest, MaxPoolGivesTheSameValuesWithAndWithoutTheArgmax) {
+  // Inference takes its own loops (no argmax; vectorized when there is no padding); the values
+  // must be those of the path the backward uses, NaNs included, for any kernel, stride and
+  // padding.
+  Generator gen(9);
+  Tensor x = Tensor::RandN({2, 3, 9, 8}, gen);
+  x.at({1, 2, 4, 4}) = std::numeric_limits<float>::quiet_NaN();
+  const Tensor tracked = x.Clone().set_requires_grad(true);
+  for (const auto& [kernel, stride, padding] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {2, 2, 0}, {3, 2, 0}, {3, 1, 0}, {2, 1, 0}, {3, 2, 1}, {4, 3, 2}}) {
+    const Tensor plain = MaxPool(x, kernel, stride, padding);
+    const Tensor with_argmax = MaxPool(tracked, kernel, stride, padding);
+    ASSERT_TRUE(with_argmax.requires_grad());
+    EXPECT_TENSOR_CLOSE(plain, with_argmax.Detach(), 0, 0)
+        << "kernel " << kernel << " stride " << stride << " padding " << padding;
+  }
 }
 
 TEST(ConvolutionsTest, Im2ColMatchesTheDirectReferenceOnAwkwardSizes) {
