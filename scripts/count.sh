@@ -32,7 +32,7 @@ suite=(
   "matmul_bench|BM_MatMul(Naive|Reordered|Blocked|Simd|Threaded)/n:64/|BM_MatMul(Blocked|Simd|Threaded)/n:256/|BM_Dispatch(Raw|Tensor)/n:32$"
   "conv_bench|BM_(DepthwiseConv2d|DepthwiseConv2dAsFullConv|Conv2dPointwise)/channels:8/size:48$"
   "attention_bench|BM_AttentionForward/T:32/|BM_GptForward/T:64/"
-  "quantized_bench|BM_Gemm(Int8|Fp32)/n:(64|256)/|BM_(Linear|Mlp)(Int8|Fp32)/batch:1/"
+  "quantized_bench|BM_Gemm(Int8|Fp32)/n:(64|256)/|BM_(Linear|Mlp|Cnn)(Int8|Fp32)/batch:1/"
   "fusion_bench|/rows:64$"
   "lazy_vs_eager_bench|BM_(Add|ElementwiseChain)(Eager|Lazy)/n:(1024|4096)$|BM_(MatMul|ComplexGraph)(Eager|Lazy)/n:64$|BM_GraphBuild(AndEval)?/ops:16$"
   "kv_cache_bench|BM_Generate(Uncached|Cached)/tokens:8/"
