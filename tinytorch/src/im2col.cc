@@ -57,6 +57,35 @@ void Im2Col(float* cols, const float* x, const Geometry& g) {
   }
 }
 
+// Each output position's window is C·kh runs of kw codes; a run inside the plane is copied
+// whole, and only runs at an edge test each code.
+void Im2RowU8(uint8_t* rows, const uint8_t* x, const Geometry& g, uint8_t pad_code) {
+  for (int64_t oy = 0; oy < g.ho; ++oy) {
+    for (int64_t ox = 0; ox < g.wo; ++ox) {
+      uint8_t* row = rows + (oy * g.wo + ox) * g.cols();
+      const int64_t x0 = ox * g.stride - g.pad;
+      const bool inside = x0 >= 0 && x0 + g.kw <= g.w;
+      for (int64_t c = 0; c < g.c; ++c) {
+        for (int64_t i = 0; i < g.kh; ++i, row += g.kw) {
+          const int64_t y = oy * g.stride + i - g.pad;
+          if (y < 0 || y >= g.h) {
+            std::fill(row, row + g.kw, pad_code);
+            continue;
+          }
+          const uint8_t* plane_row = x + (c * g.h + y) * g.w;
+          if (inside) {
+            std::copy(plane_row + x0, plane_row + x0 + g.kw, row);
+          } else {
+            for (int64_t j = 0, xx = x0; j < g.kw; ++j, ++xx) {
+              row[j] = xx >= 0 && xx < g.w ? plane_row[xx] : pad_code;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 // The same values as PackB cutting the panel out of Im2Col's matrix, read straight from the image.
 // Which input element lands in each lane of a strip depends on the strip and the tap's (i, j), not
 // on its channel, so each 16-float vector of the strip is described once per tap (two pieces of

@@ -376,35 +376,31 @@ QuantizedConv2d::QuantizedConv2d(const Conv2d& conv, const QuantOptions& options
               "QuantizedConv2d");
 }
 
-// Per image: im2col gives cols (K, P); its transpose (P, K) quantized is the activation matrix,
-// and the product (P, O) is written transposed into the NCHW output (O, P).
+// The input quantized once; per image, its codes laid out as the activation matrix (P, K) by
+// Im2RowU8, with padding as the zero point (the code of 0.0, so the codes are those of the float
+// im2col matrix); the product (P, O) is written transposed into the NCHW output (O, P).
 Tensor QuantizedConv2d::Forward(const Tensor& x) {
   const char* op = "QuantizedConv2d";
   const internal::Geometry g = internal::Check(op, x, kernel_, kernel_, stride_, padding_);
   TT_CHECK(g.c == in_channels_, op, ": input ", x.shape(), " has ", g.c, " channels, expected ",
            in_channels_);
   const Tensor xc = x.Contiguous();
-  // Checked over the whole input: the codes are of im2col's columns, whose indices are not the
-  // input's.
   const ActivationQuant aq =
-      ActivationParams(xc.data<float>(), xc.numel(), activation_range_, op, true);
+      ActivationParams(xc.data<float>(), xc.numel(), activation_range_, op, false);
+  std::vector<uint8_t> codes(static_cast<size_t>(xc.numel()));
+  QuantizeInputs(codes.data(), xc.data<float>(), xc.numel(), aq, op);
   const int64_t kdim = g.cols(), positions = g.positions();
   const std::shared_ptr<const Fold> fold = FoldFor(aq.scale, aq.zero_point);
   const kernels::Int8Epilogue epilogue = EpilogueOf(*fold);
   Tensor out = internal::EmptyLike({g.n, out_channels_, g.ho, g.wo});
-  std::vector<float> cols(static_cast<size_t>(kdim * positions));
-  std::vector<uint8_t> codes(static_cast<size_t>(kdim * positions)), a(codes.size());
+  std::vector<uint8_t> a(static_cast<size_t>(kdim * positions));
   // The int32 sums (positions, O), reused per thread: a fresh buffer over glibc's mmap threshold
   // costs page faults on every call.
   thread_local std::vector<int32_t> acc;
   acc.resize(static_cast<size_t>(positions * out_channels_));
   for (int64_t img = 0; img < g.n; ++img) {
-    internal::Im2Col(cols.data(), xc.data<float>() + img * g.c * g.h * g.w, g);
-    kernels::QuantizeU8(codes.data(), cols.data(), kdim * positions, aq.scale, aq.zero_point,
-                        ActiveSimdLevel());
-    for (int64_t r = 0; r < kdim; ++r) {
-      for (int64_t p = 0; p < positions; ++p) a[p * kdim + r] = codes[r * positions + p];
-    }
+    internal::Im2RowU8(a.data(), codes.data() + img * g.c * g.h * g.w, g,
+                       static_cast<uint8_t>(aq.zero_point));
     kernels::GemmU8S8(acc.data(), a.data(), weight_.values.data<int8_t>(), positions,
                       out_channels_, kdim, ActiveSimdLevel());
     float* po = out.data<float>() + img * out_channels_ * positions;
