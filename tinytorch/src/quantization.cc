@@ -208,16 +208,16 @@ struct ActivationQuant {
 
 // Quantization parameters for the activations x[0, n), which must be finite: a NaN would pass
 // min/max unnoticed and its conversion to uint8 is undefined behaviour. A calibrated range needs
-// no pass over x unless `check` asks for one; QuantizeInputs rejects non-finite values anyway.
+// no pass over x: QuantizeInputs rejects non-finite values anyway.
 ActivationQuant ActivationParams(const float* x, int64_t n, const std::optional<QuantRange>& fixed,
-                                 const char* op, bool check) {
+                                 const char* op) {
   QuantRange r;
-  if (fixed && !check) {
+  if (fixed) {
     r = *fixed;
   } else {
     const kernels::RangeScan scan = kernels::RangeWithZero(x, n, ActiveSimdLevel());
     if (scan.first_nonfinite >= 0) ThrowNonFinite(op, x, scan.first_nonfinite);
-    r = fixed ? *fixed : QuantRange{scan.min, scan.max};
+    r = {scan.min, scan.max};
   }
   const float width = r.max - r.min;
   if (!(width > 0.f)) return {1.f, 0};
@@ -320,7 +320,7 @@ std::shared_ptr<const QuantizedLayer::Fold> QuantizedLayer::FoldFor(float scale,
 // Folded once per range rather than per call: Forward only reads it, so concurrent calls are safe.
 void QuantizedLinear::ActivationRangeChanged() {
   if (!activation_range_ || !packed_) return;
-  const ActivationQuant aq = ActivationParams(nullptr, 0, activation_range_, "QuantizedLinear", false);
+  const ActivationQuant aq = ActivationParams(nullptr, 0, activation_range_, "QuantizedLinear");
   static_fold_ = FoldFor(aq.scale, aq.zero_point);
 }
 
@@ -332,7 +332,7 @@ Tensor QuantizedLinear::Forward(const Tensor& x) {
   const Tensor xc = x.Contiguous();
   const int64_t rows = xc.numel() / in_features_;
   const float* px = xc.data<float>();
-  const ActivationQuant aq = ActivationParams(px, xc.numel(), activation_range_, op, false);
+  const ActivationQuant aq = ActivationParams(px, xc.numel(), activation_range_, op);
   // Per call: a buffer kept per thread would make the first forward on each thread look larger
   // than the next in heap measurements (benchmark_runner's peak activation bytes).
   std::vector<uint8_t> a(static_cast<size_t>(xc.numel()));
@@ -385,8 +385,7 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
   TT_CHECK(g.c == in_channels_, op, ": input ", x.shape(), " has ", g.c, " channels, expected ",
            in_channels_);
   const Tensor xc = x.Contiguous();
-  const ActivationQuant aq =
-      ActivationParams(xc.data<float>(), xc.numel(), activation_range_, op, false);
+  const ActivationQuant aq = ActivationParams(xc.data<float>(), xc.numel(), activation_range_, op);
   std::vector<uint8_t> codes(static_cast<size_t>(xc.numel()));
   QuantizeInputs(codes.data(), xc.data<float>(), xc.numel(), aq, op);
   const int64_t kdim = g.cols(), positions = g.positions();

@@ -499,6 +499,15 @@ bool Fused(int64_t k, SimdLevel isa) {
   return isa != SimdLevel::kScalar && k <= kMaxFusedInt8Depth && k > 0;
 }
 
+// a (m, k) into out (m, lda ≥ k) as T, each row padded with zeros to lda: whole groups of 4.
+template <class T>
+void PadRows(T* out, const uint8_t* a, int64_t m, int64_t k, int64_t lda) {
+  for (int64_t i = 0; i < m; ++i) {
+    std::copy_n(a + i * k, k, out + i * lda);
+    std::fill(out + i * lda + k, out + (i + 1) * lda, T{0});
+  }
+}
+
 }  // namespace
 
 int64_t LinearU8S8ScratchBytes(int64_t m, int64_t k, SimdLevel isa) {
@@ -529,12 +538,9 @@ void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& pac
   constexpr int64_t kTaskRows = 32;
   const int64_t tasks = (m + kTaskRows - 1) / kTaskRows;
   if (isa == SimdLevel::kAvx2) {
-    // The activations widened to int16 once, rows padded with zeros to whole groups.
+    // The activations widened to int16 once.
     int16_t* wide = reinterpret_cast<int16_t*>(scratch);
-    for (int64_t i = 0; i < m; ++i) {
-      std::copy_n(a + i * k, k, wide + i * lda);
-      std::fill(wide + i * lda + k, wide + (i + 1) * lda, int16_t{0});
-    }
+    PadRows(wide, a, m, k, lda);
     constexpr std::array<decltype(&FusedTileAvx2<1>), 4> kTiles = {
         FusedTileAvx2<1>, FusedTileAvx2<2>, FusedTileAvx2<3>, FusedTileAvx2<4>};
     const auto rows_task = [&](int64_t task) {
@@ -551,10 +557,7 @@ void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& pac
   }
   if (lda != k) {
     uint8_t* padded = reinterpret_cast<uint8_t*>(scratch);
-    for (int64_t i = 0; i < m; ++i) {
-      std::memcpy(padded + i * lda, a + i * k, k);
-      std::fill(padded + i * lda + k, padded + (i + 1) * lda, uint8_t{0});
-    }
+    PadRows(padded, a, m, k, lda);
     a = padded;
   }
   const auto rows_task = [&](int64_t task) {
