@@ -23,9 +23,9 @@ Tensor MaxPool(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding)
   const Tensor xc = x.Contiguous();
   Tensor out = internal::EmptyLike({g.n, g.c, g.ho, g.wo});
   // v takes the place of the best when larger or NaN, so a NaN propagates and the last NaN wins,
-  // as in PyTorch's kernel. Inference needs no argmax, and there the max is branch-free: on
-  // activations a compare mispredicts about half the time, which made this loop a quarter of the
-  // digits CNN's inference.
+  // as in PyTorch's kernel. Inference without padding needs no argmax and runs a branch-free loop:
+  // on activations a compare mispredicts about half the time, which made this a quarter of the
+  // digits CNN's inference. Padded windows, and the backward's argmax, take the loop after it.
   const bool needs_grad = NeedsGrad(x);
   const float* in = xc.data<float>();
   float* o = out.data<float>();
