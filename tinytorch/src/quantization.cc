@@ -225,10 +225,15 @@ ActivationQuant ActivationParams(const float* x, int64_t n, const std::optional<
   return {scale, std::clamp(static_cast<int32_t>(std::nearbyint(-r.min / scale)), 0, 255)};
 }
 
-// out = the u8 codes of x[0, n); throws naming the first non-finite value.
-void QuantizeInputs(uint8_t* out, const float* x, int64_t n, ActivationQuant aq, const char* op) {
-  const int64_t bad = kernels::QuantizeU8(out, x, n, aq.scale, aq.zero_point, ActiveSimdLevel());
+// The u8 codes of x[0, n); throws naming the first non-finite value. Per call: a buffer kept per
+// thread would make the first forward on each thread look larger than the next in heap
+// measurements (benchmark_runner's peak activation bytes).
+std::vector<uint8_t> QuantizeInputs(const float* x, int64_t n, ActivationQuant aq, const char* op) {
+  std::vector<uint8_t> codes(static_cast<size_t>(n));
+  const int64_t bad =
+      kernels::QuantizeU8(codes.data(), x, n, aq.scale, aq.zero_point, ActiveSimdLevel());
   if (bad >= 0) ThrowNonFinite(op, x, bad);
+  return codes;
 }
 
 std::string SchemeText(const QuantizedTensor& q) {
@@ -333,10 +338,7 @@ Tensor QuantizedLinear::Forward(const Tensor& x) {
   const int64_t rows = xc.numel() / in_features_;
   const float* px = xc.data<float>();
   const ActivationQuant aq = ActivationParams(px, xc.numel(), activation_range_, op);
-  // Per call: a buffer kept per thread would make the first forward on each thread look larger
-  // than the next in heap measurements (benchmark_runner's peak activation bytes).
-  std::vector<uint8_t> a(static_cast<size_t>(xc.numel()));
-  QuantizeInputs(a.data(), px, xc.numel(), aq, op);
+  const std::vector<uint8_t> a = QuantizeInputs(px, xc.numel(), aq, op);
   const std::shared_ptr<const Fold> fold =
       activation_range_ ? static_fold_ : FoldFor(aq.scale, aq.zero_point);
   Shape out_shape = x.shape();
@@ -386,8 +388,7 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
            in_channels_);
   const Tensor xc = x.Contiguous();
   const ActivationQuant aq = ActivationParams(xc.data<float>(), xc.numel(), activation_range_, op);
-  std::vector<uint8_t> codes(static_cast<size_t>(xc.numel()));
-  QuantizeInputs(codes.data(), xc.data<float>(), xc.numel(), aq, op);
+  const std::vector<uint8_t> codes = QuantizeInputs(xc.data<float>(), xc.numel(), aq, op);
   const int64_t kdim = g.cols(), positions = g.positions();
   const std::shared_ptr<const Fold> fold = FoldFor(aq.scale, aq.zero_point);
   const kernels::Int8Epilogue epilogue = EpilogueOf(*fold);
