@@ -242,9 +242,9 @@ TEST(QuantizationTest, QuantizedLinearIsBitIdenticalOnEveryLevel) {
 }
 
 TEST(QuantizationTest, FusedReLUGivesTheBitsOfTheLayerThenReLU) {
-  // The fused ReLU runs in the epilogue of each kernel (the AVX-512 tile's registers, the scalar
-  // oracle's loop, the convolution's transposed store); each must give Relu(layer(x)) exactly,
-  // zeros as +0, on the shapes of the bit-identity test above.
+  // The fused ReLU runs in the epilogue of each kernel (the vector tiles' registers, the scalar
+  // oracle's loop), which the convolution shares; each must give Relu(layer(x)) exactly, zeros as
+  // +0, on the shapes of the bit-identity test above.
   Generator gen(21);
   for (const auto& [rows, in, out] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
            {1, 1, 1}, {3, 5, 17}, {33, 64, 10}, {70, 128, 130}, {2, 17000, 3}}) {
@@ -299,7 +299,7 @@ TEST(QuantizationTest, QuantizeModelFusesEachReLUAfterAQuantizedLayer) {
   EXPECT_TRUE(SameBits((*q)(x), expected));
 }
 
-TEST(QuantizationTest, LoadedQuantizedLinearComputesWithTheLoadedWeights) {
+TEST(QuantizationTest, LoadedQuantizedLayersComputeWithTheLoadedWeights) {
   // The vector kernel reads weights rearranged at construction; loading a state must rearrange
   // them again, or the layer would keep computing with the old weights.
   Generator gen(13);
@@ -312,6 +312,47 @@ TEST(QuantizationTest, LoadedQuantizedLinearComputesWithTheLoadedWeights) {
   Sequential source({std::make_shared<QuantizedLinear>(a)});
   nested.LoadState(source.GetStateDict());
   EXPECT_TRUE(AllClose(nested(x), qa(x), 0.f, 0.f));
+  Conv2d ca(3, 20, 3, gen, 1, 1), cb(3, 20, 3, gen, 1, 1);
+  QuantizedConv2d qca(ca), qcb(cb);
+  const Tensor images = Tensor::RandN({2, 3, 6, 5}, gen);
+  qcb.LoadState(qca.GetStateDict());
+  EXPECT_TRUE(SameBits(qcb(images), qca(images)));
+}
+
+TEST(QuantizationTest, QuantizedConv2dIsBitIdenticalOnEveryLevelAndInEveryBatch) {
+  // The convolution runs QuantizedLinear's product on chunks of images (about 1 MiB of codes per
+  // chunk: 7 images of 16 × 32 × 32 here, so 9 images take two chunks, one of them ragged). Each
+  // image's output must be the bits it gets alone, on every level, for both weight schemes, a
+  // static range and a fused ReLU; the scalar level is the oracle (GEMM, then the int64 epilogue).
+  Generator gen(23);
+  Conv2d conv(16, 20, 3, gen, /*stride=*/1, /*padding=*/1);
+  const Tensor images = Tensor::RandN({9, 16, 32, 32}, gen);
+  for (const QuantScheme scheme : {QuantScheme::kSymmetric, QuantScheme::kAsymmetric}) {
+    for (const bool fixed : {false, true}) {
+      QuantizedConv2d q(conv, {.scheme = scheme, .per_channel = true});
+      if (fixed) {
+        q.SetActivationRange({-3.f, 3.5f});
+        q.FuseReLU();
+      }
+      const Tensor expected = [&] {
+        const testing::ScopedSimdLevel scalar(SimdLevel::kScalar);
+        return q(images);
+      }();
+      for (SimdLevel level : testing::SupportedSimdLevels()) {
+        const testing::ScopedSimdLevel scoped(level);
+        SCOPED_TRACE(::testing::Message() << SimdLevelName(level)
+                                          << " asymmetric=" << (scheme == QuantScheme::kAsymmetric)
+                                          << " static=" << fixed);
+        ASSERT_TRUE(SameBits(q(images), expected));
+        if (fixed) {  // a dynamic range depends on the batch; a static one must not
+          for (const int64_t i : {0, 6, 7, 8}) {
+            ASSERT_TRUE(SameBits(q(images.Slice(0, i, i + 1)), expected.Slice(0, i, i + 1)))
+                << "image " << i;
+          }
+        }
+      }
+    }
+  }
 }
 
 TEST(QuantizationTest, ExtremeCodesAccumulateExactly) {

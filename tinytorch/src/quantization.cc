@@ -236,6 +236,20 @@ std::vector<uint8_t> QuantizeInputs(const float* x, int64_t n, ActivationQuant a
   return codes;
 }
 
+// dst (cols, rows) = src (rows, cols)ᵀ, in 16 × 16 tiles: each tile reads and writes whole cache
+// lines.
+void TransposeInto(float* dst, const float* src, int64_t rows, int64_t cols) {
+  constexpr int64_t kTile = 16;
+  for (int64_t i0 = 0; i0 < rows; i0 += kTile) {
+    for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
+      const int64_t i_end = std::min(rows, i0 + kTile), j_end = std::min(cols, j0 + kTile);
+      for (int64_t j = j0; j < j_end; ++j) {
+        for (int64_t i = i0; i < i_end; ++i) dst[j * rows + i] = src[i * cols + j];
+      }
+    }
+  }
+}
+
 std::string SchemeText(const QuantizedTensor& q) {
   return std::string(q.scheme == QuantScheme::kSymmetric ? "symmetric" : "asymmetric") +
          (q.channel_axis ? ", per-channel" : ", per-tensor");
@@ -281,9 +295,9 @@ QuantizedLinear::QuantizedLinear(const Linear& linear, const QuantOptions& optio
   StateLoaded();
 }
 
-void QuantizedLinear::StateLoaded() {
-  packed_ = std::make_shared<const kernels::PackedS8>(
-      kernels::PackS8(weight_.values.data<int8_t>(), out_features_, in_features_));
+void QuantizedLayer::StateLoaded() {
+  packed_ = std::make_shared<const kernels::PackedS8>(kernels::PackS8(
+      weight_.values.data<int8_t>(), weight_.values.size(0), weight_.values.size(1)));
   ActivationRangeChanged();  // the fold depends on the weights' scales and row sums too
 }
 
@@ -292,7 +306,6 @@ struct QuantizedLayer::Fold {
   std::vector<float> scale;
   std::vector<int64_t> offset;
   std::vector<int32_t> weight_zero;  // empty for symmetric weights
-
 };
 
 kernels::Int8Epilogue QuantizedLayer::EpilogueOf(const Fold& fold) const {
@@ -322,11 +335,32 @@ std::shared_ptr<const QuantizedLayer::Fold> QuantizedLayer::FoldFor(float scale,
   return fold;
 }
 
-// Folded once per range rather than per call: Forward only reads it, so concurrent calls are safe.
-void QuantizedLinear::ActivationRangeChanged() {
+// Folded once per range rather than per call.
+void QuantizedLayer::ActivationRangeChanged() {
   if (!activation_range_ || !packed_) return;
-  const ActivationQuant aq = ActivationParams(nullptr, 0, activation_range_, "QuantizedLinear");
+  const ActivationQuant aq = ActivationParams(nullptr, 0, activation_range_, "QuantizedLayer");
   static_fold_ = FoldFor(aq.scale, aq.zero_point);
+}
+
+void QuantizedLayer::Product(float* y, const uint8_t* a, int64_t rows, float scale,
+                             int32_t zero_point) const {
+  const std::shared_ptr<const Fold> fold =
+      activation_range_ ? static_fold_ : FoldFor(scale, zero_point);
+  const int64_t k = weight_.values.size(1);
+  const SimdLevel isa = ActiveSimdLevel();
+  // The kernel's scratch: on the stack when small (a tensor costs ~200 ns, a quarter of the
+  // digits MLP's time at batch 1), else from the tensors' block cache (LinearU8S8 says why not the
+  // heap).
+  const int64_t scratch_bytes = kernels::LinearU8S8ScratchBytes(rows, k, isa);
+  alignas(64) std::byte small[4096];
+  Tensor large;
+  std::byte* scratch = small;
+  if (scratch_bytes > static_cast<int64_t>(sizeof small)) {
+    large = internal::EmptyLike({scratch_bytes}, DType::kInt8);
+    scratch = reinterpret_cast<std::byte*>(large.data<int8_t>());
+  }
+  kernels::LinearU8S8(y, a, weight_.values.data<int8_t>(), *packed_, rows, EpilogueOf(*fold), isa,
+                      scratch);
 }
 
 Tensor QuantizedLinear::Forward(const Tensor& x) {
@@ -335,29 +369,13 @@ Tensor QuantizedLinear::Forward(const Tensor& x) {
   TT_CHECK(x.dim() >= 1 && x.size(-1) == in_features_, op, ": input ", x.shape(),
            " must end in in_features=", in_features_);
   const Tensor xc = x.Contiguous();
-  const int64_t rows = xc.numel() / in_features_;
   const float* px = xc.data<float>();
   const ActivationQuant aq = ActivationParams(px, xc.numel(), activation_range_, op);
   const std::vector<uint8_t> a = QuantizeInputs(px, xc.numel(), aq, op);
-  const std::shared_ptr<const Fold> fold =
-      activation_range_ ? static_fold_ : FoldFor(aq.scale, aq.zero_point);
   Shape out_shape = x.shape();
   out_shape.back() = out_features_;
   Tensor out = internal::EmptyLike(out_shape);
-  const SimdLevel isa = ActiveSimdLevel();
-  // The kernel's scratch: on the stack when small (a tensor costs ~200 ns, a quarter of the
-  // digits MLP's time at batch 1), else from the tensors' block cache (LinearU8S8 says why not the
-  // heap).
-  const int64_t scratch_bytes = kernels::LinearU8S8ScratchBytes(rows, in_features_, isa);
-  alignas(64) std::byte small[4096];
-  Tensor large;
-  std::byte* scratch = small;
-  if (scratch_bytes > static_cast<int64_t>(sizeof small)) {
-    large = internal::EmptyLike({scratch_bytes}, DType::kInt8);
-    scratch = reinterpret_cast<std::byte*>(large.data<int8_t>());
-  }
-  kernels::LinearU8S8(out.data<float>(), a.data(), weight_.values.data<int8_t>(), *packed_, rows,
-                      EpilogueOf(*fold), isa, scratch);
+  Product(out.data<float>(), a.data(), xc.numel() / in_features_, aq.scale, aq.zero_point);
   return out;
 }
 
@@ -376,11 +394,14 @@ QuantizedConv2d::QuantizedConv2d(const Conv2d& conv, const QuantOptions& options
   padding_ = conv.padding();
   InitWeights(w.Reshape({out_channels_, in_channels_ * kernel_ * kernel_}), conv.bias(), options,
               "QuantizedConv2d");
+  StateLoaded();
 }
 
-// The input quantized once; per image, its codes laid out as the activation matrix (P, K) by
+// The input quantized once; its codes laid out as the activation matrix (images · P, K) by
 // Im2RowU8, with padding as the zero point (the code of 0.0, so the codes are those of the float
-// im2col matrix); the product (P, O) is written transposed into the NCHW output (O, P).
+// im2col matrix); the fused product (images · P, O) then written transposed into NCHW (O, P).
+// Images go through in chunks of about 1 MiB of codes, which bounds the buffers whatever the batch;
+// one product threads over a chunk's rows.
 Tensor QuantizedConv2d::Forward(const Tensor& x) {
   const char* op = "QuantizedConv2d";
   const internal::Geometry g = internal::Check(op, x, kernel_, kernel_, stride_, padding_);
@@ -389,24 +410,26 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
   const Tensor xc = x.Contiguous();
   const ActivationQuant aq = ActivationParams(xc.data<float>(), xc.numel(), activation_range_, op);
   const std::vector<uint8_t> codes = QuantizeInputs(xc.data<float>(), xc.numel(), aq, op);
-  const int64_t kdim = g.cols(), positions = g.positions();
-  const std::shared_ptr<const Fold> fold = FoldFor(aq.scale, aq.zero_point);
-  const kernels::Int8Epilogue epilogue = EpilogueOf(*fold);
+  const int64_t kdim = g.cols(), positions = g.positions(), image_in = g.c * g.h * g.w;
   Tensor out = internal::EmptyLike({g.n, out_channels_, g.ho, g.wo});
-  std::vector<uint8_t> a(static_cast<size_t>(kdim * positions));
-  // The int32 sums (positions, O), reused per thread: a fresh buffer over glibc's mmap threshold
-  // costs page faults on every call.
-  thread_local std::vector<int32_t> acc;
-  acc.resize(static_cast<size_t>(positions * out_channels_));
-  for (int64_t img = 0; img < g.n; ++img) {
-    internal::Im2RowU8(a.data(), codes.data() + img * g.c * g.h * g.w, g,
-                       static_cast<uint8_t>(aq.zero_point));
-    kernels::GemmU8S8(acc.data(), a.data(), weight_.values.data<int8_t>(), positions,
-                      out_channels_, kdim, ActiveSimdLevel());
-    float* po = out.data<float>() + img * out_channels_ * positions;
-    kernels::EpilogueScalar(
-        acc.data(), a.data(), positions, out_channels_, kdim, epilogue,
-        [po, positions](int64_t p, int64_t o, float y) { po[o * positions + p] = y; });
+  if (g.n == 0 || positions == 0) return out;
+  const int64_t chunk =
+      std::clamp<int64_t>((int64_t{1} << 20) / std::max<int64_t>(1, positions * kdim), 1, g.n);
+  const Tensor rows = internal::EmptyLike({chunk * positions * kdim}, DType::kInt8);
+  const Tensor product = internal::EmptyLike({chunk * positions * out_channels_});
+  auto* a = reinterpret_cast<uint8_t*>(rows.data<int8_t>());
+  float* y = product.data<float>();
+  for (int64_t first = 0; first < g.n; first += chunk) {
+    const int64_t images = std::min(chunk, g.n - first);
+    for (int64_t i = 0; i < images; ++i) {
+      internal::Im2RowU8(a + i * positions * kdim, codes.data() + (first + i) * image_in, g,
+                         static_cast<uint8_t>(aq.zero_point));
+    }
+    Product(y, a, images * positions, aq.scale, aq.zero_point);
+    for (int64_t i = 0; i < images; ++i) {
+      TransposeInto(out.data<float>() + (first + i) * out_channels_ * positions,
+                    y + i * positions * out_channels_, positions, out_channels_);
+    }
   }
   return out;
 }

@@ -90,16 +90,26 @@ class QuantizedLayer : public Module {
   std::optional<QuantRange> activation_range_;
   bool relu_ = false;
 
-  // The epilogue of `fold`, this layer's bias and its fused ReLU.
-  struct Fold;
-  kernels::Int8Epilogue EpilogueOf(const Fold& fold) const;
+  // The weights rearranged for the fused kernel and, with a static range, the range's fold.
+  void StateLoaded() override;
 
-  // Called after SetActivationRange, for a layer that precomputes from the range.
-  virtual void ActivationRangeChanged() {}
+  // y (rows, out) row-major: the layer's product for u8 activation codes a (rows, k) quantized
+  // with `scale` and `zero_point` (the call's, or the static range's), the epilogue included.
+  void Product(float* y, const uint8_t* a, int64_t rows, float scale, int32_t zero_point) const;
 
+ private:
   // The per-channel terms of the int8 GEMM's epilogue (kernels::Int8Epilogue) for one activation
   // scale and zero point, from the weights' scales, zero points and row sums.
+  struct Fold;
   std::shared_ptr<const Fold> FoldFor(float scale, int32_t zero_point) const;
+  kernels::Int8Epilogue EpilogueOf(const Fold& fold) const;  // with the bias and the fused ReLU
+  void ActivationRangeChanged();
+
+  // Derived from the state and the range, not part of the state: the weights rearranged once for
+  // the vector kernel, and with a static range, its fold (a dynamic range folds per call).
+  // Forward only reads them, so concurrent calls are safe.
+  std::shared_ptr<const kernels::PackedS8> packed_;
+  std::shared_ptr<const Fold> static_fold_;
 };
 
 // Linear with int8 weights: y = x @ W + b computed as Σ (x_u8 − z_x)(w_s8 − z_w) in int32,
@@ -110,21 +120,12 @@ class QuantizedLinear : public QuantizedLayer {
   Tensor Forward(const Tensor& x) override;
   std::string ToString() const override;
 
- protected:
-  void StateLoaded() override;  // repacks the weights
-
  private:
   int64_t in_features_, out_features_;
-  void ActivationRangeChanged() override;
-
-  // Derived from the state and the range, not part of the state: the weights rearranged once for
-  // the vector kernel, and with a static range, its fold (a dynamic range folds per call).
-  std::shared_ptr<const kernels::PackedS8> packed_;
-  std::shared_ptr<const Fold> static_fold_;
 };
 
-// Conv2d with int8 weights (O, C·kh·kw): im2col, the int8 GEMM and the epilogue QuantizedLinear
-// applies, its output written transposed into NCHW.
+// Conv2d with int8 weights (O, C·kh·kw): the input's codes laid out as im2col rows, then
+// QuantizedLinear's fused product, its output written transposed into NCHW.
 class QuantizedConv2d : public QuantizedLayer {
  public:
   explicit QuantizedConv2d(const Conv2d& conv, const QuantOptions& options = {});

@@ -274,6 +274,11 @@ void GemmU8S8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t 
 // ---------------------------------------------------------------------------------------------
 // The fused Linear: GEMM, affine correction and rescale in one pass.
 
+namespace {
+
+constexpr int64_t kLanes = 16;  // output channels per packed block (one zmm of int32 sums)
+
+// Σ_p a[i, p] for each row of a (m, k) into out (m): what asymmetric weights' zero points multiply.
 void RowSums(std::vector<int32_t>& out, const uint8_t* a, int64_t m, int64_t k) {
   out.assign(static_cast<size_t>(m), 0);
   for (int64_t i = 0; i < m; ++i) {
@@ -283,14 +288,21 @@ void RowSums(std::vector<int32_t>& out, const uint8_t* a, int64_t m, int64_t k) 
   }
 }
 
-namespace {
-
-constexpr int64_t kLanes = 16;  // output channels per packed block (one zmm of int32 sums)
-
-// EpilogueScalar into row-major y (m, n).
-void EpilogueRowMajor(float* y, const int32_t* c, const uint8_t* a, int64_t m, int64_t n,
-                      int64_t k, const Int8Epilogue& e) {
-  EpilogueScalar(c, a, m, n, k, e, [y, n](int64_t i, int64_t j, float v) { y[i * n + j] = v; });
+// The epilogue on the int32 sums c (m, n) of a (m, k) @ wᵀ into row-major y (m, n), in int64 as
+// the oracle computes it: the unfused path's and the oracle of the fused kernels.
+void EpilogueScalar(float* y, const int32_t* c, const uint8_t* a, int64_t m, int64_t n, int64_t k,
+                    const Int8Epilogue& e) {
+  std::vector<int32_t> x_sum;
+  if (e.weight_zero) RowSums(x_sum, a, m, k);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t v = int64_t{c[i * n + j]} + e.offset[j];
+      if (e.weight_zero) v -= int64_t{e.weight_zero[j]} * x_sum[static_cast<size_t>(i)];
+      const float scaled = e.scale[j] * static_cast<float>(v);
+      const float out = e.bias ? scaled + e.bias[j] : scaled;
+      y[i * n + j] = e.relu && !(out > 0.f) ? 0.f : out;  // finite: ReluValue without the NaN case
+    }
+  }
 }
 
 // Rows [0, MR) × channel blocks [0, NB) of the fused product; `block` points at the first block's
@@ -489,7 +501,7 @@ void LinearU8S8Naive(float* y, const uint8_t* a, const int8_t* w, int64_t m, int
                      const Int8Epilogue& e) {
   std::vector<int32_t> c(static_cast<size_t>(m * n));
   GemmU8S8Naive(c.data(), a, w, m, n, k);
-  EpilogueRowMajor(y, c.data(), a, m, n, k, e);
+  EpilogueScalar(y, c.data(), a, m, n, k, e);
 }
 
 namespace {
@@ -525,7 +537,7 @@ void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& pac
     thread_local std::vector<int32_t> c;
     c.resize(static_cast<size_t>(m * n));
     GemmU8S8(c.data(), a, w, m, n, k, isa);
-    return EpilogueRowMajor(y, c.data(), a, m, n, k, e);
+    return EpilogueScalar(y, c.data(), a, m, n, k, e);
   }
   // Per call, not kept per thread like the large buffers: these are small, and a buffer that
   // persists makes the first forward on each thread look larger than the next in heap measurements.

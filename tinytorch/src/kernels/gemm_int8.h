@@ -35,29 +35,6 @@ struct Int8Epilogue {
   bool relu = false;
 };
 
-// Σ_p a[i, p] for each row of a (m, k) into out (m): what asymmetric weights' zero points multiply.
-void RowSums(std::vector<int32_t>& out, const uint8_t* a, int64_t m, int64_t k);
-
-// The epilogue on the int32 sums c (m, n) of a (m, k) @ wᵀ, in int64 as the oracle computes it:
-// the scalar path of the quantized layers and the oracle of the fused kernel. y[i, j] goes to
-// store(i, j, y), so a caller lays the output out as it needs (row-major for Linear, transposed
-// into NCHW for QuantizedConv2d).
-template <class Store>
-void EpilogueScalar(const int32_t* c, const uint8_t* a, int64_t m, int64_t n, int64_t k,
-                    const Int8Epilogue& e, Store store) {
-  std::vector<int32_t> x_sum;
-  if (e.weight_zero) RowSums(x_sum, a, m, k);
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j = 0; j < n; ++j) {
-      int64_t v = int64_t{c[i * n + j]} + e.offset[j];
-      if (e.weight_zero) v -= int64_t{e.weight_zero[j]} * x_sum[static_cast<size_t>(i)];
-      const float scaled = e.scale[j] * static_cast<float>(v);
-      const float y = e.bias ? scaled + e.bias[j] : scaled;
-      store(i, j, e.relu && !(y > 0.f) ? 0.f : y);  // y is finite: ReluValue without the NaN case
-    }
-  }
-}
-
 // w (n, k) rearranged once for the fused kernels: for each block of 16 output channels and each
 // group of 4 k values, 64 bytes holding the group's 4 bytes of each channel in turn, zero past n
 // and past k. One vpdpbusd then multiplies 4 broadcast activation bytes into 16 channels' sums,
