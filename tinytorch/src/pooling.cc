@@ -16,39 +16,58 @@ using internal::Check;
 using internal::Geometry;
 using internal::NeedsGrad;
 
+namespace {
+
+// v takes the place of the best when larger or NaN, so a NaN propagates and the last NaN in the
+// window's row-major order wins, as in PyTorch's kernel.
+inline float MaxStep(float best, float v) { return v > best || v != v ? v : best; }
+
+// Inference without padding: every window lies inside the plane, no argmax is kept, and each output
+// is its window's fold, branch-free (on activations a compare mispredicts about half the time,
+// which made pooling a quarter of the digits CNN's inference). A kernel and stride known at compile
+// time (K, S > 0) unroll the window, so the loop over a row's outputs is the only loop: GCC
+// vectorizes it, the stride-2 loads as shuffles, and rows of 2 or 4 outputs (the digits CNN's)
+// cost a few instructions each instead of a vector loop's setup per window position.
+template <int K, int S>
+void MaxPoolUnpadded(float* o, const float* in, const Geometry& g) {
+  const int64_t k = K ? K : g.kh, s = S ? S : g.stride;
+  for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
+    const float* p = in + plane * g.h * g.w;
+    for (int64_t oy = 0; oy < g.ho; ++oy) {
+      float* row = o + (plane * g.ho + oy) * g.wo;
+      const float* top = p + oy * s * g.w;
+      for (int64_t ox = 0; ox < g.wo; ++ox) {
+        const float* window = top + ox * s;
+        float best = window[0];
+        for (int64_t i = 0; i < k; ++i) {
+          for (int64_t j = i == 0 ? 1 : 0; j < k; ++j) best = MaxStep(best, window[i * g.w + j]);
+        }
+        row[ox] = best;
+      }
+    }
+  }
+}
+
+}  // namespace
+
 Tensor MaxPool(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
   const Geometry g = Check("MaxPool", x, kernel, kernel, stride > 0 ? stride : kernel, padding);
   TT_CHECK(padding * 2 <= kernel, "MaxPool: padding ", padding, " must be at most half the kernel ",
            kernel);
   const Tensor xc = x.Contiguous();
   Tensor out = internal::EmptyLike({g.n, g.c, g.ho, g.wo});
-  // v takes the place of the best when larger or NaN, so a NaN propagates and the last NaN wins,
-  // as in PyTorch's kernel. Inference without padding needs no argmax and runs a branch-free loop:
-  // on activations a compare mispredicts about half the time, which made this a quarter of the
-  // digits CNN's inference. Padded windows, and the backward's argmax, take the loop after it.
+  // Inference without padding needs no argmax (MaxPoolUnpadded); padded windows, and the
+  // backward's argmax, take the loop after it, which compares the same way as MaxStep.
   const bool needs_grad = NeedsGrad(x);
   const float* in = xc.data<float>();
   float* o = out.data<float>();
   if (!needs_grad && padding == 0) {
-    // Every window lies inside the plane: each output row starts as its windows' first column
-    // and takes in the other k² − 1 positions of all its windows at a time (a loop GCC
-    // vectorizes, the stride-2 loads as shuffles).
-    for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
-      const float* p = in + plane * g.h * g.w;
-      for (int64_t oy = 0; oy < g.ho; ++oy) {
-        float* row = o + (plane * g.ho + oy) * g.wo;
-        const float* window_top = p + oy * g.stride * g.w;
-        for (int64_t ox = 0; ox < g.wo; ++ox) row[ox] = window_top[ox * g.stride];
-        for (int64_t i = 0; i < kernel; ++i) {
-          for (int64_t j = i == 0 ? 1 : 0; j < kernel; ++j) {
-            const float* at = window_top + i * g.w + j;
-            for (int64_t ox = 0; ox < g.wo; ++ox) {
-              const float v = at[ox * g.stride];
-              row[ox] = v > row[ox] || v != v ? v : row[ox];
-            }
-          }
-        }
-      }
+    if (kernel == 2 && g.stride == 2) {
+      MaxPoolUnpadded<2, 2>(o, in, g);
+    } else if (kernel == 3 && g.stride == 2) {
+      MaxPoolUnpadded<3, 2>(o, in, g);
+    } else {
+      MaxPoolUnpadded<0, 0>(o, in, g);
     }
     return out;
   }
