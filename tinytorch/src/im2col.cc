@@ -61,17 +61,18 @@ void Im2Col(float* cols, const float* x, const Geometry& g) {
 namespace {
 
 // Rows from an image x (C, h, w) that needs no padding: each output position's window is C·kh
-// runs of kw codes, each a plain copy (of a constant width for the common kernels, which the
-// compiler turns into a move or two instead of a call).
-template <int KW>  // 0: any width
+// runs of kw codes, each a plain copy. For the common square kernels (K > 0) the window's runs
+// have a constant count and width, so a channel's runs unroll into a few moves each instead of a
+// loop of memcpy calls.
+template <int K>  // 0: any kernel
 void RowsOfUnpadded(uint8_t* rows, const uint8_t* x, int64_t h, int64_t w, const Geometry& g) {
-  const int64_t kw = KW ? KW : g.kw;
+  const int64_t kh = K ? K : g.kh, kw = K ? K : g.kw;
   uint8_t* row = rows;
   for (int64_t oy = 0; oy < g.ho; ++oy) {
     for (int64_t ox = 0; ox < g.wo; ++ox) {
       const uint8_t* window = x + oy * g.stride * w + ox * g.stride;
       for (int64_t c = 0; c < g.c; ++c) {
-        for (int64_t i = 0; i < g.kh; ++i, row += kw) {
+        for (int64_t i = 0; i < kh; ++i, row += kw) {
           std::memcpy(row, window + (c * h + i) * w, static_cast<size_t>(kw));
         }
       }
@@ -99,7 +100,7 @@ void Im2RowU8(uint8_t* rows, const uint8_t* x, const Geometry& g, uint8_t pad_co
     }
     x = padded.data();
   }
-  switch (g.kw) {
+  switch (g.kh == g.kw ? g.kw : 0) {
     case 1: return RowsOfUnpadded<1>(rows, x, h, w, g);
     case 3: return RowsOfUnpadded<3>(rows, x, h, w, g);
     case 5: return RowsOfUnpadded<5>(rows, x, h, w, g);
