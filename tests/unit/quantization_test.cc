@@ -394,6 +394,7 @@ TEST(QuantizationTest, QuantizedConv2dEqualsFloatConvolutionOnQuantizedValues) {
   }
   Conv2d conv(3, 5, 3, gen, /*stride=*/2, /*padding=*/1);
   QuantizedConv2d q(conv);
+  EXPECT_EQ(q(Tensor::Zeros({0, 3, 9, 7})).shape(), (Shape{0, 5, 5, 4}));  // an empty batch
   EXPECT_THAT(
       [&] {
         q(Tensor::Zeros({1, 4, 9, 7}));

@@ -412,7 +412,7 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
   const std::vector<uint8_t> codes = QuantizeInputs(xc.data<float>(), xc.numel(), aq, op);
   const int64_t kdim = g.cols(), positions = g.positions(), image_in = g.c * g.h * g.w;
   Tensor out = internal::EmptyLike({g.n, out_channels_, g.ho, g.wo});
-  if (g.n == 0 || positions == 0) return out;
+  if (g.n == 0) return out;
   const int64_t chunk =
       std::clamp<int64_t>((int64_t{1} << 20) / std::max<int64_t>(1, positions * kdim), 1, g.n);
   const Tensor rows = internal::EmptyLike({chunk * positions * kdim}, DType::kInt8);

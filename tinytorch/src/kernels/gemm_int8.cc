@@ -288,8 +288,8 @@ void RowSums(std::vector<int32_t>& out, const uint8_t* a, int64_t m, int64_t k) 
   }
 }
 
-// The epilogue on the int32 sums c (m, n) of a (m, k) @ wᵀ into row-major y (m, n), in int64 as
-// the oracle computes it: the unfused path's and the oracle of the fused kernels.
+// The epilogue on the int32 sums c (m, n) of a (m, k) @ wᵀ into row-major y (m, n), in int64: the
+// unfused path, and the oracle the fused kernels must match bit for bit.
 void EpilogueScalar(float* y, const int32_t* c, const uint8_t* a, int64_t m, int64_t n, int64_t k,
                     const Int8Epilogue& e) {
   std::vector<int32_t> x_sum;
