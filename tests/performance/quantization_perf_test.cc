@@ -51,16 +51,18 @@ TEST(QuantizationPerfTest, Int8KeepsAccuracyInAQuarterOfTheBytes) {
               }});
 }
 
+// fp32 time / int8 time of two models' inference on x.
+perf::Evidence SpeedupOf(const std::string& name, Module& fp32, Module& int8, const Tensor& x) {
+  const NoGradGuard no_grad;
+  perf::PerformanceComparator comparator({.max_seconds = 8});
+  return perf::SpeedupEvidence(comparator.Compare(name, [&] { fp32(x); }, [&] { int8(x); }));
+}
+
 // fp32 time / int8 time of the trained digits MLP on `batch` test images; the fp32 side runs the
 // default MatMul backend (the best this machine has, per acceleration.h).
 perf::Evidence Int8Speedup(int64_t batch) {
-  const auto fp32 = testing::TrainedDigitsMlp();
-  const auto int8 = Int8Mlp();
-  const Tensor x = testing::Digits().test_x.Slice(0, 0, batch).Contiguous();
-  const NoGradGuard no_grad;
-  perf::PerformanceComparator comparator({.max_seconds = 8});
-  return perf::SpeedupEvidence(
-      comparator.Compare("digits mlp fp32 vs int8", [&] { (*fp32)(x); }, [&] { (*int8)(x); }));
+  return SpeedupOf("digits mlp fp32 vs int8", *testing::TrainedDigitsMlp(), *Int8Mlp(),
+                   testing::Digits().test_x.Slice(0, 0, batch).Contiguous());
 }
 
 TEST(QuantizationPerfTest, PublishedInt8MemoryAndSpeed) {
@@ -102,11 +104,8 @@ perf::Evidence Int8CnnSpeedup(int64_t batch) {
   const auto& d = testing::Digits();
   const auto fp32 = testing::TrainedDigitsCnn();
   const auto int8 = QuantizeModel(*fp32, {}, testing::AsImages(d.train_x.Slice(0, 0, 256)));
-  const Tensor x = testing::AsImages(d.test_x.Slice(0, 0, batch)).Contiguous();
-  const NoGradGuard no_grad;
-  perf::PerformanceComparator comparator({.max_seconds = 8});
-  return perf::SpeedupEvidence(
-      comparator.Compare("digits cnn fp32 vs int8", [&] { (*fp32)(x); }, [&] { (*int8)(x); }));
+  return SpeedupOf("digits cnn fp32 vs int8", *fp32, *int8,
+                   testing::AsImages(d.test_x.Slice(0, 0, batch)).Contiguous());
 }
 
 // Target: the quantized CNN twice as fast as the float one, as for the MLP. Its convolutions are
