@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "tinytorch/tensor.h"
 
 namespace tinytorch::testing {
@@ -11,6 +13,14 @@ namespace tinytorch::testing {
 // equal infinities match); integer elements equal exactly. On failure names the worst element.
 ::testing::AssertionResult TensorsClose(const Tensor& actual, const Tensor& expected, double rtol,
                                         double atol);
+
+// memcmp of two float tensors of the same shape: "the same bits", -0 against +0 and NaN payloads
+// included.
+inline bool SameBits(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() &&
+         std::memcmp(a.data<float>(), b.data<float>(),
+                     static_cast<size_t>(a.numel()) * sizeof(float)) == 0;
+}
 
 }  // namespace tinytorch::testing
 

@@ -6,11 +6,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <tuple>
 #include <vector>
 
+#include "support/acceleration_testing.h"
 #include "support/golden.h"
 #include "support/golden_ops.h"
 #include "support/gradcheck.h"
@@ -96,6 +99,38 @@ TEST(ConvolutionsTest, MaxPoolGivesTheSameValuesWithAndWithoutTheArgmax) {
     ASSERT_TRUE(with_argmax.requires_grad());
     EXPECT_TENSOR_CLOSE(plain, with_argmax.Detach(), 0, 0)
         << "kernel " << kernel << " stride " << stride << " padding " << padding;
+  }
+}
+
+TEST(ConvolutionsTest, MaxPool2x2GivesTheArgmaxPathsBitsOnEveryLevel) {
+  // The 2×2 stride-2 kernel on planes it tiles: output rows of 1, 2, 4 and 8 (each level's
+  // permute route), of 3, 5, 9, 17 and 33 (whole and partial vectors, the scalar tail), more rows
+  // than one chunk (600·1, 130·4), and a plane wider than the stack buffer (wo 1025). Values come
+  // in steps of 0.5 so windows tie, with NaNs of distinct payloads and zeros of both signs,
+  // whose winners the fold order decides.
+  Generator gen(21);
+  for (const auto& [planes, h, w] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {1, 2, 2}, {3, 4, 2}, {600, 2, 4}, {130, 8, 8}, {7, 6, 6}, {5, 4, 10}, {3, 2, 16},
+           {4, 6, 18}, {2, 4, 34}, {3, 2, 66}, {1, 4, 2050}}) {
+    Tensor x = Tensor::RandN({1, planes, h, w}, gen);
+    float* p = x.data<float>();
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      const uint64_t draw = gen.NextU64() % 10;
+      if (draw == 0) {
+        p[i] = std::bit_cast<float>(0x7FC00000u | static_cast<uint32_t>(i % 0x3FFFFF + 1));
+      } else if (draw <= 2) {
+        p[i] = draw == 1 ? 0.f : -0.f;
+      } else {
+        p[i] = std::round(p[i] * 2.f) / 2.f;
+      }
+    }
+    const Tensor expected =
+        MaxPool(x.Clone().set_requires_grad(true), 2).Detach();  // the argmax path
+    for (SimdLevel level : testing::SupportedSimdLevels()) {
+      const testing::ScopedSimdLevel scoped(level);
+      EXPECT_TRUE(testing::SameBits(MaxPool(x, 2), expected))
+          << SimdLevelName(level) << " planes " << planes << " of " << h << "x" << w;
+    }
   }
 }
 

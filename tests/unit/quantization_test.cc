@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <tuple>
 #include <vector>
@@ -24,12 +23,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
-// memcmp of two float tensors of the same shape: "the same bits", -0 against +0 included.
-bool SameBits(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() &&
-         std::memcmp(a.data<float>(), b.data<float>(),
-                     static_cast<size_t>(a.numel()) * sizeof(float)) == 0;
-}
+using testing::SameBits;
 
 std::vector<int64_t> Int8Values(const QuantizedTensor& q) {
   std::vector<int64_t> v;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "convolution_internal.h"
+#include "kernels/pool.h"
 #include "tensor_internal.h"
 #include "tinytorch/convolutions.h"
 
@@ -15,19 +16,15 @@ using internal::Attach;
 using internal::Check;
 using internal::Geometry;
 using internal::NeedsGrad;
+using kernels::MaxStep;
 
 namespace {
 
-// v takes the place of the best when larger or NaN, so a NaN propagates and the last NaN in the
-// window's row-major order wins, as in PyTorch's kernel.
-inline float MaxStep(float best, float v) { return v > best || v != v ? v : best; }
-
-// Inference without padding: every window lies inside the plane, no argmax is kept, and each output
-// is its window's fold, branch-free (on activations a compare mispredicts about half the time,
-// which made pooling a quarter of the digits CNN's inference). A kernel and stride known at compile
-// time (K, S > 0) unroll the window, so the loop over a row's outputs is the only loop: GCC
-// vectorizes it, the stride-2 loads as shuffles, and rows of 2 or 4 outputs (the digits CNN's)
-// cost a few instructions each instead of a vector loop's setup per window position.
+// Inference without padding, for windows that kernels::MaxPool2x2 does not take (odd planes, 3×3,
+// stride 1): every window lies inside the plane, no argmax is kept, and each output is its window's
+// fold, branch-free (on activations a compare mispredicts about half the time). A kernel and
+// stride known at compile time (K, S > 0) unroll the window, so the loop over a row's outputs is
+// the only loop, and GCC vectorizes it.
 template <int K, int S>
 void MaxPoolUnpadded(float* o, const float* in, const Geometry& g) {
   const int64_t k = K ? K : g.kh, s = S ? S : g.stride;
@@ -56,13 +53,16 @@ Tensor MaxPool(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding)
            kernel);
   const Tensor xc = x.Contiguous();
   Tensor out = internal::EmptyLike({g.n, g.c, g.ho, g.wo});
-  // Inference without padding needs no argmax (MaxPoolUnpadded); padded windows, and the
-  // backward's argmax, take the loop after it, which compares the same way as MaxStep.
+  // Inference without padding needs no argmax: 2×2 windows tiling the planes take the vector
+  // kernel, other windows MaxPoolUnpadded. Padded windows, and the backward's argmax, take the
+  // loop after it, which compares the same way as MaxStep.
   const bool needs_grad = NeedsGrad(x);
   const float* in = xc.data<float>();
   float* o = out.data<float>();
   if (!needs_grad && padding == 0) {
-    if (kernel == 2 && g.stride == 2) {
+    if (kernel == 2 && g.stride == 2 && g.h == 2 * g.ho && g.w == 2 * g.wo) {
+      kernels::MaxPool2x2(o, in, g.n * g.c * g.ho, g.wo, ActiveSimdLevel());
+    } else if (kernel == 2 && g.stride == 2) {
       MaxPoolUnpadded<2, 2>(o, in, g);
     } else if (kernel == 3 && g.stride == 2) {
       MaxPoolUnpadded<3, 2>(o, in, g);
