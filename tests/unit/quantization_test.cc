@@ -315,12 +315,13 @@ TEST(QuantizationTest, LoadedQuantizedLayersComputeWithTheLoadedWeights) {
 
 TEST(QuantizationTest, QuantizedConv2dIsBitIdenticalOnEveryLevelAndInEveryBatch) {
   // The convolution runs QuantizedLinear's product on chunks of images (about 1 MiB of codes per
-  // chunk: 7 images of 16 × 32 × 32 here, so 9 images take two chunks, one of them ragged). Each
+  // chunk: 8 images of 16 × 30 × 30 here, so 9 images take two chunks, one of them ragged). Each
   // image's output must be the bits it gets alone, on every level, for both weight schemes, a
-  // static range and a fused ReLU; the scalar level is the oracle (GEMM, then the int64 epilogue).
+  // static range and a fused ReLU; the scalar level is the oracle (GEMM, then the int64 epilogue,
+  // and a scalar transpose into NCHW: 900 positions and 20 channels leave ragged 8 × 8 blocks).
   Generator gen(23);
   Conv2d conv(16, 20, 3, gen, /*stride=*/1, /*padding=*/1);
-  const Tensor images = Tensor::RandN({9, 16, 32, 32}, gen);
+  const Tensor images = Tensor::RandN({9, 16, 30, 30}, gen);
   for (const QuantScheme scheme : {QuantScheme::kSymmetric, QuantScheme::kAsymmetric}) {
     for (const bool fixed : {false, true}) {
       QuantizedConv2d q(conv, {.scheme = scheme, .per_channel = true});

@@ -10,6 +10,7 @@
 #include "convolution_internal.h"
 #include "kernels/gemm_int8.h"
 #include "kernels/quantize.h"
+#include "kernels/transpose.h"
 #include "tensor_internal.h"
 
 namespace tinytorch {
@@ -236,20 +237,6 @@ std::vector<uint8_t> QuantizeInputs(const float* x, int64_t n, ActivationQuant a
   return codes;
 }
 
-// dst (cols, rows) = src (rows, cols)ᵀ, in 16 × 16 tiles: each tile reads and writes whole cache
-// lines.
-void TransposeInto(float* dst, const float* src, int64_t rows, int64_t cols) {
-  constexpr int64_t kTile = 16;
-  for (int64_t i0 = 0; i0 < rows; i0 += kTile) {
-    for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
-      const int64_t i_end = std::min(rows, i0 + kTile), j_end = std::min(cols, j0 + kTile);
-      for (int64_t j = j0; j < j_end; ++j) {
-        for (int64_t i = i0; i < i_end; ++i) dst[j * rows + i] = src[i * cols + j];
-      }
-    }
-  }
-}
-
 std::string SchemeText(const QuantizedTensor& q) {
   return std::string(q.scheme == QuantScheme::kSymmetric ? "symmetric" : "asymmetric") +
          (q.channel_axis ? ", per-channel" : ", per-tensor");
@@ -427,8 +414,9 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
     }
     Product(y, a, images * positions, aq.scale, aq.zero_point);
     for (int64_t i = 0; i < images; ++i) {
-      TransposeInto(out.data<float>() + (first + i) * out_channels_ * positions,
-                    y + i * positions * out_channels_, positions, out_channels_);
+      kernels::Transpose(out.data<float>() + (first + i) * out_channels_ * positions,
+                         y + i * positions * out_channels_, positions, out_channels_,
+                         ActiveSimdLevel());
     }
   }
   return out;

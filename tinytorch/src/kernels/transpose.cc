@@ -1,0 +1,68 @@
+// Matrix transpose: the scalar reference and 8×8 blocks of AVX2 shuffles.
+#include "kernels/transpose.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+
+namespace tinytorch::kernels {
+
+// In 16 × 16 tiles: each tile reads and writes whole cache lines.
+void TransposeNaive(float* dst, const float* src, int64_t rows, int64_t cols) {
+  constexpr int64_t kTile = 16;
+  for (int64_t i0 = 0; i0 < rows; i0 += kTile) {
+    for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
+      const int64_t i_end = std::min(rows, i0 + kTile), j_end = std::min(cols, j0 + kTile);
+      for (int64_t j = j0; j < j_end; ++j) {
+        for (int64_t i = i0; i < i_end; ++i) dst[j * rows + i] = src[i * cols + j];
+      }
+    }
+  }
+}
+
+namespace {
+
+// Rows r0..r7 in; unpack interleaves row pairs, shufps gathers 4-row columns within 128-bit
+// lanes (columns c and c + 4 in one register), and the lane permutes join the two halves.
+__attribute__((target("avx2"))) void Transpose8x8(float* dst, int64_t ld_dst, const float* src,
+                                                  int64_t ld_src) {
+  __m256 r[8], t[8];
+  for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(src + k * ld_src);
+  for (int k = 0; k < 8; k += 2) {
+    t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+    t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+  }
+  for (int half = 0; half < 8; half += 4) {  // rows 0-3, then rows 4-7
+    r[half + 0] = _mm256_shuffle_ps(t[half + 0], t[half + 2], 0x44);  // columns 0, 4
+    r[half + 1] = _mm256_shuffle_ps(t[half + 0], t[half + 2], 0xEE);  // columns 1, 5
+    r[half + 2] = _mm256_shuffle_ps(t[half + 1], t[half + 3], 0x44);  // columns 2, 6
+    r[half + 3] = _mm256_shuffle_ps(t[half + 1], t[half + 3], 0xEE);  // columns 3, 7
+  }
+  for (int c = 0; c < 4; ++c) {
+    _mm256_storeu_ps(dst + c * ld_dst, _mm256_permute2f128_ps(r[c], r[c + 4], 0x20));
+    _mm256_storeu_ps(dst + (c + 4) * ld_dst, _mm256_permute2f128_ps(r[c], r[c + 4], 0x31));
+  }
+}
+
+__attribute__((target("avx2"))) void TransposeAvx2(float* dst, const float* src, int64_t rows,
+                                                   int64_t cols) {
+  const int64_t rows8 = rows / 8 * 8, cols8 = cols / 8 * 8;
+  for (int64_t i = 0; i < rows8; i += 8) {
+    for (int64_t j = 0; j < cols8; j += 8) Transpose8x8(dst + j * rows + i, rows, src + i * cols + j, cols);
+  }
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t j = i < rows8 ? cols8 : 0; j < cols; ++j) dst[j * rows + i] = src[i * cols + j];
+  }
+}
+
+}  // namespace
+
+void Transpose(float* dst, const float* src, int64_t rows, int64_t cols, SimdLevel isa) {
+  switch (isa) {
+    case SimdLevel::kAvx512:
+    case SimdLevel::kAvx2: return TransposeAvx2(dst, src, rows, cols);
+    default: return TransposeNaive(dst, src, rows, cols);
+  }
+}
+
+}  // namespace tinytorch::kernels
