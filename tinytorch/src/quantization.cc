@@ -283,8 +283,9 @@ QuantizedLinear::QuantizedLinear(const Linear& linear, const QuantOptions& optio
 }
 
 void QuantizedLayer::StateLoaded() {
+  product_weights_ = ProductWeights();
   packed_ = std::make_shared<const kernels::PackedS8>(kernels::PackS8(
-      weight_.values.data<int8_t>(), weight_.values.size(0), weight_.values.size(1)));
+      product_weights_.data<int8_t>(), product_weights_.size(0), product_weights_.size(1)));
   ActivationRangeChanged();  // the fold depends on the weights' scales and row sums too
 }
 
@@ -346,8 +347,8 @@ void QuantizedLayer::Product(float* y, const uint8_t* a, int64_t rows, float sca
     large = internal::EmptyLike({scratch_bytes}, DType::kInt8);
     scratch = reinterpret_cast<std::byte*>(large.data<int8_t>());
   }
-  kernels::LinearU8S8(y, a, weight_.values.data<int8_t>(), *packed_, rows, EpilogueOf(*fold), isa,
-                      scratch);
+  kernels::LinearU8S8(y, a, product_weights_.data<int8_t>(), *packed_, rows, EpilogueOf(*fold),
+                      isa, scratch);
 }
 
 Tensor QuantizedLinear::Forward(const Tensor& x) {
@@ -384,9 +385,27 @@ QuantizedConv2d::QuantizedConv2d(const Conv2d& conv, const QuantOptions& options
   StateLoaded();
 }
 
+// (O, C, kh, kw) → (O, kh, kw, C): the order of Im2RowU8's taps. The int32 sums are exact, so
+// the order changes no output bit.
+Tensor QuantizedConv2d::ProductWeights() const {
+  const int64_t taps = kernel_ * kernel_;
+  Tensor t = Tensor::Zeros({out_channels_, taps * in_channels_}, DType::kInt8);
+  const int8_t* w = weight_.values.data<int8_t>();
+  int8_t* d = t.data<int8_t>();
+  for (int64_t o = 0; o < out_channels_; ++o) {
+    for (int64_t c = 0; c < in_channels_; ++c) {
+      for (int64_t tap = 0; tap < taps; ++tap) {
+        d[(o * taps + tap) * in_channels_ + c] = w[(o * in_channels_ + c) * taps + tap];
+      }
+    }
+  }
+  return t;
+}
+
 // The input quantized once; its codes laid out as the activation matrix (images · P, K) by
 // Im2RowU8, with padding as the zero point (the code of 0.0, so the codes are those of the float
-// im2col matrix); the fused product (images · P, O) then written transposed into NCHW (O, P).
+// im2col matrix, channels last); the fused product (images · P, O) then written transposed into
+// NCHW (O, P).
 // Images go through in chunks of about 1 MiB of codes, which bounds the buffers whatever the batch;
 // one product threads over a chunk's rows.
 Tensor QuantizedConv2d::Forward(const Tensor& x) {
@@ -408,10 +427,8 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
   float* y = product.data<float>();
   for (int64_t first = 0; first < g.n; first += chunk) {
     const int64_t images = std::min(chunk, g.n - first);
-    for (int64_t i = 0; i < images; ++i) {
-      internal::Im2RowU8(a + i * positions * kdim, codes.data() + (first + i) * image_in, g,
-                         static_cast<uint8_t>(aq.zero_point));
-    }
+    internal::Im2RowU8(a, codes.data() + first * image_in, images, g,
+                       static_cast<uint8_t>(aq.zero_point));
     Product(y, a, images * positions, aq.scale, aq.zero_point);
     for (int64_t i = 0; i < images; ++i) {
       kernels::Transpose(out.data<float>() + (first + i) * out_channels_ * positions,

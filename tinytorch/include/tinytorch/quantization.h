@@ -92,6 +92,9 @@ class QuantizedLayer : public Module {
 
   // The weights rearranged for the fused kernel and, with a static range, the range's fold.
   void StateLoaded() override;
+  // weight_.values (out, k) with k in the order of the activations Product is given: as stored
+  // for a Linear; a convolution's activations put channels last.
+  virtual Tensor ProductWeights() const { return weight_.values; }
 
   // y (rows, out) row-major: the layer's product for u8 activation codes a (rows, k) quantized
   // with `scale` and `zero_point` (the call's, or the static range's), the epilogue included.
@@ -106,8 +109,10 @@ class QuantizedLayer : public Module {
   void ActivationRangeChanged();
 
   // Derived from the state and the range, not part of the state: the weights rearranged once for
-  // the vector kernel, and with a static range, its fold (a dynamic range folds per call).
+  // the product and its vector kernel, and with a static range, its fold (a dynamic range folds
+  // per call).
   // Forward only reads them, so concurrent calls are safe.
+  Tensor product_weights_;
   std::shared_ptr<const kernels::PackedS8> packed_;
   std::shared_ptr<const Fold> static_fold_;
 };
@@ -124,13 +129,16 @@ class QuantizedLinear : public QuantizedLayer {
   int64_t in_features_, out_features_;
 };
 
-// Conv2d with int8 weights (O, C·kh·kw): the input's codes laid out as im2col rows, then
-// QuantizedLinear's fused product, its output written transposed into NCHW.
+// Conv2d with int8 weights (O, C·kh·kw): the input's codes laid out as rows of taps, channels
+// last, then QuantizedLinear's fused product, its output written transposed into NCHW.
 class QuantizedConv2d : public QuantizedLayer {
  public:
   explicit QuantizedConv2d(const Conv2d& conv, const QuantOptions& options = {});
   Tensor Forward(const Tensor& x) override;
   std::string ToString() const override;
+
+ protected:
+  Tensor ProductWeights() const override;  // (O, kh·kw·C)
 
  private:
   int64_t in_channels_, out_channels_, kernel_, stride_, padding_;
