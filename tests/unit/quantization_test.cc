@@ -422,6 +422,20 @@ TEST(QuantizationTest, NonFiniteInputsThrowInsteadOfBecomingCodes) {
   EXPECT_THAT(
       [&] { qc(image); },
       ThrowsMessage<Error>(HasSubstr("QuantizedConv2d: input has a non-finite value (inf)")));
+  // Channels are quantized last: with a static range (no scan of the input first), the value named
+  // is still the first in the input's own (NCHW) order, not the first channels last.
+  Conv2d two_channels(2, 2, 1, gen);
+  QuantizedConv2d qt(two_channels);
+  qt.SetActivationRange({-1.f, 1.f});
+  Tensor planes = Tensor::RandN({1, 2, 2, 2}, gen);
+  planes.at({0, 0, 1, 1}) = std::numeric_limits<float>::infinity();    // flat index 3
+  planes.at({0, 1, 0, 0}) = std::numeric_limits<float>::quiet_NaN();  // first channels last
+  for (SimdLevel level : testing::SupportedSimdLevels()) {
+    const testing::ScopedSimdLevel scoped(level);
+    EXPECT_THAT([&] { qt(planes); },
+                ThrowsMessage<Error>(HasSubstr("non-finite value (inf) at flat index 3")))
+        << SimdLevelName(level);
+  }
 }
 
 TEST(QuantizationTest, ActivationCodesAreTheSameOnEveryLevel) {

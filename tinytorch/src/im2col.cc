@@ -75,36 +75,35 @@ inline void CopyRun(uint8_t* dst, const uint8_t* src, int64_t n) {
 }
 
 // One image's rows from its channels-last codes hwc (h, w, C), bordered already: each output
-// position's row is kh runs of kw·C consecutive codes.
+// position's row is kh runs of kw·C consecutive codes. The geometry is read into locals: a store
+// of a byte may alias anything, so GCC would reload g's fields after every one.
 template <int64_t kRun>  // 0: any run
 void RowsOfChannelsLast(uint8_t* row, const uint8_t* hwc, int64_t w, const Geometry& g) {
-  const int64_t run = kRun ? kRun : g.kw * g.c;
-  for (int64_t oy = 0; oy < g.ho; ++oy) {
-    for (int64_t ox = 0; ox < g.wo; ++ox) {
-      const uint8_t* window = hwc + (oy * g.stride * w + ox * g.stride) * g.c;
-      for (int64_t i = 0; i < g.kh; ++i, row += run) CopyRun<kRun>(row, window + i * w * g.c, run);
+  const int64_t run = kRun ? kRun : g.kw * g.c, kh = g.kh, ho = g.ho, wo = g.wo;
+  const int64_t line = w * g.c, step = g.stride * g.c;
+  for (int64_t oy = 0; oy < ho; ++oy) {
+    const uint8_t* window = hwc + oy * g.stride * line;
+    for (int64_t ox = 0; ox < wo; ++ox, window += step) {
+      for (int64_t i = 0; i < kh; ++i, row += run) CopyRun<kRun>(row, window + i * line, run);
     }
   }
 }
 
 }  // namespace
 
-// Each image is first copied channels last into a border of the pad code, so that a row is kh
-// plain copies of kw·C codes. Channels first, a row was C·kh runs of kw codes, and with one code
-// per channel per tap, the 3×3 convolution over 16 channels of the digits CNN made 48 copies of 3
-// bytes per row: the larger part of its int8 inference. Testing each code against the edges
-// instead of bordering cost more than the copies themselves.
+// Channels last, a row is kh plain copies of kw·C codes once each image is copied into a border
+// of the pad code. Channels first, a row was C·kh runs of kw codes: the 3×3 convolution over 16
+// channels of the digits CNN made 48 copies of 3 bytes per row, the larger part of its int8
+// inference. Testing each code against the edges instead of bordering cost more than the copies
+// themselves.
 void Im2RowU8(uint8_t* rows, const uint8_t* x, int64_t images, const Geometry& g,
               uint8_t pad_code) {
-  const int64_t h = g.h + 2 * g.pad, w = g.w + 2 * g.pad, plane = g.h * g.w;
+  const int64_t h = g.h + 2 * g.pad, w = g.w + 2 * g.pad, line = g.w * g.c;
   std::vector<uint8_t> hwc(static_cast<size_t>(h * w * g.c), pad_code);
-  for (int64_t image = 0; image < images; ++image, x += g.c * plane) {
-    for (int64_t c = 0; c < g.c; ++c) {
-      for (int64_t y = 0; y < g.h; ++y) {
-        uint8_t* dst = hwc.data() + ((y + g.pad) * w + g.pad) * g.c + c;
-        const uint8_t* src = x + c * plane + y * g.w;
-        for (int64_t xx = 0; xx < g.w; ++xx) dst[xx * g.c] = src[xx];
-      }
+  for (int64_t image = 0; image < images; ++image, x += g.h * line) {
+    for (int64_t y = 0; y < g.h; ++y) {
+      std::memcpy(hwc.data() + ((y + g.pad) * w + g.pad) * g.c, x + y * line,
+                  static_cast<size_t>(line));
     }
     uint8_t* image_rows = rows + image * g.positions() * g.cols();
     switch (g.kw * g.c) {  // a channel's runs (C = 1) of the common square kernels

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <memory>
 #include <typeinfo>
 #include <vector>
 
@@ -226,13 +227,19 @@ ActivationQuant ActivationParams(const float* x, int64_t n, const std::optional<
   return {scale, std::clamp(static_cast<int32_t>(std::nearbyint(-r.min / scale)), 0, 255)};
 }
 
-// The u8 codes of x[0, n); throws naming the first non-finite value. Per call: a buffer kept per
-// thread would make the first forward on each thread look larger than the next in heap
-// measurements (benchmark_runner's peak activation bytes).
-std::vector<uint8_t> QuantizeInputs(const float* x, int64_t n, ActivationQuant aq, const char* op) {
+// The u8 codes of x[0, n); throws naming the first non-finite value, at its index in `input` when
+// x is a rearranged copy of it. Per call: a buffer kept per thread would make the first forward on
+// each thread look larger than the next in heap measurements (benchmark_runner's peak activation
+// bytes).
+std::vector<uint8_t> QuantizeInputs(const float* x, int64_t n, ActivationQuant aq, const char* op,
+                                    const float* input = nullptr) {
   std::vector<uint8_t> codes(static_cast<size_t>(n));
-  const int64_t bad =
+  int64_t bad =
       kernels::QuantizeU8(codes.data(), x, n, aq.scale, aq.zero_point, ActiveSimdLevel());
+  if (bad >= 0 && input != nullptr && input != x) {
+    x = input;
+    bad = kernels::RangeWithZeroNaive(x, n).first_nonfinite;
+  }
   if (bad >= 0) ThrowNonFinite(op, x, bad);
   return codes;
 }
@@ -402,10 +409,10 @@ Tensor QuantizedConv2d::ProductWeights() const {
   return t;
 }
 
-// The input quantized once; its codes laid out as the activation matrix (images · P, K) by
-// Im2RowU8, with padding as the zero point (the code of 0.0, so the codes are those of the float
-// im2col matrix, channels last); the fused product (images · P, O) then written transposed into
-// NCHW (O, P).
+// The input quantized once, channels last; its codes laid out as the activation matrix
+// (images · P, K) by Im2RowU8, with padding as the zero point (the code of 0.0, so the codes are
+// those of the float im2col matrix, taps in (i, j, c) order); the fused product (images · P, O)
+// then written transposed into NCHW (O, P).
 // Images go through in chunks of about 1 MiB of codes, which bounds the buffers whatever the batch;
 // one product threads over a chunk's rows.
 Tensor QuantizedConv2d::Forward(const Tensor& x) {
@@ -414,9 +421,22 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
   TT_CHECK(g.c == in_channels_, op, ": input ", x.shape(), " has ", g.c, " channels, expected ",
            in_channels_);
   const Tensor xc = x.Contiguous();
-  const ActivationQuant aq = ActivationParams(xc.data<float>(), xc.numel(), activation_range_, op);
-  const std::vector<uint8_t> codes = QuantizeInputs(xc.data<float>(), xc.numel(), aq, op);
+  const float* px = xc.data<float>();
   const int64_t kdim = g.cols(), positions = g.positions(), image_in = g.c * g.h * g.w;
+  const ActivationQuant aq = ActivationParams(px, xc.numel(), activation_range_, op);
+  // Quantized channels last, Im2RowU8's order: quantizing is elementwise, and transposing floats
+  // takes vector shuffles where transposing codes took a load and a store per byte.
+  const SimdLevel isa = ActiveSimdLevel();
+  std::unique_ptr<float[]> channels_last;
+  if (g.c > 1) {
+    channels_last = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(xc.numel()));
+    for (int64_t i = 0; i < g.n; ++i) {
+      kernels::Transpose(channels_last.get() + i * image_in, px + i * image_in, g.c, g.h * g.w,
+                         isa);
+    }
+  }
+  const std::vector<uint8_t> codes =
+      QuantizeInputs(channels_last ? channels_last.get() : px, xc.numel(), aq, op, px);
   Tensor out = internal::EmptyLike({g.n, out_channels_, g.ho, g.wo});
   if (g.n == 0) return out;
   const int64_t chunk =
@@ -432,8 +452,7 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
     Product(y, a, images * positions, aq.scale, aq.zero_point);
     for (int64_t i = 0; i < images; ++i) {
       kernels::Transpose(out.data<float>() + (first + i) * out_channels_ * positions,
-                         y + i * positions * out_channels_, positions, out_channels_,
-                         ActiveSimdLevel());
+                         y + i * positions * out_channels_, positions, out_channels_, isa);
     }
   }
   return out;
