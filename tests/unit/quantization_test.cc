@@ -431,10 +431,17 @@ TEST(QuantizationTest, NonFiniteInputsThrowInsteadOfBecomingCodes) {
   Tensor planes = Tensor::RandN({1, 2, 2, 2}, gen);
   planes.at({0, 0, 1, 1}) = std::numeric_limits<float>::infinity();    // flat index 3
   planes.at({0, 1, 0, 0}) = std::numeric_limits<float>::quiet_NaN();  // first channels last
+  // The same in the second chunk of images (1 MiB of rows: 3 images of 2 × 400 × 400 here).
+  Tensor images = Tensor::Zeros({4, 2, 400, 400});
+  images.at({3, 0, 399, 399}) = std::numeric_limits<float>::infinity();  // flat index 1119999
+  images.at({3, 1, 0, 0}) = std::numeric_limits<float>::quiet_NaN();
   for (SimdLevel level : testing::SupportedSimdLevels()) {
     const testing::ScopedSimdLevel scoped(level);
     EXPECT_THAT([&] { qt(planes); },
                 ThrowsMessage<Error>(HasSubstr("non-finite value (inf) at flat index 3")))
+        << SimdLevelName(level);
+    EXPECT_THAT([&] { qt(images); },
+                ThrowsMessage<Error>(HasSubstr("non-finite value (inf) at flat index 1119999")))
         << SimdLevelName(level);
   }
 }

@@ -210,7 +210,7 @@ struct ActivationQuant {
 
 // Quantization parameters for the activations x[0, n), which must be finite: a NaN would pass
 // min/max unnoticed and its conversion to uint8 is undefined behaviour. A calibrated range needs
-// no pass over x: QuantizeInputs rejects non-finite values anyway.
+// no pass over x: QuantizeInto rejects non-finite values anyway.
 ActivationQuant ActivationParams(const float* x, int64_t n, const std::optional<QuantRange>& fixed,
                                  const char* op) {
   QuantRange r;
@@ -227,20 +227,23 @@ ActivationQuant ActivationParams(const float* x, int64_t n, const std::optional<
   return {scale, std::clamp(static_cast<int32_t>(std::nearbyint(-r.min / scale)), 0, 255)};
 }
 
-// The u8 codes of x[0, n); throws naming the first non-finite value, at its index in `input` when
-// x is a rearranged copy of it. Per call: a buffer kept per thread would make the first forward on
-// each thread look larger than the next in heap measurements (benchmark_runner's peak activation
-// bytes).
-std::vector<uint8_t> QuantizeInputs(const float* x, int64_t n, ActivationQuant aq, const char* op,
-                                    const float* input = nullptr) {
+// The u8 codes of x[0, n) into `codes`; throws naming the first non-finite value. When x is a
+// rearranged part of the layer's input (`input`, input_n values), the value named is the first
+// non-finite one there, at its index there.
+void QuantizeInto(uint8_t* codes, const float* x, int64_t n, ActivationQuant aq, const char* op,
+                  const float* input, int64_t input_n) {
+  const int64_t bad =
+      kernels::QuantizeU8(codes, x, n, aq.scale, aq.zero_point, ActiveSimdLevel());
+  if (bad < 0) return;
+  if (x == input) ThrowNonFinite(op, x, bad);
+  ThrowNonFinite(op, input, kernels::RangeWithZeroNaive(input, input_n).first_nonfinite);
+}
+
+// Per call: a buffer kept per thread would make the first forward on each thread look larger than
+// the next in heap measurements (benchmark_runner's peak activation bytes).
+std::vector<uint8_t> QuantizeInputs(const float* x, int64_t n, ActivationQuant aq, const char* op) {
   std::vector<uint8_t> codes(static_cast<size_t>(n));
-  int64_t bad =
-      kernels::QuantizeU8(codes.data(), x, n, aq.scale, aq.zero_point, ActiveSimdLevel());
-  if (bad >= 0 && input != nullptr && input != x) {
-    x = input;
-    bad = kernels::RangeWithZeroNaive(x, n).first_nonfinite;
-  }
-  if (bad >= 0) ThrowNonFinite(op, x, bad);
+  QuantizeInto(codes.data(), x, n, aq, op, x, n);
   return codes;
 }
 
@@ -413,7 +416,7 @@ Tensor QuantizedConv2d::ProductWeights() const {
 // (images · P, K) by Im2RowU8, with padding as the zero point (the code of 0.0, so the codes are
 // those of the float im2col matrix, taps in (i, j, c) order); the fused product (images · P, O)
 // then written transposed into NCHW (O, P).
-// Images go through in chunks of about 1 MiB of codes, which bounds the buffers whatever the batch;
+// Images go through in chunks of about 1 MiB of rows, which bounds the buffers whatever the batch;
 // one product threads over a chunk's rows.
 Tensor QuantizedConv2d::Forward(const Tensor& x) {
   const char* op = "QuantizedConv2d";
@@ -424,19 +427,6 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
   const float* px = xc.data<float>();
   const int64_t kdim = g.cols(), positions = g.positions(), image_in = g.c * g.h * g.w;
   const ActivationQuant aq = ActivationParams(px, xc.numel(), activation_range_, op);
-  // Quantized channels last, Im2RowU8's order: quantizing is elementwise, and transposing floats
-  // takes vector shuffles where transposing codes took a load and a store per byte.
-  const SimdLevel isa = ActiveSimdLevel();
-  std::unique_ptr<float[]> channels_last;
-  if (g.c > 1) {
-    channels_last = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(xc.numel()));
-    for (int64_t i = 0; i < g.n; ++i) {
-      kernels::Transpose(channels_last.get() + i * image_in, px + i * image_in, g.c, g.h * g.w,
-                         isa);
-    }
-  }
-  const std::vector<uint8_t> codes =
-      QuantizeInputs(channels_last ? channels_last.get() : px, xc.numel(), aq, op, px);
   Tensor out = internal::EmptyLike({g.n, out_channels_, g.ho, g.wo});
   if (g.n == 0) return out;
   const int64_t chunk =
@@ -445,10 +435,25 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
   const Tensor product = internal::EmptyLike({chunk * positions * out_channels_});
   auto* a = reinterpret_cast<uint8_t*>(rows.data<int8_t>());
   float* y = product.data<float>();
+  // Each chunk quantized channels last, Im2RowU8's order: quantizing is elementwise, and
+  // transposing floats takes vector shuffles where transposing codes took a load and a store per
+  // byte.
+  const SimdLevel isa = ActiveSimdLevel();
+  std::vector<uint8_t> codes(static_cast<size_t>(chunk * image_in));
+  std::unique_ptr<float[]> channels_last;
+  if (g.c > 1) channels_last = std::make_unique_for_overwrite<float[]>(codes.size());
   for (int64_t first = 0; first < g.n; first += chunk) {
     const int64_t images = std::min(chunk, g.n - first);
-    internal::Im2RowU8(a, codes.data() + first * image_in, images, g,
-                       static_cast<uint8_t>(aq.zero_point));
+    const float* images_in = px + first * image_in;
+    if (channels_last) {
+      for (int64_t i = 0; i < images; ++i) {
+        kernels::Transpose(channels_last.get() + i * image_in, images_in + i * image_in, g.c,
+                           g.h * g.w, isa);
+      }
+      images_in = channels_last.get();
+    }
+    QuantizeInto(codes.data(), images_in, images * image_in, aq, op, px, xc.numel());
+    internal::Im2RowU8(a, codes.data(), images, g, static_cast<uint8_t>(aq.zero_point));
     Product(y, a, images * positions, aq.scale, aq.zero_point);
     for (int64_t i = 0; i < images; ++i) {
       kernels::Transpose(out.data<float>() + (first + i) * out_channels_ * positions,
