@@ -106,7 +106,7 @@ void Im2RowU8(uint8_t* rows, const uint8_t* x, int64_t images, const Geometry& g
                   static_cast<size_t>(line));
     }
     uint8_t* image_rows = rows + image * g.positions() * g.cols();
-    switch (g.kw * g.c) {  // a channel's runs (C = 1) of the common square kernels
+    switch (g.kw * g.c) {  // runs of 1, 3 or 5 codes, as one channel gives under the usual kernels
       case 1: RowsOfChannelsLast<1>(image_rows, hwc.data(), w, g); break;
       case 3: RowsOfChannelsLast<3>(image_rows, hwc.data(), w, g); break;
       case 5: RowsOfChannelsLast<5>(image_rows, hwc.data(), w, g); break;

@@ -111,7 +111,8 @@ __attribute__((target("avx512f"))) void RowMaxAvx512(float* out, const float* h,
 // ---- AVX2 ------------------------------------------------------------------------------------
 
 __attribute__((target("avx2"))) inline __m256 MaxStep8(__m256 best, __m256 v) {
-  const __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+  const __m256 take =
+      _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
   return _mm256_blendv_ps(best, v, take);
 }
 

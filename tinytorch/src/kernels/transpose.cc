@@ -48,7 +48,9 @@ __attribute__((target("avx2"))) void TransposeAvx2(float* dst, const float* src,
                                                    int64_t cols) {
   const int64_t rows8 = rows / 8 * 8, cols8 = cols / 8 * 8;
   for (int64_t i = 0; i < rows8; i += 8) {
-    for (int64_t j = 0; j < cols8; j += 8) Transpose8x8(dst + j * rows + i, rows, src + i * cols + j, cols);
+    for (int64_t j = 0; j < cols8; j += 8) {
+      Transpose8x8(dst + j * rows + i, rows, src + i * cols + j, cols);
+    }
   }
   for (int64_t i = 0; i < rows; ++i) {
     for (int64_t j = i < rows8 ? cols8 : 0; j < cols; ++j) dst[j * rows + i] = src[i * cols + j];
