@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/gemm.h"
+#include "kernels/lanes.h"
 
 namespace tinytorch::kernels {
 
@@ -116,10 +117,7 @@ __attribute__((target("avx512f,fma"))) void MicroAvx512(int64_t kc, const float*
     }
   }
   __mmask16 mask[kNv];
-  for (int v = 0; v < kNv; ++v) {
-    const int64_t left = cols - 16 * v;
-    mask[v] = static_cast<__mmask16>(left >= 16 ? 0xFFFF : left <= 0 ? 0 : (1u << left) - 1);
-  }
+  for (int v = 0; v < kNv; ++v) mask[v] = FirstLanes16(cols - 16 * v);
   for (int r = 0; r < kMr; ++r) {
     if (r >= rows) break;
     float* row = c + r * ldc;

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/lanes.h"
+
 namespace tinytorch::kernels {
 
 void MaxPool2x2Naive(float* out, const float* in, int64_t rows, int64_t wo) {
@@ -61,19 +63,15 @@ __attribute__((target("avx512f"))) inline __m512 MaxStep16(__m512 best, __m512 v
   return _mm512_mask_blend_ps(take, best, v);
 }
 
-inline __mmask16 FirstLanes(int64_t n) {
-  return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << std::max<int64_t>(n, 0)) - 1);
-}
-
 __attribute__((target("avx512f"))) void PairMaxAvx512(float* h, const float* src,
                                                       int64_t count) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   for (int64_t i = 0; i < count; i += 16) {
     const int64_t left = count - i;  // pairs; the two loads hold 2·left floats
-    const __m512 a = _mm512_maskz_loadu_ps(FirstLanes(2 * left), src + 2 * i);
-    const __m512 b = _mm512_maskz_loadu_ps(FirstLanes(2 * left - 16), src + 2 * i + 16);
-    _mm512_mask_storeu_ps(h + i, FirstLanes(left),
+    const __m512 a = _mm512_maskz_loadu_ps(FirstLanes16(2 * left), src + 2 * i);
+    const __m512 b = _mm512_maskz_loadu_ps(FirstLanes16(2 * left - 16), src + 2 * i + 16);
+    _mm512_mask_storeu_ps(h + i, FirstLanes16(left),
                           MaxStep16(_mm512_permutex2var_ps(a, even, b),
                                     _mm512_permutex2var_ps(a, odd, b)));
   }
@@ -100,7 +98,7 @@ __attribute__((target("avx512f"))) void RowMaxAvx512(float* out, const float* h,
   for (; r < rows; ++r) {
     const float* top = h + 2 * r * wo;
     for (int64_t x = 0; x < wo; x += 16) {
-      const __mmask16 m = FirstLanes(wo - x);
+      const __mmask16 m = FirstLanes16(wo - x);
       _mm512_mask_storeu_ps(out + r * wo + x, m,
                             MaxStep16(_mm512_maskz_loadu_ps(m, top + x),
                                       _mm512_maskz_loadu_ps(m, top + wo + x)));

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/lanes.h"
+
 namespace tinytorch::kernels {
 
 RangeScan RangeWithZeroNaive(const float* x, int64_t n) {
@@ -45,7 +47,7 @@ __attribute__((target("avx512f"))) RangeScan RangeWithZeroAvx512(const float* x,
   const __m512 inf = _mm512_set1_ps(INFINITY);
   __m512 lo = _mm512_setzero_ps(), hi = lo;
   for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    const __mmask16 m = FirstLanes16(n - i);
     const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
     const __mmask16 bad = NonFiniteLanes(v, inf);
     if (bad) return {0.f, 0.f, i + __builtin_ctz(bad)};
@@ -68,7 +70,7 @@ __attribute__((target("avx512f"))) int64_t QuantizeU8Avx512(uint8_t* out, const 
   const __m512 zp = _mm512_set1_ps(static_cast<float>(zero_point));
   const __m512 lo = _mm512_setzero_ps(), hi = _mm512_set1_ps(255.f);
   for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    const __mmask16 m = FirstLanes16(n - i);
     const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
     const __mmask16 bad = NonFiniteLanes(v, inf);
     if (bad) return i + __builtin_ctz(bad);
