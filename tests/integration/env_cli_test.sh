@@ -65,6 +65,26 @@ OPENBLAS_CORETYPE=Prescott "$tinyperf" env --verify-blas >/dev/null || fail "Pre
 "$tinyperf" env --try-kernel Prescott >"$dir/try.txt" || fail "try-kernel Prescott exited $?"
 expect "$dir/try.txt" "OPENBLAS_CORETYPE=Prescott: computes right" "a kernel is tried in a child"
 
+# The crossover under which OpenBLAS runs on one thread: measured per rung, cached, shown, kept
+# under an override, and a value no tune writes is not trusted.
+"$tinyperf" env --tune --format json >"$dir/tuned.json" || fail "env --tune exited $?"
+expect "$dir/tuned.json" '"openblas_one_thread":' "the one-thread race is in the measurements"
+cache=$(ls "$TT_CACHE_DIR"/matmul-*.json | grep -v prescott | head -1)
+expect "$cache" '"openblas_serial_below":' "the crossover is cached"
+sed -i -E 's/"openblas_serial_below": [0-9]+/"openblas_serial_below": 4096000/' "$cache"
+"$tinyperf" env >"$dir/crossover.txt"
+expect "$dir/crossover.txt" "OpenBLAS on one thread under 160³ multiply-adds" "the crossover is shown"
+TT_MATMUL_BACKEND=threaded "$tinyperf" env >"$dir/crossover_forced.txt"
+expect "$dir/crossover_forced.txt" "threaded; OpenBLAS on one thread under 160³" "kept under an override"
+for bogus in -1 16777217 1e99 '"4096000"'; do
+  sed -i -E "s/\"openblas_serial_below\": [^,}]+/\"openblas_serial_below\": $bogus/" "$cache"
+  "$tinyperf" env --format json >"$dir/bogus_crossover.json" || fail "crossover $bogus: exit $?"
+  expect "$dir/bogus_crossover.json" '"matmul_choice": "rule:' "a crossover of $bogus is not trusted"
+done
+sed -i 's/tinytorch-matmul-choice-2/tinytorch-matmul-choice/' "$cache"
+"$tinyperf" env --format json >"$dir/old_schema.json"
+expect "$dir/old_schema.json" '"matmul_choice": "rule:' "a cache of the old schema is measured again"
+
 # Overrides and a damaged cache.
 TT_MATMUL_BACKEND=naive "$tinyperf" env --format json >"$dir/forced.json"
 expect "$dir/forced.json" '"matmul_choice": "TT_MATMUL_BACKEND=naive"' "override is reported"

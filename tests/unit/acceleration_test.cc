@@ -6,16 +6,20 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
+#include <time.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
+#include "perf_framework/blas.h"
 #include "support/acceleration_testing.h"
 #include "support/tensor_testing.h"
 #include "tinytorch/transformers.h"
@@ -122,6 +126,47 @@ TEST(AccelerationTest, BlasComputesRightWithinItsTolerance) {
   EXPECT_FALSE(BlasComputesRight(std::numeric_limits<double>::infinity()));
   EXPECT_FALSE(BlasComputesRight(std::numeric_limits<double>::quiet_NaN()));
   EXPECT_TRUE(BlasComputesRight(BlasMaxRelativeError())) << "this process's OpenBLAS";
+}
+
+// CPU seconds this thread and the whole process spent in f.
+struct CpuSeconds {
+  double thread = 0, process = 0;
+};
+CpuSeconds CpuTimeOf(const std::function<void()>& f) {
+  const auto now = [](clockid_t clock) {
+    timespec t{};
+    ::clock_gettime(clock, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+  };
+  const double thread = now(CLOCK_THREAD_CPUTIME_ID), process = now(CLOCK_PROCESS_CPUTIME_ID);
+  f();
+  return {now(CLOCK_THREAD_CPUTIME_ID) - thread, now(CLOCK_PROCESS_CPUTIME_ID) - process};
+}
+
+// Under the crossover OpenBLAS computes on the calling thread alone, so the process spends no
+// more CPU than that thread; with its own rule, its threads share a 512³ product (the control
+// that shows the measure sees them). OpenBLAS's thread count is put back afterwards.
+TEST(AccelerationTest, OpenBlasRunsOnOneThreadUnderTheCrossover) {
+  const int threads = perf::ProbeBlas({}).threads;
+  if (threads < 2) GTEST_SKIP() << "OpenBLAS runs " << threads << " thread(s) here";
+  Generator gen(9);
+  const Tensor a = Tensor::RandN({512, 512}, gen), b = Tensor::RandN({512, 512}, gen);
+  const auto products = [&] {
+    for (int i = 0; i < 8; ++i) MatMul(a, b, MatMulBackend::kOpenBlas);
+  };
+  const int64_t before = SetOpenBlasSerialBelow(int64_t{1} << 40);
+  // Idle OpenBLAS and pool threads spin at most 2^28 cycles (0.1 s) before they sleep.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const CpuSeconds one = CpuTimeOf(products);
+  SetOpenBlasSerialBelow(0);
+  const CpuSeconds own = CpuTimeOf(products);
+  SetOpenBlasSerialBelow(before);
+  EXPECT_LT(one.process, 1.1 * one.thread) << "thread " << one.thread << " s";
+  EXPECT_GT(own.process, 1.2 * own.thread) << "thread " << own.thread << " s";
+  EXPECT_EQ(perf::ProbeBlas({}).threads, threads);
+  EXPECT_THAT(
+      [] { SetOpenBlasSerialBelow(-1); },
+      ThrowsMessage<Error>(HasSubstr("SetOpenBlasSerialBelow: work -1 must be at least 0")));
 }
 
 // `tinyperf env --tune`: a default that is a measurement already is not measured again.

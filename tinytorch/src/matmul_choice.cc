@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "fileio/fileio.h"
 #include "kernels/gemm.h"
 #include "perf_framework/environment.h"
+#include "perf_framework/statistics.h"
 #include "perf_framework/suite.h"
 #include "tinytorch/acceleration.h"
 #include "tinytorch/error.h"
@@ -22,7 +24,10 @@ namespace tinytorch {
 
 namespace {
 
-constexpr const char* kCacheSchema = "tinytorch-matmul-choice";
+constexpr int64_t kMaxSerialBelow = int64_t{256} * 256 * 256;  // kSerialRungs' last, cubed
+
+// -2: the OpenBLAS crossover (openblas_serial_below) joined the choice; a -1 cache is re-measured.
+constexpr const char* kCacheSchema = "tinytorch-matmul-choice-2";
 
 // The choice with its strings under a mutex, and its two backends again as atomics: MatMul reads
 // those on every call, so a microsecond-sized product pays for neither a lock nor string copies.
@@ -39,6 +44,7 @@ struct State {
     resolved = true;
     small.store(choice.small);
     large.store(choice.large);
+    kernels::SetOpenBlasSerialBelow(choice.openblas_serial_below);
     ready.store(true, std::memory_order_release);
   }
 };
@@ -98,6 +104,14 @@ std::optional<MatMulChoice> ReadCache() {
     c.source = "measured " + j.at("measured_utc").get<std::string>() + " (" + path + ")";
     c.measurements_json = j.at("gflops").dump();
     c.degraded_reason = j.value("degraded_reason", "");
+    // An integer up to the largest rung TuneMatMul measures, cubed; nothing else was written by
+    // it (and a float's conversion to an integer is undefined out of range).
+    const nlohmann::json& below = j.at("openblas_serial_below");
+    if (!below.is_number_integer()) return std::nullopt;
+    c.openblas_serial_below = below.get<int64_t>();
+    if (c.openblas_serial_below < 0 || c.openblas_serial_below > kMaxSerialBelow) {
+      return std::nullopt;
+    }
     return c;
   } catch (const std::exception&) {
     return std::nullopt;
@@ -114,41 +128,89 @@ std::string BackendNames() {
 }
 
 MatMulChoice Resolve() {
+  std::optional<MatMulChoice> cached = ReadCache();
   const std::string forced = EnvOr("TT_MATMUL_BACKEND", "");
   if (!forced.empty()) {
     const std::optional<MatMulBackend> b = ParseMatMulBackend(forced);
     TT_CHECK(b.has_value(), "TT_MATMUL_BACKEND=", forced, " is not a MatMul backend (",
              BackendNames(), ")");
-    return Uniform(*b, "TT_MATMUL_BACKEND=" + forced);
+    MatMulChoice c = Uniform(*b, "TT_MATMUL_BACKEND=" + forced);
+    if (cached) c.openblas_serial_below = cached->openblas_serial_below;
+    return c;
   }
-  if (std::optional<MatMulChoice> cached = ReadCache()) return *cached;
+  if (cached) return *cached;
   return Rule();
 }
 
-// GFLOP/s of our threaded kernel and of OpenBLAS on an n³ product: the best of alternating calls
-// over `budget_s` (at least 5 each). Alternating puts both under the same drift, and the best call
-// is the one least disturbed by the other vCPU's tenants.
+// Seconds of every call of two products, alternated in blocks of `block` calls over `budget_s`
+// (at least 5 rounds), so both run under the same drift.
 struct Race {
-  double threaded = 0, openblas = 0;
+  std::vector<double> first, second;
 };
-Race RaceGemm(int64_t n, double budget_s) {
-  std::vector<float> a(n * n, 1.f), b(n * n, 0.5f), c(n * n);
-  double best[2] = {1e300, 1e300};
-  constexpr MatMulBackend kCandidates[2] = {MatMulBackend::kThreaded, MatMulBackend::kOpenBlas};
-  const auto begin = std::chrono::steady_clock::now();
-  for (int round = 0;
-       round < 5 ||
-       std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count() < budget_s;
-       ++round) {
-    for (int i = 0; i < 2; ++i) {
+Race Alternate(const std::function<void()>& first, const std::function<void()>& second,
+               double budget_s, int block = 1) {
+  Race race;
+  const auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
+  const auto time_block = [&](const std::function<void()>& f, std::vector<double>& out) {
+    for (int i = 0; i < block; ++i) {
       const auto start = std::chrono::steady_clock::now();
-      Gemm(kCandidates[i], c.data(), a.data(), b.data(), n, n, n);
-      best[i] = std::min(
-          best[i], std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      f();
+      out.push_back(seconds_since(start));
     }
+  };
+  const auto begin = std::chrono::steady_clock::now();
+  for (int round = 0; round < 5 || seconds_since(begin) < budget_s; ++round) {
+    time_block(first, race.first);
+    time_block(second, race.second);
   }
-  const double flops = 2.0 * static_cast<double>(n * n * n);
-  return {flops / best[0] / 1e9, flops / best[1] / 1e9};
+  return race;
+}
+
+double Gflops(int64_t n, double seconds) {
+  return 2.0 * static_cast<double>(n * n * n) / seconds / 1e9;
+}
+
+// Where OpenBLAS's own threads start to pay: OpenBLAS on one thread against its own rule on square
+// products up to kSerialRungs' last, by the median call (a default serves the typical call, and
+// the best one flatters threads, whose wake-up cost varies). Blocks of 8 calls: a model's
+// products follow each other while OpenBLAS's idle threads still spin, and a call that found
+// them asleep behind a long serial one would charge threads for a wake-up they rarely pay. Returns
+// the work under which one thread is used: the smallest rung from which threads win by 5% at every
+// larger rung (a near tie goes to one thread, which leaves the other cores free); 0 when they win
+// from the first.
+constexpr int64_t kSerialRungs[] = {96, 128, 160, 192, 256};
+int64_t MeasureOpenBlasSerialBelow(nlohmann::json& gflops) {
+  if (kernels::OpenBlasThreads() <= 1) {
+    gflops["openblas_one_thread"] = {{"threads", kernels::OpenBlasThreads()}};
+    return 0;
+  }
+  nlohmann::json rungs = nlohmann::json::array();
+  int64_t below = kMaxSerialBelow;
+  bool threads_win_above = true;
+  for (auto it = std::rbegin(kSerialRungs); it != std::rend(kSerialRungs); ++it) {
+    const int64_t n = *it;
+    std::vector<float> a(n * n, 1.f), b(n * n, 0.5f), c(n * n);
+    const kernels::MatrixRef ra{a.data(), n, 1}, rb{b.data(), n, 1};
+    const Race race =
+        Alternate([&] { kernels::GemmOpenBlasOn(c.data(), ra, rb, n, n, n, true); },
+                  [&] { kernels::GemmOpenBlasOn(c.data(), ra, rb, n, n, n, false); }, 0.08, 8);
+    const double one = perf::Median(race.first), own = perf::Median(race.second);
+    rungs.insert(rungs.begin(),
+                 nlohmann::json::object(
+                     {{"n", n}, {"one_thread", Gflops(n, one)}, {"own_rule", Gflops(n, own)}}));
+    threads_win_above = threads_win_above && one > 1.05 * own;
+    if (threads_win_above) below = n == kSerialRungs[0] ? 0 : n * n * n;
+  }
+  gflops["openblas_one_thread"] = {{"threads", kernels::OpenBlasThreads()}, {"rungs", rungs}};
+  return below;
+}
+
+// "160³" for a cube (every crossover TuneMatMul writes), else the plain number.
+std::string WorkName(int64_t work) {
+  const auto n = static_cast<int64_t>(std::llround(std::cbrt(static_cast<double>(work))));
+  return n * n * n == work ? std::to_string(n) + "³" : std::to_string(work);
 }
 
 void RecordInEnvironment(perf::Environment& env) {
@@ -157,6 +219,10 @@ void RecordInEnvironment(perf::Environment& env) {
                                    ? MatMulBackendName(c.large)
                                    : std::string("small: ") + MatMulBackendName(c.small) +
                                          ", large: " + MatMulBackendName(c.large);
+  if (c.openblas_serial_below > 0) {
+    env.matmul_default_backend +=
+        "; OpenBLAS on one thread under " + WorkName(c.openblas_serial_below) + " multiply-adds";
+  }
   env.matmul_choice = c.source;
   if (!c.degraded_reason.empty()) env.warnings.push_back(c.degraded_reason);
   if (ActiveSimdLevel() != DetectedSimdLevel()) {
@@ -202,9 +268,25 @@ void SetDefaultMatMulBackend(MatMulBackend backend) {
   kernels::GemmFor(backend);  // validates
   State& s = Default();
   const std::lock_guard lock(s.mutex);
-  s.Set(
-      Uniform(backend, std::string("SetDefaultMatMulBackend(") + MatMulBackendName(backend) + ")"),
-      true);
+  MatMulChoice c =
+      Uniform(backend, std::string("SetDefaultMatMulBackend(") + MatMulBackendName(backend) + ")");
+  if (s.resolved) {
+    c.openblas_serial_below = s.choice.openblas_serial_below;
+  } else if (const std::optional<MatMulChoice> cached = ReadCache()) {
+    c.openblas_serial_below = cached->openblas_serial_below;
+  }
+  s.Set(std::move(c), true);
+}
+
+int64_t SetOpenBlasSerialBelow(int64_t work) {
+  TT_CHECK(work >= 0, "SetOpenBlasSerialBelow: work ", work, " must be at least 0");
+  DefaultMatMulChoice();  // resolved first, so a later resolution cannot undo this
+  State& s = Default();
+  const std::lock_guard lock(s.mutex);
+  const int64_t previous = s.choice.openblas_serial_below;
+  s.choice.openblas_serial_below = work;
+  kernels::SetOpenBlasSerialBelow(work);
+  return previous;
 }
 
 MatMulBackend DefaultMatMulBackend() { return DefaultMatMulChoice().large; }
@@ -246,19 +328,29 @@ MatMulChoice TuneMatMulUnlessMeasured() {
 }
 
 MatMulChoice TuneMatMul() {
-  // One representative square size per class: 64 (small) and 512 (large).
+  nlohmann::json gflops;
+  MatMulChoice c;
+  c.openblas_serial_below = MeasureOpenBlasSerialBelow(gflops);
+  // One representative square size per class: 64 (small) and 512 (large), against OpenBLAS at
+  // the crossover just measured. The best of the alternated calls: the one least disturbed by the
+  // other vCPU's tenants.
   struct Class {
     const char* name;
     int64_t n;
   };
   constexpr Class kClasses[] = {{"small", 64}, {"large", 512}};
   static_assert(64 * 64 * 64 < kSmallMatMulWork && 512 * 512 * 512 >= kSmallMatMulWork);
-  nlohmann::json gflops;
-  MatMulChoice c;
   const bool blas_healthy = !perf::ProcessBlas().degraded;
   for (const Class& cls : kClasses) {
-    const Race race = RaceGemm(cls.n, 0.3);
-    const double ours = race.threaded, blas = race.openblas;
+    const int64_t n = cls.n;
+    std::vector<float> a(n * n, 1.f), b(n * n, 0.5f), out(n * n);
+    const kernels::MatrixRef ra{a.data(), n, 1}, rb{b.data(), n, 1};
+    const bool one_thread = n * n * n < c.openblas_serial_below;
+    const Race race =
+        Alternate([&] { kernels::GemmThreaded(out.data(), ra, rb, n, n, n); },
+                  [&] { kernels::GemmOpenBlasOn(out.data(), ra, rb, n, n, n, one_thread); }, 0.3);
+    const double ours = Gflops(n, *std::ranges::min_element(race.first));
+    const double blas = Gflops(n, *std::ranges::min_element(race.second));
     gflops[cls.name] = {{"n", cls.n}, {"threaded", ours}, {"openblas", blas}};
     // A healthy reference keeps its place unless ours is clearly faster (10%): a near tie under
     // a noisy VM must not flip the default from one run to the next.
@@ -281,7 +373,8 @@ MatMulChoice TuneMatMul() {
                               {"small", MatMulBackendName(c.small)},
                               {"large", MatMulBackendName(c.large)},
                               {"gflops", gflops},
-                              {"degraded_reason", c.degraded_reason}};
+                              {"degraded_reason", c.degraded_reason},
+                              {"openblas_serial_below", c.openblas_serial_below}};
   // An unwritable cache costs the next process a re-measurement, not this one its choice.
   try {
     std::filesystem::create_directories(std::filesystem::path(MatMulCachePath()).parent_path());
@@ -291,8 +384,14 @@ MatMulChoice TuneMatMul() {
   }
   State& s = Default();
   const std::lock_guard lock(s.mutex);
-  // An explicit choice (environment or SetDefaultMatMulBackend) still wins in this process.
-  if (!s.overridden && EnvOr("TT_MATMUL_BACKEND", "").empty()) s.Set(c, false);
+  // An explicit choice (environment or SetDefaultMatMulBackend) still wins in this process; it
+  // picks the backend, and OpenBLAS still runs at its crossover.
+  if (!s.overridden && EnvOr("TT_MATMUL_BACKEND", "").empty()) {
+    s.Set(c, false);
+  } else if (s.resolved) {
+    s.choice.openblas_serial_below = c.openblas_serial_below;
+    kernels::SetOpenBlasSerialBelow(c.openblas_serial_below);
+  }
   return c;
 }
 

@@ -57,13 +57,23 @@ struct MatMulChoice {
   // Set when a measurement shows the BLAS far below our own kernel (under half its speed):
   // a degraded reference even when its kernel name looks right.
   std::string degraded_reason;
+  // The OpenBLAS backend runs products of fewer multiply-adds than this on one thread; 0 leaves
+  // every size to OpenBLAS's own rule (threads above a size compiled into it). Measured by
+  // TuneMatMul: on a 2-vCPU VM, OpenBLAS's threads cost more than they save below a few million
+  // multiply-adds (the digits MLP's 360·128·64 takes about 30 µs on one thread, 39 µs on two).
+  // An override picks the backend and keeps this: it is how OpenBLAS runs at its best.
+  int64_t openblas_serial_below = 0;
 };
 MatMulChoice DefaultMatMulChoice();
 MatMulBackend MatMulBackendFor(int64_t m, int64_t n, int64_t k);  // the default for this shape
+// Sets this process's MatMulChoice::openblas_serial_below (to race OpenBLAS on one thread against
+// its own threads, say; 0 restores OpenBLAS's own rule). Throws unless work >= 0. Returns the
+// previous value.
+int64_t SetOpenBlasSerialBelow(int64_t work);
 std::optional<MatMulBackend> ParseMatMulBackend(const std::string& name);  // by MatMulBackendName
 
-// Measures our threaded kernel and OpenBLAS on one representative shape per class (about half a
-// second), writes the choice to MatMulCachePath() atomically, and makes it this process's default
+// Measures where OpenBLAS's threads start to pay (square products of 96 to 256), then our
+// threaded kernel against that OpenBLAS on one representative shape per class (about a second), writes the choice to MatMulCachePath() atomically, and makes it this process's default
 // (unless TT_MATMUL_BACKEND or SetDefaultMatMulBackend decided). Returns it.
 MatMulChoice TuneMatMul();
 // TuneMatMul unless the default is a measurement already (this machine's cache, or a tune in this

@@ -53,6 +53,15 @@ void GemmSimdPackedA(float* c, const PackedA& a, MatrixRef b, int64_t n);
 // GemmSimd on row bands of c, one per thread.
 void GemmThreaded(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
 void GemmOpenBlas(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k);
+// GemmOpenBlas on one thread, or with OpenBLAS's own rule (threads above a size compiled in),
+// whatever the size: the two sides of TuneMatMul's crossover race.
+void GemmOpenBlasOn(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k,
+                    bool one_thread);
+// GemmOpenBlas runs products of fewer than `work` multiply-adds (m·n·k) on one thread; 0 leaves
+// every size to OpenBLAS's own rule. Set from MatMulChoice::openblas_serial_below.
+void SetOpenBlasSerialBelow(int64_t work);
+int64_t OpenBlasSerialBelow();
+int OpenBlasThreads();  // OpenBLAS's configured thread count (OPENBLAS_NUM_THREADS, else the CPUs)
 
 using GemmFn = void (*)(float*, MatrixRef, MatrixRef, int64_t, int64_t, int64_t);
 GemmFn GemmFor(MatMulBackend backend);  // throws on an unknown backend
