@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -36,9 +37,11 @@ using testing::SupportedSimdLevels;
 
 // (m, n, k) built from the awkward sizes 1, 7, 33, 257, 1000: every micro-kernel edge case
 // (single row/column, partial strips, more than one k slice) with the naive oracle still cheap.
+// c of 2 to 4 rows take the small-batch kernels, which read b's full strips in place.
 const std::vector<std::tuple<int64_t, int64_t, int64_t>> kShapes = {
     {1, 1, 1},     {7, 7, 7},      {33, 33, 33}, {1, 1000, 7},    {1000, 1, 33},
-    {7, 33, 1000}, {257, 33, 257}, {33, 257, 7}, {257, 257, 257}, {1000, 33, 33}};
+    {7, 33, 1000}, {257, 33, 257}, {33, 257, 7}, {257, 257, 257}, {1000, 33, 33},
+    {2, 300, 257}, {3, 129, 33},   {4, 64, 1000}};
 
 void ExpectMatchesNaive(MatMulBackend backend, const char* context) {
   Generator gen(17);
@@ -54,6 +57,13 @@ void ExpectMatchesNaive(MatMulBackend backend, const char* context) {
     const Tensor at = a.Transpose(0, 1).Contiguous().Transpose(0, 1);
     const Tensor bt = b.Transpose(0, 1).Contiguous().Transpose(0, 1);
     EXPECT_TENSOR_CLOSE(MatMul(at, bt, backend), ref, 1e-5, atol);
+    // Rows of b further apart than its width: the columns of a wider matrix.
+    std::vector<float> wide(static_cast<size_t>(k * (n + 5)), 1e30f);
+    for (int64_t p = 0; p < k; ++p) {
+      std::copy_n(b.data<float>() + p * n, n, wide.begin() + p * (n + 5));
+    }
+    const Tensor bs = Tensor::FromData(wide, {k, n + 5}).Slice(1, 0, n);
+    EXPECT_TENSOR_CLOSE(MatMul(a, bs, backend), ref, 1e-5, atol);
   }
 }
 

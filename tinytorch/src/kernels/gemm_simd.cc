@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "kernels/gemm.h"
@@ -23,22 +24,23 @@ namespace {
 // Zen 5 (the 128 KB b strip then streams from L2, which keeps up).
 constexpr int64_t kKc = 256, kKcDeep = 1024, kMc = 144, kNc = 2048;
 
-// micro(kc, a, b, c, ldc, rows, cols, accumulate): c[0:rows, 0:cols] (+)= (packed a strip,
-// MR × kc) @ (packed b strip, kc × NR); rows ≤ MR and cols ≤ NR say how much of the tile is inside
-// c. The first k slice overwrites c (accumulate = false), so c is never zeroed in a separate pass.
-using MicroFn = void (*)(int64_t, const float*, const float*, float*, int64_t, int64_t, int64_t,
-                         bool);
+// micro(kc, a, b, ldb, c, ldc, rows, cols, accumulate): c[0:rows, 0:cols] (+)= (packed a strip,
+// MR × kc) @ (b strip, kc × NR, its rows ldb apart: NR when packed); rows ≤ MR and cols ≤ NR say
+// how much of the tile is inside c. The first k slice overwrites c (accumulate = false), so c is
+// never zeroed in a separate pass.
+using MicroFn = void (*)(int64_t, const float*, const float*, int64_t, float*, int64_t, int64_t,
+                         int64_t, bool);
 struct MicroKernel {
   int64_t mr, nr;
   MicroFn fn;
 };
 
 // The reference micro-kernel: plain loops with the same packed layout.
-void MicroScalar(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int64_t rows,
-                 int64_t cols, bool accumulate) {
+void MicroScalar(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                 int64_t rows, int64_t cols, bool accumulate) {
   constexpr int64_t kMr = 4, kNr = 8;
   float acc[kMr][kNr] = {};
-  for (int64_t p = 0; p < kc; ++p, a += kMr, b += kNr) {
+  for (int64_t p = 0; p < kc; ++p, a += kMr, b += ldb) {
     for (int64_t r = 0; r < kMr; ++r) {
       for (int64_t j = 0; j < kNr; ++j) acc[r][j] += a[r] * b[j];
     }
@@ -50,16 +52,18 @@ void MicroScalar(int64_t kc, const float* a, const float* b, float* c, int64_t l
 }
 
 // AVX2: 6 × 16 (two ymm per row) is 12 accumulators + 2 b vectors + 1 broadcast = 15 of the 16
-// registers. Every loop over the rows is unrolled: one indexed by a runtime row makes GCC 12 keep
-// the accumulators in memory and store all twelve on every k step, which halved the kernel.
+// registers; 1 × 16 and 2 × 16 serve a c of one or two rows (a batch of one), which 6 × 16 would
+// pad with five or four rows of zeros. Every loop over the rows is unrolled: one indexed by a
+// runtime row makes GCC 12 keep the accumulators in memory and store all twelve on every k step,
+// which halved the kernel.
+template <int kMr>
 __attribute__((target("avx2,fma"))) void MicroAvx2(int64_t kc, const float* a, const float* b,
-                                                   float* c, int64_t ldc, int64_t rows,
+                                                   int64_t ldb, float* c, int64_t ldc, int64_t rows,
                                                    int64_t cols, bool accumulate) {
-  constexpr int kMr = 6;
   __m256 acc0[kMr], acc1[kMr];
 #pragma GCC unroll 6
   for (int r = 0; r < kMr; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
-  for (int64_t p = 0; p < kc; ++p, a += kMr, b += 16) {
+  for (int64_t p = 0; p < kc; ++p, a += kMr, b += ldb) {
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
     for (int r = 0; r < kMr; ++r) {
@@ -95,19 +99,21 @@ __attribute__((target("avx2,fma"))) void MicroAvx2(int64_t kc, const float* a, c
 
 // AVX-512: MR × 16·NV with MR·NV = 24 accumulators of the 32 registers. 12 × 32 does 24 FMAs per
 // k step for 2 vector loads and 12 broadcasts; 8 × 48 for 3 loads and 8 broadcasts. Which one
-// runs is chosen per call by how little of it is padding (MicroFor). Edge tiles use masked loads
-// and stores.
+// runs is chosen per call by how little of it is padding (MicroFor). A c of up to 4 rows (a small
+// batch) gets 1, 2 or 4 × 64 instead: b is then read once, and 12 rows would be mostly zeros.
+// Edge tiles use masked loads and stores.
 template <int kMr, int kNv>
 __attribute__((target("avx512f,fma"))) void MicroAvx512(int64_t kc, const float* a, const float* b,
-                                                        float* c, int64_t ldc, int64_t rows,
-                                                        int64_t cols, bool accumulate) {
+                                                        int64_t ldb, float* c, int64_t ldc,
+                                                        int64_t rows, int64_t cols,
+                                                        bool accumulate) {
   __m512 acc[kMr][kNv];
   for (int r = 0; r < kMr; ++r) {
     for (int v = 0; v < kNv; ++v) acc[r][v] = _mm512_setzero_ps();
   }
-  for (int64_t p = 0; p < kc; ++p, a += kMr, b += 16 * kNv) {
+  for (int64_t p = 0; p < kc; ++p, a += kMr, b += ldb) {
     __m512 bv[kNv];
-#pragma GCC unroll 3
+#pragma GCC unroll 4
     for (int v = 0; v < kNv; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
 #pragma GCC unroll 12
     for (int r = 0; r < kMr; ++r) {
@@ -134,15 +140,20 @@ int64_t RoundUp(int64_t x, int64_t multiple) { return (x + multiple - 1) / multi
 
 // The micro-kernel for isa and a c of m × n. On AVX-512 the shape whose tiles pad c least: a
 // 64-row c (a convolution's output channels) is 8 strips of 8 rows, not 6 of 12 with 8 rows of
-// zeros; square sizes keep 12 × 32 (it wins ties).
+// zeros; square sizes keep 12 × 32 (it wins ties). A c of a few rows gets a kernel of as few.
 MicroKernel MicroFor(SimdLevel isa, int64_t m, int64_t n) {
   switch (isa) {
     case SimdLevel::kAvx512:
+      if (m == 1) return {1, 64, MicroAvx512<1, 4>};
+      if (m == 2) return {2, 64, MicroAvx512<2, 4>};
+      if (m <= 4) return {4, 64, MicroAvx512<4, 4>};
       if (RoundUp(m, 8) * RoundUp(n, 48) < RoundUp(m, 12) * RoundUp(n, 32))
         return {8, 48, MicroAvx512<8, 3>};
       return {12, 32, MicroAvx512<12, 2>};
     case SimdLevel::kAvx2:
-      return {6, 16, MicroAvx2};
+      if (m == 1) return {1, 16, MicroAvx2<1>};
+      if (m == 2) return {2, 16, MicroAvx2<2>};
+      return {6, 16, MicroAvx2<6>};
     case SimdLevel::kScalar:
     case SimdLevel::kCount:  // not a level
       break;
@@ -165,9 +176,36 @@ void PackA(float* out, MatrixRef a, int64_t i0, int64_t rows, int64_t p0, int64_
 
 }  // namespace
 
+namespace {
+
+// kc rows of exactly N contiguous floats, rows ld apart, into out: a copy of known size is a few
+// vector moves, where std::copy of a runtime size is a call to memmove per row (a third of a
+// small batch's product).
+template <int N>
+void CopyRows(float* out, const float* src, int64_t ld, int64_t kc) {
+  for (int64_t p = 0; p < kc; ++p, out += N, src += ld) std::memcpy(out, src, N * sizeof(float));
+}
+
+bool CopyFullRows(float* out, const float* src, int64_t ld, int64_t kc, int64_t nr) {
+  switch (nr) {
+    case 16: CopyRows<16>(out, src, ld, kc); return true;
+    case 32: CopyRows<32>(out, src, ld, kc); return true;
+    case 48: CopyRows<48>(out, src, ld, kc); return true;
+    case 64: CopyRows<64>(out, src, ld, kc); return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
 void PackB(float* out, MatrixRef b, int64_t p0, int64_t kc, int64_t j0, int64_t cols, int64_t nr) {
   for (int64_t s = 0; s < cols; s += nr) {
     const int64_t valid = std::min(nr, cols - s);
+    if (valid == nr && b.col_stride == 1 &&
+        CopyFullRows(out, b.data + p0 * b.row_stride + j0 + s, b.row_stride, kc, nr)) {
+      out += kc * nr;
+      continue;
+    }
     for (int64_t p = 0; p < kc; ++p, out += nr) {
       const float* src = b.data + (p0 + p) * b.row_stride + (j0 + s) * b.col_stride;
       if (b.col_stride == 1) {
@@ -194,9 +232,12 @@ int64_t SliceDepth(int64_t m, int64_t k) {
 // c (m, n) with row stride ldc, overwritten. block_a(ic, mc, pc, kc) gives a's packed block
 // (PackA's layout) for rows [ic, ic + mc) and depth [pc, pc + kc); fill_b(out, p0, kc, j0, cols,
 // nr) fills b's panel (PackB's layout) for rows [p0, p0 + kc) and columns [j0, j0 + cols).
+// stored_b, when b is a stored matrix (not a convolution's implicit one), lets a c of one strip
+// of rows read b's full strips where they lie: each value is then used once, and packing it would
+// only copy it.
 template <class BlockOfA, class PackPanel>
 void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, int64_t m, int64_t n,
-                int64_t k, const MicroKernel& micro) {
+                int64_t k, const MicroKernel& micro, const MatrixRef* stored_b = nullptr) {
   if (k == 0) {
     for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.f);
     return;
@@ -209,14 +250,22 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
     // stores were the packing's bottleneck).
     thread_local std::vector<float> strip;
     strip.resize(static_cast<size_t>(micro.nr * depth));
+    const bool read_b_in_place = stored_b != nullptr && stored_b->col_stride == 1 && m <= micro.mr;
     for (int64_t pc = 0; pc < k; pc += depth) {
       const int64_t kc = std::min(depth, k - pc);
       const float* packed_a = block_a(0, m, pc, kc);
       for (int64_t jr = 0; jr < n; jr += micro.nr) {
         const int64_t cols = std::min(micro.nr, n - jr);
-        fill_b(strip.data(), pc, kc, jr, cols, micro.nr);
+        const float* b_strip = strip.data();
+        int64_t ldb = micro.nr;
+        if (read_b_in_place && cols == micro.nr) {  // a partial strip is packed: zero-padded
+          b_strip = stored_b->data + pc * stored_b->row_stride + jr;
+          ldb = stored_b->row_stride;
+        } else {
+          fill_b(strip.data(), pc, kc, jr, cols, micro.nr);
+        }
         for (int64_t ir = 0; ir < m; ir += micro.mr) {
-          micro.fn(kc, packed_a + ir * kc, strip.data(), c + ir * ldc + jr, ldc,
+          micro.fn(kc, packed_a + ir * kc, b_strip, ldb, c + ir * ldc + jr, ldc,
                    std::min(micro.mr, m - ir), cols, pc > 0);
         }
       }
@@ -237,7 +286,7 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
         for (int64_t jr = 0; jr < nc; jr += micro.nr) {
           const float* b_strip = pack_b.data() + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += micro.mr) {
-            micro.fn(kc, packed_a + ir * kc, b_strip, c + (ic + ir) * ldc + jc + jr, ldc,
+            micro.fn(kc, packed_a + ir * kc, b_strip, micro.nr, c + (ic + ir) * ldc + jc + jr, ldc,
                      std::min(micro.mr, mc - ir), std::min(micro.nr, nc - jr), pc > 0);
           }
         }
@@ -264,7 +313,7 @@ auto PackingB(MatrixRef b) {
 
 void GemmPacked(float* c, int64_t ldc, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k,
                 const MicroKernel& micro) {
-  GemmPacked(c, ldc, PackingA(a, m, k, micro), PackingB(b), m, n, k, micro);
+  GemmPacked(c, ldc, PackingA(a, m, k, micro), PackingB(b), m, n, k, micro, &b);
 }
 
 }  // namespace
@@ -295,7 +344,7 @@ void GemmSimdPackedA(float* c, const PackedA& a, MatrixRef b, int64_t n) {
       [data, rows](int64_t ic, int64_t, int64_t pc, int64_t kc) {
         return data + pc * rows + ic * kc;
       },
-      PackingB(b), a.m, n, a.k, micro);
+      PackingB(b), a.m, n, a.k, micro, &b);
 }
 
 void GemmSimdIsa(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k,
