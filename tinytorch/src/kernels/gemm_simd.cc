@@ -12,6 +12,7 @@
 
 #include "kernels/gemm.h"
 #include "kernels/lanes.h"
+#include "kernels/transpose.h"
 
 namespace tinytorch::kernels {
 
@@ -33,6 +34,7 @@ using MicroFn = void (*)(int64_t, const float*, const float*, int64_t, float*, i
 struct MicroKernel {
   int64_t mr, nr;
   MicroFn fn;
+  SimdLevel isa;  // the level fn runs at, which the packing may use too
 };
 
 // The reference micro-kernel: plain loops with the same packed layout.
@@ -144,28 +146,50 @@ int64_t RoundUp(int64_t x, int64_t multiple) { return (x + multiple - 1) / multi
 MicroKernel MicroFor(SimdLevel isa, int64_t m, int64_t n) {
   switch (isa) {
     case SimdLevel::kAvx512:
-      if (m == 1) return {1, 64, MicroAvx512<1, 4>};
-      if (m == 2) return {2, 64, MicroAvx512<2, 4>};
-      if (m <= 4) return {4, 64, MicroAvx512<4, 4>};
+      if (m == 1) return {1, 64, MicroAvx512<1, 4>, isa};
+      if (m == 2) return {2, 64, MicroAvx512<2, 4>, isa};
+      if (m <= 4) return {4, 64, MicroAvx512<4, 4>, isa};
       if (RoundUp(m, 8) * RoundUp(n, 48) < RoundUp(m, 12) * RoundUp(n, 32))
-        return {8, 48, MicroAvx512<8, 3>};
-      return {12, 32, MicroAvx512<12, 2>};
+        return {8, 48, MicroAvx512<8, 3>, isa};
+      return {12, 32, MicroAvx512<12, 2>, isa};
     case SimdLevel::kAvx2:
-      if (m == 1) return {1, 16, MicroAvx2<1>};
-      if (m == 2) return {2, 16, MicroAvx2<2>};
-      return {6, 16, MicroAvx2<6>};
+      if (m == 1) return {1, 16, MicroAvx2<1>, isa};
+      if (m == 2) return {2, 16, MicroAvx2<2>, isa};
+      return {6, 16, MicroAvx2<6>, isa};
     case SimdLevel::kScalar:
     case SimdLevel::kCount:  // not a level
       break;
   }
-  return {4, 8, MicroScalar};
+  return {4, 8, MicroScalar, SimdLevel::kScalar};
+}
+
+// A strip of 8 to 16 rows of a row-major a: kc × rows transposed by two 8 × 8 blocks per 8
+// columns, rows [0, 8) and [rows − 8, rows) (the overlap is written twice, with the same values),
+// where the scalar loop gathered one value at a time (a third of a 64³ product).
+void PackStripByBlocks(float* out, const float* src, int64_t lda, int64_t rows, int64_t kc,
+                       int64_t mr) {
+  int64_t p = 0;
+  for (; p + 8 <= kc; p += 8) {
+    Transpose8x8(out + p * mr, mr, src + p, lda);
+    Transpose8x8(out + p * mr + rows - 8, mr, src + (rows - 8) * lda + p, lda);
+  }
+  for (; p < kc; ++p) {
+    for (int64_t r = 0; r < rows; ++r) out[p * mr + r] = src[r * lda + p];
+  }
+  for (p = 0; p < kc; ++p) std::fill(out + p * mr + rows, out + (p + 1) * mr, 0.f);
 }
 
 // out holds ceil(rows / mr) strips; strip s is kc groups of mr values a[i0 + s·mr + r, p0 + p],
-// zero beyond the last row.
-void PackA(float* out, MatrixRef a, int64_t i0, int64_t rows, int64_t p0, int64_t kc, int64_t mr) {
+// zero beyond the last row. `blocks`: the CPU has AVX2 for PackStripByBlocks.
+void PackA(float* out, MatrixRef a, int64_t i0, int64_t rows, int64_t p0, int64_t kc, int64_t mr,
+           bool blocks) {
   for (int64_t s = 0; s < rows; s += mr) {
     const int64_t valid = std::min(mr, rows - s);
+    if (blocks && a.col_stride == 1 && valid >= 8 && valid <= 16) {
+      PackStripByBlocks(out, a.data + (i0 + s) * a.row_stride + p0, a.row_stride, valid, kc, mr);
+      out += kc * mr;
+      continue;
+    }
     for (int64_t p = 0; p < kc; ++p, out += mr) {
       const float* src = a.data + (i0 + s) * a.row_stride + (p0 + p) * a.col_stride;
       for (int64_t r = 0; r < valid; ++r) out[r] = src[r * a.row_stride];
@@ -299,10 +323,12 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
 auto PackingA(MatrixRef a, int64_t m, int64_t k, const MicroKernel& micro) {
   thread_local std::vector<float> pack_a;
   pack_a.resize(static_cast<size_t>(RoundUp(std::min(kMc, m), micro.mr) * SliceDepth(m, k)));
-  return [a, mr = micro.mr](int64_t ic, int64_t mc, int64_t pc, int64_t kc) -> const float* {
-    PackA(pack_a.data(), a, ic, mc, pc, kc, mr);
-    return pack_a.data();
-  };
+  const bool blocks = micro.isa != SimdLevel::kScalar;
+  return
+      [a, mr = micro.mr, blocks](int64_t ic, int64_t mc, int64_t pc, int64_t kc) -> const float* {
+        PackA(pack_a.data(), a, ic, mc, pc, kc, mr, blocks);
+        return pack_a.data();
+      };
 }
 
 auto PackingB(MatrixRef b) {
@@ -329,7 +355,7 @@ PackedA PackGemmA(MatrixRef a, int64_t m, int64_t k, int64_t n, SimdLevel isa) {
     const int64_t kc = std::min(depth, k - pc);
     for (int64_t ic = 0; ic < m; ic += kMc) {
       PackA(packed.data.data() + pc * rows + ic * kc, a, ic, std::min(kMc, m - ic), pc, kc,
-            micro.mr);
+            micro.mr, micro.isa != SimdLevel::kScalar);
     }
   }
   return packed;

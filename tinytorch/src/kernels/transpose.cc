@@ -20,8 +20,6 @@ void TransposeNaive(float* dst, const float* src, int64_t rows, int64_t cols) {
   }
 }
 
-namespace {
-
 // Rows r0..r7 in; unpack interleaves row pairs, shufps gathers 4-row columns within 128-bit
 // lanes (columns c and c + 4 in one register), and the lane permutes join the two halves.
 __attribute__((target("avx2"))) void Transpose8x8(float* dst, int64_t ld_dst, const float* src,
@@ -43,6 +41,8 @@ __attribute__((target("avx2"))) void Transpose8x8(float* dst, int64_t ld_dst, co
     _mm256_storeu_ps(dst + (c + 4) * ld_dst, _mm256_permute2f128_ps(r[c], r[c + 4], 0x31));
   }
 }
+
+namespace {
 
 __attribute__((target("avx2"))) void TransposeAvx2(float* dst, const float* src, int64_t rows,
                                                    int64_t cols) {
