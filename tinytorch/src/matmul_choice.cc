@@ -127,18 +127,17 @@ std::string BackendNames() {
   return names;
 }
 
+// TT_MATMUL_BACKEND reads no cache: a run that names its backend (the count gate's) does not
+// depend on what this machine measured earlier.
 MatMulChoice Resolve() {
-  std::optional<MatMulChoice> cached = ReadCache();
   const std::string forced = EnvOr("TT_MATMUL_BACKEND", "");
   if (!forced.empty()) {
     const std::optional<MatMulBackend> b = ParseMatMulBackend(forced);
     TT_CHECK(b.has_value(), "TT_MATMUL_BACKEND=", forced, " is not a MatMul backend (",
              BackendNames(), ")");
-    MatMulChoice c = Uniform(*b, "TT_MATMUL_BACKEND=" + forced);
-    if (cached) c.openblas_serial_below = cached->openblas_serial_below;
-    return c;
+    return Uniform(*b, "TT_MATMUL_BACKEND=" + forced);
   }
-  if (cached) return *cached;
+  if (std::optional<MatMulChoice> cached = ReadCache()) return *cached;
   return Rule();
 }
 
@@ -270,11 +269,7 @@ void SetDefaultMatMulBackend(MatMulBackend backend) {
   const std::lock_guard lock(s.mutex);
   MatMulChoice c =
       Uniform(backend, std::string("SetDefaultMatMulBackend(") + MatMulBackendName(backend) + ")");
-  if (s.resolved) {
-    c.openblas_serial_below = s.choice.openblas_serial_below;
-  } else if (const std::optional<MatMulChoice> cached = ReadCache()) {
-    c.openblas_serial_below = cached->openblas_serial_below;
-  }
+  if (s.resolved) c.openblas_serial_below = s.choice.openblas_serial_below;  // how OpenBLAS runs
   s.Set(std::move(c), true);
 }
 
@@ -384,14 +379,8 @@ MatMulChoice TuneMatMul() {
   }
   State& s = Default();
   const std::lock_guard lock(s.mutex);
-  // An explicit choice (environment or SetDefaultMatMulBackend) still wins in this process; it
-  // picks the backend, and OpenBLAS still runs at its crossover.
-  if (!s.overridden && EnvOr("TT_MATMUL_BACKEND", "").empty()) {
-    s.Set(c, false);
-  } else if (s.resolved) {
-    s.choice.openblas_serial_below = c.openblas_serial_below;
-    kernels::SetOpenBlasSerialBelow(c.openblas_serial_below);
-  }
+  // An explicit choice (environment or SetDefaultMatMulBackend) still wins in this process.
+  if (!s.overridden && EnvOr("TT_MATMUL_BACKEND", "").empty()) s.Set(c, false);
   return c;
 }
 

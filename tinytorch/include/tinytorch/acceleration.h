@@ -61,7 +61,7 @@ struct MatMulChoice {
   // every size to OpenBLAS's own rule (threads above a size compiled into it). Measured by
   // TuneMatMul: on a 2-vCPU VM, OpenBLAS's threads cost more than they save below a few million
   // multiply-adds (the digits MLP's 360·128·64 takes about 30 µs on one thread, 39 µs on two).
-  // An override picks the backend and keeps this: it is how OpenBLAS runs at its best.
+  // TT_MATMUL_BACKEND reads no cache, so it leaves this 0; SetDefaultMatMulBackend keeps it.
   int64_t openblas_serial_below = 0;
 };
 MatMulChoice DefaultMatMulChoice();
