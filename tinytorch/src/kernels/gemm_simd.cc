@@ -198,10 +198,6 @@ void PackA(float* out, MatrixRef a, int64_t i0, int64_t rows, int64_t p0, int64_
   }
 }
 
-}  // namespace
-
-namespace {
-
 // kc rows of exactly N contiguous floats, rows ld apart, into out: a copy of known size is a few
 // vector moves, where std::copy of a runtime size is a call to memmove per row (a third of a
 // small batch's product).
