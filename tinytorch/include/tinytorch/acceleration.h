@@ -73,8 +73,9 @@ int64_t SetOpenBlasSerialBelow(int64_t work);
 std::optional<MatMulBackend> ParseMatMulBackend(const std::string& name);  // by MatMulBackendName
 
 // Measures where OpenBLAS's threads start to pay (square products of 96 to 256), then our
-// threaded kernel against that OpenBLAS on one representative shape per class (about a second), writes the choice to MatMulCachePath() atomically, and makes it this process's default
-// (unless TT_MATMUL_BACKEND or SetDefaultMatMulBackend decided). Returns it.
+// threaded kernel against that OpenBLAS on one representative shape per class (about a second),
+// writes the choice to MatMulCachePath() atomically, and makes it this process's default (unless
+// TT_MATMUL_BACKEND or SetDefaultMatMulBackend decided). Returns it.
 MatMulChoice TuneMatMul();
 // TuneMatMul unless the default is a measurement already (this machine's cache, or a tune in this
 // process), so asking for a measured default twice measures once. Returns DefaultMatMulChoice().
