@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -24,7 +25,11 @@ namespace tinytorch {
 
 namespace {
 
-constexpr int64_t kMaxSerialBelow = int64_t{256} * 256 * 256;  // kSerialRungs' last, cubed
+// The square products TuneMatMul races OpenBLAS on, one thread against its own rule; the largest
+// one's work bounds the crossover it can write.
+constexpr int64_t kSerialRungs[] = {96, 128, 160, 192, 256};
+constexpr int64_t kLargestRung = std::end(kSerialRungs)[-1];
+constexpr int64_t kMaxSerialBelow = kLargestRung * kLargestRung * kLargestRung;
 
 // -2: the OpenBLAS crossover (openblas_serial_below) joined the choice; a -1 cache is re-measured.
 constexpr const char* kCacheSchema = "tinytorch-matmul-choice-2";
@@ -179,7 +184,6 @@ double Gflops(int64_t n, double seconds) {
 // the work under which one thread is used: the smallest rung from which threads win by 5% at every
 // larger rung (a near tie goes to one thread, which leaves the other cores free); 0 when they win
 // from the first.
-constexpr int64_t kSerialRungs[] = {96, 128, 160, 192, 256};
 int64_t MeasureOpenBlasSerialBelow(nlohmann::json& gflops) {
   if (kernels::OpenBlasThreads() <= 1) {
     gflops["openblas_one_thread"] = {{"threads", kernels::OpenBlasThreads()}};
