@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -38,11 +40,12 @@ using testing::SupportedSimdLevels;
 
 // (m, n, k) built from the awkward sizes 1, 7, 33, 257, 1000: every micro-kernel edge case
 // (single row/column, partial strips, more than one k slice) with the naive oracle still cheap.
-// c of 2 to 4 rows take the small-batch kernels, which read b's full strips in place.
+// c of 2 to 4 rows take the small-batch kernels, which read b's strips in place; 32 × 10 and
+// 40 × 128 take AVX-512's 8 × 16 and 8 × 32 tiles.
 const std::vector<std::tuple<int64_t, int64_t, int64_t>> kShapes = {
-    {1, 1, 1},     {7, 7, 7},      {33, 33, 33}, {1, 1000, 7},    {1000, 1, 33},
-    {7, 33, 1000}, {257, 33, 257}, {33, 257, 7}, {257, 257, 257}, {1000, 33, 33},
-    {2, 300, 257}, {3, 129, 33},   {4, 64, 1000}};
+    {1, 1, 1},     {7, 7, 7},      {33, 33, 33},  {1, 1000, 7},    {1000, 1, 33},
+    {7, 33, 1000}, {257, 33, 257}, {33, 257, 7},  {257, 257, 257}, {1000, 33, 33},
+    {2, 300, 257}, {3, 129, 33},   {4, 64, 1000}, {32, 10, 64},    {40, 128, 64}};
 
 void ExpectMatchesNaive(MatMulBackend backend, const char* context) {
   Generator gen(17);
@@ -114,6 +117,56 @@ TEST(AccelerationTest, RawGemmEqualsTensorMatMul) {
   }
   EXPECT_THAT([] { Gemm(MatMulBackend::kSimd, nullptr, nullptr, nullptr, -1, 2, 2); },
               ThrowsMessage<Error>(HasSubstr("Gemm: negative size (m=-1")));
+}
+
+// count floats whose last one ends a readable page, the next page unmapped: a kernel that reads
+// or writes past the end of an operand faults here, where an over-read inside a heap block (a
+// vector load of a partial strip) would go unseen.
+class GuardedFloats {
+ public:
+  explicit GuardedFloats(int64_t count) {
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    const size_t bytes = static_cast<size_t>(count) * sizeof(float);
+    size_ = (bytes + page - 1) / page * page + page;
+    base_ = static_cast<char*>(
+        mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    if (base_ == MAP_FAILED || mprotect(base_ + size_ - page, page, PROT_NONE) != 0) {
+      throw std::runtime_error("GuardedFloats: cannot map a guard page");
+    }
+    data_ = reinterpret_cast<float*>(base_ + size_ - page - bytes);
+  }
+  ~GuardedFloats() { munmap(base_, size_); }
+  GuardedFloats(const GuardedFloats&) = delete;
+  GuardedFloats& operator=(const GuardedFloats&) = delete;
+  float* data() { return data_; }
+
+ private:
+  char* base_;
+  size_t size_;
+  float* data_;
+};
+
+TEST(AccelerationTest, GemmTouchesNothingPastItsOperands) {
+  Generator gen(6);
+  for (SimdLevel level : SupportedSimdLevels()) {
+    const ScopedSimdLevel scoped(level);
+    for (const auto& [m, n, k] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+             {1, 10, 64}, {3, 70, 9}, {7, 7, 7}, {32, 10, 64}, {40, 129, 33}, {200, 33, 17}}) {
+      const Tensor a = Tensor::RandN({m, k}, gen), b = Tensor::RandN({k, n}, gen);
+      GuardedFloats ga(m * k), gb(k * n), gc(m * n);
+      std::copy_n(a.data<float>(), m * k, ga.data());
+      std::copy_n(b.data<float>(), k * n, gb.data());
+      for (MatMulBackend backend : kAllMatMulBackends) {
+        SCOPED_TRACE(::testing::Message()
+                     << SimdLevelName(level) << " " << MatMulBackendName(backend) << " m=" << m
+                     << " n=" << n << " k=" << k);
+        Gemm(backend, gc.data(), ga.data(), gb.data(), m, n, k);
+        EXPECT_TENSOR_CLOSE(
+            Tensor::FromData(std::vector<float>(gc.data(), gc.data() + m * n), {m, n}),
+            MatMul(a, b, MatMulBackend::kNaive), 1e-5, 2e-6 * k);
+      }
+    }
+  }
 }
 
 TEST(AccelerationTest, KnobsValidateTheirArguments) {
