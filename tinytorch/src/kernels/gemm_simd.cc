@@ -25,22 +25,24 @@ namespace {
 // Zen 5 (the 128 KB b strip then streams from L2, which keeps up).
 constexpr int64_t kKc = 256, kKcDeep = 1024, kMc = 144, kNc = 2048;
 
-// micro(kc, a, b, ldb, c, ldc, rows, cols, accumulate): c[0:rows, 0:cols] (+)= (packed a strip,
+// micro(kc, a, lda, b, ldb, c, ldc, rows, cols, accumulate): c[0:rows, 0:cols] (+)= (a strip,
 // MR × kc) @ (b strip, kc × NR, its rows ldb apart: NR when packed); rows ≤ MR and cols ≤ NR say
-// how much of the tile is inside c. The first k slice overwrites c (accumulate = false), so c is
-// never zeroed in a separate pass.
-using MicroFn = void (*)(int64_t, const float*, const float*, int64_t, float*, int64_t, int64_t,
-                         int64_t, bool);
+// how much of the tile is inside c. The a strip is packed (lda unused), or for a kernel that reads
+// a where it lies, `rows` rows lda apart. The first k slice overwrites c (accumulate = false), so
+// c is never zeroed in a separate pass.
+using MicroFn = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t,
+                         int64_t, int64_t, bool);
 struct MicroKernel {
   int64_t mr, nr;
   MicroFn fn;
   SimdLevel isa;          // the level fn runs at, which the packing may use too
   bool ragged_b = false;  // fn reads a partial strip of b with masked loads: it needs no padding
+  MicroFn rows_fn = nullptr;  // fn reading the rows of a row-major a where they lie, if any
 };
 
 // The reference micro-kernel: plain loops with the same packed layout.
-void MicroScalar(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
-                 int64_t rows, int64_t cols, bool accumulate) {
+void MicroScalar(int64_t kc, const float* a, int64_t /*lda*/, const float* b, int64_t ldb, float* c,
+                 int64_t ldc, int64_t rows, int64_t cols, bool accumulate) {
   constexpr int64_t kMr = 4, kNr = 8;
   float acc[kMr][kNr] = {};
   for (int64_t p = 0; p < kc; ++p, a += kMr, b += ldb) {
@@ -60,9 +62,10 @@ void MicroScalar(int64_t kc, const float* a, const float* b, int64_t ldb, float*
 // runtime row makes GCC 12 keep the accumulators in memory and store all twelve on every k step,
 // which halved the kernel.
 template <int kMr>
-__attribute__((target("avx2,fma"))) void MicroAvx2(int64_t kc, const float* a, const float* b,
-                                                   int64_t ldb, float* c, int64_t ldc, int64_t rows,
-                                                   int64_t cols, bool accumulate) {
+__attribute__((target("avx2,fma"))) void MicroAvx2(int64_t kc, const float* a, int64_t /*lda*/,
+                                                   const float* b, int64_t ldb, float* c,
+                                                   int64_t ldc, int64_t rows, int64_t cols,
+                                                   bool accumulate) {
   __m256 acc0[kMr], acc1[kMr];
 #pragma GCC unroll 6
   for (int r = 0; r < kMr; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
@@ -108,11 +111,16 @@ __attribute__((target("avx2,fma"))) void MicroAvx2(int64_t kc, const float* a, c
 // stores of c are masked to the `cols` columns inside c, so a partial strip of b needs no zero
 // padding and can be read where it lies. Every loop is unrolled fully: with the masks used inside
 // the k loop, a loop left rolled made GCC 12 keep the accumulators in memory, at a third the speed.
-template <int kMr, int kNv>
-__attribute__((target("avx512f,fma"))) void MicroAvx512(int64_t kc, const float* a, const float* b,
-                                                        int64_t ldb, float* c, int64_t ldc,
-                                                        int64_t rows, int64_t cols,
+template <int kMr, int kNv, bool kRowsOfA = false>
+__attribute__((target("avx512f,fma"))) void MicroAvx512(int64_t kc, const float* a, int64_t lda,
+                                                        const float* b, int64_t ldb, float* c,
+                                                        int64_t ldc, int64_t rows, int64_t cols,
                                                         bool accumulate) {
+  // Reading a in place, rows past `rows` repeat the last one: no load leaves a, and their sums are
+  // never stored.
+  const float* a_row[kMr];
+#pragma GCC unroll 16
+  for (int r = 0; r < kMr; ++r) a_row[r] = a + (r < rows ? r : rows - 1) * lda;
   __m512 acc[kMr][kNv];
 #pragma GCC unroll 16
   for (int r = 0; r < kMr; ++r) {
@@ -122,13 +130,13 @@ __attribute__((target("avx512f,fma"))) void MicroAvx512(int64_t kc, const float*
   __mmask16 mask[kNv];
 #pragma GCC unroll 16
   for (int v = 0; v < kNv; ++v) mask[v] = FirstLanes16(cols - 16 * v);
-  for (int64_t p = 0; p < kc; ++p, a += kMr, b += ldb) {
+  for (int64_t p = 0; p < kc; ++p, b += ldb) {
     __m512 bv[kNv];
 #pragma GCC unroll 16
     for (int v = 0; v < kNv; ++v) bv[v] = _mm512_maskz_loadu_ps(mask[v], b + 16 * v);
 #pragma GCC unroll 16
     for (int r = 0; r < kMr; ++r) {
-      const __m512 ar = _mm512_set1_ps(a[r]);
+      const __m512 ar = _mm512_set1_ps(kRowsOfA ? a_row[r][p] : a[p * kMr + r]);
 #pragma GCC unroll 16
       for (int v = 0; v < kNv; ++v) acc[r][v] = _mm512_fmadd_ps(ar, bv[v], acc[r][v]);
     }
@@ -157,10 +165,10 @@ struct Candidate {
   int64_t percent;
 };
 constexpr Candidate kAvx512Tiles[] = {
-    {{12, 32, MicroAvx512<12, 2>, SimdLevel::kAvx512, true}, 100},
-    {{8, 48, MicroAvx512<8, 3>, SimdLevel::kAvx512, true}, 100},
-    {{8, 32, MicroAvx512<8, 2>, SimdLevel::kAvx512, true}, 97},
-    {{8, 16, MicroAvx512<8, 1>, SimdLevel::kAvx512, true}, 75},
+    {{12, 32, MicroAvx512<12, 2>, SimdLevel::kAvx512, true, MicroAvx512<12, 2, true>}, 100},
+    {{8, 48, MicroAvx512<8, 3>, SimdLevel::kAvx512, true, MicroAvx512<8, 3, true>}, 100},
+    {{8, 32, MicroAvx512<8, 2>, SimdLevel::kAvx512, true, MicroAvx512<8, 2, true>}, 97},
+    {{8, 16, MicroAvx512<8, 1>, SimdLevel::kAvx512, true, MicroAvx512<8, 1, true>}, 75},
 };
 
 // The micro-kernel for isa and a c of m × n. On AVX-512 the tile shape with the least time for its
@@ -170,9 +178,9 @@ constexpr Candidate kAvx512Tiles[] = {
 MicroKernel MicroFor(SimdLevel isa, int64_t m, int64_t n) {
   switch (isa) {
     case SimdLevel::kAvx512: {
-      if (m == 1) return {1, 64, MicroAvx512<1, 4>, isa, true};
-      if (m == 2) return {2, 64, MicroAvx512<2, 4>, isa, true};
-      if (m <= 4) return {4, 64, MicroAvx512<4, 4>, isa, true};
+      if (m == 1) return {1, 64, MicroAvx512<1, 4>, isa, true, MicroAvx512<1, 4, true>};
+      if (m == 2) return {2, 64, MicroAvx512<2, 4>, isa, true, MicroAvx512<2, 4, true>};
+      if (m <= 4) return {4, 64, MicroAvx512<4, 4>, isa, true, MicroAvx512<4, 4, true>};
       const Candidate* best = nullptr;
       int64_t best_cost = 0;
       for (const Candidate& t : kAvx512Tiles) {
@@ -284,10 +292,12 @@ int64_t SliceDepth(int64_t m, int64_t k) {
 // nr) fills b's panel (PackB's layout) for rows [p0, p0 + kc) and columns [j0, j0 + cols).
 // stored_b, when b is a stored matrix (not a convolution's implicit one), lets a c of one strip
 // of rows read b's strips where they lie (a partial one too, where the kernel masks its loads):
-// each value is then used once, and packing it would only copy it.
+// each value is then used once, and packing it would only copy it. stored_a, a itself, lets a
+// kernel with a rows_fn read a row-major a of one block where it lies.
 template <class BlockOfA, class PackPanel>
 void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, int64_t m, int64_t n,
-                int64_t k, const MicroKernel& micro, const MatrixRef* stored_b = nullptr) {
+                int64_t k, const MicroKernel& micro, const MatrixRef* stored_b = nullptr,
+                const MatrixRef* stored_a = nullptr) {
   if (k == 0) {
     for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.f);
     return;
@@ -301,9 +311,16 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
     thread_local std::vector<float> strip;
     strip.resize(static_cast<size_t>(micro.nr * depth));
     const bool read_b_in_place = stored_b != nullptr && stored_b->col_stride == 1 && m <= micro.mr;
+    // A row-major a is read where it lies too: the kernel broadcasts from its mr rows, each read
+    // in order, so packing would only copy it (with 8×8 transposes: 14% of a batch-32 MLP).
+    // Not when its rows are a multiple of 4 KB apart: they would then share one set of an L1 of
+    // 4 KB ways, which holds 8 lines on some CPUs, against the 12 rows of a strip.
+    const bool read_a_in_place = stored_a != nullptr && stored_a->col_stride == 1 &&
+                                 micro.rows_fn != nullptr &&
+                                 stored_a->row_stride * int64_t{sizeof(float)} % 4096 != 0;
     for (int64_t pc = 0; pc < k; pc += depth) {
       const int64_t kc = std::min(depth, k - pc);
-      const float* packed_a = block_a(0, m, pc, kc);
+      const float* packed_a = read_a_in_place ? nullptr : block_a(0, m, pc, kc);
       for (int64_t jr = 0; jr < n; jr += micro.nr) {
         const int64_t cols = std::min(micro.nr, n - jr);
         const float* b_strip = strip.data();
@@ -315,8 +332,14 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
           fill_b(strip.data(), pc, kc, jr, cols, micro.nr);
         }
         for (int64_t ir = 0; ir < m; ir += micro.mr) {
-          micro.fn(kc, packed_a + ir * kc, b_strip, ldb, c + ir * ldc + jr, ldc,
-                   std::min(micro.mr, m - ir), cols, pc > 0);
+          if (read_a_in_place) {
+            micro.rows_fn(kc, stored_a->data + ir * stored_a->row_stride + pc, stored_a->row_stride,
+                          b_strip, ldb, c + ir * ldc + jr, ldc, std::min(micro.mr, m - ir), cols,
+                          pc > 0);
+          } else {
+            micro.fn(kc, packed_a + ir * kc, 0, b_strip, ldb, c + ir * ldc + jr, ldc,
+                     std::min(micro.mr, m - ir), cols, pc > 0);
+          }
         }
       }
     }
@@ -336,8 +359,8 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
         for (int64_t jr = 0; jr < nc; jr += micro.nr) {
           const float* b_strip = pack_b.data() + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += micro.mr) {
-            micro.fn(kc, packed_a + ir * kc, b_strip, micro.nr, c + (ic + ir) * ldc + jc + jr, ldc,
-                     std::min(micro.mr, mc - ir), std::min(micro.nr, nc - jr), pc > 0);
+            micro.fn(kc, packed_a + ir * kc, 0, b_strip, micro.nr, c + (ic + ir) * ldc + jc + jr,
+                     ldc, std::min(micro.mr, mc - ir), std::min(micro.nr, nc - jr), pc > 0);
           }
         }
       }
@@ -365,7 +388,7 @@ auto PackingB(MatrixRef b) {
 
 void GemmPacked(float* c, int64_t ldc, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t k,
                 const MicroKernel& micro) {
-  GemmPacked(c, ldc, PackingA(a, m, k, micro), PackingB(b), m, n, k, micro, &b);
+  GemmPacked(c, ldc, PackingA(a, m, k, micro), PackingB(b), m, n, k, micro, &b, &a);
 }
 
 }  // namespace
@@ -411,7 +434,7 @@ void GemmSimd(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int64_t 
 void GemmSimdPanels(float* c, MatrixRef a, const PanelFn& pack_b, int64_t m, int64_t n, int64_t k,
                     SimdLevel isa) {
   const MicroKernel micro = MicroFor(isa, m, n);
-  GemmPacked(c, n, PackingA(a, m, k, micro), pack_b, m, n, k, micro);
+  GemmPacked(c, n, PackingA(a, m, k, micro), pack_b, m, n, k, micro, nullptr, &a);
 }
 
 // Splits the larger of m and n into one band per thread; each band is an independent packed GEMM
