@@ -179,6 +179,22 @@ TEST(ConvolutionsTest, Im2ColMatchesTheDirectReferenceOnAwkwardSizes) {
   SetSimdLevel(original);
 }
 
+// Winograd keeps each thread's buffers between calls, their zero padding included, and builds
+// them again for another geometry: layers alternating on one thread, the second with the first's
+// output size but another input size and padding, each against the reference every time.
+TEST(ConvolutionsTest, WinogradBuffersFollowTheGeometry) {
+  Generator gen(4);
+  const testing::ScopedThreads one_thread(1);
+  const Tensor x1 = Tensor::RandN({1, 16, 12, 14}, gen), x2 = Tensor::RandN({1, 16, 14, 16}, gen);
+  const Tensor w = Tensor::RandN({16, 16, 3, 3}, gen);
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_TENSOR_CLOSE(Convolve2d(x1, w, Tensor(), 1, 1), Convolve2dNaive(x1, w, Tensor(), 1, 1),
+                        1e-4, 1e-4);
+    EXPECT_TENSOR_CLOSE(Convolve2d(x2, w, Tensor(), 1, 0), Convolve2dNaive(x2, w, Tensor(), 1, 0),
+                        1e-4, 1e-4);
+  }
+}
+
 TEST(ConvolutionsTest, GradientsMatchFiniteDifferences) {
   Generator gen(3);
   using In = const std::vector<Tensor>&;

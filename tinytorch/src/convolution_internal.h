@@ -13,6 +13,7 @@ namespace tinytorch::internal {
 
 struct Geometry {
   int64_t n, c, h, w, kh, kw, stride, pad, ho, wo;
+  bool operator==(const Geometry&) const = default;
   int64_t cols() const { return c * kh * kw; }  // rows of the im2col matrix
   int64_t positions() const { return ho * wo; }
 };
@@ -53,12 +54,17 @@ class ColumnPacker {
 // Winograd F(2×2, 3×3) (winograd.cc): the inference path of 3×3, stride-1 convolutions with
 // enough channels for the transforms to pay.
 bool WinogradPays(const Geometry& g, int64_t out_channels);
-// The transformed weights U (16, O, C) of an (O, C, 3, 3) weight.
-std::vector<float> WinogradWeights(const float* w, int64_t out_channels, int64_t channels);
-// One thread's buffers for one geometry.
+// The transformed weights U (16, O, C) of an (O, C, 3, 3) weight, into u (16·O·C floats).
+void WinogradWeights(float* u, const float* w, int64_t out_channels, int64_t channels);
+// One thread's buffers for one image geometry (g with n = 1).
 struct WinogradScratch {
-  WinogradScratch(const Geometry& g, int64_t out_channels);
-  int64_t tiles_wide, tiles_high, rows_per_block, half;
+  WinogradScratch(const Geometry& image, int64_t out_channels);
+  // This thread's scratch for g's images, kept from call to call and rebuilt only for another
+  // geometry: building one zero-fills up to a megabyte, which a fresh allocation also pays a page
+  // fault per 4 KB for (2.4 of 2.5 ms for a 64-channel 16×16 layer on one VM).
+  static WinogradScratch& ForThisThread(const Geometry& g, int64_t out_channels);
+  Geometry image;
+  int64_t out_channels, tiles_wide, tiles_high, rows_per_block, half;
   std::vector<float> even, odd, padded_row, v, m;
 };
 // y (O, Ho, Wo) of one image x (C, H, W) from the 16 U_ξ packed for GEMMs (kernels::PackGemmA,

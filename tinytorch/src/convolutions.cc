@@ -78,14 +78,17 @@ Tensor Convolve2dInference(const Tensor& xc, const Tensor& wm, const Tensor& bia
   const int64_t tasks = std::min<int64_t>(g.n, NumThreads());
   const SimdLevel isa = ActiveSimdLevel();
   if (internal::WinogradPays(g, out_channels)) {
-    const std::vector<float> u = internal::WinogradWeights(wm.data<float>(), out_channels, g.c);
+    thread_local std::vector<float> u;  // reused: a fresh one costs a page fault per 4 KB
+    u.resize(static_cast<size_t>(16 * out_channels * g.c));
+    internal::WinogradWeights(u.data(), wm.data<float>(), out_channels, g.c);
     std::vector<kernels::PackedA> packed;
     for (int xi = 0; xi < 16; ++xi) {
       packed.push_back(kernels::PackGemmA({u.data() + xi * out_channels * g.c, g.c, 1},
                                           out_channels, g.c, internal::WinogradBlockTiles(g), isa));
     }
     kernels::ParallelFor(tasks, [&](int64_t t) {
-      internal::WinogradScratch scratch(g, out_channels);
+      internal::WinogradScratch& scratch =
+          internal::WinogradScratch::ForThisThread(g, out_channels);
       for (int64_t i = g.n * t / tasks; i < g.n * (t + 1) / tasks; ++i) {
         internal::WinogradConvolve(out.data<float>() + i * out_channels * g.positions(),
                                    xc.data<float>() + i * g.c * g.h * g.w, packed.data(),

@@ -9,6 +9,7 @@
 // transform output is a contiguous sum of shifted rows.
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "convolution_internal.h"
@@ -42,26 +43,41 @@ bool WinogradPays(const Geometry& g, int64_t out_channels) {
          g.wo >= 4;
 }
 
-std::vector<float> WinogradWeights(const float* w, int64_t out_channels, int64_t channels) {
-  std::vector<float> u(static_cast<size_t>(16 * out_channels * channels));
+// A block of channels at a time, each of its 16 rows of U then written whole: written one value
+// at a time, the 16 rows of U are 16 streams O·C floats apart, a multiple of 4 KB at 32 or more
+// channels, so they share one L1 set, and each store missed (58% of a 32 → 64 layer on 8×8).
+void WinogradWeights(float* u, const float* w, int64_t out_channels, int64_t channels) {
+  constexpr int64_t kBlock = 16;
+  float block[16][kBlock];
   for (int64_t o = 0; o < out_channels; ++o) {
-    for (int64_t c = 0; c < channels; ++c) {
-      const float* g = w + (o * channels + c) * 9;
-      float t[4][3];  // G g: rows g0, (g0 + g1 + g2) / 2, (g0 − g1 + g2) / 2, g2 of each column
-      for (int j = 0; j < 3; ++j) {
-        t[0][j] = g[j];
-        t[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
-        t[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
-        t[3][j] = g[6 + j];
+    for (int64_t c0 = 0; c0 < channels; c0 += kBlock) {
+      const int64_t width = std::min(kBlock, channels - c0);
+      for (int64_t i = 0; i < width; ++i) {
+        const float* g = w + (o * channels + c0 + i) * 9;
+        float t[4][3];  // G g: rows g0, (g0 + g1 + g2) / 2, (g0 − g1 + g2) / 2, g2 of each column
+        for (int j = 0; j < 3; ++j) {
+          t[0][j] = g[j];
+          t[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
+          t[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
+          t[3][j] = g[6 + j];
+        }
+        for (int p = 0; p < 4; ++p) {  // (G g) Gᵀ
+          block[p * 4 + 0][i] = t[p][0];
+          block[p * 4 + 1][i] = 0.5f * (t[p][0] + t[p][1] + t[p][2]);
+          block[p * 4 + 2][i] = 0.5f * (t[p][0] - t[p][1] + t[p][2]);
+          block[p * 4 + 3][i] = t[p][2];
+        }
       }
-      for (int p = 0; p < 4; ++p) {  // (G g) Gᵀ
-        const float row[4] = {t[p][0], 0.5f * (t[p][0] + t[p][1] + t[p][2]),
-                              0.5f * (t[p][0] - t[p][1] + t[p][2]), t[p][2]};
-        for (int q = 0; q < 4; ++q) u[((p * 4 + q) * out_channels + o) * channels + c] = row[q];
+      for (int xi = 0; xi < 16; ++xi) {
+        float* row = u + (xi * out_channels + o) * channels + c0;
+        if (width == kBlock) {
+          std::memcpy(row, block[xi], sizeof block[xi]);  // a known size: no call
+        } else {
+          std::copy_n(block[xi], width, row);
+        }
       }
     }
   }
-  return u;
 }
 
 int64_t WinogradBlockTiles(const Geometry& g) {
@@ -73,7 +89,9 @@ int64_t WinogradBlockTiles(const Geometry& g) {
 // runs past the last one reads zeros or other tiles' values and writes only into the padding or
 // into values written later: no masked tail.
 WinogradScratch::WinogradScratch(const Geometry& g, int64_t out_channels)
-    : tiles_wide((g.wo + 1) / 2),
+    : image(g),
+      out_channels(out_channels),
+      tiles_wide((g.wo + 1) / 2),
       tiles_high((g.ho + 1) / 2),
       // No more rows than the image has: sized for a whole block, an 8x8 digit's 16 -> 32
       // layer zero-filled 200 KB of V and M per call for its 4 tiles, a third of the CNN's time.
@@ -84,6 +102,17 @@ WinogradScratch::WinogradScratch(const Geometry& g, int64_t out_channels)
       padded_row(static_cast<size_t>(2 * half), 0.f),
       v(static_cast<size_t>(16 * g.c * (rows_per_block * tiles_wide + kLanes))),
       m(static_cast<size_t>(16 * out_channels * rows_per_block * tiles_wide + kLanes)) {}
+
+WinogradScratch& WinogradScratch::ForThisThread(const Geometry& g, int64_t out_channels) {
+  thread_local std::optional<WinogradScratch> scratch;
+  Geometry image = g;
+  image.n = 1;
+  if (!scratch || !(scratch->image == image) || scratch->out_channels != out_channels) {
+    scratch.reset();  // before the new one is built: never both at once
+    scratch.emplace(image, out_channels);
+  }
+  return *scratch;
+}
 
 void WinogradConvolve(float* y, const float* x, const kernels::PackedA* u, const float* bias,
                       const Geometry& g, int64_t out_channels, WinogradScratch& s) {
