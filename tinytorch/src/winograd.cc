@@ -38,9 +38,12 @@ int64_t RoundUp(int64_t x, int64_t multiple) { return (x + multiple - 1) / multi
 }  // namespace
 
 bool WinogradPays(const Geometry& g, int64_t out_channels) {
-  // Below 16 channels either way the transforms cost more than the FMAs they save.
+  // Below 16 channels either way the transforms cost more than the FMAs they save. Below 10
+  // output columns (5 tiles a row) the 16-lane transforms run mostly empty: at batch 16 on a Zen 5,
+  // 4 columns took 1.5-2.7× the packed GEMM's time and 8 columns 0.7-1.4×, 10 to 14 columns
+  // 0.33-0.87× (16 → 64 channels).
   return g.kh == 3 && g.kw == 3 && g.stride == 1 && g.c >= 16 && out_channels >= 16 && g.ho >= 4 &&
-         g.wo >= 4;
+         g.wo >= 10;
 }
 
 // A block of channels at a time, each of its 16 rows of U then written whole: written one value
