@@ -24,6 +24,7 @@ namespace {
 // micro-kernel call, and 1024-deep slices measured +20% at n = 2048 and +4% at 1024 over 256 on a
 // Zen 5 (the 128 KB b strip then streams from L2, which keeps up).
 constexpr int64_t kKc = 256, kKcDeep = 1024, kMc = 144, kNc = 2048;
+constexpr int64_t kL1Bytes = 32 * 1024;  // the smallest L1 data cache among the CPUs we target
 
 // micro(kc, a, lda, b, ldb, c, ldc, rows, cols, accumulate): c[0:rows, 0:cols] (+)= (a strip,
 // MR × kc) @ (b strip, kc × NR, its rows ldb apart: NR when packed); rows ≤ MR and cols ≤ NR say
@@ -290,10 +291,9 @@ int64_t SliceDepth(int64_t m, int64_t k) {
 // c (m, n) with row stride ldc, overwritten. block_a(ic, mc, pc, kc) gives a's packed block
 // (PackA's layout) for rows [ic, ic + mc) and depth [pc, pc + kc); fill_b(out, p0, kc, j0, cols,
 // nr) fills b's panel (PackB's layout) for rows [p0, p0 + kc) and columns [j0, j0 + cols).
-// stored_b, when b is a stored matrix (not a convolution's implicit one), lets a c of one strip
-// of rows read b's strips where they lie (a partial one too, where the kernel masks its loads):
-// each value is then used once, and packing it would only copy it. stored_a, a itself, lets a
-// kernel with a rows_fn read a row-major a of one block where it lies.
+// stored_b, when b is a stored matrix (not a convolution's implicit one), lets a single block of
+// a read b's strips where they lie (a partial one too, where the kernel masks its loads), and
+// stored_a lets a kernel with a rows_fn read a row-major a of one block where it lies.
 template <class BlockOfA, class PackPanel>
 void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, int64_t m, int64_t n,
                 int64_t k, const MicroKernel& micro, const MatrixRef* stored_b = nullptr,
@@ -310,7 +310,13 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
     // stores were the packing's bottleneck).
     thread_local std::vector<float> strip;
     strip.resize(static_cast<size_t>(micro.nr * depth));
-    const bool read_b_in_place = stored_b != nullptr && stored_b->col_stride == 1 && m <= micro.mr;
+    // b is read where it lies when each value is used once (c is one strip of rows), or when
+    // the rows a slice reads span at most 32 KB, the smallest L1 we meet: they then fit in it
+    // without evicting one another, and packing would only copy them (a tenth of the MLP at
+    // batch 32).
+    const bool read_b_in_place =
+        stored_b != nullptr && stored_b->col_stride == 1 &&
+        (m <= micro.mr || depth * stored_b->row_stride * int64_t{sizeof(float)} <= kL1Bytes);
     // A row-major a is read where it lies too: the kernel broadcasts from its mr rows, each read
     // in order, so packing would only copy it (with 8×8 transposes: 14% of a batch-32 MLP).
     // Not when its rows are a multiple of 4 KB apart: they would then share one set of an L1 of
