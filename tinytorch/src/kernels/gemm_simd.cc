@@ -18,13 +18,14 @@ namespace tinytorch::kernels {
 
 namespace {
 
-// Slices are at most kKc deep when a is one block (m <= kMc: b's strip is packed into L1 right
-// before its use) and kKcDeep otherwise. Each slice loads and stores all of c once; once c
-// outgrows the caches (16 MB at n = 2048) those loads wait on memory at the end of every
-// micro-kernel call, and 1024-deep slices measured +20% at n = 2048 and +4% at 1024 over 256 on a
-// Zen 5 (the 128 KB b strip then streams from L2, which keeps up).
+// Slices are at most kKc deep when a is one block (m <= kMc, or a tall a read in place: b's strip
+// is packed into L1 right before its use) and kKcDeep otherwise. Each slice loads and stores all of
+// c once; once c outgrows the caches (16 MB at n = 2048) those loads wait on memory at the end of
+// every micro-kernel call, and 1024-deep slices measured +20% at n = 2048 and +4% at 1024 over 256
+// on a Zen 5 (the 128 KB b strip then streams from L2, which keeps up).
 constexpr int64_t kKc = 256, kKcDeep = 1024, kMc = 144, kNc = 2048;
-constexpr int64_t kL1Bytes = 32 * 1024;  // the smallest L1 data cache among the CPUs we target
+constexpr int64_t kL1Bytes = 32 * 1024;   // the smallest L1 data cache among the CPUs we target
+constexpr int64_t kL2Bytes = 256 * 1024;  // half the smallest L2 (512 KB on Zen 2 to 4)
 
 // micro(kc, a, lda, b, ldb, c, ldc, rows, cols, accumulate): c[0:rows, 0:cols] (+)= (a strip,
 // MR × kc) @ (b strip, kc × NR, its rows ldb apart: NR when packed); rows ≤ MR and cols ≤ NR say
@@ -302,8 +303,20 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
     for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.f);
     return;
   }
-  const int64_t depth = SliceDepth(m, k);
-  if (m <= kMc) {
+  // A row-major a is read where it lies too: the kernel broadcasts from its mr rows, each read
+  // in order, so packing would only copy it (with 8×8 transposes: 14% of a batch-32 MLP).
+  // Not when its rows are a multiple of 4 KB apart: they would then share one set of an L1 of
+  // 4 KB ways, which holds 8 lines on some CPUs, against the 12 rows of a strip.
+  const bool read_a_in_place = stored_a != nullptr && stored_a->col_stride == 1 &&
+                               micro.rows_fn != nullptr &&
+                               stored_a->row_stride * int64_t{sizeof(float)} % 4096 != 0;
+  // A tall a read in place is one block too while a slice of it stays in L2: packing is then
+  // unneeded, and its blocks of kMc rows only split the work (the MLP at batch 360 took 72 µs
+  // blocked and 61 µs whole, 256³ 151 µs and 137 µs; 512³, a 512 KB slice, 3% more whole).
+  const bool one_block =
+      m <= kMc || (read_a_in_place && m * std::min(k, kKc) * int64_t{sizeof(float)} <= kL2Bytes);
+  const int64_t depth = SliceDepth(one_block ? std::min(m, kMc) : m, k);
+  if (one_block) {
     // One block of a: each strip of b is used by that block alone, right after it is packed, so
     // it is packed one strip at a time into a buffer that stays in L1 (kc × nr floats, 27 KB for
     // 144 × 48) rather than as a whole panel through L2 (a 3×3 convolution's panel is 0.6 MB: its
@@ -317,13 +330,6 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
     const bool read_b_in_place =
         stored_b != nullptr && stored_b->col_stride == 1 &&
         (m <= micro.mr || depth * stored_b->row_stride * int64_t{sizeof(float)} <= kL1Bytes);
-    // A row-major a is read where it lies too: the kernel broadcasts from its mr rows, each read
-    // in order, so packing would only copy it (with 8×8 transposes: 14% of a batch-32 MLP).
-    // Not when its rows are a multiple of 4 KB apart: they would then share one set of an L1 of
-    // 4 KB ways, which holds 8 lines on some CPUs, against the 12 rows of a strip.
-    const bool read_a_in_place = stored_a != nullptr && stored_a->col_stride == 1 &&
-                                 micro.rows_fn != nullptr &&
-                                 stored_a->row_stride * int64_t{sizeof(float)} % 4096 != 0;
     for (int64_t pc = 0; pc < k; pc += depth) {
       const int64_t kc = std::min(depth, k - pc);
       const float* packed_a = read_a_in_place ? nullptr : block_a(0, m, pc, kc);
