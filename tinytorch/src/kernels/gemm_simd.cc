@@ -37,9 +37,10 @@ using MicroFn = void (*)(int64_t, const float*, int64_t, const float*, int64_t, 
 struct MicroKernel {
   int64_t mr, nr;
   MicroFn fn;
-  SimdLevel isa;          // the level fn runs at, which the packing may use too
-  bool ragged_b = false;  // fn reads a partial strip of b with masked loads: it needs no padding
-  MicroFn rows_fn = nullptr;  // fn reading the rows of a row-major a where they lie, if any
+  SimdLevel isa;  // the level fn runs at, which the packing may use too
+  // Variants of fn, null where the level has none: reading the rows of a row-major a where they
+  // lie (rows_fn), and the two reading a partial strip of b where it lies, by masked loads.
+  MicroFn rows_fn = nullptr, ragged_fn = nullptr, ragged_rows_fn = nullptr;
 };
 
 // The reference micro-kernel: plain loops with the same packed layout.
@@ -109,21 +110,16 @@ __attribute__((target("avx2,fma"))) void MicroAvx2(int64_t kc, const float* a, i
 // k step for 2 vector loads and 12 broadcasts; 8 × 48 for 3 loads and 8 broadcasts; 8 × 32 and
 // 8 × 16 serve a c whose rows or columns the others would pad. Which one runs is chosen per call
 // by the time its padded tiles take (MicroFor). A c of up to 4 rows (a small batch) gets 1, 2 or
-// 4 × 64 instead: b is then read once, and 12 rows would be mostly zeros. Loads of b and loads and
-// stores of c are masked to the `cols` columns inside c, so a partial strip of b needs no zero
-// padding and can be read where it lies. Every loop is unrolled fully: with the masks used inside
-// the k loop, a loop left rolled made GCC 12 keep the accumulators in memory, at a third the speed.
-template <int kMr, int kNv, bool kRowsOfA = false, bool kRaggedB = true>
+// 4 × 64 instead: b is then read once, and 12 rows would be mostly zeros. Loads and stores of c
+// are masked to the `cols` columns inside c; so are loads of b with kRaggedB, so a partial strip
+// of b needs no zero padding and can be read where it lies. kRowsOfA reads a's rows in place.
+// Every loop is unrolled fully: with the masks used inside the k loop, a loop left rolled made
+// GCC 12 keep the accumulators in memory, at a third the speed.
+template <int kMr, int kNv, bool kRowsOfA, bool kRaggedB>
 __attribute__((target("avx512f,fma"))) void MicroAvx512(int64_t kc, const float* a, int64_t lda,
                                                         const float* b, int64_t ldb, float* c,
                                                         int64_t ldc, int64_t rows, int64_t cols,
                                                         bool accumulate) {
-  if constexpr (kRaggedB) {  // a full strip loads b unmasked: masked, n = 2048 took 2-4% longer
-    if (cols >= 16 * kNv) {
-      return MicroAvx512<kMr, kNv, kRowsOfA, false>(kc, a, lda, b, ldb, c, ldc, rows, cols,
-                                                    accumulate);
-    }
-  }
   // Reading a in place, rows past `rows` repeat the last one: no load leaves a, and their sums are
   // never stored.
   const float* a_row[kMr];
@@ -165,6 +161,18 @@ __attribute__((target("avx512f,fma"))) void MicroAvx512(int64_t kc, const float*
   }
 }
 
+// The MR × 16·NV AVX-512 kernel and its variants.
+template <int kMr, int kNv>
+constexpr MicroKernel Avx512Tile() {
+  return {kMr,
+          16 * kNv,
+          MicroAvx512<kMr, kNv, false, false>,
+          SimdLevel::kAvx512,
+          MicroAvx512<kMr, kNv, true, false>,
+          MicroAvx512<kMr, kNv, false, true>,
+          MicroAvx512<kMr, kNv, true, true>};
+}
+
 int64_t RoundUp(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
 
 // The AVX-512 kernels for a c of more than 4 rows, each with its speed per useful FMA relative to
@@ -175,10 +183,10 @@ struct Candidate {
   int64_t percent;
 };
 constexpr Candidate kAvx512Tiles[] = {
-    {{12, 32, MicroAvx512<12, 2>, SimdLevel::kAvx512, true, MicroAvx512<12, 2, true>}, 100},
-    {{8, 48, MicroAvx512<8, 3>, SimdLevel::kAvx512, true, MicroAvx512<8, 3, true>}, 100},
-    {{8, 32, MicroAvx512<8, 2>, SimdLevel::kAvx512, true, MicroAvx512<8, 2, true>}, 97},
-    {{8, 16, MicroAvx512<8, 1>, SimdLevel::kAvx512, true, MicroAvx512<8, 1, true>}, 75},
+    {Avx512Tile<12, 2>(), 100},
+    {Avx512Tile<8, 3>(), 100},
+    {Avx512Tile<8, 2>(), 97},
+    {Avx512Tile<8, 1>(), 75},
 };
 
 // The micro-kernel for isa and a c of m × n. On AVX-512 the tile shape with the least time for its
@@ -188,9 +196,9 @@ constexpr Candidate kAvx512Tiles[] = {
 MicroKernel MicroFor(SimdLevel isa, int64_t m, int64_t n) {
   switch (isa) {
     case SimdLevel::kAvx512: {
-      if (m == 1) return {1, 64, MicroAvx512<1, 4>, isa, true, MicroAvx512<1, 4, true>};
-      if (m == 2) return {2, 64, MicroAvx512<2, 4>, isa, true, MicroAvx512<2, 4, true>};
-      if (m <= 4) return {4, 64, MicroAvx512<4, 4>, isa, true, MicroAvx512<4, 4, true>};
+      if (m == 1) return Avx512Tile<1, 4>();
+      if (m == 2) return Avx512Tile<2, 4>();
+      if (m <= 4) return Avx512Tile<4, 4>();
       const Candidate* best = nullptr;
       int64_t best_cost = 0;
       for (const Candidate& t : kAvx512Tiles) {
@@ -345,21 +353,22 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
         const int64_t cols = std::min(micro.nr, n - jr);
         const float* b_strip = strip.data();
         int64_t ldb = micro.nr;
-        if (read_b_in_place && (cols == micro.nr || micro.ragged_b)) {
+        bool ragged = false;
+        if (read_b_in_place && (cols == micro.nr || micro.ragged_fn != nullptr)) {
           b_strip = stored_b->data + pc * stored_b->row_stride + jr;
           ldb = stored_b->row_stride;
+          ragged = cols < micro.nr;
         } else {
           fill_b(strip.data(), pc, kc, jr, cols, micro.nr);
         }
+        // A full strip is loaded unmasked: masked loads made n = 2048 take 2-4% longer.
+        const MicroFn fn = read_a_in_place ? (ragged ? micro.ragged_rows_fn : micro.rows_fn)
+                                           : (ragged ? micro.ragged_fn : micro.fn);
         for (int64_t ir = 0; ir < m; ir += micro.mr) {
-          if (read_a_in_place) {
-            micro.rows_fn(kc, stored_a->data + ir * stored_a->row_stride + pc, stored_a->row_stride,
-                          b_strip, ldb, c + ir * ldc + jr, ldc, std::min(micro.mr, m - ir), cols,
-                          pc > 0);
-          } else {
-            micro.fn(kc, packed_a + ir * kc, 0, b_strip, ldb, c + ir * ldc + jr, ldc,
-                     std::min(micro.mr, m - ir), cols, pc > 0);
-          }
+          const float* a_strip = read_a_in_place ? stored_a->data + ir * stored_a->row_stride + pc
+                                                 : packed_a + ir * kc;
+          fn(kc, a_strip, read_a_in_place ? stored_a->row_stride : 0, b_strip, ldb,
+             c + ir * ldc + jr, ldc, std::min(micro.mr, m - ir), cols, pc > 0);
         }
       }
     }
