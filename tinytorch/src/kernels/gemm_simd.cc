@@ -161,14 +161,17 @@ __attribute__((target("avx512f,fma"))) void MicroAvx512(int64_t kc, const float*
   }
 }
 
-// The MR × 16·NV AVX-512 kernel and its variants.
+// The MR × 16·NV AVX-512 kernel and its variants. The small-batch tiles (up to 4 rows) load b
+// masked even in full strips: they stream b once, and a 512 → 512 Linear at batch 1 took 9.0 µs
+// so against 11.5 µs unmasked, where the large tiles ran 2-4% slower masked at n = 2048.
 template <int kMr, int kNv>
 constexpr MicroKernel Avx512Tile() {
+  constexpr bool kMaskFull = kMr <= 4;
   return {kMr,
           16 * kNv,
-          MicroAvx512<kMr, kNv, false, false>,
+          MicroAvx512<kMr, kNv, false, kMaskFull>,
           SimdLevel::kAvx512,
-          MicroAvx512<kMr, kNv, true, false>,
+          MicroAvx512<kMr, kNv, true, kMaskFull>,
           MicroAvx512<kMr, kNv, false, true>,
           MicroAvx512<kMr, kNv, true, true>};
 }
