@@ -35,6 +35,13 @@ void Store(float* p, Lanes v) { std::memcpy(p, &v, sizeof v); }
 
 int64_t RoundUp(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
 
+// Rows of tiles per GEMM block: about kTileBlock tiles, and no more rows than the image has (sized
+// for a whole block, an 8x8 digit's 16 -> 32 layer zero-filled 200 KB of V and M per call for its
+// 4 tiles, a third of the CNN's time).
+int64_t BlockRows(const Geometry& g) {
+  return std::min(std::max<int64_t>(1, kTileBlock / ((g.wo + 1) / 2)), (g.ho + 1) / 2);
+}
+
 }  // namespace
 
 bool WinogradPays(const Geometry& g, int64_t out_channels) {
@@ -83,10 +90,9 @@ void WinogradWeights(float* u, const float* w, int64_t out_channels, int64_t cha
   }
 }
 
-int64_t WinogradBlockTiles(const Geometry& g) {
-  const int64_t tiles_wide = (g.wo + 1) / 2;
-  return std::max<int64_t>(1, kTileBlock / tiles_wide) * tiles_wide;
-}
+// The tiles a block really has: U packed for a whole kTileBlock row of blocks picked its GEMM
+// kernel for 96 tiles where a 16×16 image has 64, an 8 × 48 tile that padded them to 96.
+int64_t WinogradBlockTiles(const Geometry& g) { return BlockRows(g) * ((g.wo + 1) / 2); }
 
 // Rows of the padded planes and of V and M are padded by a vector, so a chunk of 16 tiles that
 // runs past the last one reads zeros or other tiles' values and writes only into the padding or
@@ -96,9 +102,7 @@ WinogradScratch::WinogradScratch(const Geometry& g, int64_t out_channels)
       out_channels(out_channels),
       tiles_wide((g.wo + 1) / 2),
       tiles_high((g.ho + 1) / 2),
-      // No more rows than the image has: sized for a whole block, an 8x8 digit's 16 -> 32
-      // layer zero-filled 200 KB of V and M per call for its 4 tiles, a third of the CNN's time.
-      rows_per_block(std::min(std::max<int64_t>(1, kTileBlock / tiles_wide), tiles_high)),
+      rows_per_block(BlockRows(g)),
       half(RoundUp(tiles_wide, kLanes) + kLanes),
       even(static_cast<size_t>(g.c * (2 * tiles_high + 2) * half)),
       odd(even.size()),
