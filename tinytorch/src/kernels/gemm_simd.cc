@@ -351,9 +351,15 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
     const bool read_b_in_place =
         stored_b != nullptr && stored_b->col_stride == 1 &&
         (m <= micro.mr || depth * stored_b->row_stride * int64_t{sizeof(float)} <= kL1Bytes);
+    // A full strip is loaded unmasked: masked loads made n = 2048 take 2-4% longer.
+    const MicroFn full_fn = read_a_in_place ? micro.rows_fn : micro.fn;
+    const MicroFn ragged_fn = read_a_in_place ? micro.ragged_rows_fn : micro.ragged_fn;
+    const int64_t lda = read_a_in_place ? stored_a->row_stride : 0;
     for (int64_t pc = 0; pc < k; pc += depth) {
       const int64_t kc = std::min(depth, k - pc);
-      const float* packed_a = read_a_in_place ? nullptr : block_a(0, m, pc, kc);
+      // Strip ir of a starts at a_base + ir · a_step, in place or packed.
+      const float* a_base = read_a_in_place ? stored_a->data + pc : block_a(0, m, pc, kc);
+      const int64_t a_step = read_a_in_place ? lda : kc;
       for (int64_t jr = 0; jr < n; jr += micro.nr) {
         const int64_t cols = std::min(micro.nr, n - jr);
         const float* b_strip = strip.data();
@@ -366,14 +372,10 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
         } else {
           fill_b(strip.data(), pc, kc, jr, cols, micro.nr);
         }
-        // A full strip is loaded unmasked: masked loads made n = 2048 take 2-4% longer.
-        const MicroFn fn = read_a_in_place ? (ragged ? micro.ragged_rows_fn : micro.rows_fn)
-                                           : (ragged ? micro.ragged_fn : micro.fn);
+        const MicroFn fn = ragged ? ragged_fn : full_fn;
         for (int64_t ir = 0; ir < m; ir += micro.mr) {
-          const float* a_strip = read_a_in_place ? stored_a->data + ir * stored_a->row_stride + pc
-                                                 : packed_a + ir * kc;
-          fn(kc, a_strip, read_a_in_place ? stored_a->row_stride : 0, b_strip, ldb,
-             c + ir * ldc + jr, ldc, std::min(micro.mr, m - ir), cols, pc > 0);
+          fn(kc, a_base + ir * a_step, lda, b_strip, ldb, c + ir * ldc + jr, ldc,
+             std::min(micro.mr, m - ir), cols, pc > 0);
         }
       }
     }
