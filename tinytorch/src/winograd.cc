@@ -90,8 +90,9 @@ void WinogradWeights(float* u, const float* w, int64_t out_channels, int64_t cha
   }
 }
 
-// The tiles a block really has: U packed for a whole kTileBlock row of blocks picked its GEMM
-// kernel for 96 tiles where a 16×16 image has 64, an 8 × 48 tile that padded them to 96.
+// The tiles in a block as the scratch cuts them. Counted for a full kTileBlock, U for a 16×16
+// image (64 tiles a block) was packed for 96, which picked the 8 × 48 tile and padded every GEMM
+// to 96 columns.
 int64_t WinogradBlockTiles(const Geometry& g) { return BlockRows(g) * ((g.wo + 1) / 2); }
 
 // Rows of the padded planes and of V and M are padded by a vector, so a chunk of 16 tiles that
@@ -114,7 +115,7 @@ WinogradScratch& WinogradScratch::ForThisThread(const Geometry& g, int64_t out_c
   thread_local std::optional<WinogradScratch> scratch;
   Geometry image = g;
   image.n = 1;
-  if (!scratch || !(scratch->image == image) || scratch->out_channels != out_channels) {
+  if (!scratch || scratch->image != image || scratch->out_channels != out_channels) {
     scratch.reset();  // before the new one is built: never both at once
     scratch.emplace(image, out_channels);
   }
