@@ -6,9 +6,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cfenv>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "support/acceleration_testing.h"
@@ -447,33 +450,54 @@ TEST(QuantizationTest, NonFiniteInputsThrowInsteadOfBecomingCodes) {
 }
 
 TEST(QuantizationTest, ActivationCodesAreTheSameOnEveryLevel) {
-  // Scale 2^-4 exactly (a static range 255/16 wide), so (c + 0.5)/16 are exact ties that must round
-  // to even on every level; values past the range saturate; 111 inputs leave a ragged vector tail.
+  // Scale 2^-4 exactly (a static range 255/16 wide, zero point 128), so (c + 0.5)/16 are exact
+  // ties that must round to even on every level; values past the range saturate, as do those past
+  // int32's range once scaled (±1e30, 3e9) and those either side of ±32 (512 steps, where the
+  // vector kernels bound the scaled value). Each special sits in each part of the kernels: the
+  // 64- and 32-wide steps (flat 0-63), the AVX2 step that the AVX-512 kernel leaves to its 16-wide
+  // tail (64-95) and the scalar tail of AVX2 (96-110 of 111 inputs).
   Generator gen(21);
   Linear linear(37, 5, gen);
   QuantizedLinear q(linear);
   q.SetActivationRange({-8.f, 7.9375f});
   Tensor x = Tensor::RandN({3, 37}, gen) * 4.f;
-  const float specials[] = {0.5f / 16, 1.5f / 16, -2.5f / 16, -0.f, 1e-30f, 9.f, -100.f, 7.96875f};
-  for (int i = 0; i < 8; ++i) x.at({i % 3, 30 + i % 7}) = specials[i];
+  const float specials[] = {0.5f / 16, 1.5f / 16, -2.5f / 16, -0.f,  1e-30f, 9.f,    -100.f,
+                            7.96875f,  31.97f,    32.03f,     -33.f, 1e30f,  -1e30f, 3e9f};
+  for (int i = 0; i < 14; ++i) {
+    for (const int64_t at : {0, 64, 96}) x.data<float>()[at + i] = specials[i];
+  }
   Conv2d conv(2, 3, 3, gen, 1, 1);
   QuantizedConv2d qc(conv);
   const Tensor image = Tensor::RandN({2, 2, 5, 7}, gen);
   Tensor bad = x.Clone();
   bad.at({1, 0}) = -std::numeric_limits<float>::infinity();  // flat index 37: a later vector
-  Tensor reference, reference_conv;
-  for (SimdLevel level : testing::SupportedSimdLevels()) {
-    const testing::ScopedSimdLevel scoped(level);
-    SCOPED_TRACE(SimdLevelName(level));
-    const Tensor y = q(x), yc = qc(image);
-    if (!reference.defined()) {
-      reference = y;
-      reference_conv = yc;
+  // Codes round in the current mode, as nearbyint does, so the levels agree in every mode (and a
+  // kernel that rounds to nearest whatever the mode fails in the other three).
+  struct RestoreRounding {
+    int mode = std::fegetround();
+    ~RestoreRounding() { std::fesetround(mode); }
+  } restore;
+  const std::pair<int, const char*> modes[] = {{FE_TONEAREST, "to nearest"},
+                                               {FE_UPWARD, "upward"},
+                                               {FE_DOWNWARD, "downward"},
+                                               {FE_TOWARDZERO, "toward zero"}};
+  for (const auto& [mode, name] : modes) {
+    ASSERT_EQ(std::fesetround(mode), 0) << name;
+    SCOPED_TRACE(std::string("rounding ") + name);
+    Tensor reference, reference_conv;
+    for (SimdLevel level : testing::SupportedSimdLevels()) {
+      const testing::ScopedSimdLevel scoped(level);
+      SCOPED_TRACE(SimdLevelName(level));
+      const Tensor y = q(x), yc = qc(image);
+      if (!reference.defined()) {
+        reference = y;
+        reference_conv = yc;
+      }
+      EXPECT_TENSOR_CLOSE(y, reference, 0, 0);
+      EXPECT_TENSOR_CLOSE(yc, reference_conv, 0, 0);
+      EXPECT_THAT([&] { q(bad); },
+                  ThrowsMessage<Error>(HasSubstr("non-finite value (-inf) at flat index 37")));
     }
-    EXPECT_TENSOR_CLOSE(y, reference, 0, 0);
-    EXPECT_TENSOR_CLOSE(yc, reference_conv, 0, 0);
-    EXPECT_THAT([&] { q(bad); },
-                ThrowsMessage<Error>(HasSubstr("non-finite value (-inf) at flat index 37")));
   }
 }
 
