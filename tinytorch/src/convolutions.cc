@@ -11,6 +11,7 @@
 #include "convolution_internal.h"
 #include "kernels/cpu.h"
 #include "kernels/gemm.h"
+#include "kernels/scratch.h"
 #include "tensor_internal.h"
 
 namespace tinytorch {
@@ -79,11 +80,11 @@ Tensor Convolve2dInference(const Tensor& xc, const Tensor& wm, const Tensor& bia
   const SimdLevel isa = ActiveSimdLevel();
   if (internal::WinogradPays(g, out_channels)) {
     thread_local std::vector<float> u;  // reused: a fresh one costs a page fault per 4 KB
-    u.resize(static_cast<size_t>(16 * out_channels * g.c));
-    internal::WinogradWeights(u.data(), wm.data<float>(), out_channels, g.c);
+    float* const transformed = kernels::AtLeast(u, 16 * out_channels * g.c);
+    internal::WinogradWeights(transformed, wm.data<float>(), out_channels, g.c);
     std::vector<kernels::PackedA> packed;
     for (int xi = 0; xi < 16; ++xi) {
-      packed.push_back(kernels::PackGemmA({u.data() + xi * out_channels * g.c, g.c, 1},
+      packed.push_back(kernels::PackGemmA({transformed + xi * out_channels * g.c, g.c, 1},
                                           out_channels, g.c, internal::WinogradBlockTiles(g), isa));
     }
     kernels::ParallelFor(tasks, [&](int64_t t) {
@@ -107,7 +108,7 @@ Tensor Convolve2dInference(const Tensor& xc, const Tensor& wm, const Tensor& bia
     const kernels::MatrixRef w{wm.data<float>(), g.cols(), 1};
     internal::ColumnPacker pack(g);
     thread_local std::vector<float> cols;  // reused, never zeroed: Im2Col writes every element
-    if (!from_image) cols.resize(static_cast<size_t>(g.cols() * g.positions()));
+    if (!from_image) kernels::AtLeast(cols, g.cols() * g.positions());
     for (int64_t i = g.n * t / tasks; i < g.n * (t + 1) / tasks; ++i) {
       const float* image = xc.data<float>() + i * g.c * g.h * g.w;
       float* y = out.data<float>() + i * out_channels * g.positions();

@@ -13,6 +13,8 @@
 #include <functional>
 #include <vector>
 
+#include "kernels/scratch.h"
+
 namespace tinytorch::kernels {
 
 void GemmU8S8Naive(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t n, int64_t k) {
@@ -232,8 +234,7 @@ void GemmU8S8(int32_t* c, const uint8_t* a, const int8_t* w, int64_t m, int64_t 
   const int64_t groups = (k + 3) / 4, strip_bytes = groups * 64;
   if (isa == SimdLevel::kAvx512 && m >= kStrip) {
     const int64_t strips = (m + kStrip - 1) / kStrip;
-    packed.resize(static_cast<size_t>(strips * strip_bytes));
-    panel = packed.data();
+    panel = AtLeast(packed, strips * strip_bytes);
     const auto pack = [&](int64_t strip) {
       PackStrip(panel + strip * strip_bytes, a, m, k, groups, strip);
     };
@@ -543,9 +544,9 @@ void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& pac
   if (!Fused(k, isa)) {
     // Reused per thread, as in the quantized layers: a fresh buffer per call costs page faults.
     thread_local std::vector<int32_t> c;
-    c.resize(static_cast<size_t>(m * n));
-    GemmU8S8(c.data(), a, w, m, n, k, isa);
-    return EpilogueScalar(y, c.data(), a, m, n, k, e);
+    int32_t* sums = AtLeast(c, m * n);
+    GemmU8S8(sums, a, w, m, n, k, isa);
+    return EpilogueScalar(y, sums, a, m, n, k, e);
   }
   // Per call, not kept per thread like the large buffers: these are small, and a buffer that
   // persists makes the first forward on each thread look larger than the next in heap measurements.

@@ -14,6 +14,7 @@
 
 #include "kernels/gemm.h"
 #include "kernels/lanes.h"
+#include "kernels/scratch.h"
 #include "kernels/transpose.h"
 
 namespace tinytorch::kernels {
@@ -343,7 +344,7 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
     // 144 × 48) rather than as a whole panel through L2 (a 3×3 convolution's panel is 0.6 MB: its
     // stores were the packing's bottleneck).
     thread_local std::vector<float> strip;
-    strip.resize(static_cast<size_t>(micro.nr * depth));
+    float* const strip_buffer = AtLeast(strip, micro.nr * depth);
     // b is read where it lies when each value is used once (c is one strip of rows), or when
     // the rows a slice reads span at most 32 KB, the smallest L1 we meet: they then fit in it
     // without evicting one another, and packing would only copy them (a tenth of the MLP at
@@ -362,7 +363,7 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
       const int64_t a_step = read_a_in_place ? lda : kc;
       for (int64_t jr = 0; jr < n; jr += micro.nr) {
         const int64_t cols = std::min(micro.nr, n - jr);
-        const float* b_strip = strip.data();
+        const float* b_strip = strip_buffer;
         int64_t ldb = micro.nr;
         bool ragged = false;
         if (read_b_in_place && (cols == micro.nr || micro.ragged_fn != nullptr)) {
@@ -370,7 +371,7 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
           ldb = stored_b->row_stride;
           ragged = cols < micro.nr;
         } else {
-          fill_b(strip.data(), pc, kc, jr, cols, micro.nr);
+          fill_b(strip_buffer, pc, kc, jr, cols, micro.nr);
         }
         const MicroFn fn = ragged ? ragged_fn : full_fn;
         for (int64_t ir = 0; ir < m; ir += micro.mr) {
@@ -383,17 +384,17 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
   }
   // Per thread, so concurrent GEMMs (the threaded rung) never share a packing buffer.
   thread_local std::vector<float> pack_b;
-  pack_b.resize(static_cast<size_t>(RoundUp(std::min(kNc, n), micro.nr) * depth));
+  float* const panel = AtLeast(pack_b, RoundUp(std::min(kNc, n), micro.nr) * depth);
   for (int64_t jc = 0; jc < n; jc += kNc) {
     const int64_t nc = std::min(kNc, n - jc);
     for (int64_t pc = 0; pc < k; pc += depth) {
       const int64_t kc = std::min(depth, k - pc);
-      fill_b(pack_b.data(), pc, kc, jc, nc, micro.nr);
+      fill_b(panel, pc, kc, jc, nc, micro.nr);
       for (int64_t ic = 0; ic < m; ic += kMc) {
         const int64_t mc = std::min(kMc, m - ic);
         const float* packed_a = block_a(ic, mc, pc, kc);
         for (int64_t jr = 0; jr < nc; jr += micro.nr) {
-          const float* b_strip = pack_b.data() + jr * kc;
+          const float* b_strip = panel + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += micro.mr) {
             micro.fn(kc, packed_a + ir * kc, 0, b_strip, micro.nr, c + (ic + ir) * ldc + jc + jr,
                      ldc, std::min(micro.mr, mc - ir), std::min(micro.nr, nc - jr), pc > 0);
@@ -407,7 +408,7 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
 // Packs a's block on demand into a per-thread buffer.
 auto PackingA(MatrixRef a, int64_t m, int64_t k, const MicroKernel& micro) {
   thread_local std::vector<float> pack_a;
-  pack_a.resize(static_cast<size_t>(RoundUp(std::min(kMc, m), micro.mr) * SliceDepth(m, k)));
+  AtLeast(pack_a, RoundUp(std::min(kMc, m), micro.mr) * SliceDepth(m, k));
   const bool blocks = micro.isa != SimdLevel::kScalar;
   return
       [a, mr = micro.mr, blocks](int64_t ic, int64_t mc, int64_t pc, int64_t kc) -> const float* {
