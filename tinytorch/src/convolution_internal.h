@@ -42,13 +42,16 @@ class ColumnPacker {
 
  private:
   std::vector<kernels::LaneGather> Describe(int64_t j0, int64_t cols, int64_t nr) const;
-  // Any stride and row length, without descriptions: runs of zeros and (strided) row copies.
+  std::vector<kernels::IndexGather> DescribeIndexed(int64_t j0, int64_t cols, int64_t nr) const;
+  // Without descriptions, for strips not a whole number of vectors and planes past int32's
+  // indices: runs of zeros and (strided) row copies.
   void PackRuns(float* out, const float* x, int64_t p0, int64_t kc, int64_t j0, int64_t cols,
                 int64_t nr) const;
 
   Geometry g_;
   int64_t nr_ = 0;
   std::unordered_map<int64_t, std::vector<kernels::LaneGather>> described_;  // by j0
+  std::unordered_map<int64_t, std::vector<kernels::IndexGather>> indexed_;   // by j0
 };
 
 // Winograd F(2×2, 3×3) (winograd.cc): the inference path of 3×3, stride-1 convolutions with

@@ -9,7 +9,7 @@
 // transform output is a contiguous sum of shifted rows.
 #include <algorithm>
 #include <cstring>
-#include <optional>
+#include <memory>
 #include <vector>
 
 #include "convolution_internal.h"
@@ -98,9 +98,9 @@ int64_t WinogradBlockTiles(const Geometry& g) { return BlockRows(g) * ((g.wo + 1
 // Rows of the padded planes and of V and M are padded by a vector, so a chunk of 16 tiles that
 // runs past the last one reads zeros or other tiles' values and writes only into the padding or
 // into values written later: no masked tail.
-WinogradScratch::WinogradScratch(const Geometry& g, int64_t out_channels)
+WinogradScratch::WinogradScratch(const Geometry& g, int64_t channels_out)
     : image(g),
-      out_channels(out_channels),
+      out_channels(channels_out),
       tiles_wide((g.wo + 1) / 2),
       tiles_high((g.ho + 1) / 2),
       rows_per_block(BlockRows(g)),
@@ -109,15 +109,16 @@ WinogradScratch::WinogradScratch(const Geometry& g, int64_t out_channels)
       odd(even.size()),
       padded_row(static_cast<size_t>(2 * half), 0.f),
       v(static_cast<size_t>(16 * g.c * (rows_per_block * tiles_wide + kLanes))),
-      m(static_cast<size_t>(16 * out_channels * rows_per_block * tiles_wide + kLanes)) {}
+      m(static_cast<size_t>(16 * channels_out * rows_per_block * tiles_wide + kLanes)) {}
 
 WinogradScratch& WinogradScratch::ForThisThread(const Geometry& g, int64_t out_channels) {
-  thread_local std::optional<WinogradScratch> scratch;
+  // A pointer rather than std::optional, whose emplace GCC 12 warns may read uninitialized vectors.
+  thread_local std::unique_ptr<WinogradScratch> scratch;
   Geometry image = g;
   image.n = 1;
   if (!scratch || scratch->image != image || scratch->out_channels != out_channels) {
     scratch.reset();  // before the new one is built: never both at once
-    scratch.emplace(image, out_channels);
+    scratch = std::make_unique<WinogradScratch>(image, out_channels);
   }
   return *scratch;
 }

@@ -19,6 +19,13 @@ void GatherLanesNaive(float* dst, const float* base, const LaneGather* gathers, 
   }
 }
 
+void GatherIndexedNaive(float* dst, const float* base, const IndexGather* gathers, int64_t count) {
+  for (int64_t d = 0; d < count; ++d, dst += 16) {
+    for (int e = 0; e < 16; ++e)
+      dst[e] = (gathers[d].mask >> e & 1) ? base[gathers[d].index[e]] : 0.f;
+  }
+}
+
 namespace {
 
 __attribute__((target("avx512f"))) void GatherLanesAvx512(float* dst, const float* base,
@@ -29,6 +36,17 @@ __attribute__((target("avx512f"))) void GatherLanesAvx512(float* dst, const floa
     __m512 v = _mm512_maskz_loadu_ps(g.mask_a, base + g.offset_a);
     v = _mm512_mask_loadu_ps(v, g.mask_b, base + g.offset_b);
     _mm512_storeu_ps(dst, v);
+  }
+}
+
+// One vgatherdps per vector; masked-off lanes are not read.
+__attribute__((target("avx512f"))) void GatherIndexedAvx512(float* dst, const float* base,
+                                                            const IndexGather* gathers,
+                                                            int64_t count) {
+  for (int64_t d = 0; d < count; ++d, dst += 16) {
+    const __m512i index = _mm512_loadu_si512(gathers[d].index);
+    _mm512_storeu_ps(dst, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), gathers[d].mask, index,
+                                                   base, sizeof(float)));
   }
 }
 
@@ -45,6 +63,12 @@ void GatherLanes(float* dst, const float* base, const LaneGather* gathers, int64
       break;
   }
   GatherLanesNaive(dst, base, gathers, count);
+}
+
+void GatherIndexed(float* dst, const float* base, const IndexGather* gathers, int64_t count,
+                   SimdLevel isa) {
+  if (isa == SimdLevel::kAvx512) return GatherIndexedAvx512(dst, base, gathers, count);
+  GatherIndexedNaive(dst, base, gathers, count);
 }
 
 }  // namespace tinytorch::kernels

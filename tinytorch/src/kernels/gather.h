@@ -1,5 +1,6 @@
-// Assembling packed vectors from pieces of rows: the convolution's GEMM panels (PackColumns) are
-// 16-float vectors whose lanes come from at most two input rows, with padding lanes zero.
+// Assembling packed vectors from pieces of rows: the convolution's GEMM panels (ColumnPacker) are
+// 16-float vectors whose lanes come from pieces of input rows, with padding lanes zero: at most two
+// pieces for stride 1 and rows of 16 or more outputs, any lanes otherwise.
 #pragma once
 
 #include <cstdint>
@@ -20,5 +21,17 @@ struct LaneGather {
 void GatherLanesNaive(float* dst, const float* base, const LaneGather* gathers, int64_t count);
 void GatherLanes(float* dst, const float* base, const LaneGather* gathers, int64_t count,
                  SimdLevel isa);
+
+// Lane e is base[index[e]] if bit e of mask is set, 0 otherwise: a vector whose lanes come from
+// more than two rows (outputs rows shorter than 16) or every s-th element (stride s).
+struct IndexGather {
+  uint16_t mask = 0;
+  int32_t index[16] = {};
+};
+
+// dst[16·d + e] for each of count gathers, from base.
+void GatherIndexedNaive(float* dst, const float* base, const IndexGather* gathers, int64_t count);
+void GatherIndexed(float* dst, const float* base, const IndexGather* gathers, int64_t count,
+                   SimdLevel isa);
 
 }  // namespace tinytorch::kernels
