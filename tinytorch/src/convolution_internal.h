@@ -25,10 +25,11 @@ Geometry Check(const char* op, const Tensor& x, int64_t kh, int64_t kw, int64_t 
 // cols (C·kh·kw, Ho·Wo) from one image x (C, H, W); padded positions read as 0.
 void Im2Col(float* cols, const float* x, const Geometry& g);
 // The int8 GEMM's activations from `images` consecutive images x (H, W, C) of uint8 codes,
-// channels last: per image, rows (Ho·Wo, kh·kw·C), one per output position, its taps in (i, j, c)
-// order (unlike Im2Col's (c, i, j)); padded positions read as `pad_code`.
-void Im2RowU8(uint8_t* rows, const uint8_t* x, int64_t images, const Geometry& g,
-              uint8_t pad_code);
+// channels last: per image, rows (Ho·Wo, kh·kw·C), one per output position, `row_stride` ≥ kh·kw·C
+// bytes apart with zeros between, its taps in (i, j, c) order (unlike Im2Col's (c, i, j));
+// padded positions read as `pad_code`.
+void Im2RowU8(uint8_t* rows, int64_t row_stride, const uint8_t* x, int64_t images,
+              const Geometry& g, uint8_t pad_code);
 
 // Writes rows [p0, p0 + kc) and columns [j0, j0 + cols) of an image's im2col matrix in the GEMM's
 // packed panel layout (kernels::PackB, strips of nr) without forming the matrix: a

@@ -75,16 +75,19 @@ inline void CopyRun(uint8_t* dst, const uint8_t* src, int64_t n) {
 }
 
 // One image's rows from its channels-last codes hwc (h, w, C), bordered already: each output
-// position's row is kh runs of kw·C consecutive codes. The geometry is read into locals: a store
-// of a byte may alias anything, so GCC would reload g's fields after every one.
+// position's row is kh runs of kw·C consecutive codes, then zeros to the row stride (at most 3:
+// the int8 kernel's whole groups of 4). The geometry is read into locals: a store of a byte may
+// alias anything, so GCC would reload g's fields after every one.
 template <int64_t kRun>  // 0: any run
-void RowsOfChannelsLast(uint8_t* row, const uint8_t* hwc, int64_t w, const Geometry& g) {
+void RowsOfChannelsLast(uint8_t* row, int64_t row_stride, const uint8_t* hwc, int64_t w,
+                        const Geometry& g) {
   const int64_t run = kRun ? kRun : g.kw * g.c, kh = g.kh, ho = g.ho, wo = g.wo;
-  const int64_t line = w * g.c, step = g.stride * g.c;
+  const int64_t line = w * g.c, step = g.stride * g.c, gap = row_stride - kh * run;
   for (int64_t oy = 0; oy < ho; ++oy) {
     const uint8_t* window = hwc + oy * g.stride * line;
     for (int64_t ox = 0; ox < wo; ++ox, window += step) {
       for (int64_t i = 0; i < kh; ++i, row += run) CopyRun<kRun>(row, window + i * line, run);
+      for (int64_t q = 0; q < gap; ++q) *row++ = 0;
     }
   }
 }
@@ -96,8 +99,8 @@ void RowsOfChannelsLast(uint8_t* row, const uint8_t* hwc, int64_t w, const Geome
 // channels of the digits CNN made 48 copies of 3 bytes per row, the larger part of its int8
 // inference. Testing each code against the edges instead of bordering cost more than the copies
 // themselves.
-void Im2RowU8(uint8_t* rows, const uint8_t* x, int64_t images, const Geometry& g,
-              uint8_t pad_code) {
+void Im2RowU8(uint8_t* rows, int64_t row_stride, const uint8_t* x, int64_t images,
+              const Geometry& g, uint8_t pad_code) {
   const int64_t h = g.h + 2 * g.pad, w = g.w + 2 * g.pad, line = g.w * g.c;
   std::vector<uint8_t> hwc(static_cast<size_t>(h * w * g.c), pad_code);
   for (int64_t image = 0; image < images; ++image, x += g.h * line) {
@@ -105,12 +108,12 @@ void Im2RowU8(uint8_t* rows, const uint8_t* x, int64_t images, const Geometry& g
       std::memcpy(hwc.data() + ((y + g.pad) * w + g.pad) * g.c, x + y * line,
                   static_cast<size_t>(line));
     }
-    uint8_t* image_rows = rows + image * g.positions() * g.cols();
+    uint8_t* image_rows = rows + image * g.positions() * row_stride;
     switch (g.kw * g.c) {  // runs of 1, 3 or 5 codes, as one channel gives under the usual kernels
-      case 1: RowsOfChannelsLast<1>(image_rows, hwc.data(), w, g); break;
-      case 3: RowsOfChannelsLast<3>(image_rows, hwc.data(), w, g); break;
-      case 5: RowsOfChannelsLast<5>(image_rows, hwc.data(), w, g); break;
-      default: RowsOfChannelsLast<0>(image_rows, hwc.data(), w, g);
+      case 1: RowsOfChannelsLast<1>(image_rows, row_stride, hwc.data(), w, g); break;
+      case 3: RowsOfChannelsLast<3>(image_rows, row_stride, hwc.data(), w, g); break;
+      case 5: RowsOfChannelsLast<5>(image_rows, row_stride, hwc.data(), w, g); break;
+      default: RowsOfChannelsLast<0>(image_rows, row_stride, hwc.data(), w, g);
     }
   }
 }

@@ -342,7 +342,7 @@ void QuantizedLayer::ActivationRangeChanged() {
   static_fold_ = FoldFor(aq.scale, aq.zero_point);
 }
 
-void QuantizedLayer::Product(float* y, const uint8_t* a, int64_t rows, float scale,
+void QuantizedLayer::Product(float* y, const uint8_t* a, int64_t lda, int64_t rows, float scale,
                              int32_t zero_point) const {
   const std::shared_ptr<const Fold> fold =
       activation_range_ ? static_fold_ : FoldFor(scale, zero_point);
@@ -351,7 +351,7 @@ void QuantizedLayer::Product(float* y, const uint8_t* a, int64_t rows, float sca
   // The kernel's scratch: on the stack when small (a tensor costs ~200 ns, a quarter of the
   // digits MLP's time at batch 1), else from the tensors' block cache (LinearU8S8 says why not the
   // heap).
-  const int64_t scratch_bytes = kernels::LinearU8S8ScratchBytes(rows, k, isa);
+  const int64_t scratch_bytes = kernels::LinearU8S8ScratchBytes(rows, k, lda, isa);
   alignas(64) std::byte small[4096];
   Tensor large;
   std::byte* scratch = small;
@@ -359,7 +359,7 @@ void QuantizedLayer::Product(float* y, const uint8_t* a, int64_t rows, float sca
     large = internal::EmptyLike({scratch_bytes}, DType::kInt8);
     scratch = reinterpret_cast<std::byte*>(large.data<int8_t>());
   }
-  kernels::LinearU8S8(y, a, product_weights_.data<int8_t>(), *packed_, rows, EpilogueOf(*fold),
+  kernels::LinearU8S8(y, a, lda, product_weights_.data<int8_t>(), *packed_, rows, EpilogueOf(*fold),
                       isa, scratch);
 }
 
@@ -375,7 +375,8 @@ Tensor QuantizedLinear::Forward(const Tensor& x) {
   Shape out_shape = x.shape();
   out_shape.back() = out_features_;
   Tensor out = internal::EmptyLike(out_shape);
-  Product(out.data<float>(), a.get(), xc.numel() / in_features_, aq.scale, aq.zero_point);
+  Product(out.data<float>(), a.get(), in_features_, xc.numel() / in_features_, aq.scale,
+          aq.zero_point);
   return out;
 }
 
@@ -433,14 +434,16 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
   if (g.n == 0) return out;
   const int64_t chunk =
       std::clamp<int64_t>((int64_t{1} << 20) / std::max<int64_t>(1, positions * kdim), 1, g.n);
-  const Tensor rows = internal::EmptyLike({chunk * positions * kdim}, DType::kInt8);
+  // Rows at the stride the int8 kernel reads in place: no padded copy of them.
+  const SimdLevel isa = ActiveSimdLevel();
+  const int64_t lda = kernels::LinearU8S8RowStride(kdim, isa);
+  const Tensor rows = internal::EmptyLike({chunk * positions * lda}, DType::kInt8);
   const Tensor product = internal::EmptyLike({chunk * positions * out_channels_});
   auto* a = reinterpret_cast<uint8_t*>(rows.data<int8_t>());
   float* y = product.data<float>();
   // Each chunk quantized channels last, Im2RowU8's order: quantizing is elementwise, and
   // transposing floats takes vector shuffles where transposing codes took a load and a store per
   // byte.
-  const SimdLevel isa = ActiveSimdLevel();
   const auto chunk_in = static_cast<size_t>(chunk * image_in);
   const auto codes = std::make_unique_for_overwrite<uint8_t[]>(chunk_in);
   std::unique_ptr<float[]> channels_last;
@@ -456,8 +459,8 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
       images_in = channels_last.get();
     }
     QuantizeInto(codes.get(), images_in, images * image_in, aq, op, px, xc.numel());
-    internal::Im2RowU8(a, codes.get(), images, g, static_cast<uint8_t>(aq.zero_point));
-    Product(y, a, images * positions, aq.scale, aq.zero_point);
+    internal::Im2RowU8(a, lda, codes.get(), images, g, static_cast<uint8_t>(aq.zero_point));
+    Product(y, a, lda, images * positions, aq.scale, aq.zero_point);
     for (int64_t i = 0; i < images; ++i) {
       kernels::Transpose(out.data<float>() + (first + i) * out_channels_ * positions,
                          y + i * positions * out_channels_, positions, out_channels_, isa);

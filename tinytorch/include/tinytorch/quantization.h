@@ -96,9 +96,11 @@ class QuantizedLayer : public Module {
   // for a Linear; a convolution's activations put channels last.
   virtual Tensor ProductWeights() const { return weight_.values; }
 
-  // y (rows, out) row-major: the layer's product for u8 activation codes a (rows, k) quantized
-  // with `scale` and `zero_point` (the call's, or the static range's), the epilogue included.
-  void Product(float* y, const uint8_t* a, int64_t rows, float scale, int32_t zero_point) const;
+  // y (rows, out) row-major: the layer's product for u8 activation codes a (rows, k; rows lda
+  // apart, as kernels::LinearU8S8 takes them) quantized with `scale` and `zero_point` (the call's,
+  // or the static range's), the epilogue included.
+  void Product(float* y, const uint8_t* a, int64_t lda, int64_t rows, float scale,
+               int32_t zero_point) const;
 
  private:
   // The per-channel terms of the int8 GEMM's epilogue (kernels::Int8Epilogue) for one activation

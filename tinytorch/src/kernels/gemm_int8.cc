@@ -287,12 +287,13 @@ namespace {
 
 constexpr int64_t kLanes = 16;  // output channels per packed block (one zmm of int32 sums)
 
-// Σ_p a[i, p] for each row of a (m, k) into out (m): what asymmetric weights' zero points multiply.
-void RowSums(std::vector<int32_t>& out, const uint8_t* a, int64_t m, int64_t k) {
+// Σ_p a[i, p] for each row of a (m, k; rows lda apart) into out (m): what asymmetric weights' zero
+// points multiply.
+void RowSums(std::vector<int32_t>& out, const uint8_t* a, int64_t lda, int64_t m, int64_t k) {
   out.assign(static_cast<size_t>(m), 0);
   for (int64_t i = 0; i < m; ++i) {
     int32_t s = 0;
-    for (int64_t p = 0; p < k; ++p) s += a[i * k + p];
+    for (int64_t p = 0; p < k; ++p) s += a[i * lda + p];
     out[static_cast<size_t>(i)] = s;
   }
 }
@@ -302,7 +303,7 @@ void RowSums(std::vector<int32_t>& out, const uint8_t* a, int64_t m, int64_t k) 
 void EpilogueScalar(float* y, const int32_t* c, const uint8_t* a, int64_t m, int64_t n, int64_t k,
                     const Int8Epilogue& e) {
   std::vector<int32_t> x_sum;
-  if (e.weight_zero) RowSums(x_sum, a, m, k);
+  if (e.weight_zero) RowSums(x_sum, a, k, m, k);
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t j = 0; j < n; ++j) {
       int64_t v = int64_t{c[i * n + j]} + e.offset[j];
@@ -520,28 +521,33 @@ bool Fused(int64_t k, SimdLevel isa) {
   return isa != SimdLevel::kScalar && k <= kMaxFusedInt8Depth && k > 0;
 }
 
-// a (m, k) into out (m, lda ≥ k) as T, each row padded with zeros to lda: whole groups of 4.
+// a (m, k; rows lda apart) into out (m, out_ld ≥ k) as T, each row padded with zeros to out_ld:
+// whole groups of 4.
 template <class T>
-void PadRows(T* out, const uint8_t* a, int64_t m, int64_t k, int64_t lda) {
+void PadRows(T* out, int64_t out_ld, const uint8_t* a, int64_t lda, int64_t m, int64_t k) {
   for (int64_t i = 0; i < m; ++i) {
-    std::copy_n(a + i * k, k, out + i * lda);
-    std::fill(out + i * lda + k, out + (i + 1) * lda, T{0});
+    std::copy_n(a + i * lda, k, out + i * out_ld);
+    std::fill(out + i * out_ld + k, out + (i + 1) * out_ld, T{0});
   }
 }
 
 }  // namespace
 
-int64_t LinearU8S8ScratchBytes(int64_t m, int64_t k, SimdLevel isa) {
-  if (!Fused(k, isa)) return 0;
-  const int64_t lda = 4 * ((k + 3) / 4);
-  if (isa == SimdLevel::kAvx2) return m * lda * int64_t{sizeof(int16_t)};
-  return lda == k ? 0 : m * lda;
+int64_t LinearU8S8RowStride(int64_t k, SimdLevel isa) {
+  return isa == SimdLevel::kAvx512 && Fused(k, isa) ? 4 * ((k + 3) / 4) : k;
 }
 
-void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& packed, int64_t m,
-                const Int8Epilogue& e, SimdLevel isa, std::byte* scratch) {
+int64_t LinearU8S8ScratchBytes(int64_t m, int64_t k, int64_t lda, SimdLevel isa) {
+  if (!Fused(k, isa)) return 0;
+  const int64_t groups_ld = 4 * ((k + 3) / 4);
+  if (isa == SimdLevel::kAvx2) return m * groups_ld * int64_t{sizeof(int16_t)};
+  return lda == groups_ld ? 0 : m * groups_ld;
+}
+
+void LinearU8S8(float* y, const uint8_t* a, int64_t lda, const int8_t* w, const PackedS8& packed,
+                int64_t m, const Int8Epilogue& e, SimdLevel isa, std::byte* scratch) {
   const int64_t n = packed.n, k = packed.k;
-  if (!Fused(k, isa)) {
+  if (!Fused(k, isa)) {  // lda is k here (LinearU8S8RowStride)
     // Reused per thread, as in the quantized layers: a fresh buffer per call costs page faults.
     thread_local std::vector<int32_t> c;
     int32_t* sums = AtLeast(c, m * n);
@@ -551,9 +557,10 @@ void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& pac
   // Per call, not kept per thread like the large buffers: these are small, and a buffer that
   // persists makes the first forward on each thread look larger than the next in heap measurements.
   std::vector<int32_t> x_sum;
-  if (e.weight_zero) RowSums(x_sum, a, m, k);
+  if (e.weight_zero) RowSums(x_sum, a, lda, m, k);
   const int32_t* sums = e.weight_zero ? x_sum.data() : nullptr;
-  const int64_t groups = (k + 3) / 4, blocks = (n + kLanes - 1) / kLanes, lda = 4 * groups;
+  // The kernels read rows of `ld` bytes (int16 for AVX2): whole groups of 4.
+  const int64_t groups = (k + 3) / 4, blocks = (n + kLanes - 1) / kLanes, ld = 4 * groups;
   // Tasks of 32 rows: enough to split batch-scale products over the threads, and each task walks
   // all channels so a row's activations stay in L1 while the weights stream from L1/L2.
   constexpr int64_t kTaskRows = 32;
@@ -561,7 +568,7 @@ void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& pac
   if (isa == SimdLevel::kAvx2) {
     // The activations widened to int16 once.
     int16_t* wide = reinterpret_cast<int16_t*>(scratch);
-    PadRows(wide, a, m, k, lda);
+    PadRows(wide, ld, a, lda, m, k);
     constexpr std::array<decltype(&FusedTileAvx2<1>), 4> kTiles = {
         FusedTileAvx2<1>, FusedTileAvx2<2>, FusedTileAvx2<3>, FusedTileAvx2<4>};
     const auto rows_task = [&](int64_t task) {
@@ -570,15 +577,15 @@ void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& pac
         const int8_t* half = packed.data.data() + (j / kLanes) * groups * 64 + (j % kLanes) * 4;
         for (int64_t i = task * kTaskRows; i < i_end; i += 4) {
           kTiles[static_cast<size_t>(std::min<int64_t>(4, i_end - i) - 1)](
-              y + i * n, n, wide + i * lda, lda, half, groups, j, e, sums ? sums + i : nullptr);
+              y + i * n, n, wide + i * ld, ld, half, groups, j, e, sums ? sums + i : nullptr);
         }
       }
     };
     return ParallelFor(tasks, m * n * k, kMinThreadedMacs, rows_task);
   }
-  if (lda != k) {
+  if (lda != ld) {
     uint8_t* padded = reinterpret_cast<uint8_t*>(scratch);
-    PadRows(padded, a, m, k, lda);
+    PadRows(padded, ld, a, lda, m, k);
     a = padded;
   }
   const auto rows_task = [&](int64_t task) {
@@ -588,7 +595,7 @@ void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& pac
       for (int64_t i = task * kTaskRows; i < i_end; i += 4) {
         const int64_t mr = std::min<int64_t>(4, i_end - i);
         kFusedTiles[static_cast<size_t>(mr - 1)][static_cast<size_t>(nb - 1)](
-            y + i * n, n, a + i * lda, lda, packed.data.data() + b * groups * 64, groups, b * kLanes,
+            y + i * n, n, a + i * ld, ld, packed.data.data() + b * groups * 64, groups, b * kLanes,
             e, sums ? sums + i : nullptr);
       }
     }

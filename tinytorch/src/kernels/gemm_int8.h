@@ -55,13 +55,17 @@ constexpr int64_t kMaxFusedInt8Depth = ((int64_t{1} << 31) - 1) / (4 * 255 * 128
 // bit (the same integer, converted and scaled by the same float operations in the same order).
 void LinearU8S8Naive(float* y, const uint8_t* a, const int8_t* w, int64_t m, int64_t n, int64_t k,
                      const Int8Epilogue& e);
-// `packed` is PackS8(w, n, k); threaded over rows when the product is large. `scratch` holds
-// LinearU8S8ScratchBytes(m, k, isa) bytes, 16-byte aligned: the activations padded to whole
-// groups of 4 (widened to int16 for AVX2). The caller provides it so that a layer can take it from
-// its tensors' block cache: freeing ~100 KB to glibc on every call trims the heap, and the trim's
-// TLB shootdown stalled the other thread (the AVX2 MLP at batch 360 ran 106-200 µs, bimodal).
-int64_t LinearU8S8ScratchBytes(int64_t m, int64_t k, SimdLevel isa);
-void LinearU8S8(float* y, const uint8_t* a, const int8_t* w, const PackedS8& packed, int64_t m,
-                const Int8Epilogue& e, SimdLevel isa, std::byte* scratch);
+// `packed` is PackS8(w, n, k); threaded over rows when the product is large. a's rows are lda
+// bytes apart: k, or LinearU8S8RowStride(k, isa) with zeros past k, the stride at which the fused
+// AVX-512 kernel reads them where they lie (k in whole groups of 4). `scratch` holds
+// LinearU8S8ScratchBytes(m, k, lda, isa) bytes, 16-byte aligned: the activations padded to whole
+// groups of 4 (widened to int16 for AVX2) unless a is already. The caller provides it so that a
+// layer can take it from its tensors' block cache: freeing ~100 KB to glibc on every call trims the
+// heap, and the trim's TLB shootdown stalled the other thread (the AVX2 MLP at batch 360 ran
+// 106-200 µs, bimodal).
+int64_t LinearU8S8RowStride(int64_t k, SimdLevel isa);
+int64_t LinearU8S8ScratchBytes(int64_t m, int64_t k, int64_t lda, SimdLevel isa);
+void LinearU8S8(float* y, const uint8_t* a, int64_t lda, const int8_t* w, const PackedS8& packed,
+                int64_t m, const Int8Epilogue& e, SimdLevel isa, std::byte* scratch);
 
 }  // namespace tinytorch::kernels
