@@ -380,10 +380,11 @@ TEST(QuantizationTest, QuantizedConv2dEqualsFloatConvolutionOnQuantizedValues) {
   struct Case {
     int64_t c, h, w, o, k, s, p;
   };
-  for (const Case& c : {Case{3, 9, 7, 5, 3, 2, 1}, Case{2, 5, 6, 4, 1, 1, 0},
-                        Case{4, 4, 4, 6, 3, 1, 1}, Case{1, 8, 8, 16, 3, 1, 1},
-                        Case{3, 11, 9, 3, 5, 3, 2}, Case{2, 2, 3, 3, 3, 1, 2},
-                        Case{2, 10, 9, 4, 7, 1, 2}, Case{5, 7, 6, 2, 2, 2, 0}}) {
+  for (const Case& c :
+       {Case{3, 9, 7, 5, 3, 2, 1}, Case{2, 5, 6, 4, 1, 1, 0}, Case{4, 4, 4, 6, 3, 1, 1},
+        Case{1, 8, 8, 16, 3, 1, 1}, Case{3, 11, 9, 3, 5, 3, 2}, Case{2, 2, 3, 3, 3, 1, 2},
+        Case{2, 10, 9, 4, 7, 1, 2}, Case{5, 7, 6, 2, 2, 2, 0}, Case{1, 9, 7, 4, 3, 2, 0},
+        Case{1, 5, 6, 3, 3, 1, 2}}) {
     Conv2d conv(c.c, c.o, c.k, gen, c.s, c.p);
     const Tensor x = Tensor::RandN({2, c.c, c.h, c.w}, gen);
     QuantizedConv2d q(conv, {.per_channel = true});
