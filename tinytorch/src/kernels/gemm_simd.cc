@@ -344,7 +344,7 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
     // 144 × 48) rather than as a whole panel through L2 (a 3×3 convolution's panel is 0.6 MB: its
     // stores were the packing's bottleneck).
     thread_local std::vector<float> strip;
-    float* const strip_buffer = AtLeast(strip, micro.nr * depth);
+    AtLeast(strip, micro.nr * depth);
     // b is read where it lies when each value is used once (c is one strip of rows), or when
     // the rows a slice reads span at most 32 KB, the smallest L1 we meet: they then fit in it
     // without evicting one another, and packing would only copy them (a tenth of the MLP at
@@ -363,7 +363,7 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
       const int64_t a_step = read_a_in_place ? lda : kc;
       for (int64_t jr = 0; jr < n; jr += micro.nr) {
         const int64_t cols = std::min(micro.nr, n - jr);
-        const float* b_strip = strip_buffer;
+        const float* b_strip = strip.data();
         int64_t ldb = micro.nr;
         bool ragged = false;
         if (read_b_in_place && (cols == micro.nr || micro.ragged_fn != nullptr)) {
@@ -371,7 +371,7 @@ void GemmPacked(float* c, int64_t ldc, BlockOfA&& block_a, PackPanel&& fill_b, i
           ldb = stored_b->row_stride;
           ragged = cols < micro.nr;
         } else {
-          fill_b(strip_buffer, pc, kc, jr, cols, micro.nr);
+          fill_b(strip.data(), pc, kc, jr, cols, micro.nr);
         }
         const MicroFn fn = ragged ? ragged_fn : full_fn;
         for (int64_t ir = 0; ir < m; ir += micro.mr) {
