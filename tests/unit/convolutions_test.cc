@@ -142,10 +142,11 @@ TEST(ConvolutionsTest, Im2ColMatchesTheDirectReferenceOnAwkwardSizes) {
   // From the seventh: C·kh·kw deeper than one GEMM slice (288 and 360), 64 and 20 output channels
   // (the 8-row and 12-row AVX-512 kernels), strips of positions that straddle output rows, and
   // 3×3 stride-1 layers wide enough for Winograd F(2×2, 3×3) at padding 0, 1 and 2, with odd
-  // heights and widths (partial tiles) and rows of more than 128 tiles; the last seven pack the
+  // heights and widths (partial tiles) and rows of more than 128 tiles; the last eight pack the
   // GEMM's panels from the image (32+ output channels, AVX-512): by masked loads, by gathers for
   // stride 2, by gathers for rows shorter than a vector, from two input rows per vector, by
-  // gathers for the digits CNN's 4×4 layer, over many strips at stride 2 and for a 5×5 kernel.
+  // gathers for the digits CNN's 4×4 layer, over many strips at stride 2 and for a 5×5 kernel,
+  // and from a plane of 30 (planes of up to 32 are permuted out of two registers, not gathered).
   const std::vector<Case> cases = {
       Case{1, 1, 1, 1, 1, 1, 1, 0},     Case{2, 3, 7, 5, 4, 3, 2, 1},
       Case{1, 5, 13, 13, 3, 5, 3, 2},   Case{3, 2, 33, 17, 2, 4, 1, 0},
@@ -156,7 +157,7 @@ TEST(ConvolutionsTest, Im2ColMatchesTheDirectReferenceOnAwkwardSizes) {
       Case{2, 8, 19, 21, 48, 3, 1, 1},  Case{2, 6, 9, 11, 32, 3, 2, 1},
       Case{2, 8, 6, 7, 32, 3, 1, 1},    Case{2, 8, 18, 20, 32, 3, 1, 0},
       Case{3, 16, 4, 4, 32, 3, 1, 1},   Case{2, 8, 33, 35, 32, 3, 2, 1},
-      Case{2, 4, 10, 10, 40, 5, 1, 2}};
+      Case{2, 4, 10, 10, 40, 5, 1, 2},  Case{2, 8, 5, 6, 32, 3, 1, 1}};
   const SimdLevel original = ActiveSimdLevel();
   for (const SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
     if (static_cast<int>(level) > static_cast<int>(DetectedSimdLevel())) continue;

@@ -184,7 +184,10 @@ void ColumnPacker::operator()(float* out, const float* x, int64_t p0, int64_t kc
   }
   std::vector<kernels::IndexGather>& lanes = indexed_[j0];
   if (lanes.empty()) lanes = DescribeIndexed(j0, cols, nr);
-  replay(lanes.data(), kernels::GatherIndexed);
+  replay(lanes.data(), [plane](float* dst, const float* channel, const kernels::IndexGather* d,
+                               int64_t count, SimdLevel level) {
+    kernels::GatherIndexed(dst, channel, plane, d, count, level);
+  });
 }
 
 std::vector<kernels::LaneGather> ColumnPacker::Describe(int64_t j0, int64_t cols,

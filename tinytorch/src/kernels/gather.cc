@@ -6,6 +6,8 @@
 
 #include <immintrin.h>
 
+#include "kernels/lanes.h"
+
 namespace tinytorch::kernels {
 
 void GatherLanesNaive(float* dst, const float* base, const LaneGather* gathers, int64_t count) {
@@ -39,10 +41,23 @@ __attribute__((target("avx512f"))) void GatherLanesAvx512(float* dst, const floa
   }
 }
 
-// One vgatherdps per vector; masked-off lanes are not read.
+// One vgatherdps per vector; masked-off lanes are not read. A plane of at most 32 floats (a
+// small feature map) is instead loaded once into two registers and each vector permuted out of
+// them: a gather loads its 16 lanes one by one, and was 28% of the fp32 digits CNN at batch 32,
+// whose 4×4 layer has planes of 16.
 __attribute__((target("avx512f"))) void GatherIndexedAvx512(float* dst, const float* base,
+                                                            int64_t extent,
                                                             const IndexGather* gathers,
                                                             int64_t count) {
+  if (extent <= 32) {
+    const __m512 low = _mm512_maskz_loadu_ps(FirstLanes16(extent), base);
+    const __m512 high = _mm512_maskz_loadu_ps(FirstLanes16(extent - 16), base + 16);
+    for (int64_t d = 0; d < count; ++d, dst += 16) {
+      const __m512i index = _mm512_loadu_si512(gathers[d].index);
+      _mm512_storeu_ps(dst, _mm512_maskz_permutex2var_ps(gathers[d].mask, low, index, high));
+    }
+    return;
+  }
   for (int64_t d = 0; d < count; ++d, dst += 16) {
     const __m512i index = _mm512_loadu_si512(gathers[d].index);
     _mm512_storeu_ps(dst, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), gathers[d].mask, index,
@@ -65,9 +80,9 @@ void GatherLanes(float* dst, const float* base, const LaneGather* gathers, int64
   GatherLanesNaive(dst, base, gathers, count);
 }
 
-void GatherIndexed(float* dst, const float* base, const IndexGather* gathers, int64_t count,
-                   SimdLevel isa) {
-  if (isa == SimdLevel::kAvx512) return GatherIndexedAvx512(dst, base, gathers, count);
+void GatherIndexed(float* dst, const float* base, int64_t extent, const IndexGather* gathers,
+                   int64_t count, SimdLevel isa) {
+  if (isa == SimdLevel::kAvx512) return GatherIndexedAvx512(dst, base, extent, gathers, count);
   GatherIndexedNaive(dst, base, gathers, count);
 }
 

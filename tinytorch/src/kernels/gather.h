@@ -29,9 +29,9 @@ struct IndexGather {
   int32_t index[16] = {};
 };
 
-// dst[16·d + e] for each of count gathers, from base.
+// dst[16·d + e] for each of count gathers, from base[0, extent): every index is below extent.
 void GatherIndexedNaive(float* dst, const float* base, const IndexGather* gathers, int64_t count);
-void GatherIndexed(float* dst, const float* base, const IndexGather* gathers, int64_t count,
-                   SimdLevel isa);
+void GatherIndexed(float* dst, const float* base, int64_t extent, const IndexGather* gathers,
+                   int64_t count, SimdLevel isa);
 
 }  // namespace tinytorch::kernels
