@@ -94,7 +94,8 @@ TEST(PerfCalibrateTest, RunsEachBinaryAlternatelyAndProfilesEveryPair) {
 TEST(PerfCalibrateTest, ABinaryThatFailsOrRunsNothingIsNamed) {
   const fs::path dir = fs::path(::testing::TempDir()) / "calibrate_errors";
   fs::remove_all(dir);
-  const CalibrateOptions o{.work_dir = (dir / "work").string()};
+  CalibrateOptions o;
+  o.work_dir = (dir / "work").string();
   const std::string failing = Script(dir, "failing_bench", "exit 3\n");
   EXPECT_THAT([&] { Calibrate({failing}, "box", o); },
               ThrowsMessage<Error>(HasSubstr("failing_bench failed (")));
