@@ -190,57 +190,62 @@ void ColumnPacker::operator()(float* out, const float* x, int64_t p0, int64_t kc
   });
 }
 
-std::vector<kernels::LaneGather> ColumnPacker::Describe(int64_t j0, int64_t cols,
-                                                        int64_t nr) const {
-  const int64_t taps = g_.kh * g_.kw, strips = (cols + nr - 1) / nr, vectors = nr / 16;
-  std::vector<kernels::LaneGather> gathers(static_cast<size_t>(strips * taps * vectors));
+namespace {
+
+// Calls lane(d, e, y, x) for lane e of each description d = (s·taps + t)·vectors + v of the strips
+// from output position j0 (cols positions, nr to a strip) whose position j0 + s·nr + 16·v + e reads
+// the input at row y, column x for tap t = (i, j): row oy·stride + i − pad and column
+// ox·stride + j − pad. Lanes past cols or in the padding are skipped, which leaves them masked off.
+template <class Lane>
+void ForEachLane(const Geometry& g, int64_t j0, int64_t cols, int64_t nr, Lane&& lane) {
+  const int64_t taps = g.kh * g.kw, strips = (cols + nr - 1) / nr, vectors = nr / 16;
   for (int64_t s = 0; s < strips; ++s) {
     for (int64_t t = 0; t < taps; ++t) {
-      const int64_t i = t / g_.kw, offset = t % g_.kw - g_.pad;
+      const int64_t i = t / g.kw - g.pad, j = t % g.kw - g.pad;
       for (int64_t v = 0; v < vectors; ++v) {
-        kernels::LaneGather& d = gathers[(s * taps + t) * vectors + v];
         for (int e = 0; e < 16 && s * nr + 16 * v + e < cols; ++e) {
           const int64_t position = j0 + s * nr + 16 * v + e;
-          const int64_t y = position / g_.wo + i - g_.pad, xx = position % g_.wo + offset;
-          if (y < 0 || y >= g_.h || xx < 0 || xx >= g_.w) continue;
-          const int64_t at = y * g_.w + xx - e;  // lane e reads channel[at + e]
-          if (d.mask_a == 0 || at == d.offset_a) {
-            d.offset_a = at;
-            d.mask_a |= static_cast<uint16_t>(1u << e);
-          } else {  // the next output row: with 16 or more per row, no vector reaches a third
-            d.offset_b = at;
-            d.mask_b |= static_cast<uint16_t>(1u << e);
-          }
+          const int64_t y = position / g.wo * g.stride + i, x = position % g.wo * g.stride + j;
+          if (y >= 0 && y < g.h && x >= 0 && x < g.w) lane((s * taps + t) * vectors + v, e, y, x);
         }
       }
     }
   }
+}
+
+int64_t Descriptions(const Geometry& g, int64_t cols, int64_t nr) {
+  return (cols + nr - 1) / nr * g.kh * g.kw * (nr / 16);
+}
+
+}  // namespace
+
+// Stride 1 and rows of 16 or more outputs: a vector's lanes lie in at most two input rows, each a
+// run of consecutive elements.
+std::vector<kernels::LaneGather> ColumnPacker::Describe(int64_t j0, int64_t cols,
+                                                        int64_t nr) const {
+  std::vector<kernels::LaneGather> gathers(static_cast<size_t>(Descriptions(g_, cols, nr)));
+  ForEachLane(g_, j0, cols, nr, [&](int64_t at_d, int e, int64_t y, int64_t x) {
+    kernels::LaneGather& d = gathers[static_cast<size_t>(at_d)];
+    const int64_t at = y * g_.w + x - e;  // lane e reads channel[at + e]
+    if (d.mask_a == 0 || at == d.offset_a) {
+      d.offset_a = at;
+      d.mask_a |= static_cast<uint16_t>(1u << e);
+    } else {  // the next output row: with 16 or more per row, no vector reaches a third
+      d.offset_b = at;
+      d.mask_b |= static_cast<uint16_t>(1u << e);
+    }
+  });
   return gathers;
 }
 
-// Lane e of strip s's vector v for tap (i, j) reads the input at row oy·s + i − pad and column
-// ox·s + j − pad of output position j0 + s·nr + 16·v + e; lanes past the input or past cols are
-// masked off.
 std::vector<kernels::IndexGather> ColumnPacker::DescribeIndexed(int64_t j0, int64_t cols,
                                                                 int64_t nr) const {
-  const int64_t taps = g_.kh * g_.kw, strips = (cols + nr - 1) / nr, vectors = nr / 16;
-  std::vector<kernels::IndexGather> gathers(static_cast<size_t>(strips * taps * vectors));
-  for (int64_t s = 0; s < strips; ++s) {
-    for (int64_t t = 0; t < taps; ++t) {
-      const int64_t i = t / g_.kw - g_.pad, j = t % g_.kw - g_.pad;
-      for (int64_t v = 0; v < vectors; ++v) {
-        kernels::IndexGather& d = gathers[(s * taps + t) * vectors + v];
-        for (int e = 0; e < 16 && s * nr + 16 * v + e < cols; ++e) {
-          const int64_t position = j0 + s * nr + 16 * v + e;
-          const int64_t y = position / g_.wo * g_.stride + i;
-          const int64_t xx = position % g_.wo * g_.stride + j;
-          if (y < 0 || y >= g_.h || xx < 0 || xx >= g_.w) continue;
-          d.index[e] = static_cast<int32_t>(y * g_.w + xx);
-          d.mask |= static_cast<uint16_t>(1u << e);
-        }
-      }
-    }
-  }
+  std::vector<kernels::IndexGather> gathers(static_cast<size_t>(Descriptions(g_, cols, nr)));
+  ForEachLane(g_, j0, cols, nr, [&](int64_t at_d, int e, int64_t y, int64_t x) {
+    kernels::IndexGather& d = gathers[static_cast<size_t>(at_d)];
+    d.index[e] = static_cast<int32_t>(y * g_.w + x);
+    d.mask |= static_cast<uint16_t>(1u << e);
+  });
   return gathers;
 }
 
