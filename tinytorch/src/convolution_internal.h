@@ -34,7 +34,8 @@ void Im2RowU8(uint8_t* rows, int64_t row_stride, const uint8_t* x, int64_t image
 // Writes rows [p0, p0 + kc) and columns [j0, j0 + cols) of an image's im2col matrix in the GEMM's
 // packed panel layout (kernels::PackB, strips of nr) without forming the matrix: a
 // kernels::PanelFn for any image of one geometry. It remembers how it cut each strip, so one
-// packer serves a thread's images (it is not safe to share between threads).
+// packer serves a thread's images (it is not safe to share between threads). Its strips are whole
+// vectors of 16 (the AVX-512 kernels') and its planes' offsets fit in int32.
 class ColumnPacker {
  public:
   explicit ColumnPacker(const Geometry& g) : g_(g) {}
@@ -44,10 +45,6 @@ class ColumnPacker {
  private:
   std::vector<kernels::LaneGather> Describe(int64_t j0, int64_t cols, int64_t nr) const;
   std::vector<kernels::IndexGather> DescribeIndexed(int64_t j0, int64_t cols, int64_t nr) const;
-  // Without descriptions, for strips not a whole number of vectors and planes past int32's
-  // indices: runs of zeros and (strided) row copies.
-  void PackRuns(float* out, const float* x, int64_t p0, int64_t kc, int64_t j0, int64_t cols,
-                int64_t nr) const;
 
   Geometry g_;
   int64_t nr_ = 0;

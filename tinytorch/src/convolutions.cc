@@ -102,8 +102,8 @@ Tensor Convolve2dInference(const Tensor& xc, const Tensor& wm, const Tensor& bia
   // Packing from the image pays where each packed float meets many FMAs (32+ output channels)
   // and masked loads are native (AVX-512). A thin layer (8 channels: 8 FMAs a float) spent 46-80%
   // more instructions that way under the count gate's AVX2, so it lowers the image with Im2Col,
-  // whose long row copies the GEMM's own packing then reads.
-  const bool from_image = isa == SimdLevel::kAvx512 && out_channels >= 32;
+  // whose long row copies the GEMM's own packing then reads. ColumnPacker indexes a plane in int32.
+  const bool from_image = isa == SimdLevel::kAvx512 && out_channels >= 32 && g.h * g.w <= INT32_MAX;
   kernels::ParallelFor(tasks, [&](int64_t t) {
     const kernels::MatrixRef w{wm.data<float>(), g.cols(), 1};
     internal::ColumnPacker pack(g);

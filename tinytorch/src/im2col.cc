@@ -149,7 +149,8 @@ void Im2RowU8(uint8_t* rows, int64_t row_stride, const uint8_t* x, int64_t image
 // is kept for the next K slice and image, and every channel replays it from its own plane:
 // - for stride 1 and rows of 16 or more outputs, as two pieces of input rows at most, each one
 //   masked load;
-// - otherwise (shorter rows, other strides) as an index per lane, one gather a vector.
+// - otherwise (shorter rows, other strides) as an index per lane, one gather a vector (one
+//   permute from a plane of up to 32 floats).
 // A 3×3 convolution over 32 channels does only 64 FMAs per packed float, so the packing has to
 // run near copy speed: copying run by run, with the index arithmetic and a call per run, cost a
 // third of the convolution's time, and describing the strips anew for every call a tenth. Runs
@@ -157,7 +158,8 @@ void Im2RowU8(uint8_t* rows, int64_t row_stride, const uint8_t* x, int64_t image
 void ColumnPacker::operator()(float* out, const float* x, int64_t p0, int64_t kc, int64_t j0,
                               int64_t cols, int64_t nr) {
   const int64_t taps = g_.kh * g_.kw, plane = g_.h * g_.w, strips = (cols + nr - 1) / nr;
-  if (nr % 16 != 0 || plane > INT32_MAX) return PackRuns(out, x, p0, kc, j0, cols, nr);
+  TT_CHECK(nr % 16 == 0 && plane <= INT32_MAX, "ColumnPacker: strips of ", nr,
+           " columns and planes of ", plane, " floats are not whole vectors and int32 indices");
   const int64_t vectors = nr / 16;
   if (nr != nr_) {
     described_.clear();
@@ -247,39 +249,6 @@ std::vector<kernels::IndexGather> ColumnPacker::DescribeIndexed(int64_t j0, int6
     d.mask |= static_cast<uint16_t>(1u << e);
   });
   return gathers;
-}
-
-void ColumnPacker::PackRuns(float* out, const float* x, int64_t p0, int64_t kc, int64_t j0,
-                            int64_t cols, int64_t nr) const {
-  const Geometry& g = g_;
-  const int64_t taps = g.kh * g.kw, plane = g.h * g.w, strips = (cols + nr - 1) / nr;
-  // Any stride and row length: each strip row is runs along output rows, each zeros, a copy of an
-  // input row (strided for s > 1), zeros, as in Im2Col.
-  for (int64_t s = 0; s < strips; ++s) {
-    const int64_t first = j0 + s * nr, valid = std::min(nr, cols - s * nr);
-    for (int64_t p = p0; p < p0 + kc; ++p) {
-      float* row = out + (s * kc + p - p0) * nr;
-      const int64_t i = p % taps / g.kw, offset = p % g.kw - g.pad;  // input col = ox·s + offset
-      const float* channel = x + p / taps * plane;
-      const int64_t lo = std::min(g.wo, offset >= 0 ? 0 : (-offset + g.stride - 1) / g.stride);
-      const int64_t hi = std::max(lo, std::min(g.wo, (g.w - offset + g.stride - 1) / g.stride));
-      for (int64_t q = 0; q < valid;) {
-        const int64_t oy = (first + q) / g.wo, ox0 = (first + q) % g.wo;
-        const int64_t end = ox0 + std::min(valid - q, g.wo - ox0);  // this run is [ox0, end)
-        float* dst = row + q - ox0;                                 // dst[ox]
-        const int64_t y = oy * g.stride + i - g.pad;
-        const bool inside = y >= 0 && y < g.h;
-        const int64_t a = inside ? std::clamp(lo, ox0, end) : end;
-        const int64_t b = inside ? std::clamp(hi, a, end) : end;
-        const float* src = channel + y * g.w + offset;
-        std::fill(dst + ox0, dst + a, 0.f);
-        for (int64_t ox = a; ox < b; ++ox) dst[ox] = src[ox * g.stride];
-        std::fill(dst + b, dst + end, 0.f);
-        q += end - ox0;
-      }
-      std::fill(row + valid, row + nr, 0.f);
-    }
-  }
 }
 
 }  // namespace tinytorch::internal
