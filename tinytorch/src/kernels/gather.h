@@ -23,7 +23,7 @@ void GatherLanes(float* dst, const float* base, const LaneGather* gathers, int64
                  SimdLevel isa);
 
 // Lane e is base[index[e]] if bit e of mask is set, 0 otherwise: a vector whose lanes come from
-// more than two rows (outputs rows shorter than 16) or every s-th element (stride s).
+// more than two rows (output rows shorter than 16) or every s-th element (stride s).
 struct IndexGather {
   uint16_t mask = 0;
   int32_t index[16] = {};

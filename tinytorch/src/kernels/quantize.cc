@@ -66,9 +66,9 @@ __attribute__((target("avx512f"))) RangeScan RangeWithZeroAvx512(const float* x,
 //   a value below int32's range converts to INT32_MIN, whose code is 0 as it should be.
 // - The zero point is added in int32, exactly, and the unsigned saturation of the two packs is the
 //   clamp to [0, 255]. The packs interleave 128-bit lanes; one permute puts the bytes in order.
-// The last n % 64 values take a 16-wide loop with a float clamp and register-narrowed codes:
-// vpmovdb straight to memory is slow on Zen 4 and 5. Both loops are unrolled by hand or by
-// pragma: left to itself, GCC 12 keeps the four vectors of a step on the stack.
+// The last n % 64 values go 16 at a time, masked, clamped in int32 and narrowed in a register:
+// vpmovdb straight to memory is slow on Zen 4 and 5. The step's loops are unrolled by pragma:
+// left to itself, GCC 12 keeps the four vectors of a step on the stack.
 __attribute__((target("avx512f,avx512bw,avx512vl"))) int64_t QuantizeU8Avx512(
     uint8_t* out, const float* x, int64_t n, float scale, int32_t zero_point) {
   const __m512 inf = _mm512_set1_ps(INFINITY);
@@ -97,19 +97,17 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) int64_t QuantizeU8Avx512(
                                               _mm512_packus_epi32(codes[2], codes[3]));
     _mm512_storeu_si512(out + i, _mm512_maskz_permutexvar_epi32(0xFFFF, order, bytes));
   }
-  // roundscale with imm 0x0C rounds in the current mode without raising inexact: nearbyint.
-  const __m512 zp_f = _mm512_set1_ps(static_cast<float>(zero_point));
-  const __m512 lo = _mm512_setzero_ps(), hi = _mm512_set1_ps(255.f);
+  const __m512i zero = _mm512_setzero_si512(), top = _mm512_set1_epi32(255);
   for (; i < n; i += 16) {
     const __mmask16 m = FirstLanes16(n - i);
     const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
     const __mmask16 bad = NonFiniteLanes(v, inf);
     if (bad) return i + __builtin_ctz(bad);
-    __m512 q = _mm512_maskz_roundscale_ps(0xFFFF, _mm512_mul_ps(v, inv_s),
-                                          _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
-    q = _mm512_maskz_min_ps(0xFFFF, _mm512_maskz_max_ps(0xFFFF, _mm512_add_ps(q, zp_f), lo), hi);
-    _mm_mask_storeu_epi8(out + i, m,
-                         _mm512_maskz_cvtepi32_epi8(0xFFFF, _mm512_maskz_cvttps_epi32(0xFFFF, q)));
+    const __m512 q = _mm512_maskz_min_ps(0xFFFF, _mm512_mul_ps(v, inv_s), bound);
+    const __m512i code = _mm512_add_epi32(_mm512_maskz_cvtps_epi32(0xFFFF, q), zp);
+    const __m512i clamped =
+        _mm512_maskz_min_epi32(0xFFFF, _mm512_maskz_max_epi32(0xFFFF, code, zero), top);
+    _mm_mask_storeu_epi8(out + i, m, _mm512_maskz_cvtepi32_epi8(0xFFFF, clamped));
   }
   return -1;
 }
