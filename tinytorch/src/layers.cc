@@ -156,7 +156,7 @@ Tensor Linear::Forward(const Tensor& x) {
   Tensor y = MatMul(x, weight_);
   if (!bias_.defined()) return y;
   // Without a graph to record, the bias goes into the product's fresh storage: a tensor fewer
-  // (its allocation and a pass over it were a tenth of the fp32 digits MLP at batch 1).
+  // (its allocation, a pass over it and its release: 17% of the fp32 digits MLP at batch 1).
   if (!internal::NeedsGrad(x, weight_, bias_)) return y += bias_;
   return y + bias_;
 }

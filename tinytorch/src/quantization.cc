@@ -432,11 +432,11 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
   const ActivationQuant aq = ActivationParams(px, xc.numel(), activation_range_, op);
   Tensor out = internal::EmptyLike({g.n, out_channels_, g.ho, g.wo});
   if (g.n == 0) return out;
-  const int64_t chunk =
-      std::clamp<int64_t>((int64_t{1} << 20) / std::max<int64_t>(1, positions * kdim), 1, g.n);
   // Rows at the stride the int8 kernel reads in place: no padded copy of them.
   const SimdLevel isa = ActiveSimdLevel();
   const int64_t lda = kernels::LinearU8S8RowStride(kdim, isa);
+  const int64_t chunk =
+      std::clamp<int64_t>((int64_t{1} << 20) / std::max<int64_t>(1, positions * lda), 1, g.n);
   const Tensor rows = internal::EmptyLike({chunk * positions * lda}, DType::kInt8);
   const Tensor product = internal::EmptyLike({chunk * positions * out_channels_});
   auto* a = reinterpret_cast<uint8_t*>(rows.data<int8_t>());
