@@ -14,6 +14,7 @@
 
 #include "convolution_internal.h"
 #include "kernels/gemm.h"
+#include "kernels/lanes.h"
 
 namespace tinytorch::internal {
 
@@ -32,8 +33,6 @@ Lanes Load(const float* p) {
 }
 
 void Store(float* p, Lanes v) { std::memcpy(p, &v, sizeof v); }
-
-int64_t RoundUp(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
 
 // Rows of tiles per GEMM block: about kTileBlock tiles, and no more rows than the image has (sized
 // for a whole block, an 8x8 digit's 16 -> 32 layer zero-filled 200 KB of V and M per call for its
@@ -104,7 +103,7 @@ WinogradScratch::WinogradScratch(const Geometry& g, int64_t channels_out)
       tiles_wide((g.wo + 1) / 2),
       tiles_high((g.ho + 1) / 2),
       rows_per_block(BlockRows(g)),
-      half(RoundUp(tiles_wide, kLanes) + kLanes),
+      half(kernels::RoundUp(tiles_wide, kLanes) + kLanes),
       even(static_cast<size_t>(g.c * (2 * tiles_high + 2) * half)),
       odd(even.size()),
       padded_row(static_cast<size_t>(2 * half), 0.f),

@@ -13,6 +13,7 @@
 #include <functional>
 #include <vector>
 
+#include "kernels/lanes.h"
 #include "kernels/scratch.h"
 
 namespace tinytorch::kernels {
@@ -534,14 +535,14 @@ void PadRows(T* out, int64_t out_ld, const uint8_t* a, int64_t lda, int64_t m, i
 }  // namespace
 
 int64_t LinearU8S8RowStride(int64_t k, SimdLevel isa) {
-  return isa == SimdLevel::kAvx512 && Fused(k, isa) ? 4 * ((k + 3) / 4) : k;
+  return isa == SimdLevel::kAvx512 && Fused(k, isa) ? RoundUp(k, 4) : k;
 }
 
 int64_t LinearU8S8ScratchBytes(int64_t m, int64_t k, int64_t lda, SimdLevel isa) {
   if (!Fused(k, isa)) return 0;
-  const int64_t groups_ld = 4 * ((k + 3) / 4);
-  if (isa == SimdLevel::kAvx2) return m * groups_ld * int64_t{sizeof(int16_t)};
-  return lda == groups_ld ? 0 : m * groups_ld;
+  const int64_t ld = RoundUp(k, 4);
+  if (isa == SimdLevel::kAvx2) return m * ld * int64_t{sizeof(int16_t)};
+  return lda == ld ? 0 : m * ld;
 }
 
 void LinearU8S8(float* y, const uint8_t* a, int64_t lda, const int8_t* w, const PackedS8& packed,
@@ -560,7 +561,7 @@ void LinearU8S8(float* y, const uint8_t* a, int64_t lda, const int8_t* w, const 
   if (e.weight_zero) RowSums(x_sum, a, lda, m, k);
   const int32_t* sums = e.weight_zero ? x_sum.data() : nullptr;
   // The kernels read rows of `ld` bytes (int16 for AVX2): whole groups of 4.
-  const int64_t groups = (k + 3) / 4, blocks = (n + kLanes - 1) / kLanes, ld = 4 * groups;
+  const int64_t ld = RoundUp(k, 4), groups = ld / 4, blocks = (n + kLanes - 1) / kLanes;
   // Tasks of 32 rows: enough to split batch-scale products over the threads, and each task walks
   // all channels so a row's activations stay in L1 while the weights stream from L1/L2.
   constexpr int64_t kTaskRows = 32;

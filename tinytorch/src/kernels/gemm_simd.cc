@@ -179,8 +179,6 @@ constexpr MicroKernel Avx512Tile() {
           MicroAvx512<kMr, kNv, true, true>};
 }
 
-int64_t RoundUp(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
-
 // The AVX-512 kernels for a c of more than 4 rows, each with its speed per useful FMA relative to
 // 12 × 32, measured on a Zen 5 at sizes none of them pads (240 × 256 × 256, 96 × 128 × 256):
 // 16 accumulators keep up with 24 nearly, but 8 × 16 loads b and 8 broadcasts for 8 FMAs.
