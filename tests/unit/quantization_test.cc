@@ -297,6 +297,84 @@ TEST(QuantizationTest, QuantizeModelFusesEachReLUAfterAQuantizedLayer) {
   EXPECT_TRUE(SameBits((*q)(x), expected));
 }
 
+TEST(QuantizationTest, FusedMaxPoolGivesTheBitsOfTheLayerThenMaxPool) {
+  // The fused pool folds windows of the product's channels-last planes, channels as the vector
+  // lanes: out channels of 1, 5, 16, 17 and 33 take masked vectors (AVX-512) and the scalar tail
+  // (AVX2); windows with and without padding, overlapping (stride 1) and leaving a ragged edge
+  // (7 × 5 planes), must give MaxPool's bits after the layer, on every level, with a fused ReLU's
+  // ties at +0 and a NaN bias's channel as well.
+  Generator gen(24);
+  for (const int64_t out : {1, 5, 16, 17, 33}) {
+    Conv2d conv(3, out, 3, gen, /*stride=*/1, /*padding=*/1);
+    conv.bias().data<float>()[out / 2] = std::numeric_limits<float>::quiet_NaN();
+    const Tensor images = Tensor::RandN({3, 3, 7, 5}, gen);
+    for (const auto& [kernel, stride, padding] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+             {2, 0, 0}, {2, 1, 0}, {3, 2, 1}, {3, 1, 0}, {4, 3, 2}, {5, 5, 0}}) {
+      for (const bool relu : {false, true}) {
+        const MaxPool2d pool(kernel, stride, padding);
+        QuantizedConv2d plain(conv), fused(conv);
+        if (relu) {
+          plain.FuseReLU();
+          fused.FuseReLU();
+        }
+        fused.FuseMaxPool(pool);
+        for (SimdLevel level : testing::SupportedSimdLevels()) {
+          const testing::ScopedSimdLevel scoped(level);
+          ASSERT_TRUE(SameBits(fused(images), MaxPool(plain(images), kernel, stride, padding)))
+              << SimdLevelName(level) << " out=" << out << " " << pool.ToString()
+              << " padding=" << padding << " relu=" << relu;
+        }
+      }
+    }
+  }
+  Conv2d conv(2, 4, 3, gen);
+  QuantizedConv2d fused(conv);
+  fused.FuseMaxPool(MaxPool2d(2));
+  EXPECT_THAT(fused.ToString(), HasSubstr("MaxPool2d(kernel=2, stride=2) fused"));
+  // A pool larger than the layer's output fails as MaxPool would, naming the fused layer.
+  EXPECT_THAT(
+      [&] {
+        fused(Tensor::RandN({1, 2, 3, 3}, gen));
+      },
+      ThrowsMessage<Error>(AllOf(HasSubstr("QuantizedConv2d's fused MaxPool2d"),
+                                 HasSubstr("is larger than the padded input 1x1"))));
+}
+
+TEST(QuantizationTest, QuantizeModelFusesAMaxPoolAfterAConvolutionOrItsReLU) {
+  // Conv → ReLU → MaxPool and Conv → MaxPool fuse into the convolution, an Identity in each fused
+  // layer's place; a pool after anything else, or of a subclass, stays. The model computes the
+  // bits of its unfused twin (the same layers, the pools of a subclass), calibrated alike.
+  Generator gen(25);
+  Sequential model({std::make_shared<Conv2d>(2, 8, 3, gen, 1, 1), std::make_shared<ReLULayer>(),
+                    std::make_shared<MaxPool2d>(2), std::make_shared<Conv2d>(8, 16, 3, gen, 1, 1),
+                    std::make_shared<MaxPool2d>(3, 1, 1), std::make_shared<ReLULayer>(),
+                    std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(),
+                    std::make_shared<Linear>(16 * 2 * 2, 3, gen)});
+  const Tensor calibration = Tensor::RandN({16, 2, 8, 8}, gen);
+  const Tensor x = Tensor::RandN({5, 2, 8, 8}, gen);
+  const std::shared_ptr<Sequential> q = QuantizeModel(model, {}, calibration);
+  ASSERT_EQ(q->size(), model.size());
+  const auto& first = dynamic_cast<QuantizedConv2d&>((*q)[0]);
+  EXPECT_TRUE(first.fused_relu() && first.fused_pool());
+  EXPECT_EQ((*q)[1].ToString(), "Identity()");
+  EXPECT_EQ((*q)[2].ToString(), "Identity()");
+  const auto& second = dynamic_cast<QuantizedConv2d&>((*q)[3]);
+  EXPECT_TRUE(!second.fused_relu() && second.fused_pool());
+  EXPECT_EQ((*q)[4].ToString(), "Identity()");
+  EXPECT_EQ((*q)[5].ToString(), "ReLU()");
+  EXPECT_EQ((*q)[6].ToString(), "MaxPool2d(kernel=2, stride=2)");
+
+  struct UnfusedMaxPool : MaxPool2d {
+    using MaxPool2d::MaxPool2d;
+  };
+  const auto& l = model.layers();
+  Sequential twin({l[0], l[1], std::make_shared<UnfusedMaxPool>(2), l[3],
+                   std::make_shared<UnfusedMaxPool>(3, 1, 1), l[5], l[6], l[7], l[8]});
+  const std::shared_ptr<Sequential> unfused = QuantizeModel(twin, {}, calibration);
+  EXPECT_FALSE(dynamic_cast<QuantizedConv2d&>((*unfused)[0]).fused_pool());
+  EXPECT_TRUE(SameBits((*q)(x), (*unfused)(x)));
+}
+
 TEST(QuantizationTest, LoadedQuantizedLayersComputeWithTheLoadedWeights) {
   // The vector kernel reads weights rearranged at construction; loading a state must rearrange
   // them again, or the layer would keep computing with the old weights.

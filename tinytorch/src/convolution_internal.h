@@ -21,6 +21,12 @@ struct Geometry {
 // Validates an NCHW input against the kernel, stride and padding; throws naming `op`.
 Geometry Check(const char* op, const Tensor& x, int64_t kh, int64_t kw, int64_t stride,
                int64_t padding);
+Geometry Check(const char* op, const Shape& x, int64_t kh, int64_t kw, int64_t stride,
+               int64_t padding);
+// MaxPool's geometry (stride 0: the kernel's), its padding at most half the kernel; throws naming
+// `op`.
+Geometry MaxPoolGeometry(const char* op, const Shape& x, int64_t kernel, int64_t stride,
+                         int64_t padding);
 
 // cols (C·kh·kw, Ho·Wo) from one image x (C, H, W); padded positions read as 0.
 void Im2Col(float* cols, const float* x, const Geometry& g);

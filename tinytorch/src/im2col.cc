@@ -14,13 +14,18 @@ namespace tinytorch::internal {
 Geometry Check(const char* op, const Tensor& x, int64_t kh, int64_t kw, int64_t stride,
                int64_t padding) {
   CheckFloat(x, op);
-  TT_CHECK(x.dim() == 4, op, ": expects an NCHW input, got shape ", x.shape());
+  return Check(op, x.shape(), kh, kw, stride, padding);
+}
+
+Geometry Check(const char* op, const Shape& x, int64_t kh, int64_t kw, int64_t stride,
+               int64_t padding) {
+  TT_CHECK(x.size() == 4, op, ": expects an NCHW input, got shape ", x);
   TT_CHECK(kh > 0 && kw > 0 && stride > 0 && padding >= 0, op, ": kernel ", kh, "x", kw,
            ", stride ", stride, " and padding ", padding, " are invalid");
-  Geometry g{x.size(0), x.size(1), x.size(2), x.size(3), kh, kw, stride, padding, 0, 0};
+  Geometry g{x[0], x[1], x[2], x[3], kh, kw, stride, padding, 0, 0};
   TT_CHECK(g.h + 2 * padding >= kh && g.w + 2 * padding >= kw, op, ": kernel ", kh, "x", kw,
            " is larger than the padded input ", g.h + 2 * padding, "x", g.w + 2 * padding,
-           " (input shape ", x.shape(), ")");
+           " (input shape ", x, ")");
   g.ho = (g.h + 2 * padding - kh) / stride + 1;
   g.wo = (g.w + 2 * padding - kw) / stride + 1;
   return g;

@@ -47,10 +47,21 @@ void MaxPoolUnpadded(float* o, const float* in, const Geometry& g) {
 
 }  // namespace
 
-Tensor MaxPool(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
-  const Geometry g = Check("MaxPool", x, kernel, kernel, stride > 0 ? stride : kernel, padding);
-  TT_CHECK(padding * 2 <= kernel, "MaxPool: padding ", padding, " must be at most half the kernel ",
+namespace internal {
+
+Geometry MaxPoolGeometry(const char* op, const Shape& x, int64_t kernel, int64_t stride,
+                         int64_t padding) {
+  const Geometry g = Check(op, x, kernel, kernel, stride > 0 ? stride : kernel, padding);
+  TT_CHECK(padding * 2 <= kernel, op, ": padding ", padding, " must be at most half the kernel ",
            kernel);
+  return g;
+}
+
+}  // namespace internal
+
+Tensor MaxPool(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
+  internal::CheckFloat(x, "MaxPool");
+  const Geometry g = internal::MaxPoolGeometry("MaxPool", x.shape(), kernel, stride, padding);
   const Tensor xc = x.Contiguous();
   Tensor out = internal::EmptyLike({g.n, g.c, g.ho, g.wo});
   // Inference without padding needs no argmax: 2×2 windows tiling the planes take the vector

@@ -5,11 +5,13 @@
 #include <cmath>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <typeinfo>
 #include <vector>
 
 #include "convolution_internal.h"
 #include "kernels/gemm_int8.h"
+#include "kernels/pool.h"
 #include "kernels/quantize.h"
 #include "kernels/transpose.h"
 #include "tensor_internal.h"
@@ -417,8 +419,8 @@ Tensor QuantizedConv2d::ProductWeights() const {
 
 // The input quantized once, channels last; its codes laid out as the activation matrix
 // (images · P, K) by Im2RowU8, with padding as the zero point (the code of 0.0, so the codes are
-// those of the float im2col matrix, taps in (i, j, c) order); the fused product (images · P, O)
-// then written transposed into NCHW (O, P).
+// those of the float im2col matrix, taps in (i, j, c) order); the fused product (images · P, O),
+// max-pooled while channels last when a pool is fused, then written transposed into NCHW (O, P).
 // Images go through in chunks of about 1 MiB of rows, which bounds the buffers whatever the batch;
 // one product threads over a chunk's rows.
 Tensor QuantizedConv2d::Forward(const Tensor& x) {
@@ -430,7 +432,18 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
   const float* px = xc.data<float>();
   const int64_t kdim = g.cols(), positions = g.positions(), image_in = g.c * g.h * g.w;
   const ActivationQuant aq = ActivationParams(px, xc.numel(), activation_range_, op);
-  Tensor out = internal::EmptyLike({g.n, out_channels_, g.ho, g.wo});
+  // A fused pool: its windows over the product's channels-last planes, checked as MaxPool checks.
+  std::optional<kernels::ChannelsLastPool> window;
+  int64_t out_positions = positions;
+  if (pool_) {
+    const internal::Geometry pg = internal::MaxPoolGeometry(
+        "QuantizedConv2d's fused MaxPool2d", {g.n, out_channels_, g.ho, g.wo}, pool_->kernel,
+        pool_->stride, pool_->padding);
+    window = {g.ho, g.wo, out_channels_, pg.kh, pg.stride, pg.pad, pg.ho, pg.wo};
+    out_positions = pg.positions();
+  }
+  Tensor out = window ? internal::EmptyLike({g.n, out_channels_, window->ho, window->wo})
+                      : internal::EmptyLike({g.n, out_channels_, g.ho, g.wo});
   if (g.n == 0) return out;
   // Rows at the stride the int8 kernel reads in place: no padded copy of them.
   const SimdLevel isa = ActiveSimdLevel();
@@ -446,8 +459,12 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
   // byte.
   const auto chunk_in = static_cast<size_t>(chunk * image_in);
   const auto codes = std::make_unique_for_overwrite<uint8_t[]>(chunk_in);
-  std::unique_ptr<float[]> channels_last;
+  std::unique_ptr<float[]> channels_last, pooled;
   if (g.c > 1) channels_last = std::make_unique_for_overwrite<float[]>(chunk_in);
+  if (window) {
+    pooled = std::make_unique_for_overwrite<float[]>(
+        static_cast<size_t>(chunk * out_positions * out_channels_));
+  }
   for (int64_t first = 0; first < g.n; first += chunk) {
     const int64_t images = std::min(chunk, g.n - first);
     const float* images_in = px + first * image_in;
@@ -461,9 +478,15 @@ Tensor QuantizedConv2d::Forward(const Tensor& x) {
     QuantizeInto(codes.get(), images_in, images * image_in, aq, op, px, xc.numel());
     internal::Im2RowU8(a, lda, codes.get(), images, g, static_cast<uint8_t>(aq.zero_point));
     Product(y, a, lda, images * positions, aq.scale, aq.zero_point);
+    const float* result = y;
+    if (window) {
+      kernels::MaxPoolChannelsLast(pooled.get(), y, images, *window, isa);
+      result = pooled.get();
+    }
     for (int64_t i = 0; i < images; ++i) {
-      kernels::Transpose(out.data<float>() + (first + i) * out_channels_ * positions,
-                         y + i * positions * out_channels_, positions, out_channels_, isa);
+      kernels::Transpose(out.data<float>() + (first + i) * out_channels_ * out_positions,
+                         result + i * out_positions * out_channels_, out_positions, out_channels_,
+                         isa);
     }
   }
   return out;
@@ -473,7 +496,11 @@ std::string QuantizedConv2d::ToString() const {
   return "QuantizedConv2d(" + std::to_string(in_channels_) + ", " + std::to_string(out_channels_) +
          ", kernel=" + std::to_string(kernel_) + ", stride=" + std::to_string(stride_) +
          ", padding=" + std::to_string(padding_) + ", int8 " + SchemeText(weight_) +
-         (relu_ ? ", ReLU fused" : "") + ")";
+         (relu_ ? ", ReLU fused" : "") +
+         (pool_
+              ? ", " + MaxPool2d(pool_->kernel, pool_->stride, pool_->padding).ToString() + " fused"
+              : "") +
+         ")";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -485,7 +512,11 @@ std::shared_ptr<Sequential> QuantizeSequential(const Sequential& model,
                                                const QuantizeModelOptions& options, Tensor inputs) {
   auto out = std::make_shared<Sequential>();
   const auto& layers = model.layers();
-  bool fused = false;  // layers[i] is a ReLU the quantized layer before it applies
+  // The exact type: a subclass may do more than a ReLU or a pool.
+  const auto is = [&layers](size_t i, const std::type_info& type) {
+    return i < layers.size() && typeid(*layers[i]) == type;
+  };
+  size_t fused = 0;  // layers [i, i + fused) are applied by the quantized layer before them
   for (size_t i = 0; i < layers.size(); ++i) {
     const std::shared_ptr<Module>& layer = layers[i];
     const Tensor next = inputs.defined() ? layer->Forward(inputs) : Tensor();
@@ -493,24 +524,30 @@ std::shared_ptr<Sequential> QuantizeSequential(const Sequential& model,
     if (const auto* linear = dynamic_cast<const Linear*>(layer.get())) {
       q = std::make_shared<QuantizedLinear>(*linear, options.weights);
     } else if (const auto* conv = dynamic_cast<const Conv2d*>(layer.get())) {
-      q = std::make_shared<QuantizedConv2d>(*conv, options.weights);
+      auto qconv = std::make_shared<QuantizedConv2d>(*conv, options.weights);
+      const size_t pool_at = is(i + 1, typeid(ReLULayer)) ? i + 2 : i + 1;
+      if (is(pool_at, typeid(MaxPool2d))) {
+        qconv->FuseMaxPool(static_cast<const MaxPool2d&>(*layers[pool_at]));
+        fused = pool_at - i;
+      }
+      q = qconv;
     }
     if (q) {
       if (inputs.defined()) {
         q->SetActivationRange(CalibrateRange(inputs, options.activation_calibration,
                                              options.activation_percentile));
       }
-      // The exact type: a subclass of ReLULayer may do more than a ReLU.
-      const Module* after = i + 1 < layers.size() ? layers[i + 1].get() : nullptr;
-      fused = after != nullptr && typeid(*after) == typeid(ReLULayer);
-      if (fused) q->FuseReLU();
+      if (is(i + 1, typeid(ReLULayer))) {
+        q->FuseReLU();
+        fused = std::max<size_t>(fused, 1);
+      }
       out->Add(q);
       inputs = next;
       continue;
     }
-    if (fused) {
+    if (fused > 0) {
       out->Add(std::make_shared<Identity>());
-      fused = false;
+      --fused;
     } else if (const auto* inner = dynamic_cast<const Sequential*>(layer.get())) {
       out->Add(QuantizeSequential(*inner, options, inputs));
     } else {

@@ -76,6 +76,8 @@ class MaxPool2d : public Module {
   Tensor Forward(const Tensor& x) override { return MaxPool(x, kernel_, stride_, padding_); }
   std::string ToString() const override;
   int64_t kernel() const { return kernel_; }
+  int64_t stride() const { return stride_; }  // 0: the kernel's
+  int64_t padding() const { return padding_; }
 
  private:
   int64_t kernel_, stride_, padding_;

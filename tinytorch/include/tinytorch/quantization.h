@@ -138,12 +138,23 @@ class QuantizedConv2d : public QuantizedLayer {
   explicit QuantizedConv2d(const Conv2d& conv, const QuantOptions& options = {});
   Tensor Forward(const Tensor& x) override;
   std::string ToString() const override;
+  // Max-pools the outputs while they are channels last, before the transpose into NCHW: the layer
+  // then computes what it and `pool` after it did, to the bit (max is exact), and transposes a
+  // quarter of the floats for 2×2 windows.
+  void FuseMaxPool(const MaxPool2d& pool) {
+    pool_ = FusedPool{pool.kernel(), pool.stride(), pool.padding()};
+  }
+  bool fused_pool() const { return pool_.has_value(); }
 
  protected:
   Tensor ProductWeights() const override;  // (O, kh·kw·C)
 
  private:
   int64_t in_channels_, out_channels_, kernel_, stride_, padding_;
+  struct FusedPool {
+    int64_t kernel, stride, padding;
+  };
+  std::optional<FusedPool> pool_;
 };
 
 struct QuantizeModelOptions {
@@ -154,8 +165,9 @@ struct QuantizeModelOptions {
 
 // A new Sequential in which every Linear and Conv2d (nested Sequentials included) is replaced by
 // its quantized twin; other layers are shared with `model`, which is left unchanged. A ReLULayer
-// right after a Linear or Conv2d is fused into the quantized layer's epilogue (FuseReLU) and its
-// place taken by an Identity, as PyTorch's fuse_modules does: the outputs are the same bits. With
+// right after a Linear or Conv2d is fused into the quantized layer's epilogue (FuseReLU), and a
+// MaxPool2d right after a Conv2d or its ReLU into the convolution (FuseMaxPool); an Identity takes
+// each fused layer's place, as PyTorch's fuse_modules does: the outputs are the same bits. With
 // calibration inputs (a defined tensor), the float model runs on them once and every quantized
 // layer gets a static range from the inputs it saw; without, activations are quantized per call.
 std::shared_ptr<Sequential> QuantizeModel(const Sequential& model,

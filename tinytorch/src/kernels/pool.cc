@@ -1,4 +1,5 @@
-// 2×2 stride-2 max pooling: the scalar reference, and AVX2 and AVX-512 kernels of two passes.
+// Max pooling's inference kernels: 2×2 stride-2 NCHW windows (the scalar reference, and AVX2 and
+// AVX-512 kernels of two passes), and channels-last windows (a reference, and vectors of channels).
 #include "kernels/pool.h"
 
 #include <immintrin.h>
@@ -24,6 +25,48 @@ void MaxPool2x2Naive(float* out, const float* in, int64_t rows, int64_t wo) {
 }
 
 namespace {
+
+// The rows (or columns) of output o's window that lie inside a plane of `extent` rows (or
+// columns): never empty, as MaxPool's padding is at most half the kernel.
+struct Span {
+  int64_t begin, end;
+};
+inline Span Clipped(int64_t o, const ChannelsLastPool& p, int64_t extent) {
+  const int64_t first = o * p.stride - p.padding;
+  return {std::max<int64_t>(first, 0), std::min(first + p.kernel, extent)};
+}
+
+// Output row oy of one channels-last plane, channels [first_channel, channels): the reference,
+// and the AVX2 kernel's tail.
+void PoolRowNaive(float* out, const float* plane, int64_t oy, const ChannelsLastPool& p,
+                  int64_t first_channel) {
+  const int64_t c = p.channels;
+  const Span ys = Clipped(oy, p, p.h);
+  for (int64_t ox = 0; ox < p.wo; ++ox, out += c) {
+    const Span xs = Clipped(ox, p, p.w);
+    for (int64_t ch = first_channel; ch < c; ++ch) {
+      float best = plane[(ys.begin * p.w + xs.begin) * c + ch];
+      for (int64_t y = ys.begin; y < ys.end; ++y) {
+        for (int64_t x = y == ys.begin ? xs.begin + 1 : xs.begin; x < xs.end; ++x) {
+          best = MaxStep(best, plane[(y * p.w + x) * c + ch]);
+        }
+      }
+      out[ch] = best;
+    }
+  }
+}
+
+using PoolRowFn = void (*)(float* out, const float* plane, int64_t oy, const ChannelsLastPool& p);
+
+void PoolPlanes(float* out, const float* in, int64_t planes, const ChannelsLastPool& p,
+                PoolRowFn row) {
+  for (int64_t plane = 0; plane < planes; ++plane) {
+    for (int64_t oy = 0; oy < p.ho; ++oy) {
+      row(out + (plane * p.ho + oy) * p.wo * p.channels, in + plane * p.h * p.w * p.channels, oy,
+          p);
+    }
+  }
+}
 
 // Pass 1: h[i] = MaxStep(src[2i], src[2i+1]) for i < count.
 using PairMaxFn = void (*)(float* h, const float* src, int64_t count);
@@ -106,6 +149,55 @@ __attribute__((target("avx512f"))) void RowMaxAvx512(float* out, const float* h,
   }
 }
 
+// The fold of a 2×2 window (a b / c d) in 16 lanes. Without NaNs, MaxStep(best, v) is
+// vmaxps(v, best), which returns its second operand on ties (±0 included); folding each row's
+// pair and then the two row maxima gives the same bits as MaxStep says. A NaN in either pair (two
+// compares, where MaxStep16's three steps take six) sends the vector to the exact fold.
+__attribute__((target("avx512f"))) inline __m512 Window2x2(__m512 a, __m512 b, __m512 c, __m512 d) {
+  if (_mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(c, d, _CMP_UNORD_Q)) {
+    return MaxStep16(MaxStep16(a, b), MaxStep16(c, d));
+  }
+  // Zero-masked with a full mask: GCC 12's unmasked form trips -Wmaybe-uninitialized in its header.
+  return _mm512_maskz_max_ps(0xFFFF, _mm512_maskz_max_ps(0xFFFF, d, c),
+                             _mm512_maskz_max_ps(0xFFFF, b, a));
+}
+
+// Vectors of 16 channels, the last one masked. 2×2 windows at stride 2 inside the plane, the
+// commonest, take Window2x2: no window bounds to compute, and a shorter chain.
+__attribute__((target("avx512f"))) void PoolRowAvx512(float* out, const float* plane, int64_t oy,
+                                                      const ChannelsLastPool& p) {
+  const int64_t c = p.channels, w = p.w, row = w * c;
+  const Span ys = Clipped(oy, p, p.h);
+  int64_t ox = 0;
+  if (p.kernel == 2 && p.stride == 2 && ys.end - ys.begin == 2) {
+    for (; ox < p.wo && 2 * ox - p.padding >= 0 && 2 * ox - p.padding + 2 <= w; ++ox) {
+      const float* top = plane + (ys.begin * w + 2 * ox - p.padding) * c;
+      for (int64_t ch = 0; ch < c; ch += 16) {
+        const __mmask16 m = FirstLanes16(c - ch);
+        _mm512_mask_storeu_ps(
+            out + ox * c + ch, m,
+            Window2x2(_mm512_maskz_loadu_ps(m, top + ch), _mm512_maskz_loadu_ps(m, top + c + ch),
+                      _mm512_maskz_loadu_ps(m, top + row + ch),
+                      _mm512_maskz_loadu_ps(m, top + row + c + ch)));
+      }
+    }
+  }
+  for (; ox < p.wo; ++ox) {
+    const Span xs = Clipped(ox, p, w);
+    for (int64_t ch = 0; ch < c; ch += 16) {
+      const __mmask16 m = FirstLanes16(c - ch);
+      const float* at = plane + ch;
+      __m512 best = _mm512_maskz_loadu_ps(m, at + (ys.begin * w + xs.begin) * c);
+      for (int64_t y = ys.begin; y < ys.end; ++y) {
+        for (int64_t x = y == ys.begin ? xs.begin + 1 : xs.begin; x < xs.end; ++x) {
+          best = MaxStep16(best, _mm512_maskz_loadu_ps(m, at + (y * w + x) * c));
+        }
+      }
+      _mm512_mask_storeu_ps(out + ox * c + ch, m, best);
+    }
+  }
+}
+
 // ---- AVX2 ------------------------------------------------------------------------------------
 
 __attribute__((target("avx2"))) inline __m256 MaxStep8(__m256 best, __m256 v) {
@@ -169,7 +261,45 @@ __attribute__((target("avx2"))) void RowMaxAvx2(float* out, const float* h, int6
   }
 }
 
+// Vectors of 8 channels; the last channels % 8 take the reference.
+__attribute__((target("avx2"))) void PoolRowAvx2(float* out, const float* plane, int64_t oy,
+                                                 const ChannelsLastPool& p) {
+  const int64_t c = p.channels, whole = c / 8 * 8;
+  const Span ys = Clipped(oy, p, p.h);
+  for (int64_t ox = 0; ox < p.wo; ++ox) {
+    const Span xs = Clipped(ox, p, p.w);
+    for (int64_t ch = 0; ch < whole; ch += 8) {
+      const float* at = plane + ch;
+      __m256 best = _mm256_loadu_ps(at + (ys.begin * p.w + xs.begin) * c);
+      for (int64_t y = ys.begin; y < ys.end; ++y) {
+        for (int64_t x = y == ys.begin ? xs.begin + 1 : xs.begin; x < xs.end; ++x) {
+          best = MaxStep8(best, _mm256_loadu_ps(at + (y * p.w + x) * c));
+        }
+      }
+      _mm256_storeu_ps(out + ox * c + ch, best);
+    }
+  }
+  if (whole < c) PoolRowNaive(out, plane, oy, p, whole);
+}
+
 }  // namespace
+
+void MaxPoolChannelsLastNaive(float* out, const float* in, int64_t planes,
+                              const ChannelsLastPool& p) {
+  PoolPlanes(out, in, planes, p,
+             [](float* o, const float* plane, int64_t oy, const ChannelsLastPool& q) {
+               PoolRowNaive(o, plane, oy, q, 0);
+             });
+}
+
+void MaxPoolChannelsLast(float* out, const float* in, int64_t planes, const ChannelsLastPool& p,
+                         SimdLevel isa) {
+  switch (isa) {
+    case SimdLevel::kAvx512: return PoolPlanes(out, in, planes, p, PoolRowAvx512);
+    case SimdLevel::kAvx2: return PoolPlanes(out, in, planes, p, PoolRowAvx2);
+    default: return MaxPoolChannelsLastNaive(out, in, planes, p);
+  }
+}
 
 void MaxPool2x2(float* out, const float* in, int64_t rows, int64_t wo, SimdLevel isa) {
   switch (isa) {
