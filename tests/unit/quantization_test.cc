@@ -453,7 +453,9 @@ TEST(QuantizationTest, QuantizedConv2dEqualsFloatConvolutionOnQuantizedValues) {
   // The codes' rows are laid out with their own code (padded planes, fixed-width runs for kernels
   // 1, 3 and 5, any width otherwise); every geometry must read the codes the float convolution
   // reads: padding 0 to 2 (wider than the kernel's reach on a 2 × 3 map), strides 1 to 3, odd
-  // sizes, kernels of 1 to 7.
+  // sizes, kernels of 1 to 7; on every level. One channel under a 3 × 3 kernel has rows of its
+  // own on each: output rows of 36 to 228 bytes (one to four permutes of a 64-byte load, on
+  // AVX-512 with VBMI), and lines too long for one load.
   Generator gen(6);
   struct Case {
     int64_t c, h, w, o, k, s, p;
@@ -462,13 +464,18 @@ TEST(QuantizationTest, QuantizedConv2dEqualsFloatConvolutionOnQuantizedValues) {
        {Case{3, 9, 7, 5, 3, 2, 1}, Case{2, 5, 6, 4, 1, 1, 0}, Case{4, 4, 4, 6, 3, 1, 1},
         Case{1, 8, 8, 16, 3, 1, 1}, Case{3, 11, 9, 3, 5, 3, 2}, Case{2, 2, 3, 3, 3, 1, 2},
         Case{2, 10, 9, 4, 7, 1, 2}, Case{5, 7, 6, 2, 2, 2, 0}, Case{1, 9, 7, 4, 3, 2, 0},
-        Case{1, 5, 6, 3, 3, 1, 2}}) {
+        Case{1, 5, 6, 3, 3, 1, 2}, Case{1, 12, 19, 3, 3, 1, 1}, Case{1, 7, 23, 2, 3, 2, 1},
+        Case{1, 6, 30, 2, 3, 1, 1}}) {
     Conv2d conv(c.c, c.o, c.k, gen, c.s, c.p);
     const Tensor x = Tensor::RandN({2, c.c, c.h, c.w}, gen);
     QuantizedConv2d q(conv, {.per_channel = true});
     const Tensor w = DequantizeInt8(q.weight()).Reshape(conv.weight().shape());
     const Tensor expected = Convolve2d(FakeQuantizedInput(x), w, conv.bias().Detach(), c.s, c.p);
-    EXPECT_TENSOR_CLOSE(q(x), expected, 1e-4, 1e-4) << q.ToString() << " on " << ShapeToString(x.shape());
+    for (SimdLevel level : testing::SupportedSimdLevels()) {
+      const testing::ScopedSimdLevel scoped(level);
+      EXPECT_TENSOR_CLOSE(q(x), expected, 1e-4, 1e-4)
+          << SimdLevelName(level) << " " << q.ToString() << " on " << ShapeToString(x.shape());
+    }
   }
   Conv2d conv(3, 5, 3, gen, /*stride=*/2, /*padding=*/1);
   QuantizedConv2d q(conv);
