@@ -44,16 +44,39 @@ __attribute__((target("avx2"))) void Transpose8x8(float* dst, int64_t ld_dst, co
 
 namespace {
 
+// Rows r0..r3 of 8: Transpose8x8's first two steps on half the rows leave columns c and c + 4 in
+// the two 128-bit halves of one register, each half one output row of 4.
+__attribute__((target("avx2"))) void Transpose4x8(float* dst, int64_t ld_dst, const float* src,
+                                                  int64_t ld_src) {
+  __m256 r[4];
+  for (int k = 0; k < 4; ++k) r[k] = _mm256_loadu_ps(src + k * ld_src);
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 columns[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE),
+                             _mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xEE)};
+  for (int c = 0; c < 4; ++c) {
+    _mm_storeu_ps(dst + c * ld_dst, _mm256_castps256_ps128(columns[c]));
+    _mm_storeu_ps(dst + (c + 4) * ld_dst, _mm256_extractf128_ps(columns[c], 1));
+  }
+}
+
+// 8×8 blocks, then 4×8 blocks for 4 to 7 remaining rows (the int8 digits CNN's last layer has 4
+// positions: its 4 × 32 outputs per image were scalar moves), then the scalar.
 __attribute__((target("avx2"))) void TransposeAvx2(float* dst, const float* src, int64_t rows,
                                                    int64_t cols) {
-  const int64_t rows8 = rows / 8 * 8, cols8 = cols / 8 * 8;
+  const int64_t rows8 = rows / 8 * 8, rows4 = rows / 4 * 4, cols8 = cols / 8 * 8;
   for (int64_t i = 0; i < rows8; i += 8) {
     for (int64_t j = 0; j < cols8; j += 8) {
       Transpose8x8(dst + j * rows + i, rows, src + i * cols + j, cols);
     }
   }
+  if (rows4 > rows8) {
+    for (int64_t j = 0; j < cols8; j += 8) {
+      Transpose4x8(dst + j * rows + rows8, rows, src + rows8 * cols + j, cols);
+    }
+  }
   for (int64_t i = 0; i < rows; ++i) {
-    for (int64_t j = i < rows8 ? cols8 : 0; j < cols; ++j) dst[j * rows + i] = src[i * cols + j];
+    for (int64_t j = i < rows4 ? cols8 : 0; j < cols; ++j) dst[j * rows + i] = src[i * cols + j];
   }
 }
 
