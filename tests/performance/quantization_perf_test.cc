@@ -110,8 +110,8 @@ perf::Evidence Int8CnnSpeedup(int64_t batch) {
 
 // Target: the quantized CNN twice as fast as the float one, as for the MLP. Its convolutions are
 // small (1 -> 16 -> 32 channels on 8 x 8 and 4 x 4 maps), so the layout work around the int8
-// product (the codes' rows, the transposed store) and the float pooling between the layers weigh
-// more than in the MLP.
+// product (the codes' rows, the pools fused on the channels-last product, the transposed store)
+// weighs more than in the MLP.
 TEST(QuantizationPerfTest, TargetInt8CnnTwiceFp32) {
   for (const int64_t batch : {int64_t{1}, int64_t{32}}) {
     CheckClaim(perf::MakeClaim(
