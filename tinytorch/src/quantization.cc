@@ -516,7 +516,7 @@ std::shared_ptr<Sequential> QuantizeSequential(const Sequential& model,
   const auto is = [&layers](size_t i, const std::type_info& type) {
     return i < layers.size() && typeid(*layers[i]) == type;
   };
-  size_t fused = 0;  // layers [i, i + fused) are applied by the quantized layer before them
+  size_t fused = 0;  // how many of the next layers the last quantized layer applies itself
   for (size_t i = 0; i < layers.size(); ++i) {
     const std::shared_ptr<Module>& layer = layers[i];
     const Tensor next = inputs.defined() ? layer->Forward(inputs) : Tensor();
