@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "convolution_internal.h"
+#include "kernels/cpu.h"
 #include "kernels/gather.h"
 #include "tensor_internal.h"
 
@@ -121,44 +122,47 @@ void RowsOf3x3OneChannel(uint8_t* row, const uint8_t* hwc, int64_t w, const Geom
   }
 }
 
-// The rows of RowsOf3x3OneChannel by byte permutes (AVX-512 VBMI), when the three input lines of
-// an output row's windows fit in one 64-byte load: per output row, that load and one vpermb per 64
-// bytes of rows, the zeros after each row's 9 codes set by the permute's zero mask. The table
-// (which byte of the load each row byte takes) depends on the geometry only, so it is built once a
-// call. The register assembly above still cost 10% of the int8 digits CNN at batch 32.
-struct OneChannelPermutes {
+// Any geometry's rows by byte permutes (AVX-512 VBMI), when the kh input lines under one output
+// row's windows fit in one 64-byte load (small planes and few channels: a network's first
+// layers) and its rows in four vectors: per output row, that load and one vpermb per 64 bytes of
+// rows, the zeros after each row's taps set by the permute's zero mask. The table (which byte of
+// the load each row byte takes) depends on the geometry only, so it is built once a call. On the
+// int8 digits CNN's first layer the register assembly above still cost 10% of its batch of 32.
+struct RowPermutes {
   alignas(64) uint8_t index[4][64];
   uint64_t keep[4];           // the row bytes that take a code, per 64 bytes of rows
   uint64_t load, last_store;  // the bytes loaded (so a load never reads past the image), stored
   int64_t chunks, bytes;      // per output row: 64-byte pieces and bytes of rows
 };
 
-std::optional<OneChannelPermutes> PermutesFor(const Geometry& g, int64_t w) {
-  static const bool vbmi = __builtin_cpu_supports("avx512vbmi");
-  const int64_t span = 2 * w + (g.wo - 1) * g.stride + 3, bytes = g.wo * 12;
-  if (!vbmi || ActiveSimdLevel() != SimdLevel::kAvx512 || span > 64 || bytes > 256) {
-    return std::nullopt;
-  }
-  OneChannelPermutes t{};
+// The table for images bordered to `w` columns, or none where the rows do not fit.
+std::optional<RowPermutes> PermutesFor(const Geometry& g, int64_t w, int64_t row_stride) {
+  const int64_t line = w * g.c, run = g.kw * g.c, step = g.stride * g.c;
+  const int64_t span = (g.kh - 1) * line + (g.wo - 1) * step + run, bytes = g.wo * row_stride;
+  if (!kernels::ByteShufflesAvailable() || span > 64 || bytes > 256) return std::nullopt;
+  RowPermutes t{};
   t.bytes = bytes;
   t.chunks = (bytes + 63) / 64;
   const auto first = [](int64_t n) { return n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1; };
   t.load = first(span);
   t.last_store = first(bytes - 64 * (t.chunks - 1));
-  for (int64_t i = 0; i < bytes; ++i) {
-    const int64_t ox = i / 12, tap = i % 12;
-    if (tap >= 9) continue;
-    t.index[i / 64][i % 64] = static_cast<uint8_t>(tap / 3 * w + ox * g.stride + tap % 3);
-    t.keep[i / 64] |= uint64_t{1} << (i % 64);
+  for (int64_t ox = 0; ox < g.wo; ++ox) {  // taps in (i, j, c) order: kh runs of kw·C codes
+    for (int64_t i = 0; i < g.kh; ++i) {
+      for (int64_t r = 0; r < run; ++r) {
+        const int64_t at = ox * row_stride + i * run + r;
+        t.index[at / 64][at % 64] = static_cast<uint8_t>(i * line + ox * step + r);
+        t.keep[at / 64] |= uint64_t{1} << (at % 64);
+      }
+    }
   }
   return t;
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void RowsOf3x3OneChannelVbmi(
-    uint8_t* row, const uint8_t* hwc, int64_t w, const Geometry& g, const OneChannelPermutes& t) {
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void RowsByPermutes(
+    uint8_t* row, const uint8_t* hwc, int64_t w, const Geometry& g, const RowPermutes& t) {
   __m512i index[4];
   for (int64_t c = 0; c < t.chunks; ++c) index[c] = _mm512_load_si512(t.index[c]);
-  const int64_t last = t.chunks - 1, line_step = g.stride * w;
+  const int64_t last = t.chunks - 1, line_step = g.stride * w * g.c;
   for (int64_t oy = 0; oy < g.ho; ++oy, row += t.bytes) {
     const __m512i lines = _mm512_maskz_loadu_epi8(t.load, hwc + oy * line_step);
     for (int64_t c = 0; c < last; ++c) {
@@ -175,14 +179,13 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) void RowsOf3x3OneChannelV
 // of the pad code. Channels first, a row was C·kh runs of kw codes: the 3×3 convolution over 16
 // channels of the digits CNN made 48 copies of 3 bytes per row, the larger part of its int8
 // inference. Testing each code against the edges instead of bordering cost more than the copies
-// themselves.
+// themselves. Where one output row's lines fit a vector, byte permutes make its rows instead
+// (RowsByPermutes); without them, one channel under 3×3 is assembled in registers.
 void Im2RowU8(uint8_t* rows, int64_t row_stride, const uint8_t* x, int64_t images,
               const Geometry& g, uint8_t pad_code) {
   const int64_t h = g.h + 2 * g.pad, w = g.w + 2 * g.pad, line = g.w * g.c;
   std::vector<uint8_t> hwc(static_cast<size_t>(h * w * g.c + 4), pad_code);  // + 4: see above
-  const bool one_channel_3x3 = g.c == 1 && g.kh == 3 && g.kw == 3 && row_stride == 12;
-  const std::optional<OneChannelPermutes> permutes =
-      one_channel_3x3 ? PermutesFor(g, w) : std::nullopt;
+  const std::optional<RowPermutes> permutes = PermutesFor(g, w, row_stride);
   for (int64_t image = 0; image < images; ++image, x += g.h * line) {
     for (int64_t y = 0; y < g.h; ++y) {
       std::memcpy(hwc.data() + ((y + g.pad) * w + g.pad) * g.c, x + y * line,
@@ -190,10 +193,10 @@ void Im2RowU8(uint8_t* rows, int64_t row_stride, const uint8_t* x, int64_t image
     }
     uint8_t* image_rows = rows + image * g.positions() * row_stride;
     if (permutes) {
-      RowsOf3x3OneChannelVbmi(image_rows, hwc.data(), w, g, *permutes);
+      RowsByPermutes(image_rows, hwc.data(), w, g, *permutes);
       continue;
     }
-    if (one_channel_3x3) {
+    if (g.c == 1 && g.kh == 3 && g.kw == 3 && row_stride == 12) {
       RowsOf3x3OneChannel(image_rows, hwc.data(), w, g);
       continue;
     }

@@ -104,6 +104,15 @@ SimdLevel DetectedSimdLevel() {
 
 SimdLevel ActiveSimdLevel() { return g_active.load(std::memory_order_relaxed); }
 
+namespace kernels {
+
+bool ByteShufflesAvailable() {
+  static const bool vbmi = (__builtin_cpu_init(), __builtin_cpu_supports("avx512vbmi"));
+  return vbmi && ActiveSimdLevel() == SimdLevel::kAvx512;
+}
+
+}  // namespace kernels
+
 SimdLevel SetSimdLevel(SimdLevel level) {
   TT_CHECK(level < SimdLevel::kCount, "SetSimdLevel: unknown level ", static_cast<int>(level));
   TT_CHECK(Supported(level), "SetSimdLevel: this CPU does not support ", SimdLevelName(level),

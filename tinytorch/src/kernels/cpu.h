@@ -9,6 +9,10 @@
 
 namespace tinytorch::kernels {
 
+// Whether the AVX-512 level may use byte permutes across a whole vector (AVX-512 VBMI: vpermb),
+// which the level itself does not require (Cascade Lake has VNNI without them). False below it.
+bool ByteShufflesAvailable();
+
 // Runs body(t) for every t in [0, tasks) on up to NumThreads() threads (the caller's included)
 // and waits; the first exception thrown by a task is rethrown after all have finished. Workers
 // persist between calls, so a call costs a wake-up, not a thread start. A call made while
