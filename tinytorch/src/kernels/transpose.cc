@@ -1,4 +1,4 @@
-// Matrix transpose: the scalar reference and 8×8 blocks of AVX2 shuffles.
+// Matrix transpose: the scalar reference and 8×8 and 4×8 blocks of AVX2 shuffles.
 #include "kernels/transpose.h"
 
 #include <immintrin.h>
@@ -20,40 +20,26 @@ void TransposeNaive(float* dst, const float* src, int64_t rows, int64_t cols) {
   }
 }
 
-// Rows r0..r7 in; unpack interleaves row pairs, shufps gathers 4-row columns within 128-bit
-// lanes (columns c and c + 4 in one register), and the lane permutes join the two halves.
-__attribute__((target("avx2"))) void Transpose8x8(float* dst, int64_t ld_dst, const float* src,
-                                                  int64_t ld_src) {
-  __m256 r[8], t[8];
-  for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(src + k * ld_src);
-  for (int k = 0; k < 8; k += 2) {
-    t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
-    t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
-  }
-  for (int half = 0; half < 8; half += 4) {  // rows 0-3, then rows 4-7
-    r[half + 0] = _mm256_shuffle_ps(t[half + 0], t[half + 2], 0x44);  // columns 0, 4
-    r[half + 1] = _mm256_shuffle_ps(t[half + 0], t[half + 2], 0xEE);  // columns 1, 5
-    r[half + 2] = _mm256_shuffle_ps(t[half + 1], t[half + 3], 0x44);  // columns 2, 6
-    r[half + 3] = _mm256_shuffle_ps(t[half + 1], t[half + 3], 0xEE);  // columns 3, 7
-  }
-  for (int c = 0; c < 4; ++c) {
-    _mm256_storeu_ps(dst + c * ld_dst, _mm256_permute2f128_ps(r[c], r[c + 4], 0x20));
-    _mm256_storeu_ps(dst + (c + 4) * ld_dst, _mm256_permute2f128_ps(r[c], r[c + 4], 0x31));
-  }
-}
-
 namespace {
 
-// Rows r0..r3 of 8: Transpose8x8's first two steps on half the rows leave columns c and c + 4 in
-// the two 128-bit halves of one register, each half one output row of 4.
-__attribute__((target("avx2"))) void Transpose4x8(float* dst, int64_t ld_dst, const float* src,
-                                                  int64_t ld_src) {
-  __m256 r[4];
-  for (int k = 0; k < 4; ++k) r[k] = _mm256_loadu_ps(src + k * ld_src);
+// Four rows of 8 in r, their columns out: unpack interleaves row pairs and shufps gathers 4-row
+// columns within 128-bit lanes, so out[c] holds column c in its low half and column c + 4 in its
+// high half.
+__attribute__((target("avx2"))) inline void FourRowColumns(const __m256 r[4], __m256 out[4]) {
   const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
   const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 columns[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE),
-                             _mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xEE)};
+  out[0] = _mm256_shuffle_ps(t0, t2, 0x44);
+  out[1] = _mm256_shuffle_ps(t0, t2, 0xEE);
+  out[2] = _mm256_shuffle_ps(t1, t3, 0x44);
+  out[3] = _mm256_shuffle_ps(t1, t3, 0xEE);
+}
+
+// Four rows of 8: each half of FourRowColumns' registers is one output row of 4.
+__attribute__((target("avx2"))) void Transpose4x8(float* dst, int64_t ld_dst, const float* src,
+                                                  int64_t ld_src) {
+  __m256 r[4], columns[4];
+  for (int k = 0; k < 4; ++k) r[k] = _mm256_loadu_ps(src + k * ld_src);
+  FourRowColumns(r, columns);
   for (int c = 0; c < 4; ++c) {
     _mm_storeu_ps(dst + c * ld_dst, _mm256_castps256_ps128(columns[c]));
     _mm_storeu_ps(dst + (c + 4) * ld_dst, _mm256_extractf128_ps(columns[c], 1));
@@ -81,6 +67,20 @@ __attribute__((target("avx2"))) void TransposeAvx2(float* dst, const float* src,
 }
 
 }  // namespace
+
+// Rows 0-3 and rows 4-7 each through FourRowColumns; the lane permutes join their halves.
+__attribute__((target("avx2"))) void Transpose8x8(float* dst, int64_t ld_dst, const float* src,
+                                                  int64_t ld_src) {
+  __m256 r[8], columns[8];
+  for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(src + k * ld_src);
+  FourRowColumns(r, columns);
+  FourRowColumns(r + 4, columns + 4);
+  for (int c = 0; c < 4; ++c) {
+    _mm256_storeu_ps(dst + c * ld_dst, _mm256_permute2f128_ps(columns[c], columns[c + 4], 0x20));
+    _mm256_storeu_ps(dst + (c + 4) * ld_dst,
+                     _mm256_permute2f128_ps(columns[c], columns[c + 4], 0x31));
+  }
+}
 
 void Transpose(float* dst, const float* src, int64_t rows, int64_t cols, SimdLevel isa) {
   switch (isa) {
