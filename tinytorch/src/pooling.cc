@@ -86,11 +86,9 @@ Tensor MaxPool(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding)
   for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
     const float* p = in + plane * g.h * g.w;
     for (int64_t oy = 0; oy < g.ho; ++oy) {
-      const int64_t top = oy * g.stride - padding;
-      const int64_t y0 = std::max<int64_t>(top, 0), y1 = std::min(top + kernel, g.h);
+      const auto [y0, y1] = kernels::WindowInside(oy, kernel, g.stride, padding, g.h);
       for (int64_t ox = 0; ox < g.wo; ++ox) {
-        const int64_t left = ox * g.stride - padding;
-        const int64_t x0 = std::max<int64_t>(left, 0), x1 = std::min(left + kernel, g.w);
+        const auto [x0, x1] = kernels::WindowInside(ox, kernel, g.stride, padding, g.w);
         int64_t best_at = y0 * g.w + x0;
         for (int64_t y = y0; y < y1; ++y) {
           for (int64_t xx = x0; xx < x1; ++xx) {

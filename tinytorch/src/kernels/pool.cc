@@ -26,14 +26,8 @@ void MaxPool2x2Naive(float* out, const float* in, int64_t rows, int64_t wo) {
 
 namespace {
 
-// The rows (or columns) of output o's window that lie inside a plane of `extent` rows (or
-// columns): never empty, as MaxPool's padding is at most half the kernel.
-struct Span {
-  int64_t begin, end;
-};
-inline Span Clipped(int64_t o, const ChannelsLastPool& p, int64_t extent) {
-  const int64_t first = o * p.stride - p.padding;
-  return {std::max<int64_t>(first, 0), std::min(first + p.kernel, extent)};
+inline WindowSpan Clipped(int64_t o, const ChannelsLastPool& p, int64_t extent) {
+  return WindowInside(o, p.kernel, p.stride, p.padding, extent);
 }
 
 // Output row oy of one channels-last plane, channels [first_channel, channels): the reference,
@@ -41,9 +35,9 @@ inline Span Clipped(int64_t o, const ChannelsLastPool& p, int64_t extent) {
 void PoolRowNaive(float* out, const float* plane, int64_t oy, const ChannelsLastPool& p,
                   int64_t first_channel) {
   const int64_t c = p.channels;
-  const Span ys = Clipped(oy, p, p.h);
+  const WindowSpan ys = Clipped(oy, p, p.h);
   for (int64_t ox = 0; ox < p.wo; ++ox, out += c) {
-    const Span xs = Clipped(ox, p, p.w);
+    const WindowSpan xs = Clipped(ox, p, p.w);
     for (int64_t ch = first_channel; ch < c; ++ch) {
       float best = plane[(ys.begin * p.w + xs.begin) * c + ch];
       for (int64_t y = ys.begin; y < ys.end; ++y) {
@@ -167,7 +161,7 @@ __attribute__((target("avx512f"))) inline __m512 Window2x2(__m512 a, __m512 b, _
 __attribute__((target("avx512f"))) void PoolRowAvx512(float* out, const float* plane, int64_t oy,
                                                       const ChannelsLastPool& p) {
   const int64_t c = p.channels, w = p.w, row = w * c;
-  const Span ys = Clipped(oy, p, p.h);
+  const WindowSpan ys = Clipped(oy, p, p.h);
   int64_t ox = 0;
   if (p.kernel == 2 && p.stride == 2 && ys.end - ys.begin == 2) {
     for (; ox < p.wo && 2 * ox - p.padding >= 0 && 2 * ox - p.padding + 2 <= w; ++ox) {
@@ -183,7 +177,7 @@ __attribute__((target("avx512f"))) void PoolRowAvx512(float* out, const float* p
     }
   }
   for (; ox < p.wo; ++ox) {
-    const Span xs = Clipped(ox, p, w);
+    const WindowSpan xs = Clipped(ox, p, w);
     for (int64_t ch = 0; ch < c; ch += 16) {
       const __mmask16 m = FirstLanes16(c - ch);
       const float* at = plane + ch;
@@ -265,9 +259,9 @@ __attribute__((target("avx2"))) void RowMaxAvx2(float* out, const float* h, int6
 __attribute__((target("avx2"))) void PoolRowAvx2(float* out, const float* plane, int64_t oy,
                                                  const ChannelsLastPool& p) {
   const int64_t c = p.channels, whole = c / 8 * 8;
-  const Span ys = Clipped(oy, p, p.h);
+  const WindowSpan ys = Clipped(oy, p, p.h);
   for (int64_t ox = 0; ox < p.wo; ++ox) {
-    const Span xs = Clipped(ox, p, p.w);
+    const WindowSpan xs = Clipped(ox, p, p.w);
     for (int64_t ch = 0; ch < whole; ch += 8) {
       const float* at = plane + ch;
       __m256 best = _mm256_loadu_ps(at + (ys.begin * p.w + xs.begin) * c);

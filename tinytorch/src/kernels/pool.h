@@ -8,6 +8,7 @@
 // full), and a second the max of each output's two row maxima.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "kernels/cpu.h"
@@ -19,6 +20,17 @@ namespace tinytorch::kernels {
 // the two row maxima gives the same bits as folding it in row-major order: the first of equal
 // maxima (+0 before -0) and the last NaN win either way.
 inline float MaxStep(float best, float v) { return v > best || v != v ? v : best; }
+
+// The rows (or columns) [begin, end) of output o's window that lie inside a plane of `extent`
+// rows (or columns): never empty, as MaxPool's padding is at most half the kernel.
+struct WindowSpan {
+  int64_t begin, end;
+};
+inline WindowSpan WindowInside(int64_t o, int64_t kernel, int64_t stride, int64_t padding,
+                               int64_t extent) {
+  const int64_t first = o * stride - padding;
+  return {std::max<int64_t>(first, 0), std::min(first + kernel, extent)};
+}
 
 // NCHW, 2×2 at stride 2: in is `rows` pairs of input rows of 2·wo floats each, back to back, and
 // out `rows` rows of wo; out[r·wo + x] = the row-major MaxStep fold of in's window at (r, x).
