@@ -210,14 +210,15 @@ TEST(QuantizationTest, QuantizedLinearIsBitIdenticalOnEveryLevel) {
   // The scalar level runs the oracle (the int8 GEMM, then the correction in int64 and the
   // rescale); the AVX2 and AVX-512 levels fuse the correction into the GEMM's registers. Every
   // output must be the same float on every level: ragged rows (tiles of 4, tasks of 32),
-  // channels (halves of 8, blocks of 16, tiles of 64), k not a multiple of 4, both weight
-  // schemes, with and without bias, a product large enough to be threaded (281 · 203 · 150 is
-  // past 2^23 multiply-adds), and a k past the fused kernels' int32 range, which takes the
-  // unfused path.
+  // channels (halves of 8, blocks of 16, tiles of 64; one block alone, 10 or 16 channels, takes
+  // a task's rows four at a time), k not a multiple of 4, both weight schemes, with and without
+  // bias, a product large enough to be threaded (281 · 203 · 150 is past 2^23 multiply-adds), and
+  // a k past the fused kernels' int32 range, which takes the unfused path.
   Generator gen(12);
-  for (const auto& [rows, in, out] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
-           {1, 1, 1}, {1, 64, 128}, {3, 5, 17}, {5, 131, 70}, {33, 64, 10}, {70, 128, 130},
-           {281, 203, 150}, {2, 17000, 3}}) {
+  const std::vector<std::tuple<int64_t, int64_t, int64_t>> shapes = {
+      {1, 1, 1},   {1, 64, 128},   {3, 5, 17},      {5, 131, 70}, {33, 64, 10},
+      {37, 9, 16}, {70, 128, 130}, {281, 203, 150}, {2, 17000, 3}};
+  for (const auto& [rows, in, out] : shapes) {
     for (const bool bias : {true, false}) {
       Linear linear(in, out, gen, bias);
       const Tensor x = Tensor::RandN({rows, in}, gen);
