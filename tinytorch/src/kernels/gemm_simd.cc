@@ -483,11 +483,12 @@ void GemmThreaded(float* c, MatrixRef a, MatrixRef b, int64_t m, int64_t n, int6
     GemmPacked(c, n, a, b, m, n, k, MicroFor(isa, m, n));
     return;
   }
-  // Rows where a is the larger, unless each band would hold a panel of b over kPanelBytes: the
-  // threads' panels beside c then outgrow a VM's share of L3. With 8 MB panels (n = 2048, k ≥
-  // 1024: 2048³, and 4096 or 8192 × 2048 × 1024) bands of columns, each packing all of a and half
-  // the panel, ran 4-7% faster with two threads on a Zen 5; at 4 MB panels and below the two were
-  // within ±3% or rows ran faster (2048 × 512 × 2048: 4.6%).
+  // Rows where a is the larger, unless each band would hold a panel of b over kPanelBytes. With
+  // 8 MB panels (n = 2048, k ≥ 1024: 2048³, 3072 × 2048 × 2048, 4096 or 8192 × 2048 × 1024) bands
+  // of columns, each packing all of a and half the panel, ran 4-7% faster with two threads on a
+  // Zen 5 (4096² × 1024 even); at 4 MB panels and below the two were within ±3% or rows ran
+  // faster (2048 × 512 × 2048: 4.6%). The likely reason, not proven: two 8 MB panels beside c
+  // outgrow a VM's share of L3 (4 MB panels of rows, kNc = 1024, won back 2-4% at 2048³).
   const int64_t row_band = (m + threads - 1) / threads;
   const bool split_rows =
       m >= n && SliceDepth(row_band, k) * std::min(n, kNc) * int64_t{sizeof(float)} <= kPanelBytes;
