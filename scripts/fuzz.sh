@@ -7,7 +7,10 @@
 #   scripts/fuzz.sh            10 s per harness (about two minutes with the build cached)
 #   scripts/fuzz.sh 600        ten minutes per harness
 #   scripts/fuzz.sh --replay   every committed seed once, no mutation: deterministic, so CI runs it
-#                              (a reader that regressed on a seed that once found a bug fails it)
+#                              (a reader that regressed on a seed that once found a bug fails it).
+#                              It needs no clang: the harnesses link replay_main.cc in the asan
+#                              preset, whose libraries `test.sh --asan` has built, with the same
+#                              limits (build-asan/bin/<harness>_replay FILE reruns one).
 # New inputs that reach new code go to build-fuzz/corpus/<reader>/, never into the committed seeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,30 +23,43 @@ elif ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
   echo "fuzz: usage: scripts/fuzz.sh [SECONDS | --replay]" >&2
   exit 2
 fi
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+failed=()
+if (( replay )); then
+  scripts/build.sh asan --target tt_all_fuzzers
+  # libFuzzer's -malloc_limit_mb=1024 -rss_limit_mb=2048 -timeout=10, kept without it.
+  export ASAN_OPTIONS="$ASAN_OPTIONS:max_allocation_size_mb=1024:hard_rss_limit_mb=2048"
+  export TT_REPLAY_TIMEOUT=10
+  for seeds in tests/fuzz/corpus/*/; do
+    reader=$(basename "$seeds")
+    log=build-asan/fuzz-replay/$reader.log
+    mkdir -p build-asan/fuzz-replay
+    echo "fuzz: $reader: replaying $(find "$seeds" -type f | wc -l) seeds"
+    if ! find "$seeds" -type f -print0 | xargs -0 build-asan/bin/"${reader}"_replay >"$log" 2>&1
+    then
+      failed+=("$reader")
+      tail -n 40 "$log" >&2
+    fi
+  done
+  if [[ ${#failed[@]} -gt 0 ]]; then
+    echo "fuzz: findings in: ${failed[*]} (logs in build-asan/fuzz-replay/)" >&2
+    exit 1
+  fi
+  echo "fuzz: no findings"
+  exit 0
+fi
+
 scripts/setup-deps.sh --fuzz
 if ! log=$(cmake --preset fuzz 2>&1); then
   echo "$log" >&2
   exit 1
 fi
 cmake --build --preset fuzz -j "$(nproc)"
-
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-failed=()
 for seeds in tests/fuzz/corpus/*/; do
   reader=$(basename "$seeds")
   work=build-fuzz/corpus/$reader findings=build-fuzz/findings/$reader
   mkdir -p "$work" "$findings"
-  if (( replay )); then
-    # Given files rather than directories, libFuzzer runs each once and stops.
-    echo "fuzz: $reader: replaying $(find "$seeds" -type f | wc -l) seeds"
-    if ! find "$seeds" -type f -print0 | xargs -0 build-fuzz/bin/"${reader}"_fuzzer \
-         -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 >"$findings/log" 2>&1; then
-      failed+=("$reader")
-      tail -n 40 "$findings/log" >&2
-    fi
-    continue
-  fi
   echo "fuzz: $reader for ${seconds}s"
   # -timeout: one input taking this long is a hang; -rss_limit_mb and -malloc_limit_mb: a file
   # must not make a reader allocate gigabytes. The seed files are up to 12 KB: -max_len above it.
