@@ -57,15 +57,25 @@ export TT_SIMD_LEVEL=avx2 TT_MATMUL_BACKEND=threaded
 unset TT_BENCH_SLOWDOWN
 rm -rf "$out"
 mkdir -p "$out"
-start=$SECONDS
-for entry in "${suite[@]}"; do
-  binary="${entry%%|*}"
-  filter="${entry#*|}"
-  echo "count.sh: counting $binary"
-  "$tinyperf" count --filter "$filter" --out "$out/$binary.json" "build-count/bin/$binary" \
-    >"$out/$binary.txt"
+# One binary per CPU at a time: tinyperf count pins itself to the first CPU it may use, so each
+# gets its own (taskset), and an instruction count does not depend on what else runs.
+cpus=()
+IFS=, read -ra ranges < <(awk '/^Cpus_allowed_list:/ {print $2}' /proc/self/status)
+for r in "${ranges[@]}"; do
+  for ((cpu = ${r%-*}; cpu <= ${r#*-}; cpu++)); do cpus+=("$cpu"); done
 done
-echo "count.sh: counted the suite in $((SECONDS - start)) s; counts in $out"
+export TT_COUNT_CPUS="${cpus[*]}" tinyperf out
+start=$SECONDS
+printf '%s\n' "${suite[@]}" |
+  xargs -d '\n' -P "${#cpus[@]}" --process-slot-var=TT_COUNT_SLOT -I{} bash -c '
+    set -euo pipefail
+    binary=${1%%|*} filter=${1#*|}
+    read -ra cpus <<<"$TT_COUNT_CPUS"
+    cpu=${cpus[$TT_COUNT_SLOT]}
+    echo "count.sh: counting $binary on CPU $cpu"
+    taskset -c "$cpu" "$tinyperf" count --filter "$filter" --out "$out/$binary.json" \
+      "build-count/bin/$binary" >"$out/$binary.txt"' _ {}
+echo "count.sh: counted the suite in $((SECONDS - start)) s on ${#cpus[@]} CPU(s); counts in $out"
 
 if [[ $accept == 1 ]]; then
   "$tinyperf" baseline update --counts "$out"
