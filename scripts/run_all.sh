@@ -8,7 +8,7 @@
 # report (tests/data/regression/validation_baseline.json); a worse one fails the run.
 # At the end the run is imported into the results database (tinyperf db import).
 # With TT_COUNTS=1 it also counts the instruction-count gate's suite under Valgrind
-# (scripts/count.sh, about 2 minutes plus building the `count` preset) into <run>/counts/, so
+# (scripts/count.sh, 90 s on two CPUs plus building the `count` preset) into <run>/counts/, so
 # report.html and `tinyperf history` show each counted benchmark's instructions beside its time.
 # Exit status: non-zero when any test fails, a contract is not PASS or is worse than in the
 # baseline, anything is ERROR, or (TT_COUNTS=1) the counts regressed; published-claim verdicts
