@@ -31,48 +31,43 @@ if (( replay )); then
   # libFuzzer's -malloc_limit_mb=1024 -rss_limit_mb=2048 -timeout=10, kept without it.
   export ASAN_OPTIONS="$ASAN_OPTIONS:max_allocation_size_mb=1024:hard_rss_limit_mb=2048"
   export TT_REPLAY_TIMEOUT=10
+  where=build-asan/fuzz-replay
+  mkdir -p "$where"
   for seeds in tests/fuzz/corpus/*/; do
     reader=$(basename "$seeds")
-    log=build-asan/fuzz-replay/$reader.log
-    mkdir -p build-asan/fuzz-replay
     echo "fuzz: $reader: replaying $(find "$seeds" -type f | wc -l) seeds"
-    if ! find "$seeds" -type f -print0 | xargs -0 build-asan/bin/"${reader}"_replay >"$log" 2>&1
-    then
+    if ! find "$seeds" -type f -print0 |
+         xargs -0 build-asan/bin/"${reader}"_replay >"$where/$reader.log" 2>&1; then
       failed+=("$reader")
-      tail -n 40 "$log" >&2
+      tail -n 40 "$where/$reader.log" >&2
     fi
   done
-  if [[ ${#failed[@]} -gt 0 ]]; then
-    echo "fuzz: findings in: ${failed[*]} (logs in build-asan/fuzz-replay/)" >&2
+else
+  scripts/setup-deps.sh --fuzz
+  if ! log=$(cmake --preset fuzz 2>&1); then
+    echo "$log" >&2
     exit 1
   fi
-  echo "fuzz: no findings"
-  exit 0
+  cmake --build --preset fuzz -j "$(nproc)"
+  where=build-fuzz/findings
+  for seeds in tests/fuzz/corpus/*/; do
+    reader=$(basename "$seeds")
+    work=build-fuzz/corpus/$reader findings=$where/$reader
+    mkdir -p "$work" "$findings"
+    echo "fuzz: $reader for ${seconds}s"
+    # -timeout: one input taking this long is a hang; -rss_limit_mb and -malloc_limit_mb: a file
+    # must not make a reader allocate gigabytes. The seed files are up to 12 KB: -max_len above it.
+    if ! build-fuzz/bin/"${reader}"_fuzzer "$work" "$seeds" -max_total_time="$seconds" \
+         -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=16384 \
+         -artifact_prefix="$findings/" -print_final_stats=1 >"$findings/log" 2>&1; then
+      failed+=("$reader")
+      tail -n 40 "$findings/log" >&2
+    fi
+    grep -E "^(stat::number_of_executed_units|Done [0-9]+ runs)" "$findings/log" || true
+  done
 fi
-
-scripts/setup-deps.sh --fuzz
-if ! log=$(cmake --preset fuzz 2>&1); then
-  echo "$log" >&2
-  exit 1
-fi
-cmake --build --preset fuzz -j "$(nproc)"
-for seeds in tests/fuzz/corpus/*/; do
-  reader=$(basename "$seeds")
-  work=build-fuzz/corpus/$reader findings=build-fuzz/findings/$reader
-  mkdir -p "$work" "$findings"
-  echo "fuzz: $reader for ${seconds}s"
-  # -timeout: one input taking this long is a hang; -rss_limit_mb and -malloc_limit_mb: a file
-  # must not make a reader allocate gigabytes. The seed files are up to 12 KB: -max_len above it.
-  if ! build-fuzz/bin/"${reader}"_fuzzer "$work" "$seeds" -max_total_time="$seconds" \
-       -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=16384 \
-       -artifact_prefix="$findings/" -print_final_stats=1 >"$findings/log" 2>&1; then
-    failed+=("$reader")
-    tail -n 40 "$findings/log" >&2
-  fi
-  grep -E "^(stat::number_of_executed_units|Done [0-9]+ runs)" "$findings/log" || true
-done
 if [[ ${#failed[@]} -gt 0 ]]; then
-  echo "fuzz: findings in: ${failed[*]} (reproducers in build-fuzz/findings/)" >&2
+  echo "fuzz: findings in: ${failed[*]} (logs and reproducers in $where/)" >&2
   exit 1
 fi
 echo "fuzz: no findings"
