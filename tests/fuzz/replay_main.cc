@@ -21,14 +21,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace {
 
+// The input being run, for the alarm's message; its length is taken beforehand, so the handler
+// calls only write and _exit (async-signal-safe).
 const char* current_input = "";
+size_t current_input_length = 0;
 
-// Async-signal-safe: write(2) and _exit only.
 void OnAlarm(int) {
   constexpr char kPrefix[] = "replay: timeout: ";
   constexpr char kSuffix[] = " ran longer than TT_REPLAY_TIMEOUT seconds (a hang)\n";
   (void)!write(STDERR_FILENO, kPrefix, sizeof kPrefix - 1);
-  (void)!write(STDERR_FILENO, current_input, strlen(current_input));
+  (void)!write(STDERR_FILENO, current_input, current_input_length);
   (void)!write(STDERR_FILENO, kSuffix, sizeof kSuffix - 1);
   _exit(1);
 }
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
     const auto data = std::make_unique<uint8_t[]>(bytes.size());
     std::memcpy(data.get(), bytes.data(), bytes.size());
     current_input = argv[i];
+    current_input_length = std::strlen(argv[i]);
     alarm(timeout);
     const int rc = LLVMFuzzerTestOneInput(data.get(), bytes.size());
     alarm(0);
