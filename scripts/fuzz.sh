@@ -23,14 +23,17 @@ elif ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
   echo "fuzz: usage: scripts/fuzz.sh [SECONDS | --replay]" >&2
   exit 2
 fi
+# One input taking longer than this is a hang; a file must not make a reader allocate more than
+# this at once, or hold more than this resident. The same limits for the replay and the fuzzing.
+timeout_s=10 malloc_mb=1024 rss_mb=2048
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 failed=()
 if (( replay )); then
   scripts/build.sh asan --target tt_all_fuzzers
-  # libFuzzer's -malloc_limit_mb=1024 -rss_limit_mb=2048 -timeout=10, kept without it.
-  export ASAN_OPTIONS="$ASAN_OPTIONS:max_allocation_size_mb=1024:hard_rss_limit_mb=2048"
-  export TT_REPLAY_TIMEOUT=10
+  # libFuzzer's -malloc_limit_mb, -rss_limit_mb and -timeout, kept without it.
+  export ASAN_OPTIONS="$ASAN_OPTIONS:max_allocation_size_mb=$malloc_mb:hard_rss_limit_mb=$rss_mb"
+  export TT_REPLAY_TIMEOUT=$timeout_s
   where=build-asan/fuzz-replay
   mkdir -p "$where"
   for seeds in tests/fuzz/corpus/*/; do
@@ -55,11 +58,11 @@ else
     work=build-fuzz/corpus/$reader findings=$where/$reader
     mkdir -p "$work" "$findings"
     echo "fuzz: $reader for ${seconds}s"
-    # -timeout: one input taking this long is a hang; -rss_limit_mb and -malloc_limit_mb: a file
-    # must not make a reader allocate gigabytes. The seed files are up to 12 KB: -max_len above it.
+    # The seed files are up to 12 KB: -max_len above it.
     if ! build-fuzz/bin/"${reader}"_fuzzer "$work" "$seeds" -max_total_time="$seconds" \
-         -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=16384 \
-         -artifact_prefix="$findings/" -print_final_stats=1 >"$findings/log" 2>&1; then
+         -timeout="$timeout_s" -rss_limit_mb="$rss_mb" -malloc_limit_mb="$malloc_mb" \
+         -max_len=16384 -artifact_prefix="$findings/" -print_final_stats=1 >"$findings/log" 2>&1
+    then
       failed+=("$reader")
       tail -n 40 "$findings/log" >&2
     fi
