@@ -194,7 +194,6 @@ Evidence SpeedupEvidence(const ComparisonResult& c) {
   e.low = c.speedup.low;
   e.high = c.speedup.high;
   e.confidence = c.speedup.confidence;
-  e.p_value = c.p_value;
   e.unit = "x";
   e.details = c.ToJson();
   return e;

@@ -181,8 +181,6 @@ perf::Evidence DispatchOverhead(int64_t n) {
   overhead.value = 1 / e.value - 1;
   overhead.low = 1 / e.high - 1;
   overhead.high = 1 / e.low - 1;
-  overhead.p_value =
-      perf::Evidence::kNone;  // the sign test is of "no difference", not of the bound
   overhead.unit = "fraction";
   overhead.details["size"] = n;
   return overhead;

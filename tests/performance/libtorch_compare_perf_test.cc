@@ -129,10 +129,6 @@ perf::Evidence Race(const std::string& what, const std::function<void()>& libtor
                       std::to_string(agreement) + " > " + std::to_string(tolerance) +
                       "), so their times are not comparable");
   }
-  // The comparator's p-value tests "equally fast", not "at least as fast as the goal": the
-  // interval decides, and the p-value stays in the details.
-  e.details["p_value_equal_speed"] = e.p_value;
-  e.p_value = perf::Evidence::kNone;
   return e;
 }
 

@@ -9,7 +9,9 @@
 #include <fstream>
 #include <functional>
 #include <thread>
+#include <vector>
 
+#include "perf_framework/comparator.h"
 #include "perf_framework/report.h"
 #include "perf_framework/suite.h"
 #include "support/report_testing.h"
@@ -52,6 +54,19 @@ TEST(PerfSuiteTest, AtLeastRule) {
   EXPECT_EQ(DecideAtLeast(E(2.5, NAN, 3.0), 2, "speedup").verdict, ClaimVerdict::kPartial);
   EXPECT_EQ(DecideWithin(E(2.5, NAN, 3.0), 2, 4, "speedup").verdict, ClaimVerdict::kPartial);
   EXPECT_EQ(DecideWithin(E(2.5, NAN, NAN), 2, 4, "speedup").verdict, ClaimVerdict::kPass);
+}
+
+// The comparator's sign test is of "equally fast"; a goal below 1× must not be missed for being
+// met with no difference, nor may that p-value stand beside a bound it did not test.
+TEST(PerfSuiteTest, SpeedupEvidenceLetsTheIntervalTestTheGoal) {
+  std::vector<double> equal;
+  for (int i = 0; i < 16; ++i) equal.push_back(i % 2 ? 1.01 : 0.99);
+  const Evidence e = SpeedupEvidence(DecideFromSpeedups(equal, 0.99, 0.05));
+  EXPECT_TRUE(std::isnan(e.p_value));
+  EXPECT_EQ(e.details["p_value"], 1.0);  // the comparator's test stays in the details
+  const ClaimOutcome goal = DecideAtLeast(e, 0.9, "speed ratio");
+  EXPECT_EQ(goal.verdict, ClaimVerdict::kPass) << goal.reason;
+  EXPECT_THAT(goal.reason, Not(HasSubstr("p =")));
 }
 
 TEST(PerfSuiteTest, AtMostAndWithinRules) {

@@ -52,7 +52,7 @@ struct Evidence {
   double low = kNone;                    // its interval (NaN when there is none)
   double high = kNone;
   double confidence = kNone;
-  double p_value = kNone;
+  double p_value = kNone;  // a test of the claim's bound itself; NaN when the interval decides
   std::string unit;
   nlohmann::json details = nlohmann::json::object();  // raw measurements, counts, anything else
 };
@@ -227,7 +227,9 @@ Claim MakeClaim(ClaimHead head, Bound bound, std::function<Evidence()> measure,
 // ERROR, PARTIAL otherwise; reasons are joined.
 ClaimOutcome Combine(const std::vector<ClaimOutcome>& parts);
 
-// A speedup (baseline time / candidate time) with its interval and p-value from a comparison.
+// A speedup (baseline time / candidate time) with its interval from a comparison. The
+// comparator's sign test is of "equally fast", not of a claim's bound (a goal of 0.9× would be
+// missed for being equal), so its p-value stays in the details and the interval decides.
 Evidence SpeedupEvidence(const ComparisonResult& c);
 
 // Runs `work` on a detached thread so that the caller can stop waiting for it (a hung claim or
