@@ -7,7 +7,9 @@
 #include <cstddef>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <utility>
+#include <vector>
 
 #include "perf_framework/error.h"
 #include "perf_framework/format.h"
@@ -131,31 +133,37 @@ BenchmarkChange MeasureChange(const BenchmarkSamples& old, const BenchmarkSample
 
 bool RankTested(const BenchmarkChange& c) { return c.method != kThresholdOnlyMethod; }
 
-// The smallest two-sided p the rank test can give n against m samples is 2 / C(n + m, n) (all
-// of one side below the other). A benchmark whose floor, times the number of tests (Holm's
-// first step), is not below alpha can never be called a regression or an improvement: warn,
-// with the repetitions that would lift the floor.
+// The smallest two-sided p the rank test gives n against m samples: all of one side below the
+// other. Asked of the test itself, so that it follows the test's switch from exact counts
+// (2 / C(n + m, n)) to the normal approximation above 8 a side, whose floor is higher.
+double RankTestFloor(int n, int m) {
+  std::vector<double> below(static_cast<size_t>(n)), above(static_cast<size_t>(m));
+  std::iota(below.begin(), below.end(), 0.0);
+  std::iota(above.begin(), above.end(), static_cast<double>(n));
+  return MannWhitneyU(below, above).p_value;
+}
+
+// A benchmark whose floor, times the number of tests (Holm's first step), is not below alpha can
+// never be called a regression or an improvement: warn, with the repetitions that would lift the
+// floor.
 void WarnWhenUnderpowered(ComparisonReport& report) {
-  const auto p_floor = [](int n, int m) {
-    return 2 * std::exp(std::lgamma(n + 1.0) + std::lgamma(m + 1.0) - std::lgamma(n + m + 1.0));
-  };
   const double alpha = report.options.alpha;
   const auto tested = std::count_if(report.changes.begin(), report.changes.end(), RankTested);
   const double tests = static_cast<double>(tested);
   int underpowered = 0, n_min = std::numeric_limits<int>::max();
   for (const BenchmarkChange& c : report.changes) {
-    if (RankTested(c) && p_floor(c.n_baseline, c.n_current) * tests >= alpha) {
+    if (RankTested(c) && RankTestFloor(c.n_baseline, c.n_current) * tests >= alpha) {
       ++underpowered;
       n_min = std::min({n_min, c.n_baseline, c.n_current});
     }
   }
   if (underpowered == 0) return;
   int n = n_min;
-  while (n < 1000 && p_floor(n, n) * tests >= alpha) ++n;
+  while (n < 1000 && RankTestFloor(n, n) * tests >= alpha) ++n;
   report.warnings.push_back(
       std::to_string(underpowered) + " of " + std::to_string(tested) +
       " benchmarks can never be called a regression: with as few as " + std::to_string(n_min) +
-      " samples per side the rank test cannot go below p = " + Num(p_floor(n_min, n_min)) +
+      " samples per side the rank test cannot go below p = " + Num(RankTestFloor(n_min, n_min)) +
       ", and Holm's correction over " + std::to_string(tested) + " benchmarks needs p < " +
       Num(alpha / tests) + ". Run at least " + std::to_string(n) + " repetitions per side");
 }

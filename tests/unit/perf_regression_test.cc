@@ -487,7 +487,10 @@ TEST(PerfRegressionTest, NoiseProfileDriftLookupAndVersions) {
   EXPECT_NEAR(p.families[0].process_drift_pct, 5, 1e-12);
   // Median drift 4%, 3 benchmarks: (z_{1-0.05/6} + z_{0.8})² · 2 · 0.04² / log(1.1)² = 3.7.
   EXPECT_EQ(p.recommended_runs, 4);
-  EXPECT_THAT(p.ToText(), HasSubstr("Runs per side to resolve 10% at the median drift"));
+  EXPECT_THAT(p.ToText(), HasSubstr("Runs per side for a 10% change to be significant 4 times in "
+                                    "5 at the median drift (Holm over 3 benchmarks): 4"));
+  // 4 runs: se = 0.04 · √(2/4) = 0.0283; exp(log 1.1 + 0.8416 · 0.0283) − 1 = 12.65%.
+  EXPECT_THAT(p.ToText(), HasSubstr("flagged 4 times in 5 from 12.65%"));
   const NoiseProfile back = NoiseProfile::FromJson(p.ToJson(), "noise.json");
   EXPECT_EQ(back.ToJson(), p.ToJson());
 
@@ -527,6 +530,19 @@ TEST(PerfRegressionTest, WarnsWhenTooFewRepetitionsCanReachSignificance) {
   EXPECT_EQ(m.regressions, 0);
   ASSERT_FALSE(m.warnings.empty());
   EXPECT_THAT(m.warnings.back(), HasSubstr("Run at least 8 repetitions per side"));
+  // Above 8 a side the test is the normal approximation, whose floor is higher than the exact
+  // 2 / C(18, 9) = 4.1e-5: 4.1e-4 at 9 a side, which Holm's 0.05 / 150 = 3.3e-4 does not admit.
+  many_a.clear();
+  many_b.clear();
+  for (int i = 0; i < 150; ++i) {
+    many_a.push_back({"BM_" + std::to_string(i), {100, 101, 102, 103, 104, 105, 106, 107, 108}});
+    many_b.push_back({"BM_" + std::to_string(i), {200, 201, 202, 203, 204, 205, 206, 207, 208}});
+  }
+  const ComparisonReport nine = CompareRuns(MakeRun(many_a), MakeRun(many_b));
+  EXPECT_EQ(nine.regressions, 0);
+  ASSERT_FALSE(nine.warnings.empty());
+  EXPECT_THAT(nine.warnings.back(), HasSubstr("150 of 150 benchmarks can never be called"));
+  EXPECT_THAT(nine.warnings.back(), HasSubstr("Run at least 10 repetitions per side"));
   EXPECT_TRUE(CompareRuns(MakeRun({{"BM_A", kBase}}), MakeRun({{"BM_A", kBase}})).warnings.empty());
 }
 
@@ -571,7 +587,7 @@ TEST(PerfRegressionTest, NoiseWarningsFollowTheProfilesVersion) {
   ASSERT_EQ(now.size(), 2u);
   EXPECT_EQ(now[0],
             "drift between runs from n.json is part of every interval and p-value; 4 run(s) per "
-            "side resolve 10% for the median benchmark");
+            "side make a change of 10% significant 4 times in 5 for the median benchmark");
   EXPECT_EQ(now[1], false_alarms);
 }
 

@@ -38,8 +38,10 @@ struct NoiseProfile {
   double threshold_pct = 0;
   std::vector<FamilyNoise> families;
   std::vector<BenchmarkDrift> drift;  // empty in version-1 profiles
-  // Runs per side at which a change of threshold_pct is found (80% power, Holm over the whole
-  // suite) for the median benchmark's drift: what the nightly should run. 0 when unknown.
+  // Runs per side at which a change of threshold_pct is significant 4 times in 5 (Holm over the
+  // whole suite) for the median benchmark's drift: what the nightly should run. 0 when unknown.
+  // Called a regression it also needs an estimate beyond the threshold: ToText says from what
+  // true change that happens 4 times in 5.
   int recommended_runs = 0;
   int benchmarks = 0, false_alarms = 0;  // A/A benchmarks compared; of them, called regressions
   double false_alarm_rate = 0, false_alarm_low = 0, false_alarm_high = 0;  // Wilson 95%
@@ -82,8 +84,8 @@ AAComparison CompareAAPairs(const std::vector<BenchmarkRun>& runs, double thresh
 // as warnings for it (tinyperf compare --noise). A profile without drift (version 1) warns that
 // the repetitions of one run overstate significance, and names every benchmark whose family's A/A
 // resolution exceeds the threshold; a profile with drift says that it joined every interval and
-// how many runs per side resolve its threshold. Both say how many false regressions to expect in
-// a comparison of the whole suite.
+// how many runs per side make its threshold significant. Both say how many false regressions to
+// expect in a comparison of the whole suite.
 std::vector<std::string> NoiseWarnings(const NoiseProfile& profile, const std::string& source,
                                        const ComparisonReport& report, double threshold_pct);
 
