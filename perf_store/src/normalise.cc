@@ -9,6 +9,7 @@
 
 #include "perf_framework/environment.h"
 #include "perf_framework/error.h"
+#include "perf_framework/escape.h"
 #include "perf_framework/noise_profile.h"
 #include "perf_framework/suite.h"
 
@@ -44,6 +45,15 @@ std::string StorableText(const std::string& s, const std::string& where, size_t 
   return s;
 }
 
+// A run's start, which orders its runs, their series and their changes: YYYY-MM-DDTHH:MM:SSZ (the
+// form that sorts as text in time order, the same in every backend's collation), or empty when
+// the document does not say.
+std::string StartTime(const std::string& s, const std::string& where) {
+  PERF_CHECK(s.empty() || IsUtcTimestamp(s), where, " '", escape::Shorten(s, 64),
+             "' is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ");
+  return s;
+}
+
 void ReadEnvironment(const nlohmann::json& env, const std::string& where, NormalisedRun& out) {
   PERF_CHECK(env.is_object(), where, " must be an object, got ", env.type_name());
   Environment e;
@@ -58,13 +68,13 @@ void ReadEnvironment(const nlohmann::json& env, const std::string& where, Normal
   if (e.git_commit.size() >= 7 && e.git_commit.size() <= 64 && IsHex(e.git_commit)) {
     out.commit = e.git_commit;
   }
-  if (out.started_utc.empty()) out.started_utc = StorableText(e.utc_time, where + ".utc_time", 64);
+  if (out.started_utc.empty()) out.started_utc = StartTime(e.utc_time, where + ".utc_time");
 }
 
 void ReadResults(const RunDocument& d, NormalisedRun& out) {
   const nlohmann::json j = ParseJson(d.content, d.name);
   const SuiteResults results = SuiteResults::FromJson(j, d.name);
-  out.started_utc = StorableText(results.started_utc, d.name + ": started_utc", 64);
+  out.started_utc = StartTime(results.started_utc, d.name + ": started_utc");
   ReadEnvironment(j.at("environment"), d.name + ": environment", out);
   for (size_t i = 0; i < results.claims.size(); ++i) {
     const ClaimResult& c = results.claims[i];
@@ -175,8 +185,9 @@ NormalisedRun Normalise(const RunBundle& bundle) {
   // A run folder is named by its UTC start (20261203T074900Z) when its documents do not say.
   const std::string& r = bundle.run;
   if (out.started_utc.empty() && r.size() == 16 && r[8] == 'T' && r[15] == 'Z') {
-    out.started_utc = r.substr(0, 4) + "-" + r.substr(4, 2) + "-" + r.substr(6, 2) + "T" +
-                      r.substr(9, 2) + ":" + r.substr(11, 2) + ":" + r.substr(13, 2) + "Z";
+    const std::string t = r.substr(0, 4) + "-" + r.substr(4, 2) + "-" + r.substr(6, 2) + "T" +
+                          r.substr(9, 2) + ":" + r.substr(11, 2) + ":" + r.substr(13, 2) + "Z";
+    if (IsUtcTimestamp(t)) out.started_utc = t;
   }
   return out;
 }

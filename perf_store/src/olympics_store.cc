@@ -37,16 +37,6 @@ std::string UtcAfter(int seconds) {
   return buf;
 }
 
-// YYYY-MM-DDTHH:MM:SSZ: the form that compares as text in time order.
-bool IsUtcTimestamp(const std::string& s) {
-  if (s.size() != 20) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char want = "0000-00-00T00:00:00Z"[i];
-    if (want == '0' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != want) return false;
-  }
-  return true;
-}
-
 SubmissionInfo ToSubmission(const Row& r) {
   SubmissionInfo s;
   s.id = AsInt(r[0]);

@@ -108,7 +108,7 @@ std::string Commit(int i) { return std::string(39, 'a') + static_cast<char>('0' 
 // ---- A machine's nightly series: one run a day of one benchmark, its time and its count ----
 
 struct Night {
-  int day;              // the run's date, 2026-12-<day>
+  int day;              // the run's date: day 1 is 2026-12-01, day 32 2027-01-01
   double real_ns;       // BM_S's time (its 3 repetitions spread ±1% around it)
   double instructions;  // BM_S's instruction count, 0 for none
   std::string commit = "";
@@ -135,10 +135,12 @@ RunBundle NightBundle(const std::string& machine, const Night& n,
                       const std::string& cpu = "Test CPU",
                       const std::vector<std::string>& flags = {"avx2", "fma"},
                       const std::string& kernel = "Haswell") {
+  const int month = n.day <= 31 ? 12 : 1, day = n.day <= 31 ? n.day : n.day - 31;
+  const int year = month == 12 ? 2026 : 2027;
   char run[32];
-  std::snprintf(run, sizeof run, "202612%02dT030000Z", n.day);
+  std::snprintf(run, sizeof run, "%04d%02d%02dT030000Z", year, month, day);
   char utc[32];
-  std::snprintf(utc, sizeof utc, "2026-12-%02dT03:00:00Z", n.day);
+  std::snprintf(utc, sizeof utc, "%04d-%02d-%02dT03:00:00Z", year, month, day);
   std::string rows;
   for (int rep = 0; rep < 3; ++rep) {
     rows += std::string(rep ? ",\n" : "") + R"({"name": "BM_S", "run_name": "BM_S", )" +
@@ -459,6 +461,15 @@ TEST_P(StoreTest, MalformedDocumentsNameTheFileAndTheFieldAndStoreNothing) {
   EXPECT_THAT([&] { s.ImportRun(with("bench/matmul_bench.1.json", bad_unit)); },
               ::testing::ThrowsMessage<Error>(
                   HasSubstr("bench/matmul_bench.1.json: benchmarks[0]: field 'time_unit'")));
+  // The start time orders runs, series and changes: it must be a time, not text that sorts first
+  // (results.json's is checked where it is read; a run without one takes environment.json's).
+  RunBundle no_results{"m1", "r1", {}};
+  no_results.documents.push_back(
+      {"environment.json",
+       EnvironmentJson("Test CPU", {}, "6.1", Commit(1), "zzzz-zz-zzTzz:zz:zzZ")});
+  EXPECT_THAT([&] { s.ImportRun(no_results); },
+              ::testing::ThrowsMessage<Error>(
+                  HasSubstr("environment.json.utc_time 'zzzz-zz-zzTzz:zz:zzZ' is not a UTC time")));
   EXPECT_THAT([&] { s.ImportRun(with("report.md", "\xff\xfe")); },
               ::testing::ThrowsMessage<Error>(HasSubstr("report.md): content is not valid UTF-8")));
   EXPECT_TRUE(s.ListRuns().empty());
@@ -682,13 +693,13 @@ TEST_P(StoreTest, FleetVerdictsTakeTheMachinesRatesFromTheirNoiseProfiles) {
     }
   }
   // Every run stays one document richer and its samples unchanged: the profile is no benchmark.
-  EXPECT_EQ(s.ExportRun(*s.FindRun("a0", "20261240T030000Z")).Find("noise.json")->content,
+  EXPECT_EQ(s.ExportRun(*s.FindRun("a0", "20270109T030000Z")).Find("noise.json")->content,
             NoiseJson(a_fp, 30, 100));
   EXPECT_EQ(s.DetectChanges().recorded, 5);
   const std::vector<StoredNoiseProfile> stored = s.LatestNoiseProfiles();
   ASSERT_EQ(stored.size(), 5u);  // a0..a3 and b0, each its newest
   EXPECT_EQ(stored[2].machine, "a2");
-  EXPECT_EQ(stored[2].run, "20261240T030000Z");
+  EXPECT_EQ(stored[2].run, "20270109T030000Z");
 
   const double noisy = FalseAlarmBound(30, 100), history = FalseAlarmBound(1, 39);
   for (const FleetChange& f : FleetChanges(s)) {
@@ -705,7 +716,7 @@ TEST_P(StoreTest, FleetVerdictsTakeTheMachinesRatesFromTheirNoiseProfiles) {
               a3 ? FalseAlarmSource::kHistory : FalseAlarmSource::kNoiseProfile);
     EXPECT_EQ(f.false_alarm.alarms, a3 ? 1 : 30);
     EXPECT_EQ(f.false_alarm.tested, a3 ? 39 : 100);
-    EXPECT_EQ(f.false_alarm.profile_run, a3 ? "" : "20261240T030000Z");
+    EXPECT_EQ(f.false_alarm.profile_run, a3 ? "" : "20270109T030000Z");
     EXPECT_NEAR(f.false_alarm.rate, a3 ? history : noisy, 1e-12);
     EXPECT_EQ(f.own.k, 4);
     EXPECT_EQ(f.own.n, 4);
