@@ -26,8 +26,12 @@ constexpr const char* kEventPattern = "([a-z_]{1,64})";
 std::string FingerprintOf(const tinytorch::Submission& s) {
   try {
     const Environment env = Environment::FromJson(ParseJson(s.environment_json, "environment"));
-    return escape::Shorten(
-        MachineFingerprint(env) + " " + env.build_type + " " + env.git_commit.substr(0, 12), 200);
+    // Display text from the athlete's file: shortened by whole characters, and with control
+    // characters made visible, so that it is valid UTF-8 without a NUL, which PostgreSQL's text
+    // refuses (SQLite would take it: one submission stored by one backend and not the other).
+    return escape::Terminal(escape::Shorten(
+        MachineFingerprint(env) + " " + env.build_type + " " + escape::Shorten(env.git_commit, 12),
+        200));
   } catch (const std::exception&) {
     return "unknown";
   }
@@ -114,7 +118,7 @@ void Submit(OlympicsRouteContext& c, const httplib::Request& req, httplib::Respo
                       "deadline"};
     }
   } catch (...) {
-    DrainBody(reader, kMaxSubmissionBytes);  // refused unread: see server.cc's SubmitRun
+    DrainBody(req, reader, kMaxSubmissionBytes);  // refused unread: see server.cc's SubmitRun
     res.set_header("Connection", "close");
     throw;
   }
@@ -183,8 +187,12 @@ void AddOlympicsRoutes(httplib::Server& http, OlympicsRouteContext ctx) {
       Reply(res, 200, SubmissionJson(*s, /*with_claim=*/true));
     });
   });
-  const auto immutable = [c](const httplib::Request&, httplib::Response& res) {
+  // With a content reader, so that httplib does not read the body into memory first.
+  const auto immutable = [c](const httplib::Request& req, httplib::Response& res,
+                             const httplib::ContentReader& reader) {
     c->guarded(res, [&] {
+      DrainBody(req, reader, kMaxSubmissionBytes);
+      res.set_header("Connection", "close");
       throw HttpError{405, "a queued submission cannot be changed or withdrawn: submit a new one",
                       "method"};
     });

@@ -6,8 +6,9 @@
 //        were stored before (that submission's id and current status; nothing new counted);
 //        400 malformed (the field named), 401 no or unknown token, 403 another athlete's name or
 //        past the deadline, 404 no such event, 409 the athlete's limit reached (field "limit")
-//        or the key names other content (field "Idempotency-Key"), 413 body over 256 KiB, 422 claimed numbers that break
-//        the event's rules, 429 too many requests (Retry-After), 503 database unavailable.
+//        or the key names other content (field "Idempotency-Key"), 413 body over 256 KiB, 415 a
+//        multipart body, 422 claimed numbers that break the event's rules, 429 too many requests
+//        (Retry-After), 503 database unavailable.
 //   GET  /api/v1/olympics/<event>/submissions/<id>   the athlete's own submission (same token);
 //        404 for another athlete's, as for none (nothing about it is revealed).
 //   PUT, PATCH, DELETE on a submission: 405; a submission is immutable once queued.

@@ -1,8 +1,8 @@
 // The results server (server.h): routes, the submission protocol, and the server's lifetime.
 #include "perf_server/server.h"
 
-#include <httplib.h>
 #include <fcntl.h>
+#include <httplib.h>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
@@ -12,6 +12,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <string_view>
@@ -21,9 +22,9 @@
 #include "http_request.h"
 #include "olympics_routes.h"
 #include "perf_framework/error.h"
-#include "perf_server/dashboard.h"
 #include "perf_framework/escape.h"
 #include "perf_framework/suite.h"
+#include "perf_server/dashboard.h"
 #include "rate_limiter.h"
 #include "store_pool.h"
 
@@ -62,6 +63,11 @@ std::string BearerToken(const httplib::Request& req) {
 // is refused without buffering anything.
 std::string ReadBody(const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& reader, size_t limit) {
+  if (req.is_multipart_form_data()) {
+    res.set_header("Connection", "close");
+    throw HttpError{415, "a multipart/form-data body is not accepted: send application/json",
+                    "Content-Type"};
+  }
   bool over = false;
   if (req.has_header("Content-Length")) {
     const std::string s = req.get_header_value("Content-Length");
@@ -98,7 +104,8 @@ std::string ReadBody(const httplib::Request& req, httplib::Response& res,
 
 // Reads and drops the body of a request refused before reading it, up to kDrainFactor + 1 times
 // `limit` bytes (see ReadBody).
-void DrainBody(const httplib::ContentReader& reader, size_t limit) {
+void DrainBody(const httplib::Request& req, const httplib::ContentReader& reader, size_t limit) {
+  if (req.is_multipart_form_data()) return;
   uint64_t dropped = 0;
   reader([&](const char*, size_t n) {
     dropped += n;
@@ -137,12 +144,19 @@ struct Server::Impl {
     } catch (const HttpError& e) {
       Reply(res, e.status, ErrorJson(e.message, e.field));
     } catch (const store::StoreError& e) {
+      // The detail (a host, a user, a file path, a statement) is for the operator's log only.
+      Log("database unavailable", e.what());
       res.set_header("Retry-After", std::to_string(kRetryAfterUnavailableS));
-      Reply(res, 503,
-            ErrorJson("database unavailable: " + escape::Shorten(e.what(), 300), "database"));
+      Reply(res, 503, ErrorJson("database unavailable", "database"));
     } catch (const std::exception& e) {
-      Reply(res, 500, ErrorJson("internal error: " + escape::Shorten(e.what(), 300), ""));
+      Log("internal error", e.what());
+      Reply(res, 500, ErrorJson("internal error", ""));
     }
+  }
+
+  static void Log(const char* what, const char* detail) {
+    std::fprintf(stderr, "tinyperf serve: %s: %s\n", what,
+                 escape::Terminal(escape::Shorten(detail, 1000)).c_str());
   }
 
   void SubmitRun(const httplib::Request& req, httplib::Response& res,
@@ -164,7 +178,7 @@ struct Server::Impl {
     } catch (...) {
       // Refused before the body was read: read and drop it, or a client still writing it gets a
       // reset instead of this answer (and would queue a run whose token is wrong).
-      DrainBody(reader, options.max_body_bytes);
+      DrainBody(req, reader, options.max_body_bytes);
       res.set_header("Connection", "close");
       throw;
     }
@@ -251,6 +265,27 @@ struct Server::Impl {
                                                    const std::function<void()>& f) {
                         Guarded(res, f);
                       }});
+    // Any other request with a body is answered with its body read and dropped up to a bound:
+    // without a route that takes a content reader, httplib reads the whole body into memory
+    // before routing, a chunked one with no limit at all. Registered last: first match wins.
+    const auto unrouted = [this](const httplib::Request& req, httplib::Response& res,
+                                 const httplib::ContentReader& reader) {
+      DrainBody(req, reader, options.max_body_bytes);
+      res.set_header("Connection", "close");
+      Reply(res, 404, ErrorJson(StatusText(404), ""));
+    };
+    http.Post(".*", unrouted);
+    http.Put(".*", unrouted);
+    http.Patch(".*", unrouted);
+    http.Delete(".*", unrouted);
+    // PRI (HTTP/2's preface) is the one other method httplib reads a body for, with no route to
+    // take it: refused before reading.
+    http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (req.method != "PRI") return httplib::Server::HandlerResponse::Unhandled;
+      res.set_header("Connection", "close");
+      Reply(res, 405, ErrorJson(StatusText(405), ""));
+      return httplib::Server::HandlerResponse::Handled;
+    });
     // Anything httplib answers itself (404, 400 for a request it cannot parse, ...) is JSON too.
     http.set_error_handler(httplib::Server::HandlerWithResponse(
         [](const httplib::Request&, httplib::Response& res) {

@@ -21,6 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t kMaxMessageChars = 500;
+constexpr size_t kMaxAnswerBytes = 64 << 10;  // a results server answers in a few hundred
 
 struct Answer {
   int status = 0;       // 0: no answer
@@ -34,29 +35,54 @@ Answer Post(const std::string& body, const std::string& key, const SubmitOptions
   client.set_connection_timeout(o.timeout_s);
   client.set_read_timeout(o.timeout_s);
   client.set_write_timeout(o.timeout_s);
-  const httplib::Headers headers{{"Authorization", "Bearer " + o.token}, {"Idempotency-Key", key}};
-  const httplib::Result res = client.Post(o.path, headers, body, "application/json");
-  if (!res) return {0, "server unreachable (" + httplib::to_string(res.error()) + ")", 0};
-  Answer a{res->status, "", 0};
   // The answer is read as hostile as any other input: bounded, and only what we need.
+  httplib::Request req;
+  req.method = "POST";
+  req.path = o.path;
+  req.headers = {{"Authorization", "Bearer " + o.token},
+                 {"Idempotency-Key", key},
+                 {"Content-Type", "application/json"}};
+  req.body = body;
+  std::string answer;
+  bool too_long = false;
+  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+    too_long = answer.size() + n > kMaxAnswerBytes;
+    if (!too_long) answer.append(data, n);
+    return !too_long;
+  };
+  httplib::Response res;
+  httplib::Error error = httplib::Error::Success;
+  if (!client.send(req, res, error)) {
+    // Not an answer: the request may have been stored, so it is sent again under its key.
+    return {0,
+            too_long ? "the server's answer is longer than " + std::to_string(kMaxAnswerBytes) +
+                           " bytes: not a results server?"
+                     : "server unreachable (" + httplib::to_string(error) + ")",
+            0};
+  }
+  Answer a{res.status, "", 0};
   nlohmann::json j;
   try {
-    j = perf::ParseJson(res->body, "the server's answer");
+    j = perf::ParseJson(answer, "the server's answer");
   } catch (const perf::Error&) {
   }
   if (a.status / 100 == 2) {
     for (const char* id : {"run_id", "id"}) {
       if (j.is_object() && j.contains(id) && j[id].is_number_integer()) {
         a.run_id = j[id].get<int64_t>();
-        break;
+        return a;
       }
     }
-    return a;
+    // A proxy's or a captive portal's page is no receipt: kept, and sent again under its key.
+    return {0,
+            "HTTP " + std::to_string(a.status) +
+                " without a submission id: not a results server? (" +
+                escape::Shorten(answer, kMaxMessageChars) + ")",
+            0};
   }
   const bool has_error = j.is_object() && j.contains("error") && j["error"].is_string();
   a.message = "HTTP " + std::to_string(a.status) + ": " +
-              escape::Shorten(has_error ? j["error"].get<std::string>() : res->body,
-                              kMaxMessageChars);
+              escape::Shorten(has_error ? j["error"].get<std::string>() : answer, kMaxMessageChars);
   if (has_error && j.contains("field") && j["field"].is_string()) {
     a.message += " (field " + escape::Shorten(j["field"].get<std::string>(), 64) + ")";
   }

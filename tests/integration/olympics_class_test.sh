@@ -35,6 +35,12 @@ for s in $(seq "$students"); do
   for k in $(seq "$per_student"); do
     f="$dir/subs/$s.$k.json"
     sed "s/\"athlete\": \"template\"/\"athlete\": \"student$s\"/" "$dir/template.json" >"$f"
+    # The first one's environment carries a NUL and an escape, which its fingerprint must not
+    # take to the database (PostgreSQL's text refuses a NUL).
+    if (( s == 1 && k == 1 )); then
+      sed -i 's/"build_type": "[^"]*"/"build_type": "\\u0000\\u001b[31m"/' "$f"
+      grep -q 'u0000' "$f" || fail "the hostile build_type was not written"
+    fi
     if (( (s * per_student + k) % 3 == 0 )); then
       sed -i "0,/\"size_bytes\": $size/s//\"size_bytes\": $((size * 3 / 2))/" "$f"
       forged=$((forged + 1))

@@ -2,6 +2,7 @@
 // submitting at once, retries, every refusal with its status and field, and a server killed in
 // the middle of submissions whose runs the client's outbox delivers later — each run stored
 // exactly once, counted through the store's own API.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -29,6 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 using perf::store::RunBundle;
 using perf::store::Store;
+using ::testing::HasSubstr;
 
 // A fresh directory per test (ctest runs each test in its own process, possibly in parallel).
 fs::path FreshDir(const std::string& name) {
@@ -226,6 +228,7 @@ TEST_P(DatabaseRestartTest, RestartedUnderARunningServerIs503ThenRecovers) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(Error(r).at("field"), "database");
+  EXPECT_EQ(Error(r).at("error"), "database unavailable");  // no host, user or path
   const RunBundle during = MakeBundle("m1", "during");
   r = Post(Body(during), tokens_["m1"], during.ContentHash());
   ASSERT_TRUE(r);
@@ -350,6 +353,60 @@ TEST_F(ServerTest, RefusesOversizedBodiesDeclaredChunkedOrCompressed) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
   EXPECT_EQ(CountRuns(url_).first, 0u);
+}
+
+// A body sent where no route reads one is dropped past a bound, not read into memory: httplib
+// would buffer it whole before answering 404 or 405, a chunked one without any limit.
+TEST_F(ServerTest, BodiesNoRouteReadsAreDroppedPastABound) {
+  perf::server::ServerOptions o;
+  o.max_body_bytes = 64 << 10;
+  Start(o);
+  // A small body still gets its answer, as JSON.
+  httplib::Client c = Client();
+  const std::string small(1000, 'x');
+  auto r = c.Post("/no/such/path", small, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  Error(r);
+  r = c.Put("/api/v1/olympics/latency_sprint/submissions/1", small, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(Error(r).at("field"), "method");
+  // 256 MiB, chunked, to each: the server stops reading after a few times its limit (the socket
+  // buffers hold a few MiB more), where buffering it would have taken it all.
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/no/such/path"},
+           {"PUT", "/api/v1/runs"},
+           {"PATCH", "/api/v1/olympics/latency_sprint/submissions/1"}}) {
+    constexpr size_t kTotal = size_t{256} << 20;
+    const std::string chunk(64 << 10, 'x');
+    size_t sent = 0;
+    const auto provider = [&](size_t offset, httplib::DataSink& sink) {
+      sent = offset;
+      if (!sink.write(chunk.data(), chunk.size())) return false;
+      if (offset + chunk.size() >= kTotal) sink.done();
+      return true;
+    };
+    httplib::Client stream = Client();
+    if (method == "POST") {
+      stream.Post(path, provider, "application/json");
+    } else if (method == "PUT") {
+      stream.Put(path, provider, "application/json");
+    } else {
+      stream.Patch(path, provider, "application/json");
+    }
+    EXPECT_LT(sent, size_t{64} << 20) << method << " " << path;
+  }
+  // A multipart form goes to httplib's form parser, never to a plain reader: 415, not a 500.
+  const httplib::MultipartFormDataItems form{
+      {"run", Body(MakeBundle("m1", "r1")), "run.json", "application/json"}};
+  r = c.Post("/api/v1/runs",
+             {{"Authorization", "Bearer " + tokens_["m1"]}, {"Idempotency-Key", "k"}}, form);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 415) << r->body;
+  EXPECT_EQ(Error(r).at("field"), "Content-Type");
+  // And the server still answers.
+  EXPECT_EQ(c.Get("/healthz")->status, 200);
 }
 
 TEST_F(ServerTest, RateLimitsEachTokenWithRetryAfter) {
@@ -559,6 +616,43 @@ TEST(SubmitTest, QueuesWhileTheServerIsDownAndTheOutboxDeliversOnce) {
   server.Stop();
   t.join();
   EXPECT_EQ(CountRuns(url), std::make_pair(size_t{1}, size_t{1}));
+}
+
+// A 2xx is a receipt only with the id a results server gives: a captive portal's or a wrong
+// port's page keeps the run in the outbox, and so does an answer too long to be a receipt.
+TEST(SubmitTest, AnAnswerThatIsNoReceiptKeepsTheRunQueued) {
+  const fs::path dir = FreshDir("not_a_server");
+  httplib::Server portal;
+  portal.Post("/api/v1/runs", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("<html><body>Please log in</body></html>", "text/html");
+  });
+  portal.Post("/long/api/v1/runs", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{\"run_id\": 1, \"pad\": \"" + std::string(1 << 20, 'x') + "\"}",
+                    "application/json");
+  });
+  const int port = portal.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread t([&] { portal.listen_after_bind(); });
+  perf::server::SubmitOptions o;
+  o.server_url = "http://127.0.0.1:" + std::to_string(port);
+  o.token = std::string(64, 'a');
+  o.outbox_dir = (dir / "outbox").string();
+  o.timeout_s = 10;
+  perf::server::SubmitResult r = perf::server::SubmitBundle(MakeBundle("m1", "r1"), o);
+  EXPECT_EQ(r.delivery, perf::server::Delivery::kQueued) << r.message;
+  EXPECT_THAT(r.message, HasSubstr("HTTP 200 without a submission id: not a results server?"));
+  EXPECT_TRUE(fs::exists(r.outbox_file));
+  const perf::server::FlushResult f = perf::server::FlushOutbox(o);
+  EXPECT_EQ(f.delivered, 0);
+  EXPECT_EQ(f.waiting, 1);
+  EXPECT_TRUE(fs::exists(r.outbox_file));
+  o.path = "/long/api/v1/runs";
+  r = perf::server::SubmitBundle(MakeBundle("m1", "r2"), o);
+  EXPECT_EQ(r.delivery, perf::server::Delivery::kQueued) << r.message;
+  EXPECT_THAT(r.message, HasSubstr("longer than 65536 bytes"));
+  EXPECT_EQ(perf::server::FlushOutbox(o).waiting, 2);
+  portal.stop();
+  t.join();
 }
 
 // `tinyperf serve` as a child process, as deployed: started, read for its port, killed.

@@ -5,16 +5,20 @@
 //   POST /api/v1/runs    body: a run bundle; headers Authorization: Bearer TOKEN, Idempotency-Key
 //        201 stored, 200 already stored under that key (the same run, stored once),
 //        400 malformed JSON / missing or wrong field / bad key, 401 missing or unknown token,
-//        403 the bundle's machine is not the token's, 413 body over the limit, 429 too many
-//        submissions (Retry-After), 503 database unavailable.
+//        403 the bundle's machine is not the token's, 413 body over the limit, 415 a
+//        multipart/form-data body, 429 too many submissions (Retry-After), 503 database
+//        unavailable.
 //   GET /api/v1/machines, /api/v1/runs[?machine=&limit=],
-//       /api/v1/series?benchmark=&machine=[&metric=], /api/v1/regressions[?machine=&limit=]
-//        200, 400 for a bad query parameter, 503 database unavailable.
+//       /api/v1/series?benchmark=&machine=[&metric=], /api/v1/regressions[?machine=]
+//        200, 400 for a bad query parameter, 503 database unavailable (the cause goes to the
+//        server's stderr, not to the client).
 //   GET /healthz         200 {"status": "ok"} when the database answers, 503 otherwise.
 //   GET /                the dashboard's front page (dashboard.h), HTML.
 //   GET /benchmark?name= one benchmark's history page, HTML; 404 when no sample has that name.
 //   /api/v1/olympics/... and /olympics/<event>: the Olympics' submissions and leaderboards
 //        (src/olympics_routes.h lists them with their status codes).
+//   Any other request with a body: 404, the body read and dropped only up to a bound (then the
+//        connection is closed); PRI: 405.
 #pragma once
 
 #include <cstddef>
