@@ -2,7 +2,8 @@
 // Google Benchmark runs benchmark by benchmark, two results.json claim by claim), rendered as
 // text, Markdown or JSON; with --counts BASELINE_COUNTS CURRENT_COUNTS the instruction counts of
 // the same benchmarks beside the times, each pair read (perf::CompareTimesAndCounts).
-// Exit 0 no regression, 1 at least one, 2 bad input or usage.
+// Exit 0 no regression, 1 at least one or a benchmark of the baseline not measured now (unless
+// --allow-missing), 2 bad input or usage.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -25,6 +26,7 @@ struct CompareOptions {
   double threshold_pct = 10, alpha = 0.05;
   bool threshold_given = false;
   double jitter_pct = 0, count_threshold_pct = 1;
+  bool allow_missing = false;  // benchmarks of the baseline not measured now do not fail the gate
   std::vector<std::string> counts;  // --counts: the baseline's and the current run's count files
 };
 
@@ -47,7 +49,22 @@ int RenderClaims(const CompareOptions& o, const std::vector<perf::VerdictChange>
   return worse > 0 ? kExitInvalid : kExitOk;
 }
 
-// A timing or a count comparison in the chosen format; exit 1 on a regression.
+// The gate of a timing or a count comparison: exit 1 on a regression, or on a benchmark of the
+// baseline the current run did not measure (a benchmark that fails now must not pass), unless
+// --allow-missing.
+template <class Report>
+int Gate(const CompareOptions& o, const Report& report) {
+  if (!report.not_measured.empty() && !o.allow_missing) {
+    std::fprintf(stderr,
+                 "tinyperf compare: %zu benchmark(s) of the baseline not measured in %s; "
+                 "--allow-missing if they were removed on purpose\n",
+                 report.not_measured.size(), perf::escape::Terminal(o.current).c_str());
+    return kExitInvalid;
+  }
+  return report.regressions > 0 ? kExitInvalid : kExitOk;
+}
+
+// A timing or a count comparison in the chosen format, then its Gate.
 template <class Report>
 int Render(const CompareOptions& o, const Report& report) {
   if (o.format == "json") {
@@ -57,7 +74,7 @@ int Render(const CompareOptions& o, const Report& report) {
   } else {
     std::printf("%s", report.ToText().c_str());
   }
-  return report.regressions > 0 ? kExitInvalid : kExitOk;
+  return Gate(o, report);
 }
 
 // An input that cannot be read, or is of the wrong kind: named on stderr, exit 2.
@@ -146,7 +163,7 @@ int Compare(const CompareOptions& o) {
     for (const std::string& family : result.benchmarks->RegressedFamilies()) {
       std::printf("%s\n", family.c_str());
     }
-    return result.benchmarks->regressions > 0 ? kExitInvalid : kExitOk;
+    return result.benchmarks->regressions > 0 ? kExitInvalid : kExitOk;  // families to rerun
   }
   return Render(o, *result.benchmarks);
 }
@@ -159,7 +176,8 @@ void AddCompareCommand(CLI::App& app, std::function<int()>& run) {
       "compare",
       "Compare two runs: Google Benchmark JSON (run with --benchmark_repetitions=N) benchmark by "
       "benchmark (with --counts, each benchmark's instruction count beside its time), or two "
-      "results.json claim by claim. Exit 1 on a regression");
+      "results.json claim by claim. Exit 1 on a regression, or on a benchmark of the baseline not "
+      "measured now (unless --allow-missing)");
   c->add_option("baseline", o->baseline, "Baseline file, or a directory of Google Benchmark runs")
       ->required()
       ->check(CLI::ExistingPath);
@@ -174,6 +192,9 @@ void AddCompareCommand(CLI::App& app, std::function<int()>& run) {
   c->add_option("--jitter", o->jitter_pct,
                 "Counts only: a change of at most this % is 'identical' (default 0)")
       ->check(CLI::Range(0.0, 100.0));
+  c->add_flag("--allow-missing", o->allow_missing,
+              "Benchmarks of the baseline that the current run did not measure (absent, or an "
+              "error) are listed but do not fail the comparison");
   c->add_option("--alpha", o->alpha, "Family-wise significance level, Holm-corrected (0.05)")
       ->check(CLI::Range(1e-6, 0.5));
   c->add_option("--metric", o->metric,

@@ -13,6 +13,7 @@
 #include "perf_framework/error.h"
 #include "perf_framework/escape.h"
 #include "perf_framework/format.h"
+#include "perf_framework/regression_compare.h"
 #include "perf_framework/suite.h"
 
 namespace perf {
@@ -206,6 +207,9 @@ CountComparison CompareCounts(const CountSet& baseline, const CountSet& current,
                                  [&name = name](const auto& c) { return c.first == name; });
     if (it == baseline.benchmarks.end()) out.only_current.push_back(name);
   }
+  out.not_measured = out.only_baseline;  // the errors of a side are not among its benchmarks
+  std::sort(out.not_measured.begin(), out.not_measured.end());
+  if (!out.not_measured.empty()) out.warnings.push_back(NotMeasuredWarning(out.not_measured));
   return out;
 }
 
@@ -253,11 +257,17 @@ std::string CountComparison::ToMarkdown() const {
 }
 
 nlohmann::json CountComparison::ToJson() const {
-  nlohmann::json j = {{"metric", metric},         {"threshold_pct", threshold_pct},
-                      {"jitter_pct", jitter_pct}, {"baseline", baseline_source},
-                      {"current", current_source}, {"regressions", regressions},
-                      {"improvements", improvements}, {"warnings", warnings},
-                      {"only_baseline", only_baseline}, {"only_current", only_current}};
+  nlohmann::json j = {{"metric", metric},
+                      {"threshold_pct", threshold_pct},
+                      {"jitter_pct", jitter_pct},
+                      {"baseline", baseline_source},
+                      {"current", current_source},
+                      {"regressions", regressions},
+                      {"improvements", improvements},
+                      {"warnings", warnings},
+                      {"only_baseline", only_baseline},
+                      {"only_current", only_current},
+                      {"not_measured", not_measured}};
   j["comparisons"] = nlohmann::json::array();
   for (const CountChange& c : changes) {
     nlohmann::json e = {{"name", c.name},

@@ -66,13 +66,21 @@ std::vector<std::pair<const BenchmarkSamples*, const BenchmarkSamples*>> PairBen
     if (!old.error.empty() || !cur.error.empty()) {
       report.warnings.push_back(cur.name + ": not compared, the benchmark reported an error (" +
                                 (cur.error.empty() ? "baseline: " + old.error : cur.error) + ")");
+      if (old.error.empty()) report.not_measured.push_back(cur.name);
       continue;
     }
     if (old.samples.empty() || cur.samples.empty()) continue;
     pairs.emplace_back(&old, &cur);
   }
-  for (const auto& [name, s] : base) report.only_in_baseline.push_back(name);
+  for (const auto& [name, s] : base) {
+    report.only_in_baseline.push_back(name);
+    if (s->error.empty()) report.not_measured.push_back(name);
+  }
   std::sort(report.only_in_baseline.begin(), report.only_in_baseline.end());
+  std::sort(report.not_measured.begin(), report.not_measured.end());
+  if (!report.not_measured.empty()) {
+    report.warnings.push_back(NotMeasuredWarning(report.not_measured));
+  }
   return pairs;
 }
 
@@ -277,6 +285,18 @@ ComparisonReport CompareRuns(const BenchmarkRun& baseline, const BenchmarkRun& c
     report.regressions += c.verdict == ChangeVerdict::kRegression;
   }
   return report;
+}
+
+std::string NotMeasuredWarning(const std::vector<std::string>& names) {
+  constexpr size_t kNamed = 10;
+  std::string list;
+  for (size_t i = 0; i < std::min(names.size(), kNamed); ++i) {
+    list += (i ? ", " : "") + names[i];
+  }
+  if (names.size() > kNamed) list += " and " + std::to_string(names.size() - kNamed) + " more";
+  return std::to_string(names.size()) +
+         " benchmark(s) of the baseline not measured now (absent, or an error): " + list +
+         "; no comparison vouches for them";
 }
 
 std::string BenchmarkFamily(const std::string& name) { return name.substr(0, name.find('/')); }

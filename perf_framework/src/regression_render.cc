@@ -28,6 +28,7 @@ nlohmann::json ComparisonReport::ToJson() const {
                       {"regressions", regressions},
                       {"only_in_baseline", only_in_baseline},
                       {"only_in_current", only_in_current},
+                      {"not_measured", not_measured},
                       {"warnings", warnings}};
   for (const BenchmarkChange& c : changes) {
     j["comparisons"].push_back(

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <utility>
 
 #include "perf_framework/error.h"
@@ -131,6 +132,8 @@ TimeAndCountComparison JoinTimesAndCounts(ComparisonReport times, CountCompariso
   }
   out.warnings = times.warnings;
   out.warnings.insert(out.warnings.end(), counts.warnings.begin(), counts.warnings.end());
+  std::set_union(times.not_measured.begin(), times.not_measured.end(), counts.not_measured.begin(),
+                 counts.not_measured.end(), std::back_inserter(out.not_measured));
   out.times = std::move(times);
   out.counts = std::move(counts);
   return out;

@@ -165,6 +165,7 @@ nlohmann::json TimeAndCountComparison::ToJson() const {
                       {"regressions", regressions},
                       {"disagreements", disagreements},
                       {"counted_only", counted_only},
+                      {"not_measured", not_measured},
                       {"warnings", warnings},
                       {"comparisons", nlohmann::json::array()}};
   for (const TimeAndCount& row : rows) {

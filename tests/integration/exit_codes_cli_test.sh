@@ -59,6 +59,25 @@ expect 2 "compare: a malformed current file" compare "$dir/pass.json" "$dir/trun
 contains "tinyperf compare: "
 contains "truncated.json"
 expect 2 "compare: a key given twice" compare "$dir/twice.json" "$dir/pass.json"
+# Google Benchmark runs: a benchmark of the baseline that the current run lacks fails the gate.
+gbench() {  # gbench FILE NAME... : five equal repetitions of each
+  local out=$1 rows=() name
+  shift
+  for name in "$@"; do
+    for rep in 0 1 2 3 4; do
+      rows+=("{\"name\": \"$name\", \"run_name\": \"$name\", \"run_type\": \"iteration\", \"repetition_index\": $rep, \"iterations\": 10, \"real_time\": 10$rep, \"cpu_time\": 10$rep, \"time_unit\": \"ns\"}")
+    done
+  done
+  (IFS=,; echo "{\"context\": {}, \"benchmarks\": [${rows[*]}]}") >"$out"
+}
+gbench "$dir/two.json" BM_A BM_B
+gbench "$dir/one.json" BM_A
+expect 0 "compare: both benchmarks measured" compare "$dir/two.json" "$dir/two.json"
+expect 1 "compare: a benchmark of the baseline not measured now" compare "$dir/two.json" \
+  "$dir/one.json"
+contains "1 benchmark(s) of the baseline not measured in"
+contains "not measured now (absent, or an error): BM_B"
+expect 0 "compare --allow-missing" compare "$dir/two.json" "$dir/one.json" --allow-missing
 
 # baseline: no baseline is a finding; a run directory without benchmark files is bad input.
 mkdir -p "$dir/run/bench"

@@ -1,15 +1,20 @@
 // Instruction counts (perf_framework/counts.h): reading callgrind's dumps, removing the harness,
 // reading count files and the deterministic comparison rule. The end-to-end run under Valgrind is
 // tests/integration/count_cli_test.sh.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "perf_framework/counts.h"
 #include "perf_framework/error.h"
 
 namespace perf {
 namespace {
+
+using ::testing::HasSubstr;
 
 // The header of a real callgrind dump (valgrind 3.19, cache and branch simulation on).
 constexpr const char* kLoopDump = R"(# callgrind format
@@ -113,6 +118,18 @@ TEST(CompareCounts, IdenticalCountsAreIdenticalAndNothingElse) {
   for (const CountChange& x : c.changes) EXPECT_EQ(x.verdict, "identical") << x.name;
   EXPECT_EQ(c.regressions, 0);
   EXPECT_TRUE(c.warnings.empty());
+}
+
+// A benchmark counted in the baseline and not now (absent, or failed: a side's errors are not
+// among its benchmarks) is listed, as the timing comparison lists it.
+TEST(CompareCounts, ABaselineBenchmarkNotCountedNowIsListed) {
+  const CountSet a = ParseCounts(CountFile(5012, 90000), "a.json");
+  CountSet b = a;
+  b.benchmarks.pop_back();
+  const CountComparison c = CompareCounts(a, b, "instructions", 1.0, 0.0);
+  EXPECT_EQ(c.not_measured, (std::vector<std::string>{"BM_MatMul/64"}));
+  EXPECT_THAT(c.ToText(), HasSubstr("1 benchmark(s) of the baseline not measured now"));
+  EXPECT_TRUE(CompareCounts(b, a, "instructions", 1.0, 0.0).not_measured.empty());
 }
 
 TEST(CompareCounts, TwoPercentMoreWorkIsARegressionAndHalfAPercentIsNot) {

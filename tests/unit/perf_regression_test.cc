@@ -97,6 +97,37 @@ TEST(PerfRegressionTest, ParsesRepetitionsUnitsAggregatesAndErrors) {
   EXPECT_EQ(run.context["host_name"], "a");
 }
 
+// A gate must not pass what it no longer measures: a benchmark of the baseline absent now, or
+// failing now, is listed and warned about; one that failed in the baseline already is not.
+TEST(PerfRegressionTest, BaselineBenchmarksNotMeasuredNowAreListed) {
+  const auto broken = [](nlohmann::json j, const std::string& name) {
+    j["benchmarks"].push_back({{"name", name},
+                               {"run_type", "iteration"},
+                               {"error_occurred", true},
+                               {"error_message", "no GPU"}});
+    return j;
+  };
+  nlohmann::json base = {{"context", {{"host_name", "box"}}},
+                         {"benchmarks", nlohmann::json::array()}};
+  nlohmann::json cur = base;
+  for (const char* name : {"BM_Kept", "BM_Gone", "BM_FailsNow"}) {
+    for (const auto& b : Repetitions(name, kBase)) base["benchmarks"].push_back(b);
+  }
+  for (const auto& b : Repetitions("BM_Kept", kBase)) cur["benchmarks"].push_back(b);
+  base = broken(base, "BM_AlwaysBroken");
+  cur = broken(broken(cur, "BM_FailsNow"), "BM_AlwaysBroken");
+  const ComparisonReport r =
+      CompareRuns(ParseGoogleBenchmark(base, "base.json"), ParseGoogleBenchmark(cur, "cur.json"));
+  EXPECT_EQ(r.regressions, 0);
+  EXPECT_EQ(r.not_measured, (std::vector<std::string>{"BM_FailsNow", "BM_Gone"}));
+  EXPECT_THAT(r.ToText(), HasSubstr("2 benchmark(s) of the baseline not measured now (absent, or "
+                                    "an error): BM_FailsNow, BM_Gone"));
+  EXPECT_EQ(r.ToJson()["not_measured"].size(), 2u);
+  EXPECT_TRUE(
+      CompareRuns(ParseGoogleBenchmark(base, "b.json"), ParseGoogleBenchmark(base, "b.json"))
+          .not_measured.empty());
+}
+
 TEST(PerfRegressionTest, MalformedFilesNameTheFileAndTheProblem) {
   EXPECT_THAT(
       [] {
@@ -275,8 +306,8 @@ TEST(PerfRegressionTest, DifferentMachinesAndErrorsWarnLoudly) {
   const ComparisonReport e =
       CompareRuns(MakeRun({{"BM_A", kBase}}), ParseGoogleBenchmark(broken, "c"));
   EXPECT_TRUE(e.changes.empty());
-  EXPECT_THAT(e.warnings.back(),
-              HasSubstr("BM_A: not compared, the benchmark reported an error (oom)"));
+  EXPECT_THAT(e.ToText(), HasSubstr("BM_A: not compared, the benchmark reported an error (oom)"));
+  EXPECT_EQ(e.not_measured, std::vector<std::string>{"BM_A"});
 }
 
 // A benchmark's name is data: a pipe and a line break cannot forge a row of the Markdown table, an

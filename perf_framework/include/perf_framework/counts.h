@@ -140,6 +140,8 @@ struct CountComparison {
   double threshold_pct = 1, jitter_pct = 0;
   std::vector<CountChange> changes;
   std::vector<std::string> only_baseline, only_current, warnings;
+  // Counted in the baseline, not now (absent, or an error): ComparisonReport::not_measured.
+  std::vector<std::string> not_measured;
   int regressions = 0, improvements = 0;
   std::string ToText() const;
   std::string ToMarkdown() const;

@@ -56,6 +56,10 @@ struct ComparisonReport {
   CompareOptions options;
   std::vector<BenchmarkChange> changes;  // benchmarks present in both, in the current file's order
   std::vector<std::string> only_in_baseline, only_in_current;
+  // Benchmarks the baseline measured that the current run did not (absent, or an error now): a
+  // comparison cannot vouch for them, so the gate fails on them (tinyperf compare exits 1 unless
+  // --allow-missing); also a warning. Sorted.
+  std::vector<std::string> not_measured;
   std::vector<std::string> warnings;  // e.g. different machines, errored benchmarks
   int regressions = 0;
   std::string unit = "ns";  // of every median: the current run's (BenchmarkRun::unit)
@@ -79,5 +83,9 @@ std::string BenchmarkFamily(const std::string& name);
 //   inconclusive  anything else; repetitions_to_settle estimates what would decide it
 ComparisonReport CompareRuns(const BenchmarkRun& baseline, const BenchmarkRun& current,
                              const CompareOptions& options = {});
+
+// The warning of a comparison (of times or of counts) whose current side did not measure
+// `names`, benchmarks its baseline measured; the first ten named.
+std::string NotMeasuredWarning(const std::vector<std::string>& names);
 
 }  // namespace perf

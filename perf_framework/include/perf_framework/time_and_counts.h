@@ -142,6 +142,7 @@ struct TimeAndCountComparison {
   std::vector<TimeAndCount> rows;       // the timed benchmarks, in the timing comparison's order
   std::vector<std::string> counted_only;  // counted on both sides but not timed on both
   std::vector<std::string> warnings;    // the timing's, then the counts'
+  std::vector<std::string> not_measured;  // the timing's and the counts', sorted, each once
   int regressions = 0;    // benchmarks with a timing regression or an instruction regression
   int disagreements = 0;  // rows whose reading is a disagreement
   std::string ToText() const;
