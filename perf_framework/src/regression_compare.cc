@@ -249,7 +249,9 @@ void Decide(BenchmarkChange& c, const CompareOptions& o) {
       c.reason = "faster: " + numbers;
     } else if (has_ci && c.ci_low_pct >= down && c.ci_high_pct <= up) {
       c.verdict = ChangeVerdict::kUnchanged;
-      c.reason = numbers + " lies within ±" + Num(up) + "%";
+      // ±threshold as ratios: slower by up to `up`, faster by up to the same factor.
+      c.reason = numbers + " lies within ±" + Num(up) + "% [" + SignedPercent(down) + ", +" +
+                 Num(up) + "%]";
     } else {
       c.verdict = ChangeVerdict::kInconclusive;
       c.reason = numbers;

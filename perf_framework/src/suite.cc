@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <future>
+#include <initializer_list>
 #include <iterator>
 #include <limits>
 #include <memory>
@@ -53,9 +54,23 @@ using format::JsonNumber;
 // Reasons show an unbounded interval as [-inf, inf], so not format::Num's "–".
 std::string Num(double v) { return format::Significant(v, 4); }
 
-std::string WithInterval(const Evidence& e) {
-  std::string s = Num(e.value) + (e.unit.empty() ? "" : " " + e.unit);
-  if (!std::isnan(e.low) || !std::isnan(e.high)) s += " [" + Num(e.low) + ", " + Num(e.high) + "]";
+// `v` to 4 significant digits, or as many more as it takes not to print equal to a bound it is
+// not equal to: "1.19996 x misses >= 1.2", never "1.2 x misses >= 1.2".
+std::string NumBeside(double v, std::initializer_list<double> bounds) {
+  int digits = 4;
+  for (const double b : bounds) {
+    while (digits < 17 && v != b &&
+           format::Significant(v, digits) == format::Significant(b, digits)) {
+      ++digits;
+    }
+  }
+  return format::Significant(v, digits);
+}
+
+std::string WithInterval(const Evidence& e, std::initializer_list<double> bounds = {}) {
+  const auto num = [&](double v) { return NumBeside(v, bounds); };
+  std::string s = num(e.value) + (e.unit.empty() ? "" : " " + e.unit);
+  if (!std::isnan(e.low) || !std::isnan(e.high)) s += " [" + num(e.low) + ", " + num(e.high) + "]";
   if (!std::isnan(e.p_value)) s += ", p = " + Num(e.p_value);
   return s;
 }
@@ -78,7 +93,7 @@ ClaimOutcome DecideBound(Evidence e, double threshold, const std::string& what, 
     return Outcome(ClaimVerdict::kError, what + " is not a finite number", std::move(e));
   }
   const auto meets = [&](double v) { return at_least ? v >= threshold : v <= threshold; };
-  const std::string measured = what + " " + WithInterval(e);
+  const std::string measured = what + " " + WithInterval(e, {threshold});
   const std::string bound = (at_least ? " >= " : " <= ") + Num(threshold);
   if (!meets(e.value)) {
     return Outcome(ClaimVerdict::kFail, measured + " misses" + bound, std::move(e));
@@ -114,7 +129,7 @@ ClaimOutcome DecideWithin(Evidence e, double lo, double hi, const std::string& w
   if (!std::isfinite(e.value)) {
     return Outcome(ClaimVerdict::kError, what + " is not a finite number", std::move(e));
   }
-  const std::string measured = what + " " + WithInterval(e);
+  const std::string measured = what + " " + WithInterval(e, {lo, hi});
   const std::string range = " [" + Num(lo) + ", " + Num(hi) + "]";
   // As above: no interval means exact; an undefined end of an interval is unbounded.
   const bool has_interval = !std::isnan(e.low) || !std::isnan(e.high);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 #include <stdexcept>
+#include <vector>
 
 #include "perf_framework/comparator.h"
 
@@ -78,6 +79,16 @@ TEST(PerfComparatorTest, ExactTenPercentSpeedupIsFoundAtTheFirstLook) {
   EXPECT_NEAR(r.p_value, 2 * std::pow(0.5, 16), 1e-12);
   EXPECT_NEAR(r.baseline_median_ns, 1100, 1);
   EXPECT_NEAR(r.candidate_median_ns, 1000, 1);
+}
+
+// 16 log speedups of ±0.01: robust σ = 1.4826 · 0.01. The sign test's standard error is
+// √(π/2) · σ/√16, so at 99% and 80% power expm1((2.5758 + 0.8416) · 1.2533 · 0.014826 / 4) =
+// 1.600% (1.275% would be a t-test's, which the decision is not).
+TEST(PerfComparatorTest, MinimumDetectableChangeIsTheSignTests) {
+  std::vector<double> speedups;
+  for (int i = 0; i < 16; ++i) speedups.push_back(std::exp(i % 2 ? 0.01 : -0.01));
+  EXPECT_NEAR(DecideFromSpeedups(speedups, 0.99, 0.05).minimum_detectable_change,
+              0.016002163643976833, 1e-9);
 }
 
 TEST(PerfComparatorTest, IdenticalCostsAreEquivalent) {

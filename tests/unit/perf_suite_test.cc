@@ -47,6 +47,12 @@ TEST(PerfSuiteTest, AtLeastRule) {
   const ClaimOutcome miss = DecideAtLeast(E(1.5, 1.4, 1.6, 0.001), 2, "speedup");
   EXPECT_EQ(miss.verdict, ClaimVerdict::kFail);
   EXPECT_THAT(miss.reason, HasSubstr("speedup 1.5 x [1.4, 1.6], p = 0.001 misses >= 2"));
+  // Digits enough that a value never prints equal to the bound it misses or barely meets.
+  EXPECT_THAT(DecideAtLeast(E(1.19996, 1.1, 1.3), 1.2, "speedup").reason,
+              HasSubstr("speedup 1.19996 x [1.1, 1.3] misses >= 1.2"));
+  EXPECT_THAT(
+      DecideAtLeast(E(1.3, 1.19999, 1.4), 1.2, "speedup").reason,
+      HasSubstr("[1.19999, 1.4] meets >= 1.2 by its estimate, but its interval reaches below"));
   EXPECT_EQ(DecideAtLeast(E(NAN, 0, 0), 2, "speedup").verdict, ClaimVerdict::kError);
   // Exact counts have no interval and no p-value: the value alone decides.
   EXPECT_EQ(DecideAtLeast(E(4.0, NAN, NAN), 3.9, "compression").verdict, ClaimVerdict::kPass);

@@ -43,7 +43,9 @@ struct ComparisonResult {
   Interval speedup;        // median of time(baseline)/time(candidate), with its interval
   double p_value = 1;      // sign test at the final look
   double effect_size = 0;  // median log speedup / robust SD of the log speedups
-  double minimum_detectable_change = 0;  // smallest |change| this run could detect (80% power)
+  // The smallest |change| this run's sign test detects 4 times in 5 at its look's level (normal
+  // approximation, from the spread of the log speedups).
+  double minimum_detectable_change = 0;
   int rounds = 0;
   int looks = 0;
   int64_t iterations_per_run = 0;  // calibrated base; each round varies it by up to ±20%

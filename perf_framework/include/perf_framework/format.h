@@ -52,11 +52,12 @@ inline nlohmann::json JsonNumber(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nullptr;
 }
 
-// "2.123 x [2.05, 2.4]": the value, its unit and, when there is one, its interval.
+// "2.123 x [2.05, 2.4]": the value, its unit and, when there is one, its interval; an end the
+// interval does not have (too few samples for it) is "–", so that it cannot pass for exact.
 inline std::string Measured(const Evidence& e) {
   if (!std::isfinite(e.value)) return "–";
   std::string s = Num(e.value) + (e.unit.empty() ? "" : " " + e.unit);
-  if (std::isfinite(e.low) && std::isfinite(e.high)) {
+  if (std::isfinite(e.low) || std::isfinite(e.high)) {
     s += " [" + Num(e.low) + ", " + Num(e.high) + "]";
   }
   return s;
