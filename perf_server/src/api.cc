@@ -13,7 +13,9 @@ namespace perf::server {
 
 namespace {
 
-constexpr size_t kMaxParamBytes = 256;
+// As long as the longest name the store takes (perf_store's normalise.cc), so that every stored
+// benchmark can be looked up; stored names have no control character either.
+constexpr size_t kMaxParamBytes = 512;
 constexpr size_t kMaxTokenBytes = 256;
 constexpr size_t kMaxKeyBytes = 128;
 

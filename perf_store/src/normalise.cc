@@ -17,7 +17,7 @@ namespace perf::store {
 
 namespace {
 
-constexpr size_t kMaxNameChars = 512;
+constexpr size_t kMaxNameChars = 512;  // also the server's longest query parameter (api.cc)
 
 // Google Benchmark's time units, in ns.
 struct TimeUnit {
@@ -52,6 +52,17 @@ std::string StartTime(const std::string& s, const std::string& where) {
   PERF_CHECK(s.empty() || IsUtcTimestamp(s), where, " '", escape::Shorten(s, 64),
              "' is not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ");
   return s;
+}
+
+// A benchmark's name: storable, and without control characters, as the server's query
+// parameters are (api.cc), so that every stored benchmark has a page and a series to ask for.
+std::string BenchmarkName(const std::string& s, const std::string& where) {
+  std::string name = StorableText(s, where, kMaxNameChars);
+  for (const unsigned char c : name) {
+    PERF_CHECK(c >= 0x20 && c != 0x7f, where, " holds a control character (byte ",
+               static_cast<int>(c), ")");
+  }
+  return name;
 }
 
 void ReadEnvironment(const nlohmann::json& env, const std::string& where, NormalisedRun& out) {
@@ -114,10 +125,10 @@ void ReadBenchmarks(const RunDocument& d, const nlohmann::json& j, NormalisedRun
     PERF_CHECK(row.is_object(), where, " must be an object, got ", row.type_name());
     if (JsonOptional<std::string>(row, "run_type", "iteration", where) == "aggregate") continue;
     if (JsonOptional<bool>(row, "error_occurred", false, where)) continue;  // nothing measured
-    const std::string name =
-        StorableText(JsonOptional<std::string>(
-                         row, "run_name", JsonOptional<std::string>(row, "name", "", where), where),
-                     where + ".run_name", kMaxNameChars);
+    const std::string name = BenchmarkName(
+        JsonOptional<std::string>(row, "run_name",
+                                  JsonOptional<std::string>(row, "name", "", where), where),
+        where + ".run_name");
     PERF_CHECK(!name.empty(), where, ": missing field 'name'");
     const int64_t repetition =
         row.contains("repetition_index")

@@ -471,6 +471,18 @@ TEST_F(ServerTest, ReadApiAnswersJsonAndValidatesItsParameters) {
   r = c.Get("/no/such/path");
   EXPECT_EQ(r->status, 404);
   Error(r);
+  // The longest name the store takes (512 bytes) can be asked for.
+  RunBundle longest = MakeBundle("m1", "20261204T000000Z");
+  nlohmann::json doc = nlohmann::json::parse(longest.documents[0].content);
+  const std::string name = "BM_" + std::string(509, 'x');
+  for (auto& row : doc["benchmarks"]) row["run_name"] = row["name"] = name;
+  longest.documents[0].content = doc.dump();
+  ASSERT_EQ(Post(Body(longest), tokens_["m1"], longest.ContentHash())->status, 201);
+  r = c.Get("/api/v1/series?benchmark=" + name + "&machine=m1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(nlohmann::json::parse(r->body).at("points").size(), 2u);
+  EXPECT_EQ(c.Get("/benchmark?name=" + name)->status, 200);
 }
 
 // The dashboard at /: the matrix, a recorded change marked on its cell and listed, each benchmark

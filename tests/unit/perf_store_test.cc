@@ -456,6 +456,11 @@ TEST_P(StoreTest, MalformedDocumentsNameTheFileAndTheFieldAndStoreNothing) {
   EXPECT_THAT(
       [&] { s.ImportRun(with("counts/matmul_bench.json", "{\"benchmarks\": [")); },
       ::testing::ThrowsMessage<Error>(HasSubstr("counts/matmul_bench.json: not valid JSON")));
+  std::string control = kBenchJson;  // the server's queries could never name it
+  control.replace(control.find("\"run_name\": \""), 13, "\"run_name\": \"\\u0007");
+  EXPECT_THAT([&] { s.ImportRun(with("matmul_bench.json", control)); },
+              ::testing::ThrowsMessage<Error>(HasSubstr(
+                  "matmul_bench.json: benchmarks[0].run_name holds a control character (byte 7)")));
   std::string bad_unit = kBenchJson;
   bad_unit.replace(bad_unit.find("\"us\""), 4, "\"ps\"");
   EXPECT_THAT([&] { s.ImportRun(with("bench/matmul_bench.1.json", bad_unit)); },
