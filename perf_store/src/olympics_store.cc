@@ -19,11 +19,17 @@ namespace {
 
 constexpr size_t kMaxAthleteBytes = 64;
 constexpr int kMaxLimit = 1000;
-constexpr const char* kSubmissionColumns =
-    "s.id, e.name, a.name, s.status, s.submitted_utc, s.finished_utc, s.claimed_by, "
-    "s.lease_expires_utc, s.attempts, s.recipe, s.claimed, s.fingerprint, s.measured, s.reason, "
-    "s.score, s.score_low, s.score_high FROM olympic_submissions s JOIN olympic_events e ON e.id "
-    "= s.event_id JOIN athletes a ON a.id = s.athlete_id";
+// A submission's columns, in ToSubmission's order. A list leaves out the claimed and measured
+// documents (up to 256 KiB each): a course's leaderboard page would read hundreds of MB of them.
+std::string SubmissionColumns(bool with_documents) {
+  return std::string(
+             "s.id, e.name, a.name, s.status, s.submitted_utc, s.finished_utc, s.claimed_by, "
+             "s.lease_expires_utc, s.attempts, s.recipe, ") +
+         (with_documents ? "s.claimed" : "''") + ", s.fingerprint, " +
+         (with_documents ? "s.measured" : "''") +
+         ", s.reason, s.score, s.score_low, s.score_high FROM olympic_submissions s JOIN "
+         "olympic_events e ON e.id = s.event_id JOIN athletes a ON a.id = s.athlete_id";
+}
 
 Param Nullable(double d) { return std::isnan(d) ? Param(nullptr) : Param(d); }
 
@@ -323,7 +329,7 @@ std::optional<SubmissionInfo> OlympicsStore::GetSubmission(int64_t id) {
   std::lock_guard lock(db_.mutex);
   RequireCurrent(db_);
   const auto rows =
-      db_.Query(std::string("SELECT ") + kSubmissionColumns + " WHERE s.id = $1", {id});
+      db_.Query("SELECT " + SubmissionColumns(/*with_documents=*/true) + " WHERE s.id = $1", {id});
   if (rows.empty()) return std::nullopt;
   return ToSubmission(rows[0]);
 }
@@ -333,7 +339,7 @@ std::vector<SubmissionInfo> OlympicsStore::ListSubmissions(const std::string& ev
   std::lock_guard lock(db_.mutex);
   RequireCurrent(db_);
   std::vector<SubmissionInfo> out;
-  for (const Row& r : db_.Query(std::string("SELECT ") + kSubmissionColumns +
+  for (const Row& r : db_.Query("SELECT " + SubmissionColumns(/*with_documents=*/false) +
                                     " WHERE e.name = $1 AND ($2 = '' OR a.name = $2) ORDER BY s.id",
                                 {event, athlete})) {
     out.push_back(ToSubmission(r));

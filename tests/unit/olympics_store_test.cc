@@ -191,6 +191,9 @@ TEST_P(OlympicsStoreTest, ARetryWithTheSameKeyIsStoredAndCountedOnce) {
     EXPECT_EQ(again.status, "pending");
   }
   EXPECT_EQ(o.ListSubmissions("latency_sprint", "ada").size(), 1u);
+  // A list leaves the documents out; the submission itself has them.
+  EXPECT_EQ(o.ListSubmissions("latency_sprint", "ada")[0].claimed_json, "");
+  EXPECT_EQ(o.GetSubmission(stored.id)->claimed_json, first.claimed_json);
   // The same key with other content is refused, nothing stored.
   NewSubmission other = Sub("latency_sprint", "ada", "key-1");
   EXPECT_THAT([&] { o.Enqueue(other); },

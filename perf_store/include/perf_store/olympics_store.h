@@ -136,7 +136,8 @@ class OlympicsStore {
   bool Finish(int64_t id, const std::string& worker, const Outcome& outcome);
 
   std::optional<SubmissionInfo> GetSubmission(int64_t id);
-  // Oldest first; every athlete's when `athlete` is "".
+  // Oldest first; every athlete's when `athlete` is "". Without the claimed and measured
+  // documents (claimed_json and measured_json are empty): GetSubmission has them.
   std::vector<SubmissionInfo> ListSubmissions(const std::string& event,
                                               const std::string& athlete = "");
   // Submissions by status ("pending", ...); every event's when `event` is "".
