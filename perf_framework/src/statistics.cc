@@ -283,6 +283,28 @@ Interval WilsonInterval(int64_t successes, int64_t n, double confidence) {
   return {p, low, high, confidence};
 }
 
+Interval PairedProportionDifference(const PairedCounts& k, double confidence) {
+  PERF_CHECK(k.both >= 0 && k.only_first >= 0 && k.only_second >= 0 && k.neither >= 0,
+             "PairedProportionDifference: counts must not be negative");
+  const int64_t n = k.both + k.only_first + k.only_second + k.neither;
+  PERF_CHECK(n > 0, "PairedProportionDifference: no pairs");
+  const Interval first = WilsonInterval(k.both + k.only_first, n, confidence);
+  const Interval second = WilsonInterval(k.both + k.only_second, n, confidence);
+  // The phi coefficient of the 2x2 table; 0 when a margin is empty.
+  const auto d = [](int64_t v) { return static_cast<double>(v); };
+  const double margins = d(k.both + k.only_first) * d(k.only_second + k.neither) *
+                         d(k.both + k.only_second) * d(k.only_first + k.neither);
+  const double phi = margins > 0 ? (d(k.both) * d(k.neither) - d(k.only_first) * d(k.only_second)) /
+                                       std::sqrt(margins)
+                                 : 0.0;
+  const double down2 = second.estimate - second.low, up1 = first.high - first.estimate;
+  const double up2 = second.high - second.estimate, down1 = first.estimate - first.low;
+  const double theta = second.estimate - first.estimate;
+  const double below = std::sqrt(std::max(0.0, down2 * down2 - 2 * phi * down2 * up1 + up1 * up1));
+  const double above = std::sqrt(std::max(0.0, up2 * up2 - 2 * phi * up2 * down1 + down1 * down1));
+  return {theta, std::max(-1.0, theta - below), std::min(1.0, theta + above), confidence};
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tests.
 

@@ -81,13 +81,16 @@ perf::Evidence ExactEvidence(double value, const std::string& unit, nlohmann::js
 perf::Evidence PairedAccuracyDelta(Module& baseline, Module& optimized, const Tensor& x,
                                    const Tensor& y) {
   const std::vector<double> base = Correct(baseline, x, y), opt = Correct(optimized, x, y);
-  std::vector<double> diff(base.size());
-  for (size_t i = 0; i < base.size(); ++i) diff[i] = 100 * (opt[i] - base[i]);
-  const perf::Interval ci = perf::StudentTMeanInterval(diff);
+  perf::PairedCounts counts;
+  for (size_t i = 0; i < base.size(); ++i) {
+    (base[i] > 0 ? (opt[i] > 0 ? counts.both : counts.only_first)
+                 : (opt[i] > 0 ? counts.only_second : counts.neither)) += 1;
+  }
+  const perf::Interval ci = perf::PairedProportionDifference(counts);
   perf::Evidence e;
-  e.value = ci.estimate;
-  e.low = ci.low;
-  e.high = ci.high;
+  e.value = 100 * ci.estimate;
+  e.low = 100 * ci.low;
+  e.high = 100 * ci.high;
   e.confidence = ci.confidence;
   e.unit = "points";
   e.details = {{"baseline_accuracy", perf::Mean(base)},

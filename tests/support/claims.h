@@ -23,8 +23,8 @@ perf::ClaimResult CheckClaim(perf::Claim claim, ExternalBlas external = External
 perf::Evidence ExactEvidence(double value, const std::string& unit,
                              nlohmann::json details = nlohmann::json::object());
 
-// optimized's accuracy minus baseline's on (x, y), in points, with a paired Student-t interval
-// over the same examples; both accuracies in the details.
+// optimized's accuracy minus baseline's on (x, y), in points, with Newcombe's paired interval
+// (perf::PairedProportionDifference) over the same examples; both accuracies in the details.
 perf::Evidence PairedAccuracyDelta(Module& baseline, Module& optimized, const Tensor& x,
                                    const Tensor& y);
 

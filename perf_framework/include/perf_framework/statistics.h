@@ -91,6 +91,16 @@ Interval OrderStatisticMedianInterval(std::span<const double> x, double confiden
 // point at 0 or n successes (SciPy: binomtest(k, n).proportion_ci(method="wilson")).
 Interval WilsonInterval(int64_t successes, int64_t n, double confidence = 0.95);
 
+// The counts of n paired trials of two methods (two models on the same test examples).
+struct PairedCounts {
+  int64_t both = 0, only_first = 0, only_second = 0, neither = 0;  // which succeeded
+};
+// Newcombe's interval (1998, method 10) for the difference of the two success rates, second minus
+// first: the Wilson intervals of each rate, joined by the pairs' correlation. A t-interval on the
+// per-pair differences (−1, 0, +1) collapses to [0, 0] when the methods never disagree, as if
+// exact; this one keeps the width the rates' own uncertainty gives.
+Interval PairedProportionDifference(const PairedCounts& counts, double confidence = 0.95);
+
 // ---------------------------------------------------------------------------------------------
 // Tests. p-values are two-sided.
 
