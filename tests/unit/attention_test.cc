@@ -69,6 +69,15 @@ TEST(AttentionTest, MaskZerosHideKeys) {
                       Tensor::FromData(std::vector<float>{50.5f}, {1, 1}), 1e-6, 1e-6);
 }
 
+// std::max(-inf, NaN) is -inf: a NaN score once made its row look fully masked (an error). It
+// gives NaN, as in PyTorch.
+TEST(AttentionTest, ANaNScoreGivesNaNNotAMaskedRow) {
+  const Tensor q = Tensor::Full({1, 1, 2}, std::nanf("")), k = Tensor::Ones({1, 3, 2}),
+               v = Tensor::Ones({1, 3, 2});
+  const Tensor out = ScaledDotProductAttention(q, k, v);
+  for (const float o : out.ToVector()) EXPECT_TRUE(std::isnan(o));
+}
+
 TEST(AttentionTest, BadArgumentsThrow) {
   const Tensor q = Tensor::Zeros({2, 3, 4}), k = Tensor::Zeros({2, 5, 4});
   const Tensor v = Tensor::Zeros({2, 5, 6});

@@ -49,6 +49,23 @@ TEST(ConvolutionsTest, OutputSizeFollowsTheFormula) {
         MaxPool(Tensor::Zeros({1, 1, 2, 2}), 3);
       },
       ThrowsMessage<Error>(HasSubstr("kernel 3x3 is larger than the padded input 2x2")));
+  // An empty plane: padding would make windows over nothing (they read the storage of an empty
+  // tensor, or its parent's), so only the batch may be empty.
+  const Tensor parent = Tensor::Ones({1, 1, 2, 4});
+  EXPECT_THAT([&] { MaxPool(parent.Slice(2, 0, 0), 2, 2, 1); },
+              ThrowsMessage<Error>(HasSubstr(
+                  "MaxPool: input shape [1, 1, 0, 4] has an empty channel or spatial dimension")));
+  EXPECT_THAT(
+      [&] {
+        AvgPool(Tensor::Zeros({1, 0, 4, 4}), 2);
+      },
+      ThrowsMessage<Error>(HasSubstr("has an empty channel or spatial dimension")));
+  EXPECT_EQ(MaxPool(Tensor::Zeros({0, 2, 4, 4}), 2).shape(), (Shape{0, 2, 2, 2}));
+  EXPECT_THAT(
+      [&] {
+        AvgPool(Tensor::Zeros({1, 1, 4, 4}), 2, 2, 2);
+      },
+      ThrowsMessage<Error>(HasSubstr("AvgPool: padding 2 must be at most half the kernel 2")));
 }
 
 TEST(ConvolutionsTest, ValuesByHand) {

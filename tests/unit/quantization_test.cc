@@ -141,6 +141,50 @@ Tensor FakeQuantizedInput(const Tensor& x) {
   return Tensor::FromData(v, x.shape());
 }
 
+// A range of subnormal width has a scale of 0 or one whose reciprocal is inf: 0 · inf is a NaN
+// code, which the scalar path converted with undefined behaviour and the vector paths clamped to
+// 255. Such a range is taken as zero-wide, the same on every path.
+TEST(QuantizationTest, SubnormalRangesQuantizeAsZeroWideOnEveryPath) {
+  const Tensor w = Tensor::FromData(std::vector<float>{0.f, 1e-44f, -1e-44f, 0.f}, {2, 2});
+  for (QuantOptions options : {QuantOptions{}, QuantOptions{.scheme = QuantScheme::kAsymmetric}}) {
+    const Tensor back = DequantizeInt8(QuantizeInt8(w, options));
+    for (int64_t i = 0; i < 4; ++i) EXPECT_EQ(back.data<float>()[i], 0.f) << i;
+  }
+  Generator gen(5);
+  Linear linear(40, 3, gen);
+  QuantizedLinear q(linear, QuantOptions{});
+  Tensor x = Tensor::Zeros({2, 40});
+  x.data<float>()[7] = 1e-37f;  // the range [0, 1e-37]: a scale of 3.9e-40
+  Tensor scalar;
+  {
+    const testing::ScopedSimdLevel level(SimdLevel::kScalar);
+    scalar = q(x);
+  }
+  for (SimdLevel level : testing::SupportedSimdLevels()) {
+    const testing::ScopedSimdLevel scoped(level);
+    EXPECT_TENSOR_CLOSE(q(x), scalar, 0, 0) << SimdLevelName(level);
+  }
+  EXPECT_TENSOR_CLOSE(scalar, linear.bias().Detach().Unsqueeze(0).Expand({2, 3}), 1e-6, 1e-6);
+}
+
+// A QuantizedTensor may be built by hand or loaded: its parts are checked against each other.
+TEST(QuantizationTest, DequantizeChecksAHandBuiltTensor) {
+  QuantizedTensor q =
+      QuantizeInt8(Tensor::Ones({2, 3}), QuantOptions{.per_channel = true, .channel_axis = 1});
+  EXPECT_EQ(DequantizeInt8(q).shape(), (Shape{2, 3}));
+  QuantizedTensor negative = q;
+  negative.channel_axis = -1;
+  EXPECT_THAT([&] { DequantizeInt8(negative); },
+              ThrowsMessage<Error>(HasSubstr("3 scales do not match axis -1 of values [2, 3]")));
+  QuantizedTensor short_zp = q;
+  short_zp.zero_points = Tensor::Zeros({2}, DType::kInt32);
+  EXPECT_THAT([&] { DequantizeInt8(short_zp); },
+              ThrowsMessage<Error>(HasSubstr("zero_points must be int32, one per scale (3)")));
+  QuantizedTensor empty = q;
+  empty.values = Tensor::Zeros({0, 3}, DType::kInt8);
+  EXPECT_EQ(DequantizeInt8(empty).shape(), (Shape{0, 3}));
+}
+
 TEST(QuantizationTest, QuantizedLinearEqualsFloatMathOnQuantizedValues) {
   Generator gen(4);
   Linear linear(70, 37, gen);

@@ -356,6 +356,23 @@ TEST(TensorTest, InPlaceOpReadsOverlappingSourceBeforeWriting) {
   EXPECT_EQ(a.ToVector(), (std::vector<float>{0, 1, 3, 5}));
 }
 
+// An Expand view has four elements at each address: adding into it would add four times.
+TEST(TensorTest, InPlaceWritesToAnExpandViewAreRefused) {
+  Tensor x = Tensor::Zeros({1, 3});
+  Tensor e = x.Expand({4, 3});
+  EXPECT_THAT(
+      [&] {
+        e += Tensor::Ones({4, 3});
+      },
+      ThrowsMessage<Error>(HasSubstr("in-place write to a tensor of shape [4, 3] whose "
+                                     "elements share memory (dimension 0 has stride 0")));
+  EXPECT_THROW(e.CopyFrom(Tensor::Ones({4, 3})), Error);
+  EXPECT_EQ(x.ToVector(), (std::vector<float>{0, 0, 0}));
+  Tensor one = x.Expand({1, 3});  // a stride-0 dimension of size 1 shares nothing
+  one += Tensor::Ones({1, 3});
+  EXPECT_EQ(x.ToVector(), (std::vector<float>{1, 1, 1}));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reductions.
 

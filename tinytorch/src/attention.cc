@@ -34,8 +34,10 @@ int64_t MaskedSoftmaxRows(float* s, const float* keep, int64_t rows, int64_t tq,
         if (m[j] == 0.f) row[j] = kNegInf;
       }
     }
+    // std::max(-inf, NaN) is -inf: a NaN score is kept by hand, so that its row comes out NaN
+    // (as PyTorch's) rather than reported as a row with every key masked.
     float max = kNegInf;
-    for (int64_t j = 0; j < visible; ++j) max = std::max(max, row[j]);
+    for (int64_t j = 0; j < visible; ++j) max = std::isnan(row[j]) ? row[j] : std::max(max, row[j]);
     if (max == kNegInf) return false;
     for (int64_t j = 0; j < visible; ++j) row[j] -= max;
     kernels::Exp(row, row, visible, isa);

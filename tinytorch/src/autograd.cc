@@ -40,6 +40,14 @@ void Attach(Tensor& out, const char* name, std::vector<Tensor> inputs, Node::Bac
 void CheckInPlace(const Tensor& t, const char* op) {
   TT_CHECK(!(GradEnabled() && t.requires_grad()), op, ": in-place write to a tensor of shape ",
            t.shape(), " that requires grad; wrap parameter updates in a NoGradGuard");
+  // An Expand view has many elements at one address: x.Expand(...) += y would add each of them
+  // into it in turn, silently (PyTorch refuses the same).
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    TT_CHECK(t.strides()[static_cast<size_t>(d)] != 0 || t.size(d) <= 1, op,
+             ": in-place write to a tensor of shape ", t.shape(),
+             " whose elements share memory (dimension ", d,
+             " has stride 0, as after Expand); write to a Contiguous() copy");
+  }
 }
 
 }  // namespace internal

@@ -27,6 +27,10 @@ Geometry Check(const char* op, const Shape& x, int64_t kh, int64_t kw, int64_t s
   TT_CHECK(kh > 0 && kw > 0 && stride > 0 && padding >= 0, op, ": kernel ", kh, "x", kw,
            ", stride ", stride, " and padding ", padding, " are invalid");
   Geometry g{x[0], x[1], x[2], x[3], kh, kw, stride, padding, 0, 0};
+  // As PyTorch: only the batch may be empty. A window over an empty plane would have nothing
+  // to take its max or mean of, and padding would make one.
+  TT_CHECK(g.c > 0 && g.h > 0 && g.w > 0, op, ": input shape ", x,
+           " has an empty channel or spatial dimension (only the batch may be 0)");
   TT_CHECK(g.h + 2 * padding >= kh && g.w + 2 * padding >= kw, op, ": kernel ", kh, "x", kw,
            " is larger than the padded input ", g.h + 2 * padding, "x", g.w + 2 * padding,
            " (input shape ", x, ")");

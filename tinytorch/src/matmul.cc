@@ -117,6 +117,8 @@ Tensor MatMulForward(const Tensor& a, const Tensor& b, MatMulBackend backend) {
     out_shape.back() = n;
     int64_t rows = 1;  // counted, not View's -1, which cannot infer a size beside k = 0
     for (int64_t d = 0; d + 1 < lhs.dim(); ++d) rows *= lhs.size(d);
+    TT_CHECK(rows <= INT_MAX, "MatMul: shapes ", a.shape(), " and ", b.shape(), " fold to ", rows,
+             " rows, beyond the 32-bit sizes BLAS accepts");
     lhs = lhs.View({rows, k});
     Tensor out = EmptyLike({lhs.size(0), n});
     gemm(out.data<float>(), Ref(lhs, 0), Ref(rhs, 0), lhs.size(0), n, k);

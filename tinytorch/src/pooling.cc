@@ -144,6 +144,9 @@ void ForEachWindowElement(const Geometry& g, int64_t kernel, Visit&& visit) {
 
 Tensor AvgPool(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
   const Geometry g = Check("AvgPool", x, kernel, kernel, stride > 0 ? stride : kernel, padding);
+  // As MaxPool (and PyTorch): a window must reach into the input, or its mean is of padding.
+  TT_CHECK(padding * 2 <= kernel, "AvgPool: padding ", padding, " must be at most half the kernel ",
+           kernel);
   const Tensor xc = x.Contiguous();
   Tensor out = Tensor::Zeros({g.n, g.c, g.ho, g.wo});
   const float scale = 1.f / static_cast<float>(kernel * kernel);

@@ -71,16 +71,21 @@ struct Affine {
   int32_t zero_point;
 };
 
+// A scale codes can be divided by: positive, with a finite reciprocal. A range of subnormal width
+// gives one that is 0 or whose reciprocal is inf (0 · inf is NaN, and NaN's conversion to an
+// integer is undefined; the vector kernels would clamp it to the top code instead). Such a range
+// is taken as zero-wide: every value is within it of 0.
+bool UsableScale(float scale) { return scale > 0.f && std::isfinite(1.f / scale); }
+
 // Maps `range` onto int8: symmetric onto [-127, 127] around 0; asymmetric onto [-128, 127] with
 // the zero point chosen so that 0.0 is exactly representable.
 Affine AffineFor(QuantRange range, QuantScheme scheme) {
   if (scheme == QuantScheme::kSymmetric) {
-    const float m = std::max(-range.min, range.max);
-    return {m > 0.f ? m / 127.f : 1.f, 0};
+    const float scale = std::max(-range.min, range.max) / 127.f;
+    return {UsableScale(scale) ? scale : 1.f, 0};
   }
-  const float width = range.max - range.min;
-  if (width <= 0.f) return {1.f, 0};
-  const float scale = width / 255.f;
+  const float scale = (range.max - range.min) / 255.f;
+  if (!UsableScale(scale)) return {1.f, 0};
   const auto zp = static_cast<int32_t>(std::nearbyint(-128.f - range.min / scale));
   return {scale, std::clamp(zp, -128, 127)};
 }
@@ -160,13 +165,19 @@ QuantizedTensor QuantizeInt8(const Tensor& x, const QuantOptions& options) {
 Tensor DequantizeInt8(const QuantizedTensor& q) {
   TT_CHECK(q.values.defined() && q.values.dtype() == DType::kInt8 && q.scales.defined(),
            "DequantizeInt8: not a quantized tensor (values must be int8 with scales)");
+  // A QuantizedTensor may be built by hand or loaded: every part checked against the others.
+  TT_CHECK(q.scales.dtype() == DType::kFloat32, "DequantizeInt8: scales must be float32");
   const Tensor v = q.values.Contiguous();
   const int64_t channels = q.scales.numel();
+  TT_CHECK(!q.zero_points.defined() ||
+               (q.zero_points.dtype() == DType::kInt32 && q.zero_points.numel() == channels),
+           "DequantizeInt8: zero_points must be int32, one per scale (", channels, ")");
   int64_t outer = 1, inner = v.numel();
   if (q.channel_axis) {
     const int64_t axis = *q.channel_axis;
-    TT_CHECK(axis < v.dim() && v.size(axis) == channels, "DequantizeInt8: ", channels,
+    TT_CHECK(axis >= 0 && axis < v.dim() && v.size(axis) == channels, "DequantizeInt8: ", channels,
              " scales do not match axis ", axis, " of values ", v.shape());
+    if (v.numel() == 0) return internal::EmptyLike(v.shape());
     for (int64_t d = 0; d < axis; ++d) outer *= v.size(d);
     inner = v.numel() / (outer * channels);
   } else {
@@ -223,9 +234,8 @@ ActivationQuant ActivationParams(const float* x, int64_t n, const std::optional<
     if (scan.first_nonfinite >= 0) ThrowNonFinite(op, x, scan.first_nonfinite);
     r = {scan.min, scan.max};
   }
-  const float width = r.max - r.min;
-  if (!(width > 0.f)) return {1.f, 0};
-  const float scale = width / 255.f;
+  const float scale = (r.max - r.min) / 255.f;
+  if (!UsableScale(scale)) return {1.f, 0};
   return {scale, std::clamp(static_cast<int32_t>(std::nearbyint(-r.min / scale)), 0, 255)};
 }
 
