@@ -2,6 +2,7 @@
 // multi-head attention built from it.
 #include "tinytorch/attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -34,11 +35,15 @@ int64_t MaskedSoftmaxRows(float* s, const float* keep, int64_t rows, int64_t tq,
         if (m[j] == 0.f) row[j] = kNegInf;
       }
     }
-    // std::max(-inf, NaN) is -inf: a NaN score is kept by hand, so that its row comes out NaN
-    // (as PyTorch's) rather than reported as a row with every key masked.
     float max = kNegInf;
-    for (int64_t j = 0; j < visible; ++j) max = std::isnan(row[j]) ? row[j] : std::max(max, row[j]);
-    if (max == kNegInf) return false;
+    for (int64_t j = 0; j < visible; ++j) max = std::max(max, row[j]);
+    if (max == kNegInf) {
+      // std::max skips a NaN (beside a finite score it still makes the row NaN, through exp). A
+      // row of NaN and masked scores is NaN too, as PyTorch's, not a row with every key masked.
+      if (std::none_of(row, row + visible, [](float v) { return std::isnan(v); })) return false;
+      std::fill(row, row + visible, std::numeric_limits<float>::quiet_NaN());
+      return true;
+    }
     for (int64_t j = 0; j < visible; ++j) row[j] -= max;
     kernels::Exp(row, row, visible, isa);
     // Eight running sums: one would make each addition wait for the last (a double add's latency
