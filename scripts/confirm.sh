@@ -19,7 +19,10 @@ if [[ ${#families[@]} -eq 0 ]]; then
   echo "confirm: no regression to confirm"
   exit 0
 fi
-filter="^($(IFS='|'; echo "${families[*]}"))(/|\$)"
+# Each family literally: a name's regex characters (. * + ? ( ) [ ] { } | ^ $ \) escaped.
+escaped=()
+for f in "${families[@]}"; do escaped+=("$(sed 's/[][\\.^$*+?(){}|]/\\&/g' <<<"$f")"); done
+filter="^($(IFS='|'; echo "${escaped[*]}"))(/|\$)"
 echo "confirm: rerunning ${families[*]} ${CONFIRM_RUNS:-2} more time(s)"
 for file in "$current"/*.json; do
   binary=$(basename "$file" .json)

@@ -26,9 +26,17 @@ build="${TT_BUILD_DIR:-build}"
 source scripts/references.sh
 tt_references "$build"
 tinyperf="$build/bin/tinyperf"
+before=$(readlink validation_results/latest 2>/dev/null || true)
 TT_DB_IMPORT=0 scripts/run_all.sh  # imported below, with the benchmarks
 status=$?
-run_dir="validation_results/$(readlink validation_results/latest)"
+# The run folder is the one run_all just made: if it stopped before making one, `latest` still
+# names last night's, which must not be written into, imported or submitted again.
+latest=$(readlink validation_results/latest 2>/dev/null || true)
+if [[ -z $latest || $latest == "$before" ]]; then
+  echo "nightly: run_all (exit $status) made no new run folder; nothing benchmarked or submitted" >&2
+  exit 1
+fi
+run_dir="validation_results/$latest"
 fingerprint=$("$tinyperf" baseline fingerprint)
 baseline="validation_results/baselines/$fingerprint/bench"
 profile="validation_results/baselines/$fingerprint/noise.json"

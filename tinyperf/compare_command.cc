@@ -160,8 +160,10 @@ int Compare(const CompareOptions& o) {
   }
   if (result.benchmarks->changes.empty()) return NothingInCommon(o, "appears");
   if (o.format == "families") {
+    // One a line, as names from a file: escaped for the terminal (a line break cannot forge a
+    // second family, an escape sequence cannot reach the terminal through confirm.sh).
     for (const std::string& family : result.benchmarks->RegressedFamilies()) {
-      std::printf("%s\n", family.c_str());
+      std::printf("%s\n", perf::escape::Terminal(family).c_str());
     }
     return result.benchmarks->regressions > 0 ? kExitInvalid : kExitOk;  // families to rerun
   }
