@@ -42,9 +42,9 @@ void CheckInPlace(const Tensor& t, const char* op) {
            t.shape(), " that requires grad; wrap parameter updates in a NoGradGuard");
   // An Expand view has many elements at one address: x.Expand(...) += y would add each of them
   // into it in turn, silently (PyTorch refuses the same).
-  for (int64_t d = 0; d < t.dim(); ++d) {
-    TT_CHECK(t.strides()[static_cast<size_t>(d)] != 0 || t.size(d) <= 1, op,
-             ": in-place write to a tensor of shape ", t.shape(),
+  const Shape &shape = t.shape(), &strides = t.strides();
+  for (size_t d = 0; d < shape.size(); ++d) {
+    TT_CHECK(strides[d] != 0 || shape[d] <= 1, op, ": in-place write to a tensor of shape ", shape,
              " whose elements share memory (dimension ", d,
              " has stride 0, as after Expand); write to a Contiguous() copy");
   }
