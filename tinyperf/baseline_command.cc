@@ -72,11 +72,7 @@ int Update(const std::string& run_dir, const std::string& root) {
   const perf::Environment env = perf::CaptureEnvironment();
   const fs::path dir = fs::path(root) / perf::MachineFingerprint(env);
   const fs::path bench = dir / "bench";
-  fs::create_directories(bench);
-  for (const std::string& old : fileio::ListFiles(bench.string(), ".json")) fs::remove(old);
-  for (const std::string& f : files) {
-    fileio::WriteAtomically((bench / fs::path(f).filename()).string(), fileio::ReadAll(f));
-  }
+  fileio::ReplaceDirectoryWithCopies(bench.string(), files);
   const nlohmann::json machine = {{"fingerprint", dir.filename().string()},
                                   {"environment", env.ToJson()},
                                   {"promoted_from", run_dir},
@@ -113,11 +109,7 @@ std::pair<std::vector<std::string>, std::string> CountFiles(const std::string& d
 int UpdateCounts(const std::string& dir, const std::string& root) {
   const auto [files, key] = CountFiles(dir);
   const fs::path dest = fs::path(root) / "counts" / key;
-  fs::create_directories(dest);
-  for (const std::string& old : fileio::ListFiles(dest.string(), ".json")) fs::remove(old);
-  for (const std::string& f : files) {
-    fileio::WriteAtomically((dest / fs::path(f).filename()).string(), fileio::ReadAll(f));
-  }
+  fileio::ReplaceDirectoryWithCopies(dest.string(), files);
   std::printf("tinyperf baseline update --counts: %zu count files from %s are the baseline %s\n",
               files.size(), Terminal(dir).c_str(), Terminal(dest.string()).c_str());
   return kExitOk;

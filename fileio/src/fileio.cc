@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -45,6 +46,33 @@ void WriteAtomically(const std::string& path, std::string_view bytes) {
     ::unlink(tmp.c_str());
     Fail("WriteAtomically: cannot replace", path, rename_err);
   }
+}
+
+void ReplaceDirectoryWithCopies(const std::string& dir, const std::vector<std::string>& sources) {
+  namespace fs = std::filesystem;
+  fs::path target = fs::path(dir).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();  // "a/b/" names "a/b"
+  const fs::path fresh = target.string() + ".new." + std::to_string(::getpid());
+  std::error_code ec;
+  fs::remove_all(fresh, ec);  // left by a crash of this pid's predecessor
+  fs::create_directories(fresh);
+  for (const std::string& s : sources) {
+    WriteAtomically((fresh / fs::path(s).filename()).string(), ReadAll(s));
+  }
+  if (!fs::exists(target)) {
+    if (::rename(fresh.c_str(), target.c_str()) != 0) {
+      const int err = errno;
+      fs::remove_all(fresh, ec);
+      Fail("ReplaceDirectoryWithCopies: cannot create", target.string(), err);
+    }
+    return;
+  }
+  if (::renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
+    const int err = errno;
+    fs::remove_all(fresh, ec);
+    Fail("ReplaceDirectoryWithCopies: cannot replace", target.string(), err);
+  }
+  fs::remove_all(fresh, ec);  // now the old set
 }
 
 std::string ReadAll(const std::string& path) {

@@ -16,6 +16,12 @@ void WriteAtomically(const std::string& path, std::string_view bytes);
 
 std::string ReadAll(const std::string& path);
 
+// Makes directory `dir` hold exactly copies of the files `sources` (by their file names), in one
+// step: they are written into a sibling directory that then trades places with `dir` (Linux's
+// renameat2 RENAME_EXCHANGE), so a reader, or a crash, sees the old set or the new one, never a
+// mix or an empty directory. `dir` need not exist; its parent is created.
+void ReplaceDirectoryWithCopies(const std::string& dir, const std::vector<std::string>& sources);
+
 // The regular files in `dir` whose names end in `suffix` after at least one more character
 // (".json" itself does not count), as paths sorted by name. Empty when `dir` is not a directory.
 std::vector<std::string> ListFiles(const std::string& dir, std::string_view suffix);
