@@ -26,7 +26,8 @@ elif [[ "$preset" == asan ]]; then
   # tinyperf finds (in CI it is built already; a sanitized tinyperf would add the server).
   cmake --preset release >/dev/null
   cmake --build --preset release -j "$(nproc)" --target tinyperf >/dev/null
-  eval "$(build/bin/tinyperf env --exports)"
+  exports=$(build/bin/tinyperf env --exports) || exit 1  # a failed tinyperf must not pass as ""
+  eval "$exports"
 else  # the tsan build preset builds only the thread tests, which run OpenBLAS single-threaded
   set -- -L threads "$@"
 fi

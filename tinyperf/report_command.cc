@@ -47,7 +47,11 @@ int Report(const ReportOptions& o) {
   }
   std::optional<perf::RunBenchmarks> benchmarks;
   if (!o.benchmarks.empty()) benchmarks = perf::ReadRunBenchmarks(o.benchmarks);
-  std::string out = o.out.empty() ? fs::path(o.input).parent_path().string() : o.out;
+  // Beside the input: "run/claims/" names the folder run/claims, whose parent is run (the parent
+  // of the path as written would be the claims folder itself).
+  fs::path input = fs::path(o.input).lexically_normal();
+  if (!input.has_filename()) input = input.parent_path();
+  std::string out = o.out.empty() ? input.parent_path().string() : o.out;
   if (out.empty()) out = ".";
   fs::create_directories(out);
   if (merge) perf::WriteResults(results, out + "/results.json");

@@ -49,6 +49,11 @@ grep -q '"value": 0.5' "$dir/fail.json" || fail "the FAIL fixture was not made"
 
 expect 0 "report: every contract PASSes" report "$dir/pass.json" --out "$dir/r0"
 expect 1 "report: a contract FAILs (a finding)" report "$dir/fail.json" --out "$dir/r1"
+mkdir -p "$dir/run/claims" && cp "$dir/pass.json" "$dir/run/claims/a.json"
+expect 0 "report: a claims folder named with a trailing slash" report "$dir/run/claims/"
+[[ -f "$dir/run/results.json" && ! -e "$dir/run/claims/results.json" ]] ||
+  fail "report DIR/ wrote its results into DIR instead of beside it"
+expect 0 "report: the same folder again" report "$dir/run/claims"
 expect 2 "report: a truncated file (bad input)" report "$dir/truncated.json" --out "$dir/r2"
 contains "truncated.json: not valid JSON"
 expect 2 "report: a key given twice" report "$dir/twice.json" --out "$dir/r3"
