@@ -212,6 +212,19 @@ TEST(BenchmarkRunnerTest, SingleStreamTimesEachQueryAndTakesTheMedianOverWindows
       [&] { slow.Query(); }, {.warmup_seconds = 0, .max_seconds = 0.05}, [&] { return slow.now; });
   EXPECT_TRUE(cut.time_limited);
   EXPECT_EQ(cut.window_queries.size(), 1u);
+  // Time runs out in the third window: the two full ones decide, the short third is dropped.
+  ScriptedQueries steady{.ms = {1}};
+  const SingleStreamLatency two = MeasureSingleStream([&] { steady.Query(); },
+                                                      {.warmup_queries = 0,
+                                                       .warmup_seconds = 0,
+                                                       .windows = 3,
+                                                       .min_queries_per_window = 10,
+                                                       .min_window_seconds = 0,
+                                                       .max_seconds = 0.025},
+                                                      [&] { return steady.now; });
+  EXPECT_TRUE(two.time_limited);
+  EXPECT_EQ(two.window_queries, (std::vector<int64_t>{10, 10}));
+  EXPECT_EQ(two.query_ms.size(), 20u);
   EXPECT_THROW(MeasureSingleStream([] {}, {.windows = 0}), Error);
   EXPECT_THROW(MeasureSingleStream(nullptr), Error);
 }

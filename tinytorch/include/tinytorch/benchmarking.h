@@ -178,7 +178,9 @@ struct SingleStreamLatency {
   std::vector<double> window_p90_ms;
   // Each the median over windows of the window's mean / percentile (NumPy's linear percentiles).
   double mean_ms = 0, p50_ms = 0, p90_ms = 0, p99_ms = 0;
-  bool time_limited = false;  // max_seconds cut a window short of its minimums
+  // max_seconds cut a window short of its minimums: that window is dropped when a full one
+  // exists, else it is the only window
+  bool time_limited = false;
 };
 
 // `now_ns` is the clock (steady_clock when empty); tests pass a fake one. One clock read per query
