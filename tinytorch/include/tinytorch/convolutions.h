@@ -9,6 +9,9 @@ namespace tinytorch {
 
 // x (N, C, H, W), weight (O, C, kh, kw), bias (O) or undefined → (N, O, Ho, Wo).
 // im2col + GEMM through the matmul backend; Convolve2dNaive is the direct 7-loop reference.
+// Inference on 3×3 stride-1 layers of 16+ channels runs Winograd F(2×2, 3×3), whose transforms
+// subtract inputs from each other: an infinite input gives NaN in the outputs it reaches where
+// im2col (and training, and the reference) give ±inf. Finite inputs agree within float rounding.
 Tensor Convolve2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride = 1,
                   int64_t padding = 0);
 Tensor Convolve2dNaive(const Tensor& x, const Tensor& weight, const Tensor& bias,
