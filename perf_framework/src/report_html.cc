@@ -320,8 +320,10 @@ std::string TargetsHtml(const std::vector<ClaimResult>& claims) {
     html << "<tr><td><b>" << Html(c.id) << "</b><br>" << Html(c.statement) << "</td><td>&ge; "
          << Num(c.threshold) << "</td><td>" << Html(format::Measured(c.outcome.evidence))
          << "</td><td><span class=\"status\" style=\"background:"
-         << (std::string(status) == "MET" ? "#2e7d32" : "#c62828") << "\">" << status
-         << "</span></td></tr>\n";
+         << (std::string(status) == "MET"          ? "#2e7d32"
+             : std::string(status) == "NOT JUDGED" ? "#616161"
+                                                   : "#c62828")
+         << "\">" << status << "</span></td></tr>\n";
   }
   if (any) html << "</table>\n";
   return html.str();

@@ -50,7 +50,7 @@ else
   grep -q 'BM_Pipe|`odd`&lt;b&gt;&amp;/n:8' "$dir/dom.html" || fail "the hostile name is not text in the DOM"
   grep -q '`odd`<b>' "$dir/dom.html" && fail "a benchmark name became markup in the DOM"
   targets=$(grep -o '"kind": "target"' "$baseline" | wc -l)
-  statuses=$(grep -oE 'class="status"[^>]*>(MET|MISSED|ERROR)<' "$dir/dom.html" | wc -l)
+  statuses=$(grep -oE 'class="status"[^>]*>(MET|MISSED|NOT JUDGED|ERROR)<' "$dir/dom.html" | wc -l)
   [[ $targets -ge 1 && $targets -eq $statuses ]] ||
     fail "$targets targets in the results, $statuses MET/MISSED cells in the DOM"
 fi

@@ -23,7 +23,8 @@ struct VerdictCounts {
 };
 VerdictCounts CountVerdicts(const std::vector<ClaimResult>& claims, ClaimKind kind);
 
-// "MET" for a target whose verdict is PASS, "ERROR" for one not measured, "MISSED" otherwise.
+// "MET" for a target whose verdict is PASS, "ERROR" for one not measured, "NOT JUDGED" for one
+// measured against a degraded reference that did not fail, "MISSED" otherwise.
 const char* TargetStatus(const ClaimResult& c);
 
 // Markdown: the environment with its reference libraries (a loud section when one ran degraded,
